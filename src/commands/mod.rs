@@ -1,0 +1,69 @@
+//! What each subcommand does. Every command reports errors on stderr and returns the exit
+//! status: 0 on success, 2 when the model is refused or unsupported, 1 for anything else.
+
+mod inspect;
+mod predict;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::model::{LoadError, Model};
+
+pub use inspect::inspect;
+pub use predict::{parse_csv, predict};
+
+/// A command's failure, carrying its exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The model file was refused, malformed or unsupported (exit 2).
+    #[error("{0}")]
+    Model(String),
+    /// Anything else: unreadable files, bad input (exit 1).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CommandError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Model(_) => 2,
+            Self::Other(_) => 1,
+        }
+    }
+
+    pub fn model(file: &str, e: &LoadError) -> Self {
+        Self::Model(e.explain(file))
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Predict(args) => predict(&args.model, &args.input, &mut std::io::stdout().lock()),
+        Command::Inspect(args) => inspect(&args.model, &mut std::io::stdout().lock()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("skserve: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Reads a model file's bytes; the name used in messages is the file name.
+pub(crate) fn read_model_file(path: &std::path::Path) -> Result<(String, Vec<u8>), CommandError> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let bytes = std::fs::read(path)
+        .map_err(|e| CommandError::Other(format!("cannot read {}: {e}", path.display())))?;
+    Ok((name, bytes))
+}
+
+/// Reads and loads a model file.
+pub(crate) fn load_model_file(path: &std::path::Path) -> Result<Model, CommandError> {
+    let (name, bytes) = read_model_file(path)?;
+    Model::from_bytes(&bytes).map_err(|e| CommandError::model(&name, &e))
+}

@@ -1,0 +1,385 @@
+//! numpy arrays and dtypes rebuilt from their pickled form: element kind and width, byte order
+//! from the dtype's state, C or Fortran order (always stored here in C order).
+//!
+//! Every size read from a file is checked against the bytes actually present before anything is
+//! allocated, so a declared shape cannot ask for more memory than the file holds.
+
+use super::pickle::{Heap, Node, Value};
+
+/// The element kinds skserve reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Float,
+    Int,
+    UInt,
+    Bool,
+    /// Fixed-width UCS-4 text, numpy's `<U7`.
+    Unicode,
+    /// Fixed-width bytes, numpy's `S3`.
+    Bytes,
+    Object,
+}
+
+/// A numpy dtype: kind, item size in bytes and byte order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dtype {
+    pub kind: Kind,
+    pub size: usize,
+    pub little_endian: bool,
+}
+
+impl Dtype {
+    /// Parses the type string numpy pickles a dtype with (`'f8'`, `'i4'`, `'b1'`, `'U7'`, `'O8'`).
+    pub fn parse(descr: &str) -> Result<Self, String> {
+        let unsupported = || format!("unsupported numpy dtype '{descr}'");
+        let mut chars = descr.chars();
+        let code = chars.next().ok_or_else(unsupported)?;
+        let digits = chars.as_str();
+        let width: usize = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().map_err(|_| unsupported())?
+        };
+        let (kind, size) = match (code, width) {
+            ('f', 4 | 8) => (Kind::Float, width),
+            ('i', 1 | 2 | 4 | 8) => (Kind::Int, width),
+            ('u', 1 | 2 | 4 | 8) => (Kind::UInt, width),
+            ('b', 1) | ('?', 0) => (Kind::Bool, 1),
+            ('U', n) => (Kind::Unicode, n.checked_mul(4).ok_or_else(unsupported)?),
+            ('S', n) => (Kind::Bytes, n),
+            ('O', 4 | 8) => (Kind::Object, width),
+            _ => return Err(unsupported()),
+        };
+        Ok(Self {
+            kind,
+            size,
+            little_endian: true,
+        })
+    }
+
+    /// Applies the dtype's pickled state: its byte order (`'<'`, `'>'`, `'|'`, `'='`) and, for
+    /// text, its item size.
+    pub fn apply_state(&mut self, byte_order: Option<&str>, item_size: i64) -> Result<(), String> {
+        match byte_order {
+            // '=' is the pickling machine's native order; every platform numpy ships on is little-endian.
+            Some("<" | "|" | "=") | None => self.little_endian = true,
+            Some(">") => self.little_endian = false,
+            Some(other) => return Err(format!("unknown byte order '{other}' in a dtype")),
+        }
+        if matches!(self.kind, Kind::Unicode | Kind::Bytes) && item_size > 0 {
+            self.size = item_size as usize;
+        }
+        if self.kind == Kind::Unicode && !self.size.is_multiple_of(4) {
+            return Err("unicode dtype with an item size that is not a multiple of 4".into());
+        }
+        Ok(())
+    }
+
+    pub fn is_object(&self) -> bool {
+        self.kind == Kind::Object
+    }
+
+    pub fn item_size(&self) -> usize {
+        self.size
+    }
+
+    /// numpy's name for the dtype (`float64`, `<U7`, `object`).
+    pub fn name(&self) -> String {
+        let order = if self.little_endian { '<' } else { '>' };
+        match self.kind {
+            Kind::Float => format!("float{}", self.size * 8),
+            Kind::Int => format!("int{}", self.size * 8),
+            Kind::UInt => format!("uint{}", self.size * 8),
+            Kind::Bool => "bool".into(),
+            Kind::Unicode => format!("{order}U{}", self.size / 4),
+            Kind::Bytes => format!("|S{}", self.size),
+            Kind::Object => "object".into(),
+        }
+    }
+}
+
+/// An array's elements in C order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Elements {
+    Float(Vec<f64>),
+    Int(Vec<i64>),
+    UInt(Vec<u64>),
+    Bool(Vec<bool>),
+    Str(Vec<String>),
+    Bytes(Vec<Vec<u8>>),
+    Object(Vec<Value>),
+}
+
+/// A numpy array, C order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NdArray {
+    pub shape: Vec<usize>,
+    pub dtype: Dtype,
+    pub elements: Elements,
+}
+
+impl NdArray {
+    pub fn len(&self) -> usize {
+        match &self.elements {
+            Elements::Float(v) => v.len(),
+            Elements::Int(v) => v.len(),
+            Elements::UInt(v) => v.len(),
+            Elements::Bool(v) => v.len(),
+            Elements::Str(v) => v.len(),
+            Elements::Bytes(v) => v.len(),
+            Elements::Object(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements of an object array (what the VM must walk); empty for other kinds.
+    pub fn object_values(&self) -> &[Value] {
+        match &self.elements {
+            Elements::Object(v) => v,
+            _ => &[],
+        }
+    }
+
+    /// The elements as `f64`, for numeric arrays.
+    pub fn to_f64(&self) -> Option<Vec<f64>> {
+        Some(match &self.elements {
+            Elements::Float(v) => v.clone(),
+            Elements::Int(v) => v.iter().map(|&x| x as f64).collect(),
+            Elements::UInt(v) => v.iter().map(|&x| x as f64).collect(),
+            Elements::Bool(v) => v.iter().map(|&x| f64::from(u8::from(x))).collect(),
+            _ => return None,
+        })
+    }
+
+    /// A 0-d array as a pickle value (what `numpy.core.multiarray.scalar` produces).
+    pub fn scalar_value(&self, heap: &mut Heap) -> Value {
+        match &self.elements {
+            Elements::Float(v) => Value::Float(v[0]),
+            Elements::Int(v) => Value::Int(v[0]),
+            Elements::UInt(v) => i64::try_from(v[0]).map_or(Value::Float(v[0] as f64), Value::Int),
+            Elements::Bool(v) => Value::Bool(v[0]),
+            Elements::Str(v) => heap.push(Node::Str(v[0].clone())),
+            Elements::Bytes(v) => heap.push(Node::Bytes(v[0].clone())),
+            Elements::Object(v) => v[0],
+        }
+    }
+}
+
+/// The number of elements of `shape`, refusing overflow.
+pub fn element_count(shape: &[usize]) -> Result<usize, String> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| format!("array shape {shape:?} is impossibly large"))
+}
+
+/// Decodes raw array bytes laid out as `dtype`, `shape` and order.
+pub fn from_bytes(
+    dtype: &Dtype,
+    shape: Vec<usize>,
+    bytes: &[u8],
+    fortran: bool,
+) -> Result<NdArray, String> {
+    if dtype.is_object() {
+        return Err("object array with raw bytes".into());
+    }
+    let count = element_count(&shape)?;
+    let expected = count
+        .checked_mul(dtype.size)
+        .ok_or_else(|| format!("array shape {shape:?} is impossibly large"))?;
+    if expected != bytes.len() {
+        return Err(format!(
+            "array shape {shape:?} of {} needs {expected} bytes but the file holds {}",
+            dtype.name(),
+            bytes.len()
+        ));
+    }
+    let items = bytes.chunks_exact(dtype.size.max(1)).take(count);
+    let little = dtype.little_endian;
+    let elements = match (dtype.kind, dtype.size) {
+        (Kind::Float, 8) => {
+            Elements::Float(items.map(|b| f64::from_bits(word(b, little))).collect())
+        }
+        (Kind::Float, _) => Elements::Float(
+            items
+                .map(|b| f32::from_bits(word(b, little) as u32) as f64)
+                .collect(),
+        ),
+        (Kind::Int, n) => Elements::Int(items.map(|b| sign_extend(word(b, little), n)).collect()),
+        (Kind::UInt, _) => Elements::UInt(items.map(|b| word(b, little)).collect()),
+        (Kind::Bool, _) => Elements::Bool(items.map(|b| b[0] != 0).collect()),
+        (Kind::Unicode, 0) | (Kind::Bytes, 0) => {
+            let empty = vec![Vec::new(); count];
+            if dtype.kind == Kind::Bytes {
+                Elements::Bytes(empty)
+            } else {
+                Elements::Str(vec![String::new(); count])
+            }
+        }
+        (Kind::Unicode, _) => {
+            Elements::Str(items.map(|b| ucs4(b, little)).collect::<Result<_, _>>()?)
+        }
+        (Kind::Bytes, _) => Elements::Bytes(
+            items
+                .map(|b| {
+                    let end = b.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
+                    b[..end].to_vec()
+                })
+                .collect(),
+        ),
+        (Kind::Object, _) => unreachable!("object arrays returned above"),
+    };
+    let elements = if fortran {
+        to_c_order(elements, &shape)
+    } else {
+        elements
+    };
+    Ok(NdArray {
+        shape,
+        dtype: dtype.clone(),
+        elements,
+    })
+}
+
+/// An object array from the list numpy pickles it as.
+pub fn from_objects(
+    shape: Vec<usize>,
+    values: Vec<Value>,
+    fortran: bool,
+) -> Result<NdArray, String> {
+    let count = element_count(&shape)?;
+    if count != values.len() {
+        return Err(format!(
+            "object array shape {shape:?} needs {count} items but the file holds {}",
+            values.len()
+        ));
+    }
+    let elements = Elements::Object(values);
+    let elements = if fortran {
+        to_c_order(elements, &shape)
+    } else {
+        elements
+    };
+    Ok(NdArray {
+        shape,
+        dtype: Dtype {
+            kind: Kind::Object,
+            size: 8,
+            little_endian: true,
+        },
+        elements,
+    })
+}
+
+/// Reads up to 8 bytes as an unsigned integer in the given byte order.
+fn word(bytes: &[u8], little: bool) -> u64 {
+    let mut buf = [0u8; 8];
+    if little {
+        buf[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(buf)
+    } else {
+        buf[8 - bytes.len()..].copy_from_slice(bytes);
+        u64::from_be_bytes(buf)
+    }
+}
+
+fn sign_extend(raw: u64, size: usize) -> i64 {
+    let shift = 64 - 8 * size as u32;
+    ((raw << shift) as i64) >> shift
+}
+
+fn ucs4(bytes: &[u8], little: bool) -> Result<String, String> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| word(c, little) as u32)
+        .take_while(|&c| c != 0)
+        .map(|c| {
+            char::from_u32(c).ok_or_else(|| format!("invalid code point {c:#x} in a text array"))
+        })
+        .collect()
+}
+
+fn to_c_order(elements: Elements, shape: &[usize]) -> Elements {
+    fn permute<T: Clone>(data: Vec<T>, shape: &[usize]) -> Vec<T> {
+        if shape.len() < 2 || data.is_empty() {
+            return data;
+        }
+        // Walk C order with a multi-index, tracking the Fortran offset incrementally.
+        let mut fortran_strides = vec![1usize; shape.len()];
+        for axis in 1..shape.len() {
+            fortran_strides[axis] = fortran_strides[axis - 1] * shape[axis - 1];
+        }
+        let mut index = vec![0usize; shape.len()];
+        let mut offset = 0usize;
+        let mut out = Vec::with_capacity(data.len());
+        for _ in 0..data.len() {
+            out.push(data[offset].clone());
+            for axis in (0..shape.len()).rev() {
+                index[axis] += 1;
+                offset += fortran_strides[axis];
+                if index[axis] < shape[axis] {
+                    break;
+                }
+                offset -= fortran_strides[axis] * shape[axis];
+                index[axis] = 0;
+            }
+        }
+        out
+    }
+    match elements {
+        Elements::Float(v) => Elements::Float(permute(v, shape)),
+        Elements::Int(v) => Elements::Int(permute(v, shape)),
+        Elements::UInt(v) => Elements::UInt(permute(v, shape)),
+        Elements::Bool(v) => Elements::Bool(permute(v, shape)),
+        Elements::Str(v) => Elements::Str(permute(v, shape)),
+        Elements::Bytes(v) => Elements::Bytes(permute(v, shape)),
+        Elements::Object(v) => Elements::Object(permute(v, shape)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fortran_order_becomes_c_order() {
+        let dtype = Dtype::parse("i8").unwrap();
+        // [[1, 2, 3], [4, 5, 6]] stored column by column.
+        let bytes: Vec<u8> = [1i64, 4, 2, 5, 3, 6]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let a = from_bytes(&dtype, vec![2, 3], &bytes, true).unwrap();
+        assert_eq!(a.elements, Elements::Int(vec![1, 2, 3, 4, 5, 6]));
+    }
+
+    #[test]
+    fn big_endian_and_unicode_decode() {
+        let mut dtype = Dtype::parse("f8").unwrap();
+        dtype.apply_state(Some(">"), -1).unwrap();
+        let a = from_bytes(&dtype, vec![1], &1.5f64.to_be_bytes(), false).unwrap();
+        assert_eq!(a.elements, Elements::Float(vec![1.5]));
+
+        let text = Dtype::parse("U3").unwrap();
+        let bytes: Vec<u8> = "ab"
+            .chars()
+            .map(|c| c as u32)
+            .chain([0])
+            .flat_map(u32::to_le_bytes)
+            .collect();
+        let a = from_bytes(&text, vec![1], &bytes, false).unwrap();
+        assert_eq!(a.elements, Elements::Str(vec!["ab".into()]));
+    }
+
+    #[test]
+    fn shape_must_match_bytes() {
+        let dtype = Dtype::parse("f8").unwrap();
+        let err = from_bytes(&dtype, vec![10_000_000, 10_000_000], &[0; 8], false).unwrap_err();
+        assert!(err.contains("needs 800000000000000 bytes"), "{err}");
+        let err = from_bytes(&dtype, vec![usize::MAX, 2], &[0; 8], false).unwrap_err();
+        assert!(err.contains("impossibly large"), "{err}");
+    }
+}

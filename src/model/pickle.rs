@@ -1,0 +1,983 @@
+//! The restricted pickle VM: turns pickle bytes (protocols 2 to 5) into an arena of plain values
+//! without ever calling anything named by the file.
+//!
+//! Every `GLOBAL`/`STACK_GLOBAL` is resolved against [`allow::resolve`]; a name that is not on
+//! the allow-list stops the load with [`PickleError::Refused`]. The callables that are allowed
+//! (numpy's array constructors, `_codecs.encode`, estimator classes) are interpreted here as data
+//! constructors; estimator instances stay inert [`Object`]s that `sklearn.rs` reads later.
+//!
+//! Values live in an arena ([`Heap`]) and refer to each other by index, so a hostile file cannot
+//! build reference cycles that leak or nesting that overflows the stack when dropped; anything
+//! that walks values (see `Heap::depth_limited`) carries a depth limit.
+//!
+//! What must not live here: knowledge of scikit-learn estimators (that is `sklearn.rs`) or of
+//! compression (`joblib.rs`).
+
+use std::collections::HashMap;
+
+use super::allow::{self, Callable};
+use super::numpy::{self, Dtype, NdArray};
+
+/// Nesting depth beyond which a value is refused: real model files nest a handful of levels.
+pub const MAX_DEPTH: usize = 128;
+
+/// Index of a node in the [`Heap`].
+pub type NodeId = u32;
+
+/// A pickle value: small scalars inline, everything else a reference into the [`Heap`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Ref(NodeId),
+}
+
+/// A heap node. Containers hold [`Value`]s, never owned children.
+#[derive(Debug)]
+pub enum Node {
+    Str(String),
+    Bytes(Vec<u8>),
+    /// An integer too wide for `i64`, kept as pickle's little-endian two's complement bytes.
+    BigInt(Vec<u8>),
+    Tuple(Vec<Value>),
+    List(Vec<Value>),
+    Dict(Vec<(Value, Value)>),
+    Set(Vec<Value>),
+    /// A resolved global that has not been called.
+    Global(Callable),
+    /// An instance made by NEWOBJ or by REDUCE of an allowed class, with its BUILD state.
+    Object(Object),
+    /// `numpy.core.multiarray._reconstruct(...)` before BUILD gives it its contents.
+    PendingArray,
+    Array(NdArray),
+    Dtype(Dtype),
+}
+
+/// An instance of an allowed class, kept as data: its class, its constructor arguments and the
+/// state BUILD gave it.
+#[derive(Debug)]
+pub struct Object {
+    pub class: Callable,
+    pub args: Vec<Value>,
+    pub state: Option<Value>,
+}
+
+/// The arena every value of one load lives in.
+#[derive(Debug, Default)]
+pub struct Heap {
+    nodes: Vec<Node>,
+}
+
+impl Heap {
+    pub fn push(&mut self, node: Node) -> Value {
+        self.nodes.push(node);
+        Value::Ref((self.nodes.len() - 1) as NodeId)
+    }
+
+    pub fn node(&self, value: Value) -> Option<&Node> {
+        match value {
+            Value::Ref(id) => self.nodes.get(id as usize),
+            _ => None,
+        }
+    }
+
+    fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id as usize]
+    }
+
+    pub fn str(&self, value: Value) -> Option<&str> {
+        match self.node(value) {
+            Some(Node::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn tuple(&self, value: Value) -> Option<&[Value]> {
+        match self.node(value) {
+            Some(Node::Tuple(items)) | Some(Node::List(items)) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn array(&self, value: Value) -> Option<&NdArray> {
+        match self.node(value) {
+            Some(Node::Array(a)) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Items of a dict whose keys are strings (an object's `__dict__`).
+    pub fn str_dict(&self, value: Value) -> Option<Vec<(&str, Value)>> {
+        match self.node(value) {
+            Some(Node::Dict(items)) => Some(
+                items
+                    .iter()
+                    .filter_map(|(k, v)| self.str(*k).map(|k| (k, *v)))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Checks that `value` nests no deeper than [`MAX_DEPTH`] (cycles count as too deep), so
+    /// that recursive readers of it cannot overflow the stack.
+    pub fn depth_limited(&self, value: Value) -> Result<(), PickleError> {
+        let mut pending = vec![(value, 0usize)];
+        let mut visited = 0usize;
+        while let Some((v, depth)) = pending.pop() {
+            if depth > MAX_DEPTH {
+                return Err(PickleError::malformed(
+                    0,
+                    "values nest too deeply (or in a cycle)",
+                ));
+            }
+            visited += 1;
+            // A DAG can revisit shared nodes exponentially often; real files are trees.
+            if visited > 4 * self.nodes.len() + 1024 {
+                return Err(PickleError::malformed(
+                    0,
+                    "values share structure too heavily",
+                ));
+            }
+            let Some(node) = self.node(v) else { continue };
+            let children: Box<dyn Iterator<Item = Value> + '_> = match node {
+                Node::Tuple(items) | Node::List(items) | Node::Set(items) => {
+                    Box::new(items.iter().copied())
+                }
+                Node::Dict(items) => Box::new(items.iter().flat_map(|(k, v)| [*k, *v])),
+                Node::Object(o) => Box::new(o.args.iter().copied().chain(o.state)),
+                Node::Array(a) => Box::new(a.object_values().iter().copied()),
+                _ => Box::new(std::iter::empty()),
+            };
+            pending.extend(children.map(|c| (c, depth + 1)));
+        }
+        Ok(())
+    }
+}
+
+/// Why a pickle was not loaded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PickleError {
+    #[error("it references {0}, which is not an allowed class")]
+    Refused(String),
+    #[error(
+        "it uses the pickle opcode {name} (byte {offset}), which can run code and is not allowed"
+    )]
+    RefusedOpcode { name: &'static str, offset: usize },
+    #[error("malformed pickle at byte {offset}: {reason}")]
+    Malformed { offset: usize, reason: String },
+}
+
+impl PickleError {
+    pub fn malformed(offset: usize, reason: impl Into<String>) -> Self {
+        Self::Malformed {
+            offset,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Whether a refused global stops the load (serving) or is only recorded (auditing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Load,
+    Audit,
+}
+
+/// One global a file references, as the audit reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct GlobalRef {
+    pub name: String,
+    pub allowed: bool,
+}
+
+/// The outcome of running the VM.
+#[derive(Debug)]
+pub struct Unpickled {
+    pub heap: Heap,
+    pub root: Value,
+    pub protocol: u8,
+}
+
+/// Runs the VM on `bytes` in `mode`, recording every global into `audit` as it is met.
+pub fn unpickle(
+    bytes: &[u8],
+    mode: Mode,
+    audit: &mut Vec<GlobalRef>,
+) -> Result<Unpickled, PickleError> {
+    let mut vm = Vm {
+        input: bytes,
+        pos: 0,
+        heap: Heap::default(),
+        mode,
+        audit,
+        protocol: 0,
+    };
+    let root = vm.run_stream(0)?;
+    let heap = vm.heap;
+    heap.depth_limited(root)?;
+    Ok(Unpickled {
+        heap,
+        root,
+        protocol: vm.protocol,
+    })
+}
+
+struct Vm<'a, 'b> {
+    input: &'a [u8],
+    pos: usize,
+    heap: Heap,
+    mode: Mode,
+    audit: &'b mut Vec<GlobalRef>,
+    protocol: u8,
+}
+
+/// The per-stream machine state: joblib embeds whole pickle streams (object arrays) inside its
+/// stream, each with its own stack and memo.
+#[derive(Default)]
+struct Frame {
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: HashMap<u32, Value>,
+}
+
+/// How deep joblib-style nested streams may go (real files: one level).
+const MAX_NESTED_STREAMS: usize = 2;
+
+impl Vm<'_, '_> {
+    fn err(&self, reason: impl Into<String>) -> PickleError {
+        PickleError::malformed(self.pos, reason)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8], PickleError> {
+        if n > self.input.len() - self.pos {
+            return Err(self.err(format!(
+                "needs {n} bytes but only {} remain (truncated file?)",
+                self.input.len() - self.pos
+            )));
+        }
+        let out = &self.input[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, PickleError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn le<const N: usize>(&mut self) -> Result<[u8; N], PickleError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn len_u32(&mut self) -> Result<usize, PickleError> {
+        Ok(u32::from_le_bytes(self.le()?) as usize)
+    }
+
+    fn len_u64(&mut self) -> Result<usize, PickleError> {
+        let n = u64::from_le_bytes(self.le()?);
+        usize::try_from(n).map_err(|_| self.err("length field too large"))
+    }
+
+    fn text(&mut self, n: usize) -> Result<String, PickleError> {
+        let bytes = self.take(n)?;
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| PickleError::malformed(self.pos, "invalid UTF-8 in string"))
+    }
+
+    fn line(&mut self) -> Result<String, PickleError> {
+        let rest = &self.input[self.pos..];
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| self.err("unterminated text line"))?;
+        let text = String::from_utf8_lossy(&rest[..end]).into_owned();
+        self.pos += end + 1;
+        Ok(text)
+    }
+
+    /// Runs one pickle stream from the current position to its STOP and returns its value.
+    fn run_stream(&mut self, nesting: usize) -> Result<Value, PickleError> {
+        let mut f = Frame::default();
+        loop {
+            let offset = self.pos;
+            let op = self.u8()?;
+            match op {
+                0x80 => {
+                    let proto = self.u8()?;
+                    if proto > 5 {
+                        return Err(self.err(format!("unsupported pickle protocol {proto}")));
+                    }
+                    if nesting == 0 {
+                        self.protocol = proto;
+                    }
+                }
+                // FRAME only announces how many bytes follow; the VM reads them sequentially.
+                0x95 => {
+                    self.len_u64()?;
+                }
+                b'.' => {
+                    return pop(&mut f, offset);
+                }
+                b'(' => f.marks.push(f.stack.len()),
+                b'N' => f.stack.push(Value::None),
+                0x88 => f.stack.push(Value::Bool(true)),
+                0x89 => f.stack.push(Value::Bool(false)),
+                b'J' => f
+                    .stack
+                    .push(Value::Int(i32::from_le_bytes(self.le()?) as i64)),
+                b'K' => f.stack.push(Value::Int(self.u8()? as i64)),
+                b'M' => f
+                    .stack
+                    .push(Value::Int(u16::from_le_bytes(self.le()?) as i64)),
+                0x8a => {
+                    let n = self.u8()? as usize;
+                    let v = self.long(n)?;
+                    f.stack.push(v);
+                }
+                0x8b => {
+                    let n = i32::from_le_bytes(self.le()?);
+                    let n = usize::try_from(n).map_err(|_| self.err("negative LONG4 length"))?;
+                    let v = self.long(n)?;
+                    f.stack.push(v);
+                }
+                b'G' => f.stack.push(Value::Float(f64::from_be_bytes(self.le()?))),
+                0x8c => {
+                    let n = self.u8()? as usize;
+                    let s = self.text(n)?;
+                    f.stack.push(self.heap.push(Node::Str(s)));
+                }
+                b'X' => {
+                    let n = self.len_u32()?;
+                    let s = self.text(n)?;
+                    f.stack.push(self.heap.push(Node::Str(s)));
+                }
+                0x8d => {
+                    let n = self.len_u64()?;
+                    let s = self.text(n)?;
+                    f.stack.push(self.heap.push(Node::Str(s)));
+                }
+                // Python 2 `str`: only ever text in model files; read as Latin-1 like `encoding='latin1'`.
+                b'U' | b'T' => {
+                    let n = if op == b'U' {
+                        self.u8()? as usize
+                    } else {
+                        self.len_u32()?
+                    };
+                    let s = self.take(n)?.iter().map(|&b| b as char).collect();
+                    f.stack.push(self.heap.push(Node::Str(s)));
+                }
+                b'C' | b'B' | 0x8e | 0x96 => {
+                    let n = match op {
+                        b'C' => self.u8()? as usize,
+                        b'B' => self.len_u32()?,
+                        _ => self.len_u64()?,
+                    };
+                    let bytes = self.take(n)?.to_vec();
+                    f.stack.push(self.heap.push(Node::Bytes(bytes)));
+                }
+                b')' => f.stack.push(self.heap.push(Node::Tuple(Vec::new()))),
+                b't' => {
+                    let items = pop_mark(&mut f, offset)?;
+                    f.stack.push(self.heap.push(Node::Tuple(items)));
+                }
+                0x85..=0x87 => {
+                    let n = (op - 0x84) as usize;
+                    if f.stack.len() < n + fence(&f) {
+                        return Err(PickleError::malformed(offset, "stack underflow"));
+                    }
+                    let items = f.stack.split_off(f.stack.len() - n);
+                    f.stack.push(self.heap.push(Node::Tuple(items)));
+                }
+                b'}' => f.stack.push(self.heap.push(Node::Dict(Vec::new()))),
+                b'd' => {
+                    let items = pop_mark(&mut f, offset)?;
+                    let pairs = pairs(items, offset)?;
+                    f.stack.push(self.heap.push(Node::Dict(pairs)));
+                }
+                b's' => {
+                    let value = pop(&mut f, offset)?;
+                    let key = pop(&mut f, offset)?;
+                    let dict = top(&f, offset)?;
+                    self.dict_extend(dict, vec![(key, value)], offset)?;
+                }
+                b'u' => {
+                    let items = pop_mark(&mut f, offset)?;
+                    let pairs = pairs(items, offset)?;
+                    let dict = top(&f, offset)?;
+                    self.dict_extend(dict, pairs, offset)?;
+                }
+                b']' => f.stack.push(self.heap.push(Node::List(Vec::new()))),
+                b'l' => {
+                    let items = pop_mark(&mut f, offset)?;
+                    f.stack.push(self.heap.push(Node::List(items)));
+                }
+                b'a' => {
+                    let item = pop(&mut f, offset)?;
+                    let list = top(&f, offset)?;
+                    self.list_extend(list, vec![item], offset)?;
+                }
+                b'e' => {
+                    let items = pop_mark(&mut f, offset)?;
+                    let list = top(&f, offset)?;
+                    self.list_extend(list, items, offset)?;
+                }
+                0x8f => f.stack.push(self.heap.push(Node::Set(Vec::new()))),
+                0x90 => {
+                    let items = pop_mark(&mut f, offset)?;
+                    let set = top(&f, offset)?;
+                    match set {
+                        Value::Ref(id) => match self.heap.node_mut(id) {
+                            Node::Set(existing) => existing.extend(items),
+                            _ => {
+                                return Err(PickleError::malformed(offset, "ADDITEMS on a non-set"));
+                            }
+                        },
+                        _ => return Err(PickleError::malformed(offset, "ADDITEMS on a non-set")),
+                    }
+                }
+                0x91 => {
+                    let items = pop_mark(&mut f, offset)?;
+                    f.stack.push(self.heap.push(Node::Set(items)));
+                }
+                b'0' => {
+                    pop(&mut f, offset)?;
+                }
+                b'1' => {
+                    pop_mark(&mut f, offset)?;
+                }
+                b'2' => {
+                    let v = top(&f, offset)?;
+                    f.stack.push(v);
+                }
+                0x94 => {
+                    let v = top(&f, offset)?;
+                    let index = f.memo.len() as u32;
+                    f.memo.insert(index, v);
+                }
+                b'q' => {
+                    let index = self.u8()? as u32;
+                    f.memo.insert(index, top(&f, offset)?);
+                }
+                b'r' => {
+                    let index = u32::from_le_bytes(self.le()?);
+                    f.memo.insert(index, top(&f, offset)?);
+                }
+                b'h' | b'j' => {
+                    let index = if op == b'h' {
+                        self.u8()? as u32
+                    } else {
+                        u32::from_le_bytes(self.le()?)
+                    };
+                    let v = *f.memo.get(&index).ok_or_else(|| {
+                        PickleError::malformed(offset, format!("memo key {index} was never stored"))
+                    })?;
+                    f.stack.push(v);
+                }
+                b'c' => {
+                    let module = self.line()?;
+                    let name = self.line()?;
+                    let g = self.global(&module, &name)?;
+                    f.stack.push(g);
+                }
+                0x93 => {
+                    let name = pop(&mut f, offset)?;
+                    let module = pop(&mut f, offset)?;
+                    let (Some(module), Some(name)) = (self.heap.str(module), self.heap.str(name))
+                    else {
+                        return Err(PickleError::malformed(
+                            offset,
+                            "STACK_GLOBAL needs two strings",
+                        ));
+                    };
+                    let (module, name) = (module.to_owned(), name.to_owned());
+                    let g = self.global(&module, &name)?;
+                    f.stack.push(g);
+                }
+                b'R' => {
+                    let args = pop(&mut f, offset)?;
+                    let callable = pop(&mut f, offset)?;
+                    let v = self.call(callable, args, offset)?;
+                    f.stack.push(v);
+                }
+                0x81 => {
+                    let args = pop(&mut f, offset)?;
+                    let class = pop(&mut f, offset)?;
+                    let v = self.new_object(class, args, offset)?;
+                    f.stack.push(v);
+                }
+                b'b' => {
+                    let state = pop(&mut f, offset)?;
+                    let target = top(&f, offset)?;
+                    self.build(target, state, offset, nesting)?;
+                }
+                b'i' | b'o' | 0x92 | 0x82 | 0x83 | 0x84 | b'P' | b'Q' => {
+                    self.refused_opcode(&mut f, op, offset)?;
+                }
+                0x97 | 0x98 => {
+                    return Err(PickleError::malformed(
+                        offset,
+                        "out-of-band buffers (pickle protocol 5 buffer_callback) are not supported",
+                    ));
+                }
+                other => {
+                    return Err(PickleError::malformed(
+                        offset,
+                        format!("unsupported pickle opcode 0x{other:02x}"),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// LONG1/LONG4: little-endian two's complement of `n` bytes.
+    fn long(&mut self, n: usize) -> Result<Value, PickleError> {
+        let bytes = self.take(n)?;
+        if n <= 8 {
+            let mut buf = if bytes.last().is_some_and(|b| b & 0x80 != 0) {
+                [0xffu8; 8]
+            } else {
+                [0u8; 8]
+            };
+            buf[..n].copy_from_slice(bytes);
+            return Ok(Value::Int(i64::from_le_bytes(buf)));
+        }
+        let bytes = bytes.to_vec();
+        Ok(self.heap.push(Node::BigInt(bytes)))
+    }
+
+    fn dict_extend(
+        &mut self,
+        dict: Value,
+        pairs: Vec<(Value, Value)>,
+        offset: usize,
+    ) -> Result<(), PickleError> {
+        if let Value::Ref(id) = dict
+            && let Node::Dict(items) = self.heap.node_mut(id)
+        {
+            items.extend(pairs);
+            return Ok(());
+        }
+        Err(PickleError::malformed(offset, "SETITEM(S) on a non-dict"))
+    }
+
+    fn list_extend(
+        &mut self,
+        list: Value,
+        values: Vec<Value>,
+        offset: usize,
+    ) -> Result<(), PickleError> {
+        if let Value::Ref(id) = list
+            && let Node::List(items) = self.heap.node_mut(id)
+        {
+            items.extend(values);
+            return Ok(());
+        }
+        Err(PickleError::malformed(offset, "APPEND(S) on a non-list"))
+    }
+
+    fn global(&mut self, module: &str, name: &str) -> Result<Value, PickleError> {
+        let full = format!("{module}.{name}");
+        let resolved = allow::resolve(module, name);
+        self.audit.push(GlobalRef {
+            name: full.clone(),
+            allowed: resolved.is_some(),
+        });
+        match (resolved, self.mode) {
+            (Some(callable), _) => Ok(self.heap.push(Node::Global(callable))),
+            (None, Mode::Load) => Err(PickleError::Refused(full)),
+            (None, Mode::Audit) => Ok(self.heap.push(Node::Global(Callable::Refused(full)))),
+        }
+    }
+
+    /// In audit mode a code-running opcode is recorded and stepped over; in load mode it stops.
+    fn refused_opcode(&mut self, f: &mut Frame, op: u8, offset: usize) -> Result<(), PickleError> {
+        let name = match op {
+            b'i' => "INST",
+            b'o' => "OBJ",
+            0x92 => "NEWOBJ_EX",
+            0x82 => "EXT1",
+            0x83 => "EXT2",
+            0x84 => "EXT4",
+            b'P' => "PERSID",
+            _ => "BINPERSID",
+        };
+        if self.mode == Mode::Load {
+            return Err(PickleError::RefusedOpcode { name, offset });
+        }
+        let label = match op {
+            b'i' => {
+                let module = self.line()?;
+                let class = self.line()?;
+                pop_mark(f, offset)?;
+                format!("{module}.{class}")
+            }
+            b'o' => {
+                pop_mark(f, offset)?;
+                "OBJ".to_owned()
+            }
+            0x92 => {
+                pop(f, offset)?;
+                pop(f, offset)?;
+                pop(f, offset)?;
+                "NEWOBJ_EX".to_owned()
+            }
+            0x82 => format!("extension code {}", self.u8()?),
+            0x83 => format!("extension code {}", u16::from_le_bytes(self.le()?)),
+            0x84 => format!("extension code {}", i32::from_le_bytes(self.le()?)),
+            b'P' => format!("persistent id {}", self.line()?),
+            _ => {
+                pop(f, offset)?;
+                "persistent id".to_owned()
+            }
+        };
+        self.audit.push(GlobalRef {
+            name: format!("{label} (opcode {name})"),
+            allowed: false,
+        });
+        let placeholder = self.heap.push(Node::Global(Callable::Refused(label)));
+        f.stack.push(placeholder);
+        Ok(())
+    }
+
+    fn callable(&self, value: Value, offset: usize) -> Result<Callable, PickleError> {
+        match self.heap.node(value) {
+            Some(Node::Global(c)) => Ok(c.clone()),
+            _ => Err(PickleError::malformed(
+                offset,
+                "REDUCE/NEWOBJ of something that is not a class",
+            )),
+        }
+    }
+
+    fn call(&mut self, callable: Value, args: Value, offset: usize) -> Result<Value, PickleError> {
+        let callable = self.callable(callable, offset)?;
+        let args: Vec<Value> = self
+            .heap
+            .tuple(args)
+            .ok_or_else(|| PickleError::malformed(offset, "REDUCE arguments are not a tuple"))?
+            .to_vec();
+        let node = match &callable {
+            Callable::NumpyReconstruct => Node::PendingArray,
+            Callable::NumpyDtype => {
+                let descr = args
+                    .first()
+                    .and_then(|v| self.heap.str(*v))
+                    .ok_or_else(|| {
+                        PickleError::malformed(offset, "numpy.dtype needs a type string")
+                    })?;
+                Node::Dtype(Dtype::parse(descr).map_err(|e| PickleError::malformed(offset, e))?)
+            }
+            Callable::NumpyFrombuffer => {
+                let [buffer, dtype, shape, order] = args[..] else {
+                    return Err(PickleError::malformed(
+                        offset,
+                        "_frombuffer takes 4 arguments",
+                    ));
+                };
+                let array = self
+                    .frombuffer(buffer, dtype, shape, order)
+                    .map_err(|e| PickleError::malformed(offset, e))?;
+                Node::Array(array)
+            }
+            Callable::NumpyScalar => {
+                let (dtype, data) = match args[..] {
+                    [dtype, data] => (dtype, data),
+                    _ => {
+                        return Err(PickleError::malformed(
+                            offset,
+                            "numpy scalar takes 2 arguments",
+                        ));
+                    }
+                };
+                let dtype = self
+                    .dtype(dtype)
+                    .map_err(|e| PickleError::malformed(offset, e))?;
+                let Some(Node::Bytes(bytes)) = self.heap.node(data) else {
+                    return Err(PickleError::malformed(
+                        offset,
+                        "numpy scalar of an object dtype",
+                    ));
+                };
+                let array = numpy::from_bytes(&dtype, vec![], bytes, false)
+                    .map_err(|e| PickleError::malformed(offset, e))?;
+                return Ok(array.scalar_value(&mut self.heap));
+            }
+            Callable::CodecsEncode => {
+                let text = args.first().and_then(|v| self.heap.str(*v));
+                let encoding = args.get(1).and_then(|v| self.heap.str(*v));
+                match (text, encoding) {
+                    (Some(text), Some("latin1" | "latin-1")) => {
+                        let bytes = text
+                            .chars()
+                            .map(|c| u8::try_from(c as u32))
+                            .collect::<Result<Vec<u8>, _>>()
+                            .map_err(|_| {
+                                PickleError::malformed(offset, "latin1 text out of range")
+                            })?;
+                        Node::Bytes(bytes)
+                    }
+                    _ => {
+                        return Err(PickleError::malformed(
+                            offset,
+                            "_codecs.encode is only allowed as (str, 'latin1')",
+                        ));
+                    }
+                }
+            }
+            Callable::Refused(_)
+            | Callable::Class(_)
+            | Callable::LossMarker(_)
+            | Callable::JoblibArrayWrapper => Node::Object(Object {
+                class: callable.clone(),
+                args,
+                state: None,
+            }),
+            Callable::NumpyNdarray => {
+                return Err(PickleError::malformed(
+                    offset,
+                    "numpy.ndarray called directly",
+                ));
+            }
+        };
+        Ok(self.heap.push(node))
+    }
+
+    fn new_object(
+        &mut self,
+        class: Value,
+        args: Value,
+        offset: usize,
+    ) -> Result<Value, PickleError> {
+        let class = self.callable(class, offset)?;
+        match class {
+            Callable::Class(_)
+            | Callable::LossMarker(_)
+            | Callable::JoblibArrayWrapper
+            | Callable::Refused(_) => {
+                let args = self
+                    .heap
+                    .tuple(args)
+                    .ok_or_else(|| {
+                        PickleError::malformed(offset, "NEWOBJ arguments are not a tuple")
+                    })?
+                    .to_vec();
+                Ok(self.heap.push(Node::Object(Object {
+                    class,
+                    args,
+                    state: None,
+                })))
+            }
+            other => Err(PickleError::malformed(
+                offset,
+                format!("NEWOBJ of {}", other.name()),
+            )),
+        }
+    }
+
+    fn build(
+        &mut self,
+        target: Value,
+        state: Value,
+        offset: usize,
+        nesting: usize,
+    ) -> Result<(), PickleError> {
+        let Value::Ref(id) = target else {
+            return Err(PickleError::malformed(offset, "BUILD on a scalar"));
+        };
+        let malformed = |e: String| PickleError::malformed(offset, e);
+        match self.heap.node(target) {
+            Some(Node::PendingArray) => {
+                let array = self.reconstruct(state).map_err(malformed)?;
+                *self.heap.node_mut(id) = Node::Array(array);
+            }
+            Some(Node::Dtype(_)) => {
+                let state = self
+                    .heap
+                    .tuple(state)
+                    .ok_or_else(|| malformed("dtype state is not a tuple".into()))?;
+                let byte_order = state
+                    .get(1)
+                    .and_then(|v| self.heap.str(*v))
+                    .map(str::to_owned);
+                let structured = state.get(3).is_some_and(|v| *v != Value::None)
+                    || state.get(4).is_some_and(|v| *v != Value::None);
+                let subarray = state.get(2).is_some_and(|v| *v != Value::None);
+                let item_size = match state.get(5) {
+                    Some(Value::Int(n)) => *n,
+                    _ => -1,
+                };
+                if structured || subarray {
+                    return Err(malformed(
+                        "structured and sub-array dtypes are not supported".into(),
+                    ));
+                }
+                if let Node::Dtype(dtype) = self.heap.node_mut(id) {
+                    dtype
+                        .apply_state(byte_order.as_deref(), item_size)
+                        .map_err(malformed)?;
+                }
+            }
+            Some(Node::Object(o)) if o.class == Callable::JoblibArrayWrapper => {
+                if nesting >= MAX_NESTED_STREAMS {
+                    return Err(malformed("joblib arrays nest too deeply".into()));
+                }
+                let array = self.joblib_array(state, offset, nesting)?;
+                *self.heap.node_mut(id) = Node::Array(array);
+            }
+            Some(Node::Object(_)) => {
+                if let Node::Object(o) = self.heap.node_mut(id) {
+                    o.state = Some(state);
+                }
+            }
+            _ => return Err(malformed("BUILD on a value that takes no state".into())),
+        }
+        Ok(())
+    }
+
+    fn dtype(&self, value: Value) -> Result<Dtype, String> {
+        match self.heap.node(value) {
+            Some(Node::Dtype(d)) => Ok(d.clone()),
+            _ => Err("expected a numpy dtype".into()),
+        }
+    }
+
+    fn shape(&self, value: Value) -> Result<Vec<usize>, String> {
+        let items = self.heap.tuple(value).ok_or("array shape is not a tuple")?;
+        items
+            .iter()
+            .map(|v| match v {
+                Value::Int(n) if *n >= 0 => Ok(*n as usize),
+                _ => Err("array shape holds a negative or non-integer size".to_owned()),
+            })
+            .collect()
+    }
+
+    /// `ndarray.__setstate__((version, shape, dtype, is_fortran, data))`.
+    fn reconstruct(&mut self, state: Value) -> Result<NdArray, String> {
+        let items = self
+            .heap
+            .tuple(state)
+            .ok_or("array state is not a tuple")?
+            .to_vec();
+        let [_version, shape, dtype, fortran, data] = items[..] else {
+            return Err(format!("array state has {} items, expected 5", items.len()));
+        };
+        let shape = self.shape(shape)?;
+        let dtype = self.dtype(dtype)?;
+        let fortran = matches!(fortran, Value::Bool(true) | Value::Int(1));
+        match self.heap.node(data) {
+            Some(Node::Bytes(bytes)) => numpy::from_bytes(&dtype, shape, bytes, fortran),
+            Some(Node::List(values)) if dtype.is_object() => {
+                numpy::from_objects(shape, values.clone(), fortran)
+            }
+            _ => Err("array data is neither bytes nor an object list".into()),
+        }
+    }
+
+    /// `numpy.core.numeric._frombuffer(buffer, dtype, shape, order)`, protocol 5's array form.
+    fn frombuffer(
+        &self,
+        buffer: Value,
+        dtype: Value,
+        shape: Value,
+        order: Value,
+    ) -> Result<NdArray, String> {
+        let dtype = self.dtype(dtype)?;
+        let shape = self.shape(shape)?;
+        let fortran = self.heap.str(order) == Some("F");
+        let Some(Node::Bytes(bytes)) = self.heap.node(buffer) else {
+            return Err("_frombuffer needs bytes".into());
+        };
+        numpy::from_bytes(&dtype, shape, bytes, fortran)
+    }
+
+    /// joblib's `NumpyArrayWrapper`: its BUILD state describes the array, whose bytes follow in
+    /// the stream (or, for object arrays, a whole nested pickle).
+    fn joblib_array(
+        &mut self,
+        state: Value,
+        offset: usize,
+        nesting: usize,
+    ) -> Result<NdArray, PickleError> {
+        let malformed = |e: String| PickleError::malformed(offset, e);
+        let fields = self
+            .heap
+            .str_dict(state)
+            .ok_or_else(|| malformed("joblib wrapper state is not a dict".into()))?;
+        let field = |name: &str| fields.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+        let shape = self
+            .shape(field("shape").ok_or_else(|| malformed("joblib wrapper has no shape".into()))?)
+            .map_err(malformed)?;
+        let dtype = self
+            .dtype(field("dtype").ok_or_else(|| malformed("joblib wrapper has no dtype".into()))?)
+            .map_err(malformed)?;
+        let fortran = field("order").and_then(|v| self.heap.str(v)) == Some("F");
+        let aligned = field("numpy_array_alignment_bytes").is_some_and(|v| v != Value::None);
+        if dtype.is_object() {
+            let inner = self.run_stream(nesting + 1)?;
+            return match self.heap.node(inner) {
+                Some(Node::Array(a)) => Ok(a.clone()),
+                _ => Err(malformed("joblib object array is not an array".into())),
+            };
+        }
+        if aligned {
+            let padding = self.u8()? as usize;
+            self.take(padding)?;
+        }
+        let count = numpy::element_count(&shape).map_err(malformed)?;
+        let n_bytes = count
+            .checked_mul(dtype.item_size())
+            .ok_or_else(|| malformed("array size overflows".into()))?;
+        let bytes = self.take(n_bytes)?.to_vec();
+        numpy::from_bytes(&dtype, shape, &bytes, fortran).map_err(malformed)
+    }
+}
+
+/// Values below the innermost MARK belong to an enclosing collection and cannot be popped.
+fn fence(f: &Frame) -> usize {
+    f.marks.last().copied().unwrap_or(0)
+}
+
+fn pop(f: &mut Frame, offset: usize) -> Result<Value, PickleError> {
+    if f.stack.len() <= fence(f) {
+        return Err(PickleError::malformed(offset, "stack underflow"));
+    }
+    f.stack
+        .pop()
+        .ok_or_else(|| PickleError::malformed(offset, "stack underflow"))
+}
+
+fn top(f: &Frame, offset: usize) -> Result<Value, PickleError> {
+    if f.stack.len() <= fence(f) {
+        return Err(PickleError::malformed(offset, "stack underflow"));
+    }
+    f.stack
+        .last()
+        .copied()
+        .ok_or_else(|| PickleError::malformed(offset, "stack underflow"))
+}
+
+fn pop_mark(f: &mut Frame, offset: usize) -> Result<Vec<Value>, PickleError> {
+    let mark = f
+        .marks
+        .pop()
+        .ok_or_else(|| PickleError::malformed(offset, "no MARK on the stack"))?;
+    if mark > f.stack.len() {
+        return Err(PickleError::malformed(offset, "MARK beyond the stack"));
+    }
+    Ok(f.stack.split_off(mark))
+}
+
+fn pairs(items: Vec<Value>, offset: usize) -> Result<Vec<(Value, Value)>, PickleError> {
+    if !items.len().is_multiple_of(2) {
+        return Err(PickleError::malformed(
+            offset,
+            "odd number of items for a dict",
+        ));
+    }
+    Ok(items.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect())
+}
