@@ -40,6 +40,11 @@ impl Container {
                 );
             }
             [] => return Err("the file is empty".into()),
+            // Protocol 0 and 1 streams have no PROTO header; the VM says what is wrong with them.
+            [
+                b'(' | b'c' | b'i' | b'P' | b']' | b'}' | b')' | b'N' | b'I' | b'S' | b'V',
+                ..,
+            ] => Self::Plain,
             _ => return Err("not a pickle or joblib file (unknown leading bytes)".into()),
         })
     }

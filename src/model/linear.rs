@@ -78,7 +78,7 @@ impl LinearClassifier {
                 for (o, &d) in out.iter_mut().zip(decision) {
                     *o = expit(d);
                 }
-                normalise(out);
+                uniform_or_normalise(out);
             }
             (ProbaRule::Multinomial, 1) => softmax(&[-decision[0], decision[0]], out),
             (ProbaRule::Multinomial, _) => softmax(decision, out),
@@ -91,13 +91,7 @@ impl LinearClassifier {
                 for (o, &d) in out.iter_mut().zip(decision) {
                     *o = (d.clamp(-1.0, 1.0) + 1.0) / 2.0;
                 }
-                let sum: f64 = out.iter().sum();
-                if sum == 0.0 {
-                    // scikit-learn's choice when every class is clipped to zero: uniform.
-                    out.fill(1.0 / out.len() as f64);
-                } else {
-                    out.iter_mut().for_each(|p| *p /= sum);
-                }
+                uniform_or_normalise(out);
             }
         }
         true
@@ -130,6 +124,17 @@ fn expit(x: f64) -> f64 {
 fn normalise(row: &mut [f64]) {
     let sum: f64 = row.iter().sum();
     row.iter_mut().for_each(|p| *p /= sum);
+}
+
+/// Row normalisation where a row of zeros becomes uniform, as scikit-learn does for
+/// modified Huber and (since 1.8) one-vs-rest rows whose sigmoids all underflow.
+#[inline]
+fn uniform_or_normalise(row: &mut [f64]) {
+    if row.iter().sum::<f64>() == 0.0 {
+        row.fill(1.0 / row.len() as f64);
+    } else {
+        normalise(row);
+    }
 }
 
 /// scikit-learn's `softmax`: subtract the maximum, exponentiate, divide by the sum.

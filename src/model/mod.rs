@@ -42,6 +42,11 @@ impl LoadError {
     /// The sentence a person reads, naming the file: `refusing to load model.pkl: it references …`.
     pub fn explain(&self, file: &str) -> String {
         match self {
+            // A scikit-learn class we do not serve is refused like any other global, but the
+            // person reading wants to know which estimators would work.
+            Self::Refused(PickleError::Refused(name)) if name.starts_with("sklearn.") => {
+                format!("refusing to load {file}: {self} (skserve serves {SUPPORTED_ESTIMATORS})")
+            }
             Self::Refused(_) => format!("refusing to load {file}: {self}"),
             _ => format!("cannot load {file}: {self}"),
         }

@@ -121,37 +121,74 @@ impl Heap {
         }
     }
 
-    /// Checks that `value` nests no deeper than [`MAX_DEPTH`] (cycles count as too deep), so
-    /// that recursive readers of it cannot overflow the stack.
+    /// The values a node refers to.
+    fn children(&self, id: NodeId) -> Vec<Value> {
+        match &self.nodes[id as usize] {
+            Node::Tuple(items) | Node::List(items) | Node::Set(items) => items.clone(),
+            Node::Dict(items) => items.iter().flat_map(|(k, v)| [*k, *v]).collect(),
+            Node::Object(o) => o.args.iter().copied().chain(o.state).collect(),
+            Node::Array(a) => a.object_values().to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Checks that `value` nests no deeper than [`MAX_DEPTH`] and holds no cycle, so that
+    /// recursive readers of it cannot overflow the stack. Each node is visited once (shared
+    /// nodes included), so the check is linear in the size of the file.
     pub fn depth_limited(&self, value: Value) -> Result<(), PickleError> {
-        let mut pending = vec![(value, 0usize)];
-        let mut visited = 0usize;
-        while let Some((v, depth)) = pending.pop() {
-            if depth > MAX_DEPTH {
-                return Err(PickleError::malformed(
-                    0,
-                    "values nest too deeply (or in a cycle)",
-                ));
-            }
-            visited += 1;
-            // A DAG can revisit shared nodes exponentially often; real files are trees.
-            if visited > 4 * self.nodes.len() + 1024 {
-                return Err(PickleError::malformed(
-                    0,
-                    "values share structure too heavily",
-                ));
-            }
-            let Some(node) = self.node(v) else { continue };
-            let children: Box<dyn Iterator<Item = Value> + '_> = match node {
-                Node::Tuple(items) | Node::List(items) | Node::Set(items) => {
-                    Box::new(items.iter().copied())
+        const UNSEEN: u32 = 0;
+        const ON_PATH: u32 = u32::MAX;
+        // For finished nodes: 1 + the height of the node's tallest child.
+        let mut height = vec![UNSEEN; self.nodes.len()];
+        let Value::Ref(root) = value else {
+            return Ok(());
+        };
+        let mut path: Vec<(NodeId, Vec<Value>)> = vec![(root, self.children(root))];
+        height[root as usize] = ON_PATH;
+        while let Some((id, children)) = path.last_mut() {
+            let id = *id;
+            match children.pop() {
+                Some(Value::Ref(child)) => match height.get(child as usize).copied() {
+                    None => return Err(PickleError::malformed(0, "dangling reference")),
+                    Some(ON_PATH) => {
+                        return Err(PickleError::malformed(
+                            0,
+                            "values refer to themselves in a cycle",
+                        ));
+                    }
+                    Some(UNSEEN) => {
+                        if path.len() >= MAX_DEPTH {
+                            return Err(PickleError::malformed(
+                                0,
+                                format!("nesting depth exceeds {MAX_DEPTH} levels"),
+                            ));
+                        }
+                        height[child as usize] = ON_PATH;
+                        path.push((child, self.children(child)));
+                    }
+                    Some(_) => {}
+                },
+                Some(_) => {}
+                None => {
+                    let tallest = self
+                        .children(id)
+                        .iter()
+                        .filter_map(|c| match c {
+                            Value::Ref(c) => Some(height[*c as usize]),
+                            _ => None,
+                        })
+                        .max()
+                        .unwrap_or(0);
+                    if tallest as usize + 1 > MAX_DEPTH {
+                        return Err(PickleError::malformed(
+                            0,
+                            format!("nesting depth exceeds {MAX_DEPTH} levels"),
+                        ));
+                    }
+                    height[id as usize] = tallest + 1;
+                    path.pop();
                 }
-                Node::Dict(items) => Box::new(items.iter().flat_map(|(k, v)| [*k, *v])),
-                Node::Object(o) => Box::new(o.args.iter().copied().chain(o.state)),
-                Node::Array(a) => Box::new(a.object_values().iter().copied()),
-                _ => Box::new(std::iter::empty()),
-            };
-            pending.extend(children.map(|c| (c, depth + 1)));
+            }
         }
         Ok(())
     }
@@ -433,7 +470,10 @@ impl Vm<'_, '_> {
                         Value::Ref(id) => match self.heap.node_mut(id) {
                             Node::Set(existing) => existing.extend(items),
                             _ => {
-                                return Err(PickleError::malformed(offset, "ADDITEMS on a non-set"));
+                                return Err(PickleError::malformed(
+                                    offset,
+                                    "ADDITEMS on a non-set",
+                                ));
                             }
                         },
                         _ => return Err(PickleError::malformed(offset, "ADDITEMS on a non-set")),
@@ -661,7 +701,19 @@ impl Vm<'_, '_> {
             .ok_or_else(|| PickleError::malformed(offset, "REDUCE arguments are not a tuple"))?
             .to_vec();
         let node = match &callable {
-            Callable::NumpyReconstruct => Node::PendingArray,
+            Callable::NumpyReconstruct => {
+                let subtype = args.first().and_then(|v| match self.heap.node(*v) {
+                    Some(Node::Global(c)) => Some(c.clone()),
+                    _ => None,
+                });
+                if subtype != Some(Callable::NumpyNdarray) {
+                    return Err(PickleError::malformed(
+                        offset,
+                        "_reconstruct may only build a numpy.ndarray",
+                    ));
+                }
+                Node::PendingArray
+            }
             Callable::NumpyDtype => {
                 let descr = args
                     .first()

@@ -329,17 +329,38 @@ impl<'h> Attrs<'h> {
         Ok(Some(names))
     }
 
+    /// Whether the scikit-learn that saved the model is older than `(major, minor)`; files
+    /// without a version (before 0.18) count as old.
+    fn saved_before(&self, version: (u32, u32)) -> bool {
+        let Some(saved) = self.text("_sklearn_version") else {
+            return true;
+        };
+        let mut parts = saved.split('.').map(|p| {
+            p.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        });
+        let major = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let minor = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        (major, minor) < version
+    }
+
     /// How this estimator, as saved, computes `predict_proba`.
     fn proba_rule(&self, n_classes: usize) -> Result<ProbaRule, String> {
         Ok(match self.class {
             SkClass::LogisticRegression => {
-                let liblinear = self.text("solver") == Some("liblinear");
+                // newton-cholesky fitted one-vs-rest until scikit-learn 1.6 taught it softmax.
+                let ovr_solver = match self.text("solver") {
+                    Some("liblinear") => true,
+                    Some("newton-cholesky") => self.saved_before((1, 6)),
+                    _ => false,
+                };
                 match self.text("multi_class") {
                     Some("ovr" | "warn") => ProbaRule::OneVsRest,
                     Some("multinomial") => ProbaRule::Multinomial,
-                    // "auto" (≤ 1.4), "deprecated" (1.5–1.7) and absent (1.8+): OvR for binary
-                    // models and for liblinear, softmax otherwise.
-                    _ if n_classes <= 2 || liblinear => ProbaRule::OneVsRest,
+                    // "auto" (≤ 1.4), "deprecated" (1.5–1.7) and absent (1.8+): one-vs-rest for
+                    // binary models and one-vs-rest solvers, softmax otherwise.
+                    _ if n_classes <= 2 || ovr_solver => ProbaRule::OneVsRest,
                     _ => ProbaRule::Multinomial,
                 }
             }

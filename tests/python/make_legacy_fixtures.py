@@ -30,6 +30,10 @@ FEW_LABEL_ESTIMATORS = {"LogisticRegression", "RidgeClassifier", "SGDClassifier_
 
 
 def keep(dataset, label_type, tag):
+    if tag == "LinearSVC_crammer_singer":
+        # liblinear of scikit-learn 1.3 leaves n_iter_ uninitialised for
+        # crammer_singer, so the pickle bytes change from run to run
+        return False
     if tag.endswith("_df"):
         return tag in ("LogisticRegression_df", "RidgeClassifier_df")
     if label_type in FULL_LABELS.get(dataset, ()):

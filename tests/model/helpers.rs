@@ -1,0 +1,101 @@
+//! Shared fixtures: where the scikit-learn matrix lives (made on demand with the project's
+//! Python venv), manifests, tolerant float comparison.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The matrix of models trained by the live scikit-learn. `tests/run.sh` makes it and sets
+/// `SKSERVE_MATRIX_DIR`; a plain `cargo test` makes it here. Failing to make it fails the test.
+pub fn live_matrix() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("SKSERVE_MATRIX_DIR") {
+            return PathBuf::from(dir);
+        }
+        let target = repo().join("target");
+        let venv = target.join("test-venv");
+        let out = target.join("sk-matrix");
+        run(Command::new("bash")
+            .arg(repo().join("tests/python/setup_venv.sh"))
+            .arg(&venv));
+        if !out.join("manifest.json").exists() {
+            run(Command::new(venv.join("bin/python"))
+                .arg(repo().join("tests/python/make_matrix.py"))
+                .arg(&out));
+        }
+        out
+    })
+    .clone()
+}
+
+fn run(cmd: &mut Command) {
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        status.success(),
+        "{cmd:?} failed: {status} (the model tests need Python and PyPI)"
+    );
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Manifest {
+    pub sklearn_version: String,
+    pub numpy_version: String,
+    pub cases: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    pub file: String,
+    pub estimator: String,
+    pub format: String,
+    pub protocol: Option<u8>,
+    pub input: String,
+    pub expected: String,
+    pub n_features: usize,
+    pub has_predict_proba: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Expected {
+    pub classes: serde_json::Value,
+    pub predict: Vec<serde_json::Value>,
+    pub predict_proba: Option<Vec<Vec<f64>>>,
+    pub decision_function: serde_json::Value,
+}
+
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse {}: {e}", path.display()))
+}
+
+/// Every directory under `root` that holds a manifest.json.
+pub fn manifests_under(root: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("manifest.json").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Scores agree when within `rel` of each other, relative to the larger; values whose
+/// magnitude is below `floor` (decision values that cancel to about zero) compare absolutely.
+pub fn close(a: f64, b: f64, rel: f64, floor: f64) -> bool {
+    let scale = a.abs().max(b.abs()).max(floor);
+    (a - b).abs() <= rel * scale
+}
+
+pub fn skserve() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_skserve"))
+}
