@@ -179,7 +179,11 @@ impl Model {
                 expected: n_features,
             });
         }
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        // A branch-free pass over every value (it vectorises), then a search only on failure.
+        let all_finite = values
+            .chunks(64)
+            .all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()));
+        if !all_finite && let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(InputError::NotFinite {
                 row: i / n_features,
                 column: i % n_features,
@@ -218,12 +222,9 @@ impl Model {
         if linear.proba == ProbaRule::None {
             return None;
         }
-        let mut decision = vec![0.0; linear.n_outputs];
+        let decision = self.decision_function(rows);
         let mut out = vec![0.0; rows.len() * linear.n_classes];
-        for (row, proba) in rows.iter().zip(out.chunks_exact_mut(linear.n_classes)) {
-            linear.decision_row(row, &mut decision);
-            linear.proba_row(&decision, proba);
-        }
+        linear.proba_rows(&decision, &mut out);
         Some(out)
     }
 

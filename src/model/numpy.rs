@@ -161,8 +161,8 @@ impl NdArray {
             Elements::Int(v) => Value::Int(v[0]),
             Elements::UInt(v) => i64::try_from(v[0]).map_or(Value::Float(v[0] as f64), Value::Int),
             Elements::Bool(v) => Value::Bool(v[0]),
-            Elements::Str(v) => heap.push(Node::Str(v[0].clone())),
-            Elements::Bytes(v) => heap.push(Node::Bytes(v[0].clone())),
+            Elements::Str(v) => heap.push(Node::Str(v[0].clone().into())),
+            Elements::Bytes(v) => heap.push(Node::Bytes(v[0].clone().into())),
             Elements::Object(v) => v[0],
         }
     }

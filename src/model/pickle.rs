@@ -13,6 +13,7 @@
 //! What must not live here: knowledge of scikit-learn estimators (that is `sklearn.rs`) or of
 //! compression (`joblib.rs`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::allow::{self, Callable};
@@ -36,9 +37,10 @@ pub enum Value {
 
 /// A heap node. Containers hold [`Value`]s, never owned children.
 #[derive(Debug)]
-pub enum Node {
-    Str(String),
-    Bytes(Vec<u8>),
+pub enum Node<'a> {
+    /// Text and bytes borrow from the file where they can: no copy per string.
+    Str(Cow<'a, str>),
+    Bytes(Cow<'a, [u8]>),
     /// An integer too wide for `i64`, kept as pickle's little-endian two's complement bytes.
     BigInt(Vec<u8>),
     Tuple(Vec<Value>),
@@ -66,24 +68,24 @@ pub struct Object {
 
 /// The arena every value of one load lives in.
 #[derive(Debug, Default)]
-pub struct Heap {
-    nodes: Vec<Node>,
+pub struct Heap<'a> {
+    nodes: Vec<Node<'a>>,
 }
 
-impl Heap {
-    pub fn push(&mut self, node: Node) -> Value {
+impl<'a> Heap<'a> {
+    pub fn push(&mut self, node: Node<'a>) -> Value {
         self.nodes.push(node);
         Value::Ref((self.nodes.len() - 1) as NodeId)
     }
 
-    pub fn node(&self, value: Value) -> Option<&Node> {
+    pub fn node(&self, value: Value) -> Option<&Node<'a>> {
         match value {
             Value::Ref(id) => self.nodes.get(id as usize),
             _ => None,
         }
     }
 
-    fn node_mut(&mut self, id: NodeId) -> &mut Node {
+    fn node_mut(&mut self, id: NodeId) -> &mut Node<'a> {
         &mut self.nodes[id as usize]
     }
 
@@ -121,33 +123,44 @@ impl Heap {
         }
     }
 
-    /// The values a node refers to.
-    fn children(&self, id: NodeId) -> Vec<Value> {
+    /// The `index`th value a node refers to, if it has that many.
+    fn child(&self, id: NodeId, index: usize) -> Option<Value> {
         match &self.nodes[id as usize] {
-            Node::Tuple(items) | Node::List(items) | Node::Set(items) => items.clone(),
-            Node::Dict(items) => items.iter().flat_map(|(k, v)| [*k, *v]).collect(),
-            Node::Object(o) => o.args.iter().copied().chain(o.state).collect(),
-            Node::Array(a) => a.object_values().to_vec(),
-            _ => Vec::new(),
+            Node::Tuple(items) | Node::List(items) | Node::Set(items) => items.get(index).copied(),
+            Node::Dict(items) => items
+                .get(index / 2)
+                .map(|(k, v)| if index % 2 == 0 { *k } else { *v }),
+            Node::Object(o) => {
+                o.args
+                    .get(index)
+                    .copied()
+                    .or(if index == o.args.len() { o.state } else { None })
+            }
+            Node::Array(a) => a.object_values().get(index).copied(),
+            _ => None,
         }
     }
 
     /// Checks that `value` nests no deeper than [`MAX_DEPTH`] and holds no cycle, so that
     /// recursive readers of it cannot overflow the stack. Each node is visited once (shared
-    /// nodes included), so the check is linear in the size of the file.
+    /// nodes included, through their recorded height), so the check is linear in the file.
     pub fn depth_limited(&self, value: Value) -> Result<(), PickleError> {
         const UNSEEN: u32 = 0;
         const ON_PATH: u32 = u32::MAX;
-        // For finished nodes: 1 + the height of the node's tallest child.
-        let mut height = vec![UNSEEN; self.nodes.len()];
+        let too_deep =
+            || PickleError::malformed(0, format!("nesting depth exceeds {MAX_DEPTH} levels"));
         let Value::Ref(root) = value else {
             return Ok(());
         };
-        let mut path: Vec<(NodeId, Vec<Value>)> = vec![(root, self.children(root))];
+        // For finished nodes, the height of their subtree (a leaf is 1).
+        let mut height = vec![UNSEEN; self.nodes.len()];
+        // The path from the root: each node, the index of its next child, its tallest child.
+        let mut path: Vec<(NodeId, usize, u32)> = vec![(root, 0, 0)];
         height[root as usize] = ON_PATH;
-        while let Some((id, children)) = path.last_mut() {
-            let id = *id;
-            match children.pop() {
+        while let Some((id, next, tallest)) = path.last_mut() {
+            let (id, index) = (*id, *next);
+            *next += 1;
+            match self.child(id, index) {
                 Some(Value::Ref(child)) => match height.get(child as usize).copied() {
                     None => return Err(PickleError::malformed(0, "dangling reference")),
                     Some(ON_PATH) => {
@@ -158,35 +171,24 @@ impl Heap {
                     }
                     Some(UNSEEN) => {
                         if path.len() >= MAX_DEPTH {
-                            return Err(PickleError::malformed(
-                                0,
-                                format!("nesting depth exceeds {MAX_DEPTH} levels"),
-                            ));
+                            return Err(too_deep());
                         }
                         height[child as usize] = ON_PATH;
-                        path.push((child, self.children(child)));
+                        path.push((child, 0, 0));
                     }
-                    Some(_) => {}
+                    Some(done) => *tallest = (*tallest).max(done),
                 },
                 Some(_) => {}
                 None => {
-                    let tallest = self
-                        .children(id)
-                        .iter()
-                        .filter_map(|c| match c {
-                            Value::Ref(c) => Some(height[*c as usize]),
-                            _ => None,
-                        })
-                        .max()
-                        .unwrap_or(0);
-                    if tallest as usize + 1 > MAX_DEPTH {
-                        return Err(PickleError::malformed(
-                            0,
-                            format!("nesting depth exceeds {MAX_DEPTH} levels"),
-                        ));
-                    }
-                    height[id as usize] = tallest + 1;
+                    let own = *tallest + 1;
                     path.pop();
+                    if path.len() + own as usize > MAX_DEPTH {
+                        return Err(too_deep());
+                    }
+                    height[id as usize] = own;
+                    if let Some((_, _, parent_tallest)) = path.last_mut() {
+                        *parent_tallest = (*parent_tallest).max(own);
+                    }
                 }
             }
         }
@@ -232,22 +234,24 @@ pub struct GlobalRef {
 
 /// The outcome of running the VM.
 #[derive(Debug)]
-pub struct Unpickled {
-    pub heap: Heap,
+pub struct Unpickled<'a> {
+    pub heap: Heap<'a>,
     pub root: Value,
     pub protocol: u8,
 }
 
 /// Runs the VM on `bytes` in `mode`, recording every global into `audit` as it is met.
-pub fn unpickle(
-    bytes: &[u8],
+pub fn unpickle<'a>(
+    bytes: &'a [u8],
     mode: Mode,
     audit: &mut Vec<GlobalRef>,
-) -> Result<Unpickled, PickleError> {
+) -> Result<Unpickled<'a>, PickleError> {
     let mut vm = Vm {
         input: bytes,
         pos: 0,
-        heap: Heap::default(),
+        heap: Heap {
+            nodes: Vec::with_capacity(bytes.len() / 8),
+        },
         mode,
         audit,
         protocol: 0,
@@ -265,7 +269,7 @@ pub fn unpickle(
 struct Vm<'a, 'b> {
     input: &'a [u8],
     pos: usize,
-    heap: Heap,
+    heap: Heap<'a>,
     mode: Mode,
     audit: &'b mut Vec<GlobalRef>,
     protocol: u8,
@@ -277,18 +281,50 @@ struct Vm<'a, 'b> {
 struct Frame {
     stack: Vec<Value>,
     marks: Vec<usize>,
-    memo: HashMap<u32, Value>,
+    memo: Memo,
+}
+
+/// The memo: dense for the sequential keys every pickler writes, a map for anything else, so
+/// a hostile key like 2³²−1 costs one entry, not four billion.
+#[derive(Default)]
+struct Memo {
+    dense: Vec<Option<Value>>,
+    sparse: HashMap<u32, Value>,
+    /// Keys stored: what MEMOIZE uses as its next key, like `len(memo)` in Python.
+    count: u32,
+}
+
+impl Memo {
+    fn put(&mut self, key: u32, value: Value) {
+        let index = key as usize;
+        let fresh = if index < self.dense.len() {
+            self.dense[index].replace(value).is_none()
+        } else if index == self.dense.len() {
+            self.dense.push(Some(value));
+            true
+        } else {
+            self.sparse.insert(key, value).is_none()
+        };
+        self.count += u32::from(fresh);
+    }
+
+    fn get(&self, key: u32) -> Option<Value> {
+        match self.dense.get(key as usize) {
+            Some(slot) => *slot,
+            None => self.sparse.get(&key).copied(),
+        }
+    }
 }
 
 /// How deep joblib-style nested streams may go (real files: one level).
 const MAX_NESTED_STREAMS: usize = 2;
 
-impl Vm<'_, '_> {
+impl<'a> Vm<'a, '_> {
     fn err(&self, reason: impl Into<String>) -> PickleError {
         PickleError::malformed(self.pos, reason)
     }
 
-    fn take(&mut self, n: usize) -> Result<&[u8], PickleError> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], PickleError> {
         if n > self.input.len() - self.pos {
             return Err(self.err(format!(
                 "needs {n} bytes but only {} remain (truncated file?)",
@@ -319,9 +355,10 @@ impl Vm<'_, '_> {
         usize::try_from(n).map_err(|_| self.err("length field too large"))
     }
 
-    fn text(&mut self, n: usize) -> Result<String, PickleError> {
+    fn text(&mut self, n: usize) -> Result<Node<'a>, PickleError> {
         let bytes = self.take(n)?;
-        String::from_utf8(bytes.to_vec())
+        std::str::from_utf8(bytes)
+            .map(|s| Node::Str(Cow::Borrowed(s)))
             .map_err(|_| PickleError::malformed(self.pos, "invalid UTF-8 in string"))
     }
 
@@ -385,17 +422,17 @@ impl Vm<'_, '_> {
                 0x8c => {
                     let n = self.u8()? as usize;
                     let s = self.text(n)?;
-                    f.stack.push(self.heap.push(Node::Str(s)));
+                    f.stack.push(self.heap.push(s));
                 }
                 b'X' => {
                     let n = self.len_u32()?;
                     let s = self.text(n)?;
-                    f.stack.push(self.heap.push(Node::Str(s)));
+                    f.stack.push(self.heap.push(s));
                 }
                 0x8d => {
                     let n = self.len_u64()?;
                     let s = self.text(n)?;
-                    f.stack.push(self.heap.push(Node::Str(s)));
+                    f.stack.push(self.heap.push(s));
                 }
                 // Python 2 `str`: only ever text in model files; read as Latin-1 like `encoding='latin1'`.
                 b'U' | b'T' => {
@@ -413,8 +450,9 @@ impl Vm<'_, '_> {
                         b'B' => self.len_u32()?,
                         _ => self.len_u64()?,
                     };
-                    let bytes = self.take(n)?.to_vec();
-                    f.stack.push(self.heap.push(Node::Bytes(bytes)));
+                    let bytes = self.take(n)?;
+                    f.stack
+                        .push(self.heap.push(Node::Bytes(Cow::Borrowed(bytes))));
                 }
                 b')' => f.stack.push(self.heap.push(Node::Tuple(Vec::new()))),
                 b't' => {
@@ -495,16 +533,16 @@ impl Vm<'_, '_> {
                 }
                 0x94 => {
                     let v = top(&f, offset)?;
-                    let index = f.memo.len() as u32;
-                    f.memo.insert(index, v);
+                    let index = f.memo.count;
+                    f.memo.put(index, v);
                 }
                 b'q' => {
                     let index = self.u8()? as u32;
-                    f.memo.insert(index, top(&f, offset)?);
+                    f.memo.put(index, top(&f, offset)?);
                 }
                 b'r' => {
                     let index = u32::from_le_bytes(self.le()?);
-                    f.memo.insert(index, top(&f, offset)?);
+                    f.memo.put(index, top(&f, offset)?);
                 }
                 b'h' | b'j' => {
                     let index = if op == b'h' {
@@ -512,7 +550,7 @@ impl Vm<'_, '_> {
                     } else {
                         u32::from_le_bytes(self.le()?)
                     };
-                    let v = *f.memo.get(&index).ok_or_else(|| {
+                    let v = f.memo.get(index).ok_or_else(|| {
                         PickleError::malformed(offset, format!("memo key {index} was never stored"))
                     })?;
                     f.stack.push(v);
@@ -620,16 +658,19 @@ impl Vm<'_, '_> {
     }
 
     fn global(&mut self, module: &str, name: &str) -> Result<Value, PickleError> {
-        let full = format!("{module}.{name}");
         let resolved = allow::resolve(module, name);
-        self.audit.push(GlobalRef {
-            name: full.clone(),
-            allowed: resolved.is_some(),
-        });
+        if self.mode == Mode::Audit {
+            self.audit.push(GlobalRef {
+                name: format!("{module}.{name}"),
+                allowed: resolved.is_some(),
+            });
+        }
         match (resolved, self.mode) {
             (Some(callable), _) => Ok(self.heap.push(Node::Global(callable))),
-            (None, Mode::Load) => Err(PickleError::Refused(full)),
-            (None, Mode::Audit) => Ok(self.heap.push(Node::Global(Callable::Refused(full)))),
+            (None, Mode::Load) => Err(PickleError::Refused(format!("{module}.{name}"))),
+            (None, Mode::Audit) => Ok(self
+                .heap
+                .push(Node::Global(Callable::Refused(format!("{module}.{name}"))))),
         }
     }
 
@@ -770,7 +811,7 @@ impl Vm<'_, '_> {
                             .map_err(|_| {
                                 PickleError::malformed(offset, "latin1 text out of range")
                             })?;
-                        Node::Bytes(bytes)
+                        Node::Bytes(Cow::Owned(bytes))
                     }
                     _ => {
                         return Err(PickleError::malformed(

@@ -5,8 +5,6 @@
 //! Everything is validated here (shapes agree, classes are labels, weights are finite) so that
 //! prediction never has to check again.
 
-use std::collections::HashMap;
-
 use super::allow::{Callable, SkClass};
 use super::linear::{LinearClassifier, ProbaRule};
 use super::numpy::{Elements, NdArray};
@@ -105,17 +103,13 @@ pub fn read_estimator(heap: &Heap, root: Value) -> Result<Estimator, String> {
         Callable::Class(c) if *c != SkClass::LabelBinarizer => *c,
         other => return Err(format!("unsupported estimator {other}")),
     };
-    let attrs: HashMap<&str, Value> = object
-        .state
-        .and_then(|s| heap.str_dict(s))
-        .ok_or_else(|| {
+    let attrs: Vec<(&str, Value)> =
+        object.state.and_then(|s| heap.str_dict(s)).ok_or_else(|| {
             format!(
                 "the {} has no fitted state (was it fitted before saving?)",
                 class.name()
             )
-        })?
-        .into_iter()
-        .collect();
+        })?;
     let reader = Attrs { heap, attrs, class };
 
     let classes = match class {
@@ -183,7 +177,7 @@ pub fn read_estimator(heap: &Heap, root: Value) -> Result<Estimator, String> {
     if coef_values.iter().chain(&intercept).any(|w| !w.is_finite()) {
         return Err("coef_ or intercept_ holds NaN or infinity".into());
     }
-    if let Some(Value::Int(n)) = reader.attrs.get("n_features_in_").copied()
+    if let Some(Value::Int(n)) = reader.attr("n_features_in_")
         && n as usize != n_features
     {
         return Err(format!(
@@ -212,24 +206,29 @@ pub fn read_estimator(heap: &Heap, root: Value) -> Result<Estimator, String> {
             proba,
         },
         classes,
-        sklearn_version: reader
-            .attrs
-            .get("_sklearn_version")
-            .and_then(|v| heap.str(*v))
-            .map(str::to_owned),
+        sklearn_version: reader.text("_sklearn_version").map(str::to_owned),
         feature_names,
     })
 }
 
 struct Attrs<'h> {
-    heap: &'h Heap,
-    attrs: HashMap<&'h str, Value>,
+    heap: &'h Heap<'h>,
+    /// The object's `__dict__` (a few dozen entries: a scan beats hashing).
+    attrs: Vec<(&'h str, Value)>,
     class: SkClass,
 }
 
 impl<'h> Attrs<'h> {
+    fn attr(&self, name: &str) -> Option<Value> {
+        self.attrs
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+    }
+
     fn get(&self, name: &str) -> Result<Value, String> {
-        self.attrs.get(name).copied().ok_or_else(|| {
+        self.attr(name).ok_or_else(|| {
             format!(
                 "the {} has no {name} (was it fitted before saving?)",
                 self.class.name()
@@ -238,7 +237,7 @@ impl<'h> Attrs<'h> {
     }
 
     fn text(&self, name: &str) -> Option<&'h str> {
-        self.attrs.get(name).and_then(|v| self.heap.str(*v))
+        self.attr(name).and_then(|v| self.heap.str(v))
     }
 
     fn array(&self, name: &str) -> Result<&'h NdArray, String> {
@@ -310,12 +309,12 @@ impl<'h> Attrs<'h> {
     }
 
     fn feature_names(&self) -> Result<Option<Vec<String>>, String> {
-        let Some(value) = self.attrs.get("feature_names_in_") else {
+        let Some(value) = self.attr("feature_names_in_") else {
             return Ok(None);
         };
         let array = self
             .heap
-            .array(*value)
+            .array(value)
             .ok_or("feature_names_in_ is not an array")?;
         let names = match &array.elements {
             Elements::Str(v) => v.clone(),

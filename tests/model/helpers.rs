@@ -11,38 +11,27 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The matrix of models trained by the live scikit-learn. `tests/run.sh` makes it and sets
-/// `SKSERVE_MATRIX_DIR`; a plain `cargo test` makes it here. Failing to make it fails the test.
+/// The matrix of models trained by the live scikit-learn, made by
+/// `tests/python/ensure_matrix.sh` (`tests/run.sh` runs it and sets `SKSERVE_MATRIX_DIR`).
+/// Failing to make it fails the test: it needs Python and PyPI.
 pub fn live_matrix() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         if let Some(dir) = std::env::var_os("SKSERVE_MATRIX_DIR") {
             return PathBuf::from(dir);
         }
-        let target = repo().join("target");
-        let venv = target.join("test-venv");
-        let out = target.join("sk-matrix");
-        run(Command::new("bash")
-            .arg(repo().join("tests/python/setup_venv.sh"))
-            .arg(&venv));
-        if !out.join("manifest.json").exists() {
-            run(Command::new(venv.join("bin/python"))
-                .arg(repo().join("tests/python/make_matrix.py"))
-                .arg(&out));
-        }
-        out
+        let out = Command::new("bash")
+            .arg(repo().join("tests/python/ensure_matrix.sh"))
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("cannot run tests/python/ensure_matrix.sh");
+        assert!(
+            out.status.success(),
+            "tests/python/ensure_matrix.sh failed: the model tests need Python and PyPI"
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
     })
     .clone()
-}
-
-fn run(cmd: &mut Command) {
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        status.success(),
-        "{cmd:?} failed: {status} (the model tests need Python and PyPI)"
-    );
 }
 
 #[derive(Debug, Deserialize)]
