@@ -129,7 +129,7 @@ impl<'a> Heap<'a> {
             Node::Tuple(items) | Node::List(items) | Node::Set(items) => items.get(index).copied(),
             Node::Dict(items) => items
                 .get(index / 2)
-                .map(|(k, v)| if index % 2 == 0 { *k } else { *v }),
+                .map(|(k, v)| if index.is_multiple_of(2) { *k } else { *v }),
             Node::Object(o) => {
                 o.args
                     .get(index)
