@@ -49,8 +49,8 @@ fn predict_matches_scikit_learn_on_the_challenge_data() {
     assert_eq!(format!("{accuracy:.4}"), "0.6036");
 }
 
-#[test]
-fn predict_reads_standard_input_with_crlf() {
+/// `skserve predict` on the challenge model with `input` on standard input.
+fn predict_stdin(input: &str) -> std::process::Output {
     let mut child = skserve()
         .args([
             "predict",
@@ -62,16 +62,22 @@ fn predict_reads_standard_input_with_crlf() {
         .current_dir(repo())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let row = "0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0";
     child
         .stdin
         .take()
         .unwrap()
-        .write_all(format!("{row}\r\n{row}\r\n").as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn predict_reads_standard_input_with_crlf() {
+    let row = "0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0";
+    let out = predict_stdin(&format!("{row}\r\n{row}\r\n"));
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 2);
@@ -80,28 +86,8 @@ fn predict_reads_standard_input_with_crlf() {
 
 #[test]
 fn a_short_row_is_named_with_the_expected_count() {
-    let mut child = skserve()
-        .args([
-            "predict",
-            "--model",
-            "model-files/pickle_model.pkl",
-            "--input",
-            "-",
-        ])
-        .current_dir(repo())
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
     let full = ["0"; 37].join(",");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{full}\n0,1,0\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = predict_stdin(&format!("{full}\n0,1,0\n"));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("row 2 has 3 columns, expected 37"), "{err}");

@@ -184,3 +184,18 @@ fn array_shapes_must_match_their_bytes() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unsupported_estimator_is_named_with_what_is_served() {
+    // A DecisionTreeClassifier: STACK_GLOBAL, NEWOBJ, an empty state.
+    let mut bytes =
+        b"\x80\x04\x8c\x15sklearn.tree._classes\x8c\x16DecisionTreeClassifier\x93".to_vec();
+    bytes.extend(b")\x81}b.");
+    let err = Model::from_bytes(&bytes).unwrap_err().explain("tree.pkl");
+    assert_eq!(
+        err,
+        "refusing to load tree.pkl: it references sklearn.tree._classes.DecisionTreeClassifier, \
+         which is not an allowed class (skserve serves LogisticRegression, SGDClassifier, \
+         LinearSVC, RidgeClassifier(CV) and Perceptron)"
+    );
+}
