@@ -3,6 +3,7 @@
 
 mod inspect;
 mod predict;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -11,6 +12,7 @@ use crate::model::{LoadError, Model};
 
 pub use inspect::inspect;
 pub use predict::{parse_csv, predict};
+pub use serve::serve;
 
 /// A command's failure, carrying its exit status.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Predict(args) => predict(&args.model, &args.input, &mut std::io::stdout().lock()),
         Command::Inspect(args) => inspect(&args.model, &mut std::io::stdout().lock()),
+        Command::Serve(args) => serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -62,7 +62,8 @@ pub enum Node<'a> {
 #[derive(Debug)]
 pub struct Object {
     pub class: Callable,
-    pub args: Vec<Value>,
+    /// The argument tuple (a reference, so no copy is made of it).
+    pub args: Value,
     pub state: Option<Value>,
 }
 
@@ -130,12 +131,7 @@ impl<'a> Heap<'a> {
             Node::Dict(items) => items
                 .get(index / 2)
                 .map(|(k, v)| if index.is_multiple_of(2) { *k } else { *v }),
-            Node::Object(o) => {
-                o.args
-                    .get(index)
-                    .copied()
-                    .or(if index == o.args.len() { o.state } else { None })
-            }
+            Node::Object(o) => [Some(o.args), o.state].into_iter().flatten().nth(index),
             Node::Array(a) => a.object_values().get(index).copied(),
             _ => None,
         }
@@ -375,7 +371,15 @@ impl<'a> Vm<'a, '_> {
 
     /// Runs one pickle stream from the current position to its STOP and returns its value.
     fn run_stream(&mut self, nesting: usize) -> Result<Value, PickleError> {
-        let mut f = Frame::default();
+        // Sized for a typical model file, so the hot loop rarely reallocates.
+        let mut f = Frame {
+            stack: Vec::with_capacity(64),
+            marks: Vec::with_capacity(16),
+            memo: Memo {
+                dense: Vec::with_capacity((self.input.len() - self.pos) / 16),
+                ..Memo::default()
+            },
+        };
         loop {
             let offset = self.pos;
             let op = self.u8()?;
@@ -736,14 +740,22 @@ impl<'a> Vm<'a, '_> {
 
     fn call(&mut self, callable: Value, args: Value, offset: usize) -> Result<Value, PickleError> {
         let callable = self.callable(callable, offset)?;
-        let args: Vec<Value> = self
+        let tuple = self
             .heap
             .tuple(args)
-            .ok_or_else(|| PickleError::malformed(offset, "REDUCE arguments are not a tuple"))?
-            .to_vec();
+            .ok_or_else(|| PickleError::malformed(offset, "REDUCE arguments are not a tuple"))?;
+        // The allowed callables take at most four arguments: read them without a copy of the
+        // tuple; a longer tuple matches none of their patterns.
+        let mut buffer = [Value::None; 4];
+        let argv: &[Value] = if tuple.len() <= buffer.len() {
+            buffer[..tuple.len()].copy_from_slice(tuple);
+            &buffer[..tuple.len()]
+        } else {
+            &[]
+        };
         let node = match &callable {
             Callable::NumpyReconstruct => {
-                let subtype = args.first().and_then(|v| match self.heap.node(*v) {
+                let subtype = argv.first().and_then(|v| match self.heap.node(*v) {
                     Some(Node::Global(c)) => Some(c.clone()),
                     _ => None,
                 });
@@ -756,7 +768,7 @@ impl<'a> Vm<'a, '_> {
                 Node::PendingArray
             }
             Callable::NumpyDtype => {
-                let descr = args
+                let descr = argv
                     .first()
                     .and_then(|v| self.heap.str(*v))
                     .ok_or_else(|| {
@@ -765,7 +777,7 @@ impl<'a> Vm<'a, '_> {
                 Node::Dtype(Dtype::parse(descr).map_err(|e| PickleError::malformed(offset, e))?)
             }
             Callable::NumpyFrombuffer => {
-                let [buffer, dtype, shape, order] = args[..] else {
+                let [buffer, dtype, shape, order] = argv[..] else {
                     return Err(PickleError::malformed(
                         offset,
                         "_frombuffer takes 4 arguments",
@@ -777,7 +789,7 @@ impl<'a> Vm<'a, '_> {
                 Node::Array(array)
             }
             Callable::NumpyScalar => {
-                let (dtype, data) = match args[..] {
+                let (dtype, data) = match argv[..] {
                     [dtype, data] => (dtype, data),
                     _ => {
                         return Err(PickleError::malformed(
@@ -800,8 +812,8 @@ impl<'a> Vm<'a, '_> {
                 return Ok(array.scalar_value(&mut self.heap));
             }
             Callable::CodecsEncode => {
-                let text = args.first().and_then(|v| self.heap.str(*v));
-                let encoding = args.get(1).and_then(|v| self.heap.str(*v));
+                let text = argv.first().and_then(|v| self.heap.str(*v));
+                let encoding = argv.get(1).and_then(|v| self.heap.str(*v));
                 match (text, encoding) {
                     (Some(text), Some("latin1" | "latin-1")) => {
                         let bytes = text
@@ -851,13 +863,12 @@ impl<'a> Vm<'a, '_> {
             | Callable::LossMarker(_)
             | Callable::JoblibArrayWrapper
             | Callable::Refused(_) => {
-                let args = self
-                    .heap
-                    .tuple(args)
-                    .ok_or_else(|| {
-                        PickleError::malformed(offset, "NEWOBJ arguments are not a tuple")
-                    })?
-                    .to_vec();
+                if self.heap.tuple(args).is_none() {
+                    return Err(PickleError::malformed(
+                        offset,
+                        "NEWOBJ arguments are not a tuple",
+                    ));
+                }
                 Ok(self.heap.push(Node::Object(Object {
                     class,
                     args,

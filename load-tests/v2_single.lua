@@ -1,0 +1,5 @@
+-- One row in the V2 inference protocol: POST /v2/models/pickle_model/infer.
+wrk.method = "POST"
+wrk.path = "/v2/models/pickle_model/infer"
+wrk.body = '{"inputs":[{"name":"x","shape":[1,37],"datatype":"FP64","data":[0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0]}]}'
+wrk.headers["Content-Type"] = "application/json"

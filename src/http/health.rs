@@ -1,0 +1,38 @@
+//! Liveness and readiness (V2 protocol paths), and the Prometheus scrape endpoint.
+//! Ready means a model is loaded and the server is not draining for shutdown.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+
+/// `GET /v2/health/live`: the process answers.
+pub async fn live() -> Json<serde_json::Value> {
+    Json(json!({ "live": true }))
+}
+
+/// `GET /v2/health/ready`: 200 while serving, 503 once shutdown has begun.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    if state.is_ready() {
+        Json(json!({ "ready": true })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "ready": false, "error": "the server is shutting down" })),
+        )
+            .into_response()
+    }
+}
+
+/// `GET /metrics`: every metric in Prometheus' text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut response = state.metrics.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,158 @@
+//! The one middleware every request passes: the request timeout, metrics by route template,
+//! and at most one access log line. It is a plain tower layer rather than `from_fn` so that no
+//! service is cloned per request; access-log details are gathered only when that log is on.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::http::{Method, Uri, header};
+use axum::response::{IntoResponse, Response};
+use tower::{Layer, Service};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::telemetry::{ACCESS_TARGET, trace_link};
+
+/// Wraps every route with [`Observe`].
+#[derive(Clone)]
+pub struct ObserveLayer {
+    pub state: AppState,
+}
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Observe<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for Observe<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let start = Instant::now();
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let method = method_label(request.method());
+        let access = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::DEBUG)
+            .then(|| AccessDetails::of(&request, self.state.gcp_project.as_deref()));
+        let future = self.inner.call(request);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let response = match tokio::time::timeout(state.request_timeout, future).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(_) => ApiError::Timeout(state.request_timeout).into_response(),
+            };
+            let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+            record(&state, route, method, &response, start, access);
+            Ok(response)
+        })
+    }
+}
+
+fn record(
+    state: &AppState,
+    route: &str,
+    method: &'static str,
+    response: &Response,
+    start: Instant,
+    access: Option<AccessDetails>,
+) {
+    let elapsed = start.elapsed();
+    let status = response.status();
+    state
+        .metrics
+        .observe_http(route, method, status.as_u16(), elapsed.as_secs_f64());
+
+    if status.is_server_error() {
+        tracing::error!(
+            target: ACCESS_TARGET,
+            route = route,
+            http.method = method,
+            http.status = status.as_u16(),
+            http.latency = elapsed.as_secs_f64(),
+            "{method} {route} answered {}", status.as_u16()
+        );
+    } else if let Some(access) = access {
+        tracing::debug!(
+            target: ACCESS_TARGET,
+            route = route,
+            http.method = method,
+            http.url = %access.url,
+            http.status = status.as_u16(),
+            http.latency = elapsed.as_secs_f64(),
+            http.user_agent = access.user_agent.as_deref(),
+            http.remote_ip = access.remote_ip.as_deref(),
+            trace = access.trace.as_deref(),
+            "{method} {} {}", access.url, status.as_u16()
+        );
+    }
+}
+
+/// The method as a metric label: the usual ones by name, anything else `other`, so that a
+/// client cannot create label values at will.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// What an access log line says about a request beyond method and status.
+struct AccessDetails {
+    url: Uri,
+    user_agent: Option<String>,
+    remote_ip: Option<String>,
+    trace: Option<String>,
+}
+
+impl AccessDetails {
+    fn of(request: &Request, project: Option<&str>) -> Self {
+        let headers = request.headers();
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        // Behind Cloud Run's front end the client is the first X-Forwarded-For address.
+        let forwarded = text("x-forwarded-for")
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned());
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Self {
+            url: request.uri().clone(),
+            user_agent: text(header::USER_AGENT.as_str()).map(str::to_owned),
+            remote_ip: forwarded.or(peer),
+            trace: trace_link(text("x-cloud-trace-context"), text("traceparent"), project),
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! KServe's V1 protocol with named features: `POST /v1/models/{name}:predict` takes
+//! `{"instances": [...]}` where an instance is either a row of numbers or an object of named
+//! fields (`{"OPERA": "Grupo LATAM", "MES": 7}`), one-hot encoded with the model's column names.
+//!
+//! Answer: `{"predictions": [labels]}`; with `?proba=true` also `"classes"` and
+//! `"probabilities"` (one row per instance, in the order of `classes`); with `?explain=true`
+//! (or the `:explain` verb) also `"explanations"`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::explain::explain;
+use super::v2::labels_json;
+use super::{ApiPath, AppState, Body, MODEL_VERSION, parse_json};
+use crate::registry::LoadedModel;
+
+/// `GET /v1/models`: the served model names.
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "models": state.registry.names() }))
+}
+
+/// `GET /v1/models/{name}`: the model's readiness.
+pub async fn status(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let loaded = state.model(&name)?;
+    Ok(Json(
+        json!({ "name": loaded.name(), "ready": state.is_ready() }),
+    ))
+}
+
+#[derive(Default, Deserialize)]
+struct Query {
+    #[serde(default)]
+    explain: Option<String>,
+    #[serde(default)]
+    proba: Option<String>,
+}
+
+/// `POST /v1/models/{name}:predict` (and `:explain`).
+#[tracing::instrument(level = "debug", skip_all, fields(target = %target))]
+pub async fn predict(
+    State(state): State<AppState>,
+    ApiPath(target): ApiPath<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    let (name, verb) = target.split_once(':').ok_or_else(|| {
+        ApiError::RouteNotFound(format!(
+            "POST /v1/models/{target} (use /v1/models/{target}:predict)"
+        ))
+    })?;
+    let query: Query = serde_urlencoded::from_str(uri.query().unwrap_or(""))
+        .map_err(|e| ApiError::BadRequest(format!("invalid query string: {e}")))?;
+    let mut want_explain = query_flag("explain", query.explain.as_deref())?;
+    let want_proba = query_flag("proba", query.proba.as_deref())?;
+    match verb {
+        "predict" => {}
+        "explain" => want_explain = true,
+        other => {
+            return Err(ApiError::RouteNotFound(format!(
+                "POST /v1/models/{name}:{other} (the verbs are :predict and :explain)"
+            )));
+        }
+    }
+    let loaded = state.model(name)?;
+    let model = loaded.model();
+
+    let instances = parse_instances(&headers, &body)?;
+    if instances.len() > state.max_batch_rows {
+        return Err(ApiError::TooManyRows {
+            rows: instances.len(),
+            limit: state.max_batch_rows,
+        });
+    }
+    let values = encode_instances(&loaded, &instances)?;
+    let rows = model.rows(&values)?;
+    if want_proba && !model.has_predict_proba() {
+        return Err(ApiError::Unprocessable(format!(
+            "this model ({}) has no predict_proba",
+            model.estimator().name()
+        )));
+    }
+
+    let predicted = model.predict(rows);
+    let mut answer = Map::new();
+    answer.insert("predictions".into(), labels_json(model, &predicted).into());
+    if want_proba && let Some(proba) = model.predict_proba(rows) {
+        let n_classes = model.classes().len();
+        answer.insert("classes".into(), model.classes().to_json());
+        answer.insert(
+            "probabilities".into(),
+            proba
+                .chunks_exact(n_classes)
+                .map(|row| Value::from(row.to_vec()))
+                .collect(),
+        );
+    }
+    if want_explain {
+        let explanations = serde_json::to_value(explain(&loaded, rows, &predicted))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        answer.insert("explanations".into(), explanations);
+    }
+    state.count_rows(loaded.name(), rows.len());
+
+    let mut response = Json(Value::Object(answer)).into_response();
+    if let Ok(version) = HeaderValue::from_str(loaded.version()) {
+        response.headers_mut().insert(MODEL_VERSION, version);
+    }
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+fn query_flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None => Ok(false),
+        Some("true" | "1" | "") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "query parameter {name}={other}: expected true or false"
+        ))),
+    }
+}
+
+fn parse_instances(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Value>, ApiError> {
+    let request: Value = parse_json(headers, body, "{\"instances\": [...]}")?;
+    let Value::Object(mut request) = request else {
+        return Err(ApiError::BadRequest(
+            "expected a JSON object {\"instances\": [...]}".into(),
+        ));
+    };
+    let instances = request
+        .remove("instances")
+        .or_else(|| request.remove("inputs"))
+        .ok_or_else(|| {
+            ApiError::BadRequest("the request has no \"instances\" (a list of rows)".into())
+        })?;
+    match instances {
+        Value::Array(list) if list.is_empty() => {
+            Err(ApiError::Unprocessable("\"instances\" is empty".into()))
+        }
+        Value::Array(list) => Ok(list),
+        _ => Err(ApiError::BadRequest(
+            "\"instances\" must be a list of rows".into(),
+        )),
+    }
+}
+
+/// Rows from instances: arrays of numbers as they are, objects through the feature names.
+fn encode_instances(loaded: &LoadedModel, instances: &[Value]) -> Result<Vec<f64>, ApiError> {
+    let n_features = loaded.model().n_features();
+    let mut values = Vec::with_capacity(instances.len() * n_features);
+    for (i, instance) in instances.iter().enumerate() {
+        match instance {
+            Value::Array(row) => {
+                if row.len() != n_features {
+                    return Err(ApiError::Unprocessable(format!(
+                        "instance {i} has {} values, but the model expects {n_features} features",
+                        row.len()
+                    )));
+                }
+                for (j, v) in row.iter().enumerate() {
+                    values.push(match v {
+                        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+                        Value::Bool(b) => f64::from(u8::from(*b)),
+                        other => {
+                            return Err(ApiError::Unprocessable(format!(
+                                "instance {i}, value {j}: {other} is not a number"
+                            )));
+                        }
+                    });
+                }
+            }
+            Value::Object(fields) => {
+                let schema = loaded.features().ok_or_else(|| {
+                    ApiError::Unprocessable(format!(
+                        "instance {i} names its fields, but this model has no feature names \
+                         (no features.json beside it); send rows of {n_features} numbers"
+                    ))
+                })?;
+                schema
+                    .encode(fields, &mut values)
+                    .map_err(|e| ApiError::Unprocessable(format!("instance {i}: {e}")))?;
+            }
+            other => {
+                return Err(ApiError::Unprocessable(format!(
+                    "instance {i} is {}, not a row of numbers or an object of named fields",
+                    kind(other)
+                )));
+            }
+        }
+    }
+    Ok(values)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
