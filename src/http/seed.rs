@@ -51,7 +51,7 @@ pub async fn predict(
         )));
     }
     let rows = model.rows(&values)?;
-    let class = model.predict(rows)[0];
+    let class = model.predict_first(rows);
     state.count_rows(loaded.name(), 1);
 
     let prediction = numpy_str_one(model.classes().label(class));

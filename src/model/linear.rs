@@ -46,6 +46,21 @@ impl LinearClassifier {
         }
     }
 
+    /// Class index `predict` chooses for one row; no allocation for up to 16 classes.
+    pub fn predict_row(&self, row: &[f64]) -> usize {
+        const ON_STACK: usize = 16;
+        if self.n_outputs <= ON_STACK {
+            let mut decision = [0.0; ON_STACK];
+            let decision = &mut decision[..self.n_outputs];
+            self.decision_row(row, decision);
+            self.class_index(decision)
+        } else {
+            let mut decision = vec![0.0; self.n_outputs];
+            self.decision_row(row, &mut decision);
+            self.class_index(&decision)
+        }
+    }
+
     /// Class index `predict` chooses from one row's decision values.
     #[inline]
     pub fn class_index(&self, decision: &[f64]) -> usize {

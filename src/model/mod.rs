@@ -74,7 +74,8 @@ pub struct Model {
     protocol: u8,
 }
 
-/// A caller's rows that failed validation against a model.
+/// A caller's rows that failed validation against a model. Rows and columns are numbered
+/// from 1, as a person counts them in an error message.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum InputError {
     #[error("row {row} has {got} values, expected {expected} features")]
@@ -174,7 +175,7 @@ impl Model {
         }
         if !values.len().is_multiple_of(n_features) {
             return Err(InputError::WrongWidth {
-                row: values.len() / n_features,
+                row: values.len() / n_features + 1,
                 got: values.len() % n_features,
                 expected: n_features,
             });
@@ -185,8 +186,8 @@ impl Model {
             .all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()));
         if !all_finite && let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(InputError::NotFinite {
-                row: i / n_features,
-                column: i % n_features,
+                row: i / n_features + 1,
+                column: i % n_features + 1,
                 value: values[i],
             });
         }
@@ -201,6 +202,12 @@ impl Model {
             linear.decision_row(row, decision);
         }
         out
+    }
+
+    /// The class index of the first row, without allocating (the seed's one-row request).
+    pub fn predict_first(&self, rows: Rows<'_>) -> usize {
+        let row = rows.iter().next().expect("validated rows are never empty");
+        self.estimator.linear.predict_row(row)
     }
 
     /// `predict`: the index into [`Model::classes`] of each row's class.
