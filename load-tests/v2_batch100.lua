@@ -15,3 +15,6 @@ wrk.path = "/v2/models/pickle_model/infer"
 wrk.body = '{"inputs":[{"name":"x","shape":[100,37],"datatype":"FP64","data":[' ..
   table.concat(rows, ",") .. ']}],"outputs":[{"name":"predict"},{"name":"predict_proba"}]}'
 wrk.headers["Content-Type"] = "application/json"
+-- A bearer token from env TOKEN (an identity token for a deployed service), if set.
+local token = os.getenv("TOKEN")
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end

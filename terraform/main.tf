@@ -1,0 +1,102 @@
+# Project services, the image repository, the model bucket and skserve's service account.
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  apis = [
+    "run.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "storage.googleapis.com",
+    "monitoring.googleapis.com",
+    "logging.googleapis.com",
+    "iam.googleapis.com",
+    "cloudbuild.googleapis.com",
+    "compute.googleapis.com",
+  ]
+  image          = var.image != "" ? var.image : "${var.regions[0]}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.images.repository_id}/skserve:latest"
+  model_object   = "models/${basename(var.model_path)}"
+  model_uri      = "gs://${google_storage_bucket.models.name}/${local.model_object}"
+  load_balancer  = var.domain != ""
+  public_origin  = local.load_balancer ? "https://${var.domain}" : null
+  project_number = data.google_project.this.number
+}
+
+resource "google_project_service" "apis" {
+  for_each = toset(local.apis)
+
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+resource "google_artifact_registry_repository" "images" {
+  project       = var.project_id
+  location      = var.regions[0]
+  repository_id = var.service_name
+  format        = "DOCKER"
+  description   = "skserve container images (built by cloudbuild.yaml)."
+
+  depends_on = [google_project_service.apis]
+}
+
+# Versioned, so a bad model can be rolled back by restoring an older generation; skserve
+# notices the new generation and swaps it in.
+resource "google_storage_bucket" "models" {
+  project                     = var.project_id
+  name                        = "${var.project_id}-${var.service_name}-models"
+  location                    = "US"
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+
+  versioning {
+    enabled = true
+  }
+
+  lifecycle_rule {
+    condition {
+      num_newer_versions = 10
+      with_state         = "ARCHIVED"
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_storage_bucket_object" "model" {
+  bucket = google_storage_bucket.models.name
+  name   = local.model_object
+  source = var.model_path
+}
+
+resource "google_service_account" "skserve" {
+  project      = var.project_id
+  account_id   = "${var.service_name}-run"
+  display_name = "skserve on Cloud Run"
+  description  = "Reads the model bucket, writes metrics and logs; nothing else."
+
+  depends_on = [google_project_service.apis]
+}
+
+# Least privilege: read objects of the model bucket only.
+resource "google_storage_bucket_iam_member" "model_reader" {
+  bucket = google_storage_bucket.models.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.skserve.member
+}
+
+resource "google_project_iam_member" "metric_writer" {
+  project = var.project_id
+  role    = "roles/monitoring.metricWriter"
+  member  = google_service_account.skserve.member
+}
+
+resource "google_project_iam_member" "log_writer" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = google_service_account.skserve.member
+}

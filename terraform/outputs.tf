@@ -1,0 +1,24 @@
+output "service_urls" {
+  description = "Each region's Cloud Run URL."
+  value       = { for r, s in google_cloud_run_v2_service.skserve : r => s.uri }
+}
+
+output "load_balancer_address" {
+  description = "The global load balancer's IP address (point the domain's A record at it); null without a domain."
+  value       = local.load_balancer ? google_compute_global_address.skserve[0].address : null
+}
+
+output "model_bucket" {
+  description = "Bucket holding the model; upload a new generation and skserve swaps it in."
+  value       = google_storage_bucket.models.name
+}
+
+output "model_uri" {
+  description = "What skserve reads (SKSERVE_MODEL)."
+  value       = local.model_uri
+}
+
+output "call_example" {
+  description = "How to call the service as one of the invokers."
+  value       = "curl -X POST -H \"Authorization: Bearer $(gcloud auth print-identity-token --audiences=${local.load_balancer ? local.public_origin : local.run_urls[var.regions[0]]})\" -d 'x=[0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0]' ${local.load_balancer ? local.public_origin : local.run_urls[var.regions[0]]}/"
+}

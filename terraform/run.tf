@@ -1,0 +1,112 @@
+# skserve on Cloud Run, one service per region, each reading the model from the bucket.
+
+locals {
+  # Cloud Run's deterministic URL: the audience of ID tokens minted for the service itself.
+  run_urls = { for r in var.regions : r => "https://${var.service_name}-${local.project_number}.${r}.run.app" }
+
+  # Invoker bindings: every member in every region.
+  invocations = { for pair in setproduct(var.regions, var.invokers) : "${pair[0]} ${pair[1]}" => { region = pair[0], member = pair[1] } }
+}
+
+resource "google_cloud_run_v2_service" "skserve" {
+  for_each = toset(var.regions)
+
+  project  = var.project_id
+  name     = var.service_name
+  location = each.value
+  # Behind the load balancer, nothing but the load balancer may reach the service.
+  ingress             = local.load_balancer ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL"
+  custom_audiences    = local.load_balancer ? [local.public_origin] : []
+  deletion_protection = false
+
+  template {
+    service_account                  = google_service_account.skserve.email
+    max_instance_request_concurrency = var.concurrency
+    # Cloud Run sends SIGTERM and allows 10 s; skserve drains within --shutdown-grace.
+    timeout = "30s"
+
+    scaling {
+      min_instance_count = var.min_instances
+      max_instance_count = var.max_instances
+    }
+
+    containers {
+      image = local.image
+
+      ports {
+        container_port = 8080
+      }
+
+      env {
+        name  = "SKSERVE_MODEL"
+        value = local.model_uri
+      }
+      env {
+        name  = "SKSERVE_AUTH_AUDIENCE"
+        value = join(",", compact([local.run_urls[each.value], local.public_origin]))
+      }
+      env {
+        name  = "SKSERVE_AUTH_ALLOW"
+        value = join(",", var.auth_allow)
+      }
+      env {
+        name  = "SKSERVE_LOG_FORMAT"
+        value = "json"
+      }
+
+      resources {
+        limits = {
+          cpu    = var.cpu
+          memory = var.memory
+        }
+        # Keep CPU between requests: the model refresher and the SLO engine run in the background.
+        cpu_idle          = false
+        startup_cpu_boost = true
+      }
+
+      startup_probe {
+        http_get {
+          path = "/v2/health/ready"
+          port = 8080
+        }
+        initial_delay_seconds = 0
+        period_seconds        = 1
+        timeout_seconds       = 1
+        failure_threshold     = 30
+      }
+
+      liveness_probe {
+        http_get {
+          path = "/v2/health/live"
+          port = 8080
+        }
+        period_seconds    = 10
+        timeout_seconds   = 1
+        failure_threshold = 3
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(var.regions) == 1 || local.load_balancer
+      error_message = "Several regions need the global load balancer: set domain."
+    }
+  }
+
+  depends_on = [
+    google_project_service.apis,
+    google_storage_bucket_iam_member.model_reader,
+  ]
+}
+
+# Only the listed members may invoke the service: no allUsers binding exists anywhere.
+resource "google_cloud_run_v2_service_iam_member" "invokers" {
+  for_each = local.invocations
+
+  project  = var.project_id
+  location = each.value.region
+  name     = google_cloud_run_v2_service.skserve[each.value.region].name
+  role     = "roles/run.invoker"
+  member   = each.value.member
+}

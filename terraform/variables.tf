@@ -1,0 +1,137 @@
+variable "project_id" {
+  description = "Google Cloud project to deploy into."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a valid project ID (6-30 lowercase letters, digits and hyphens)."
+  }
+}
+
+variable "regions" {
+  description = "Regions to run skserve in. More than one puts a global HTTPS load balancer in front (requires domain)."
+  type        = list(string)
+  default     = ["us-central1"]
+
+  validation {
+    condition     = length(var.regions) >= 1 && length(distinct(var.regions)) == length(var.regions)
+    error_message = "regions must list at least one region, each once."
+  }
+}
+
+variable "service_name" {
+  description = "Name of the Cloud Run service in every region (also the Monitoring service and image name)."
+  type        = string
+  default     = "skserve"
+
+  validation {
+    condition     = can(regex("^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$", var.service_name))
+    error_message = "service_name must be a valid Cloud Run service name."
+  }
+}
+
+variable "image" {
+  description = "Container image to run, e.g. us-central1-docker.pkg.dev/PROJECT/skserve/skserve:TAG (see cloudbuild.yaml). Empty: the :latest image of the Artifact Registry repository this configuration creates."
+  type        = string
+  default     = ""
+}
+
+variable "min_instances" {
+  description = "Instances kept warm in each region (the seed's improvement #3: no cold start on the first request)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.min_instances >= 0 && var.min_instances <= 100
+    error_message = "min_instances must be between 0 and 100."
+  }
+}
+
+variable "max_instances" {
+  description = "Upper bound on instances in each region."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_instances >= 1 && var.max_instances <= 1000
+    error_message = "max_instances must be between 1 and 1000."
+  }
+}
+
+variable "cpu" {
+  description = "vCPUs per instance (Cloud Run accepts 1, 2, 4, 6 or 8 with always-allocated CPU)."
+  type        = string
+  default     = "1"
+
+  validation {
+    condition     = contains(["1", "2", "4", "6", "8"], var.cpu)
+    error_message = "cpu must be one of 1, 2, 4, 6, 8."
+  }
+}
+
+variable "memory" {
+  description = "Memory limit per instance. The memory SLO (monitoring/slos.yaml) is stated against 256 MiB; skserve uses a few tens of MiB."
+  type        = string
+  default     = "512Mi"
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi)$", var.memory))
+    error_message = "memory must be a quantity such as 512Mi or 1Gi."
+  }
+}
+
+variable "concurrency" {
+  description = "Requests one instance takes at once before Cloud Run starts another."
+  type        = number
+  default     = 250
+
+  validation {
+    condition     = var.concurrency >= 1 && var.concurrency <= 1000
+    error_message = "concurrency must be between 1 and 1000."
+  }
+}
+
+variable "invokers" {
+  description = "IAM members allowed to call the service (user:…, serviceAccount:…, group:…, domain:…). allUsers is refused."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.invokers) > 0 && alltrue([for m in var.invokers : can(regex("^(user|serviceAccount|group|domain):", m))])
+    error_message = "invokers must name at least one member, each as user:, serviceAccount:, group: or domain: (never allUsers)."
+  }
+}
+
+variable "allowed_cidrs" {
+  description = "Source ranges allowed through the load balancer's Cloud Armor policy (the seed's IP access restrictions). Empty: any source (IAM and token checks still apply)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.allowed_cidrs : can(cidrhost(c, 0))])
+    error_message = "allowed_cidrs must hold CIDR ranges such as 203.0.113.0/24 or 2001:db8::/32."
+  }
+}
+
+variable "domain" {
+  description = "Domain for the global HTTPS load balancer's managed certificate. Empty: no load balancer, each region's run.app URL is called directly (only with a single region)."
+  type        = string
+  default     = ""
+}
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channel IDs (projects/…/notificationChannels/…) for SLO and memory alerts."
+  type        = list(string)
+  default     = []
+}
+
+variable "model_path" {
+  description = "Local model file uploaded to the model bucket (pickle or joblib; loaded by skserve without executing it)."
+  type        = string
+  default     = "../model-files/pickle_model.pkl"
+}
+
+variable "auth_allow" {
+  description = "Callers skserve itself admits after checking their Google ID token (exact emails, *@domain, hd=domain). Empty: any valid token for the service's audience."
+  type        = list(string)
+  default     = []
+}
