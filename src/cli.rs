@@ -13,6 +13,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once at start: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Predict every row of a CSV file (numbers, no header) and print `LABEL,SCORE` per row.
@@ -22,11 +24,28 @@ pub enum Command {
     /// Serve a model over HTTP: the seed's form API, the V2 (Open Inference) protocol and a
     /// KServe V1 endpoint with named features.
     Serve(ServeArgs),
+    /// Service level objectives (monitoring/slos.yaml).
+    #[command(subcommand)]
+    Slo(SloCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SloCommand {
+    /// Print the Prometheus recording and alerting rules for the SLOs (as Sloth structures
+    /// them): `skserve slo rules > monitoring/prometheus/skserve-slos.yaml`.
+    Rules(SloRulesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SloRulesArgs {
+    /// slos.yaml to read instead of the one built into the binary.
+    #[arg(long, env = "SKSERVE_SLO_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct PredictArgs {
-    /// Model file: a pickle or joblib file (any compression).
+    /// Model: a pickle or joblib file (any compression), or `gs://bucket/object`.
     #[arg(long, env = "SKSERVE_MODEL")]
     pub model: PathBuf,
     /// CSV of feature rows, no header; `-` reads standard input.
@@ -36,26 +55,45 @@ pub struct PredictArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// Model file to describe (it is never executed, even when refused).
+    /// Model to describe, a file or `gs://bucket/object` (never executed, even when refused).
     #[arg(long, env = "SKSERVE_MODEL")]
     pub model: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Model file (pickle or joblib). Without it, the challenge model built into the binary.
-    /// A `features.json` beside the file (a JSON array of column names) names its features.
-    #[arg(long, env = "SKSERVE_MODEL")]
-    pub model: Option<PathBuf>,
-    /// Name the model is served under [default: the file stem, `pickle_model` for the built-in].
+    /// Model to serve: a pickle or joblib file or `gs://bucket/object`, as `URI` or
+    /// `NAME=URI`. Repeat it (or separate with commas) to serve several; the first is the
+    /// default (the seed's `POST /`). Without it, the challenge model built into the binary.
+    /// A `features.json` beside a file (a JSON array of column names) names its features.
+    #[arg(long, env = "SKSERVE_MODEL", value_delimiter = ',')]
+    pub model: Vec<String>,
+    /// Name the first model is served under when it has no `NAME=` [default: the file stem,
+    /// `pickle_model` for the built-in].
     #[arg(long, env = "SKSERVE_MODEL_NAME")]
     pub model_name: Option<String>,
+    /// How often each model's file or object is checked for a new version (`60s`, `200ms`).
+    #[arg(long, env = "SKSERVE_REFRESH_INTERVAL", default_value = "60s")]
+    pub refresh_interval: String,
+    /// Accept a new version whose feature count differs from the served one.
+    #[arg(long, env = "SKSERVE_ALLOW_SHAPE_CHANGE")]
+    pub allow_shape_change: bool,
+    /// `true`: exit when a model cannot be loaded at start (download errors are retried a few
+    /// times first). `false`: keep retrying; the server listens once every model is loaded.
+    #[arg(long, env = "SKSERVE_REQUIRE_MODEL_AT_START", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub require_model_at_start: bool,
+    /// SLO definitions (slos.yaml) to measure instead of the built-in monitoring/slos.yaml.
+    #[arg(long, env = "SKSERVE_SLO_CONFIG")]
+    pub slo_config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080, or 0.0.0.0:$PORT when PORT is set].
     #[arg(long, env = "SKSERVE_LISTEN")]
     pub listen: Option<String>,
     /// Allow a non-loopback --listen address although requests are not authenticated.
     #[arg(long, env = "SKSERVE_INSECURE_NO_AUTH")]
     pub insecure_no_auth: bool,
+    #[command(flatten)]
+    pub auth: AuthArgs,
     /// Largest request body accepted, in bytes (larger ones get 413).
     #[arg(long, env = "SKSERVE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -78,4 +116,52 @@ pub struct ServeArgs {
     /// Worker threads of the runtime [default: the number of CPUs].
     #[arg(long, env = "SKSERVE_WORKERS")]
     pub workers: Option<usize>,
+}
+
+/// Who may call `skserve serve`: ID tokens, allowed accounts, client address ranges.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuthArgs {
+    /// How requests are authenticated: `google` (a Google-signed ID token in `Authorization:
+    /// Bearer`) or `none` [default: google when --listen is not loopback, else none].
+    #[arg(long = "auth", env = "SKSERVE_AUTH")]
+    pub mode: Option<String>,
+    /// Accepted `aud` of ID tokens; repeatable, required with --auth google. On Cloud Run:
+    /// the service's URL.
+    #[arg(
+        long = "auth-audience",
+        env = "SKSERVE_AUTH_AUDIENCE",
+        value_delimiter = ','
+    )]
+    pub audiences: Vec<String>,
+    /// Who may call, repeatable: an email, `*@DOMAIN` or `hd=DOMAIN` (Workspace domain); the
+    /// email must be verified. Without it, any valid token for the audience.
+    #[arg(long = "auth-allow", env = "SKSERVE_AUTH_ALLOW", value_delimiter = ',')]
+    pub allow: Vec<String>,
+    /// Clock skew tolerated on the tokens' `exp`, `iat` and `nbf`.
+    #[arg(
+        long = "auth-leeway",
+        env = "SKSERVE_AUTH_LEEWAY",
+        default_value = "60s"
+    )]
+    pub leeway: String,
+    /// Where the token issuer publishes its signing keys (JWKS).
+    #[arg(long = "auth-jwks-url", env = "SKSERVE_AUTH_JWKS_URL",
+          default_value = crate::auth::GOOGLE_JWKS_URL)]
+    pub jwks_url: String,
+    /// Accepted `iss` of tokens, repeatable [default: accounts.google.com and
+    /// https://accounts.google.com].
+    #[arg(
+        long = "auth-issuer",
+        env = "SKSERVE_AUTH_ISSUER",
+        value_delimiter = ','
+    )]
+    pub issuers: Vec<String>,
+    /// Client address ranges let in, repeatable, IPv4 or IPv6 (`10.0.0.0/8`,
+    /// `2001:db8::/32`); others get 403. Without it, any address.
+    #[arg(long = "allow-cidr", env = "SKSERVE_ALLOW_CIDR", value_delimiter = ',')]
+    pub allow_cidr: Vec<String>,
+    /// Proxies in front of skserve that append the client address to `X-Forwarded-For`
+    /// (1 on Cloud Run); the client is that many entries from the right. 0: the socket's peer.
+    #[arg(long, env = "SKSERVE_TRUST_PROXY_HOPS", default_value_t = 0)]
+    pub trust_proxy_hops: usize,
 }

@@ -1,6 +1,7 @@
 //! Typed settings for `skserve serve`, built once from the command line and the environment.
 //! Every validation error names the flag (and so its `SKSERVE_*` variable) that caused it.
-//! Nothing here opens files or sockets: loading the model and binding happen in `http`.
+//! Nothing here opens sockets or model files: loading models and binding happen in `http`.
+//! The one file read here is `--slo-config`, which is configuration.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +23,40 @@ pub enum ModelSource {
     Embedded,
     /// A pickle or joblib file; a `features.json` beside it names its columns.
     File(PathBuf),
+    /// A Cloud Storage object, `gs://bucket/object`.
+    Gcs { bucket: String, object: String },
+}
+
+impl ModelSource {
+    /// `gs://bucket/object` or a path. A `gs://` URI without an object is kept as a path, so
+    /// that reading it fails naming it.
+    pub fn parse(uri: &str) -> Self {
+        if let Some((bucket, object)) = uri
+            .strip_prefix("gs://")
+            .and_then(|rest| rest.split_once('/'))
+            .filter(|(b, o)| !b.is_empty() && !o.is_empty())
+        {
+            return Self::Gcs {
+                bucket: bucket.to_owned(),
+                object: object.to_owned(),
+            };
+        }
+        Self::File(PathBuf::from(uri))
+    }
+
+    /// The name a model is served under by default: the file or object's stem.
+    fn default_name(&self) -> String {
+        let stem = |path: &std::path::Path| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        match self {
+            Self::Embedded => EMBEDDED_MODEL_NAME.into(),
+            Self::File(path) => stem(path),
+            Self::Gcs { object, .. } => stem(std::path::Path::new(object)),
+        }
+    }
 }
 
 /// How log lines are written.
@@ -38,8 +73,18 @@ pub enum LogFormat {
 /// Everything `skserve serve` needs, validated.
 #[derive(Clone, Debug)]
 pub struct ServeSettings {
+    /// The default model (the seed's `POST /`) and its name.
     pub model: ModelSource,
     pub model_name: String,
+    /// More models served by name (`--model NAME=URI` after the first).
+    pub extra_models: Vec<(String, ModelSource)>,
+    /// How often files and objects are checked for a new version.
+    pub refresh_interval: Duration,
+    pub allow_shape_change: bool,
+    /// Exit when a model cannot be loaded at start, rather than retrying until it can.
+    pub require_model_at_start: bool,
+    /// `STORAGE_EMULATOR_HOST`: Cloud Storage requests go there, without credentials.
+    pub storage_emulator_host: Option<String>,
     pub listen: SocketAddr,
     pub max_body_bytes: usize,
     pub max_batch_rows: usize,
@@ -51,6 +96,10 @@ pub struct ServeSettings {
     /// `GOOGLE_CLOUD_PROJECT`: when set, log lines link to Cloud Trace as
     /// `projects/PROJECT/traces/TRACE`.
     pub gcp_project: Option<String>,
+    /// `--auth*`, `--allow-cidr`, `--trust-proxy-hops`: who may call.
+    pub auth: crate::auth::AuthSettings,
+    /// The SLOs measured: `--slo-config`, else the built-in `monitoring/slos.yaml`.
+    pub slos: crate::slo::SloSpec,
 }
 
 impl Default for ServeSettings {
@@ -59,6 +108,11 @@ impl Default for ServeSettings {
         Self {
             model: ModelSource::Embedded,
             model_name: EMBEDDED_MODEL_NAME.into(),
+            extra_models: Vec::new(),
+            refresh_interval: Duration::from_secs(60),
+            allow_shape_change: false,
+            require_model_at_start: true,
+            storage_emulator_host: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             max_body_bytes: 1024 * 1024,
             max_batch_rows: 10_000,
@@ -68,6 +122,8 @@ impl Default for ServeSettings {
             log_filter: "info".into(),
             workers: default_workers(),
             gcp_project: None,
+            auth: crate::auth::AuthSettings::default(),
+            slos: crate::slo::SloSpec::embedded(crate::metrics::LATENCY_BUCKETS),
         }
     }
 }
@@ -96,19 +152,43 @@ impl ServeSettings {
         args: ServeArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let model = match args.model {
-            Some(path) => ModelSource::File(path),
-            None => ModelSource::Embedded,
-        };
-        let model_name = match (args.model_name, &model) {
-            (Some(name), _) => name,
-            (None, ModelSource::Embedded) => EMBEDDED_MODEL_NAME.into(),
-            (None, ModelSource::File(path)) => path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        };
-        validate_model_name(&model_name)?;
+        let mut models = Vec::new();
+        for (i, spec) in args.model.iter().map(|s| s.trim()).enumerate() {
+            let (name, source) = parse_model_spec(spec);
+            let name = match name {
+                Some(name) => name.to_owned(),
+                None if i == 0 => args
+                    .model_name
+                    .clone()
+                    .unwrap_or_else(|| source.default_name()),
+                None => source.default_name(),
+            };
+            validate_model_name(&name)?;
+            if models.iter().any(|(n, _)| *n == name) {
+                return Err(ConfigError::new(
+                    "--model",
+                    format!("two models are named '{name}'; name them with NAME=URI"),
+                ));
+            }
+            models.push((name, source));
+        }
+        if models.is_empty() {
+            let name = args
+                .model_name
+                .clone()
+                .unwrap_or_else(|| EMBEDDED_MODEL_NAME.into());
+            validate_model_name(&name)?;
+            models.push((name, ModelSource::Embedded));
+        }
+        let (model_name, model) = models.remove(0);
+        let refresh_interval = parse_duration(&args.refresh_interval)
+            .map_err(|m| ConfigError::new("--refresh-interval", m))?;
+        if refresh_interval < std::time::Duration::from_millis(10) {
+            return Err(ConfigError::new(
+                "--refresh-interval",
+                "must be at least 10ms",
+            ));
+        }
 
         let listen = match (args.listen, env("PORT")) {
             (Some(listen), _) => parse_listen(&listen)?,
@@ -120,17 +200,14 @@ impl ServeSettings {
             }
             (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
-        if !listen.ip().is_loopback() && !args.insecure_no_auth {
-            return Err(ConfigError::new(
-                "--listen",
-                format!(
-                    "refusing to listen on {listen}: it is reachable from other machines and \
-                     requests are not authenticated yet; listen on 127.0.0.1, or pass \
-                     --insecure-no-auth (SKSERVE_INSECURE_NO_AUTH=true) to serve anyone who can \
-                     reach it"
-                ),
-            ));
-        }
+        // Secure by default: a non-loopback address needs authentication or
+        // --insecure-no-auth.
+        let auth = crate::auth::AuthSettings::from_args(args.auth, listen, args.insecure_no_auth)?;
+        let slos = match &args.slo_config {
+            Some(path) => crate::slo::SloSpec::read(path, crate::metrics::LATENCY_BUCKETS)
+                .map_err(|e| ConfigError::new("--slo-config", e.to_string()))?,
+            None => crate::slo::SloSpec::embedded(crate::metrics::LATENCY_BUCKETS),
+        };
         if args.max_body_bytes == 0 {
             return Err(ConfigError::new("--max-body-bytes", "must be at least 1"));
         }
@@ -166,6 +243,11 @@ impl ServeSettings {
         Ok(Self {
             model,
             model_name,
+            extra_models: models,
+            refresh_interval,
+            allow_shape_change: args.allow_shape_change,
+            require_model_at_start: args.require_model_at_start,
+            storage_emulator_host: env("STORAGE_EMULATOR_HOST").filter(|h| !h.is_empty()),
             listen,
             max_body_bytes: args.max_body_bytes,
             max_batch_rows: args.max_batch_rows,
@@ -175,12 +257,24 @@ impl ServeSettings {
             log_filter: args.log_filter,
             workers,
             gcp_project: env("GOOGLE_CLOUD_PROJECT").filter(|p| !p.is_empty()),
+            auth,
+            slos,
         })
     }
 }
 
 fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// `NAME=URI` or `URI`; a prefix that is not a valid model name belongs to the URI.
+fn parse_model_spec(spec: &str) -> (Option<&str>, ModelSource) {
+    match spec.split_once('=') {
+        Some((name, uri)) if validate_model_name(name).is_ok() => {
+            (Some(name), ModelSource::parse(uri))
+        }
+        _ => (None, ModelSource::parse(spec)),
+    }
 }
 
 fn validate_model_name(name: &str) -> Result<(), ConfigError> {
@@ -262,7 +356,7 @@ mod tests {
     #[test]
     fn port_moves_to_all_interfaces_and_needs_the_insecure_flag() {
         let err = settings(&[], &[("PORT", "9000")]).unwrap_err();
-        assert_eq!(err.flag, "--listen");
+        assert_eq!(err.flag, "--auth-audience");
         assert!(err.message.contains("--insecure-no-auth"), "{err}");
         let s = settings(&["--insecure-no-auth"], &[("PORT", "9000")]).unwrap();
         assert_eq!(s.listen, "0.0.0.0:9000".parse().unwrap());
@@ -272,6 +366,39 @@ mod tests {
     fn model_name_defaults_to_the_file_stem() {
         let s = settings(&["--model", "/models/delays.joblib"], &[]).unwrap();
         assert_eq!(s.model_name, "delays");
+    }
+
+    #[test]
+    fn several_models_by_name_from_files_and_cloud_storage() {
+        let s = settings(
+            &[
+                "--model",
+                "gs://bucket/dir/delays.joblib",
+                "--model",
+                "other=/m/x.pkl",
+                "--refresh-interval",
+                "200ms",
+            ],
+            &[("STORAGE_EMULATOR_HOST", "127.0.0.1:4443")],
+        )
+        .unwrap();
+        assert_eq!(s.model_name, "delays");
+        assert_eq!(
+            s.model,
+            ModelSource::Gcs {
+                bucket: "bucket".into(),
+                object: "dir/delays.joblib".into()
+            }
+        );
+        assert_eq!(
+            s.extra_models,
+            vec![("other".into(), ModelSource::File("/m/x.pkl".into()))]
+        );
+        assert_eq!(s.refresh_interval, Duration::from_millis(200));
+        assert_eq!(s.storage_emulator_host.as_deref(), Some("127.0.0.1:4443"));
+        assert!(s.require_model_at_start);
+        let err = settings(&["--model", "a=x.pkl", "--model", "a=y.pkl"], &[]).unwrap_err();
+        assert_eq!(err.flag, "--model");
     }
 
     #[test]

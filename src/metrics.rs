@@ -10,13 +10,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// Latency buckets, in seconds. 0.05 and 0.4 are the latency SLO thresholds (a fast answer and
 /// an acceptable one); the finer buckets below 5 ms show the service's own time, the coarse
-/// ones above 1 s the timeouts.
+/// ones above 1 s the timeouts. Every `threshold_seconds` of `slos.yaml` must be one of these
+/// edges (checked when it is loaded), so that Prometheus counts requests under it exactly.
 pub const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 5.0, 10.0, 30.0,
 ];
@@ -35,8 +36,111 @@ pub struct Metrics {
     pub prediction_rows: IntCounterVec,
     /// `skserve_build_info{version,git_sha}`, always 1.
     pub build_info: IntGaugeVec,
-    /// `skserve_model_info{model,version}`, 1 for the version being served.
+    /// `skserve_model_info{model,version,estimator,sklearn_version}`, 1 for the version served.
     pub model_info: IntGaugeVec,
+    /// `skserve_model_loaded_timestamp_seconds{model}`: when the served version was loaded.
+    pub model_loaded_timestamp: GaugeVec,
+    /// `skserve_model_refresh_total{model,outcome}`: `updated`, `unchanged`, `failed`.
+    pub model_refresh: IntCounterVec,
+    /// `skserve_model_refresh_failures_total{model,reason}`: `download`, `refused`,
+    /// `malformed`, `unsupported`, `shape`, `features`.
+    pub model_refresh_failures: IntCounterVec,
+    /// `skserve_auth_failures_total{reason}`: requests refused by authentication or
+    /// authorization; `reason` is one of the fixed labels of `auth::AuthError::reason`.
+    pub auth_failures: IntCounterVec,
+    /// The SLO engine's figures, set from its report at each scrape (`slo`).
+    pub slo: SloGauges,
+}
+
+/// `skserve_slo_*`: what the in-process SLO engine computes, so that Prometheus and Grafana
+/// see the same figures as `/slo`. Labels: `slo` (a name from `slos.yaml`), `window` (5m … 3d
+/// and the SLO window), `severity` (page, ticket): all bounded by the spec.
+#[derive(Clone, Debug)]
+pub struct SloGauges {
+    /// `skserve_slo_objective_ratio{slo}`.
+    pub objective: GaugeVec,
+    /// `skserve_slo_sli_ratio{slo,window}`: share of good events; NaN before any event.
+    pub sli: GaugeVec,
+    /// `skserve_slo_burn_rate{slo,window}`.
+    pub burn_rate: GaugeVec,
+    /// `skserve_slo_error_budget_remaining_ratio{slo}`.
+    pub error_budget_remaining: GaugeVec,
+    /// `skserve_slo_alert_firing{slo,severity}`: 1 while the multiwindow alert fires.
+    pub alert_firing: GaugeVec,
+}
+
+impl SloGauges {
+    fn new() -> Self {
+        let gauge = |name: &str, help: &str, labels: &[&str]| {
+            GaugeVec::new(Opts::new(name, help), labels).expect("valid metric")
+        };
+        Self {
+            objective: gauge(
+                "skserve_slo_objective_ratio",
+                "The objective of each SLO of slos.yaml, as a ratio of good events.",
+                &["slo"],
+            ),
+            sli: gauge(
+                "skserve_slo_sli_ratio",
+                "Share of good events of each SLO over each window (the in-process engine's \
+                 figure; NaN before any event).",
+                &["slo", "window"],
+            ),
+            burn_rate: gauge(
+                "skserve_slo_burn_rate",
+                "How many times faster than its objective allows each SLO spends its error \
+                 budget, over each window.",
+                &["slo", "window"],
+            ),
+            error_budget_remaining: gauge(
+                "skserve_slo_error_budget_remaining_ratio",
+                "Share of the error budget of each SLO's window not yet spent at the current \
+                 pace (1 minus the burn rate over the window; negative once overspent).",
+                &["slo"],
+            ),
+            alert_firing: gauge(
+                "skserve_slo_alert_firing",
+                "1 while the multiwindow burn-rate alert of an SLO fires, by severity (page, \
+                 ticket), as the in-process engine evaluates it.",
+                &["slo", "severity"],
+            ),
+        }
+    }
+
+    fn collectors(&self) -> [Box<dyn prometheus::core::Collector>; 5] {
+        [
+            Box::new(self.objective.clone()),
+            Box::new(self.sli.clone()),
+            Box::new(self.burn_rate.clone()),
+            Box::new(self.error_budget_remaining.clone()),
+            Box::new(self.alert_firing.clone()),
+        ]
+    }
+
+    /// Sets every gauge from an engine report.
+    pub fn set(&self, report: &crate::slo::Report) {
+        for slo in &report.slos {
+            let name = slo.name.as_str();
+            self.objective.with_label_values(&[name]).set(slo.objective);
+            self.error_budget_remaining
+                .with_label_values(&[name])
+                .set(slo.error_budget_remaining);
+            for window in &slo.windows {
+                let labels = [name, window.window.as_str()];
+                self.sli
+                    .with_label_values(&labels)
+                    .set(window.sli.unwrap_or(f64::NAN));
+                self.burn_rate
+                    .with_label_values(&labels)
+                    .set(window.burn_rate);
+            }
+            for alert in &slo.alerts {
+                self.alert_firing
+                    .with_label_values(&[name, alert.severity.as_str()])
+                    .set(if alert.firing { 1.0 } else { 0.0 });
+            }
+        }
+    }
 }
 
 impl Metrics {
@@ -79,18 +183,63 @@ impl Metrics {
         let model_info = IntGaugeVec::new(
             Opts::new(
                 "skserve_model_info",
-                "1 for each model name and the version of it being served.",
+                "1 for each model name and the version of it being served, with its estimator \
+                 and the scikit-learn version that saved it.",
             ),
-            &["model", "version"],
+            &["model", "version", "estimator", "sklearn_version"],
         )
         .expect("valid metric");
+        let model_loaded_timestamp = GaugeVec::new(
+            Opts::new(
+                "skserve_model_loaded_timestamp_seconds",
+                "Unix time at which the served version of each model was loaded.",
+            ),
+            &["model"],
+        )
+        .expect("valid metric");
+        let model_refresh = IntCounterVec::new(
+            Opts::new(
+                "skserve_model_refresh_total",
+                "Refresh attempts by model and outcome (updated, unchanged, failed).",
+            ),
+            &["model", "outcome"],
+        )
+        .expect("valid metric");
+        let model_refresh_failures = IntCounterVec::new(
+            Opts::new(
+                "skserve_model_refresh_failures_total",
+                "Failed refreshes by model and reason (download, refused, malformed, \
+                 unsupported, shape, features); the last good model stays served.",
+            ),
+            &["model", "reason"],
+        )
+        .expect("valid metric");
+        let auth_failures = IntCounterVec::new(
+            Opts::new(
+                "skserve_auth_failures_total",
+                "Requests refused by authentication or authorization, by reason (missing, \
+                 malformed, algorithm, unknown_key, signature, expired, not_yet_valid, lifetime, \
+                 issuer, audience, keys_unavailable, email_unverified, not_allowed, \
+                 client_address).",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
+        let slo = SloGauges::new();
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(auth_failures.clone()),
             Box::new(http_duration.clone()),
             Box::new(prediction_rows.clone()),
             Box::new(build_info.clone()),
             Box::new(model_info.clone()),
-        ] {
+            Box::new(model_loaded_timestamp.clone()),
+            Box::new(model_refresh.clone()),
+            Box::new(model_refresh_failures.clone()),
+        ]
+        .into_iter()
+        .chain(slo.collectors())
+        {
             registry
                 .register(collector)
                 .expect("metric registered once");
@@ -113,6 +262,11 @@ impl Metrics {
             prediction_rows,
             build_info,
             model_info,
+            model_loaded_timestamp,
+            model_refresh,
+            model_refresh_failures,
+            auth_failures,
+            slo,
         }
     }
 

@@ -10,6 +10,16 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Installs a Debian package when the command a test drives is missing (as root, or with sudo).
+apt_need() {
+    local command=$1 package=$2 sudo=""
+    command -v "$command" >/dev/null 2>&1 && return 0
+    step "installing $package (the tests run $command)"
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$package"
+}
+
 step "Python venv with scikit-learn and the model matrix (target/)"
 SKSERVE_MATRIX_DIR=$(bash tests/python/ensure_matrix.sh)
 export SKSERVE_MATRIX_DIR
@@ -19,6 +29,10 @@ if [ "${1:-}" = fuzz ]; then
     SKSERVE_FUZZ_CASES=${SKSERVE_FUZZ_CASES:-5000000} cargo test --release --test model fuzz:: -- --nocapture
     exit 0
 fi
+
+step "Debian packages the tests drive"
+apt_need promtool prometheus  # promtool check/test rules of monitoring/prometheus
+apt_need chromium chromium    # the /slo dashboard in a headless browser
 
 step "format and lints"
 cargo fmt --all -- --check

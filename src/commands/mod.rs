@@ -4,6 +4,7 @@
 mod inspect;
 mod predict;
 mod serve;
+mod slo;
 
 use std::process::ExitCode;
 
@@ -13,6 +14,7 @@ use crate::model::{LoadError, Model};
 pub use inspect::inspect;
 pub use predict::{parse_csv, predict};
 pub use serve::serve;
+pub use slo::slo_rules;
 
 /// A command's failure, carrying its exit status.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Predict(args) => predict(&args.model, &args.input, &mut std::io::stdout().lock()),
         Command::Inspect(args) => inspect(&args.model, &mut std::io::stdout().lock()),
         Command::Serve(args) => serve(args),
+        Command::Slo(crate::cli::SloCommand::Rules(args)) => {
+            slo_rules(args.config.as_deref(), &mut std::io::stdout().lock())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,15 +59,10 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Reads a model file's bytes; the name used in messages is the file name.
+/// Reads a model's bytes from a file or `gs://bucket/object`; the name used in messages is
+/// the file name.
 pub(crate) fn read_model_file(path: &std::path::Path) -> Result<(String, Vec<u8>), CommandError> {
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let bytes = std::fs::read(path)
-        .map_err(|e| CommandError::Other(format!("cannot read {}: {e}", path.display())))?;
-    Ok((name, bytes))
+    crate::store::read_once(&path.to_string_lossy()).map_err(|e| CommandError::Other(e.to_string()))
 }
 
 /// Reads and loads a model file.

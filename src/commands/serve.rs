@@ -19,7 +19,7 @@ pub fn serve(args: ServeArgs) -> Result<(), CommandError> {
         .map_err(|e| CommandError::Other(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
         let app = Application::build(&settings).await.map_err(|e| match e {
-            StartError::Model(crate::registry::ModelLoadError::Model(message)) => {
+            StartError::Model(crate::registry::ModelLoadError::Model { message, .. }) => {
                 CommandError::Model(message)
             }
             other => CommandError::Other(other.to_string()),

@@ -29,6 +29,8 @@ pub async fn ready(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`: every metric in Prometheus' text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    // The SLO gauges are as fresh as the scrape.
+    state.metrics.slo.set(&state.slo.report());
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

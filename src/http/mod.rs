@@ -4,13 +4,15 @@
 //! requests for at most the grace period.
 //!
 //! Every request passes one middleware (`observe`) that applies the request timeout, records
-//! metrics by route template and writes at most one access log line.
+//! metrics by route template and writes at most one access log line, then the access checks
+//! of `crate::auth` (every route but the health checks).
 //!
 //! # Layout
 //! - `seed`: the seed's form API (`POST /`), byte for byte.
 //! - `v2`: the V2 (Open Inference) protocol.
 //! - `v1`: KServe V1 with named features.
 //! - `health`: liveness, readiness, `/metrics`.
+//! - `slo`: the SLO dashboard (`/slo`), its figures (`/slo.json`), the memory sampler.
 //! - `explain`: per-feature contributions of linear predictions.
 //! - `observe`: the middleware of timeouts, metrics and access logs.
 //! - `error`: [`ApiError`], the JSON error answer.
@@ -20,6 +22,7 @@ mod explain;
 mod health;
 mod observe;
 mod seed;
+mod slo;
 mod v1;
 mod v2;
 
@@ -49,6 +52,7 @@ pub use seed::{numpy_str_one, parse_python_list};
 use crate::config::ServeSettings;
 use crate::metrics::Metrics;
 use crate::registry::{LoadedModel, ModelLoadError, Registry};
+use crate::store::{self, RefreshPolicy, Refresher, Store};
 
 /// The response header naming the version of the model that answered.
 pub const MODEL_VERSION: HeaderName = HeaderName::from_static("x-model-version");
@@ -68,13 +72,18 @@ impl Deref for AppState {
 /// flag is atomic, the rest is read-only after start.
 #[derive(Debug)]
 pub struct App {
-    pub registry: Registry,
+    /// Shared with the refresh tasks, which swap models in it.
+    pub registry: Arc<Registry>,
     pub metrics: Metrics,
     pub max_batch_rows: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     /// `GOOGLE_CLOUD_PROJECT`, to link log lines to traces.
     pub gcp_project: Option<String>,
+    /// Who may call: tokens, allow-lists, address ranges (`auth`).
+    pub access: Arc<crate::auth::AccessControl>,
+    /// Fed one event per answered request by `observe`; read by `/slo.json` and `/metrics`.
+    pub slo: Arc<crate::slo::SloEngine>,
     draining: AtomicBool,
     /// `skserve_prediction_rows_total` by model name, resolved once (names are fixed).
     rows_predicted: HashMap<String, IntCounter>,
@@ -86,16 +95,22 @@ impl App {
         let mut rows_predicted = HashMap::new();
         for name in registry.names() {
             if let Some(model) = registry.get(name) {
-                metrics
-                    .model_info
-                    .with_label_values(&[name, model.load().version()])
-                    .set(1);
+                crate::store::refresh::record_served(&metrics, &model.load(), None);
             }
             let counter = metrics.prediction_rows.with_label_values(&[name]);
             rows_predicted.insert(name.to_owned(), counter);
         }
         Self {
-            registry,
+            registry: Arc::new(registry),
+            access: Arc::new(crate::auth::AccessControl::new(
+                &settings.auth,
+                metrics.auth_failures.clone(),
+            )),
+            slo: Arc::new(crate::slo::SloEngine::new(
+                settings.slos.clone(),
+                crate::metrics::LATENCY_BUCKETS,
+                Arc::new(crate::slo::MonotonicClock::new()),
+            )),
             metrics,
             max_batch_rows: settings.max_batch_rows,
             max_body_bytes: settings.max_body_bytes,
@@ -175,8 +190,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models", get(v1::list))
         .route("/v1/models/{target}", get(v1::status).post(v1::predict))
         .route("/metrics", get(health::metrics))
+        .route("/slo", get(slo::dashboard))
+        .route("/slo.json", get(slo::figures))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Inside `observe`, so refusals are counted and logged like any answer; every route
+        // but the health checks (`auth::OPEN_ROUTES`), `/metrics` included.
+        .layer(crate::auth::AuthLayer::new(state.access.clone()))
         .layer(observe::ObserveLayer {
             state: state.clone(),
         })
@@ -306,18 +326,53 @@ pub enum StartError {
     },
 }
 
-/// A service with its model loaded and its listener bound, ready to run.
+/// A service with its models loaded and its listener bound, ready to run.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     shutdown_grace: Duration,
+    /// The tasks keeping models current; stopped when the server stops or this is dropped.
+    refreshers: AbortOnDrop,
 }
 
 impl Application {
-    /// Loads the model and binds the listener (`--listen` with port 0 picks a free port).
+    /// Loads every model (retrying as `--require-model-at-start` says), binds the listener
+    /// (`--listen` with port 0 picks a free port) and starts a refresh task per file or object.
     pub async fn build(settings: &ServeSettings) -> Result<Self, StartError> {
-        let model = LoadedModel::load(&settings.model, &settings.model_name)?;
-        Self::build_with(settings, Registry::single(model)).await
+        let sources = std::iter::once((settings.model_name.clone(), settings.model.clone()))
+            .chain(settings.extra_models.iter().cloned());
+        let mut models = Vec::new();
+        let mut stores = Vec::new();
+        for (name, source) in sources {
+            let store = Store::open(&source, settings.storage_emulator_host.as_deref())
+                .await
+                .map_err(ModelLoadError::from)?;
+            let (model, token) =
+                store::load_at_start(&name, &store, settings.require_model_at_start).await?;
+            models.push(model);
+            stores.push((name, store, token));
+        }
+        let mut app = Self::build_with(settings, Registry::new(models)).await?;
+        let policy = RefreshPolicy {
+            interval: settings.refresh_interval,
+            allow_shape_change: settings.allow_shape_change,
+        };
+        for (name, store, token) in stores {
+            if matches!(store, Store::Embedded) {
+                continue;
+            }
+            let state = &app.state;
+            let refresher = Refresher::new(
+                &name,
+                store,
+                token,
+                state.registry.clone(),
+                state.metrics.clone(),
+                policy,
+            );
+            app.refreshers.0.push(tokio::spawn(refresher.run()));
+        }
+        Ok(app)
     }
 
     /// Binds the listener for an already-built registry.
@@ -336,6 +391,7 @@ impl Application {
             listener,
             state: AppState(Arc::new(App::new(registry, settings))),
             shutdown_grace: settings.shutdown_grace,
+            refreshers: AbortOnDrop(Vec::new()),
         })
     }
 
@@ -376,6 +432,10 @@ impl Application {
             .with_graceful_shutdown(signal)
             .into_future();
         let grace = self.shutdown_grace;
+        let _stop_refreshers = self.refreshers;
+        let _stop_slo_sampler = AbortOnDrop(vec![tokio::spawn(slo::sample_periodically(
+            self.state.clone(),
+        ))]);
         let deadline = async move {
             match drain.await {
                 Ok(()) => tokio::time::sleep(grace).await,
@@ -394,6 +454,17 @@ impl Application {
                 );
                 Ok(())
             }
+        }
+    }
+}
+
+/// Background tasks, aborted when dropped: when the server stops, however `run_until` ends.
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
         }
     }
 }

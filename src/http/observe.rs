@@ -1,5 +1,5 @@
 //! The one middleware every request passes: the request timeout, metrics by route template,
-//! and at most one access log line. It is a plain tower layer rather than `from_fn` so that no
+//! one event for the SLO engine, and at most one access log line. It is a plain tower layer rather than `from_fn` so that no
 //! service is cloned per request; access-log details are gathered only when that log is on.
 
 use std::convert::Infallible;
@@ -87,6 +87,9 @@ fn record(
     state
         .metrics
         .observe_http(route, method, status.as_u16(), elapsed.as_secs_f64());
+    state
+        .slo
+        .record_request(route, status.as_u16(), elapsed.as_secs_f64());
 
     if status.is_server_error() {
         tracing::error!(

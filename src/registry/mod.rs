@@ -3,7 +3,7 @@
 //! path takes a cheap `load()` and never a lock.
 //!
 //! What does not live here: pickles and scikit-learn (`model`), HTTP (`http`). This module only
-//! turns bytes from a [`ModelSource`] into a [`LoadedModel`] and keeps them by name.
+//! turns bytes fetched by a `store` into a [`LoadedModel`] and keeps them by name.
 //!
 //! # Layout
 //! - [`features`]: named columns and the one-hot encoding of named instances.
@@ -11,13 +11,12 @@
 pub mod features;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::config::{EMBEDDED_FEATURES, EMBEDDED_MODEL, ModelSource};
-use crate::model::Model;
+use crate::model::{LoadError, Model};
+use crate::store::{Fetched, StoreError, content_version};
 pub use features::{EncodeError, FeatureSchema};
 
 /// A model ready to serve, with what the HTTP layer needs to describe it.
@@ -32,62 +31,43 @@ pub struct LoadedModel {
 /// Why a model could not be made ready to serve.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelLoadError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
     /// The model file itself was refused or is unusable (`LoadError::explain`).
-    #[error("{0}")]
-    Model(String),
+    #[error("{message}")]
+    Model {
+        message: String,
+        /// `refused`, `malformed` or `unsupported`: the metrics' failure reason.
+        reason: &'static str,
+    },
     #[error("{path}: {message}")]
     Features { path: String, message: String },
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A replacement whose feature count differs from the served model's.
+    #[error(
+        "{file} has {new} features but the served model has {old}; keeping the served model \
+         (--allow-shape-change accepts it)"
+    )]
+    Shape {
+        file: String,
+        old: usize,
+        new: usize,
+    },
+}
+
+impl ModelLoadError {
+    /// A short, bounded label for `skserve_model_refresh_failures_total{reason}`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Store(_) => "download",
+            Self::Model { reason, .. } => reason,
+            Self::Features { .. } => "features",
+            Self::Shape { .. } => "shape",
+        }
+    }
 }
 
 impl LoadedModel {
-    /// Reads and loads a model from its source; a `features.json` beside a file names its columns.
-    pub fn load(source: &ModelSource, name: &str) -> Result<Self, ModelLoadError> {
-        match source {
-            ModelSource::Embedded => Self::from_bytes(
-                name,
-                EMBEDDED_MODEL,
-                "pickle_model.pkl",
-                Some(EMBEDDED_FEATURES),
-            ),
-            ModelSource::File(path) => {
-                let bytes = std::fs::read(path).map_err(|source| ModelLoadError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                let features_path = path
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join("features.json");
-                let features = match std::fs::read(&features_path) {
-                    Ok(bytes) => Some(bytes),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(source) => {
-                        return Err(ModelLoadError::Read {
-                            path: features_path.display().to_string(),
-                            source,
-                        });
-                    }
-                };
-                let file = path.file_name().map_or_else(
-                    || path.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                );
-                Self::from_bytes(name, &bytes, &file, features.as_deref()).map_err(|e| match e {
-                    ModelLoadError::Features { message, .. } => ModelLoadError::Features {
-                        path: features_path.display().to_string(),
-                        message,
-                    },
-                    other => other,
-                })
-            }
-        }
-    }
-
     /// Loads model bytes; `features_json` (a JSON array of column names) takes precedence over
     /// the feature names stored in the model. `file` names the model in error messages.
     pub fn from_bytes(
@@ -96,7 +76,14 @@ impl LoadedModel {
         file: &str,
         features_json: Option<&[u8]>,
     ) -> Result<Self, ModelLoadError> {
-        let model = Model::from_bytes(bytes).map_err(|e| ModelLoadError::Model(e.explain(file)))?;
+        let model = Model::from_bytes(bytes).map_err(|e| ModelLoadError::Model {
+            message: e.explain(file),
+            reason: match e {
+                LoadError::Refused(_) => "refused",
+                LoadError::Malformed(_) => "malformed",
+                LoadError::Unsupported(_) => "unsupported",
+            },
+        })?;
         let names = match features_json {
             Some(json) => Some(parse_feature_names(json, model.n_features()).map_err(
                 |message| ModelLoadError::Features {
@@ -114,11 +101,24 @@ impl LoadedModel {
         })
     }
 
+    /// Loads what a store fetched; the version is the store's (generation or content hash).
+    pub fn from_fetched(name: &str, fetched: &Fetched) -> Result<Self, ModelLoadError> {
+        let mut loaded = Self::from_bytes(
+            name,
+            &fetched.bytes,
+            &fetched.file,
+            fetched.features.as_deref(),
+        )?;
+        loaded.version.clone_from(&fetched.version);
+        Ok(loaded)
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// A short hash of the model file's bytes: the same file always has the same version.
+    /// The Cloud Storage generation it was read at, or a short hash of a file's bytes (the same
+    /// file always has the same version).
     pub fn version(&self) -> &str {
         &self.version
     }
@@ -157,17 +157,6 @@ fn parse_feature_names(json: &[u8], n_features: usize) -> Result<Vec<String>, St
     Ok(names)
 }
 
-/// 64-bit FNV-1a of the bytes, as 12 hex digits. It identifies content (is this the same
-/// file?); it is not a defence against someone forging a file.
-fn content_version(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{:012x}", hash >> 16)
-}
-
 /// Models by name. The set of names is fixed at start; each model can be swapped in place.
 #[derive(Debug)]
 pub struct Registry {
@@ -185,6 +174,19 @@ impl Registry {
             default: name,
             models,
         }
+    }
+
+    /// A registry of models; the first is the default (the seed's `POST /`).
+    pub fn new(models: Vec<LoadedModel>) -> Self {
+        let default = models
+            .first()
+            .map(|m| m.name().to_owned())
+            .expect("a registry serves at least one model");
+        let models = models
+            .into_iter()
+            .map(|m| (m.name().to_owned(), ArcSwap::from_pointee(m)))
+            .collect();
+        Self { default, models }
     }
 
     pub fn get(&self, name: &str) -> Option<&ArcSwap<LoadedModel>> {
@@ -219,11 +221,14 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{EMBEDDED_FEATURES, EMBEDDED_MODEL};
 
     #[test]
     fn embedded_model_has_named_features_and_a_stable_version() {
-        let a = LoadedModel::load(&ModelSource::Embedded, "m").unwrap();
-        let b = LoadedModel::load(&ModelSource::Embedded, "m").unwrap();
+        let load = || {
+            LoadedModel::from_bytes("m", EMBEDDED_MODEL, "m.pkl", Some(EMBEDDED_FEATURES)).unwrap()
+        };
+        let (a, b) = (load(), load());
         assert_eq!(a.version(), b.version());
         assert_eq!(a.version().len(), 12);
         assert_eq!(a.feature_name(12), "OPERA_Grupo LATAM");

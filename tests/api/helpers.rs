@@ -155,6 +155,13 @@ impl TestApp {
         response.text().await.unwrap()
     }
 
+    /// `GET /slo.json`, parsed.
+    pub async fn slo_json(&self) -> Value {
+        let (status, body) = json(self.get("/slo.json").await).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
     pub async fn post_json(&self, path: &str, request: &Value) -> Response {
         self.client
             .post(self.url(path))

@@ -2,10 +2,18 @@
 //! real server on 127.0.0.1:0 (`helpers::spawn_app`) and talks to it as a client; the shutdown
 //! tests run the built binary.
 
+mod auth;
+mod fuzz;
+mod gcs_emulator;
 mod helpers;
+mod issuer;
 mod metrics;
+mod model_refresh;
+mod rules;
 mod seed;
 mod shutdown;
+mod slo;
+mod terraform;
 mod v1;
 mod v2;
 mod validation;

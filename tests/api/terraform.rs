@@ -26,13 +26,21 @@ fn terraform_facts() -> Value {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| repo().join("target/test-venv"));
     let python = venv.join("bin/python");
-    assert!(python.exists(), "{} is missing: run tests/run.sh (it makes the test venv)", python.display());
+    assert!(
+        python.exists(),
+        "{} is missing: run tests/run.sh (it makes the test venv)",
+        python.display()
+    );
     let out = Command::new(python)
         .arg(repo().join("tests/python/terraform_facts.py"))
         .arg(repo())
         .output()
         .expect("runs terraform_facts.py");
-    assert!(out.status.success(), "terraform_facts.py: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "terraform_facts.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -43,23 +51,48 @@ fn terraform_is_formatted() {
         .current_dir(repo().join("terraform"))
         .output()
         .expect("terraform is installed (the deployment is written for it)");
-    assert!(out.status.success(), "terraform fmt -check: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "terraform fmt -check: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
 fn every_slo_becomes_a_cloud_monitoring_slo_with_its_alerts() {
     let facts = terraform_facts();
-    assert_eq!(facts["slos_source"], "yamldecode(file(\"${path.module}/../monitoring/slos.yaml\"))");
+    assert_eq!(
+        facts["slos_source"],
+        "yamldecode(file(\"${path.module}/../monitoring/slos.yaml\"))"
+    );
     assert_eq!(facts["slo_for_each"], "local.slos");
     assert_eq!(facts["alert_for_each"], "local.burn_alerts");
-    let kinds: BTreeSet<&str> = facts["slo_kinds"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    let kinds: BTreeSet<&str> = facts["slo_kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
     let slos = facts["spec"]["slos"].as_array().unwrap();
     assert!(!slos.is_empty());
     for slo in slos {
         let kind = slo["kind"].as_str().unwrap();
-        assert!(kinds.contains(kind), "SLO {} of kind {kind} has no SLI in google_monitoring_slo", slo["name"]);
-        for tier in slo["alerts"].as_object().into_iter().flatten().filter(|(k, _)| *k == "page" || *k == "ticket") {
-            assert!(facts["burn_windows"][tier.0].is_array(), "no burn windows for tier {}", tier.0);
+        assert!(
+            kinds.contains(kind),
+            "SLO {} of kind {kind} has no SLI in google_monitoring_slo",
+            slo["name"]
+        );
+        for tier in slo["alerts"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k == "page" || *k == "ticket")
+        {
+            assert!(
+                facts["burn_windows"][tier.0].is_array(),
+                "no burn windows for tier {}",
+                tier.0
+            );
         }
     }
     // The SRE workbook's pairs that Cloud Monitoring can express (lookback at most 24 h).
@@ -68,17 +101,32 @@ fn every_slo_becomes_a_cloud_monitoring_slo_with_its_alerts() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|w| (w["long"].as_str().unwrap().into(), w["short"].as_str().unwrap().into(), w["burn"].as_f64().unwrap()))
+            .map(|w| {
+                (
+                    w["long"].as_str().unwrap().into(),
+                    w["short"].as_str().unwrap().into(),
+                    w["burn"].as_f64().unwrap(),
+                )
+            })
             .collect()
     };
-    assert_eq!(pairs("page"), [("3600s".into(), "300s".into(), 14.4), ("21600s".into(), "1800s".into(), 6.0)]);
+    assert_eq!(
+        pairs("page"),
+        [
+            ("3600s".into(), "300s".into(), 14.4),
+            ("21600s".into(), "1800s".into(), 6.0)
+        ]
+    );
     assert_eq!(pairs("ticket"), [("86400s".into(), "7200s".into(), 3.0)]);
 }
 
 #[test]
 fn every_environment_variable_terraform_sets_is_one_skserve_reads() {
     let facts = terraform_facts();
-    let help = Command::new(env!("CARGO_BIN_EXE_skserve")).args(["serve", "--help"]).output().unwrap();
+    let help = Command::new(env!("CARGO_BIN_EXE_skserve"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
     let help = String::from_utf8(help.stdout).unwrap();
     let read: BTreeSet<&str> = help
         .split("[env: ")
@@ -87,7 +135,10 @@ fn every_environment_variable_terraform_sets_is_one_skserve_reads() {
         .collect();
     for var in facts["env_vars"].as_array().unwrap() {
         let var = var.as_str().unwrap();
-        assert!(read.contains(var), "terraform sets {var}, which `skserve serve` does not read (it reads {read:?})");
+        assert!(
+            read.contains(var),
+            "terraform sets {var}, which `skserve serve` does not read (it reads {read:?})"
+        );
     }
 }
 
@@ -98,7 +149,10 @@ fn every_metric_type_is_one_google_documents() {
     assert!(!named.is_empty());
     for metric in named {
         let metric = metric.as_str().unwrap();
-        assert!(DOCUMENTED_METRIC_TYPES.contains(&metric), "{metric} is not in the documented list");
+        assert!(
+            DOCUMENTED_METRIC_TYPES.contains(&metric),
+            "{metric} is not in the documented list"
+        );
     }
 }
 

@@ -1,0 +1,136 @@
+//! Open-loop load at a fixed request rate, latency measured from when each request was *due*.
+//!
+//! wrk is closed-loop: a stalled server slows wrk down with it and the stall hides in a few
+//! samples (coordinated omission). Here request `i` is due at `start + i / rate` whatever
+//! happened before, and its latency counts from that moment, so queueing shows. (wrk2 does the
+//! same; it is not packaged for Debian.)
+//!
+//! ```console
+//! cargo run --release --example fixed_rate -- --url http://127.0.0.1:8080/ --rate 2000 --duration 30
+//! cargo run --release --example fixed_rate -- --url http://127.0.0.1:8080/v2/models/pickle_model/infer \
+//!     --body-file body.json --content-type application/json --rate 1000 --duration 10
+//! ```
+//!
+//! Prints one JSON object: achieved rate, latency percentiles (ms), status counts, errors.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use tokio::sync::{Mutex, Semaphore};
+
+const SEED_FORM: &str =
+    "x=[0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0]";
+
+#[derive(Parser)]
+struct Args {
+    /// Where to POST.
+    #[arg(long)]
+    url: String,
+    /// Requests per second.
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
+    /// Seconds to send for.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Request body (default: the seed's form request).
+    #[arg(long)]
+    body_file: Option<std::path::PathBuf>,
+    #[arg(long, default_value = "application/x-www-form-urlencoded")]
+    content_type: String,
+    /// Bearer token (e.g. `gcloud auth print-identity-token`), also read from TOKEN.
+    #[arg(long, env = "TOKEN")]
+    token: Option<String>,
+    /// Most requests in flight; a due request waits for a slot, and that wait counts.
+    #[arg(long, default_value_t = 256)]
+    max_in_flight: usize,
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u64>,
+    statuses: BTreeMap<u16, u64>,
+    errors: u64,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let body: Vec<u8> = match &args.body_file {
+        Some(path) => std::fs::read(path).expect("reads the body file"),
+        None => SEED_FORM.as_bytes().to_vec(),
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.max_in_flight)
+        .build()
+        .unwrap();
+    let total = (args.rate * args.duration).round() as u64;
+    let interval = Duration::from_secs_f64(1.0 / args.rate);
+    let slots = Arc::new(Semaphore::new(args.max_in_flight));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let start = Instant::now() + Duration::from_millis(100);
+    let mut tasks = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        let due = start + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let (client, slots, tally, body) =
+            (client.clone(), slots.clone(), tally.clone(), body.clone());
+        let (url, content_type, token) = (
+            args.url.clone(),
+            args.content_type.clone(),
+            args.token.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _slot = slots.acquire().await.unwrap();
+            let mut request = client
+                .post(&url)
+                .header("content-type", content_type)
+                .body(body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let outcome = match request.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let _ = response.bytes().await;
+                    Some(status)
+                }
+                Err(_) => None,
+            };
+            let latency = due.elapsed().as_micros() as u64;
+            let mut tally = tally.lock().await;
+            tally.latencies_us.push(latency);
+            match outcome {
+                Some(status) => *tally.statuses.entry(status).or_default() += 1,
+                None => tally.errors += 1,
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut tally = tally.lock().await;
+    tally.latencies_us.sort_unstable();
+    let pct = |p: f64| {
+        let v = &tally.latencies_us;
+        if v.is_empty() {
+            0.0
+        } else {
+            v[((v.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0
+        }
+    };
+    let report = serde_json::json!({
+        "url": args.url,
+        "target_rate": args.rate,
+        "requests": total,
+        "achieved_rate": (total as f64 / elapsed * 10.0).round() / 10.0,
+        "latency_ms": {
+            "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "p99.9": pct(0.999), "max": pct(1.0)
+        },
+        "statuses": tally.statuses,
+        "errors": tally.errors,
+    });
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+}

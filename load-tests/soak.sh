@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Soak test: skserve (release) under a fixed request rate for a bounded time. RSS is sampled
+# every 10 s from /proc; at the end the SLO verdict is read from /slo.json. Passes (exit 0) when
+# resident memory stays flat — less than 5 % growth from the first sample after warm-up to the
+# last — and no SLO is breached. Load comes from the open-loop generator
+# (examples/fixed_rate.rs), so queueing is not hidden.
+#
+#   load-tests/soak.sh                         # 5 minutes at 2,000 req/s, the seed's request
+#   DURATION=60 RATE=1000 load-tests/soak.sh
+#
+# Stops what it started, by PID; every step is bounded by `timeout`.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+duration=${DURATION:-300}
+rate=${RATE:-2000}
+work=$(mktemp -d)
+skserve_pid=""
+load_pid=""
+
+cleanup() {
+  [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null && wait "$load_pid" 2>/dev/null
+  [ -n "$skserve_pid" ] && kill "$skserve_pid" 2>/dev/null && wait "$skserve_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building skserve and the load generator (release)…" >&2
+(cd "$repo" && timeout 1200 cargo build --release --quiet --bin skserve --example fixed_rate)
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$repo/target/release/skserve" serve --listen "127.0.0.1:$port" --log-format json \
+  >"$work/skserve.log" 2>&1 &
+skserve_pid=$!
+for _ in $(seq 100); do
+  curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" && break
+  sleep 0.1
+done
+curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" ||
+  { cat "$work/skserve.log" >&2; echo "skserve did not become ready" >&2; exit 1; }
+
+echo "soak: $rate req/s for ${duration}s against http://127.0.0.1:$port/ (pid $skserve_pid)" >&2
+timeout $((duration + 120)) "$repo/target/release/examples/fixed_rate" \
+  --url "http://127.0.0.1:$port/" --rate "$rate" --duration "$duration" >"$work/load.json" &
+load_pid=$!
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$skserve_pid/status"; }
+: >"$work/rss"
+elapsed=0
+while kill -0 "$load_pid" 2>/dev/null && [ "$elapsed" -le $((duration + 110)) ]; do
+  echo "$elapsed $(rss_kib)" >>"$work/rss"
+  sleep 10
+  elapsed=$((elapsed + 10))
+done
+wait "$load_pid"
+load_pid=""
+curl -sf "http://127.0.0.1:$port/slo.json" >"$work/slo.json" ||
+  { echo "skserve did not answer /slo.json" >&2; exit 1; }
+
+python3 - "$work/rss" "$work/load.json" "$work/slo.json" <<'PY'
+import json, sys
+samples = [tuple(map(int, l.split())) for l in open(sys.argv[1]) if l.strip()]
+load = json.load(open(sys.argv[2]))
+slo = json.load(open(sys.argv[3]))
+# The first 30 s warm up allocator pools and connection buffers; flat means flat after that.
+steady = [kib for t, kib in samples if t >= 30] or [kib for _, kib in samples]
+growth = (steady[-1] - steady[0]) / steady[0]
+print("load:", json.dumps(load))
+print("RSS KiB (every 10 s):", " ".join(str(kib) for _, kib in samples))
+print(f"RSS growth after warm-up: {growth * 100:.2f} % (first {steady[0]} KiB, last {steady[-1]} KiB, peak {max(steady)} KiB)")
+breached = []
+for s in slo.get("slos", []):
+    verdict = "holds" if s.get("met", s.get("status") != "breached") else "BREACHED"
+    if verdict != "holds":
+        breached.append(s.get("name"))
+    print(f"SLO {s.get('name')}: {verdict} — {json.dumps({k: s[k] for k in s if k not in ('windows', 'burn_rates', 'alerts')})}")
+ok = growth < 0.05 and not breached and load.get("errors", 0) == 0
+print("soak:", "PASS" if ok else "FAIL")
+sys.exit(0 if ok else 1)
+PY

@@ -1,0 +1,96 @@
+//! The tower layer that runs [`AccessControl`] before every route but the health checks. A
+//! token seen recently is decided synchronously (a hash and a cache read), and the request
+//! goes straight to the route; only a new token waits for verification.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::response::Response;
+use tower::{Layer, Service};
+
+use super::{AccessControl, Authenticated, Decision};
+
+/// Wraps routes with [`RequireAuth`].
+#[derive(Clone, Debug)]
+pub struct AuthLayer {
+    access: Arc<AccessControl>,
+}
+
+impl AuthLayer {
+    pub fn new(access: Arc<AccessControl>) -> Self {
+        Self { access }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = RequireAuth<S>;
+
+    fn layer(&self, inner: S) -> RequireAuth<S> {
+        RequireAuth {
+            inner,
+            access: self.access.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RequireAuth<S> {
+    inner: S,
+    access: Arc<AccessControl>,
+}
+
+impl<S> Service<Request> for RequireAuth<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        match self.access.decide(route, peer, request.headers()) {
+            Decision::Allow(caller) => {
+                if let Some(caller) = caller {
+                    request.extensions_mut().insert(Authenticated(caller));
+                }
+                Box::pin(self.inner.call(request))
+            }
+            Decision::Deny(error) => {
+                let response = self.access.refuse(error);
+                Box::pin(async move { Ok(response) })
+            }
+            Decision::Verify(token, digest) => {
+                // The service that was polled ready goes into the future; a clone stays.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let access = self.access.clone();
+                Box::pin(async move {
+                    match access.verify(&token, digest).await {
+                        Ok(caller) => {
+                            request.extensions_mut().insert(Authenticated(caller));
+                            inner.call(request).await
+                        }
+                        Err(error) => Ok(access.refuse(error)),
+                    }
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,540 @@
+//! Who may call the service: Google-signed ID tokens verified in-process, allow-lists of
+//! accounts, and client address ranges. [`AuthSettings`] is the validated configuration;
+//! [`AccessControl`] the runtime check shared by every request; [`AuthLayer`] applies it to
+//! every route but the health checks; [`AuthError`] is the RFC 6750 answer (401 with
+//! `WWW-Authenticate: Bearer …` for a missing or invalid token, 403 for a valid one not
+//! allowed or a client address outside `--allow-cidr`). Keys and caches live in the state,
+//! never in globals.
+//!
+//! # Layout
+//! - `keys`: the issuer's JWKS, cached by `kid`, refetched within a rate limit.
+//! - `token`: RS256 verification of ID tokens and the cache of verified ones.
+//! - `allow`: the `--auth-allow` rules (emails, `*@domain`, `hd=`).
+//! - `cidr`: `--allow-cidr` ranges and finding the client address (`--trust-proxy-hops`).
+//! - `layer`: the tower layer that runs the checks before a handler.
+
+pub mod allow;
+pub mod cidr;
+pub mod keys;
+mod layer;
+pub mod token;
+
+use std::cell::RefCell;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prometheus::IntCounterVec;
+
+pub use allow::{AllowList, Refusal};
+pub use cidr::Cidr;
+pub use keys::{GOOGLE_JWKS_URL, HttpJwks, JwksSource, KeyStore};
+pub use layer::AuthLayer;
+pub use token::{Caller, GOOGLE_ISSUERS, TokenError, TokenRules, Verifier};
+
+use crate::cli::AuthArgs;
+use crate::config::{ConfigError, parse_duration};
+
+/// Routes answered without any check: load balancers and orchestrators probe them.
+pub const OPEN_ROUTES: &[&str] = &["/v2/health/live", "/v2/health/ready"];
+
+/// Validated authentication and authorization settings.
+#[derive(Clone, Debug, Default)]
+pub struct AuthSettings {
+    /// `--auth google`: how tokens are checked; `None` for `--auth none`.
+    pub tokens: Option<TokenSettings>,
+    /// `--allow-cidr`: client address ranges let in; empty lets any address in.
+    pub allow_cidr: Vec<Cidr>,
+    /// `--trust-proxy-hops`: proxies that append the client address to `X-Forwarded-For`.
+    pub trust_proxy_hops: usize,
+}
+
+/// How ID tokens are checked.
+#[derive(Clone, Debug)]
+pub struct TokenSettings {
+    pub rules: TokenRules,
+    /// `--auth-jwks-url`.
+    pub jwks_url: String,
+    /// `--auth-allow`.
+    pub allow: AllowList,
+    /// Fetches of the JWKS happen at most this often (60 s; tests shorten it).
+    pub refetch_interval: Duration,
+}
+
+impl TokenSettings {
+    /// Google ID tokens for these audiences, with the default leeway.
+    pub fn google(audiences: &[&str]) -> Self {
+        Self {
+            rules: TokenRules {
+                audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+                issuers: GOOGLE_ISSUERS.iter().map(|i| (*i).to_owned()).collect(),
+                leeway: Duration::from_secs(60),
+            },
+            jwks_url: GOOGLE_JWKS_URL.to_owned(),
+            allow: AllowList::default(),
+            refetch_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+impl AuthSettings {
+    /// Validates the auth flags for a server listening on `listen`. Secure by default: a
+    /// non-loopback address means `--auth google` unless `--insecure-no-auth` is given.
+    pub fn from_args(
+        args: AuthArgs,
+        listen: SocketAddr,
+        insecure_no_auth: bool,
+    ) -> Result<Self, ConfigError> {
+        let error = |flag: &'static str, message: String| ConfigError { flag, message };
+        let exposed = !listen.ip().is_loopback();
+        let google = match args.mode.as_deref().map(str::trim) {
+            Some("google") => true,
+            Some("none") => false,
+            Some(other) => {
+                return Err(error(
+                    "--auth",
+                    format!("'{other}' is not one of google, none"),
+                ));
+            }
+            None => exposed && !insecure_no_auth,
+        };
+        if !google && exposed && !insecure_no_auth {
+            return Err(error(
+                "--auth",
+                format!(
+                    "refusing to listen on {listen} without authentication: it is reachable \
+                     from other machines; use --auth google --auth-audience AUDIENCE, listen \
+                     on 127.0.0.1, or pass --insecure-no-auth (SKSERVE_INSECURE_NO_AUTH=true) \
+                     to serve anyone who can reach it"
+                ),
+            ));
+        }
+        let allow = AllowList::parse(&args.allow).map_err(|m| error("--auth-allow", m))?;
+        let tokens = if google {
+            let audiences: Vec<String> = nonempty(args.audiences);
+            if audiences.is_empty() {
+                return Err(error(
+                    "--auth-audience",
+                    format!(
+                        "required with --auth google (the default when listening on a \
+                         non-loopback address such as {listen}): the audience the ID tokens \
+                         are minted for, on Cloud Run the service's URL; or pass \
+                         --insecure-no-auth (SKSERVE_INSECURE_NO_AUTH=true) to serve anyone \
+                         who can reach it"
+                    ),
+                ));
+            }
+            let issuers = nonempty(args.issuers);
+            let issuers = if issuers.is_empty() {
+                GOOGLE_ISSUERS.iter().map(|i| (*i).to_owned()).collect()
+            } else {
+                issuers
+            };
+            let leeway = parse_duration(&args.leeway).map_err(|m| error("--auth-leeway", m))?;
+            if !(args.jwks_url.starts_with("https://") || args.jwks_url.starts_with("http://")) {
+                return Err(error(
+                    "--auth-jwks-url",
+                    format!("'{}' is not an http(s) URL", args.jwks_url),
+                ));
+            }
+            Some(TokenSettings {
+                rules: TokenRules {
+                    audiences,
+                    issuers,
+                    leeway,
+                },
+                jwks_url: args.jwks_url,
+                allow,
+                refetch_interval: Duration::from_secs(60),
+            })
+        } else {
+            if !allow.is_empty() {
+                return Err(error(
+                    "--auth-allow",
+                    "needs --auth google: without tokens there is no account to allow".into(),
+                ));
+            }
+            None
+        };
+        let allow_cidr = args
+            .allow_cidr
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| c.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|m| error("--allow-cidr", m))?;
+        Ok(Self {
+            tokens,
+            allow_cidr,
+            trust_proxy_hops: args.trust_proxy_hops,
+        })
+    }
+}
+
+fn nonempty(values: Vec<String>) -> Vec<String> {
+    values
+        .into_iter()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// The checks every request but the health checks passes, and their failure counter.
+#[derive(Debug)]
+pub struct AccessControl {
+    /// Unique in the process: keys the per-thread [`Recent`] decision.
+    id: u64,
+    tokens: Option<(Verifier, AllowList)>,
+    allow_cidr: Vec<Cidr>,
+    trust_proxy_hops: usize,
+    /// `skserve_auth_failures_total{reason}`.
+    failures: IntCounterVec,
+}
+
+/// What can be decided about a request without waiting.
+enum Decision {
+    Allow(Option<Arc<Caller>>),
+    Deny(AuthError),
+    /// A token not seen recently: verify it (may fetch keys).
+    Verify(String, token::TokenDigest),
+}
+
+impl AccessControl {
+    /// The checks of `settings`, fetching keys over HTTP(S).
+    pub fn new(settings: &AuthSettings, failures: IntCounterVec) -> Self {
+        let source = settings.tokens.as_ref().map(|t| HttpJwks::new(&t.jwks_url));
+        Self::with_source(settings, source, failures)
+    }
+
+    /// The checks of `settings` with keys from `source`.
+    pub fn with_source(
+        settings: &AuthSettings,
+        source: Option<impl JwksSource>,
+        failures: IntCounterVec,
+    ) -> Self {
+        let tokens = settings.tokens.as_ref().zip(source).map(|(t, source)| {
+            let keys = KeyStore::new(source, t.refetch_interval);
+            (Verifier::new(keys, &t.rules), t.allow.clone())
+        });
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            tokens,
+            allow_cidr: settings.allow_cidr.clone(),
+            trust_proxy_hops: settings.trust_proxy_hops,
+            failures,
+        }
+    }
+
+    /// The synchronous part: route, client address, and the cache of verified tokens.
+    fn decide(&self, route: Option<&str>, peer: Option<IpAddr>, headers: &HeaderMap) -> Decision {
+        if route.is_some_and(|r| OPEN_ROUTES.contains(&r)) {
+            return Decision::Allow(None);
+        }
+        if let Err(e) = self.check_address(peer, headers) {
+            return Decision::Deny(e);
+        }
+        let Some((verifier, allow)) = &self.tokens else {
+            return Decision::Allow(None);
+        };
+        let token = match bearer_token(headers) {
+            Ok(token) => token,
+            Err(e) => return Decision::Deny(e),
+        };
+        let decision = match self.recent(token) {
+            Some(decision) => decision,
+            None => {
+                let digest = token::digest(token);
+                let Some((caller, valid_until)) = verifier.cached(&digest) else {
+                    return Decision::Verify(token.to_owned(), digest);
+                };
+                let decision = allow.check(&caller).map(|()| caller);
+                self.remember(token, &decision, valid_until);
+                decision
+            }
+        };
+        match decision {
+            Ok(caller) => Decision::Allow(Some(caller)),
+            Err(refusal) => Decision::Deny(AuthError::Refused(refusal)),
+        }
+    }
+
+    /// This thread's decision on the last token it saw, while the token's cache entry lasts:
+    /// a client reusing its token costs a comparison, not a hash and a shared cache read.
+    fn recent(&self, token: &str) -> Option<Result<Arc<Caller>, Refusal>> {
+        RECENT.with_borrow(|recent| {
+            recent
+                .as_ref()
+                .filter(|r| r.owner == self.id && *r.token == *token)
+                .filter(|r| r.valid_until > token::unix_now())
+                .map(|r| r.decision.clone())
+        })
+    }
+
+    fn remember(&self, token: &str, decision: &Result<Arc<Caller>, Refusal>, valid_until: u64) {
+        // A copy per thread, so that threads do not contend on one reference count.
+        let decision = decision
+            .as_ref()
+            .map(|c| Arc::new(Caller::clone(c)))
+            .map_err(|r| *r);
+        RECENT.set(Some(Recent {
+            owner: self.id,
+            token: token.into(),
+            decision,
+            valid_until,
+        }));
+    }
+
+    /// The asynchronous part: verifying a token not in the cache, then the allow-list.
+    async fn verify(
+        &self,
+        token: &str,
+        digest: token::TokenDigest,
+    ) -> Result<Arc<Caller>, AuthError> {
+        let (verifier, allow) = self
+            .tokens
+            .as_ref()
+            .expect("only asked to verify when tokens are checked");
+        let caller = verifier
+            .verify(token, digest)
+            .await
+            .map_err(AuthError::Invalid)?;
+        allow.check(&caller).map_err(AuthError::Refused)?;
+        Ok(caller)
+    }
+
+    fn check_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Result<(), AuthError> {
+        if self.allow_cidr.is_empty() {
+            return Ok(());
+        }
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let client = cidr::client_address(peer, forwarded, self.trust_proxy_hops)
+            .map_err(AuthError::Address)?;
+        if self.allow_cidr.iter().any(|c| c.contains(client)) {
+            Ok(())
+        } else {
+            Err(AuthError::Address(format!(
+                "the client address {client} is not in an allowed range"
+            )))
+        }
+    }
+
+    /// Counts a failure and answers it.
+    fn refuse(&self, error: AuthError) -> Response {
+        self.failures.with_label_values(&[error.reason()]).inc();
+        error.into_response()
+    }
+}
+
+thread_local! {
+    static RECENT: RefCell<Option<Recent>> = const { RefCell::new(None) };
+}
+
+/// A thread's last authorization decision on a cached token.
+struct Recent {
+    owner: u64,
+    token: Box<str>,
+    decision: Result<Arc<Caller>, Refusal>,
+    /// Unix time when the token's cache entry ends.
+    valid_until: u64,
+}
+
+/// The token of `Authorization: Bearer <token>`.
+fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(AuthError::Missing)?;
+    // `from_utf8` has an ASCII fast path; `HeaderValue::to_str` checks byte by byte, which
+    // for a kilobyte token is a good part of the whole check.
+    let value = std::str::from_utf8(value.as_bytes())
+        .map_err(|_| AuthError::Invalid(TokenError::Malformed("not UTF-8".into())))?;
+    let (scheme, token) = value.split_once(' ').ok_or(AuthError::Missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::Missing);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AuthError::Missing);
+    }
+    Ok(token)
+}
+
+/// Why a request is not let in.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("this endpoint needs an `Authorization: Bearer <ID token>` header")]
+    Missing,
+    #[error("{0}")]
+    Invalid(TokenError),
+    #[error("{}", match .0 {
+        Refusal::EmailUnverified => "the token's email address is missing or not verified",
+        Refusal::NotAllowed => "the token's account is not allowed to call this service",
+    })]
+    Refused(Refusal),
+    #[error("{0}")]
+    Address(String),
+}
+
+impl AuthError {
+    /// The `reason` label of `skserve_auth_failures_total`, also sent in the body.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Invalid(e) => e.reason(),
+            Self::Refused(Refusal::EmailUnverified) => "email_unverified",
+            Self::Refused(Refusal::NotAllowed) => "not_allowed",
+            Self::Address(_) => "client_address",
+        }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let (status, challenge) = match &self {
+            // RFC 6750 §3.1: no error code when the request has no credentials.
+            Self::Missing => (
+                StatusCode::UNAUTHORIZED,
+                Some(r#"Bearer realm="skserve""#.into()),
+            ),
+            Self::Invalid(TokenError::KeysUnavailable) => (StatusCode::SERVICE_UNAVAILABLE, None),
+            Self::Invalid(e) => (
+                StatusCode::UNAUTHORIZED,
+                Some(format!(
+                    r#"Bearer realm="skserve", error="invalid_token", error_description="{}""#,
+                    e.to_string().replace(['"', '\\'], "'")
+                )),
+            ),
+            Self::Refused(_) | Self::Address(_) => (StatusCode::FORBIDDEN, None),
+        };
+        let body = serde_json::json!({ "error": self.to_string(), "reason": self.reason() });
+        let mut response = (status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+/// The verified caller, for handlers that want to know who called: `Authenticated(caller)`.
+/// Rejects with 401 when the request carried no verified token (`--auth none`, or an open
+/// route).
+#[derive(Clone, Debug)]
+pub struct Authenticated(pub Arc<Caller>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AuthError> {
+        parts
+            .extensions
+            .get::<Authenticated>()
+            .cloned()
+            .ok_or(AuthError::Missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn settings(flags: &[&str], listen: &str) -> Result<AuthSettings, ConfigError> {
+        let mut argv = vec!["skserve", "serve"];
+        argv.extend_from_slice(flags);
+        let crate::cli::Command::Serve(args) =
+            crate::cli::Cli::try_parse_from(argv).unwrap().command
+        else {
+            unreachable!()
+        };
+        AuthSettings::from_args(args.auth, listen.parse().unwrap(), args.insecure_no_auth)
+    }
+
+    #[test]
+    fn refusals_follow_rfc_6750() {
+        let response = AuthError::Invalid(TokenError::Expired).into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            r#"Bearer realm="skserve", error="invalid_token", error_description="the token has expired""#
+        );
+        let response = AuthError::Refused(Refusal::NotAllowed).into_response();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
+        let response = AuthError::Invalid(TokenError::KeysUnavailable).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn loopback_defaults_to_no_auth() {
+        let s = settings(&[], "127.0.0.1:8080").unwrap();
+        assert!(s.tokens.is_none());
+    }
+
+    #[test]
+    fn other_addresses_need_an_audience_or_the_insecure_flag() {
+        let err = settings(&[], "0.0.0.0:8080").unwrap_err();
+        assert_eq!(err.flag, "--auth-audience");
+        let err = settings(&["--auth", "none"], "0.0.0.0:8080").unwrap_err();
+        assert_eq!(err.flag, "--auth");
+        assert!(err.message.contains("--insecure-no-auth"), "{err}");
+        let s = settings(&["--insecure-no-auth"], "0.0.0.0:8080").unwrap();
+        assert!(s.tokens.is_none());
+        let s = settings(
+            &[
+                "--auth-audience",
+                "https://svc.run.app",
+                "--auth-allow",
+                "*@example.com",
+            ],
+            "0.0.0.0:8080",
+        )
+        .unwrap();
+        let tokens = s.tokens.unwrap();
+        assert_eq!(tokens.rules.issuers, GOOGLE_ISSUERS);
+        assert_eq!(tokens.rules.leeway, Duration::from_secs(60));
+        assert_eq!(tokens.jwks_url, GOOGLE_JWKS_URL);
+    }
+
+    #[test]
+    fn errors_name_the_flag() {
+        let flag = |flags: &[&str]| settings(flags, "127.0.0.1:8080").unwrap_err().flag;
+        assert_eq!(flag(&["--auth", "magic"]), "--auth");
+        assert_eq!(flag(&["--auth-allow", "*@example.com"]), "--auth-allow");
+        assert_eq!(flag(&["--allow-cidr", "10.0.0.0/99"]), "--allow-cidr");
+        assert_eq!(
+            flag(&[
+                "--auth",
+                "google",
+                "--auth-audience",
+                "a",
+                "--auth-leeway",
+                "x"
+            ]),
+            "--auth-leeway"
+        );
+        assert_eq!(
+            flag(&[
+                "--auth",
+                "google",
+                "--auth-audience",
+                "a",
+                "--auth-jwks-url",
+                "file:///k"
+            ]),
+            "--auth-jwks-url"
+        );
+    }
+}

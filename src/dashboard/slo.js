@@ -1,0 +1,240 @@
+"use strict";
+// Renders /slo.json. Every figure goes into an element with a stable id or data-field and the
+// raw number in data-value, so tests can compare the page with the JSON it was drawn from.
+
+const REFRESH_MS = 5000;
+const SVG = "http://www.w3.org/2000/svg";
+
+function el(tag, attrs, ...children) {
+  const node = tag === "svg" || ["polyline", "line", "text", "g"].includes(tag)
+    ? document.createElementNS(SVG, tag) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v !== undefined && v !== null) node.setAttribute(k, String(v));
+  }
+  for (const child of children) {
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function raw(x) { return x === null || x === undefined ? "" : String(x); }
+function pct(x, digits) { return x === null || x === undefined ? "–" : (x * 100).toFixed(digits) + " %"; }
+function burn(x) { return x.toFixed(2) + "×"; }
+function seconds(s) {
+  if (s === null || s === undefined) return "–";
+  return s < 1 ? (s * 1000).toFixed(1) + " ms" : s.toFixed(2) + " s";
+}
+function mib(bytes) { return bytes === null || bytes === undefined ? "–" : (bytes / 1048576).toFixed(1) + " MiB"; }
+function duration(total) {
+  const d = Math.floor(total / 86400), h = Math.floor(total % 86400 / 3600);
+  const m = Math.floor(total % 3600 / 60), s = total % 60;
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${String(m).padStart(2, "0")}m`;
+  if (m) return `${m}m ${String(s).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
+// The colour of a burn rate in a window: red above a page pair's factor for that window, amber
+// above a ticket pair's factor or above 1 (spending faster than the objective allows).
+function burnState(slo, window, rate) {
+  let page = Infinity, ticket = Infinity;
+  for (const alert of slo.alerts) {
+    for (const c of alert.conditions) {
+      if (c.long !== window && c.short !== window) continue;
+      if (alert.severity === "page") page = Math.min(page, c.factor);
+      else ticket = Math.min(ticket, c.factor);
+    }
+  }
+  if (rate > page) return "bad";
+  if (rate > ticket || rate > 1) return "warn";
+  return "ok";
+}
+
+function sliClass(slo) {
+  if (slo.sli === null) return "";
+  if (slo.status === "page") return "bad";
+  if (slo.status === "ticket" || belowObjective(slo)) return "warn";
+  return "ok";
+}
+
+function sloCard(slo) {
+  const threshold = slo.threshold_seconds !== null ? ` · under ${seconds(slo.threshold_seconds)}`
+    : slo.limit_bytes !== null ? ` · under ${mib(slo.limit_bytes)}` : "";
+  const remaining = slo.error_budget_remaining;
+  const fill = el("div", {
+    class: "fill " + (remaining <= 0 ? "bad" : remaining < 0.25 ? "warn" : ""),
+    style: `width: ${Math.max(0, Math.min(1, remaining)) * 100}%`,
+  });
+  const windows = slo.windows;
+  const head = el("tr", {}, el("th", {}, "window"),
+    ...windows.map(w => el("th", { title: w.covered_seconds < w.seconds ? `measured over ${duration(w.covered_seconds)} so far` : "" }, w.window)));
+  const sliRow = el("tr", {}, el("td", {}, "SLI"),
+    ...windows.map(w => el("td", { "data-field": "window-sli", "data-window": w.window, "data-value": raw(w.sli) }, pct(w.sli, 2))));
+  const burnRow = el("tr", {}, el("td", {}, "burn rate"),
+    ...windows.map(w => el("td", {
+      "data-field": "burn-rate", "data-window": w.window, "data-value": raw(w.burn_rate),
+      "data-state": burnState(slo, w.window, w.burn_rate),
+    }, burn(w.burn_rate))));
+  const eventsRow = el("tr", {}, el("td", {}, "events"),
+    ...windows.map(w => el("td", { "data-field": "window-events", "data-window": w.window, "data-value": raw(w.total) }, w.total)));
+  const alerts = slo.alerts.map(a => {
+    const state = !a.enabled ? "off" : a.firing ? a.severity : "ok";
+    const text = `${a.severity}: ${!a.enabled ? "off" : a.firing ? "FIRING" : "ok"}`;
+    const how = a.conditions.map(c =>
+      `${c.factor}× over ${c.long} (${c.long_burn_rate.toFixed(2)}×) and ${c.short} (${c.short_burn_rate.toFixed(2)}×)` +
+      (c.enough_events ? "" : `, ${c.long_events} < ${a.min_events} events`)).join("; ");
+    return el("span", { class: "pill", "data-field": "alert", "data-severity": a.severity, "data-state": state, title: how }, text);
+  });
+  return el("article", { class: "slo-card", id: `slo-${slo.name}`, "data-slo": slo.name, "data-status": slo.status },
+    el("div", { class: "slo-head" },
+      el("h2", {}, slo.name),
+      el("span", { class: "pill", "data-field": "status", "data-state": slo.status },
+        slo.status === "ok" && belowObjective(slo) ? "OK · below objective" : slo.status.toUpperCase())),
+    el("p", { class: "slo-desc" }, `${slo.description} Objective `,
+      el("b", { "data-field": "objective", "data-value": raw(slo.objective) }, `${slo.objective_percent} %`),
+      ` over ${slo.window}${threshold}.`),
+    el("div", { class: "figures" },
+      el("div", { class: "figure" },
+        el("div", { class: "label" }, `SLI, ${slo.window}`),
+        el("div", { class: "value " + sliClass(slo), "data-field": "sli", "data-value": raw(slo.sli) }, pct(slo.sli, 3))),
+      el("div", { class: "figure" },
+        el("div", { class: "label" }, "error budget left"),
+        el("div", { class: "value", "data-field": "budget-remaining", "data-value": raw(remaining) }, pct(remaining, 1)),
+        el("div", { class: "bar" }, fill)),
+      el("div", { class: "figure" },
+        el("div", { class: "label" }, `burn rate, ${slo.window}`),
+        el("div", { class: "value", "data-field": "burn-rate-window", "data-value": raw(slo.burn_rate) }, burn(slo.burn_rate)),
+        el("div", { class: "sub", "data-field": "events", "data-good": slo.good, "data-total": slo.total }, `${slo.good} good of ${slo.total}`))),
+    el("table", { class: "burn" }, el("thead", {}, head), el("tbody", {}, sliRow, burnRow, eventsRow)),
+    el("div", { class: "alerts" }, ...alerts, guardNote(slo)));
+}
+
+// Says so when a window pair burns fast enough to alert but has too few events to.
+function guardNote(slo) {
+  const held = slo.alerts.some(a => a.enabled && a.conditions.some(c =>
+    !c.enough_events && c.long_burn_rate > c.factor && c.short_burn_rate > c.factor));
+  if (!held) return "";
+  const min = Math.max(...slo.alerts.map(a => a.min_events));
+  return el("span", { class: "note", "data-field": "guard" },
+    `burning, but alerts wait for ${min} events in the long window`);
+}
+
+// A chart of series over the last hour: x is minutes ago (59 … 0), y linear or log.
+function chart(svg, points, series, opts) {
+  const W = 640, H = +svg.getAttribute("viewBox").split(" ")[3], L = 52, R = 8, T = 8, B = 20;
+  svg.replaceChildren();
+  const x = m => L + (59 - m) / 59 * (W - L - R);
+  const y = opts.log
+    ? v => T + (1 - (Math.log10(v) - Math.log10(opts.min)) / (Math.log10(opts.max) - Math.log10(opts.min))) * (H - T - B)
+    : v => T + (1 - (v - opts.min) / (opts.max - opts.min)) * (H - T - B);
+  for (const g of opts.grid) {
+    svg.append(el("line", { class: "grid", x1: L, x2: W - R, y1: y(g.v), y2: y(g.v) }));
+    svg.append(el("text", { x: L - 4, y: y(g.v) + 3, "text-anchor": "end" }, g.label));
+  }
+  for (const m of [59, 45, 30, 15, 0]) {
+    svg.append(el("text", { x: x(m), y: H - 5, "text-anchor": "middle" }, m ? `-${m} min` : "now"));
+  }
+  for (const t of opts.thresholds || []) {
+    svg.append(el("line", { class: "thr", x1: L, x2: W - R, y1: y(t), y2: y(t) }));
+  }
+  for (const s of series) {
+    let run = [];
+    const flush = () => {
+      if (run.length) svg.append(el("polyline", { class: s.cls, points: run.join(" ") }));
+      run = [];
+    };
+    for (const p of points) {
+      const v = p[s.key];
+      if (v === null || v === undefined) { flush(); continue; }
+      const clamped = Math.min(opts.max, Math.max(opts.min, v));
+      run.push(`${x(p.minutes_ago).toFixed(1)},${y(clamped).toFixed(1)}`);
+      if (run.length === 1 && points.length === 1) run.push(`${(x(p.minutes_ago) - 3).toFixed(1)},${y(clamped).toFixed(1)}`);
+    }
+    flush();
+  }
+}
+
+function renderCharts(report) {
+  const points = report.traffic;
+  const thresholds = report.slos.filter(s => s.threshold_seconds !== null).map(s => s.threshold_seconds);
+  chart(document.getElementById("latency-chart"), points,
+    [{ key: "p50_seconds", cls: "p50" }, { key: "p90_seconds", cls: "p90" }, { key: "p99_seconds", cls: "p99" }],
+    {
+      log: true, min: 0.0001, max: 30, thresholds,
+      grid: [{ v: 0.001, label: "1 ms" }, { v: 0.01, label: "10 ms" }, { v: 0.1, label: "100 ms" }, { v: 1, label: "1 s" }, { v: 10, label: "10 s" }],
+    });
+  const peak = Math.max(1, ...points.map(p => p.requests_per_second));
+  const top = Math.pow(10, Math.ceil(Math.log10(peak)));
+  chart(document.getElementById("traffic-chart"), points,
+    [{ key: "requests_per_second", cls: "req" }, { key: "errors_per_second", cls: "err" }],
+    { log: false, min: 0, max: top, grid: [0, 0.5, 1].map(f => ({ v: f * top, label: String(f * top) })) });
+  const last = points[points.length - 1] || { requests_per_second: 0, errors_per_second: 0 };
+  const rps = document.getElementById("rps"), eps = document.getElementById("eps");
+  rps.textContent = last.requests_per_second.toFixed(2);
+  rps.dataset.value = raw(last.requests_per_second);
+  eps.textContent = last.errors_per_second.toFixed(2);
+  eps.dataset.value = raw(last.errors_per_second);
+}
+
+function renderMemory(memory) {
+  const rss = document.getElementById("memory-rss"), limit = document.getElementById("memory-limit");
+  rss.textContent = mib(memory.rss_bytes);
+  rss.dataset.value = raw(memory.rss_bytes);
+  limit.textContent = mib(memory.limit_bytes);
+  limit.dataset.value = raw(memory.limit_bytes);
+  const share = memory.rss_bytes && memory.limit_bytes ? memory.rss_bytes / memory.limit_bytes : 0;
+  const bar = document.getElementById("memory-bar");
+  bar.style.width = `${Math.min(1, share) * 100}%`;
+  bar.className = "fill " + (share >= 1 ? "bad" : share > 0.8 ? "warn" : "");
+}
+
+function renderModels(models) {
+  document.querySelector("#models tbody").replaceChildren(...models.map(m => el("tr", { "data-model": m.name },
+    el("td", {}, m.name), el("td", { "data-field": "model-version" }, m.version), el("td", {}, m.estimator),
+    el("td", { "data-field": "model-loaded", "data-value": raw(m.loaded_at_unix_seconds) },
+      m.loaded_at_unix_seconds ? new Date(m.loaded_at_unix_seconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "–"))));
+}
+
+/** The SLO window's SLI is below the objective (null before any event: not below). */
+function belowObjective(slo) {
+  return slo.sli !== null && slo.sli < slo.objective;
+}
+
+function render(report) {
+  document.getElementById("service").textContent = report.service;
+  document.getElementById("build-version").textContent = report.build.version;
+  document.getElementById("build-sha").textContent = report.build.git_sha;
+  document.getElementById("uptime").textContent = duration(report.uptime_seconds);
+  document.getElementById("updated").textContent = new Date().toLocaleTimeString();
+  const worst = report.slos.some(s => s.status === "page") ? "page"
+    : report.slos.some(s => s.status === "ticket") ? "ticket" : "ok";
+  const overall = document.getElementById("overall");
+  // No alert firing is not the same as meeting every objective: with too few events to alert
+  // on, an SLO can still be below its objective, and the header must not say "OK" then.
+  const below = report.slos.filter(belowObjective).map(s => s.name);
+  overall.dataset.state = worst === "ok" && below.length ? "warn" : worst;
+  overall.textContent = worst === "ok" && below.length
+    ? `no alert firing; below objective: ${below.join(", ")}`
+    : { ok: "all SLOs met", ticket: "ticket alert firing", page: "page alert firing" }[worst];
+  document.getElementById("slos").replaceChildren(...report.slos.map(sloCard));
+  renderCharts(report);
+  renderMemory(report.memory);
+  renderModels(report.models);
+  document.body.dataset.loaded = "true";
+}
+
+async function refresh() {
+  const error = document.getElementById("error");
+  try {
+    const response = await fetch("slo.json", { cache: "no-store" });
+    if (!response.ok) throw new Error(`slo.json answered ${response.status}`);
+    render(await response.json());
+    error.hidden = true;
+  } catch (e) {
+    error.textContent = `Cannot refresh: ${e.message}`;
+    error.hidden = false;
+  }
+}
+
+refresh();
+setInterval(refresh, REFRESH_MS);

@@ -1,0 +1,1038 @@
+//! The in-process SLO engine: rolling counts of good and total events per SLO, and from them
+//! the SLI over every window, the error budget left, burn rates and the state of the
+//! multiwindow burn-rate alerts, as they are now.
+//!
+//! # Time and memory
+//! Time comes from a [`Clock`] (monotonic in the service, [`ManualClock`] in tests), so the
+//! arithmetic is tested exactly. Counts live in three rings of buckets, fixed in size at start:
+//!
+//! | ring | bucket | buckets | spans | serves |
+//! |---|---|---|---|---|
+//! | fine | 10 s | 2,160 | 6 h | 5m, 30m, 1h, 2h, 6h |
+//! | medium | 5 min | 864 | 3 d | 1d, 3d |
+//! | coarse | 1 h | window / 1 h (720 for 30 d) | the SLO window | the SLO window |
+//!
+//! One 10-s ring over 30 days would be 259,200 buckets (4 MB per SLO) and every read of the
+//! SLO window would sum all of them. Three rings hold 3,744 buckets of 16 bytes (60 KB) per
+//! 30-day SLO, and each window is read from the finest ring that spans it, so a window's far
+//! edge is uncertain by at most one bucket: 10 s in 5 min, 5 min in a day, 1 h in 30 days.
+//! A window is the newest `window / bucket` buckets, the current partial one included.
+//!
+//! # The hot path
+//! [`SloEngine::record_request`] only adds to atomics (one or two `fetch_add`s, no lock).
+//! [`SloEngine::tick`] (every 10 s in the service) and every read move those pending counts
+//! into the rings under a `std::sync::Mutex` that only the ticker and readers take, and hold
+//! for microseconds, never across an `.await`. An event is counted in the bucket current when
+//! it is moved, at most one tick after it happened.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::spec::{BURN_RATE_ALERTS, Indicator, SLI_WINDOWS, Severity, Slo, SloSpec, Window};
+
+/// Where the engine's time comes from.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// Time since an arbitrary fixed origin; never goes backwards.
+    fn now(&self) -> Duration;
+}
+
+/// The real, monotonic clock.
+#[derive(Debug)]
+pub struct MonotonicClock {
+    origin: Instant,
+}
+
+impl MonotonicClock {
+    pub fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Default for MonotonicClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for MonotonicClock {
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+}
+
+/// A clock that moves only when told to, for tests.
+#[derive(Debug, Default)]
+pub struct ManualClock {
+    millis: AtomicU64,
+}
+
+impl ManualClock {
+    pub fn advance(&self, by: Duration) {
+        self.millis
+            .fetch_add(by.as_millis() as u64, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.millis.load(Ordering::SeqCst))
+    }
+}
+
+/// Width of the fine ring's buckets, and how often the service ticks the engine.
+pub const TICK: Duration = Duration::from_secs(10);
+const FINE: (u64, u64) = (10, 6 * 3600);
+const MEDIUM: (u64, u64) = (300, 3 * 86_400);
+const COARSE_BUCKET: u64 = 3600;
+/// The traffic chart: one-minute points over the last hour.
+const TRAFFIC: (u64, u64) = (60, 3600);
+
+/// Good and total events.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub good: u64,
+    pub total: u64,
+}
+
+impl Counts {
+    fn add(&mut self, other: Self) {
+        self.good += other.good;
+        self.total += other.total;
+    }
+
+    pub fn bad(self) -> u64 {
+        self.total - self.good
+    }
+
+    /// The share of good events; `None` without events.
+    pub fn sli(self) -> Option<f64> {
+        (self.total > 0).then(|| self.good as f64 / self.total as f64)
+    }
+
+    /// How many times faster than the objective allows the budget is being spent; 0 without
+    /// events.
+    pub fn burn_rate(self, error_budget: f64) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.bad() as f64 / self.total as f64 / error_budget
+        }
+    }
+}
+
+/// A circular buffer of time buckets of `width` seconds; slots are addressed by absolute
+/// bucket number (`time / width`) modulo the length, and cleared as time moves past them.
+#[derive(Debug)]
+struct Ring<T> {
+    width: u64,
+    slots: Box<[T]>,
+    blank: T,
+    /// The absolute number of the newest bucket.
+    newest: u64,
+}
+
+impl<T: Clone> Ring<T> {
+    fn new(width: u64, span: u64, blank: T) -> Self {
+        Self {
+            width,
+            slots: vec![blank.clone(); (span / width) as usize].into_boxed_slice(),
+            blank,
+            newest: 0,
+        }
+    }
+
+    fn span(&self) -> u64 {
+        self.width * self.slots.len() as u64
+    }
+
+    /// Moves the ring to the bucket holding `now_seconds`, clearing the buckets skipped, and
+    /// returns it.
+    fn advance(&mut self, now_seconds: u64) -> &mut T {
+        let bucket = now_seconds / self.width;
+        let len = self.slots.len() as u64;
+        if bucket > self.newest {
+            let skipped = (bucket - self.newest).min(len);
+            for k in 1..=skipped {
+                self.slots[((self.newest + k) % len) as usize] = self.blank.clone();
+            }
+            self.newest = bucket;
+        }
+        &mut self.slots[(self.newest % len) as usize]
+    }
+
+    /// The `n` newest buckets, newest first (`n` at most the ring's length).
+    fn newest(&self, n: u64) -> impl Iterator<Item = (u64, &T)> {
+        let len = self.slots.len() as u64;
+        (0..n.min(len).min(self.newest + 1)).map(move |k| {
+            let bucket = self.newest - k;
+            (bucket, &self.slots[(bucket % len) as usize])
+        })
+    }
+}
+
+/// One SLO's rings.
+#[derive(Debug)]
+struct Series {
+    rings: [Ring<Counts>; 3],
+}
+
+impl Series {
+    fn new(slo_window: Window) -> Self {
+        Self {
+            rings: [
+                Ring::new(FINE.0, FINE.1, Counts::default()),
+                Ring::new(MEDIUM.0, MEDIUM.1, Counts::default()),
+                Ring::new(COARSE_BUCKET, slo_window.seconds(), Counts::default()),
+            ],
+        }
+    }
+
+    fn add(&mut self, now_seconds: u64, counts: Counts) {
+        for ring in &mut self.rings {
+            ring.advance(now_seconds).add(counts);
+        }
+    }
+
+    /// Counts over `window` from the finest ring that spans it.
+    fn over(&self, window: Window) -> Counts {
+        let ring = self
+            .rings
+            .iter()
+            .find(|r| r.span() >= window.seconds() && window.seconds().is_multiple_of(r.width))
+            .unwrap_or(&self.rings[2]);
+        let mut sum = Counts::default();
+        for (_, counts) in ring.newest(window.seconds() / ring.width) {
+            sum.add(*counts);
+        }
+        sum
+    }
+
+    /// Buckets held, for the memory bound.
+    fn buckets(&self) -> usize {
+        self.rings.iter().map(|r| r.slots.len()).sum()
+    }
+}
+
+/// One minute of traffic for the dashboard's charts.
+#[derive(Clone, Debug)]
+struct Traffic {
+    /// Requests counted by the SLOs (so not 4xx, except 429).
+    requests: u64,
+    /// 5xx and 429.
+    errors: u64,
+    /// Counted requests other than 429, by latency bucket (the last is above every edge).
+    latency: Box<[u64]>,
+}
+
+/// Events recorded since the last tick, added to without a lock.
+#[derive(Debug)]
+struct Pending {
+    /// Counted requests other than 429, by latency bucket (the last is above every edge).
+    latency: Box<[AtomicU64]>,
+    server_errors: AtomicU64,
+    shed: AtomicU64,
+}
+
+#[derive(Debug)]
+struct State {
+    series: Vec<Series>,
+    traffic: Ring<Traffic>,
+    last_rss_bytes: Option<u64>,
+}
+
+/// The SLO engine of one service. Cheap to share behind an `Arc`; every method takes `&self`.
+#[derive(Debug)]
+pub struct SloEngine {
+    spec: SloSpec,
+    clock: Arc<dyn Clock>,
+    started: Duration,
+    /// Edges of the latency histogram, seconds, ascending (the same as Prometheus').
+    latency_edges: Box<[f64]>,
+    /// Per SLO, for latency SLOs: the index of the threshold's bucket.
+    threshold_buckets: Box<[Option<usize>]>,
+    pending: Pending,
+    /// Taken by the ticker and readers only, briefly; never held across an `.await`.
+    state: Mutex<State>,
+}
+
+impl SloEngine {
+    /// An engine for `spec` measuring latency in `latency_edges` (which the spec was checked
+    /// against).
+    pub fn new(spec: SloSpec, latency_edges: &[f64], clock: Arc<dyn Clock>) -> Self {
+        let threshold_buckets = spec
+            .slos
+            .iter()
+            .map(|slo| match slo.indicator {
+                Indicator::Latency { threshold_seconds } => Some(
+                    latency_edges
+                        .iter()
+                        .position(|&edge| edge == threshold_seconds)
+                        .expect("the spec checked that thresholds are bucket edges"),
+                ),
+                _ => None,
+            })
+            .collect();
+        let buckets = latency_edges.len() + 1;
+        let state = State {
+            series: spec
+                .slos
+                .iter()
+                .map(|slo| Series::new(slo.window))
+                .collect(),
+            traffic: Ring::new(
+                TRAFFIC.0,
+                TRAFFIC.1,
+                Traffic {
+                    requests: 0,
+                    errors: 0,
+                    latency: vec![0; buckets].into_boxed_slice(),
+                },
+            ),
+            last_rss_bytes: None,
+        };
+        let started = clock.now();
+        Self {
+            spec,
+            clock,
+            started,
+            latency_edges: latency_edges.into(),
+            threshold_buckets,
+            pending: Pending {
+                latency: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
+                server_errors: AtomicU64::new(0),
+                shed: AtomicU64::new(0),
+            },
+            state: Mutex::new(state),
+        }
+    }
+
+    pub fn spec(&self) -> &SloSpec {
+        &self.spec
+    }
+
+    /// Counts one answered request: `route` is its template, `seconds` its duration.
+    pub fn record_request(&self, route: &str, status: u16, seconds: f64) {
+        if !self.spec.counts_route(route) {
+            return;
+        }
+        match status {
+            429 => {
+                self.pending.shed.fetch_add(1, Ordering::Relaxed);
+            }
+            400..=499 => {}
+            _ => {
+                let bucket = self
+                    .latency_edges
+                    .iter()
+                    .position(|&edge| seconds <= edge)
+                    .unwrap_or(self.latency_edges.len());
+                // Latency before the error, so that a move never sees an error whose request
+                // it has not seen (the move takes errors first).
+                self.pending.latency[bucket].fetch_add(1, Ordering::SeqCst);
+                if status >= 500 {
+                    self.pending.server_errors.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    /// Counts one sample of resident memory (the service samples every [`TICK`]).
+    pub fn record_memory(&self, rss_bytes: u64) {
+        let now = self.clock.now().as_secs();
+        let mut state = self.lock();
+        self.move_pending(&mut state, now);
+        for (slo, series) in self.spec.slos.iter().zip(&mut state.series) {
+            if let Indicator::Memory { limit_bytes } = slo.indicator {
+                let good = u64::from(rss_bytes < limit_bytes);
+                series.add(now, Counts { good, total: 1 });
+            }
+        }
+        state.last_rss_bytes = Some(rss_bytes);
+    }
+
+    /// Moves pending events into the rings and lets old buckets expire.
+    pub fn tick(&self) {
+        let now = self.clock.now().as_secs();
+        let mut state = self.lock();
+        self.move_pending(&mut state, now);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state stays consistent even if a holder panicked: counts only ever grow.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn move_pending(&self, state: &mut State, now: u64) {
+        let server_errors = self.pending.server_errors.swap(0, Ordering::SeqCst);
+        let shed = self.pending.shed.swap(0, Ordering::SeqCst);
+        let latency: Vec<u64> = self
+            .pending
+            .latency
+            .iter()
+            .map(|a| a.swap(0, Ordering::SeqCst))
+            .collect();
+        let answered: u64 = latency.iter().sum();
+        for ((slo, series), threshold) in self
+            .spec
+            .slos
+            .iter()
+            .zip(&mut state.series)
+            .zip(&self.threshold_buckets)
+        {
+            let counts = match (&slo.indicator, threshold) {
+                (Indicator::Availability, _) => {
+                    let total = answered + shed;
+                    Counts {
+                        good: total.saturating_sub(server_errors + shed),
+                        total,
+                    }
+                }
+                (Indicator::Latency { .. }, Some(threshold)) => Counts {
+                    good: latency[..=*threshold].iter().sum(),
+                    total: answered,
+                },
+                // Memory samples arrive through `record_memory`; advance the rings only.
+                _ => Counts::default(),
+            };
+            series.add(now, counts);
+        }
+        let minute = state.traffic.advance(now);
+        minute.requests += answered + shed;
+        minute.errors += server_errors + shed;
+        for (sum, n) in minute.latency.iter_mut().zip(latency) {
+            *sum += n;
+        }
+    }
+
+    /// Every SLO's figures as of now.
+    pub fn report(&self) -> Report {
+        let now = self.clock.now();
+        let now_seconds = now.as_secs();
+        let uptime = now.saturating_sub(self.started).as_secs();
+        let mut state = self.lock();
+        self.move_pending(&mut state, now_seconds);
+        let slos = self
+            .spec
+            .slos
+            .iter()
+            .zip(&state.series)
+            .map(|(slo, series)| slo_report(slo, series, uptime))
+            .collect();
+        let traffic = self.traffic_report(&state.traffic, now_seconds);
+        let memory_limit = self.spec.slos.iter().find_map(|slo| match slo.indicator {
+            Indicator::Memory { limit_bytes } => Some(limit_bytes),
+            _ => None,
+        });
+        Report {
+            service: self.spec.service.clone(),
+            uptime_seconds: uptime,
+            slos,
+            traffic,
+            memory: MemoryReport {
+                rss_bytes: state.last_rss_bytes,
+                limit_bytes: memory_limit,
+            },
+        }
+    }
+
+    fn traffic_report(&self, ring: &Ring<Traffic>, now: u64) -> Vec<TrafficPoint> {
+        let started = self.started.as_secs();
+        let mut points: Vec<TrafficPoint> = ring
+            .newest(ring.slots.len() as u64)
+            .filter(|(bucket, _)| (bucket + 1) * ring.width > started)
+            .map(|(bucket, minute)| {
+                let from = (bucket * ring.width).max(started);
+                let to = ((bucket + 1) * ring.width).min(now.max(from + 1));
+                let seconds = (to - from).max(1) as f64;
+                let answered: u64 = minute.latency.iter().sum();
+                let quantile = |q| quantile(&self.latency_edges, &minute.latency, answered, q);
+                TrafficPoint {
+                    minutes_ago: (ring.newest - bucket) as u32,
+                    requests_per_second: minute.requests as f64 / seconds,
+                    errors_per_second: minute.errors as f64 / seconds,
+                    p50_seconds: quantile(0.5),
+                    p90_seconds: quantile(0.9),
+                    p99_seconds: quantile(0.99),
+                }
+            })
+            .collect();
+        points.reverse();
+        points
+    }
+
+    /// Buckets held by the rings of every SLO: fixed at start, whatever the traffic.
+    pub fn bucket_count(&self) -> usize {
+        self.lock().series.iter().map(Series::buckets).sum()
+    }
+}
+
+/// The `q` quantile of a histogram as Prometheus' `histogram_quantile` estimates it: linear
+/// within the bucket that holds it, the highest edge when it lies above every edge.
+fn quantile(edges: &[f64], counts: &[u64], total: u64, q: f64) -> Option<f64> {
+    if total == 0 {
+        return None;
+    }
+    let rank = q * total as f64;
+    let mut below = 0u64;
+    for (i, &n) in counts.iter().enumerate() {
+        if (below + n) as f64 >= rank && n > 0 {
+            let Some(&upper) = edges.get(i) else {
+                return edges.last().copied();
+            };
+            let lower = if i == 0 { 0.0 } else { edges[i - 1] };
+            return Some(lower + (upper - lower) * (rank - below as f64) / n as f64);
+        }
+        below += n;
+    }
+    edges.last().copied()
+}
+
+fn slo_report(slo: &Slo, series: &Series, uptime: u64) -> SloReport {
+    let budget = slo.objective.error_budget();
+    let window_report = |window: Window| {
+        let counts = series.over(window);
+        WindowReport {
+            window: window.to_string(),
+            seconds: window.seconds(),
+            covered_seconds: window.seconds().min(uptime),
+            good: counts.good,
+            total: counts.total,
+            sli: counts.sli(),
+            burn_rate: counts.burn_rate(budget),
+        }
+    };
+    let mut windows: Vec<WindowReport> = SLI_WINDOWS.iter().map(|&w| window_report(w)).collect();
+    windows.push(window_report(slo.window));
+    let whole = windows.last().expect("the SLO window is always there");
+    let (good, total, sli, burn_rate) = (whole.good, whole.total, whole.sli, whole.burn_rate);
+    let covered_seconds = whole.covered_seconds;
+
+    let alerts: Vec<AlertReport> = [Severity::Page, Severity::Ticket]
+        .into_iter()
+        .map(|severity| {
+            let enabled = slo.alerts.enabled(severity);
+            let conditions: Vec<ConditionReport> = BURN_RATE_ALERTS
+                .iter()
+                .filter(|a| a.severity == severity)
+                .map(|a| {
+                    let factor = a.factor(slo.window);
+                    let long = series.over(a.long);
+                    let short = series.over(a.short);
+                    let long_burn_rate = long.burn_rate(budget);
+                    let short_burn_rate = short.burn_rate(budget);
+                    let enough_events = long.total >= slo.alerts.min_events;
+                    ConditionReport {
+                        long: a.long.to_string(),
+                        short: a.short.to_string(),
+                        factor,
+                        long_burn_rate,
+                        short_burn_rate,
+                        long_events: long.total,
+                        enough_events,
+                        firing: enabled
+                            && enough_events
+                            && long_burn_rate > factor
+                            && short_burn_rate > factor,
+                    }
+                })
+                .collect();
+            AlertReport {
+                severity,
+                enabled,
+                firing: conditions.iter().any(|c| c.firing),
+                min_events: slo.alerts.min_events,
+                conditions,
+            }
+        })
+        .collect();
+    let status = if alerts[0].firing {
+        Status::Page
+    } else if alerts[1].firing {
+        Status::Ticket
+    } else {
+        Status::Ok
+    };
+    let (threshold_seconds, limit_bytes) = match slo.indicator {
+        Indicator::Availability => (None, None),
+        Indicator::Latency { threshold_seconds } => (Some(threshold_seconds), None),
+        Indicator::Memory { limit_bytes } => (None, Some(limit_bytes)),
+    };
+    SloReport {
+        name: slo.name.clone(),
+        description: slo.description.clone(),
+        kind: slo.indicator.kind(),
+        objective: slo.objective.ratio(),
+        objective_percent: slo.objective.percent(),
+        error_budget: budget,
+        window: slo.window.to_string(),
+        window_seconds: slo.window.seconds(),
+        covered_seconds,
+        threshold_seconds,
+        limit_bytes,
+        good,
+        total,
+        sli,
+        burn_rate,
+        error_budget_remaining: 1.0 - burn_rate,
+        status,
+        windows,
+        alerts,
+    }
+}
+
+/// What `GET /slo.json` says about the SLOs (the HTTP layer adds the model and the build).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub service: String,
+    pub uptime_seconds: u64,
+    pub slos: Vec<SloReport>,
+    /// One point per minute over the last hour, oldest first; the last is the current minute.
+    pub traffic: Vec<TrafficPoint>,
+    pub memory: MemoryReport,
+}
+
+/// One SLO now.
+#[derive(Clone, Debug, Serialize)]
+pub struct SloReport {
+    pub name: String,
+    pub description: String,
+    /// `availability`, `latency` or `memory`.
+    pub kind: &'static str,
+    /// The share of events that must be good (`0.9995`).
+    pub objective: f64,
+    pub objective_percent: f64,
+    /// The share of events that may be bad (`0.0005`).
+    pub error_budget: f64,
+    pub window: String,
+    pub window_seconds: u64,
+    /// How much of the window the engine has seen (since start when that is shorter).
+    pub covered_seconds: u64,
+    pub threshold_seconds: Option<f64>,
+    pub limit_bytes: Option<u64>,
+    /// Good and total events over the SLO window.
+    pub good: u64,
+    pub total: u64,
+    /// Over the SLO window; `null` before any event.
+    pub sli: Option<f64>,
+    /// Over the SLO window.
+    pub burn_rate: f64,
+    /// 1 − the burn rate over the SLO window: the share of the budget not yet spent at the
+    /// current pace (negative once overspent).
+    pub error_budget_remaining: f64,
+    pub status: Status,
+    /// 5m, 30m, 1h, 2h, 6h, 1d, 3d, then the SLO window.
+    pub windows: Vec<WindowReport>,
+    /// Page, then ticket.
+    pub alerts: Vec<AlertReport>,
+}
+
+/// The worst alert firing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Ticket,
+    Page,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowReport {
+    pub window: String,
+    pub seconds: u64,
+    pub covered_seconds: u64,
+    pub good: u64,
+    pub total: u64,
+    pub sli: Option<f64>,
+    pub burn_rate: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertReport {
+    pub severity: Severity,
+    /// Switched on in `slos.yaml`.
+    pub enabled: bool,
+    pub firing: bool,
+    pub min_events: u64,
+    pub conditions: Vec<ConditionReport>,
+}
+
+/// One window pair: fires when both burn faster than `factor` and the long window has enough
+/// events.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConditionReport {
+    pub long: String,
+    pub short: String,
+    pub factor: f64,
+    pub long_burn_rate: f64,
+    pub short_burn_rate: f64,
+    pub long_events: u64,
+    pub enough_events: bool,
+    pub firing: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TrafficPoint {
+    /// 0 for the current (partial) minute.
+    pub minutes_ago: u32,
+    pub requests_per_second: f64,
+    pub errors_per_second: f64,
+    pub p50_seconds: Option<f64>,
+    pub p90_seconds: Option<f64>,
+    pub p99_seconds: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MemoryReport {
+    /// The last sample; `null` before the first.
+    pub rss_bytes: Option<u64>,
+    /// The memory SLO's limit, if there is one.
+    pub limit_bytes: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EDGES: &[f64] = &[0.01, 0.05, 0.1, 0.4, 1.0];
+
+    /// The test's handle on the engine's clock.
+    #[derive(Debug, Default, Clone)]
+    struct TestClock(Arc<ManualClock>);
+
+    impl TestClock {
+        fn advance(&self, seconds: u64) {
+            self.0.advance(Duration::from_secs(seconds));
+        }
+    }
+
+    fn spec(slos: &str) -> SloSpec {
+        let text = format!("version: 1\nservice: svc\nexclude_routes: [/metrics]\nslos:\n{slos}");
+        SloSpec::parse(&text, EDGES).unwrap()
+    }
+
+    fn availability(min_events: u64, page: bool) -> String {
+        format!(
+            "  - name: availability\n    kind: availability\n    objective_percent: 99.95\n    \
+             window: 30d\n    alerts: {{page: {page}, ticket: true, min_events: {min_events}}}\n"
+        )
+    }
+
+    fn engine(slos: &str) -> (SloEngine, TestClock) {
+        let clock = TestClock::default();
+        let engine = SloEngine::new(spec(slos), EDGES, clock.0.clone());
+        (engine, clock)
+    }
+
+    /// `good` fast 200s and `bad` 503s on the prediction route.
+    fn requests(engine: &SloEngine, good: u64, bad: u64) {
+        for _ in 0..good {
+            engine.record_request("/", 200, 0.002);
+        }
+        for _ in 0..bad {
+            engine.record_request("/", 503, 0.002);
+        }
+    }
+
+    /// Traffic at an even pace: `per_tick` requests every 10 s, `bad_per_tick` of them failing,
+    /// for `seconds`.
+    fn steady(engine: &SloEngine, clock: &TestClock, seconds: u64, per_tick: u64, bad: u64) {
+        for _ in 0..seconds / 10 {
+            requests(engine, per_tick - bad, bad);
+            engine.tick();
+            clock.advance(10);
+        }
+    }
+
+    fn window<'a>(report: &'a SloReport, name: &str) -> &'a WindowReport {
+        report.windows.iter().find(|w| w.window == name).unwrap()
+    }
+
+    fn close(actual: f64, expected: f64) {
+        assert!(
+            (actual - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+            "{actual} != {expected}"
+        );
+    }
+
+    #[test]
+    fn availability_counts_5xx_and_sheds_as_bad_and_ignores_caller_mistakes() {
+        let (engine, _clock) = engine(&availability(0, true));
+        requests(&engine, 1996, 2);
+        engine.record_request("/", 429, 0.0001);
+        engine.record_request("/", 500, 0.0001);
+        engine.record_request("/", 400, 0.0001); // the caller's mistake: not counted
+        engine.record_request("/", 404, 0.0001);
+        engine.record_request("/metrics", 500, 0.0001); // excluded route
+
+        let slo = &engine.report().slos[0];
+
+        assert_eq!((slo.good, slo.total), (1996, 2000));
+        assert_eq!(slo.sli, Some(0.998));
+        close(slo.burn_rate, 4.0); // 0.2 % bad / 0.05 % allowed
+        close(slo.error_budget_remaining, -3.0);
+        assert_eq!(slo.error_budget, 0.0005);
+        for w in &slo.windows {
+            assert_eq!((w.good, w.total), (1996, 2000), "window {}", w.window);
+        }
+    }
+
+    #[test]
+    fn without_events_the_sli_is_unknown_and_the_budget_whole() {
+        let (engine, _clock) = engine(&availability(0, true));
+        let slo = &engine.report().slos[0];
+        assert_eq!(slo.sli, None);
+        assert_eq!(slo.burn_rate, 0.0);
+        assert_eq!(slo.error_budget_remaining, 1.0);
+        assert_eq!(slo.status, Status::Ok);
+    }
+
+    #[test]
+    fn latency_counts_requests_at_or_under_the_threshold_bucket_edge() {
+        let (engine, _clock) = engine(
+            "  - name: fast\n    kind: latency\n    threshold_seconds: 0.1\n    \
+             objective_percent: 90\n    window: 30d\n",
+        );
+        for seconds in [0.001, 0.05, 0.1, 0.100_001, 0.4, 2.0] {
+            engine.record_request("/v2/models/{name}/infer", 200, seconds);
+        }
+        engine.record_request("/", 503, 0.02); // a fast error still counts for latency
+        engine.record_request("/", 429, 5.0); // a shed is not a latency event
+        engine.record_request("/", 413, 5.0); // nor a caller mistake
+
+        let slo = &engine.report().slos[0];
+
+        assert_eq!((slo.good, slo.total), (4, 7));
+        close(slo.burn_rate, (3.0 / 7.0) / 0.1);
+        assert_eq!(slo.threshold_seconds, Some(0.1));
+    }
+
+    #[test]
+    fn windows_roll_with_the_clock() {
+        let (engine, clock) = engine(&availability(0, true));
+        requests(&engine, 90, 10);
+        engine.tick();
+
+        clock.advance(299);
+        let report = engine.report();
+        assert_eq!(window(&report.slos[0], "5m").total, 100);
+
+        // 5 min later the events have left the 5-minute window only.
+        clock.advance(11);
+        let report = engine.report();
+        let slo = &report.slos[0];
+        assert_eq!(window(slo, "5m").total, 0);
+        assert_eq!(window(slo, "5m").sli, None);
+        for name in ["30m", "1h", "2h", "6h", "1d", "3d", "30d"] {
+            assert_eq!(window(slo, name).total, 100, "{name}");
+            assert_eq!(window(slo, name).sli, Some(0.9), "{name}");
+        }
+        assert_eq!(window(slo, "1h").covered_seconds, 310);
+        assert_eq!(slo.covered_seconds, 310);
+
+        // Past 6 hours they are read from the 5-minute ring, past 3 days from the hourly one.
+        clock.advance(6 * 3600);
+        let report = engine.report();
+        assert_eq!(window(&report.slos[0], "6h").total, 0);
+        assert_eq!(window(&report.slos[0], "1d").total, 100);
+        clock.advance(3 * 86_400);
+        let report = engine.report();
+        assert_eq!(window(&report.slos[0], "3d").total, 0);
+        assert_eq!(report.slos[0].total, 100);
+        clock.advance(27 * 86_400);
+        assert_eq!(engine.report().slos[0].total, 0);
+    }
+
+    #[test]
+    fn page_fires_above_14_4_on_1h_and_5m_and_resolves_with_the_short_window() {
+        let (engine, clock) = engine(&availability(100, true));
+        steady(&engine, &clock, 3600, 1000, 0);
+        assert_eq!(engine.report().slos[0].status, Status::Ok);
+        // Then an hour at 14.6x: 73 bad in every 10,000 (0.73 %; the budget is 0.05 %).
+        for _ in 0..360 {
+            requests(&engine, 9927, 73);
+            engine.tick();
+            clock.advance(10);
+        }
+        let report = engine.report();
+        let page = &report.slos[0].alerts[0];
+        let fast = &page.conditions[0];
+        assert_eq!((fast.long.as_str(), fast.short.as_str()), ("1h", "5m"));
+        close(fast.factor, 14.4);
+        close(fast.long_burn_rate, 14.6);
+        close(fast.short_burn_rate, 14.6);
+        assert!(fast.firing && page.firing);
+        assert_eq!(report.slos[0].status, Status::Page);
+
+        // Five minutes of good traffic clear the short window: the 1h/5m pair resolves although
+        // the hour still burns at over 13x; the long window alone never pages.
+        steady(&engine, &clock, 300, 10_000, 0);
+        let report = engine.report();
+        let fast = &report.slos[0].alerts[0].conditions[0];
+        assert_eq!(fast.short_burn_rate, 0.0);
+        assert!(fast.long_burn_rate > 13.0);
+        assert!(!fast.firing);
+        // The slower pair still pages: its 30-minute window is still mostly bad.
+        assert!(report.slos[0].alerts[0].conditions[1].firing);
+    }
+
+    #[test]
+    fn page_does_not_fire_at_10x() {
+        let (engine, clock) = engine(&availability(100, true));
+        steady(&engine, &clock, 3600, 10_000, 50);
+        let report = engine.report();
+        let fast = &report.slos[0].alerts[0].conditions[0];
+        close(fast.long_burn_rate, 10.0);
+        assert!(!fast.firing);
+        // 10x for the whole (1 h old) 6h window is over 6x: the slower page pair fires.
+        let slow = &report.slos[0].alerts[0].conditions[1];
+        close(slow.long_burn_rate, 10.0);
+        assert!(slow.firing);
+    }
+
+    #[test]
+    fn page_on_the_6h_pair_and_tickets_on_1d_and_3d() {
+        let (engine, clock) = engine(&availability(0, true));
+        // 7x for 6 hours: not enough for the hour pair, enough for 6h/30m and both tickets.
+        steady(&engine, &clock, 6 * 3600, 2000, 7);
+        let report = engine.report();
+        let [page, ticket] = &report.slos[0].alerts[..] else {
+            panic!()
+        };
+        let fired: Vec<bool> = page
+            .conditions
+            .iter()
+            .chain(&ticket.conditions)
+            .map(|c| c.firing)
+            .collect();
+        assert_eq!(fired, [false, true, true, true]);
+        close(ticket.conditions[0].factor, 3.0);
+        close(ticket.conditions[1].factor, 1.0);
+        assert_eq!(report.slos[0].status, Status::Page);
+    }
+
+    #[test]
+    fn a_ticket_fires_and_resolves_at_3x() {
+        let (engine, clock) = engine(&availability(0, true));
+        // 4x for a day: over the ticket's 3x on 1d and 2h, under the pages' 14.4x and 6x.
+        steady(&engine, &clock, 86_400, 500, 1);
+        let report = engine.report();
+        assert!(report.slos[0].alerts[1].firing);
+        assert!(!report.slos[0].alerts[0].firing);
+        assert_eq!(report.slos[0].status, Status::Ticket);
+        // Two good hours clear the 2h window; the 3d/6h pair needs 6 good hours.
+        steady(&engine, &clock, 2 * 3600 + 10, 500, 0);
+        let report = engine.report();
+        let ticket = &report.slos[0].alerts[1];
+        assert!(!ticket.conditions[0].firing);
+        assert!(ticket.conditions[1].firing, "1x over 3d and 6h still burns");
+        steady(&engine, &clock, 4 * 3600, 500, 0);
+        assert_eq!(engine.report().slos[0].status, Status::Ok);
+    }
+
+    #[test]
+    fn too_few_events_never_alert() {
+        let (engine, clock) = engine(&availability(100, true));
+        // 99 requests in an hour, all failing: a burn of 2000x, and 99 < 100 events.
+        for _ in 0..99 {
+            requests(&engine, 0, 1);
+            clock.advance(30);
+        }
+        let report = engine.report();
+        let fast = &report.slos[0].alerts[0].conditions[0];
+        close(fast.long_burn_rate, 2000.0);
+        assert_eq!(fast.long_events, 99);
+        assert!(!fast.enough_events && !fast.firing);
+        assert_eq!(report.slos[0].status, Status::Ok);
+        // The hundredth event is enough.
+        requests(&engine, 0, 1);
+        assert_eq!(engine.report().slos[0].status, Status::Page);
+    }
+
+    #[test]
+    fn a_tier_switched_off_never_fires() {
+        let (engine, _clock) = engine(&availability(0, false));
+        requests(&engine, 0, 1000);
+        let report = engine.report();
+        let [page, ticket] = &report.slos[0].alerts[..] else {
+            panic!()
+        };
+        assert!(!page.enabled && !page.firing);
+        assert!(page.conditions.iter().all(|c| !c.firing));
+        assert!(ticket.enabled && ticket.firing);
+        assert_eq!(report.slos[0].status, Status::Ticket);
+    }
+
+    #[test]
+    fn memory_samples_at_or_over_the_limit_are_bad() {
+        let (engine, clock) = engine(
+            "  - name: memory\n    kind: memory\n    limit_bytes: 1000\n    \
+             objective_percent: 99.9\n    window: 30d\n",
+        );
+        for rss in [10, 999, 1000, 5000] {
+            engine.record_memory(rss);
+            clock.advance(10);
+        }
+        requests(&engine, 5, 5); // requests are not memory events
+        let report = engine.report();
+        let slo = &report.slos[0];
+        assert_eq!((slo.good, slo.total), (2, 4));
+        close(slo.burn_rate, 0.5 / 0.001);
+        assert_eq!(slo.status, Status::Page);
+        assert_eq!(report.memory.rss_bytes, Some(5000));
+        assert_eq!(report.memory.limit_bytes, Some(1000));
+    }
+
+    #[test]
+    fn traffic_is_per_minute_with_histogram_quantiles() {
+        let (engine, clock) = engine(&availability(0, true));
+        clock.advance(120); // the engine starts at 0; this minute is the third
+        // Minute one: 60 requests, 6 of them errors.
+        for i in 0..60 {
+            let seconds = if i < 54 { 0.03 } else { 0.5 };
+            let status = if i < 54 { 200 } else { 503 };
+            engine.record_request("/", status, seconds);
+        }
+        engine.tick();
+        clock.advance(60);
+        engine.record_request("/", 200, 0.005);
+        clock.advance(30);
+
+        let traffic = engine.report().traffic;
+
+        assert_eq!(traffic.len(), 4, "{traffic:?}");
+        let [.., first, current] = &traffic[..] else {
+            panic!()
+        };
+        assert_eq!(first.minutes_ago, 1);
+        close(first.requests_per_second, 1.0);
+        close(first.errors_per_second, 0.1);
+        // 54 in (0.01, 0.05], 6 in (0.4, 1]: p50 at rank 30 of 54 in the second bucket.
+        close(first.p50_seconds.unwrap(), 0.01 + 0.04 * 30.0 / 54.0);
+        close(first.p90_seconds.unwrap(), 0.01 + 0.04 * 54.0 / 54.0);
+        close(first.p99_seconds.unwrap(), 0.4 + 0.6 * (59.4 - 54.0) / 6.0);
+        assert_eq!(current.minutes_ago, 0);
+        close(current.requests_per_second, 1.0 / 30.0);
+        assert_eq!(traffic[0].p50_seconds, None);
+    }
+
+    #[test]
+    fn quantiles_above_every_edge_are_the_highest_edge() {
+        assert_eq!(quantile(EDGES, &[0, 0, 0, 0, 0, 3], 3, 0.5), Some(1.0));
+        assert_eq!(quantile(EDGES, &[0; 6], 0, 0.5), None);
+        assert_eq!(quantile(EDGES, &[2, 0, 0, 0, 0, 0], 2, 0.5), Some(0.005));
+    }
+
+    #[test]
+    fn memory_is_bounded_by_the_windows_not_the_traffic() {
+        let (engine, clock) = engine(&availability(0, true));
+        assert_eq!(engine.bucket_count(), 2160 + 864 + 720);
+        steady(&engine, &clock, 86_400, 100, 1);
+        assert_eq!(engine.bucket_count(), 2160 + 864 + 720);
+    }
+}

@@ -1,0 +1,166 @@
+//! Fuzzing the request parsers through a live server: the seed's form, V2 and V1 JSON, as
+//! random bytes and as structured near-misses. Whatever arrives, the answer is never a 5xx
+//! and every refusal is a JSON `{"error": …}`. `SKSERVE_HTTP_FUZZ_CASES` sets how many inputs
+//! each parser gets (default 1,500).
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+fn cases() -> usize {
+    std::env::var("SKSERVE_HTTP_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_500)
+}
+
+/// Draws `n` inputs from a strategy (no shrinking: a failure prints its input whole).
+fn draw<T: std::fmt::Debug>(strategy: impl Strategy<Value = T>, n: usize) -> Vec<T> {
+    let mut runner = TestRunner::deterministic();
+    (0..n)
+        .map(|_| strategy.new_tree(&mut runner).unwrap().current())
+        .collect()
+}
+
+/// JSON values of any shape, numbers of every kind included.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        "[ -~]{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+            prop::collection::hash_map("[a-z_]{0,8}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// V2 requests close to valid: right keys, wrong shapes, types and counts.
+fn near_v2() -> impl Strategy<Value = Value> {
+    (
+        prop_oneof![Just(json!("x")), any_json()],
+        prop::collection::vec(-3i64..50, 0..3),
+        prop_oneof![
+            Just(json!("FP64")),
+            Just(json!("INT64")),
+            Just(json!("BYTES")),
+            Just(json!("BOOL")),
+            any_json()
+        ],
+        prop_oneof![
+            prop::collection::vec(0.0f64..2.0, 0..80).prop_map(Value::from),
+            any_json()
+        ],
+        prop_oneof![Just(Value::Null), any_json()],
+    )
+        .prop_map(|(name, shape, datatype, data, parameters)| {
+            json!({"inputs": [{"name": name, "shape": shape, "datatype": datatype, "data": data}],
+                   "parameters": parameters, "outputs": [{"name": "predict_proba"}]})
+        })
+}
+
+async fn assert_never_5xx(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>) {
+    let response = app
+        .send("POST", path, Some(content_type), body.clone())
+        .await;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert!(
+        status < 500,
+        "{status} for {path} with {:?}: {text}",
+        String::from_utf8_lossy(&body)
+    );
+    if status >= 400 {
+        let parsed: Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON {status}: {text}"));
+        assert!(
+            parsed["error"].is_string(),
+            "{status} without an error message: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_seed_form_parser_never_fails_the_server() {
+    let app = spawn_app().await;
+    let raw = draw(prop::collection::vec(any::<u8>(), 0..200), cases());
+    let near = draw("x=[\\[\\]()0-9eE.,+ \\-naifTrueFals_%&=]{0,120}", cases());
+    for body in raw
+        .into_iter()
+        .chain(near.into_iter().map(String::into_bytes))
+    {
+        assert_never_5xx(&app, "/", "application/x-www-form-urlencoded", body).await;
+    }
+}
+
+#[tokio::test]
+async fn the_v2_parser_never_fails_the_server() {
+    let app = spawn_app().await;
+    let bodies = draw(prop_oneof![near_v2(), any_json()], cases());
+    for body in bodies {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        assert_never_5xx(
+            &app,
+            "/v2/models/pickle_model/infer",
+            "application/json",
+            bytes,
+        )
+        .await;
+    }
+    for body in draw(prop::collection::vec(any::<u8>(), 0..200), cases() / 3) {
+        assert_never_5xx(
+            &app,
+            "/v2/models/pickle_model/infer",
+            "application/json",
+            body,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn the_v1_parser_never_fails_the_server() {
+    let app = spawn_app().await;
+    let instance = prop_oneof![
+        prop::collection::hash_map(
+            prop_oneof![
+                Just("OPERA".to_owned()),
+                Just("TIPOVUELO".to_owned()),
+                Just("MES".to_owned()),
+                "[A-Za-z_]{0,8}"
+            ],
+            prop_oneof![
+                Just(json!("Grupo LATAM")),
+                Just(json!("I")),
+                (0i64..14).prop_map(Value::from),
+                any_json()
+            ],
+            0..5
+        )
+        .prop_map(|m| Value::Object(m.into_iter().collect())),
+        any_json(),
+    ];
+    let bodies = draw(
+        prop::collection::vec(instance, 0..4).prop_map(|i| json!({"instances": i})),
+        cases(),
+    );
+    for body in bodies {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        for path in [
+            "/v1/models/pickle_model:predict",
+            "/v1/models/pickle_model:predict?explain=true",
+        ] {
+            assert_never_5xx(&app, path, "application/json", bytes.clone()).await;
+        }
+    }
+}
