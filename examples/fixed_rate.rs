@@ -11,7 +11,8 @@
 //!     --body-file body.json --content-type application/json --rate 1000 --duration 10
 //! ```
 //!
-//! Prints one JSON object: achieved rate, latency percentiles (ms), status counts, errors.
+//! Prints one JSON object: achieved rate, latency percentiles (ms) overall and by status (so
+//! admitted and shed requests can be told apart), connection errors.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -47,11 +48,10 @@ struct Args {
     max_in_flight: usize,
 }
 
+/// Latencies (µs) by status code; connection errors under 0.
 #[derive(Default)]
 struct Tally {
-    latencies_us: Vec<u64>,
-    statuses: BTreeMap<u16, u64>,
-    errors: u64,
+    latencies_us: BTreeMap<i32, Vec<u64>>,
 }
 
 #[tokio::main]
@@ -99,12 +99,14 @@ async fn main() {
                 Err(_) => None,
             };
             let latency = due.elapsed().as_micros() as u64;
-            let mut tally = tally.lock().await;
-            tally.latencies_us.push(latency);
-            match outcome {
-                Some(status) => *tally.statuses.entry(status).or_default() += 1,
-                None => tally.errors += 1,
-            }
+            let key = outcome.map_or(0, i32::from);
+            tally
+                .lock()
+                .await
+                .latencies_us
+                .entry(key)
+                .or_default()
+                .push(latency);
         }));
     }
     for task in tasks {
@@ -112,25 +114,36 @@ async fn main() {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let mut tally = tally.lock().await;
-    tally.latencies_us.sort_unstable();
-    let pct = |p: f64| {
-        let v = &tally.latencies_us;
-        if v.is_empty() {
-            0.0
-        } else {
-            v[((v.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0
-        }
+    let mut all: Vec<u64> = tally.latencies_us.values().flatten().copied().collect();
+    all.sort_unstable();
+    let summary = |v: &[u64]| {
+        let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
+        serde_json::json!({
+            "count": v.len(), "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99),
+            "p99.9": pct(0.999), "max": pct(1.0)
+        })
     };
+    let by_status: BTreeMap<String, serde_json::Value> = tally
+        .latencies_us
+        .iter_mut()
+        .map(|(status, v)| {
+            v.sort_unstable();
+            let name = if *status == 0 {
+                "connection error".to_owned()
+            } else {
+                status.to_string()
+            };
+            (name, summary(v))
+        })
+        .collect();
     let report = serde_json::json!({
         "url": args.url,
         "target_rate": args.rate,
         "requests": total,
         "achieved_rate": (total as f64 / elapsed * 10.0).round() / 10.0,
-        "latency_ms": {
-            "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "p99.9": pct(0.999), "max": pct(1.0)
-        },
-        "statuses": tally.statuses,
-        "errors": tally.errors,
+        "latency_ms": if all.is_empty() { serde_json::Value::Null } else { summary(&all) },
+        "latency_ms_by_status": by_status,
+        "errors": tally.latencies_us.get(&0).map_or(0, Vec::len),
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
 }

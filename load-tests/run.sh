@@ -176,3 +176,6 @@ echo "skserve memory under load: $rss"
 echo
 echo "skserve /metrics (requests and rows):"
 curl -s "$base/metrics" | grep -E '^skserve_(http_requests_total|prediction_rows_total)' || true
+echo
+echo "SLO verdict of the run (skserve's /slo.json):"
+curl -s "$base/slo.json" | python3 "$here/slo_verdict.py" - || true

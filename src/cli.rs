@@ -100,6 +100,10 @@ pub struct ServeArgs {
     /// Most rows one request may ask to predict (more get 413).
     #[arg(long, env = "SKSERVE_MAX_BATCH_ROWS", default_value_t = 10_000)]
     pub max_batch_rows: usize,
+    /// Most requests handled at once; beyond it a request is shed at once with 503 and
+    /// `Retry-After` rather than queued (health probes are never shed) [default: 512 per CPU].
+    #[arg(long, env = "SKSERVE_MAX_CONCURRENCY")]
+    pub max_concurrency: Option<usize>,
     /// Longest a request may take before it is answered 503 (`30s`, `500ms`, `2m`).
     #[arg(long, env = "SKSERVE_REQUEST_TIMEOUT", default_value = "30s")]
     pub request_timeout: String,

@@ -78,6 +78,9 @@ pub struct App {
     pub max_batch_rows: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// Permits for requests in flight; none left means shed (`observe`).
+    pub admission: Arc<tokio::sync::Semaphore>,
+    pub max_concurrency: usize,
     /// `GOOGLE_CLOUD_PROJECT`, to link log lines to traces.
     pub gcp_project: Option<String>,
     /// Who may call: tokens, allow-lists, address ranges (`auth`).
@@ -115,6 +118,8 @@ impl App {
             max_batch_rows: settings.max_batch_rows,
             max_body_bytes: settings.max_body_bytes,
             request_timeout: settings.request_timeout,
+            admission: Arc::new(tokio::sync::Semaphore::new(settings.max_concurrency)),
+            max_concurrency: settings.max_concurrency,
             gcp_project: settings.gcp_project.clone(),
             draining: AtomicBool::new(false),
             rows_predicted,

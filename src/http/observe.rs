@@ -1,4 +1,4 @@
-//! The one middleware every request passes: the request timeout, metrics by route template,
+//! The one middleware every request passes: load shedding, the request timeout, metrics by route template,
 //! one event for the SLO engine, and at most one access log line. It is a plain tower layer rather than `from_fn` so that no
 //! service is cloned per request; access-log details are gathered only when that log is on.
 
@@ -59,9 +59,26 @@ where
         let method = method_label(request.method());
         let access = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::DEBUG)
             .then(|| AccessDetails::of(&request, self.state.gcp_project.as_deref()));
-        let future = self.inner.call(request);
         let state = self.state.clone();
+        // Shed before any other work (auth, body, model) when the server is at its limit.
+        let permit = if route.as_ref().is_some_and(|r| never_shed(r.as_str())) {
+            None
+        } else {
+            match state.admission.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    return Box::pin(async move {
+                        let response = ApiError::Overloaded(state.max_concurrency).into_response();
+                        let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+                        record(&state, route, method, &response, start, access);
+                        Ok(response)
+                    });
+                }
+            }
+        };
+        let future = self.inner.call(request);
         Box::pin(async move {
+            let _permit = permit;
             let response = match tokio::time::timeout(state.request_timeout, future).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},
@@ -114,6 +131,16 @@ fn record(
             "{method} {} {}", access.url, status.as_u16()
         );
     }
+}
+
+/// Probes, scrapes and the SLO page must answer even under overload: a shed liveness probe
+/// would get a healthy instance restarted exactly when it is busiest, and overload is when the
+/// operator looks at the dashboard.
+fn never_shed(route: &str) -> bool {
+    matches!(
+        route,
+        "/v2/health/live" | "/v2/health/ready" | "/metrics" | "/slo" | "/slo.json"
+    )
 }
 
 /// The method as a metric label: the usual ones by name, anything else `other`, so that a

@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
 use reqwest::Response;
 use serde_json::Value;
 use skserve::config::{LogFormat, ModelSource, ServeSettings};
@@ -228,4 +231,29 @@ pub fn v2_request(rows: &[Vec<f64>]) -> Value {
             "data": rows,
         }]
     })
+}
+
+/// Sends a seed request's headers with `Expect: 100-continue` and waits for `100 Continue`: from then on
+/// the handler is running and waiting for the body, so the request is known to be in flight
+/// without any timing.
+pub async fn start_request(port: u16, body_len: usize) -> TcpStream {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {body_len}\r\nExpect: 100-continue\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut byte).await.unwrap();
+        assert_eq!(n, 1, "connection closed before 100 Continue");
+        seen.push(byte[0]);
+    }
+    assert!(
+        seen.starts_with(b"HTTP/1.1 100 Continue"),
+        "{}",
+        String::from_utf8_lossy(&seen)
+    );
+    stream
 }

@@ -11,6 +11,7 @@ mod metrics;
 mod model_refresh;
 mod rules;
 mod seed;
+mod shed;
 mod shutdown;
 mod slo;
 mod terraform;

@@ -9,7 +9,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
-use crate::helpers::README_X;
+use crate::helpers::{README_X, start_request};
 
 /// Starts `skserve serve` on a free port; returns the child and its port.
 async fn spawn_binary() -> (Child, u16, tokio::task::JoinHandle<Vec<String>>) {
@@ -54,29 +54,6 @@ async fn spawn_binary() -> (Child, u16, tokio::task::JoinHandle<Vec<String>>) {
         rest
     });
     (child, port, log)
-}
-
-/// Sends a request's headers with `Expect: 100-continue` and waits for `100 Continue`.
-async fn start_request(port: u16, body_len: usize) -> TcpStream {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let head = format!(
-        "POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {body_len}\r\nExpect: 100-continue\r\n\r\n"
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut seen = Vec::new();
-    let mut byte = [0u8; 1];
-    while !seen.ends_with(b"\r\n\r\n") {
-        let n = stream.read(&mut byte).await.unwrap();
-        assert_eq!(n, 1, "connection closed before 100 Continue");
-        seen.push(byte[0]);
-    }
-    assert!(
-        seen.starts_with(b"HTTP/1.1 100 Continue"),
-        "{}",
-        String::from_utf8_lossy(&seen)
-    );
-    stream
 }
 
 #[tokio::test]
