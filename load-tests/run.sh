@@ -18,6 +18,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 anchors=$(dirname "$repo")/shared/anchors
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 duration=${DURATION:-15s}
 threads=${THREADS:-1}
 connections=${CONNECTIONS:-50}
@@ -47,16 +49,10 @@ wrk_limit=$((seconds + 30))
 echo "building skserve (release)…" >&2
 (cd "$repo" && timeout 1200 cargo build --release --quiet)
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$repo/target/release/skserve" serve --listen "127.0.0.1:$port" --log-format json \
-  >"$work/skserve.log" 2>&1 &
-skserve_pid=$!
-for _ in $(seq 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" && break
-  sleep 0.1
-done
-curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" ||
-  { cat "$work/skserve.log" >&2; echo "skserve did not become ready" >&2; exit 1; }
+port=$(free_port)
+start_skserve "$port" "$work/skserve.log"
+skserve_pid=$STARTED_PID
+wait_until "http://127.0.0.1:$port/v2/health/ready" "$work/skserve.log" skserve
 
 # skserve checking ID tokens (--auth google) against a JWKS holding the test key
 # (tests/fixtures/auth), served by python3 -m http.server, with a token minted from that key
@@ -64,13 +60,10 @@ curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" ||
 mkdir "$work/jwks"
 python3 -c 'import json, sys; print(json.dumps({"keys": [json.load(open(sys.argv[1]))]}))' \
   "$repo/tests/fixtures/auth/key-a.jwk.json" >"$work/jwks/certs"
-jwks_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+jwks_port=$(free_port)
 python3 -m http.server "$jwks_port" --bind 127.0.0.1 --directory "$work/jwks" >"$work/jwks.log" 2>&1 &
 jwks_pid=$!
-for _ in $(seq 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$jwks_port/certs" && break
-  sleep 0.1
-done
+wait_until "http://127.0.0.1:$jwks_port/certs" "$work/jwks.log" "the JWKS server"
 token=$(python3 - "$repo/tests/fixtures/auth/key-a.pem" <<'PY'
 import base64, json, subprocess, sys, time
 def b64(data): return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -84,16 +77,12 @@ signed = subprocess.run(["openssl", "dgst", "-sha256", "-sign", sys.argv[1]],
 print(f"{header}.{claims}.{b64(signed.stdout)}")
 PY
 )
-auth_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$repo/target/release/skserve" serve --listen "127.0.0.1:$auth_port" --log-format json \
+auth_port=$(free_port)
+start_skserve "$auth_port" "$work/skserve-auth.log" \
   --auth google --auth-audience skserve-load-test --auth-issuer https://issuer.test \
-  --auth-jwks-url "http://127.0.0.1:$jwks_port/certs" --auth-allow '*@example.com' \
-  >"$work/skserve-auth.log" 2>&1 &
-auth_pid=$!
-for _ in $(seq 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$auth_port/v2/health/ready" && break
-  sleep 0.1
-done
+  --auth-jwks-url "http://127.0.0.1:$jwks_port/certs" --auth-allow '*@example.com'
+auth_pid=$STARTED_PID
+wait_until "http://127.0.0.1:$auth_port/v2/health/ready" "$work/skserve-auth.log" "skserve (--auth google)"
 curl -sf -o /dev/null -H "Authorization: Bearer $token" -d 'x=[0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0]' \
   "http://127.0.0.1:$auth_port/" ||
   { cat "$work/skserve-auth.log" >&2; echo "skserve (--auth google) refused the token" >&2; exit 1; }
@@ -128,17 +117,11 @@ to_ms() {
 }
 
 # skserve serving the same object from the same emulator (4443) as the per_request anchor.
-gcs_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-STORAGE_EMULATOR_HOST=http://127.0.0.1:4443 "$repo/target/release/skserve" serve \
-  --model gs://models/pickle_model.pkl --listen "127.0.0.1:$gcs_port" --log-format json \
-  >"$work/skserve-gcs.log" 2>&1 &
-gcs_pid=$!
-for _ in $(seq 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$gcs_port/v2/health/ready" && break
-  sleep 0.1
-done
-curl -sf -o /dev/null "http://127.0.0.1:$gcs_port/v2/health/ready" ||
-  { cat "$work/skserve-gcs.log" >&2; echo "skserve (gs://) did not become ready" >&2; exit 1; }
+gcs_port=$(free_port)
+STORAGE_EMULATOR_HOST=http://127.0.0.1:4443 start_skserve "$gcs_port" "$work/skserve-gcs.log" \
+  --model gs://models/pickle_model.pkl
+gcs_pid=$STARTED_PID
+wait_until "http://127.0.0.1:$gcs_port/v2/health/ready" "$work/skserve-gcs.log" "skserve (gs://)"
 
 base="http://127.0.0.1:$port"
 run "skserve seed form (POST /)" "$base/" "$here/seed_form.lua"

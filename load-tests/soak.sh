@@ -13,6 +13,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 duration=${DURATION:-300}
 rate=${RATE:-2000}
 work=$(mktemp -d)
@@ -29,16 +31,10 @@ trap cleanup EXIT
 echo "building skserve and the load generator (release)…" >&2
 (cd "$repo" && timeout 1200 cargo build --release --quiet --bin skserve --example fixed_rate)
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$repo/target/release/skserve" serve --listen "127.0.0.1:$port" --log-format json \
-  >"$work/skserve.log" 2>&1 &
-skserve_pid=$!
-for _ in $(seq 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" && break
-  sleep 0.1
-done
-curl -sf -o /dev/null "http://127.0.0.1:$port/v2/health/ready" ||
-  { cat "$work/skserve.log" >&2; echo "skserve did not become ready" >&2; exit 1; }
+port=$(free_port)
+start_skserve "$port" "$work/skserve.log"
+skserve_pid=$STARTED_PID
+wait_until "http://127.0.0.1:$port/v2/health/ready" "$work/skserve.log" skserve
 
 echo "soak: $rate req/s for ${duration}s against http://127.0.0.1:$port/ (pid $skserve_pid)" >&2
 timeout $((duration + 120)) "$repo/target/release/examples/fixed_rate" \
