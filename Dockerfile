@@ -1,4 +1,4 @@
-# skserve container image: a static-ish Rust binary on a distroless base, running as non-root.
+# skserve container image: the Rust binary alone on a distroless base, running as non-root.
 #
 #   docker build -t skserve .
 #   docker run -p 8080:8080 -e PORT=8080 -e SKSERVE_AUTH_AUDIENCE=https://… skserve
