@@ -32,43 +32,39 @@ fn the_checked_in_rules_are_the_generators_output() {
     );
 }
 
-#[test]
-fn slo_rules_reads_another_slos_yaml_and_names_its_mistakes() {
-    let dir = std::env::temp_dir().join(format!("skserve-rules-{}", std::process::id()));
+/// `skserve slo rules --config` on the built-in slos.yaml with `from` replaced by `to`.
+fn rules_for_edited_slos(from: &str, to: &str) -> std::process::Output {
+    let dir = std::env::temp_dir().join(format!("skserve-rules-{}-{to}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("slos.yaml");
     let embedded = std::fs::read_to_string(repo().join("monitoring/slos.yaml")).unwrap();
-    std::fs::write(
-        &file,
-        embedded.replace("threshold_seconds: 0.05", "threshold_seconds: 0.06"),
-    )
-    .unwrap();
-
+    assert!(
+        embedded.contains(from),
+        "slos.yaml no longer holds '{from}'"
+    );
+    std::fs::write(&file, embedded.replace(from, to)).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_skserve"))
         .args(["slo", "rules", "--config"])
         .arg(&file)
         .output()
         .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    output
+}
 
+#[test]
+fn slo_rules_reads_another_slos_yaml_and_names_its_mistakes() {
+    let output = rules_for_edited_slos("threshold_seconds: 0.05", "threshold_seconds: 0.06");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("slo 'latency-50ms': threshold_seconds 0.06 is not a bucket edge"),
         "{stderr}"
     );
-    std::fs::write(
-        &file,
-        embedded.replace("objective_percent: 99.95", "objective_percent: 99.9"),
-    )
-    .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_skserve"))
-        .args(["slo", "rules", "--config"])
-        .arg(&file)
-        .output()
-        .unwrap();
+
+    let output = rules_for_edited_slos("objective_percent: 99.95", "objective_percent: 99.9");
     assert!(output.status.success(), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stdout).contains("vector(0.999)\n"));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
