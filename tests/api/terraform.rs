@@ -21,11 +21,14 @@ const DOCUMENTED_METRIC_TYPES: &[&str] = &[
     "run.googleapis.com/container/instance_count",
 ];
 
-fn terraform_facts() -> Value {
-    let venv = std::env::var_os("SKSERVE_TEST_VENV")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/test-venv"));
-    let python = venv.join("bin/python");
+/// The facts, read once: every test here checks a different part of the same parse.
+fn terraform_facts() -> &'static Value {
+    static FACTS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    FACTS.get_or_init(read_terraform_facts)
+}
+
+fn read_terraform_facts() -> Value {
+    let python = repo().join("target/test-venv/bin/python");
     assert!(
         python.exists(),
         "{} is missing: run tests/run.sh (it makes the test venv)",
