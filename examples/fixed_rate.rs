@@ -48,6 +48,9 @@ struct Args {
     max_in_flight: usize,
 }
 
+#[path = "common/report.rs"]
+mod report;
+
 /// Latencies (µs) by status code; connection errors under 0.
 #[derive(Default)]
 struct Tally {
@@ -113,35 +116,14 @@ async fn main() {
         let _ = task.await;
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let mut tally = tally.lock().await;
-    let mut all: Vec<u64> = tally.latencies_us.values().flatten().copied().collect();
-    all.sort_unstable();
-    let summary = |v: &[u64]| {
-        let pct = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
-        serde_json::json!({
-            "count": v.len(), "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99),
-            "p99.9": pct(0.999), "max": pct(1.0)
-        })
-    };
-    let by_status: BTreeMap<String, serde_json::Value> = tally
-        .latencies_us
-        .iter_mut()
-        .map(|(status, v)| {
-            v.sort_unstable();
-            let name = if *status == 0 {
-                "connection error".to_owned()
-            } else {
-                status.to_string()
-            };
-            (name, summary(v))
-        })
-        .collect();
+    let tally = tally.lock().await;
+    let (all, by_status) = report::latency_summaries(&tally.latencies_us);
     let report = serde_json::json!({
         "url": args.url,
         "target_rate": args.rate,
         "requests": total,
         "achieved_rate": (total as f64 / elapsed * 10.0).round() / 10.0,
-        "latency_ms": if all.is_empty() { serde_json::Value::Null } else { summary(&all) },
+        "latency_ms": all,
         "latency_ms_by_status": by_status,
         "errors": tally.latencies_us.get(&0).map_or(0, Vec::len),
     });

@@ -32,6 +32,12 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     /// `skserve_http_request_duration_seconds{route,method,code_class}`.
     pub http_duration: HistogramVec,
+    /// `skserve_http_queue_wait_seconds`: from a request's bytes reaching the server to its
+    /// handler starting (the run-queue wait that `http_duration` alone would hide).
+    pub queue_wait: Histogram,
+    /// `skserve_http_shed_total{reason}`: requests answered 503 by load shedding; `reason` is
+    /// `concurrency`, `queue_wait` or `connections`.
+    pub shed: IntCounterVec,
     /// `skserve_prediction_rows_total{model}`.
     pub prediction_rows: IntCounterVec,
     /// `skserve_build_info{version,git_sha}`, always 1.
@@ -164,6 +170,25 @@ impl Metrics {
             &["route", "method", "code_class"],
         )
         .expect("valid metric");
+        let queue_wait = Histogram::with_opts(
+            HistogramOpts::new(
+                "skserve_http_queue_wait_seconds",
+                "Time from a request's bytes reaching the server to its handler starting: the \
+                 wait behind other connections, which grows first under overload.",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )
+        .expect("valid metric");
+        let shed = IntCounterVec::new(
+            Opts::new(
+                "skserve_http_shed_total",
+                "Requests answered 503 with Retry-After by load shedding, by reason \
+                 (concurrency: --max-concurrency reached; queue_wait: the request waited longer \
+                 than --max-queue-wait; connections: --max-connections reached).",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
         let prediction_rows = IntCounterVec::new(
             Opts::new(
                 "skserve_prediction_rows_total",
@@ -230,6 +255,8 @@ impl Metrics {
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(auth_failures.clone()),
             Box::new(http_duration.clone()),
+            Box::new(queue_wait.clone()),
+            Box::new(shed.clone()),
             Box::new(prediction_rows.clone()),
             Box::new(build_info.clone()),
             Box::new(model_info.clone()),
@@ -259,6 +286,8 @@ impl Metrics {
             registry,
             http_requests,
             http_duration,
+            queue_wait,
+            shed,
             prediction_rows,
             build_info,
             model_info,

@@ -35,8 +35,8 @@ pub enum ApiError {
     RouteNotFound(String),
     #[error("method {method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: String },
-    #[error("the server is at its limit of {0} requests in flight; retry shortly")]
-    Overloaded(usize),
+    #[error("{0}; retry shortly")]
+    Overloaded(Overload),
     #[error("the request took longer than {0:?} and was abandoned")]
     Timeout(std::time::Duration),
     #[error("{0}")]
@@ -61,6 +61,35 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Why a request was shed.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+pub enum Overload {
+    #[error("the server is at its limit of {0} requests in flight")]
+    Concurrency(usize),
+    #[error(
+        "the server is overloaded: the request waited {} ms to be handled, more than the {} ms allowed",
+        waited.as_millis(),
+        limit.as_millis()
+    )]
+    QueueWait {
+        waited: std::time::Duration,
+        limit: std::time::Duration,
+    },
+    #[error("the server is at its limit of {0} open connections")]
+    Connections(usize),
+}
+
+impl Overload {
+    /// The `reason` label of `skserve_http_shed_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Concurrency(_) => "concurrency",
+            Self::QueueWait { .. } => "queue_wait",
+            Self::Connections(_) => "connections",
         }
     }
 }

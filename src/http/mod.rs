@@ -14,20 +14,24 @@
 //! - `health`: liveness, readiness, `/metrics`.
 //! - `slo`: the SLO dashboard (`/slo`), its figures (`/slo.json`), the memory sampler.
 //! - `explain`: per-feature contributions of linear predictions.
-//! - `observe`: the middleware of timeouts, metrics and access logs.
+//! - `observe`: the middleware of shedding, timeouts, metrics and access logs.
+//! - `server`: the accept loop (connection limit, header deadline, graceful stop).
+//! - `arrival`: when each request's bytes reached the server.
 //! - `error`: [`ApiError`], the JSON error answer.
 
+mod arrival;
 mod error;
 mod explain;
 mod health;
 mod observe;
 mod seed;
+mod server;
 mod slo;
 mod v1;
 mod v2;
 
 use std::collections::HashMap;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -46,7 +50,7 @@ use prometheus::IntCounter;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 
-pub use error::ApiError;
+pub use error::{ApiError, Overload};
 pub use seed::{numpy_str_one, parse_python_list};
 
 use crate::config::ServeSettings;
@@ -81,6 +85,8 @@ pub struct App {
     /// Permits for requests in flight; none left means shed (`observe`).
     pub admission: Arc<tokio::sync::Semaphore>,
     pub max_concurrency: usize,
+    /// Requests that waited longer than this to be handled are shed (`observe`).
+    pub max_queue_wait: Option<Duration>,
     /// `GOOGLE_CLOUD_PROJECT`, to link log lines to traces.
     pub gcp_project: Option<String>,
     /// Who may call: tokens, allow-lists, address ranges (`auth`).
@@ -120,6 +126,7 @@ impl App {
             request_timeout: settings.request_timeout,
             admission: Arc::new(tokio::sync::Semaphore::new(settings.max_concurrency)),
             max_concurrency: settings.max_concurrency,
+            max_queue_wait: settings.max_queue_wait,
             gcp_project: settings.gcp_project.clone(),
             draining: AtomicBool::new(false),
             rows_predicted,
@@ -336,6 +343,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     shutdown_grace: Duration,
+    connections: server::ConnectionPolicy,
     /// The tasks keeping models current; stopped when the server stops or this is dropped.
     refreshers: AbortOnDrop,
 }
@@ -396,6 +404,10 @@ impl Application {
             listener,
             state: AppState(Arc::new(App::new(registry, settings))),
             shutdown_grace: settings.shutdown_grace,
+            connections: server::ConnectionPolicy {
+                max_connections: settings.max_connections,
+                header_read_timeout: settings.header_read_timeout,
+            },
             refreshers: AbortOnDrop(Vec::new()),
         })
     }
@@ -428,14 +440,12 @@ impl Application {
             tracing::info!("shutting down: no new connections, finishing requests in flight");
             let _ = drain_started.send(());
         };
-        let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
-            // Small request/response pairs: no reason to wait for Nagle.
-            let _ = tcp.set_nodelay(true);
-        });
-        let server = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .into_future();
+        let server = server::serve(
+            self.listener,
+            router(self.state.clone()),
+            self.connections,
+            signal,
+        );
         let grace = self.shutdown_grace;
         let _stop_refreshers = self.refreshers;
         let _stop_slo_sampler = AbortOnDrop(vec![tokio::spawn(slo::sample_periodically(
@@ -448,9 +458,9 @@ impl Application {
             }
         };
         tokio::select! {
-            result = server => {
+            () = server => {
                 tracing::info!("all requests finished; stopped");
-                result
+                Ok(())
             }
             () = deadline => {
                 tracing::warn!(

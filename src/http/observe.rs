@@ -6,15 +6,18 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
+use tokio::sync::OwnedSemaphorePermit;
+
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, Overload};
+use super::server::{Arrived, PastConnectionLimit};
 use crate::telemetry::{ACCESS_TARGET, trace_link};
 
 /// Wraps every route with [`Observe`].
@@ -54,7 +57,17 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let start = Instant::now();
+        let handler_start = Instant::now();
+        // Latency counts from arrival: the run-queue wait before this call is the client's too.
+        let start = request
+            .extensions()
+            .get::<Arrived>()
+            .map_or(handler_start, |arrived| arrived.0);
+        let queue_wait = handler_start.saturating_duration_since(start);
+        self.state
+            .metrics
+            .queue_wait
+            .observe(queue_wait.as_secs_f64());
         let route = request.extensions().get::<MatchedPath>().cloned();
         let method = method_label(request.method());
         let access = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::DEBUG)
@@ -64,11 +77,16 @@ where
         let permit = if route.as_ref().is_some_and(|r| never_shed(r.as_str())) {
             None
         } else {
-            match state.admission.clone().try_acquire_owned() {
+            match admit(&state, &request, queue_wait) {
                 Ok(permit) => Some(permit),
-                Err(_) => {
+                Err(overload) => {
                     return Box::pin(async move {
-                        let response = ApiError::Overloaded(state.max_concurrency).into_response();
+                        state
+                            .metrics
+                            .shed
+                            .with_label_values(&[overload.reason()])
+                            .inc();
+                        let response = ApiError::Overloaded(overload).into_response();
                         let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
                         record(&state, route, method, &response, start, access);
                         Ok(response)
@@ -89,6 +107,29 @@ where
             Ok(response)
         })
     }
+}
+
+/// A permit to be handled, or why not: the connection is past `--max-connections`, the
+/// request waited longer than `--max-queue-wait`, or `--max-concurrency` requests are in flight.
+fn admit(
+    state: &AppState,
+    request: &Request,
+    queue_wait: Duration,
+) -> Result<OwnedSemaphorePermit, Overload> {
+    if let Some(PastConnectionLimit(limit)) = request.extensions().get() {
+        return Err(Overload::Connections(*limit));
+    }
+    if let Some(limit) = state.max_queue_wait.filter(|limit| queue_wait > *limit) {
+        return Err(Overload::QueueWait {
+            waited: queue_wait,
+            limit,
+        });
+    }
+    state
+        .admission
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| Overload::Concurrency(state.max_concurrency))
 }
 
 fn record(
@@ -184,5 +225,96 @@ impl AccessDetails {
             remote_ip: forwarded.or(peer),
             trace: trace_link(text("x-cloud-trace-context"), text("traceparent"), project),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::Service;
+
+    use super::super::server::{Arrived, PastConnectionLimit};
+    use super::super::{App, AppState, router};
+    use crate::config::{EMBEDDED_FEATURES, EMBEDDED_MODEL, ServeSettings};
+    use crate::registry::{LoadedModel, Registry};
+
+    fn state(settings: &ServeSettings) -> AppState {
+        let model =
+            LoadedModel::from_bytes("m", EMBEDDED_MODEL, "m.pkl", Some(EMBEDDED_FEATURES)).unwrap();
+        AppState(Arc::new(App::new(Registry::single(model), settings)))
+    }
+
+    fn seed_request(arrived: Instant) -> Request<Body> {
+        let mut request = Request::post("/")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!("x={:?}", [0; 37])))
+            .unwrap();
+        request.extensions_mut().insert(Arrived(arrived));
+        request
+    }
+
+    async fn answer(state: &AppState, request: Request<Body>) -> (StatusCode, String) {
+        let response = router(state.clone()).call(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_request_that_waited_too_long_is_shed_and_counted() {
+        let state = state(&ServeSettings {
+            max_queue_wait: Some(Duration::from_millis(25)),
+            ..ServeSettings::default()
+        });
+        let waited = Instant::now() - Duration::from_millis(40);
+
+        let (status, body) = answer(&state, seed_request(waited)).await;
+
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            body.contains("more than the 25 ms allowed; retry shortly"),
+            "{body}"
+        );
+        let metrics = state.metrics.render();
+        assert!(metrics.contains(r#"skserve_http_shed_total{reason="queue_wait"} 1"#));
+        // The answer's latency counts from arrival, so it lands above 25 ms.
+        assert!(metrics.contains(
+            r#"skserve_http_request_duration_seconds_bucket{code_class="5xx",method="POST",route="/",le="0.025"} 0"#
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_fresh_request_is_served_and_waiting_is_ignored_when_off() {
+        let fresh = state(&ServeSettings::default());
+        assert_eq!(answer(&fresh, seed_request(Instant::now())).await.0, 200);
+
+        let off = state(&ServeSettings {
+            max_queue_wait: None,
+            ..ServeSettings::default()
+        });
+        let long_ago = Instant::now() - Duration::from_secs(5);
+        assert_eq!(answer(&off, seed_request(long_ago)).await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn connections_past_the_limit_are_shed_but_probes_answered() {
+        let state = state(&ServeSettings::default());
+        let mut shed = seed_request(Instant::now());
+        shed.extensions_mut().insert(PastConnectionLimit(8));
+        let mut probe = Request::get("/v2/health/ready")
+            .body(Body::empty())
+            .unwrap();
+        probe.extensions_mut().insert(PastConnectionLimit(8));
+
+        let (status, body) = answer(&state, shed).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("limit of 8 open connections"), "{body}");
+        assert_eq!(answer(&state, probe).await.0, StatusCode::OK);
     }
 }

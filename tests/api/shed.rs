@@ -60,3 +60,111 @@ async fn requests_beyond_the_limit_are_shed_with_retry_after() {
     }
     assert_eq!(app.post_seed_form(&body).await.status(), 200);
 }
+
+/// Reads what the server sends until it closes the connection.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_get_a_503_and_are_closed() {
+    // Arrange: a limit of 2 connections, both open (kept alive after one request each).
+    let app = spawn_app_with(ServeSettings {
+        max_connections: 2,
+        ..ServeSettings::default()
+    })
+    .await;
+    let body = format!("x={README_X}");
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+            .await
+            .unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200");
+        open.push(stream);
+    }
+
+    // Act: a third connection.
+    let mut third = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    third.write_all(request.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut third).await;
+
+    // Assert: refused with a reason and a hint, then closed; counted as a shed.
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("retry-after: 1\r\n"), "{answer}");
+    assert!(lower.contains("connection: close\r\n"), "{answer}");
+    assert!(answer.ends_with(
+        r#"{"error":"the server is at its limit of 2 open connections; retry shortly"}"#
+    ));
+    assert!(
+        app.metrics()
+            .await
+            .contains(r#"skserve_http_shed_total{reason="connections"} 1"#)
+    );
+
+    // Once a connection closes, its place is free again.
+    drop(open.pop());
+    let mut served = false;
+    for _ in 0..100 {
+        if app.post_seed_form(&body).await.status() == 200 {
+            served = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(served, "a closed connection's place was never freed");
+}
+
+#[tokio::test]
+async fn a_client_sending_headers_too_slowly_is_cut_off() {
+    // Arrange: headers must arrive within 300 ms.
+    let app = spawn_app_with(ServeSettings {
+        header_read_timeout: std::time::Duration::from_millis(300),
+        ..ServeSettings::default()
+    })
+    .await;
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+
+    // Act: a header a few bytes every 100 ms, which would take 10 s to finish.
+    let header = "POST / HTTP/1.1\r\nHost: test\r\nX-Slow: ".to_owned() + &"a".repeat(300);
+    let mut cut_off = false;
+    for chunk in header.as_bytes().chunks(3) {
+        if slow.write_all(chunk).await.is_err() {
+            cut_off = true;
+            break;
+        }
+        let mut byte = [0u8; 1];
+        match tokio::time::timeout(std::time::Duration::from_millis(100), slow.read(&mut byte))
+            .await
+        {
+            Ok(Ok(0) | Err(_)) => {
+                cut_off = true;
+                break;
+            }
+            Ok(Ok(_)) => panic!("the server answered a request it has not received"),
+            Err(_) => {}
+        }
+    }
+
+    // Assert: the server closed the connection, and serves everyone else.
+    assert!(cut_off, "the slow client kept its connection for 10 s");
+    assert_eq!(
+        app.post_seed_form(&format!("x={README_X}")).await.status(),
+        200
+    );
+}

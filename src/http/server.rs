@@ -1,0 +1,121 @@
+//! The accept loop: one task per connection, served by hyper's HTTP/1.1 (what Cloud Run's front
+//! end and the V2 clients speak), with three guards a bare `axum::serve` lacks:
+//! - a deadline on request headers (`--header-read-timeout`), so a client trickling a header a
+//!   byte at a time (slowloris) is cut off instead of holding a connection for ever;
+//! - a bound on open connections (`--max-connections`): a connection past it is still read, but
+//!   its request is answered 503 with `Retry-After` and the connection closed ([`PastConnectionLimit`]);
+//! - a graceful stop: no new connections, idle ones closed, requests in flight finished.
+//!
+//! Each socket is [`ArrivalStamped`], so handlers know when their request reached the server.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::Service;
+
+use super::arrival::{ArrivalStamped, Arrivals};
+
+/// How connections are accepted and bounded.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionPolicy {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+}
+
+/// A request extension: when the request reached the server (see `arrival`).
+#[derive(Clone, Copy, Debug)]
+pub struct Arrived(pub Instant);
+
+/// A request extension on connections accepted past `--max-connections`.
+#[derive(Clone, Copy, Debug)]
+pub struct PastConnectionLimit(pub usize);
+
+/// Serves `router` on `listener` until `shutdown` completes, then waits for every connection to
+/// finish its request in flight (the caller bounds that wait).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    policy: ConnectionPolicy,
+    shutdown: impl Future<Output = ()>,
+) {
+    let open = Arc::new(Semaphore::new(policy.max_connections));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(policy.header_read_timeout);
+    let mut http_once = http.clone();
+    http_once.keep_alive(false);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    pause_after_accept_error(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let accepted_at = Instant::now();
+        // Small request/response pairs: no reason to wait for Nagle.
+        let _ = tcp.set_nodelay(true);
+        let permit = open.clone().try_acquire_owned().ok();
+        let past_limit = permit
+            .is_none()
+            .then_some(PastConnectionLimit(policy.max_connections));
+        let arrivals = Arrivals::new(accepted_at);
+        let io = TokioIo::new(ArrivalStamped::new(tcp, arrivals.clone()));
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            let extensions = request.extensions_mut();
+            extensions.insert(ConnectInfo(peer));
+            extensions.insert(Arrived(arrivals.latest()));
+            if let Some(past_limit) = past_limit {
+                extensions.insert(past_limit);
+            }
+            router.clone().call(request)
+        });
+        let builder = if past_limit.is_some() {
+            &http_once
+        } else {
+            &http
+        };
+        let connection = graceful.watch(builder.serve_connection(io, service));
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(e) = connection.await {
+                // Clients vanishing and header deadlines passing are routine, not faults.
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// After a failed accept: connection-level errors concern one client and are skipped; anything
+/// else (typically out of file descriptors) is logged, and accepting pauses so that closing
+/// connections can free descriptors instead of the loop spinning.
+async fn pause_after_accept_error(e: io::Error) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "cannot accept connections; pausing for 100 ms");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
