@@ -409,7 +409,7 @@ impl IntoResponse for AuthError {
                 StatusCode::UNAUTHORIZED,
                 Some(format!(
                     r#"Bearer realm="skserve", error="invalid_token", error_description="{}""#,
-                    e.to_string().replace(['"', '\\'], "'")
+                    header_safe(&e.to_string())
                 )),
             ),
             Self::Refused(_) | Self::Address(_) => (StatusCode::FORBIDDEN, None),
@@ -426,6 +426,18 @@ impl IntoResponse for AuthError {
         }
         response
     }
+}
+
+/// Text fit for a quoted header parameter: the description quotes parts of the token (its
+/// algorithm, its key id), which may hold quotes or bytes a header cannot carry.
+fn header_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 /// The verified caller, for handlers that want to know who called: `Authenticated(caller)`.
@@ -475,6 +487,17 @@ mod tests {
         assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
         let response = AuthError::Invalid(TokenError::KeysUnavailable).into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn a_challenge_survives_token_text_no_header_can_carry() {
+        // Found by fuzzing: an algorithm name with a control byte dropped the challenge.
+        let error = TokenError::Malformed("alg \u{1}\u{e9}\"x\"".into());
+        let response = AuthError::Invalid(error).into_response();
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            r#"Bearer realm="skserve", error="invalid_token", error_description="the token is not a well-formed JWT: alg ??'x'""#
+        );
     }
 
     #[test]

@@ -164,3 +164,87 @@ async fn the_v1_parser_never_fails_the_server() {
         }
     }
 }
+
+/// Bearer tokens near a valid one: characters changed, cut short, segments added or swapped
+/// for encoded JSON of any shape (headers naming other algorithms and keys, odd claims).
+fn near_tokens(valid: String) -> impl Strategy<Value = String> {
+    use base64::Engine;
+    let encode = |value: &Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+    };
+    let segments: Vec<String> = valid.split('.').map(str::to_owned).collect();
+    let header = prop_oneof![
+        (
+            prop_oneof![
+                Just(json!("RS256")),
+                Just(json!("none")),
+                Just(json!("HS256")),
+                any_json()
+            ],
+            prop_oneof![
+                Just(json!("k")),
+                "[ -~]{0,40}".prop_map(Value::from),
+                any_json()
+            ],
+        )
+            .prop_map(|(alg, kid)| json!({"alg": alg, "kid": kid, "typ": "JWT"})),
+        any_json(),
+    ];
+    let (length, valid_for_change, valid_for_cut) = (valid.len(), valid.clone(), valid.clone());
+    prop_oneof![
+        (0..length, "[A-Za-z0-9_.=+/-]").prop_map(move |(at, c)| {
+            let mut changed = valid_for_change.clone().into_bytes();
+            changed[at] = c.as_bytes()[0];
+            String::from_utf8(changed).unwrap()
+        }),
+        (0..length).prop_map(move |at| valid_for_cut[..at].to_owned()),
+        (header, any_json(), 0usize..3).prop_map(move |(header, claims, extra)| {
+            let mut token = vec![encode(&header), encode(&claims), segments[2].clone()];
+            token.extend(std::iter::repeat_n(segments[1].clone(), extra));
+            token.join(".")
+        }),
+    ]
+}
+
+#[tokio::test]
+async fn the_token_parser_never_fails_the_server() {
+    use crate::issuer::{TestIssuer, TestKey, claims, spawn_app_with_auth};
+
+    let key = TestKey::load("a");
+    let issuer = TestIssuer::start(&[&key]).await;
+    let mut auth = issuer.settings(&[]);
+    // As in production: unknown keys refetch the JWKS at most once a minute.
+    auth.tokens.as_mut().unwrap().refetch_interval = std::time::Duration::from_secs(60);
+    let app = spawn_app_with_auth(auth).await;
+    let valid = key.mint(&claims("ana@example.com"));
+    let headers = draw("[ -~]{0,300}", cases()).into_iter().chain(
+        draw(near_tokens(valid.clone()), cases())
+            .into_iter()
+            .map(|token| format!("Bearer {token}")),
+    );
+    for authorization in headers {
+        let response = app
+            .client
+            .post(app.url("/"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("authorization", &authorization)
+            .body(format!("x={}", crate::helpers::README_X))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        if authorization == format!("Bearer {valid}") {
+            assert_eq!(status, 200);
+            continue;
+        }
+        let challenge = response.headers().get("www-authenticate").cloned();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 401, "{authorization:?} got {status}: {text}");
+        assert!(
+            challenge.is_some(),
+            "401 without a challenge for {authorization:?}: {text}"
+        );
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert!(parsed["error"].is_string(), "{text}");
+    }
+}
