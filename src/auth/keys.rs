@@ -8,6 +8,10 @@
 //! Nothing here is on the hot path: verified tokens are cached in `token`, so the store is
 //! asked only when a new token arrives. The async mutex is held across the fetch on purpose:
 //! it is what makes concurrent misses wait for one fetch instead of each starting their own.
+//! The fetch runs in a task of its own, which holds the lock until it ends: a request abandoned
+//! while it waits (its timeout, a client gone) must not abandon the fetch, or a JWKS slower
+//! than the request timeout would never be read, and the rate limit would then refuse to try
+//! again for a minute.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -125,10 +129,10 @@ struct FetchLog {
 
 /// The cache of the issuer's keys. Cheap reads (`ArcSwap`), one fetch at a time.
 pub struct KeyStore {
-    source: Box<dyn JwksSource>,
+    source: Arc<dyn JwksSource>,
     refetch_interval: Duration,
-    current: ArcSwapOption<KeySet>,
-    fetches: Mutex<FetchLog>,
+    current: Arc<ArcSwapOption<KeySet>>,
+    fetches: Arc<Mutex<FetchLog>>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -142,10 +146,10 @@ impl std::fmt::Debug for KeyStore {
 impl KeyStore {
     pub fn new(source: impl JwksSource, refetch_interval: Duration) -> Self {
         Self {
-            source: Box::new(source),
+            source: Arc::new(source),
             refetch_interval,
-            current: ArcSwapOption::empty(),
-            fetches: Mutex::new(FetchLog::default()),
+            current: Arc::new(ArcSwapOption::empty()),
+            fetches: Arc::new(Mutex::new(FetchLog::default())),
         }
     }
 
@@ -158,7 +162,7 @@ impl KeyStore {
         {
             return Ok(key.clone());
         }
-        let mut log = self.fetches.lock().await;
+        let mut log = self.fetches.clone().lock_owned().await;
         // Another request may have fetched while this one waited.
         let current = self.current.load_full();
         let now = Instant::now();
@@ -177,15 +181,22 @@ impl KeyStore {
             .is_none_or(|last| now.duration_since(last) >= interval);
         if may_fetch {
             log.last_attempt = Some(now);
-            match self.fetch().await {
-                Ok(set) => self.current.store(Some(Arc::new(set))),
-                Err(e) => tracing::warn!(
-                    error = %e,
-                    "cannot refresh the token issuer's signing keys; keeping the last ones"
-                ),
-            }
+            let (source, current) = (self.source.clone(), self.current.clone());
+            let fetch = tokio::spawn(async move {
+                let _log = log;
+                match fetch(source.as_ref()).await {
+                    Ok(set) => current.store(Some(Arc::new(set))),
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        "cannot refresh the token issuer's signing keys; keeping the last ones"
+                    ),
+                }
+            });
+            // A panic in the fetch leaves the last keys in place, as a failed fetch does.
+            let _ = fetch.await;
+        } else {
+            drop(log);
         }
-        drop(log);
         match self.current.load().as_ref() {
             None => Err(KeyError::Unavailable),
             Some(set) => set
@@ -195,24 +206,25 @@ impl KeyStore {
                 .ok_or_else(|| KeyError::UnknownKid(kid.to_owned())),
         }
     }
+}
 
-    async fn fetch(&self) -> Result<KeySet, String> {
-        let fetched = self.source.fetch().await?;
-        let keys = parse_jwks(&fetched.body)?;
-        let max_age = fetched
-            .max_age
-            .unwrap_or(DEFAULT_MAX_AGE)
-            .min(LONGEST_MAX_AGE);
-        tracing::info!(
-            keys = keys.len(),
-            max_age_seconds = max_age.as_secs(),
-            "fetched the token issuer's signing keys"
-        );
-        Ok(KeySet {
-            keys,
-            fresh_until: Instant::now() + max_age,
-        })
-    }
+/// One fetch of the key set, parsed.
+async fn fetch(source: &dyn JwksSource) -> Result<KeySet, String> {
+    let fetched = source.fetch().await?;
+    let keys = parse_jwks(&fetched.body)?;
+    let max_age = fetched
+        .max_age
+        .unwrap_or(DEFAULT_MAX_AGE)
+        .min(LONGEST_MAX_AGE);
+    tracing::info!(
+        keys = keys.len(),
+        max_age_seconds = max_age.as_secs(),
+        "fetched the token issuer's signing keys"
+    );
+    Ok(KeySet {
+        keys,
+        fresh_until: Instant::now() + max_age,
+    })
 }
 
 #[derive(Deserialize)]
@@ -268,6 +280,8 @@ mod tests {
     struct FakeState {
         answer: StdMutex<Option<FetchedJwks>>,
         fetches: AtomicUsize,
+        /// How long each fetch takes to answer.
+        latency: StdMutex<Duration>,
     }
 
     impl Fake {
@@ -293,7 +307,11 @@ mod tests {
         fn fetch(&self) -> Pin<Box<dyn Future<Output = Result<FetchedJwks, String>> + Send + '_>> {
             self.0.fetches.fetch_add(1, Ordering::SeqCst);
             let answer = self.0.answer.lock().unwrap().clone();
-            Box::pin(async move { answer.ok_or_else(|| "down".to_owned()) })
+            let latency = *self.0.latency.lock().unwrap();
+            Box::pin(async move {
+                tokio::time::sleep(latency).await;
+                answer.ok_or_else(|| "down".to_owned())
+            })
         }
     }
 
@@ -359,6 +377,18 @@ mod tests {
         tokio::time::advance(FIRST_FETCH_RETRY).await;
         store.key("a").await.unwrap();
         assert_eq!(fake.fetches(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fetch_outlives_the_request_that_started_it() {
+        let fake = Fake::default();
+        fake.serve(&["a"], None);
+        *fake.0.latency.lock().unwrap() = Duration::from_secs(3);
+        let store = KeyStore::new(fake.clone(), Duration::from_secs(60));
+        let abandoned = tokio::time::timeout(Duration::from_secs(1), store.key("a")).await;
+        assert!(abandoned.is_err(), "the fetch answered before the timeout");
+        store.key("a").await.unwrap();
+        assert_eq!(fake.fetches(), 1);
     }
 
     #[test]

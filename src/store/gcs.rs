@@ -16,6 +16,8 @@ use google_cloud_storage::retry_policy::RetryableErrors;
 
 use super::{Fetched, ModelStore, StoreError};
 
+const RANGE_NOT_SATISFIABLE: u16 = 416;
+
 #[derive(Clone, Debug)]
 pub struct GcsStore {
     client: Storage,
@@ -74,13 +76,26 @@ impl ModelStore for GcsStore {
     }
 
     async fn probe(&self) -> Result<Option<String>, StoreError> {
-        let response = self
+        let ranged = self
             .client
             .read_object(&self.bucket_path, &self.object)
             .set_read_range(ReadRange::head(1))
             .send()
-            .await
-            .map_err(|e| self.error(e))?;
+            .await;
+        let response = match ranged {
+            Ok(response) => response,
+            // An empty object has no first byte: the ranged read is refused (416). Reading it
+            // whole costs nothing and names its generation, so that the refresh loads it, is
+            // refused as malformed, and remembers it instead of retrying a "download" failure
+            // with ever longer waits until the object is fixed.
+            Err(e) if e.http_status_code() == Some(RANGE_NOT_SATISFIABLE) => self
+                .client
+                .read_object(&self.bucket_path, &self.object)
+                .send()
+                .await
+                .map_err(|e| self.error(e))?,
+            Err(e) => return Err(self.error(e)),
+        };
         Ok(Some(response.object().generation.to_string()))
     }
 

@@ -84,6 +84,7 @@ struct Published {
 /// The JWKS endpoint on 127.0.0.1, serving whatever keys the test publishes.
 pub struct TestIssuer {
     pub jwks_url: String,
+    pub port: u16,
     published: Arc<Published>,
 }
 
@@ -117,6 +118,7 @@ impl TestIssuer {
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         let issuer = Self {
             jwks_url: format!("http://127.0.0.1:{port}/certs"),
+            port,
             published,
         };
         issuer.publish(keys);

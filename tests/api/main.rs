@@ -1,8 +1,10 @@
 //! Integration tests of the HTTP service: one binary, one file per area. Each test starts the
 //! real server on 127.0.0.1:0 (`helpers::spawn_app`) and talks to it as a client; the shutdown
-//! tests run the built binary.
+//! and fault-injection tests run the built binary (`helpers::spawn_binary`).
 
 mod auth;
+mod fault_proxy;
+mod faults;
 mod fuzz;
 mod gcs_emulator;
 mod helpers;

@@ -17,14 +17,14 @@ use skserve::http::Application;
 use crate::gcs_emulator::{BUCKET, GcsEmulator};
 use crate::helpers::{TestApp, fixture_model, repo, spawn_app_with, v2_request, x_test};
 
-const OBJECT: &str = "delays/model.pkl";
+pub const OBJECT: &str = "delays/model.pkl";
 
-fn challenge_model() -> Vec<u8> {
+pub fn challenge_model() -> Vec<u8> {
     std::fs::read(repo().join("model-files/pickle_model.pkl")).unwrap()
 }
 
 /// Another model of the same 37 features (scikit-learn 1.3.2, joblib).
-fn other_challenge_model() -> Vec<u8> {
+pub fn other_challenge_model() -> Vec<u8> {
     std::fs::read(fixture_model(
         "challenge-int-LogisticRegression__joblib-zlib.joblib",
     ))
@@ -32,14 +32,14 @@ fn other_challenge_model() -> Vec<u8> {
 }
 
 /// A model of 12 features.
-fn twelve_feature_model() -> Vec<u8> {
+pub fn twelve_feature_model() -> Vec<u8> {
     std::fs::read(fixture_model(
         "multiclass-float-LogisticRegression__pickle-p2.pkl",
     ))
     .unwrap()
 }
 
-fn hostile_model() -> Vec<u8> {
+pub fn hostile_model() -> Vec<u8> {
     std::fs::read(repo().join("tests/fixtures/hostile/builtins_open_global.pkl")).unwrap()
 }
 
@@ -72,7 +72,7 @@ async fn served_version(app: &TestApp) -> String {
 }
 
 /// Polls `check` until it holds, failing after a generous deadline.
-async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+pub async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !check().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -89,10 +89,7 @@ async fn wait_for_version(app: &TestApp, version: &str) {
 
 /// The value of one sample in `/metrics` (0 when absent).
 async fn metric(app: &TestApp, sample: &str) -> f64 {
-    let text = app.metrics().await;
-    text.lines()
-        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
-        .map_or(0.0, |v| v.parse().unwrap())
+    crate::helpers::sample(&app.metrics().await, sample)
 }
 
 fn failures(reason: &str) -> String {
@@ -152,6 +149,19 @@ async fn corrupt_hostile_and_reshaped_models_are_refused_and_the_last_good_one_k
 
     let fixed = emulator.upload(OBJECT, other_challenge_model()).await;
     wait_for_version(&app, &fixed).await;
+}
+
+#[tokio::test]
+async fn an_empty_object_is_refused_as_malformed_not_retried_as_a_download_error() {
+    let emulator = GcsEmulator::start().await;
+    let good = emulator.upload(OBJECT, challenge_model()).await;
+    let app = spawn_gcs_app(&emulator).await;
+
+    emulator.upload(OBJECT, Vec::new()).await;
+    wait_for_failure(&app, "malformed", 1.0).await;
+
+    assert_eq!(served_version(&app).await, good);
+    assert_eq!(metric(&app, &failures("download")).await, 0.0);
 }
 
 #[tokio::test]
