@@ -104,16 +104,19 @@ pub struct ServeArgs {
     /// `Retry-After` rather than queued (health probes are never shed) [default: 512 per CPU].
     #[arg(long, env = "SKSERVE_MAX_CONCURRENCY")]
     pub max_concurrency: Option<usize>,
-    /// Longest a request may wait, from its bytes reaching the server to its handler starting,
-    /// before it is shed with 503 and `Retry-After` (`25ms`; `off` never sheds on waiting).
+    /// Queue wait (from a request's bytes reaching the server to its handler starting) beyond
+    /// which requests are shed with 503 and `Retry-After`, once no request in a whole 100 ms
+    /// interval waited less (a standing queue, not a burst); `off` never sheds on waiting.
     #[arg(long, env = "SKSERVE_MAX_QUEUE_WAIT", default_value = "25ms")]
     pub max_queue_wait: String,
-    /// Most open connections; a connection past it has its request answered 503 with
-    /// `Retry-After` and is closed.
-    #[arg(long, env = "SKSERVE_MAX_CONNECTIONS", default_value_t = 10_000)]
-    pub max_connections: usize,
-    /// Longest a client may take to send a request's headers (or, on an idle keep-alive
-    /// connection, to start the next request) before its connection is closed.
+    /// Most open connections, idle keep-alive ones included; a connection past it has its
+    /// request answered 503 with `Retry-After` and is closed [default: 256 per CPU].
+    #[arg(long, env = "SKSERVE_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Longest a client may take to send a request's headers (slowloris), or to start its next
+    /// request on an idle keep-alive connection, before the connection is closed. Behind a proxy
+    /// that reuses idle connections, set it above the proxy's idle timeout (Google's front end:
+    /// 600 s).
     #[arg(long, env = "SKSERVE_HEADER_READ_TIMEOUT", default_value = "10s")]
     pub header_read_timeout: String,
     /// Longest a request may take before it is answered 503 (`30s`, `500ms`, `2m`).

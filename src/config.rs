@@ -91,7 +91,8 @@ pub struct ServeSettings {
     pub request_timeout: Duration,
     /// Requests handled at once before the rest are shed (503 + `Retry-After`).
     pub max_concurrency: usize,
-    /// A request that waited longer than this to be handled is shed; `None` never sheds on waiting.
+    /// While a queue stands, a request that waited longer than this is shed; `None` never sheds
+    /// on waiting (`http::standing_queue`).
     pub max_queue_wait: Option<Duration>,
     /// Open connections before further ones are answered 503 and closed.
     pub max_connections: usize,
@@ -127,7 +128,7 @@ impl Default for ServeSettings {
             request_timeout: Duration::from_secs(30),
             max_concurrency: default_max_concurrency(),
             max_queue_wait: Some(DEFAULT_MAX_QUEUE_WAIT),
-            max_connections: 10_000,
+            max_connections: default_max_connections(),
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             log_format: LogFormat::Auto,
@@ -252,9 +253,11 @@ impl ServeSettings {
                 Err(m) => return Err(ConfigError::new("--max-queue-wait", m)),
             },
         };
-        if args.max_connections == 0 {
-            return Err(ConfigError::new("--max-connections", "must be at least 1"));
-        }
+        let max_connections = match args.max_connections {
+            Some(0) => return Err(ConfigError::new("--max-connections", "must be at least 1")),
+            Some(n) => n,
+            None => default_max_connections(),
+        };
         let header_read_timeout = parse_duration(&args.header_read_timeout)
             .map_err(|m| ConfigError::new("--header-read-timeout", m))?;
         if header_read_timeout.is_zero() {
@@ -295,7 +298,7 @@ impl ServeSettings {
             request_timeout,
             max_concurrency,
             max_queue_wait,
-            max_connections: args.max_connections,
+            max_connections,
             header_read_timeout,
             shutdown_grace,
             log_format,
@@ -317,6 +320,14 @@ pub const DEFAULT_MAX_QUEUE_WAIT: Duration = Duration::from_millis(25);
 /// beyond it is refused in microseconds instead of waiting without bound.
 fn default_max_concurrency() -> usize {
     512 * default_workers()
+}
+
+/// Open connections before shedding: 256 per CPU. Every connection with a request waiting
+/// shares the same run queue, and on 2 CPUs 256 busy connections already wait about 5 ms at
+/// p99 (512 p99 about 20 ms, 1,280 over 50 ms: `load-tests/overload.sh`); past that, refusing
+/// a connection outright keeps the admitted ones inside the 50 ms objective.
+fn default_max_connections() -> usize {
+    256 * default_workers()
 }
 
 fn default_workers() -> usize {

@@ -53,6 +53,19 @@ resource "google_cloud_run_v2_service" "skserve" {
         name  = "SKSERVE_LOG_FORMAT"
         value = "json"
       }
+      # skserve closes a connection idle for this long (its slowloris deadline). Google's front
+      # end keeps idle connections to the instance for up to 600 s; closing one first races a
+      # request sent on it, which the caller would see as a 502.
+      env {
+        name  = "SKSERVE_HEADER_READ_TIMEOUT"
+        value = "620s"
+      }
+      # Cloud Run already holds requests beyond the concurrency setting; keep room for those
+      # and for idle connections so that skserve never sheds what Cloud Run admitted.
+      env {
+        name  = "SKSERVE_MAX_CONNECTIONS"
+        value = tostring(max(2 * var.concurrency, 256))
+      }
 
       resources {
         limits = {

@@ -17,6 +17,7 @@
 //! - `observe`: the middleware of shedding, timeouts, metrics and access logs.
 //! - `server`: the accept loop (connection limit, header deadline, graceful stop).
 //! - `arrival`: when each request's bytes reached the server.
+//! - `standing_queue`: whether requests queue for good or in a passing burst.
 //! - `error`: [`ApiError`], the JSON error answer.
 
 mod arrival;
@@ -27,6 +28,7 @@ mod observe;
 mod seed;
 mod server;
 mod slo;
+mod standing_queue;
 mod v1;
 mod v2;
 
@@ -85,8 +87,8 @@ pub struct App {
     /// Permits for requests in flight; none left means shed (`observe`).
     pub admission: Arc<tokio::sync::Semaphore>,
     pub max_concurrency: usize,
-    /// Requests that waited longer than this to be handled are shed (`observe`).
-    pub max_queue_wait: Option<Duration>,
+    /// Sheds requests that waited longer than `--max-queue-wait` while a queue stands.
+    pub standing_queue: Option<standing_queue::StandingQueue>,
     /// `GOOGLE_CLOUD_PROJECT`, to link log lines to traces.
     pub gcp_project: Option<String>,
     /// Who may call: tokens, allow-lists, address ranges (`auth`).
@@ -126,7 +128,9 @@ impl App {
             request_timeout: settings.request_timeout,
             admission: Arc::new(tokio::sync::Semaphore::new(settings.max_concurrency)),
             max_concurrency: settings.max_concurrency,
-            max_queue_wait: settings.max_queue_wait,
+            standing_queue: settings
+                .max_queue_wait
+                .map(standing_queue::StandingQueue::new),
             gcp_project: settings.gcp_project.clone(),
             draining: AtomicBool::new(false),
             rows_predicted,
@@ -393,13 +397,10 @@ impl Application {
         settings: &ServeSettings,
         registry: Registry,
     ) -> Result<Self, StartError> {
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: settings.listen,
-                    source,
-                })?;
+        let listener = server::bind(settings.listen).map_err(|source| StartError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
         Ok(Self {
             listener,
             state: AppState(Arc::new(App::new(registry, settings))),

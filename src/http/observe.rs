@@ -77,7 +77,7 @@ where
         let permit = if route.as_ref().is_some_and(|r| never_shed(r.as_str())) {
             None
         } else {
-            match admit(&state, &request, queue_wait) {
+            match admit(&state, &request, handler_start, queue_wait) {
                 Ok(permit) => Some(permit),
                 Err(overload) => {
                     return Box::pin(async move {
@@ -110,19 +110,23 @@ where
 }
 
 /// A permit to be handled, or why not: the connection is past `--max-connections`, the
-/// request waited longer than `--max-queue-wait`, or `--max-concurrency` requests are in flight.
+/// request waited longer than `--max-queue-wait` while a queue stands, or `--max-concurrency`
+/// requests are in flight.
 fn admit(
     state: &AppState,
     request: &Request,
+    now: Instant,
     queue_wait: Duration,
 ) -> Result<OwnedSemaphorePermit, Overload> {
     if let Some(PastConnectionLimit(limit)) = request.extensions().get() {
         return Err(Overload::Connections(*limit));
     }
-    if let Some(limit) = state.max_queue_wait.filter(|limit| queue_wait > *limit) {
+    if let Some(queue) = &state.standing_queue
+        && queue.should_shed(now, queue_wait)
+    {
         return Err(Overload::QueueWait {
             waited: queue_wait,
-            limit,
+            limit: queue.target(),
         });
     }
     state
@@ -149,7 +153,10 @@ fn record(
         .slo
         .record_request(route, status.as_u16(), elapsed.as_secs_f64());
 
-    if status.is_server_error() {
+    // A shed is a decision, counted in `skserve_http_shed_total`: logging each at error level
+    // would add a write per request exactly when the server has no time to spare.
+    let shed = response.headers().contains_key(header::RETRY_AFTER);
+    if status.is_server_error() && !shed {
         tracing::error!(
             target: ACCESS_TARGET,
             route = route,
@@ -238,6 +245,7 @@ mod tests {
     use tower::Service;
 
     use super::super::server::{Arrived, PastConnectionLimit};
+    use super::super::standing_queue::INTERVAL as STANDING_INTERVAL;
     use super::super::{App, AppState, router};
     use crate::config::{EMBEDDED_FEATURES, EMBEDDED_MODEL, ServeSettings};
     use crate::registry::{LoadedModel, Registry};
@@ -267,23 +275,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_request_that_waited_too_long_is_shed_and_counted() {
+    async fn requests_waiting_too_long_for_a_whole_interval_are_shed_and_counted() {
         let state = state(&ServeSettings {
             max_queue_wait: Some(Duration::from_millis(25)),
             ..ServeSettings::default()
         });
-        let waited = Instant::now() - Duration::from_millis(40);
+        let long_ago = || Instant::now() - Duration::from_millis(40);
+        // One long wait is a burst, not a standing queue: served.
+        assert_eq!(answer(&state, seed_request(long_ago())).await.0, 200);
+        std::thread::sleep(STANDING_INTERVAL + Duration::from_millis(10));
 
-        let (status, body) = answer(&state, seed_request(waited)).await;
+        // A whole interval without a short wait: a queue stands.
+        let (status, body) = answer(&state, seed_request(long_ago())).await;
+        let fresh = answer(&state, seed_request(Instant::now())).await.0;
 
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(
             body.contains("more than the 25 ms allowed; retry shortly"),
             "{body}"
         );
+        assert_eq!(
+            fresh,
+            StatusCode::OK,
+            "a request that did not wait is served"
+        );
         let metrics = state.metrics.render();
         assert!(metrics.contains(r#"skserve_http_shed_total{reason="queue_wait"} 1"#));
-        // The answer's latency counts from arrival, so it lands above 25 ms.
+        // Latency counts from arrival, so the shed answer lands above 25 ms.
         assert!(metrics.contains(
             r#"skserve_http_request_duration_seconds_bucket{code_class="5xx",method="POST",route="/",le="0.025"} 0"#
         ));
