@@ -21,28 +21,19 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use tokio::sync::{Mutex, Semaphore};
 
-const SEED_FORM: &str =
-    "x=[0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0]";
+#[path = "common/request.rs"]
+mod request;
 
 #[derive(Parser)]
 struct Args {
-    /// Where to POST.
-    #[arg(long)]
-    url: String,
+    #[command(flatten)]
+    request: request::RequestArgs,
     /// Requests per second.
     #[arg(long, default_value_t = 1000.0)]
     rate: f64,
     /// Seconds to send for.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
-    /// Request body (default: the seed's form request).
-    #[arg(long)]
-    body_file: Option<std::path::PathBuf>,
-    #[arg(long, default_value = "application/x-www-form-urlencoded")]
-    content_type: String,
-    /// Bearer token (e.g. `gcloud auth print-identity-token`), also read from TOKEN.
-    #[arg(long, env = "TOKEN")]
-    token: Option<String>,
     /// Most requests in flight; a due request waits for a slot, and that wait counts.
     #[arg(long, default_value_t = 256)]
     max_in_flight: usize,
@@ -59,11 +50,8 @@ struct Tally {
 
 #[tokio::main]
 async fn main() {
-    let args = Args::parse();
-    let body: Vec<u8> = match &args.body_file {
-        Some(path) => std::fs::read(path).expect("reads the body file"),
-        None => SEED_FORM.as_bytes().to_vec(),
-    };
+    let args = Arc::new(Args::parse());
+    let body = args.request.body();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.max_in_flight)
         .build()
@@ -77,23 +65,16 @@ async fn main() {
     for i in 0..total {
         let due = start + interval.mul_f64(i as f64);
         tokio::time::sleep_until(due.into()).await;
-        let (client, slots, tally, body) =
-            (client.clone(), slots.clone(), tally.clone(), body.clone());
-        let (url, content_type, token) = (
-            args.url.clone(),
-            args.content_type.clone(),
-            args.token.clone(),
+        let (client, slots, tally, body, args) = (
+            client.clone(),
+            slots.clone(),
+            tally.clone(),
+            body.clone(),
+            args.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let _slot = slots.acquire().await.unwrap();
-            let mut request = client
-                .post(&url)
-                .header("content-type", content_type)
-                .body(body);
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            let outcome = match request.send().await {
+            let outcome = match args.request.build(&client, body).send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let _ = response.bytes().await;
@@ -119,7 +100,7 @@ async fn main() {
     let tally = tally.lock().await;
     let (all, by_status) = report::latency_summaries(&tally.latencies_us);
     let report = serde_json::json!({
-        "url": args.url,
+        "url": args.request.url,
         "target_rate": args.rate,
         "requests": total,
         "achieved_rate": (total as f64 / elapsed * 10.0).round() / 10.0,

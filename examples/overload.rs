@@ -19,28 +19,19 @@ use clap::Parser;
 #[path = "common/report.rs"]
 mod report;
 
-const SEED_FORM: &str =
-    "x=[0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0]";
+#[path = "common/request.rs"]
+mod request;
 
 #[derive(Parser)]
 struct Args {
-    /// Where to POST.
-    #[arg(long)]
-    url: String,
+    #[command(flatten)]
+    request: request::RequestArgs,
     /// Clients sending at once, each on its own connection.
     #[arg(long, default_value_t = 64)]
     clients: usize,
     /// Seconds to send for.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
-    /// Request body (default: the seed's form request).
-    #[arg(long)]
-    body_file: Option<std::path::PathBuf>,
-    #[arg(long, default_value = "application/x-www-form-urlencoded")]
-    content_type: String,
-    /// Bearer token (e.g. `gcloud auth print-identity-token`), also read from TOKEN.
-    #[arg(long, env = "TOKEN")]
-    token: Option<String>,
     /// Send again at once after a 503 instead of waiting for `Retry-After`.
     #[arg(long)]
     ignore_retry_after: bool,
@@ -49,10 +40,7 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args = Arc::new(Args::parse());
-    let body: Vec<u8> = match &args.body_file {
-        Some(path) => std::fs::read(path).expect("reads the body file"),
-        None => SEED_FORM.as_bytes().to_vec(),
-    };
+    let body = args.request.body();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)
         .build()
@@ -71,13 +59,7 @@ async fn main() {
             tokio::spawn(async move {
                 let mut mine = BTreeMap::<i32, Vec<u64>>::new();
                 while Instant::now() < stop {
-                    let mut request = client
-                        .post(&args.url)
-                        .header("content-type", &args.content_type)
-                        .body(body.clone());
-                    if let Some(token) = &args.token {
-                        request = request.bearer_auth(token);
-                    }
+                    let request = args.request.build(&client, body.clone());
                     let sent = Instant::now();
                     let (status, retry_after) = match request.send().await {
                         Ok(response) => {
@@ -115,7 +97,7 @@ async fn main() {
     let requests: usize = latencies_us.values().map(Vec::len).sum();
     let (all, by_status) = report::latency_summaries(&latencies_us);
     let report = serde_json::json!({
-        "url": args.url,
+        "url": args.request.url,
         "clients": args.clients,
         "honours_retry_after": !args.ignore_retry_after,
         "requests": requests,
