@@ -29,10 +29,10 @@ use crate::model_refresh::{
 /// Concurrent clients of a load run: enough to keep both cores of the test machine busy.
 const CLIENTS: usize = 8;
 
-/// The built binary with `args` and `env`. Shedding on queue wait is off: the clients share
-/// the test machine's two cores with the server, so their own CPU use delays its handlers, and
-/// a shed would measure the test machine rather than the fault. (Set through the environment,
-/// which skserve versions without that setting ignore.) The concurrency limit still sheds.
+/// The built binary with `args` and `env`. Shedding on queue wait is off: the clients, and the
+/// other tests running at once, share the test machine's two cores with a debug build of the
+/// server, so a standing queue there would measure the test machine rather than the fault.
+/// The concurrency and connection limits still shed.
 async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
     let mut env = env.to_vec();
     env.push(("SKSERVE_MAX_QUEUE_WAIT", "off"));
