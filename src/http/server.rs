@@ -49,11 +49,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let open = Arc::new(Semaphore::new(policy.max_connections));
+    // Connections past the limit are bounded too, or a flood of them would hold a task and a
+    // descriptor each until its header deadline; past both, a connection is closed unread.
+    let refusing = Arc::new(Semaphore::new(policy.max_connections));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(policy.header_read_timeout);
     let mut http_once = http.clone();
-    http_once.keep_alive(false);
+    http_once
+        .keep_alive(false)
+        .header_read_timeout(REFUSAL_HEADER_TIMEOUT.min(policy.header_read_timeout));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -70,10 +75,20 @@ pub async fn serve(
         let accepted_at = Instant::now();
         // Small request/response pairs: no reason to wait for Nagle.
         let _ = tcp.set_nodelay(true);
-        let permit = open.clone().try_acquire_owned().ok();
-        let past_limit = permit
+        let admitted = open.clone().try_acquire_owned().ok();
+        let past_limit = admitted
             .is_none()
             .then_some(PastConnectionLimit(policy.max_connections));
+        let permit = match admitted {
+            Some(permit) => permit,
+            None => match refusing.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    tracing::debug!(%peer, "too many connections to refuse; closing one unread");
+                    continue;
+                }
+            },
+        };
         let arrivals = Arrivals::new(accepted_at);
         let io = TokioIo::new(ArrivalStamped::new(tcp, arrivals.clone()));
         let router = router.clone();
@@ -104,6 +119,9 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
 }
+
+/// How long a connection past the limit may take to send the request it will see refused.
+const REFUSAL_HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Connections the kernel completes before the accept loop takes them. The usual default (128)
 /// overflows in a connection storm, and clients then wait a second for a SYN retry; the kernel

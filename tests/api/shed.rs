@@ -61,6 +61,15 @@ async fn requests_beyond_the_limit_are_shed_with_retry_after() {
     assert_eq!(app.post_seed_form(&body).await.status(), 200);
 }
 
+/// The seed's request for `body`, as bytes on the wire.
+fn raw_seed_request(body: &str) -> String {
+    format!(
+        "POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 /// Reads what the server sends until it closes the connection.
 async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {
     let mut answer = Vec::new();
@@ -77,11 +86,7 @@ async fn connections_past_the_limit_get_a_503_and_are_closed() {
     })
     .await;
     let body = format!("x={README_X}");
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let request = raw_seed_request(&body);
     let mut open = Vec::new();
     for _ in 0..2 {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
@@ -167,4 +172,33 @@ async fn a_client_sending_headers_too_slowly_is_cut_off() {
         app.post_seed_form(&format!("x={README_X}")).await.status(),
         200
     );
+}
+
+#[tokio::test]
+async fn past_the_refusal_limit_too_a_connection_is_closed_unread() {
+    // Arrange: one connection admitted and one being refused, both idle.
+    let app = spawn_app_with(ServeSettings {
+        max_connections: 1,
+        ..ServeSettings::default()
+    })
+    .await;
+    let connect = || tokio::net::TcpStream::connect(("127.0.0.1", app.port));
+    let admitted = connect().await.unwrap();
+    let mut refused = connect().await.unwrap();
+
+    // Act: a third connection.
+    let mut third = connect().await.unwrap();
+    let answer = read_until_closed(&mut third).await;
+
+    // Assert: closed without a word; the one being refused still gets its 503.
+    assert_eq!(answer, "");
+    let body = format!("x={README_X}");
+    let request = raw_seed_request(&body);
+    refused.write_all(request.as_bytes()).await.unwrap();
+    assert!(
+        read_until_closed(&mut refused)
+            .await
+            .starts_with("HTTP/1.1 503")
+    );
+    drop(admitted);
 }
