@@ -96,6 +96,10 @@ pub struct ServeSettings {
     pub max_queue_wait: Option<Duration>,
     /// Open connections before further ones are answered 503 and closed.
     pub max_connections: usize,
+    /// Connections being answered that 503 at once, past which one is closed unread: a
+    /// refusal holds a task and a descriptor for at most a second, and every one refused with
+    /// a 503 is a client told to back off. [`refusals_for`] of `max_connections`.
+    pub max_refusals: usize,
     /// Deadline for a request's headers (slowloris).
     pub header_read_timeout: Duration,
     pub shutdown_grace: Duration,
@@ -129,6 +133,7 @@ impl Default for ServeSettings {
             max_concurrency: default_max_concurrency(),
             max_queue_wait: Some(DEFAULT_MAX_QUEUE_WAIT),
             max_connections: default_max_connections(),
+            max_refusals: refusals_for(default_max_connections()),
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             log_format: LogFormat::Auto,
@@ -299,6 +304,7 @@ impl ServeSettings {
             max_concurrency,
             max_queue_wait,
             max_connections,
+            max_refusals: refusals_for(max_connections),
             header_read_timeout,
             shutdown_grace,
             log_format,
@@ -328,6 +334,11 @@ fn default_max_concurrency() -> usize {
 /// a connection outright keeps the admitted ones inside the 50 ms objective.
 fn default_max_connections() -> usize {
     256 * default_workers()
+}
+
+/// Refusals under way at once: as many as connections, and at least 4,096.
+pub fn refusals_for(max_connections: usize) -> usize {
+    max_connections.max(4096)
 }
 
 fn default_workers() -> usize {

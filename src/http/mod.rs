@@ -407,6 +407,7 @@ impl Application {
             shutdown_grace: settings.shutdown_grace,
             connections: server::ConnectionPolicy {
                 max_connections: settings.max_connections,
+                max_refusals: settings.max_refusals,
                 header_read_timeout: settings.header_read_timeout,
             },
             refreshers: AbortOnDrop(Vec::new()),

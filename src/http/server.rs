@@ -29,6 +29,8 @@ use super::arrival::{ArrivalStamped, Arrivals};
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionPolicy {
     pub max_connections: usize,
+    /// Connections being refused at once (see [`serve`]).
+    pub max_refusals: usize,
     pub header_read_timeout: Duration,
 }
 
@@ -51,7 +53,7 @@ pub async fn serve(
     let open = Arc::new(Semaphore::new(policy.max_connections));
     // Connections past the limit are bounded too, or a flood of them would hold a task and a
     // descriptor each until its header deadline; past both, a connection is closed unread.
-    let refusing = Arc::new(Semaphore::new(policy.max_connections));
+    let refusing = Arc::new(Semaphore::new(policy.max_refusals));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(policy.header_read_timeout);

@@ -179,6 +179,7 @@ async fn past_the_refusal_limit_too_a_connection_is_closed_unread() {
     // Arrange: one connection admitted and one being refused, both idle.
     let app = spawn_app_with(ServeSettings {
         max_connections: 1,
+        max_refusals: 1,
         ..ServeSettings::default()
     })
     .await;
