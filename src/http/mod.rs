@@ -23,7 +23,9 @@
 mod arrival;
 mod error;
 mod explain;
+mod front_door;
 mod health;
+mod linger;
 mod observe;
 mod seed;
 mod server;
@@ -460,7 +462,8 @@ impl Application {
             }
         };
         tokio::select! {
-            () = server => {
+            served = server => {
+                served?;
                 tracing::info!("all requests finished; stopped");
                 Ok(())
             }

@@ -3,10 +3,14 @@
 //! - a deadline on request headers (`--header-read-timeout`), so a client trickling a header a
 //!   byte at a time (slowloris) is cut off instead of holding a connection for ever;
 //! - a bound on open connections (`--max-connections`): a connection past it is still read, but
-//!   its request is answered 503 with `Retry-After` and the connection closed ([`PastConnectionLimit`]);
+//!   its request is answered 503 with `Retry-After` and the connection closed ([`PastConnectionLimit`]),
+//!   on the thread that accepts, not behind admitted work, so that the answer is fast
+//!   ([`FrontDoor`]);
 //! - a graceful stop: no new connections, idle ones closed, requests in flight finished.
 //!
-//! Each socket is [`ArrivalStamped`], so handlers know when their request reached the server.
+//! Each socket is [`ArrivalStamped`], so handlers know when their request reached the server, and
+//! its close lingers ([`LingeringClose`]), so that an answer sent before the whole request was
+//! read still reaches the client.
 
 use std::future::Future;
 use std::io;
@@ -18,12 +22,15 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::Semaphore;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::runtime::Handle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::Service;
 
 use super::arrival::{ArrivalStamped, Arrivals};
+use super::front_door::{FrontDoor, serve_on};
+use super::linger::LingeringClose;
 
 /// How connections are accepted and bounded.
 #[derive(Clone, Copy, Debug)]
@@ -43,12 +50,41 @@ pub struct Arrived(pub Instant);
 pub struct PastConnectionLimit(pub usize);
 
 /// Serves `router` on `listener` until `shutdown` completes, then waits for every connection to
-/// finish its request in flight (the caller bounds that wait).
+/// finish its request in flight (the caller bounds that wait). Accepting and refusing happen on
+/// a [`FrontDoor`]; requests on admitted connections are served by the calling runtime.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     policy: ConnectionPolicy,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let workers = Handle::current();
+    let door = match FrontDoor::start() {
+        Ok(door) => door,
+        Err(e) => {
+            tracing::warn!(error = %e, "no front-door thread; accepting on the workers");
+            accept(listener, router, policy, shutdown, None).await;
+            return Ok(());
+        }
+    };
+    let listener = listener.into_std()?;
+    let accepting = door.spawn(async move {
+        let listener = TcpListener::from_std(listener)?;
+        accept(listener, router, policy, shutdown, Some(workers)).await;
+        Ok(())
+    });
+    // The door stays open until accepting has ended, or until this future is dropped.
+    accepting.await.map_err(io::Error::other)?
+}
+
+/// The accept loop. Admitted connections are served on `workers` (or here, when `None`);
+/// refused ones always here.
+async fn accept(
+    listener: TcpListener,
+    router: Router,
+    policy: ConnectionPolicy,
     shutdown: impl Future<Output = ()>,
+    workers: Option<Handle>,
 ) {
     let open = Arc::new(Semaphore::new(policy.max_connections));
     // Connections past the limit are bounded too, or a flood of them would hold a task and a
@@ -91,9 +127,60 @@ pub async fn serve(
                 }
             },
         };
+        let connection = Connection {
+            peer,
+            accepted_at,
+            past_limit,
+            router: router.clone(),
+            graceful: graceful.watcher(),
+        };
+        match (&workers, past_limit) {
+            (Some(workers), None) => {
+                let http = http.clone();
+                serve_on(workers, tcp, move |tcp| connection.serve(tcp, http, permit));
+            }
+            (None, None) => {
+                tokio::spawn(connection.serve(tcp, http.clone(), permit));
+            }
+            (_, Some(_)) => {
+                tokio::spawn(connection.serve(tcp, http_once.clone(), permit));
+            }
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// One accepted connection, before it is served.
+struct Connection {
+    peer: SocketAddr,
+    accepted_at: Instant,
+    past_limit: Option<PastConnectionLimit>,
+    router: Router,
+    graceful: Watcher,
+}
+
+impl Connection {
+    /// Serves the connection's requests until it closes, holding `permit` (its place under
+    /// `--max-connections`, or among the refusals) until then.
+    async fn serve(
+        self,
+        tcp: TcpStream,
+        http: hyper::server::conn::http1::Builder,
+        permit: OwnedSemaphorePermit,
+    ) {
+        let Self {
+            peer,
+            accepted_at,
+            past_limit,
+            router,
+            graceful,
+        } = self;
         let arrivals = Arrivals::new(accepted_at);
-        let io = TokioIo::new(ArrivalStamped::new(tcp, arrivals.clone()));
-        let router = router.clone();
+        let io = TokioIo::new(LingeringClose::new(ArrivalStamped::new(
+            tcp,
+            arrivals.clone(),
+        )));
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let mut request = request.map(axum::body::Body::new);
             let extensions = request.extensions_mut();
@@ -104,22 +191,12 @@ pub async fn serve(
             }
             router.clone().call(request)
         });
-        let builder = if past_limit.is_some() {
-            &http_once
-        } else {
-            &http
-        };
-        let connection = graceful.watch(builder.serve_connection(io, service));
-        tokio::spawn(async move {
-            let _permit = permit;
-            if let Err(e) = connection.await {
-                // Clients vanishing and header deadlines passing are routine, not faults.
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
+        let _permit = permit;
+        if let Err(e) = graceful.watch(http.serve_connection(io, service)).await {
+            // Clients vanishing and header deadlines passing are routine, not faults.
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
     }
-    drop(listener);
-    graceful.shutdown().await;
 }
 
 /// How long a connection past the limit may take to send the request it will see refused.

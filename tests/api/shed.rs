@@ -5,7 +5,7 @@
 use skserve::config::ServeSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{README_X, json, spawn_app_with, start_request};
+use crate::helpers::{README_X, json, spawn_app_with, spawn_binary, start_request};
 
 #[tokio::test]
 async fn requests_beyond_the_limit_are_shed_with_retry_after() {
@@ -202,4 +202,77 @@ async fn past_the_refusal_limit_too_a_connection_is_closed_unread() {
             .starts_with("HTTP/1.1 503")
     );
     drop(admitted);
+}
+
+/// Sends the head of a request, reads the answer the server gives before the body, then sends
+/// the body and reads to the end: the answer's status line, or what went wrong. A server that
+/// closes a connection at once after such an answer makes the kernel reset it when the body
+/// arrives, and the client, still sending, gets an error instead of the answer.
+async fn answered_before_the_body(port: u16, head: String, body_len: usize) -> String {
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !answer.ends_with(b"}") {
+            let n = stream.read(&mut chunk).unwrap();
+            assert_ne!(n, 0, "closed before the answer was complete");
+            answer.extend_from_slice(&chunk[..n]);
+        }
+        // Time for the server to close the connection, if it is going to.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let finished = stream
+            .write_all(&vec![b' '; body_len])
+            .and_then(|()| stream.shutdown(std::net::Shutdown::Write))
+            .and_then(|()| stream.read_to_end(&mut answer));
+        match finished {
+            Ok(_) => String::from_utf8_lossy(&answer)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+            Err(e) => e.to_string(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// The head of a V2 request announcing a body of `len` bytes.
+fn v2_head(len: usize) -> String {
+    format!(
+        "POST /v2/models/pickle_model/infer HTTP/1.1\r\nHost: test\r\n\
+         Content-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
+    )
+}
+
+// These two run the binary: in a test's own runtime, the server's close waits for the test to
+// yield, which hides the reset.
+
+#[tokio::test]
+async fn a_refused_client_still_sending_its_body_gets_the_503_not_a_reset() {
+    // Arrange: the one connection allowed is taken.
+    let server = spawn_binary(&["--max-connections", "1"], &[]).await;
+    let _admitted = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .unwrap();
+
+    // Act: a request refused once its head is read, its 64 KiB body sent after the answer.
+    let outcome = answered_before_the_body(server.port, v2_head(64 * 1024), 64 * 1024).await;
+
+    // Assert
+    assert_eq!(outcome, "HTTP/1.1 503 Service Unavailable");
+}
+
+#[tokio::test]
+async fn a_client_sending_a_body_too_large_gets_the_413_not_a_reset() {
+    // Arrange: bodies of at most 1 KiB.
+    let server = spawn_binary(&["--max-body-bytes", "1024"], &[]).await;
+
+    // Act: a request refused for its announced 64 KiB body, sent after the answer.
+    let outcome = answered_before_the_body(server.port, v2_head(64 * 1024), 64 * 1024).await;
+
+    // Assert
+    assert_eq!(outcome, "HTTP/1.1 413 Payload Too Large");
 }
