@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Prints one JSON object: achieved rate, latency percentiles (ms) overall and by status (so
-//! admitted and shed requests can be told apart), connection errors.
+//! admitted and shed requests can be told apart), connection errors and what they were.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,10 +42,11 @@ struct Args {
 #[path = "common/report.rs"]
 mod report;
 
-/// Latencies (µs) by status code; connection errors under 0.
+/// Latencies (µs) by status code, connection errors under 0; what those errors were.
 #[derive(Default)]
 struct Tally {
     latencies_us: BTreeMap<i32, Vec<u64>>,
+    errors: BTreeMap<String, u64>,
 }
 
 #[tokio::main]
@@ -78,19 +79,20 @@ async fn main() {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let _ = response.bytes().await;
-                    Some(status)
+                    Ok(status)
                 }
-                Err(_) => None,
+                Err(e) => Err(request::describe_error(&e)),
             };
             let latency = due.elapsed().as_micros() as u64;
-            let key = outcome.map_or(0, i32::from);
-            tally
-                .lock()
-                .await
-                .latencies_us
-                .entry(key)
-                .or_default()
-                .push(latency);
+            let mut tally = tally.lock().await;
+            let key = match outcome {
+                Ok(status) => i32::from(status),
+                Err(error) => {
+                    *tally.errors.entry(error).or_default() += 1;
+                    0
+                }
+            };
+            tally.latencies_us.entry(key).or_default().push(latency);
         }));
     }
     for task in tasks {
@@ -107,6 +109,7 @@ async fn main() {
         "latency_ms": all,
         "latency_ms_by_status": by_status,
         "errors": tally.latencies_us.get(&0).map_or(0, Vec::len),
+        "connection_errors": tally.errors,
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
 }

@@ -7,8 +7,13 @@
 //! cargo run --release --example overload -- --url http://127.0.0.1:8080/ --clients 1280 --duration 10
 //! ```
 //!
+//! Meanwhile a newcomer, on a thread of its own so that the crowd's scheduling does not delay
+//! it, opens a new connection every `--newcomer-interval-ms` and sends one request on it: what
+//! a client arriving at a full server sees, which during overload is a shed.
+//!
 //! Prints one JSON object: requests per second, latency percentiles (ms) overall and by status,
-//! so admitted (200) and shed (503) requests are reported apart.
+//! so admitted (200) and shed (503) requests are reported apart, the newcomer's by status, and
+//! what went wrong with the requests that got no answer.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +40,9 @@ struct Args {
     /// Send again at once after a 503 instead of waiting for `Retry-After`.
     #[arg(long)]
     ignore_retry_after: bool,
+    /// Milliseconds between the newcomer's requests (0: no newcomer).
+    #[arg(long, default_value_t = 5.0)]
+    newcomer_interval_ms: f64,
 }
 
 #[tokio::main]
@@ -46,18 +54,26 @@ async fn main() {
         .build()
         .unwrap();
     let latencies_us = Arc::new(Mutex::new(BTreeMap::<i32, Vec<u64>>::new()));
+    let all_errors = Arc::new(Mutex::new(BTreeMap::<String, u64>::new()));
     let start = Instant::now();
     let stop = start + Duration::from_secs_f64(args.duration);
+    let newcomer = (args.newcomer_interval_ms > 0.0).then(|| {
+        let (args, body) = (args.clone(), body.clone());
+        let interval = Duration::from_secs_f64(args.newcomer_interval_ms / 1000.0);
+        std::thread::spawn(move || newcomer(&args, body, interval, stop))
+    });
     let clients: Vec<_> = (0..args.clients)
         .map(|_| {
-            let (client, body, args, latencies_us) = (
+            let (client, body, args, latencies_us, all_errors) = (
                 client.clone(),
                 body.clone(),
                 args.clone(),
                 latencies_us.clone(),
+                all_errors.clone(),
             );
             tokio::spawn(async move {
                 let mut mine = BTreeMap::<i32, Vec<u64>>::new();
+                let mut errors = BTreeMap::<String, u64>::new();
                 while Instant::now() < stop {
                     let request = args.request.build(&client, body.clone());
                     let sent = Instant::now();
@@ -72,7 +88,10 @@ async fn main() {
                             let _ = response.bytes().await;
                             (i32::from(status), retry_after)
                         }
-                        Err(_) => (0, None),
+                        Err(e) => {
+                            *errors.entry(request::describe_error(&e)).or_default() += 1;
+                            (0, None)
+                        }
                     };
                     mine.entry(status)
                         .or_default()
@@ -86,6 +105,10 @@ async fn main() {
                 for (status, v) in mine {
                     all.entry(status).or_default().extend(v);
                 }
+                let mut all = all_errors.lock().unwrap();
+                for (error, n) in errors {
+                    *all.entry(error).or_default() += n;
+                }
             })
         })
         .collect();
@@ -96,6 +119,9 @@ async fn main() {
     let latencies_us = latencies_us.lock().unwrap();
     let requests: usize = latencies_us.values().map(Vec::len).sum();
     let (all, by_status) = report::latency_summaries(&latencies_us);
+    let newcomer = newcomer
+        .map(|thread| report::latency_summaries(&thread.join().unwrap()).1)
+        .unwrap_or_default();
     let report = serde_json::json!({
         "url": args.request.url,
         "clients": args.clients,
@@ -104,6 +130,48 @@ async fn main() {
         "rate": (requests as f64 / elapsed).round(),
         "latency_ms": all,
         "latency_ms_by_status": by_status,
+        "newcomer_latency_ms_by_status": newcomer,
+        "connection_errors": *all_errors.lock().unwrap(),
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
+}
+
+/// One request on a new connection every `interval` until `stop`, on a runtime of its own;
+/// latencies in µs by status.
+fn newcomer(
+    args: &Args,
+    body: Vec<u8>,
+    interval: Duration,
+    stop: Instant,
+) -> BTreeMap<i32, Vec<u64>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        let mut latencies_us = BTreeMap::<i32, Vec<u64>>::new();
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        while Instant::now() < stop {
+            tick.tick().await;
+            let sent = Instant::now();
+            let status = match args.request.build(&client, body.clone()).send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let _ = response.bytes().await;
+                    i32::from(status)
+                }
+                Err(_) => 0,
+            };
+            latencies_us
+                .entry(status)
+                .or_default()
+                .push(sent.elapsed().as_micros() as u64);
+        }
+        latencies_us
+    })
 }

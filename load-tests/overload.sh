@@ -3,7 +3,9 @@
 # loaded at that concurrency and at FACTOR times it. Three views of the overload runs:
 #   - wrk, closed loop, clients that never back off (its p99 mixes admitted and shed answers);
 #   - examples/overload.rs, the same number of clients, each honouring Retry-After as real
-#     clients do, latency reported by status (200 admitted, 503 shed);
+#     clients do, latency reported by status (200 admitted, 503 shed), and a newcomer opening a
+#     new connection every 5 ms from a thread of its own: the shed latency a client sees that
+#     is not itself queued behind 1,280 others on the same two cores;
 #   - the server's own, from arrival to answer: latency of admitted and shed requests, the
 #     queue-wait histogram and shed counts from /metrics, and /slo.json.
 # Passes (exit 0) when admitted requests keep their p99 within the 50 ms latency objective, as
@@ -110,6 +112,10 @@ report = json.load(open(f"{work}/overload.json"))
 print(f"{overload} clients honouring Retry-After: {report['rate']:,.0f} req/s")
 for status, s in report["latency_ms_by_status"].items():
     print(f"  {status}: {s['count']:,} answers, p50 {s['p50']} ms, p99 {s['p99']} ms, max {s['max']} ms")
+for error, n in report["connection_errors"].items():
+    print(f"  connection error, {n}×: {error}")
+for status, s in report["newcomer_latency_ms_by_status"].items():
+    print(f"  newcomer {status}: {s['count']:,} answers, p50 {s['p50']} ms, p99 {s['p99']} ms, max {s['max']} ms")
 print("server queue wait during the overload runs: " + ", ".join(
     f"≤{le * 1000:g} ms {n / total * 100:.1f} %" for le, n in waits if le in (0.001, 0.005, 0.025, 0.05)))
 print("sheds by reason:", sheds or "none")

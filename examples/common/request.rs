@@ -41,3 +41,15 @@ impl RequestArgs {
         }
     }
 }
+
+/// What went wrong with a request, with its causes (reqwest's own message is only the outermost).
+pub fn describe_error(error: &reqwest::Error) -> String {
+    let mut description = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        description.push_str(": ");
+        description.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    description
+}
