@@ -1,6 +1,8 @@
 //! Load shedding: beyond `--max-concurrency` requests in flight, a request is answered 503
 //! with `Retry-After` at once instead of queueing; health probes and scrapes are never shed;
-//! sheds burn the availability SLO; capacity returns as requests finish.
+//! sheds burn the availability SLO; capacity returns as requests finish. Past `--max-connections`
+//! a connection is refused, and an answer sent before a body it will not read still reaches a
+//! client sending one.
 
 use skserve::config::ServeSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
