@@ -132,18 +132,20 @@ async fn accept(
             accepted_at,
             past_limit,
             router: router.clone(),
+            http: if past_limit.is_some() {
+                http_once.clone()
+            } else {
+                http.clone()
+            },
             graceful: graceful.watcher(),
+            permit,
         };
-        match (&workers, past_limit) {
-            (Some(workers), None) => {
-                let http = http.clone();
-                serve_on(workers, tcp, move |tcp| connection.serve(tcp, http, permit));
+        match &workers {
+            Some(workers) if past_limit.is_none() => {
+                serve_on(workers, tcp, move |tcp| connection.serve(tcp));
             }
-            (None, None) => {
-                tokio::spawn(connection.serve(tcp, http.clone(), permit));
-            }
-            (_, Some(_)) => {
-                tokio::spawn(connection.serve(tcp, http_once.clone(), permit));
+            _ => {
+                tokio::spawn(connection.serve(tcp));
             }
         }
     }
@@ -157,24 +159,23 @@ struct Connection {
     accepted_at: Instant,
     past_limit: Option<PastConnectionLimit>,
     router: Router,
+    http: hyper::server::conn::http1::Builder,
     graceful: Watcher,
+    /// Its place under `--max-connections`, or among the refusals, until it closes.
+    permit: OwnedSemaphorePermit,
 }
 
 impl Connection {
-    /// Serves the connection's requests until it closes, holding `permit` (its place under
-    /// `--max-connections`, or among the refusals) until then.
-    async fn serve(
-        self,
-        tcp: TcpStream,
-        http: hyper::server::conn::http1::Builder,
-        permit: OwnedSemaphorePermit,
-    ) {
+    /// Serves the connection's requests until it closes.
+    async fn serve(self, tcp: TcpStream) {
         let Self {
             peer,
             accepted_at,
             past_limit,
             router,
+            http,
             graceful,
+            permit: _permit,
         } = self;
         let arrivals = Arrivals::new(accepted_at);
         let io = TokioIo::new(LingeringClose::new(ArrivalStamped::new(
@@ -191,7 +192,6 @@ impl Connection {
             }
             router.clone().call(request)
         });
-        let _permit = permit;
         if let Err(e) = graceful.watch(http.serve_connection(io, service)).await {
             // Clients vanishing and header deadlines passing are routine, not faults.
             tracing::debug!(error = %e, "connection ended with an error");
