@@ -249,8 +249,8 @@ fn v2_head(len: usize) -> String {
     )
 }
 
-// These two run the binary: in a test's own runtime, the server's close waits for the test to
-// yield, which hides the reset.
+// These two run the binary, as clients meet it: against a server in the test's own runtime the
+// reset did not show, with or without the lingering close.
 
 #[tokio::test]
 async fn a_refused_client_still_sending_its_body_gets_the_503_not_a_reset() {
