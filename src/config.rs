@@ -1,74 +1,15 @@
 //! Typed settings for `skserve serve`, built once from the command line and the environment.
 //! Every validation error names the flag (and so its `SKSERVE_*` variable) that caused it.
-//! Nothing here opens sockets or model files: loading models and binding happen in `http`.
+//! Nothing here opens sockets or model files: loading models and binding happen in `startup`.
 //! The one file read here is `--slo-config`, which is configuration.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::ServeArgs;
-
-/// The challenge model, built into the binary so that `skserve serve` works from any folder.
-pub const EMBEDDED_MODEL: &[u8] = include_bytes!("../model-files/pickle_model.pkl");
-/// The column names of [`EMBEDDED_MODEL`].
-pub const EMBEDDED_FEATURES: &[u8] = include_bytes!("../model-files/features.json");
-/// The name the built-in model is served under.
-pub const EMBEDDED_MODEL_NAME: &str = "pickle_model";
-
-/// Where the served model's bytes come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ModelSource {
-    /// The challenge model compiled into the binary, with its `features.json`.
-    Embedded,
-    /// A pickle or joblib file; a `features.json` beside it names its columns.
-    File(PathBuf),
-    /// A Cloud Storage object, `gs://bucket/object`.
-    Gcs { bucket: String, object: String },
-}
-
-impl ModelSource {
-    /// `gs://bucket/object` or a path. A `gs://` URI without an object is kept as a path, so
-    /// that reading it fails naming it.
-    pub fn parse(uri: &str) -> Self {
-        if let Some((bucket, object)) = uri
-            .strip_prefix("gs://")
-            .and_then(|rest| rest.split_once('/'))
-            .filter(|(b, o)| !b.is_empty() && !o.is_empty())
-        {
-            return Self::Gcs {
-                bucket: bucket.to_owned(),
-                object: object.to_owned(),
-            };
-        }
-        Self::File(PathBuf::from(uri))
-    }
-
-    /// The name a model is served under by default: the file or object's stem.
-    fn default_name(&self) -> String {
-        let stem = |path: &std::path::Path| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        };
-        match self {
-            Self::Embedded => EMBEDDED_MODEL_NAME.into(),
-            Self::File(path) => stem(path),
-            Self::Gcs { object, .. } => stem(std::path::Path::new(object)),
-        }
-    }
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line in Cloud Logging's structured format.
-    Json,
-    /// Text on a terminal, JSON otherwise.
-    Auto,
-}
+use crate::auth::{AllowList, AuthSettings, GOOGLE_ISSUERS, TokenRules, TokenSettings};
+use crate::cli::{AuthArgs, ServeArgs};
+use crate::store::{EMBEDDED_MODEL_NAME, ModelSource};
+use crate::telemetry::LogFormat;
 
 /// Everything `skserve serve` needs, validated.
 #[derive(Clone, Debug)]
@@ -92,7 +33,7 @@ pub struct ServeSettings {
     /// Requests handled at once before the rest are shed (503 + `Retry-After`).
     pub max_concurrency: usize,
     /// While a queue stands, a request that waited longer than this is shed; `None` never sheds
-    /// on waiting (`http::standing_queue`).
+    /// on waiting (`server::standing_queue`).
     pub max_queue_wait: Option<Duration>,
     /// Open connections before further ones are answered 503 and closed.
     pub max_connections: usize,
@@ -110,7 +51,7 @@ pub struct ServeSettings {
     /// `projects/PROJECT/traces/TRACE`.
     pub gcp_project: Option<String>,
     /// `--auth*`, `--allow-cidr`, `--trust-proxy-hops`: who may call.
-    pub auth: crate::auth::AuthSettings,
+    pub auth: AuthSettings,
     /// The SLOs measured: `--slo-config`, else the built-in `monitoring/slos.yaml`.
     pub slos: crate::slo::SloSpec,
 }
@@ -140,7 +81,7 @@ impl Default for ServeSettings {
             log_filter: "info".into(),
             workers: default_workers(),
             gcp_project: None,
-            auth: crate::auth::AuthSettings::default(),
+            auth: AuthSettings::default(),
             slos: crate::slo::SloSpec::embedded(crate::metrics::LATENCY_BUCKETS),
         }
     }
@@ -155,7 +96,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(flag: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(flag: &'static str, message: impl Into<String>) -> Self {
         Self {
             flag,
             message: message.into(),
@@ -199,9 +140,8 @@ impl ServeSettings {
             models.push((name, ModelSource::Embedded));
         }
         let (model_name, model) = models.remove(0);
-        let refresh_interval = parse_duration(&args.refresh_interval)
-            .map_err(|m| ConfigError::new("--refresh-interval", m))?;
-        if refresh_interval < std::time::Duration::from_millis(10) {
+        let refresh_interval = duration_flag("--refresh-interval", &args.refresh_interval)?;
+        if refresh_interval < Duration::from_millis(10) {
             return Err(ConfigError::new(
                 "--refresh-interval",
                 "must be at least 10ms",
@@ -220,7 +160,7 @@ impl ServeSettings {
         };
         // Secure by default: a non-loopback address needs authentication or
         // --insecure-no-auth.
-        let auth = crate::auth::AuthSettings::from_args(args.auth, listen, args.insecure_no_auth)?;
+        let auth = auth_settings(args.auth, listen, args.insecure_no_auth)?;
         let slos = match &args.slo_config {
             Some(path) => crate::slo::SloSpec::read(path, crate::metrics::LATENCY_BUCKETS)
                 .map_err(|e| ConfigError::new("--slo-config", e.to_string()))?,
@@ -232,19 +172,12 @@ impl ServeSettings {
         if args.max_batch_rows == 0 {
             return Err(ConfigError::new("--max-batch-rows", "must be at least 1"));
         }
-        let request_timeout = parse_duration(&args.request_timeout)
-            .map_err(|m| ConfigError::new("--request-timeout", m))?;
-        if request_timeout.is_zero() {
-            return Err(ConfigError::new(
-                "--request-timeout",
-                "must be longer than 0",
-            ));
-        }
-        let max_concurrency = match args.max_concurrency {
-            Some(0) => return Err(ConfigError::new("--max-concurrency", "must be at least 1")),
-            Some(n) => n,
-            None => default_max_concurrency(),
-        };
+        let request_timeout = positive_duration_flag("--request-timeout", &args.request_timeout)?;
+        let max_concurrency = count_flag(
+            "--max-concurrency",
+            args.max_concurrency,
+            default_max_concurrency,
+        )?;
         let max_queue_wait = match args.max_queue_wait.as_str() {
             "off" => None,
             text => match parse_duration(text) {
@@ -258,21 +191,14 @@ impl ServeSettings {
                 Err(m) => return Err(ConfigError::new("--max-queue-wait", m)),
             },
         };
-        let max_connections = match args.max_connections {
-            Some(0) => return Err(ConfigError::new("--max-connections", "must be at least 1")),
-            Some(n) => n,
-            None => default_max_connections(),
-        };
-        let header_read_timeout = parse_duration(&args.header_read_timeout)
-            .map_err(|m| ConfigError::new("--header-read-timeout", m))?;
-        if header_read_timeout.is_zero() {
-            return Err(ConfigError::new(
-                "--header-read-timeout",
-                "must be longer than 0",
-            ));
-        }
-        let shutdown_grace = parse_duration(&args.shutdown_grace)
-            .map_err(|m| ConfigError::new("--shutdown-grace", m))?;
+        let max_connections = count_flag(
+            "--max-connections",
+            args.max_connections,
+            default_max_connections,
+        )?;
+        let header_read_timeout =
+            positive_duration_flag("--header-read-timeout", &args.header_read_timeout)?;
+        let shutdown_grace = duration_flag("--shutdown-grace", &args.shutdown_grace)?;
         let log_format = match args.log_format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -284,11 +210,7 @@ impl ServeSettings {
                 ));
             }
         };
-        let workers = match args.workers {
-            Some(0) => return Err(ConfigError::new("--workers", "must be at least 1")),
-            Some(n) => n,
-            None => default_workers(),
-        };
+        let workers = count_flag("--workers", args.workers, default_workers)?;
         Ok(Self {
             model,
             model_name,
@@ -314,6 +236,132 @@ impl ServeSettings {
             auth,
             slos,
         })
+    }
+}
+
+/// Validates the auth flags for a server listening on `listen`. Secure by default: a
+/// non-loopback address means `--auth google` unless `--insecure-no-auth` is given.
+fn auth_settings(
+    args: AuthArgs,
+    listen: SocketAddr,
+    insecure_no_auth: bool,
+) -> Result<AuthSettings, ConfigError> {
+    let error = |flag: &'static str, message: String| ConfigError { flag, message };
+    let exposed = !listen.ip().is_loopback();
+    let google = match args.mode.as_deref().map(str::trim) {
+        Some("google") => true,
+        Some("none") => false,
+        Some(other) => {
+            return Err(error(
+                "--auth",
+                format!("'{other}' is not one of google, none"),
+            ));
+        }
+        None => exposed && !insecure_no_auth,
+    };
+    if !google && exposed && !insecure_no_auth {
+        return Err(error(
+            "--auth",
+            format!(
+                "refusing to listen on {listen} without authentication: it is reachable \
+                 from other machines; use --auth google --auth-audience AUDIENCE, listen \
+                 on 127.0.0.1, or pass --insecure-no-auth (SKSERVE_INSECURE_NO_AUTH=true) \
+                 to serve anyone who can reach it"
+            ),
+        ));
+    }
+    let allow = AllowList::parse(&args.allow).map_err(|m| error("--auth-allow", m))?;
+    let tokens = if google {
+        let audiences: Vec<String> = nonempty(args.audiences);
+        if audiences.is_empty() {
+            return Err(error(
+                "--auth-audience",
+                format!(
+                    "required with --auth google (the default when listening on a \
+                     non-loopback address such as {listen}): the audience the ID tokens \
+                     are minted for, on Cloud Run the service's URL; or pass \
+                     --insecure-no-auth (SKSERVE_INSECURE_NO_AUTH=true) to serve anyone \
+                     who can reach it"
+                ),
+            ));
+        }
+        let issuers = nonempty(args.issuers);
+        let issuers = if issuers.is_empty() {
+            GOOGLE_ISSUERS.iter().map(|i| (*i).to_owned()).collect()
+        } else {
+            issuers
+        };
+        let leeway = parse_duration(&args.leeway).map_err(|m| error("--auth-leeway", m))?;
+        if !(args.jwks_url.starts_with("https://") || args.jwks_url.starts_with("http://")) {
+            return Err(error(
+                "--auth-jwks-url",
+                format!("'{}' is not an http(s) URL", args.jwks_url),
+            ));
+        }
+        Some(TokenSettings {
+            rules: TokenRules {
+                audiences,
+                issuers,
+                leeway,
+            },
+            jwks_url: args.jwks_url,
+            allow,
+            refetch_interval: Duration::from_secs(60),
+        })
+    } else {
+        if !allow.is_empty() {
+            return Err(error(
+                "--auth-allow",
+                "needs --auth google: without tokens there is no account to allow".into(),
+            ));
+        }
+        None
+    };
+    let allow_cidr = args
+        .allow_cidr
+        .iter()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| c.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|m| error("--allow-cidr", m))?;
+    Ok(AuthSettings {
+        tokens,
+        allow_cidr,
+        trust_proxy_hops: args.trust_proxy_hops,
+    })
+}
+
+fn nonempty(values: Vec<String>) -> Vec<String> {
+    values
+        .into_iter()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// A duration flag (`30s`, `500ms`, `2m`).
+fn duration_flag(flag: &'static str, text: &str) -> Result<Duration, ConfigError> {
+    parse_duration(text).map_err(|m| ConfigError::new(flag, m))
+}
+
+/// A duration flag that must be longer than 0.
+fn positive_duration_flag(flag: &'static str, text: &str) -> Result<Duration, ConfigError> {
+    match duration_flag(flag, text)? {
+        d if d.is_zero() => Err(ConfigError::new(flag, "must be longer than 0")),
+        d => Ok(d),
+    }
+}
+
+/// A count flag given as `value`, at least 1, or `default()` when not given.
+fn count_flag(
+    flag: &'static str,
+    value: Option<usize>,
+    default: fn() -> usize,
+) -> Result<usize, ConfigError> {
+    match value {
+        Some(0) => Err(ConfigError::new(flag, "must be at least 1")),
+        Some(n) => Ok(n),
+        None => Ok(default()),
     }
 }
 
@@ -406,6 +454,7 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::GOOGLE_JWKS_URL;
     use clap::Parser;
 
     fn settings(flags: &[&str], env: &[(&str, &str)]) -> Result<ServeSettings, ConfigError> {
@@ -509,5 +558,77 @@ mod tests {
         assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    fn auth(flags: &[&str], listen: &str) -> Result<AuthSettings, ConfigError> {
+        let mut argv = vec!["skserve", "serve"];
+        argv.extend_from_slice(flags);
+        let crate::cli::Command::Serve(args) =
+            crate::cli::Cli::try_parse_from(argv).unwrap().command
+        else {
+            unreachable!()
+        };
+        auth_settings(args.auth, listen.parse().unwrap(), args.insecure_no_auth)
+    }
+
+    #[test]
+    fn loopback_defaults_to_no_auth() {
+        let s = auth(&[], "127.0.0.1:8080").unwrap();
+        assert!(s.tokens.is_none());
+    }
+
+    #[test]
+    fn other_addresses_need_an_audience_or_the_insecure_flag() {
+        let err = auth(&[], "0.0.0.0:8080").unwrap_err();
+        assert_eq!(err.flag, "--auth-audience");
+        let err = auth(&["--auth", "none"], "0.0.0.0:8080").unwrap_err();
+        assert_eq!(err.flag, "--auth");
+        assert!(err.message.contains("--insecure-no-auth"), "{err}");
+        let s = auth(&["--insecure-no-auth"], "0.0.0.0:8080").unwrap();
+        assert!(s.tokens.is_none());
+        let s = auth(
+            &[
+                "--auth-audience",
+                "https://svc.run.app",
+                "--auth-allow",
+                "*@example.com",
+            ],
+            "0.0.0.0:8080",
+        )
+        .unwrap();
+        let tokens = s.tokens.unwrap();
+        assert_eq!(tokens.rules.issuers, GOOGLE_ISSUERS);
+        assert_eq!(tokens.rules.leeway, Duration::from_secs(60));
+        assert_eq!(tokens.jwks_url, GOOGLE_JWKS_URL);
+    }
+
+    #[test]
+    fn auth_errors_name_the_flag() {
+        let flag = |flags: &[&str]| auth(flags, "127.0.0.1:8080").unwrap_err().flag;
+        assert_eq!(flag(&["--auth", "magic"]), "--auth");
+        assert_eq!(flag(&["--auth-allow", "*@example.com"]), "--auth-allow");
+        assert_eq!(flag(&["--allow-cidr", "10.0.0.0/99"]), "--allow-cidr");
+        assert_eq!(
+            flag(&[
+                "--auth",
+                "google",
+                "--auth-audience",
+                "a",
+                "--auth-leeway",
+                "x"
+            ]),
+            "--auth-leeway"
+        );
+        assert_eq!(
+            flag(&[
+                "--auth",
+                "google",
+                "--auth-audience",
+                "a",
+                "--auth-jwks-url",
+                "file:///k"
+            ]),
+            "--auth-jwks-url"
+        );
     }
 }

@@ -1,18 +1,21 @@
 //! skserve: scikit-learn models behind an HTTP endpoint, loaded without executing them.
 //!
 //! # Layout
-//! - [`model`]: the only place that knows pickles and scikit-learn (safe loader, prediction).
-//! - [`auth`]: who may call: Google ID tokens checked in-process, allow-lists, CIDR rules.
-//! - [`cli`]: the command line (clap), every flag with its environment variable.
+//! From the top layer down; a module imports only from modules below it.
 //! - [`commands`]: what each subcommand does, callable from tests.
+//! - [`startup`]: the composition root: stores, registry, refreshers, SLO engine, listener.
 //! - [`config`]: typed settings of `serve`, validated once; errors name the flag.
-//! - [`registry`]: the served models by name, swappable atomically; named features.
-//! - [`store`]: where model bytes come from (file, Cloud Storage), first load and refresh loop.
-//! - [`http`]: the router, handlers (seed form, V2, V1), errors, `Application` and shutdown.
-//! - [`metrics`]: every Prometheus metric, declared once.
-//! - [`telemetry`]: logging as text or Cloud Logging JSON.
-//! - [`slo`]: SLOs from `slos.yaml`, the in-process SLO engine, the Prometheus rules.
+//! - [`cli`]: the command line (clap), every flag with its environment variable.
+//! - [`http`]: the router, one file per protocol (seed form, V2, V1), errors, observation.
 //! - [`dashboard`]: the built-in SLO page (`/slo`), its assets compiled in.
+//! - [`server`]: the transport: accept loop, connection limits, lingering close, arrival.
+//! - [`auth`]: who may call: Google ID tokens checked in-process, allow-lists, CIDR rules.
+//! - [`registry`]: the served models by name, swapped atomically, kept current; named features.
+//! - [`metrics`]: every Prometheus metric, declared once.
+//! - [`slo`]: SLOs from `slos.yaml`, the in-process SLO engine, the Prometheus rules.
+//! - [`store`]: where model bytes come from (built-in, file, Cloud Storage).
+//! - [`telemetry`]: logging as text or Cloud Logging JSON.
+//! - [`model`]: the only place that knows pickles and scikit-learn (safe loader, prediction).
 
 pub mod auth;
 pub mod cli;
@@ -23,6 +26,8 @@ pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod registry;
+pub mod server;
 pub mod slo;
+pub mod startup;
 pub mod store;
 pub mod telemetry;

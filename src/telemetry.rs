@@ -19,7 +19,16 @@ use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line in Cloud Logging's structured format.
+    Json,
+    /// Text on a terminal, JSON otherwise.
+    Auto,
+}
 
 /// The target of per-request access log events.
 pub const ACCESS_TARGET: &str = "skserve::access";

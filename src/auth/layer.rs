@@ -1,4 +1,4 @@
-//! The tower layer that runs [`AccessControl`] before every route but the health checks. A
+//! The tower layer that runs [`AccessControl`] before the routes it wraps. A
 //! token seen recently is decided synchronously (a hash and a cache read), and the request
 //! goes straight to the route; only a new token waits for verification.
 
@@ -8,11 +8,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use tower::{Layer, Service};
 
-use super::{AccessControl, Authenticated, Decision};
+use super::{AccessControl, Decision};
 
 /// Wraps routes with [`RequireAuth`].
 #[derive(Clone, Debug)]
@@ -56,22 +56,13 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request) -> Self::Future {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str);
+    fn call(&mut self, request: Request) -> Self::Future {
         let peer = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        match self.access.decide(route, peer, request.headers()) {
-            Decision::Allow(caller) => {
-                if let Some(caller) = caller {
-                    request.extensions_mut().insert(Authenticated(caller));
-                }
-                Box::pin(self.inner.call(request))
-            }
+        match self.access.decide(peer, request.headers()) {
+            Decision::Allow => Box::pin(self.inner.call(request)),
             Decision::Deny(error) => {
                 let response = self.access.refuse(error);
                 Box::pin(async move { Ok(response) })
@@ -83,10 +74,7 @@ where
                 let access = self.access.clone();
                 Box::pin(async move {
                     match access.verify(&token, digest).await {
-                        Ok(caller) => {
-                            request.extensions_mut().insert(Authenticated(caller));
-                            inner.call(request).await
-                        }
+                        Ok(()) => inner.call(request).await,
                         Err(error) => Ok(access.refuse(error)),
                     }
                 })

@@ -1,10 +1,11 @@
 //! Who may call the service: Google-signed ID tokens verified in-process, allow-lists of
-//! accounts, and client address ranges. [`AuthSettings`] is the validated configuration;
+//! accounts, and client address ranges. [`AuthSettings`] is the validated configuration (built
+//! from the flags by `crate::config`);
 //! [`AccessControl`] the runtime check shared by every request; [`AuthLayer`] applies it to
-//! every route but the health checks; [`AuthError`] is the RFC 6750 answer (401 with
+//! the routes it wraps; [`AuthError`] is the RFC 6750 answer (401 with
 //! `WWW-Authenticate: Bearer …` for a missing or invalid token, 403 for a valid one not
 //! allowed or a client address outside `--allow-cidr`). Keys and caches live in the state,
-//! never in globals.
+//! never in globals. Which routes are protected is the router's to say (`crate::http`).
 //!
 //! # Layout
 //! - `keys`: the issuer's JWKS, cached by `kid`, refetched within a rate limit.
@@ -20,13 +21,10 @@ mod layer;
 pub mod token;
 
 use std::cell::RefCell;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use prometheus::IntCounterVec;
@@ -36,12 +34,6 @@ pub use cidr::Cidr;
 pub use keys::{GOOGLE_JWKS_URL, HttpJwks, JwksSource, KeyStore};
 pub use layer::AuthLayer;
 pub use token::{Caller, GOOGLE_ISSUERS, TokenError, TokenRules, Verifier};
-
-use crate::cli::AuthArgs;
-use crate::config::{ConfigError, parse_duration};
-
-/// Routes answered without any check: load balancers and orchestrators probe them.
-pub const OPEN_ROUTES: &[&str] = &["/v2/health/live", "/v2/health/ready"];
 
 /// Validated authentication and authorization settings.
 #[derive(Clone, Debug, Default)]
@@ -82,109 +74,7 @@ impl TokenSettings {
     }
 }
 
-impl AuthSettings {
-    /// Validates the auth flags for a server listening on `listen`. Secure by default: a
-    /// non-loopback address means `--auth google` unless `--insecure-no-auth` is given.
-    pub fn from_args(
-        args: AuthArgs,
-        listen: SocketAddr,
-        insecure_no_auth: bool,
-    ) -> Result<Self, ConfigError> {
-        let error = |flag: &'static str, message: String| ConfigError { flag, message };
-        let exposed = !listen.ip().is_loopback();
-        let google = match args.mode.as_deref().map(str::trim) {
-            Some("google") => true,
-            Some("none") => false,
-            Some(other) => {
-                return Err(error(
-                    "--auth",
-                    format!("'{other}' is not one of google, none"),
-                ));
-            }
-            None => exposed && !insecure_no_auth,
-        };
-        if !google && exposed && !insecure_no_auth {
-            return Err(error(
-                "--auth",
-                format!(
-                    "refusing to listen on {listen} without authentication: it is reachable \
-                     from other machines; use --auth google --auth-audience AUDIENCE, listen \
-                     on 127.0.0.1, or pass --insecure-no-auth (SKSERVE_INSECURE_NO_AUTH=true) \
-                     to serve anyone who can reach it"
-                ),
-            ));
-        }
-        let allow = AllowList::parse(&args.allow).map_err(|m| error("--auth-allow", m))?;
-        let tokens = if google {
-            let audiences: Vec<String> = nonempty(args.audiences);
-            if audiences.is_empty() {
-                return Err(error(
-                    "--auth-audience",
-                    format!(
-                        "required with --auth google (the default when listening on a \
-                         non-loopback address such as {listen}): the audience the ID tokens \
-                         are minted for, on Cloud Run the service's URL; or pass \
-                         --insecure-no-auth (SKSERVE_INSECURE_NO_AUTH=true) to serve anyone \
-                         who can reach it"
-                    ),
-                ));
-            }
-            let issuers = nonempty(args.issuers);
-            let issuers = if issuers.is_empty() {
-                GOOGLE_ISSUERS.iter().map(|i| (*i).to_owned()).collect()
-            } else {
-                issuers
-            };
-            let leeway = parse_duration(&args.leeway).map_err(|m| error("--auth-leeway", m))?;
-            if !(args.jwks_url.starts_with("https://") || args.jwks_url.starts_with("http://")) {
-                return Err(error(
-                    "--auth-jwks-url",
-                    format!("'{}' is not an http(s) URL", args.jwks_url),
-                ));
-            }
-            Some(TokenSettings {
-                rules: TokenRules {
-                    audiences,
-                    issuers,
-                    leeway,
-                },
-                jwks_url: args.jwks_url,
-                allow,
-                refetch_interval: Duration::from_secs(60),
-            })
-        } else {
-            if !allow.is_empty() {
-                return Err(error(
-                    "--auth-allow",
-                    "needs --auth google: without tokens there is no account to allow".into(),
-                ));
-            }
-            None
-        };
-        let allow_cidr = args
-            .allow_cidr
-            .iter()
-            .filter(|c| !c.trim().is_empty())
-            .map(|c| c.parse())
-            .collect::<Result<_, _>>()
-            .map_err(|m| error("--allow-cidr", m))?;
-        Ok(Self {
-            tokens,
-            allow_cidr,
-            trust_proxy_hops: args.trust_proxy_hops,
-        })
-    }
-}
-
-fn nonempty(values: Vec<String>) -> Vec<String> {
-    values
-        .into_iter()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .collect()
-}
-
-/// The checks every request but the health checks passes, and their failure counter.
+/// The checks every request to a protected route passes, and their failure counter.
 #[derive(Debug)]
 pub struct AccessControl {
     /// Unique in the process: keys the per-thread [`Recent`] decision.
@@ -198,7 +88,7 @@ pub struct AccessControl {
 
 /// What can be decided about a request without waiting.
 enum Decision {
-    Allow(Option<Arc<Caller>>),
+    Allow,
     Deny(AuthError),
     /// A token not seen recently: verify it (may fetch keys).
     Verify(String, token::TokenDigest),
@@ -231,16 +121,13 @@ impl AccessControl {
         }
     }
 
-    /// The synchronous part: route, client address, and the cache of verified tokens.
-    fn decide(&self, route: Option<&str>, peer: Option<IpAddr>, headers: &HeaderMap) -> Decision {
-        if route.is_some_and(|r| OPEN_ROUTES.contains(&r)) {
-            return Decision::Allow(None);
-        }
+    /// The synchronous part: client address, and the cache of verified tokens.
+    fn decide(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Decision {
         if let Err(e) = self.check_address(peer, headers) {
             return Decision::Deny(e);
         }
         let Some((verifier, allow)) = &self.tokens else {
-            return Decision::Allow(None);
+            return Decision::Allow;
         };
         let token = match bearer_token(headers) {
             Ok(token) => token,
@@ -253,35 +140,30 @@ impl AccessControl {
                 let Some((caller, valid_until)) = verifier.cached(&digest) else {
                     return Decision::Verify(token.to_owned(), digest);
                 };
-                let decision = allow.check(&caller).map(|()| caller);
-                self.remember(token, &decision, valid_until);
+                let decision = allow.check(&caller);
+                self.remember(token, decision, valid_until);
                 decision
             }
         };
         match decision {
-            Ok(caller) => Decision::Allow(Some(caller)),
+            Ok(()) => Decision::Allow,
             Err(refusal) => Decision::Deny(AuthError::Refused(refusal)),
         }
     }
 
     /// This thread's decision on the last token it saw, while the token's cache entry lasts:
     /// a client reusing its token costs a comparison, not a hash and a shared cache read.
-    fn recent(&self, token: &str) -> Option<Result<Arc<Caller>, Refusal>> {
+    fn recent(&self, token: &str) -> Option<Result<(), Refusal>> {
         RECENT.with_borrow(|recent| {
             recent
                 .as_ref()
                 .filter(|r| r.owner == self.id && *r.token == *token)
                 .filter(|r| r.valid_until > token::unix_now())
-                .map(|r| r.decision.clone())
+                .map(|r| r.decision)
         })
     }
 
-    fn remember(&self, token: &str, decision: &Result<Arc<Caller>, Refusal>, valid_until: u64) {
-        // A copy per thread, so that threads do not contend on one reference count.
-        let decision = decision
-            .as_ref()
-            .map(|c| Arc::new(Caller::clone(c)))
-            .map_err(|r| *r);
+    fn remember(&self, token: &str, decision: Result<(), Refusal>, valid_until: u64) {
         RECENT.set(Some(Recent {
             owner: self.id,
             token: token.into(),
@@ -291,11 +173,7 @@ impl AccessControl {
     }
 
     /// The asynchronous part: verifying a token not in the cache, then the allow-list.
-    async fn verify(
-        &self,
-        token: &str,
-        digest: token::TokenDigest,
-    ) -> Result<Arc<Caller>, AuthError> {
+    async fn verify(&self, token: &str, digest: token::TokenDigest) -> Result<(), AuthError> {
         let (verifier, allow) = self
             .tokens
             .as_ref()
@@ -304,8 +182,7 @@ impl AccessControl {
             .verify(token, digest)
             .await
             .map_err(AuthError::Invalid)?;
-        allow.check(&caller).map_err(AuthError::Refused)?;
-        Ok(caller)
+        allow.check(&caller).map_err(AuthError::Refused)
     }
 
     fn check_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Result<(), AuthError> {
@@ -342,7 +219,7 @@ thread_local! {
 struct Recent {
     owner: u64,
     token: Box<str>,
-    decision: Result<Arc<Caller>, Refusal>,
+    decision: Result<(), Refusal>,
     /// Unix time when the token's cache entry ends.
     valid_until: u64,
 }
@@ -440,39 +317,9 @@ fn header_safe(text: &str) -> String {
         .collect()
 }
 
-/// The verified caller, for handlers that want to know who called: `Authenticated(caller)`.
-/// Rejects with 401 when the request carried no verified token (`--auth none`, or an open
-/// route).
-#[derive(Clone, Debug)]
-pub struct Authenticated(pub Arc<Caller>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
-    type Rejection = AuthError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AuthError> {
-        parts
-            .extensions
-            .get::<Authenticated>()
-            .cloned()
-            .ok_or(AuthError::Missing)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    fn settings(flags: &[&str], listen: &str) -> Result<AuthSettings, ConfigError> {
-        let mut argv = vec!["skserve", "serve"];
-        argv.extend_from_slice(flags);
-        let crate::cli::Command::Serve(args) =
-            crate::cli::Cli::try_parse_from(argv).unwrap().command
-        else {
-            unreachable!()
-        };
-        AuthSettings::from_args(args.auth, listen.parse().unwrap(), args.insecure_no_auth)
-    }
 
     #[test]
     fn refusals_follow_rfc_6750() {
@@ -497,67 +344,6 @@ mod tests {
         assert_eq!(
             response.headers()[header::WWW_AUTHENTICATE],
             r#"Bearer realm="skserve", error="invalid_token", error_description="the token is not a well-formed JWT: alg ??'x'""#
-        );
-    }
-
-    #[test]
-    fn loopback_defaults_to_no_auth() {
-        let s = settings(&[], "127.0.0.1:8080").unwrap();
-        assert!(s.tokens.is_none());
-    }
-
-    #[test]
-    fn other_addresses_need_an_audience_or_the_insecure_flag() {
-        let err = settings(&[], "0.0.0.0:8080").unwrap_err();
-        assert_eq!(err.flag, "--auth-audience");
-        let err = settings(&["--auth", "none"], "0.0.0.0:8080").unwrap_err();
-        assert_eq!(err.flag, "--auth");
-        assert!(err.message.contains("--insecure-no-auth"), "{err}");
-        let s = settings(&["--insecure-no-auth"], "0.0.0.0:8080").unwrap();
-        assert!(s.tokens.is_none());
-        let s = settings(
-            &[
-                "--auth-audience",
-                "https://svc.run.app",
-                "--auth-allow",
-                "*@example.com",
-            ],
-            "0.0.0.0:8080",
-        )
-        .unwrap();
-        let tokens = s.tokens.unwrap();
-        assert_eq!(tokens.rules.issuers, GOOGLE_ISSUERS);
-        assert_eq!(tokens.rules.leeway, Duration::from_secs(60));
-        assert_eq!(tokens.jwks_url, GOOGLE_JWKS_URL);
-    }
-
-    #[test]
-    fn errors_name_the_flag() {
-        let flag = |flags: &[&str]| settings(flags, "127.0.0.1:8080").unwrap_err().flag;
-        assert_eq!(flag(&["--auth", "magic"]), "--auth");
-        assert_eq!(flag(&["--auth-allow", "*@example.com"]), "--auth-allow");
-        assert_eq!(flag(&["--allow-cidr", "10.0.0.0/99"]), "--allow-cidr");
-        assert_eq!(
-            flag(&[
-                "--auth",
-                "google",
-                "--auth-audience",
-                "a",
-                "--auth-leeway",
-                "x"
-            ]),
-            "--auth-leeway"
-        );
-        assert_eq!(
-            flag(&[
-                "--auth",
-                "google",
-                "--auth-audience",
-                "a",
-                "--auth-jwks-url",
-                "file:///k"
-            ]),
-            "--auth-jwks-url"
         );
     }
 }

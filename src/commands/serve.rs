@@ -1,9 +1,9 @@
 //! `skserve serve`: settings from the command line, logging, a multi-thread runtime with one
-//! worker per CPU, then the HTTP service until SIGTERM or Ctrl-C.
+//! worker per CPU, then the service (`crate::startup`) until SIGTERM or Ctrl-C.
 
 use crate::cli::ServeArgs;
 use crate::config::ServeSettings;
-use crate::http::{Application, StartError, shutdown_signal};
+use crate::startup::{Application, StartError, shutdown_signal};
 
 use super::CommandError;
 

@@ -1,42 +1,34 @@
-//! The HTTP service: [`router`] maps routes to handlers, [`Application::build`] loads the
-//! model and binds the listener (port 0 works, [`Application::port`] tells which), and
-//! [`Application::run_until`] serves until a shutdown future completes, then drains in-flight
-//! requests for at most the grace period.
+//! The HTTP layer: [`router`] maps routes to handlers over the shared [`AppState`]; one file per
+//! protocol, the extractors and the error type they share, and the middleware every request
+//! passes. What must not live here: sockets and connections (`crate::server`), building the
+//! service from its settings (`crate::startup`), models' bytes and their refresh
+//! (`crate::registry`, `crate::store`).
 //!
-//! Every request passes one middleware (`observe`) that applies the request timeout, records
-//! metrics by route template and writes at most one access log line, then the access checks
-//! of `crate::auth` (every route but the health checks).
+//! Every request passes one middleware (`observe`) that sheds load, applies the request
+//! timeout, records metrics by route template, feeds the SLO engine and writes at most one
+//! access log line. Routes that need a token sit behind the access checks of `crate::auth`;
+//! the router says which do not (the health probes).
 //!
 //! # Layout
 //! - `seed`: the seed's form API (`POST /`), byte for byte.
 //! - `v2`: the V2 (Open Inference) protocol.
 //! - `v1`: KServe V1 with named features.
 //! - `health`: liveness, readiness, `/metrics`.
-//! - `slo`: the SLO dashboard (`/slo`), its figures (`/slo.json`), the memory sampler.
+//! - `slo`: the SLO dashboard (`/slo`) and its figures (`/slo.json`).
 //! - `explain`: per-feature contributions of linear predictions.
-//! - `observe`: the middleware of shedding, timeouts, metrics and access logs.
-//! - `server`: the accept loop (connection limit, header deadline, graceful stop).
-//! - `arrival`: when each request's bytes reached the server.
-//! - `standing_queue`: whether requests queue for good or in a passing burst.
+//! - `observe`: the middleware of shedding, timeouts, metrics, SLO events and access logs.
 //! - `error`: [`ApiError`], the JSON error answer.
 
-mod arrival;
 mod error;
 mod explain;
-mod front_door;
 mod health;
-mod linger;
 mod observe;
 mod seed;
-mod server;
 mod slo;
-mod standing_queue;
 mod v1;
 mod v2;
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,15 +44,15 @@ use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use prometheus::IntCounter;
 use serde::de::DeserializeOwned;
-use tokio::net::TcpListener;
 
 pub use error::{ApiError, Overload};
 pub use seed::{numpy_str_one, parse_python_list};
 
-use crate::config::ServeSettings;
+use crate::auth::{AccessControl, AuthLayer};
 use crate::metrics::Metrics;
-use crate::registry::{LoadedModel, ModelLoadError, Registry};
-use crate::store::{self, RefreshPolicy, Refresher, Store};
+use crate::registry::{LoadedModel, Registry};
+use crate::server::StandingQueue;
+use crate::slo::SloEngine;
 
 /// The response header naming the version of the model that answered.
 pub const MODEL_VERSION: HeaderName = HeaderName::from_static("x-model-version");
@@ -74,6 +66,19 @@ impl Deref for AppState {
     fn deref(&self) -> &App {
         &self.0
     }
+}
+
+/// The limits requests are held to.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_batch_rows: usize,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    /// Requests handled at once before the rest are shed.
+    pub max_concurrency: usize,
+    /// While a queue stands, a request that waited longer than this is shed; `None` never
+    /// sheds on waiting.
+    pub max_queue_wait: Option<Duration>,
 }
 
 /// What the handlers share. No lock anywhere: models are swapped with `ArcSwap`, the draining
@@ -90,50 +95,47 @@ pub struct App {
     pub admission: Arc<tokio::sync::Semaphore>,
     pub max_concurrency: usize,
     /// Sheds requests that waited longer than `--max-queue-wait` while a queue stands.
-    pub standing_queue: Option<standing_queue::StandingQueue>,
+    pub standing_queue: Option<StandingQueue>,
     /// `GOOGLE_CLOUD_PROJECT`, to link log lines to traces.
     pub gcp_project: Option<String>,
     /// Who may call: tokens, allow-lists, address ranges (`auth`).
-    pub access: Arc<crate::auth::AccessControl>,
+    pub access: Arc<AccessControl>,
     /// Fed one event per answered request by `observe`; read by `/slo.json` and `/metrics`.
-    pub slo: Arc<crate::slo::SloEngine>,
+    pub slo: Arc<SloEngine>,
     draining: AtomicBool,
     /// `skserve_prediction_rows_total` by model name, resolved once (names are fixed).
     rows_predicted: HashMap<String, IntCounter>,
 }
 
 impl App {
-    pub fn new(registry: Registry, settings: &ServeSettings) -> Self {
-        let metrics = Metrics::new();
-        let mut rows_predicted = HashMap::new();
-        for name in registry.names() {
-            if let Some(model) = registry.get(name) {
-                crate::store::refresh::record_served(&metrics, &model.load(), None);
-            }
-            let counter = metrics.prediction_rows.with_label_values(&[name]);
-            rows_predicted.insert(name.to_owned(), counter);
-        }
+    pub fn new(
+        registry: Arc<Registry>,
+        metrics: Metrics,
+        access: Arc<AccessControl>,
+        slo: Arc<SloEngine>,
+        limits: Limits,
+        gcp_project: Option<String>,
+    ) -> Self {
+        let rows_predicted = registry
+            .names()
+            .into_iter()
+            .map(|name| {
+                let counter = metrics.prediction_rows.with_label_values(&[name]);
+                (name.to_owned(), counter)
+            })
+            .collect();
         Self {
-            registry: Arc::new(registry),
-            access: Arc::new(crate::auth::AccessControl::new(
-                &settings.auth,
-                metrics.auth_failures.clone(),
-            )),
-            slo: Arc::new(crate::slo::SloEngine::new(
-                settings.slos.clone(),
-                crate::metrics::LATENCY_BUCKETS,
-                Arc::new(crate::slo::MonotonicClock::new()),
-            )),
+            registry,
+            access,
+            slo,
             metrics,
-            max_batch_rows: settings.max_batch_rows,
-            max_body_bytes: settings.max_body_bytes,
-            request_timeout: settings.request_timeout,
-            admission: Arc::new(tokio::sync::Semaphore::new(settings.max_concurrency)),
-            max_concurrency: settings.max_concurrency,
-            standing_queue: settings
-                .max_queue_wait
-                .map(standing_queue::StandingQueue::new),
-            gcp_project: settings.gcp_project.clone(),
+            max_batch_rows: limits.max_batch_rows,
+            max_body_bytes: limits.max_body_bytes,
+            request_timeout: limits.request_timeout,
+            admission: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrency)),
+            max_concurrency: limits.max_concurrency,
+            standing_queue: limits.max_queue_wait.map(StandingQueue::new),
+            gcp_project,
             draining: AtomicBool::new(false),
             rows_predicted,
         }
@@ -183,13 +185,17 @@ impl App {
     }
 }
 
-/// Every route of the service.
+/// Every route of the service. The health probes are open (orchestrators and load balancers
+/// probe without a token); everything else, unknown paths included, passes the access checks
+/// first, so that a stranger learns nothing about which routes exist.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", post(seed::predict))
-        .route("/v2", get(v2::server_metadata))
+    let open = Router::new()
         .route("/v2/health/live", get(health::live))
         .route("/v2/health/ready", get(health::ready))
+        .method_not_allowed_fallback(method_not_allowed);
+    let protected = Router::new()
+        .route("/", post(seed::predict))
+        .route("/v2", get(v2::server_metadata))
         .route("/v2/models/{name}", get(v2::model_metadata))
         .route("/v2/models/{name}/ready", get(v2::model_ready))
         .route("/v2/models/{name}/infer", post(v2::infer))
@@ -212,9 +218,9 @@ pub fn router(state: AppState) -> Router {
         .route("/slo.json", get(slo::figures))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        // Inside `observe`, so refusals are counted and logged like any answer; every route
-        // but the health checks (`auth::OPEN_ROUTES`), `/metrics` included.
-        .layer(crate::auth::AuthLayer::new(state.access.clone()))
+        .layer(AuthLayer::new(state.access.clone()));
+    open.merge(protected)
+        // Outside the access checks, so refusals are counted and logged like any answer.
         .layer(observe::ObserveLayer {
             state: state.clone(),
         })
@@ -330,191 +336,4 @@ fn parse_json<'a, T: serde::Deserialize<'a>>(
         };
         ApiError::BadRequest(format!("{kind}: {e}{hint}"))
     })
-}
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Model(#[from] ModelLoadError),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-}
-
-/// A service with its models loaded and its listener bound, ready to run.
-pub struct Application {
-    listener: TcpListener,
-    state: AppState,
-    shutdown_grace: Duration,
-    connections: server::ConnectionPolicy,
-    /// The tasks keeping models current; stopped when the server stops or this is dropped.
-    refreshers: AbortOnDrop,
-}
-
-impl Application {
-    /// Loads every model (retrying as `--require-model-at-start` says), binds the listener
-    /// (`--listen` with port 0 picks a free port) and starts a refresh task per file or object.
-    pub async fn build(settings: &ServeSettings) -> Result<Self, StartError> {
-        let sources = std::iter::once((settings.model_name.clone(), settings.model.clone()))
-            .chain(settings.extra_models.iter().cloned());
-        let mut models = Vec::new();
-        let mut stores = Vec::new();
-        for (name, source) in sources {
-            let store = Store::open(&source, settings.storage_emulator_host.as_deref())
-                .await
-                .map_err(ModelLoadError::from)?;
-            let (model, token) =
-                store::load_at_start(&name, &store, settings.require_model_at_start).await?;
-            models.push(model);
-            stores.push((name, store, token));
-        }
-        let mut app = Self::build_with(settings, Registry::new(models)).await?;
-        let policy = RefreshPolicy {
-            interval: settings.refresh_interval,
-            allow_shape_change: settings.allow_shape_change,
-        };
-        for (name, store, token) in stores {
-            if matches!(store, Store::Embedded) {
-                continue;
-            }
-            let state = &app.state;
-            let refresher = Refresher::new(
-                &name,
-                store,
-                token,
-                state.registry.clone(),
-                state.metrics.clone(),
-                policy,
-            );
-            app.refreshers.0.push(tokio::spawn(refresher.run()));
-        }
-        Ok(app)
-    }
-
-    /// Binds the listener for an already-built registry.
-    pub async fn build_with(
-        settings: &ServeSettings,
-        registry: Registry,
-    ) -> Result<Self, StartError> {
-        let listener = server::bind(settings.listen).map_err(|source| StartError::Bind {
-            addr: settings.listen,
-            source,
-        })?;
-        Ok(Self {
-            listener,
-            state: AppState(Arc::new(App::new(registry, settings))),
-            shutdown_grace: settings.shutdown_grace,
-            connections: server::ConnectionPolicy {
-                max_connections: settings.max_connections,
-                max_refusals: settings.max_refusals,
-                header_read_timeout: settings.header_read_timeout,
-            },
-            refreshers: AbortOnDrop(Vec::new()),
-        })
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
-    }
-
-    pub fn port(&self) -> u16 {
-        self.local_addr().port()
-    }
-
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    /// Serves until `shutdown` completes, then stops accepting, marks itself not ready and
-    /// lets in-flight requests finish for at most the grace period.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let (drain_started, drain) = tokio::sync::oneshot::channel::<()>();
-        let state = self.state.clone();
-        let signal = async move {
-            shutdown.await;
-            state.begin_draining();
-            tracing::info!("shutting down: no new connections, finishing requests in flight");
-            let _ = drain_started.send(());
-        };
-        let server = server::serve(
-            self.listener,
-            router(self.state.clone()),
-            self.connections,
-            signal,
-        );
-        let grace = self.shutdown_grace;
-        let _stop_refreshers = self.refreshers;
-        let _stop_slo_sampler = AbortOnDrop(vec![tokio::spawn(slo::sample_periodically(
-            self.state.clone(),
-        ))]);
-        let deadline = async move {
-            match drain.await {
-                Ok(()) => tokio::time::sleep(grace).await,
-                Err(_) => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            served = server => {
-                served?;
-                tracing::info!("all requests finished; stopped");
-                Ok(())
-            }
-            () = deadline => {
-                tracing::warn!(
-                    grace_seconds = grace.as_secs_f64(),
-                    "requests still in flight after the shutdown grace period; stopping anyway"
-                );
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Background tasks, aborted when dropped: when the server stops, however `run_until` ends.
-struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        for task in &self.0 {
-            task.abort();
-        }
-    }
-}
-
-/// A future that completes on SIGTERM (Cloud Run, Kubernetes) or Ctrl-C. The handlers are
-/// installed when this is called, not when the future is first polled, so that a signal sent
-/// right after the server says it is listening is not lost. Call it inside the runtime.
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let terminate = signal(SignalKind::terminate());
-        let interrupt = signal(SignalKind::interrupt());
-        async move {
-            let (Ok(mut terminate), Ok(mut interrupt)) = (terminate, interrupt) else {
-                tracing::warn!("cannot install signal handlers; stop the server with SIGKILL");
-                return std::future::pending().await;
-            };
-            tokio::select! {
-                _ = terminate.recv() => tracing::info!("received SIGTERM"),
-                _ = interrupt.recv() => tracing::info!("received Ctrl-C"),
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::info!("received Ctrl-C");
-        } else {
-            std::future::pending::<()>().await;
-        }
-    }
 }

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request};
-use axum::http::{Method, Uri, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
@@ -17,7 +17,8 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::AppState;
 use super::error::{ApiError, Overload};
-use super::server::{Arrived, PastConnectionLimit};
+use crate::server::{Arrived, PastConnectionLimit};
+use crate::slo::Outcome;
 use crate::telemetry::{ACCESS_TARGET, trace_link};
 
 /// Wraps every route with [`Observe`].
@@ -151,7 +152,7 @@ fn record(
         .observe_http(route, method, status.as_u16(), elapsed.as_secs_f64());
     state
         .slo
-        .record_request(route, status.as_u16(), elapsed.as_secs_f64());
+        .record_request(route, slo_outcome(status), elapsed.as_secs_f64());
 
     // A shed is a decision, counted in `skserve_http_shed_total`: logging each at error level
     // would add a write per request exactly when the server has no time to spare.
@@ -178,6 +179,17 @@ fn record(
             trace = access.trace.as_deref(),
             "{method} {} {}", access.url, status.as_u16()
         );
+    }
+}
+
+/// How the SLOs count an answer: 5xx (sheds and timeouts included) failed, 429 throttled, any
+/// other 4xx the caller's mistake.
+fn slo_outcome(status: StatusCode) -> Outcome {
+    match status.as_u16() {
+        429 => Outcome::Throttled,
+        400..=499 => Outcome::CallerMistake,
+        500.. => Outcome::Failed,
+        _ => Outcome::Answered,
     }
 }
 
@@ -244,16 +256,41 @@ mod tests {
     use axum::http::{Request, StatusCode};
     use tower::Service;
 
-    use super::super::server::{Arrived, PastConnectionLimit};
-    use super::super::standing_queue::INTERVAL as STANDING_INTERVAL;
-    use super::super::{App, AppState, router};
-    use crate::config::{EMBEDDED_FEATURES, EMBEDDED_MODEL, ServeSettings};
+    use super::super::{App, AppState, Limits, router};
+    use crate::auth::{AccessControl, AuthSettings};
+    use crate::metrics::{LATENCY_BUCKETS, Metrics};
     use crate::registry::{LoadedModel, Registry};
+    use crate::server::standing_queue::INTERVAL as STANDING_INTERVAL;
+    use crate::server::{Arrived, PastConnectionLimit};
+    use crate::slo::{MonotonicClock, SloEngine, SloSpec};
+    use crate::store::{EMBEDDED_FEATURES, EMBEDDED_MODEL};
 
-    fn state(settings: &ServeSettings) -> AppState {
+    const LIMITS: Limits = Limits {
+        max_batch_rows: 10_000,
+        max_body_bytes: 1 << 20,
+        request_timeout: Duration::from_secs(30),
+        max_concurrency: 64,
+        max_queue_wait: Some(Duration::from_millis(25)),
+    };
+
+    fn state(limits: Limits) -> AppState {
         let model =
             LoadedModel::from_bytes("m", EMBEDDED_MODEL, "m.pkl", Some(EMBEDDED_FEATURES)).unwrap();
-        AppState(Arc::new(App::new(Registry::single(model), settings)))
+        let metrics = Metrics::new();
+        let access = AccessControl::new(&AuthSettings::default(), metrics.auth_failures.clone());
+        let slo = SloEngine::new(
+            SloSpec::embedded(LATENCY_BUCKETS),
+            LATENCY_BUCKETS,
+            Arc::new(MonotonicClock::new()),
+        );
+        AppState(Arc::new(App::new(
+            Arc::new(Registry::single(model)),
+            metrics,
+            Arc::new(access),
+            Arc::new(slo),
+            limits,
+            None,
+        )))
     }
 
     fn seed_request(arrived: Instant) -> Request<Body> {
@@ -276,9 +313,9 @@ mod tests {
 
     #[tokio::test]
     async fn requests_waiting_too_long_for_a_whole_interval_are_shed_and_counted() {
-        let state = state(&ServeSettings {
+        let state = state(Limits {
             max_queue_wait: Some(Duration::from_millis(25)),
-            ..ServeSettings::default()
+            ..LIMITS
         });
         let long_ago = || Instant::now() - Duration::from_millis(40);
         // One long wait is a burst, not a standing queue: served.
@@ -309,12 +346,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_fresh_request_is_served_and_waiting_is_ignored_when_off() {
-        let fresh = state(&ServeSettings::default());
+        let fresh = state(LIMITS);
         assert_eq!(answer(&fresh, seed_request(Instant::now())).await.0, 200);
 
-        let off = state(&ServeSettings {
+        let off = state(Limits {
             max_queue_wait: None,
-            ..ServeSettings::default()
+            ..LIMITS
         });
         let long_ago = Instant::now() - Duration::from_secs(5);
         assert_eq!(answer(&off, seed_request(long_ago)).await.0, 200);
@@ -322,7 +359,7 @@ mod tests {
 
     #[tokio::test]
     async fn connections_past_the_limit_are_shed_but_probes_answered() {
-        let state = state(&ServeSettings::default());
+        let state = state(LIMITS);
         let mut shed = seed_request(Instant::now());
         shed.extensions_mut().insert(PastConnectionLimit(8));
         let mut probe = Request::get("/v2/health/ready")

@@ -1,6 +1,5 @@
 //! The SLO endpoints: `GET /slo`, the dashboard (`crate::dashboard`); `GET /slo.json`, the
-//! engine's report with the build and the models served; and the task that samples resident
-//! memory and ticks the engine every [`TICK`].
+//! engine's report with the build and the models served.
 //!
 //! Access: `/slo`, `/slo.json` and `/metrics` are operator endpoints. They pass the same
 //! `auth` checks as the API (every route but the health probes are checked), and nothing in
@@ -16,7 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
-use crate::slo::{Report, TICK};
+use crate::slo::Report;
 
 /// `GET /slo`: the dashboard, assembled once.
 pub async fn dashboard() -> Response {
@@ -87,45 +86,4 @@ struct ModelFigures {
     version: String,
     estimator: String,
     loaded_at_unix_seconds: Option<f64>,
-}
-
-/// Samples resident memory for the memory SLO and moves pending events into the engine's
-/// rings, now and every [`TICK`], until the task is aborted with the server.
-pub async fn sample_periodically(state: AppState) {
-    let mut ticks = tokio::time::interval(TICK);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        // /proc is served from memory: reading it does not block like disk I/O.
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        match vm_rss_bytes(&status) {
-            Some(rss) => state.slo.record_memory(rss),
-            None => state.slo.tick(),
-        }
-    }
-}
-
-/// `VmRSS` of a `/proc/<pid>/status` text, in bytes.
-fn vm_rss_bytes(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let mut fields = line.split_whitespace().skip(1);
-    let value: u64 = fields.next()?.parse().ok()?;
-    match fields.next() {
-        Some("kB") => Some(value * 1024),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::vm_rss_bytes;
-
-    #[test]
-    fn resident_memory_is_read_from_proc_status() {
-        let status = "Name:\tskserve\nVmPeak:\t  20000 kB\nVmRSS:\t   12345 kB\nThreads:\t3\n";
-        assert_eq!(vm_rss_bytes(status), Some(12345 * 1024));
-        assert_eq!(vm_rss_bytes("Name:\tx\n"), None);
-        #[cfg(target_os = "linux")]
-        assert!(vm_rss_bytes(&std::fs::read_to_string("/proc/self/status").unwrap()).unwrap() > 0);
-    }
 }

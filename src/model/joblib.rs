@@ -7,6 +7,8 @@
 
 use std::io::Read;
 
+use super::pickle::opcodes::PROTO;
+
 /// Largest decompressed model skserve accepts.
 pub const MAX_DECOMPRESSED_BYTES: u64 = 2 << 30;
 
@@ -27,7 +29,7 @@ impl Container {
     /// Recognises the container from the file's first bytes.
     pub fn detect(bytes: &[u8]) -> Result<Self, String> {
         Ok(match bytes {
-            [0x80, ..] => Self::Plain,
+            [PROTO, ..] => Self::Plain,
             // zlib: CMF 0x78 (deflate, 32K window) and a header checksum divisible by 31.
             [0x78, flg, ..] if (0x7800u16 | *flg as u16).is_multiple_of(31) => Self::Zlib,
             [0x1f, 0x8b, ..] => Self::Gzip,

@@ -4,9 +4,10 @@
 //!
 //! # Layout
 //! - `joblib`: compression containers around the pickle stream.
-//! - `pickle`: the restricted pickle VM.
+//! - `pickle`: the restricted pickle VM, its opcodes by name.
 //! - `allow`: the allow-list of globals.
-//! - `numpy`: arrays and dtypes.
+//! - `value`: what the VM builds (scalars, an arena of nodes, numpy arrays and dtypes).
+//! - `numpy`: decoding arrays and dtypes from their pickled form.
 //! - `sklearn`: reading a fitted estimator from unpickled values.
 //! - `linear`: the arithmetic of linear classifiers.
 
@@ -16,6 +17,7 @@ pub mod linear;
 pub mod numpy;
 pub mod pickle;
 pub mod sklearn;
+pub mod value;
 
 pub use allow::SkClass;
 pub use joblib::Container;
@@ -283,7 +285,7 @@ pub fn inspect(bytes: &[u8], file: &str) -> Inspection {
     if let Ok(stream) = container.clone().and_then(|c| c.open(bytes)) {
         if let Ok(audited) = pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals) {
             protocol = Some(audited.protocol);
-        } else if let [0x80, p, ..] = stream[..] {
+        } else if let [pickle::opcodes::PROTO, p, ..] = stream[..] {
             protocol = Some(p);
         }
     }

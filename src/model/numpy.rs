@@ -4,29 +4,7 @@
 //! Every size read from a file is checked against the bytes actually present before anything is
 //! allocated, so a declared shape cannot ask for more memory than the file holds.
 
-use super::pickle::{Heap, Node, Value};
-
-/// The element kinds skserve reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Float,
-    Int,
-    UInt,
-    Bool,
-    /// Fixed-width UCS-4 text, numpy's `<U7`.
-    Unicode,
-    /// Fixed-width bytes, numpy's `S3`.
-    Bytes,
-    Object,
-}
-
-/// A numpy dtype: kind, item size in bytes and byte order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Dtype {
-    pub kind: Kind,
-    pub size: usize,
-    pub little_endian: bool,
-}
+use super::value::{Dtype, Elements, Kind, NdArray, Value};
 
 impl Dtype {
     /// Parses the type string numpy pickles a dtype with (`'f8'`, `'i4'`, `'b1'`, `'U7'`, `'O8'`).
@@ -73,98 +51,6 @@ impl Dtype {
             return Err("unicode dtype with an item size that is not a multiple of 4".into());
         }
         Ok(())
-    }
-
-    pub fn is_object(&self) -> bool {
-        self.kind == Kind::Object
-    }
-
-    pub fn item_size(&self) -> usize {
-        self.size
-    }
-
-    /// numpy's name for the dtype (`float64`, `<U7`, `object`).
-    pub fn name(&self) -> String {
-        let order = if self.little_endian { '<' } else { '>' };
-        match self.kind {
-            Kind::Float => format!("float{}", self.size * 8),
-            Kind::Int => format!("int{}", self.size * 8),
-            Kind::UInt => format!("uint{}", self.size * 8),
-            Kind::Bool => "bool".into(),
-            Kind::Unicode => format!("{order}U{}", self.size / 4),
-            Kind::Bytes => format!("|S{}", self.size),
-            Kind::Object => "object".into(),
-        }
-    }
-}
-
-/// An array's elements in C order.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Elements {
-    Float(Vec<f64>),
-    Int(Vec<i64>),
-    UInt(Vec<u64>),
-    Bool(Vec<bool>),
-    Str(Vec<String>),
-    Bytes(Vec<Vec<u8>>),
-    Object(Vec<Value>),
-}
-
-/// A numpy array, C order.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NdArray {
-    pub shape: Vec<usize>,
-    pub dtype: Dtype,
-    pub elements: Elements,
-}
-
-impl NdArray {
-    pub fn len(&self) -> usize {
-        match &self.elements {
-            Elements::Float(v) => v.len(),
-            Elements::Int(v) => v.len(),
-            Elements::UInt(v) => v.len(),
-            Elements::Bool(v) => v.len(),
-            Elements::Str(v) => v.len(),
-            Elements::Bytes(v) => v.len(),
-            Elements::Object(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The elements of an object array (what the VM must walk); empty for other kinds.
-    pub fn object_values(&self) -> &[Value] {
-        match &self.elements {
-            Elements::Object(v) => v,
-            _ => &[],
-        }
-    }
-
-    /// The elements as `f64`, for numeric arrays.
-    pub fn to_f64(&self) -> Option<Vec<f64>> {
-        Some(match &self.elements {
-            Elements::Float(v) => v.clone(),
-            Elements::Int(v) => v.iter().map(|&x| x as f64).collect(),
-            Elements::UInt(v) => v.iter().map(|&x| x as f64).collect(),
-            Elements::Bool(v) => v.iter().map(|&x| f64::from(u8::from(x))).collect(),
-            _ => return None,
-        })
-    }
-
-    /// A 0-d array as a pickle value (what `numpy.core.multiarray.scalar` produces).
-    pub fn scalar_value(&self, heap: &mut Heap) -> Value {
-        match &self.elements {
-            Elements::Float(v) => Value::Float(v[0]),
-            Elements::Int(v) => Value::Int(v[0]),
-            Elements::UInt(v) => i64::try_from(v[0]).map_or(Value::Float(v[0] as f64), Value::Int),
-            Elements::Bool(v) => Value::Bool(v[0]),
-            Elements::Str(v) => heap.push(Node::Str(v[0].clone().into())),
-            Elements::Bytes(v) => heap.push(Node::Bytes(v[0].clone().into())),
-            Elements::Object(v) => v[0],
-        }
     }
 }
 
@@ -232,16 +118,7 @@ pub fn from_bytes(
         ),
         (Kind::Object, _) => unreachable!("object arrays returned above"),
     };
-    let elements = if fortran {
-        to_c_order(elements, &shape)
-    } else {
-        elements
-    };
-    Ok(NdArray {
-        shape,
-        dtype: dtype.clone(),
-        elements,
-    })
+    Ok(in_c_order(dtype.clone(), shape, elements, fortran))
 }
 
 /// An object array from the list numpy pickles it as.
@@ -257,21 +134,26 @@ pub fn from_objects(
             values.len()
         ));
     }
-    let elements = Elements::Object(values);
+    let dtype = Dtype {
+        kind: Kind::Object,
+        size: 8,
+        little_endian: true,
+    };
+    Ok(in_c_order(dtype, shape, Elements::Object(values), fortran))
+}
+
+/// The array of `elements` as read, in C order whatever order they were stored in.
+fn in_c_order(dtype: Dtype, shape: Vec<usize>, elements: Elements, fortran: bool) -> NdArray {
     let elements = if fortran {
         to_c_order(elements, &shape)
     } else {
         elements
     };
-    Ok(NdArray {
+    NdArray {
         shape,
-        dtype: Dtype {
-            kind: Kind::Object,
-            size: 8,
-            little_endian: true,
-        },
+        dtype,
         elements,
-    })
+    }
 }
 
 /// Reads up to 8 bytes as an unsigned integer in the given byte order.

@@ -7,8 +7,7 @@
 
 use super::allow::{Callable, SkClass};
 use super::linear::{LinearClassifier, ProbaRule};
-use super::numpy::{Elements, NdArray};
-use super::pickle::{Heap, Node, Value};
+use super::value::{Elements, Heap, NdArray, Node, Value};
 
 /// Class labels in their original type, as `classes_` holds them.
 #[derive(Clone, Debug, PartialEq)]

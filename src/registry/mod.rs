@@ -2,13 +2,17 @@
 //! replace a model atomically while requests keep using the one they started with; the hot
 //! path takes a cheap `load()` and never a lock.
 //!
-//! What does not live here: pickles and scikit-learn (`model`), HTTP (`http`). This module only
-//! turns bytes fetched by a `store` into a [`LoadedModel`] and keeps them by name.
+//! What does not live here: pickles and scikit-learn (`model`), where bytes come from (`store`),
+//! HTTP (`http`). This module turns bytes fetched by a `store` into a [`LoadedModel`], keeps
+//! them by name, and keeps them current.
 //!
 //! # Layout
 //! - [`features`]: named columns and the one-hot encoding of named instances.
+//! - [`refresh`]: the first load with retries, and the loop that polls a store, loads, checks
+//!   and swaps.
 
 pub mod features;
+pub mod refresh;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +22,7 @@ use arc_swap::ArcSwap;
 use crate::model::{LoadError, Model};
 use crate::store::{Fetched, StoreError, content_version};
 pub use features::{EncodeError, FeatureSchema};
+pub use refresh::{RefreshPolicy, Refresher, load_at_start, record_served};
 
 /// A model ready to serve, with what the HTTP layer needs to describe it.
 #[derive(Debug)]
@@ -221,7 +226,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{EMBEDDED_FEATURES, EMBEDDED_MODEL};
+    use crate::store::{EMBEDDED_FEATURES, EMBEDDED_MODEL};
 
     #[test]
     fn embedded_model_has_named_features_and_a_stable_version() {

@@ -261,6 +261,23 @@ pub struct SloEngine {
     state: Mutex<State>,
 }
 
+/// What became of a request, as the SLOs count it. The protocol that answered it says which
+/// (HTTP by its status code, gRPC by its status), so that nothing here knows either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered: good for availability, and its latency counts.
+    Answered,
+    /// Refused for the caller's own mistake (a malformed request, an unknown model): no SLO
+    /// counts it.
+    CallerMistake,
+    /// Turned away although the caller did nothing wrong (HTTP 429): bad for availability; its
+    /// latency does not count.
+    Throttled,
+    /// Failed on the service's side, sheds and timeouts included: bad for availability, and
+    /// its latency counts.
+    Failed,
+}
+
 impl SloEngine {
     /// An engine for `spec` measuring latency in `latency_edges` (which the spec was checked
     /// against).
@@ -317,16 +334,16 @@ impl SloEngine {
     }
 
     /// Counts one answered request: `route` is its template, `seconds` its duration.
-    pub fn record_request(&self, route: &str, status: u16, seconds: f64) {
+    pub fn record_request(&self, route: &str, outcome: Outcome, seconds: f64) {
         if !self.spec.counts_route(route) {
             return;
         }
-        match status {
-            429 => {
+        match outcome {
+            Outcome::Throttled => {
                 self.pending.shed.fetch_add(1, Ordering::Relaxed);
             }
-            400..=499 => {}
-            _ => {
+            Outcome::CallerMistake => {}
+            Outcome::Answered | Outcome::Failed => {
                 let bucket = self
                     .latency_edges
                     .iter()
@@ -335,7 +352,7 @@ impl SloEngine {
                 // Latency before the error, so that a move never sees an error whose request
                 // it has not seen (the move takes errors first).
                 self.pending.latency[bucket].fetch_add(1, Ordering::SeqCst);
-                if status >= 500 {
+                if outcome == Outcome::Failed {
                     self.pending.server_errors.fetch_add(1, Ordering::SeqCst);
                 }
             }
@@ -732,10 +749,10 @@ mod tests {
     /// `good` fast 200s and `bad` 503s on the prediction route.
     fn requests(engine: &SloEngine, good: u64, bad: u64) {
         for _ in 0..good {
-            engine.record_request("/", 200, 0.002);
+            engine.record_request("/", Outcome::Answered, 0.002);
         }
         for _ in 0..bad {
-            engine.record_request("/", 503, 0.002);
+            engine.record_request("/", Outcome::Failed, 0.002);
         }
     }
 
@@ -764,11 +781,11 @@ mod tests {
     fn availability_counts_5xx_and_sheds_as_bad_and_ignores_caller_mistakes() {
         let (engine, _clock) = engine(&availability(0, true));
         requests(&engine, 1996, 2);
-        engine.record_request("/", 429, 0.0001);
-        engine.record_request("/", 500, 0.0001);
-        engine.record_request("/", 400, 0.0001); // the caller's mistake: not counted
-        engine.record_request("/", 404, 0.0001);
-        engine.record_request("/metrics", 500, 0.0001); // excluded route
+        engine.record_request("/", Outcome::Throttled, 0.0001);
+        engine.record_request("/", Outcome::Failed, 0.0001);
+        engine.record_request("/", Outcome::CallerMistake, 0.0001); // the caller's mistake: not counted
+        engine.record_request("/", Outcome::CallerMistake, 0.0001);
+        engine.record_request("/metrics", Outcome::Failed, 0.0001); // excluded route
 
         let slo = &engine.report().slos[0];
 
@@ -799,11 +816,11 @@ mod tests {
              objective_percent: 90\n    window: 30d\n",
         );
         for seconds in [0.001, 0.05, 0.1, 0.100_001, 0.4, 2.0] {
-            engine.record_request("/v2/models/{name}/infer", 200, seconds);
+            engine.record_request("/v2/models/{name}/infer", Outcome::Answered, seconds);
         }
-        engine.record_request("/", 503, 0.02); // a fast error still counts for latency
-        engine.record_request("/", 429, 5.0); // a shed is not a latency event
-        engine.record_request("/", 413, 5.0); // nor a caller mistake
+        engine.record_request("/", Outcome::Failed, 0.02); // a fast error still counts for latency
+        engine.record_request("/", Outcome::Throttled, 5.0); // a shed is not a latency event
+        engine.record_request("/", Outcome::CallerMistake, 5.0); // nor a caller mistake
 
         let slo = &engine.report().slos[0];
 
@@ -995,12 +1012,16 @@ mod tests {
         // Minute one: 60 requests, 6 of them errors.
         for i in 0..60 {
             let seconds = if i < 54 { 0.03 } else { 0.5 };
-            let status = if i < 54 { 200 } else { 503 };
-            engine.record_request("/", status, seconds);
+            let outcome = if i < 54 {
+                Outcome::Answered
+            } else {
+                Outcome::Failed
+            };
+            engine.record_request("/", outcome, seconds);
         }
         engine.tick();
         clock.advance(60);
-        engine.record_request("/", 200, 0.005);
+        engine.record_request("/", Outcome::Answered, 0.005);
         clock.advance(30);
 
         let traffic = engine.report().traffic;

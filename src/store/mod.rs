@@ -1,25 +1,32 @@
-//! Where model bytes come from, and how a served model is kept current. A [`Store`] is the
+//! Where model bytes come from. A [`Store`] is the
 //! built-in model, a local file or a Cloud Storage object, behind one interface
 //! ([`ModelStore`]): a cheap [`ModelStore::probe`] that says whether the content changed
 //! without reading it, and [`ModelStore::fetch`] that reads it.
 //!
-//! What does not live here: pickles (`model`), the served set of models (`registry`), HTTP.
+//! What does not live here: pickles (`model`), the served set of models and keeping them current
+//! (`registry`), HTTP. A store supplies bytes and their version, nothing more.
 //!
 //! # Layout
+//! - `source`: where a model comes from, as the command line names it.
 //! - `local`: files, changes noticed by modification time and size.
 //! - `gcs`: Cloud Storage objects through the official client, changes by generation.
-//! - `refresh`: the first load with retries, and the loop that polls, loads, checks and swaps.
 
 mod gcs;
 mod local;
-pub mod refresh;
+mod source;
 
 use std::future::Future;
 
-use crate::config::{EMBEDDED_FEATURES, EMBEDDED_MODEL, ModelSource};
 pub use gcs::GcsStore;
 pub use local::FileStore;
-pub use refresh::{RefreshPolicy, Refresher, load_at_start};
+pub use source::ModelSource;
+
+/// The challenge model, built into the binary so that `skserve serve` works from any folder.
+pub const EMBEDDED_MODEL: &[u8] = include_bytes!("../../model-files/pickle_model.pkl");
+/// The column names of [`EMBEDDED_MODEL`].
+pub const EMBEDDED_FEATURES: &[u8] = include_bytes!("../../model-files/features.json");
+/// The name the built-in model is served under.
+pub const EMBEDDED_MODEL_NAME: &str = "pickle_model";
 
 /// A model's bytes as read, with what identifies them.
 #[derive(Debug, Clone)]

@@ -8,8 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use skserve::auth::{AuthSettings, Cidr};
 
-use crate::helpers::{README_X, TestApp};
-use crate::issuer::{TestIssuer, TestKey, claims, now, spawn_app_with_auth};
+use crate::helpers::{README_X, TestApp, TestIssuer, TestKey, claims, now, spawn_app_with_auth};
 
 /// `POST /` with the README's row and, when given, `Authorization: Bearer <token>`.
 async fn predict(app: &TestApp, token: Option<&str>) -> reqwest::Response {

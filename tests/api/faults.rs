@@ -10,20 +10,18 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 
-use crate::fault_proxy::{Fault, FaultProxy};
-use crate::gcs_emulator::{BUCKET, GcsEmulator};
-use crate::helpers::{README_X, ServerProcess, sample, start_request, v2_request, x_test};
-use crate::issuer::{AUDIENCE, ISSUER, TestIssuer, TestKey, claims};
-use crate::model_refresh::{
-    OBJECT, challenge_model, eventually, hostile_model, other_challenge_model, twelve_feature_model,
+use crate::helpers::{
+    AUDIENCE, Answer, BUCKET, Fault, FaultProxy, GcsEmulator, ISSUER, Load, OBJECT, README_X,
+    ServerProcess, TestIssuer, TestKey, challenge_model, claims, eventually, hostile_model,
+    other_challenge_model, read_response, refresh_failures, sample, served_version, start_request,
+    twelve_feature_model, v2_request, wait_for_refresh_failures, wait_for_version, x_test,
 };
 
 /// Concurrent clients of a load run: enough to keep both cores of the test machine busy.
@@ -37,103 +35,6 @@ async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
     let mut env = env.to_vec();
     env.push(("SKSERVE_MAX_QUEUE_WAIT", "off"));
     crate::helpers::spawn_binary(args, &env).await
-}
-
-/// What one client request met: the status (`None`: no answer at all), `X-Model-Version`,
-/// the body unless it was a 200 (or the transport error), and when it ended.
-#[derive(Debug)]
-struct Answer {
-    status: Option<u16>,
-    version: Option<String>,
-    body: String,
-    ended: Instant,
-}
-
-impl Answer {
-    async fn of(sent: reqwest::Result<reqwest::Response>) -> Self {
-        let response = match sent {
-            Ok(response) => response,
-            Err(e) => return Self::failed(e),
-        };
-        let status = response.status().as_u16();
-        let version = response
-            .headers()
-            .get("x-model-version")
-            .map(|v| v.to_str().unwrap().to_owned());
-        match response.text().await {
-            Ok(text) => Self {
-                status: Some(status),
-                version,
-                body: if status == 200 { String::new() } else { text },
-                ended: Instant::now(),
-            },
-            Err(e) => Self::failed(e),
-        }
-    }
-
-    fn failed(error: reqwest::Error) -> Self {
-        Self {
-            status: None,
-            version: None,
-            body: format!("{error:?}"),
-            ended: Instant::now(),
-        }
-    }
-
-    /// The `{"error": …}` body of a refusal, which must be JSON with a non-empty message.
-    fn error(&self) -> Value {
-        let body: Value = serde_json::from_str(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "a {:?} answer is not JSON ({e}): {}",
-                self.status, self.body
-            )
-        });
-        assert!(
-            body["error"].as_str().is_some_and(|m| !m.is_empty()),
-            "{body}"
-        );
-        body
-    }
-}
-
-/// Clients sending requests back to back until stopped, every answer kept.
-struct Load {
-    stop: Arc<AtomicBool>,
-    clients: Vec<JoinHandle<Vec<Answer>>>,
-}
-
-impl Load {
-    /// `clients` tasks, each with its own connection pool, each sending `request` in a loop.
-    fn start(
-        clients: usize,
-        request: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
-    ) -> Self {
-        let request = Arc::new(request);
-        let stop = Arc::new(AtomicBool::new(false));
-        let clients = (0..clients)
-            .map(|_| {
-                let (request, stop) = (request.clone(), stop.clone());
-                tokio::spawn(async move {
-                    let client = reqwest::Client::new();
-                    let mut answers = Vec::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        answers.push(Answer::of(request(&client).send().await).await);
-                    }
-                    answers
-                })
-            })
-            .collect();
-        Self { stop, clients }
-    }
-
-    async fn stop(self) -> Vec<Answer> {
-        self.stop.store(true, Ordering::Relaxed);
-        let mut answers = Vec::new();
-        for client in self.clients {
-            answers.extend(client.await.unwrap());
-        }
-        answers
-    }
 }
 
 /// The seed's form request to `POST /`.
@@ -255,47 +156,6 @@ async fn spawn_gcs_server(host: &str) -> ServerProcess {
     .await
 }
 
-async fn metrics(server: &ServerProcess) -> String {
-    let response = reqwest::get(server.url("/metrics")).await.unwrap();
-    assert_eq!(response.status(), 200);
-    response.text().await.unwrap()
-}
-
-async fn refresh_failures(server: &ServerProcess, reason: &str) -> f64 {
-    let name = format!(r#"skserve_model_refresh_failures_total{{model="m",reason="{reason}"}}"#);
-    sample(&metrics(server).await, &name)
-}
-
-async fn wait_for_refresh_failures(server: &ServerProcess, reason: &str, count: f64) {
-    eventually(&format!("{count} '{reason}' refresh failures"), || async {
-        refresh_failures(server, reason).await >= count
-    })
-    .await;
-}
-
-/// The version a fresh request is answered by.
-async fn served_version(server: &ServerProcess) -> String {
-    let response = reqwest::Client::new()
-        .post(server.url("/"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("x={README_X}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.headers()["x-model-version"]
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn wait_for_version(server: &ServerProcess, version: &str) {
-    eventually(&format!("version {version} served"), || async {
-        served_version(server).await == version
-    })
-    .await;
-}
-
 #[tokio::test]
 async fn gcs_killed_during_a_refresh_under_load_then_back_with_a_new_generation() {
     let mut emulator = GcsEmulator::start().await;
@@ -405,7 +265,7 @@ async fn corrupt_truncated_and_hostile_generations_are_refused_under_load() {
     let answers = load.stop().await;
     let versions = assert_all_served(&answers, "while bad generations were uploaded");
     assert_eq!(versions, HashSet::from([good]));
-    let text = metrics(&server).await;
+    let text = server.metrics().await;
     for (reason, count) in &expected {
         let name =
             format!(r#"skserve_model_refresh_failures_total{{model="m",reason="{reason}"}}"#);
@@ -647,41 +507,6 @@ async fn sigterm_during_a_load_run_answers_every_accepted_request() {
         "sigterm",
         format_args!("{:?}, {before} before the signal", statuses(&answers)),
     );
-}
-
-/// The status and body of a raw HTTP/1.1 response (`Content-Length` bodies; otherwise whatever
-/// came before the connection closed). Status 0 when the connection closed without an answer.
-async fn read_response(stream: &mut (impl AsyncRead + Unpin)) -> (u16, String) {
-    let mut seen = Vec::new();
-    let mut buffer = [0u8; 8192];
-    let head_end = loop {
-        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        match stream.read(&mut buffer).await {
-            Ok(n) if n > 0 => seen.extend_from_slice(&buffer[..n]),
-            _ => return (0, String::from_utf8_lossy(&seen).into_owned()),
-        }
-    };
-    let head = String::from_utf8_lossy(&seen[..head_end]).into_owned();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP response: {head}"));
-    let length = head.lines().find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.eq_ignore_ascii_case("content-length")
-            .then(|| value.trim().parse::<usize>().ok())?
-    });
-    let mut body = seen[head_end..].to_vec();
-    while length.is_none_or(|length| body.len() < length) {
-        match stream.read(&mut buffer).await {
-            Ok(n) if n > 0 => body.extend_from_slice(&buffer[..n]),
-            _ => break,
-        }
-    }
-    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// The request line and headers of a `POST` with these extra header lines.

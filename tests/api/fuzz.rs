@@ -208,7 +208,7 @@ fn near_tokens(valid: String) -> impl Strategy<Value = String> {
 
 #[tokio::test]
 async fn the_token_parser_never_fails_the_server() {
-    use crate::issuer::{TestIssuer, TestKey, claims, spawn_app_with_auth};
+    use crate::helpers::{TestIssuer, TestKey, claims, spawn_app_with_auth};
 
     let key = TestKey::load("a");
     let issuer = TestIssuer::start(&[&key]).await;

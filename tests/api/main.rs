@@ -1,14 +1,12 @@
 //! Integration tests of the HTTP service: one binary, one file per area. Each test starts the
 //! real server on 127.0.0.1:0 (`helpers::spawn_app`) and talks to it as a client; the shutdown
-//! and fault-injection tests run the built binary (`helpers::spawn_binary`).
+//! and fault-injection tests run the built binary (`helpers::spawn_binary`). Area files import
+//! only from `helpers`, never from each other.
 
 mod auth;
-mod fault_proxy;
 mod faults;
 mod fuzz;
-mod gcs_emulator;
 mod helpers;
-mod issuer;
 mod metrics;
 mod model_refresh;
 mod rules;

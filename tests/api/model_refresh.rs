@@ -5,43 +5,20 @@
 //! deadline; nothing asserts on timing.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use skserve::config::{ModelSource, ServeSettings};
-use skserve::http::Application;
+use skserve::config::ServeSettings;
+use skserve::startup::Application;
+use skserve::store::ModelSource;
 
-use crate::gcs_emulator::{BUCKET, GcsEmulator};
-use crate::helpers::{TestApp, fixture_model, repo, spawn_app_with, v2_request, x_test};
-
-pub const OBJECT: &str = "delays/model.pkl";
-
-pub fn challenge_model() -> Vec<u8> {
-    std::fs::read(repo().join("model-files/pickle_model.pkl")).unwrap()
-}
-
-/// Another model of the same 37 features (scikit-learn 1.3.2, joblib).
-pub fn other_challenge_model() -> Vec<u8> {
-    std::fs::read(fixture_model(
-        "challenge-int-LogisticRegression__joblib-zlib.joblib",
-    ))
-    .unwrap()
-}
-
-/// A model of 12 features.
-pub fn twelve_feature_model() -> Vec<u8> {
-    std::fs::read(fixture_model(
-        "multiclass-float-LogisticRegression__pickle-p2.pkl",
-    ))
-    .unwrap()
-}
-
-pub fn hostile_model() -> Vec<u8> {
-    std::fs::read(repo().join("tests/fixtures/hostile/builtins_open_global.pkl")).unwrap()
-}
+use crate::helpers::{
+    BUCKET, GcsEmulator, OBJECT, TestApp, challenge_model, eventually, fixture_model,
+    hostile_model, other_challenge_model, refresh_failures, repo, served_version, spawn_app_with,
+    twelve_feature_model, v2_request, wait_for_refresh_failures, wait_for_version, x_test,
+};
 
 fn settings(source: ModelSource, emulator: Option<&GcsEmulator>) -> ServeSettings {
     ServeSettings {
@@ -59,48 +36,6 @@ async fn spawn_gcs_app(emulator: &GcsEmulator) -> TestApp {
         object: OBJECT.into(),
     };
     spawn_app_with(settings(source, Some(emulator))).await
-}
-
-/// The version that answers a prediction of model `m` (and that it answered 200).
-async fn served_version(app: &TestApp) -> String {
-    let response = app.infer("m", &v2_request(&x_test(1))).await;
-    assert_eq!(response.status(), 200);
-    response.headers()["x-model-version"]
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Polls `check` until it holds, failing after a generous deadline.
-pub async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wait_for_version(app: &TestApp, version: &str) {
-    eventually(&format!("version {version}"), || async {
-        served_version(app).await == version
-    })
-    .await;
-}
-
-/// The value of one sample in `/metrics` (0 when absent).
-async fn metric(app: &TestApp, sample: &str) -> f64 {
-    crate::helpers::sample(&app.metrics().await, sample)
-}
-
-fn failures(reason: &str) -> String {
-    format!(r#"skserve_model_refresh_failures_total{{model="m",reason="{reason}"}}"#)
-}
-
-async fn wait_for_failure(app: &TestApp, reason: &str, count: f64) {
-    eventually(&format!("{count} {reason} failures"), || async {
-        metric(app, &failures(reason)).await >= count
-    })
-    .await;
 }
 
 #[tokio::test]
@@ -143,7 +78,7 @@ async fn corrupt_hostile_and_reshaped_models_are_refused_and_the_last_good_one_k
         (twelve_feature_model(), "shape"),
     ] {
         emulator.upload(OBJECT, bytes).await;
-        wait_for_failure(&app, reason, 1.0).await;
+        wait_for_refresh_failures(&app, reason, 1.0).await;
         assert_eq!(served_version(&app).await, good, "after a {reason} model");
     }
 
@@ -158,10 +93,10 @@ async fn an_empty_object_is_refused_as_malformed_not_retried_as_a_download_error
     let app = spawn_gcs_app(&emulator).await;
 
     emulator.upload(OBJECT, Vec::new()).await;
-    wait_for_failure(&app, "malformed", 1.0).await;
+    wait_for_refresh_failures(&app, "malformed", 1.0).await;
 
     assert_eq!(served_version(&app).await, good);
-    assert_eq!(metric(&app, &failures("download")).await, 0.0);
+    assert_eq!(refresh_failures(&app, "download").await, 0.0);
 }
 
 #[tokio::test]
@@ -193,7 +128,7 @@ async fn an_unreachable_store_keeps_the_model_served_until_it_returns() {
     let app = spawn_gcs_app(&emulator).await;
 
     emulator.stop();
-    wait_for_failure(&app, "download", 2.0).await;
+    wait_for_refresh_failures(&app, "download", 2.0).await;
     assert_eq!(served_version(&app).await, first);
 
     emulator.restart().await;
@@ -235,7 +170,7 @@ async fn a_continuous_client_sees_no_error_through_swaps_and_failed_refreshes() 
     for (bytes, failure) in steps {
         let generation = emulator.upload(OBJECT, bytes).await;
         match failure {
-            Some(reason) => wait_for_failure(&app, reason, 1.0).await,
+            Some(reason) => wait_for_refresh_failures(&app, reason, 1.0).await,
             None => {
                 valid.insert(generation.clone());
                 wait_for_version(&app, &generation).await;
@@ -267,7 +202,7 @@ async fn a_local_file_is_watched_and_replaced() {
     let first = served_version(&app).await;
 
     replace_file(&path, &twelve_feature_model());
-    wait_for_failure(&app, "shape", 1.0).await;
+    wait_for_refresh_failures(&app, "shape", 1.0).await;
     assert_eq!(served_version(&app).await, first);
 
     replace_file(&path, &other_challenge_model());

@@ -7,7 +7,9 @@
 use skserve::config::ServeSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{README_X, json, spawn_app_with, spawn_binary, start_request};
+use crate::helpers::{
+    README_X, json, read_until_closed, spawn_app_with, spawn_binary, start_request,
+};
 
 #[tokio::test]
 async fn requests_beyond_the_limit_are_shed_with_retry_after() {
@@ -70,13 +72,6 @@ fn raw_seed_request(body: &str) -> String {
          Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
-}
-
-/// Reads what the server sends until it closes the connection.
-async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer).await;
-    String::from_utf8_lossy(&answer).into_owned()
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! the allow-list stops the load with [`PickleError::Refused`]. The callables that are allowed
 //! (numpy's array constructors, `_codecs.encode`, estimator classes) are interpreted here as data
 //! constructors; estimator instances stay inert [`Object`]s that `sklearn.rs` reads later.
+//! Opcodes go by their names (`opcodes`).
 //!
 //! Values live in an arena ([`Heap`]) and refer to each other by index, so a hostile file cannot
 //! build reference cycles that leak or nesting that overflows the stack when dropped; anything
@@ -16,181 +17,12 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+pub mod opcodes;
+
 use super::allow::{self, Callable};
-use super::numpy::{self, Dtype, NdArray};
-
-/// Nesting depth beyond which a value is refused: real model files nest a handful of levels.
-pub const MAX_DEPTH: usize = 128;
-
-/// Index of a node in the [`Heap`].
-pub type NodeId = u32;
-
-/// A pickle value: small scalars inline, everything else a reference into the [`Heap`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Value {
-    None,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Ref(NodeId),
-}
-
-/// A heap node. Containers hold [`Value`]s, never owned children.
-#[derive(Debug)]
-pub enum Node<'a> {
-    /// Text and bytes borrow from the file where they can: no copy per string.
-    Str(Cow<'a, str>),
-    Bytes(Cow<'a, [u8]>),
-    /// An integer too wide for `i64`, kept as pickle's little-endian two's complement bytes.
-    BigInt(Vec<u8>),
-    Tuple(Vec<Value>),
-    List(Vec<Value>),
-    Dict(Vec<(Value, Value)>),
-    Set(Vec<Value>),
-    /// A resolved global that has not been called.
-    Global(Callable),
-    /// An instance made by NEWOBJ or by REDUCE of an allowed class, with its BUILD state.
-    Object(Object),
-    /// `numpy.core.multiarray._reconstruct(...)` before BUILD gives it its contents.
-    PendingArray,
-    Array(NdArray),
-    Dtype(Dtype),
-}
-
-/// An instance of an allowed class, kept as data: its class, its constructor arguments and the
-/// state BUILD gave it.
-#[derive(Debug)]
-pub struct Object {
-    pub class: Callable,
-    /// The argument tuple (a reference, so no copy is made of it).
-    pub args: Value,
-    pub state: Option<Value>,
-}
-
-/// The arena every value of one load lives in.
-#[derive(Debug, Default)]
-pub struct Heap<'a> {
-    nodes: Vec<Node<'a>>,
-}
-
-impl<'a> Heap<'a> {
-    pub fn push(&mut self, node: Node<'a>) -> Value {
-        self.nodes.push(node);
-        Value::Ref((self.nodes.len() - 1) as NodeId)
-    }
-
-    pub fn node(&self, value: Value) -> Option<&Node<'a>> {
-        match value {
-            Value::Ref(id) => self.nodes.get(id as usize),
-            _ => None,
-        }
-    }
-
-    fn node_mut(&mut self, id: NodeId) -> &mut Node<'a> {
-        &mut self.nodes[id as usize]
-    }
-
-    pub fn str(&self, value: Value) -> Option<&str> {
-        match self.node(value) {
-            Some(Node::Str(s)) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn tuple(&self, value: Value) -> Option<&[Value]> {
-        match self.node(value) {
-            Some(Node::Tuple(items)) | Some(Node::List(items)) => Some(items),
-            _ => None,
-        }
-    }
-
-    pub fn array(&self, value: Value) -> Option<&NdArray> {
-        match self.node(value) {
-            Some(Node::Array(a)) => Some(a),
-            _ => None,
-        }
-    }
-
-    /// Items of a dict whose keys are strings (an object's `__dict__`).
-    pub fn str_dict(&self, value: Value) -> Option<Vec<(&str, Value)>> {
-        match self.node(value) {
-            Some(Node::Dict(items)) => Some(
-                items
-                    .iter()
-                    .filter_map(|(k, v)| self.str(*k).map(|k| (k, *v)))
-                    .collect(),
-            ),
-            _ => None,
-        }
-    }
-
-    /// The `index`th value a node refers to, if it has that many.
-    fn child(&self, id: NodeId, index: usize) -> Option<Value> {
-        match &self.nodes[id as usize] {
-            Node::Tuple(items) | Node::List(items) | Node::Set(items) => items.get(index).copied(),
-            Node::Dict(items) => items
-                .get(index / 2)
-                .map(|(k, v)| if index.is_multiple_of(2) { *k } else { *v }),
-            Node::Object(o) => [Some(o.args), o.state].into_iter().flatten().nth(index),
-            Node::Array(a) => a.object_values().get(index).copied(),
-            _ => None,
-        }
-    }
-
-    /// Checks that `value` nests no deeper than [`MAX_DEPTH`] and holds no cycle, so that
-    /// recursive readers of it cannot overflow the stack. Each node is visited once (shared
-    /// nodes included, through their recorded height), so the check is linear in the file.
-    pub fn depth_limited(&self, value: Value) -> Result<(), PickleError> {
-        const UNSEEN: u32 = 0;
-        const ON_PATH: u32 = u32::MAX;
-        let too_deep =
-            || PickleError::malformed(0, format!("nesting depth exceeds {MAX_DEPTH} levels"));
-        let Value::Ref(root) = value else {
-            return Ok(());
-        };
-        // For finished nodes, the height of their subtree (a leaf is 1).
-        let mut height = vec![UNSEEN; self.nodes.len()];
-        // The path from the root: each node, the index of its next child, its tallest child.
-        let mut path: Vec<(NodeId, usize, u32)> = vec![(root, 0, 0)];
-        height[root as usize] = ON_PATH;
-        while let Some((id, next, tallest)) = path.last_mut() {
-            let (id, index) = (*id, *next);
-            *next += 1;
-            match self.child(id, index) {
-                Some(Value::Ref(child)) => match height.get(child as usize).copied() {
-                    None => return Err(PickleError::malformed(0, "dangling reference")),
-                    Some(ON_PATH) => {
-                        return Err(PickleError::malformed(
-                            0,
-                            "values refer to themselves in a cycle",
-                        ));
-                    }
-                    Some(UNSEEN) => {
-                        if path.len() >= MAX_DEPTH {
-                            return Err(too_deep());
-                        }
-                        height[child as usize] = ON_PATH;
-                        path.push((child, 0, 0));
-                    }
-                    Some(done) => *tallest = (*tallest).max(done),
-                },
-                Some(_) => {}
-                None => {
-                    let own = *tallest + 1;
-                    path.pop();
-                    if path.len() + own as usize > MAX_DEPTH {
-                        return Err(too_deep());
-                    }
-                    height[id as usize] = own;
-                    if let Some((_, _, parent_tallest)) = path.last_mut() {
-                        *parent_tallest = (*parent_tallest).max(own);
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
+use super::numpy;
+use super::value::{Dtype, Heap, NdArray, Node, Object, Value};
+use opcodes::*;
 
 /// Why a pickle was not loaded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -245,16 +77,15 @@ pub fn unpickle<'a>(
     let mut vm = Vm {
         input: bytes,
         pos: 0,
-        heap: Heap {
-            nodes: Vec::with_capacity(bytes.len() / 8),
-        },
+        heap: Heap::with_capacity(bytes.len() / 8),
         mode,
         audit,
         protocol: 0,
     };
     let root = vm.run_stream(0)?;
     let heap = vm.heap;
-    heap.depth_limited(root)?;
+    heap.depth_limited(root)
+        .map_err(|reason| PickleError::malformed(0, reason))?;
     Ok(Unpickled {
         heap,
         root,
@@ -384,7 +215,7 @@ impl<'a> Vm<'a, '_> {
             let offset = self.pos;
             let op = self.u8()?;
             match op {
-                0x80 => {
+                PROTO => {
                     let proto = self.u8()?;
                     if proto > 5 {
                         return Err(self.err(format!("unsupported pickle protocol {proto}")));
@@ -394,53 +225,53 @@ impl<'a> Vm<'a, '_> {
                     }
                 }
                 // FRAME only announces how many bytes follow; the VM reads them sequentially.
-                0x95 => {
+                FRAME => {
                     self.len_u64()?;
                 }
-                b'.' => {
+                STOP => {
                     return pop(&mut f, offset);
                 }
-                b'(' => f.marks.push(f.stack.len()),
-                b'N' => f.stack.push(Value::None),
-                0x88 => f.stack.push(Value::Bool(true)),
-                0x89 => f.stack.push(Value::Bool(false)),
-                b'J' => f
+                MARK => f.marks.push(f.stack.len()),
+                NONE => f.stack.push(Value::None),
+                NEWTRUE => f.stack.push(Value::Bool(true)),
+                NEWFALSE => f.stack.push(Value::Bool(false)),
+                BININT => f
                     .stack
                     .push(Value::Int(i32::from_le_bytes(self.le()?) as i64)),
-                b'K' => f.stack.push(Value::Int(self.u8()? as i64)),
-                b'M' => f
+                BININT1 => f.stack.push(Value::Int(self.u8()? as i64)),
+                BININT2 => f
                     .stack
                     .push(Value::Int(u16::from_le_bytes(self.le()?) as i64)),
-                0x8a => {
+                LONG1 => {
                     let n = self.u8()? as usize;
                     let v = self.long(n)?;
                     f.stack.push(v);
                 }
-                0x8b => {
+                LONG4 => {
                     let n = i32::from_le_bytes(self.le()?);
                     let n = usize::try_from(n).map_err(|_| self.err("negative LONG4 length"))?;
                     let v = self.long(n)?;
                     f.stack.push(v);
                 }
-                b'G' => f.stack.push(Value::Float(f64::from_be_bytes(self.le()?))),
-                0x8c => {
+                BINFLOAT => f.stack.push(Value::Float(f64::from_be_bytes(self.le()?))),
+                SHORT_BINUNICODE => {
                     let n = self.u8()? as usize;
                     let s = self.text(n)?;
                     f.stack.push(self.heap.push(s));
                 }
-                b'X' => {
+                BINUNICODE => {
                     let n = self.len_u32()?;
                     let s = self.text(n)?;
                     f.stack.push(self.heap.push(s));
                 }
-                0x8d => {
+                BINUNICODE8 => {
                     let n = self.len_u64()?;
                     let s = self.text(n)?;
                     f.stack.push(self.heap.push(s));
                 }
                 // Python 2 `str`: only ever text in model files; read as Latin-1 like `encoding='latin1'`.
-                b'U' | b'T' => {
-                    let n = if op == b'U' {
+                SHORT_BINSTRING | BINSTRING => {
+                    let n = if op == SHORT_BINSTRING {
                         self.u8()? as usize
                     } else {
                         self.len_u32()?
@@ -448,108 +279,97 @@ impl<'a> Vm<'a, '_> {
                     let s = self.take(n)?.iter().map(|&b| b as char).collect();
                     f.stack.push(self.heap.push(Node::Str(s)));
                 }
-                b'C' | b'B' | 0x8e | 0x96 => {
+                SHORT_BINBYTES | BINBYTES | BINBYTES8 | BYTEARRAY8 => {
                     let n = match op {
-                        b'C' => self.u8()? as usize,
-                        b'B' => self.len_u32()?,
+                        SHORT_BINBYTES => self.u8()? as usize,
+                        BINBYTES => self.len_u32()?,
                         _ => self.len_u64()?,
                     };
                     let bytes = self.take(n)?;
                     f.stack
                         .push(self.heap.push(Node::Bytes(Cow::Borrowed(bytes))));
                 }
-                b')' => f.stack.push(self.heap.push(Node::Tuple(Vec::new()))),
-                b't' => {
+                EMPTY_TUPLE => f.stack.push(self.heap.push(Node::Tuple(Vec::new()))),
+                TUPLE => {
                     let items = pop_mark(&mut f, offset)?;
                     f.stack.push(self.heap.push(Node::Tuple(items)));
                 }
-                0x85..=0x87 => {
-                    let n = (op - 0x84) as usize;
+                TUPLE1 | TUPLE2 | TUPLE3 => {
+                    let n = usize::from(op - TUPLE1) + 1;
                     if f.stack.len() < n + fence(&f) {
                         return Err(PickleError::malformed(offset, "stack underflow"));
                     }
                     let items = f.stack.split_off(f.stack.len() - n);
                     f.stack.push(self.heap.push(Node::Tuple(items)));
                 }
-                b'}' => f.stack.push(self.heap.push(Node::Dict(Vec::new()))),
-                b'd' => {
+                EMPTY_DICT => f.stack.push(self.heap.push(Node::Dict(Vec::new()))),
+                DICT => {
                     let items = pop_mark(&mut f, offset)?;
                     let pairs = pairs(items, offset)?;
                     f.stack.push(self.heap.push(Node::Dict(pairs)));
                 }
-                b's' => {
+                SETITEM => {
                     let value = pop(&mut f, offset)?;
                     let key = pop(&mut f, offset)?;
                     let dict = top(&f, offset)?;
-                    self.dict_extend(dict, vec![(key, value)], offset)?;
+                    self.add(dict, Addition::Dict(vec![(key, value)]), offset)?;
                 }
-                b'u' => {
+                SETITEMS => {
                     let items = pop_mark(&mut f, offset)?;
                     let pairs = pairs(items, offset)?;
                     let dict = top(&f, offset)?;
-                    self.dict_extend(dict, pairs, offset)?;
+                    self.add(dict, Addition::Dict(pairs), offset)?;
                 }
-                b']' => f.stack.push(self.heap.push(Node::List(Vec::new()))),
-                b'l' => {
+                EMPTY_LIST => f.stack.push(self.heap.push(Node::List(Vec::new()))),
+                LIST => {
                     let items = pop_mark(&mut f, offset)?;
                     f.stack.push(self.heap.push(Node::List(items)));
                 }
-                b'a' => {
+                APPEND => {
                     let item = pop(&mut f, offset)?;
                     let list = top(&f, offset)?;
-                    self.list_extend(list, vec![item], offset)?;
+                    self.add(list, Addition::List(vec![item]), offset)?;
                 }
-                b'e' => {
+                APPENDS => {
                     let items = pop_mark(&mut f, offset)?;
                     let list = top(&f, offset)?;
-                    self.list_extend(list, items, offset)?;
+                    self.add(list, Addition::List(items), offset)?;
                 }
-                0x8f => f.stack.push(self.heap.push(Node::Set(Vec::new()))),
-                0x90 => {
+                EMPTY_SET => f.stack.push(self.heap.push(Node::Set(Vec::new()))),
+                ADDITEMS => {
                     let items = pop_mark(&mut f, offset)?;
                     let set = top(&f, offset)?;
-                    match set {
-                        Value::Ref(id) => match self.heap.node_mut(id) {
-                            Node::Set(existing) => existing.extend(items),
-                            _ => {
-                                return Err(PickleError::malformed(
-                                    offset,
-                                    "ADDITEMS on a non-set",
-                                ));
-                            }
-                        },
-                        _ => return Err(PickleError::malformed(offset, "ADDITEMS on a non-set")),
-                    }
+                    self.add(set, Addition::Set(items), offset)?;
                 }
-                0x91 => {
+                FROZENSET => {
                     let items = pop_mark(&mut f, offset)?;
                     f.stack.push(self.heap.push(Node::Set(items)));
                 }
-                b'0' => {
+                POP => {
                     pop(&mut f, offset)?;
                 }
-                b'1' => {
+                POP_MARK => {
                     pop_mark(&mut f, offset)?;
                 }
-                b'2' => {
+                DUP => {
                     let v = top(&f, offset)?;
                     f.stack.push(v);
                 }
-                0x94 => {
+                MEMOIZE => {
                     let v = top(&f, offset)?;
                     let index = f.memo.count;
                     f.memo.put(index, v);
                 }
-                b'q' => {
+                BINPUT => {
                     let index = self.u8()? as u32;
                     f.memo.put(index, top(&f, offset)?);
                 }
-                b'r' => {
+                LONG_BINPUT => {
                     let index = u32::from_le_bytes(self.le()?);
                     f.memo.put(index, top(&f, offset)?);
                 }
-                b'h' | b'j' => {
-                    let index = if op == b'h' {
+                BINGET | LONG_BINGET => {
+                    let index = if op == BINGET {
                         self.u8()? as u32
                     } else {
                         u32::from_le_bytes(self.le()?)
@@ -559,13 +379,13 @@ impl<'a> Vm<'a, '_> {
                     })?;
                     f.stack.push(v);
                 }
-                b'c' => {
+                GLOBAL => {
                     let module = self.line()?;
                     let name = self.line()?;
                     let g = self.global(&module, &name)?;
                     f.stack.push(g);
                 }
-                0x93 => {
+                STACK_GLOBAL => {
                     let name = pop(&mut f, offset)?;
                     let module = pop(&mut f, offset)?;
                     let (Some(module), Some(name)) = (self.heap.str(module), self.heap.str(name))
@@ -579,27 +399,27 @@ impl<'a> Vm<'a, '_> {
                     let g = self.global(&module, &name)?;
                     f.stack.push(g);
                 }
-                b'R' => {
+                REDUCE => {
                     let args = pop(&mut f, offset)?;
                     let callable = pop(&mut f, offset)?;
                     let v = self.call(callable, args, offset)?;
                     f.stack.push(v);
                 }
-                0x81 => {
+                NEWOBJ => {
                     let args = pop(&mut f, offset)?;
                     let class = pop(&mut f, offset)?;
                     let v = self.new_object(class, args, offset)?;
                     f.stack.push(v);
                 }
-                b'b' => {
+                BUILD => {
                     let state = pop(&mut f, offset)?;
                     let target = top(&f, offset)?;
                     self.build(target, state, offset, nesting)?;
                 }
-                b'i' | b'o' | 0x92 | 0x82 | 0x83 | 0x84 | b'P' | b'Q' => {
+                INST | OBJ | NEWOBJ_EX | EXT1 | EXT2 | EXT4 | PERSID | BINPERSID => {
                     self.refused_opcode(&mut f, op, offset)?;
                 }
-                0x97 | 0x98 => {
+                NEXT_BUFFER | READONLY_BUFFER => {
                     return Err(PickleError::malformed(
                         offset,
                         "out-of-band buffers (pickle protocol 5 buffer_callback) are not supported",
@@ -631,34 +451,20 @@ impl<'a> Vm<'a, '_> {
         Ok(self.heap.push(Node::BigInt(bytes)))
     }
 
-    fn dict_extend(
-        &mut self,
-        dict: Value,
-        pairs: Vec<(Value, Value)>,
-        offset: usize,
-    ) -> Result<(), PickleError> {
-        if let Value::Ref(id) = dict
-            && let Node::Dict(items) = self.heap.node_mut(id)
-        {
-            items.extend(pairs);
-            return Ok(());
+    /// APPEND(S), SETITEM(S) and ADDITEMS: adds to the container at `target` in place, which
+    /// must be of the kind the opcode adds to.
+    fn add(&mut self, target: Value, addition: Addition, offset: usize) -> Result<(), PickleError> {
+        let node = match target {
+            Value::Ref(id) => Some(self.heap.node_mut(id)),
+            _ => None,
+        };
+        match (node, addition) {
+            (Some(Node::List(items)), Addition::List(values)) => items.extend(values),
+            (Some(Node::Dict(items)), Addition::Dict(pairs)) => items.extend(pairs),
+            (Some(Node::Set(items)), Addition::Set(values)) => items.extend(values),
+            (_, addition) => return Err(PickleError::malformed(offset, addition.misplaced())),
         }
-        Err(PickleError::malformed(offset, "SETITEM(S) on a non-dict"))
-    }
-
-    fn list_extend(
-        &mut self,
-        list: Value,
-        values: Vec<Value>,
-        offset: usize,
-    ) -> Result<(), PickleError> {
-        if let Value::Ref(id) = list
-            && let Node::List(items) = self.heap.node_mut(id)
-        {
-            items.extend(values);
-            return Ok(());
-        }
-        Err(PickleError::malformed(offset, "APPEND(S) on a non-list"))
+        Ok(())
     }
 
     fn global(&mut self, module: &str, name: &str) -> Result<Value, PickleError> {
@@ -680,40 +486,31 @@ impl<'a> Vm<'a, '_> {
 
     /// In audit mode a code-running opcode is recorded and stepped over; in load mode it stops.
     fn refused_opcode(&mut self, f: &mut Frame, op: u8, offset: usize) -> Result<(), PickleError> {
-        let name = match op {
-            b'i' => "INST",
-            b'o' => "OBJ",
-            0x92 => "NEWOBJ_EX",
-            0x82 => "EXT1",
-            0x83 => "EXT2",
-            0x84 => "EXT4",
-            b'P' => "PERSID",
-            _ => "BINPERSID",
-        };
+        let name = opcodes::refused_name(op).unwrap_or("an unknown opcode");
         if self.mode == Mode::Load {
             return Err(PickleError::RefusedOpcode { name, offset });
         }
         let label = match op {
-            b'i' => {
+            INST => {
                 let module = self.line()?;
                 let class = self.line()?;
                 pop_mark(f, offset)?;
                 format!("{module}.{class}")
             }
-            b'o' => {
+            OBJ => {
                 pop_mark(f, offset)?;
                 "OBJ".to_owned()
             }
-            0x92 => {
+            NEWOBJ_EX => {
                 pop(f, offset)?;
                 pop(f, offset)?;
                 pop(f, offset)?;
                 "NEWOBJ_EX".to_owned()
             }
-            0x82 => format!("extension code {}", self.u8()?),
-            0x83 => format!("extension code {}", u16::from_le_bytes(self.le()?)),
-            0x84 => format!("extension code {}", i32::from_le_bytes(self.le()?)),
-            b'P' => format!("persistent id {}", self.line()?),
+            EXT1 => format!("extension code {}", self.u8()?),
+            EXT2 => format!("extension code {}", u16::from_le_bytes(self.le()?)),
+            EXT4 => format!("extension code {}", i32::from_le_bytes(self.le()?)),
+            PERSID => format!("persistent id {}", self.line()?),
             _ => {
                 pop(f, offset)?;
                 "persistent id".to_owned()
@@ -1038,6 +835,24 @@ impl<'a> Vm<'a, '_> {
             .ok_or_else(|| malformed("array size overflows".into()))?;
         let bytes = self.take(n_bytes)?.to_vec();
         numpy::from_bytes(&dtype, shape, &bytes, fortran).map_err(malformed)
+    }
+}
+
+/// What an opcode adds to a container in place.
+enum Addition {
+    List(Vec<Value>),
+    Dict(Vec<(Value, Value)>),
+    Set(Vec<Value>),
+}
+
+impl Addition {
+    /// The error when the target is not the container the opcode adds to.
+    fn misplaced(&self) -> &'static str {
+        match self {
+            Self::List(_) => "APPEND(S) on a non-list",
+            Self::Dict(_) => "SETITEM(S) on a non-dict",
+            Self::Set(_) => "ADDITEMS on a non-set",
+        }
     }
 }
 

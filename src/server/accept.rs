@@ -3,24 +3,25 @@
 //! - a deadline on request headers (`--header-read-timeout`), so a client trickling a header a
 //!   byte at a time (slowloris) is cut off instead of holding a connection for ever;
 //! - a bound on open connections (`--max-connections`): a connection past it is still read, but
-//!   its request is answered 503 with `Retry-After` and the connection closed ([`PastConnectionLimit`]),
-//!   on the thread that accepts, not behind admitted work, so that the answer is fast
-//!   ([`FrontDoor`]);
+//!   marked [`PastConnectionLimit`] for the service to answer 503 with `Retry-After`, and closed
+//!   after that one request, on the thread that accepts, not behind admitted work, so that the
+//!   answer is fast (`front_door`);
 //! - a graceful stop: no new connections, idle ones closed, requests in flight finished.
 //!
-//! Each socket is [`ArrivalStamped`], so handlers know when their request reached the server, and
-//! its close lingers ([`LingeringClose`]), so that an answer sent before the whole request was
-//! read still reaches the client.
+//! Each socket is [`ArrivalStamped`], so the service knows when its request reached the server,
+//! and its close lingers ([`LingeringClose`]), so that an answer sent before the whole request
+//! was read still reaches the client.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -49,28 +50,60 @@ pub struct Arrived(pub Instant);
 #[derive(Clone, Copy, Debug)]
 pub struct PastConnectionLimit(pub usize);
 
-/// Serves `router` on `listener` until `shutdown` completes, then waits for every connection to
+/// What the transport can serve: any cloneable service of HTTP requests that always answers.
+pub trait HttpService<B: ResponseBody>:
+    Service<Request<Incoming>, Response = Response<B>, Error = Infallible, Future: Send>
+    + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S, B: ResponseBody> HttpService<B> for S where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible, Future: Send>
+        + Clone
+        + Send
+        + 'static
+{
+}
+
+/// A response body hyper can write.
+pub trait ResponseBody:
+    Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+impl<B> ResponseBody for B where
+    B: Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+/// Serves `service` on `listener` until `shutdown` completes, then waits for every connection to
 /// finish its request in flight (the caller bounds that wait). Accepting and refusing happen on
 /// a [`FrontDoor`]; requests on admitted connections are served by the calling runtime.
-pub async fn serve(
+pub async fn serve<S, B>(
     listener: TcpListener,
-    router: Router,
+    service: S,
     policy: ConnectionPolicy,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
+) -> io::Result<()>
+where
+    S: HttpService<B>,
+    B: ResponseBody,
+{
     let workers = Handle::current();
     let door = match FrontDoor::start() {
         Ok(door) => door,
         Err(e) => {
             tracing::warn!(error = %e, "no front-door thread; accepting on the workers");
-            accept(listener, router, policy, shutdown, None).await;
+            accept(listener, service, policy, shutdown, None).await;
             return Ok(());
         }
     };
     let listener = listener.into_std()?;
     let accepting = door.spawn(async move {
         let listener = TcpListener::from_std(listener)?;
-        accept(listener, router, policy, shutdown, Some(workers)).await;
+        accept(listener, service, policy, shutdown, Some(workers)).await;
         Ok(())
     });
     // The door stays open until accepting has ended, or until this future is dropped.
@@ -79,13 +112,16 @@ pub async fn serve(
 
 /// The accept loop. Admitted connections are served on `workers` (or here, when `None`);
 /// refused ones always here.
-async fn accept(
+async fn accept<S, B>(
     listener: TcpListener,
-    router: Router,
+    service: S,
     policy: ConnectionPolicy,
     shutdown: impl Future<Output = ()>,
     workers: Option<Handle>,
-) {
+) where
+    S: HttpService<B>,
+    B: ResponseBody,
+{
     let open = Arc::new(Semaphore::new(policy.max_connections));
     // Connections past the limit are bounded too, or a flood of them would hold a task and a
     // descriptor each until its header deadline; past both, a connection is closed unread.
@@ -131,7 +167,7 @@ async fn accept(
             peer,
             accepted_at,
             past_limit,
-            router: router.clone(),
+            service: service.clone(),
             http: if past_limit.is_some() {
                 http_once.clone()
             } else {
@@ -154,25 +190,29 @@ async fn accept(
 }
 
 /// One accepted connection, before it is served.
-struct Connection {
+struct Connection<S> {
     peer: SocketAddr,
     accepted_at: Instant,
     past_limit: Option<PastConnectionLimit>,
-    router: Router,
+    service: S,
     http: hyper::server::conn::http1::Builder,
     graceful: Watcher,
     /// Its place under `--max-connections`, or among the refusals, until it closes.
     permit: OwnedSemaphorePermit,
 }
 
-impl Connection {
+impl<S> Connection<S> {
     /// Serves the connection's requests until it closes.
-    async fn serve(self, tcp: TcpStream) {
+    async fn serve<B>(self, tcp: TcpStream)
+    where
+        S: HttpService<B>,
+        B: ResponseBody,
+    {
         let Self {
             peer,
             accepted_at,
             past_limit,
-            router,
+            service,
             http,
             graceful,
             permit: _permit,
@@ -182,15 +222,14 @@ impl Connection {
             tcp,
             arrivals.clone(),
         )));
-        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let mut request = request.map(axum::body::Body::new);
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             let extensions = request.extensions_mut();
             extensions.insert(ConnectInfo(peer));
             extensions.insert(Arrived(arrivals.latest()));
             if let Some(past_limit) = past_limit {
                 extensions.insert(past_limit);
             }
-            router.clone().call(request)
+            service.clone().call(request)
         });
         if let Err(e) = graceful.watch(http.serve_connection(io, service)).await {
             // Clients vanishing and header deadlines passing are routine, not faults.

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use skserve::auth::{AllowList, AuthSettings, TokenRules, TokenSettings};
 use skserve::config::ServeSettings;
 
-use crate::helpers::{TestApp, repo, spawn_app_with};
+use super::{TestApp, repo, spawn_app_with};
 
 /// The audience skserve is configured with in these tests.
 pub const AUDIENCE: &str = "https://skserve.test";

@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::repo;
+use super::repo;
 
 /// The bucket every test uses.
 pub const BUCKET: &str = "models";
+/// The object the tests serve their model from.
+pub const OBJECT: &str = "delays/model.pkl";
 
 /// A running emulator; stopped (killed and reaped) on drop.
 pub struct GcsEmulator {

@@ -11,10 +11,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::{LoadedModel, ModelLoadError, Registry};
 use crate::metrics::Metrics;
-use crate::registry::{LoadedModel, ModelLoadError, Registry};
-
-use super::ModelStore;
+use crate::store::ModelStore;
 
 /// How often models are checked, and what a replacement may change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -260,8 +259,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::config::{EMBEDDED_FEATURES, EMBEDDED_MODEL};
-    use crate::store::{Fetched, StoreError};
+    use crate::store::{EMBEDDED_FEATURES, EMBEDDED_MODEL, Fetched, StoreError};
 
     /// A store whose content and availability the test sets.
     #[derive(Default)]

@@ -1,0 +1,239 @@
+//! The composition root: [`Application::build`] turns validated settings into a running
+//! service. It opens each model's store and makes the first load, builds the registry, the
+//! metrics, the access checks and the SLO engine, binds the listener (port 0 works,
+//! [`Application::port`] tells which), and [`Application::run_until`] serves until a shutdown
+//! future completes, with the refresh loops and the SLO sampler alongside, then drains requests
+//! in flight for at most the grace period.
+//!
+//! This is the one module that knows every other; nothing imports it but the commands and the
+//! tests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::auth::AccessControl;
+use crate::config::ServeSettings;
+use crate::http::{App, AppState, Limits, router};
+use crate::metrics::{LATENCY_BUCKETS, Metrics};
+use crate::registry::{ModelLoadError, RefreshPolicy, Refresher, Registry, load_at_start};
+use crate::server::{self, ConnectionPolicy};
+use crate::slo::{MonotonicClock, SloEngine};
+use crate::store::Store;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Model(#[from] ModelLoadError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A service with its models loaded and its listener bound, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    shutdown_grace: Duration,
+    connections: ConnectionPolicy,
+    /// The tasks keeping models current; stopped when the server stops or this is dropped.
+    refreshers: AbortOnDrop,
+}
+
+impl Application {
+    /// Loads every model (retrying as `--require-model-at-start` says), binds the listener
+    /// (`--listen` with port 0 picks a free port) and starts a refresh task per file or object.
+    pub async fn build(settings: &ServeSettings) -> Result<Self, StartError> {
+        let sources = std::iter::once((settings.model_name.clone(), settings.model.clone()))
+            .chain(settings.extra_models.iter().cloned());
+        let mut models = Vec::new();
+        let mut stores = Vec::new();
+        for (name, source) in sources {
+            let store = Store::open(&source, settings.storage_emulator_host.as_deref())
+                .await
+                .map_err(ModelLoadError::from)?;
+            let (model, token) =
+                load_at_start(&name, &store, settings.require_model_at_start).await?;
+            models.push(model);
+            stores.push((name, store, token));
+        }
+        let mut app = Self::build_with(settings, Registry::new(models)).await?;
+        let policy = RefreshPolicy {
+            interval: settings.refresh_interval,
+            allow_shape_change: settings.allow_shape_change,
+        };
+        for (name, store, token) in stores {
+            if matches!(store, Store::Embedded) {
+                continue;
+            }
+            let state = &app.state;
+            let refresher = Refresher::new(
+                &name,
+                store,
+                token,
+                state.registry.clone(),
+                state.metrics.clone(),
+                policy,
+            );
+            app.refreshers.0.push(tokio::spawn(refresher.run()));
+        }
+        Ok(app)
+    }
+
+    /// Builds the service for an already-loaded registry and binds its listener.
+    pub async fn build_with(
+        settings: &ServeSettings,
+        registry: Registry,
+    ) -> Result<Self, StartError> {
+        let listener = server::bind(settings.listen).map_err(|source| StartError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+        let metrics = Metrics::new();
+        for name in registry.names() {
+            if let Some(model) = registry.get(name) {
+                crate::registry::record_served(&metrics, &model.load(), None);
+            }
+        }
+        let access = AccessControl::new(&settings.auth, metrics.auth_failures.clone());
+        let slo = SloEngine::new(
+            settings.slos.clone(),
+            LATENCY_BUCKETS,
+            Arc::new(MonotonicClock::new()),
+        );
+        let limits = Limits {
+            max_batch_rows: settings.max_batch_rows,
+            max_body_bytes: settings.max_body_bytes,
+            request_timeout: settings.request_timeout,
+            max_concurrency: settings.max_concurrency,
+            max_queue_wait: settings.max_queue_wait,
+        };
+        let app = App::new(
+            Arc::new(registry),
+            metrics,
+            Arc::new(access),
+            Arc::new(slo),
+            limits,
+            settings.gcp_project.clone(),
+        );
+        Ok(Self {
+            listener,
+            state: AppState(Arc::new(app)),
+            shutdown_grace: settings.shutdown_grace,
+            connections: ConnectionPolicy {
+                max_connections: settings.max_connections,
+                max_refusals: settings.max_refusals,
+                header_read_timeout: settings.header_read_timeout,
+            },
+            refreshers: AbortOnDrop(Vec::new()),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, marks itself not ready and
+    /// lets in-flight requests finish for at most the grace period.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (drain_started, drain) = tokio::sync::oneshot::channel::<()>();
+        let state = self.state.clone();
+        let signal = async move {
+            shutdown.await;
+            state.begin_draining();
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+            let _ = drain_started.send(());
+        };
+        let served = server::serve(
+            self.listener,
+            router(self.state.clone()),
+            self.connections,
+            signal,
+        );
+        let grace = self.shutdown_grace;
+        let _stop_refreshers = self.refreshers;
+        let _stop_slo_sampler = AbortOnDrop(vec![tokio::spawn(
+            crate::slo::memory::sample_periodically(self.state.slo.clone()),
+        )]);
+        let deadline = async move {
+            match drain.await {
+                Ok(()) => tokio::time::sleep(grace).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            served = served => {
+                served?;
+                tracing::info!("all requests finished; stopped");
+                Ok(())
+            }
+            () = deadline => {
+                tracing::warn!(
+                    grace_seconds = grace.as_secs_f64(),
+                    "requests still in flight after the shutdown grace period; stopping anyway"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Background tasks, aborted when dropped: when the server stops, however `run_until` ends.
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// A future that completes on SIGTERM (Cloud Run, Kubernetes) or Ctrl-C. The handlers are
+/// installed when this is called, not when the future is first polled, so that a signal sent
+/// right after the server says it is listening is not lost. Call it inside the runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let terminate = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            let (Ok(mut terminate), Ok(mut interrupt)) = (terminate, interrupt) else {
+                tracing::warn!("cannot install signal handlers; stop the server with SIGKILL");
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = terminate.recv() => tracing::info!("received SIGTERM"),
+                _ = interrupt.recv() => tracing::info!("received Ctrl-C"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("received Ctrl-C");
+        } else {
+            std::future::pending::<()>().await;
+        }
+    }
+}

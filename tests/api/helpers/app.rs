@@ -1,0 +1,172 @@
+//! The in-process harness: `spawn_app()` runs the real service in this process on 127.0.0.1:0
+//! and returns a [`TestApp`], the client every test talks through. Logs stay quiet unless
+//! `TEST_LOG` is set.
+
+use std::path::Path;
+use std::sync::Once;
+
+use reqwest::Response;
+use serde_json::Value;
+use skserve::config::ServeSettings;
+use skserve::startup::Application;
+use skserve::store::ModelSource;
+use skserve::telemetry::LogFormat;
+
+/// A client of one running skserve, in-process or a binary, over its base URL: one method per
+/// endpoint. Both harnesses return one ([`spawn_app`], and `ServerProcess` derefs to one).
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+}
+
+/// The built-in model with default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(ServeSettings::default()).await
+}
+
+/// A model file served under its file stem.
+pub async fn spawn_app_with_model(path: &Path) -> TestApp {
+    spawn_app_with(ServeSettings {
+        model: ModelSource::File(path.to_owned()),
+        model_name: path.file_stem().unwrap().to_string_lossy().into_owned(),
+        ..ServeSettings::default()
+    })
+    .await
+}
+
+pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
+    static LOG: Once = Once::new();
+    LOG.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            skserve::telemetry::init(LogFormat::Text, "debug").unwrap();
+        }
+    });
+    let settings = ServeSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..settings
+    };
+    let app = Application::build(&settings)
+        .await
+        .expect("the application builds");
+    let port = app.port();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp::at(port)
+}
+
+impl TestApp {
+    /// A client of the server at `127.0.0.1:port`.
+    pub fn at(port: u16) -> Self {
+        Self {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Any method, body and Content-Type (`None`: no header).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method.parse().unwrap(), self.url(path))
+            .body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// `POST /` with a raw form body, as `curl -d` sends it.
+    pub async fn post_seed_form(&self, body: &str) -> Response {
+        self.send(
+            "POST",
+            "/",
+            Some("application/x-www-form-urlencoded"),
+            body.to_owned(),
+        )
+        .await
+    }
+
+    pub async fn server_metadata(&self) -> Response {
+        self.get("/v2").await
+    }
+
+    pub async fn live(&self) -> Response {
+        self.get("/v2/health/live").await
+    }
+
+    pub async fn ready(&self) -> Response {
+        self.get("/v2/health/ready").await
+    }
+
+    pub async fn model_metadata(&self, name: &str) -> Response {
+        self.get(&format!("/v2/models/{name}")).await
+    }
+
+    pub async fn model_ready(&self, name: &str) -> Response {
+        self.get(&format!("/v2/models/{name}/ready")).await
+    }
+
+    pub async fn infer(&self, name: &str, request: &Value) -> Response {
+        self.post_json(&format!("/v2/models/{name}/infer"), request)
+            .await
+    }
+
+    pub async fn infer_version(&self, name: &str, version: &str, request: &Value) -> Response {
+        self.post_json(
+            &format!("/v2/models/{name}/versions/{version}/infer"),
+            request,
+        )
+        .await
+    }
+
+    /// `POST /v1/models/{name}:predict` with a query string (`""` for none).
+    pub async fn v1_predict(&self, name: &str, query: &str, request: &Value) -> Response {
+        self.post_json(&format!("/v1/models/{name}:predict{query}"), request)
+            .await
+    }
+
+    pub async fn metrics(&self) -> String {
+        let response = self.get("/metrics").await;
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
+    /// `GET /slo.json`, parsed.
+    pub async fn slo_json(&self) -> Value {
+        let (status, body) = json(self.get("/slo.json").await).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn post_json(&self, path: &str, request: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(request)
+            .send()
+            .await
+            .expect("POST")
+    }
+}
+
+/// The status and the JSON body of a response.
+pub async fn json(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, value)
+}

@@ -1,0 +1,95 @@
+//! The binary harness: the built `skserve` started as a process, for what only a process shows
+//! (signals, exit status, resident memory, its log).
+
+use std::ops::Deref;
+
+use super::TestApp;
+
+/// The built binary running `skserve serve` on a free loopback port. Its log (stderr) is read
+/// all along, so the pipe never fills, and kept for assertions; with `TEST_LOG` set it is also
+/// echoed. Killed if dropped while running.
+pub struct ServerProcess {
+    child: tokio::process::Child,
+    /// Its client; the process derefs to it (`server.port`, `server.url(…)`, `server.infer(…)`).
+    app: TestApp,
+    log: tokio::task::JoinHandle<Vec<String>>,
+}
+
+impl Deref for ServerProcess {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
+/// Starts `skserve serve --listen 127.0.0.1:0 --log-format json ARGS` with `env` added, and
+/// waits for its "listening on" line.
+pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_skserve"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("PORT")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the skserve binary starts");
+    let echo = std::env::var_os("TEST_LOG").is_some();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let port = loop {
+        let Some(line) = lines.next_line().await.unwrap() else {
+            panic!("skserve exited before listening:\n{}", seen.join("\n"));
+        };
+        if echo {
+            eprintln!("{line}");
+        }
+        let port = line
+            .split("listening on http://127.0.0.1:")
+            .nth(1)
+            .map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next().unwrap());
+        seen.push(line.clone());
+        if let Some(port) = port {
+            break port.parse().unwrap();
+        }
+    };
+    let log = tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if echo {
+                eprintln!("{line}");
+            }
+            seen.push(line);
+        }
+        seen
+    });
+    ServerProcess {
+        child,
+        app: TestApp::at(port),
+        log,
+    }
+}
+
+impl ServerProcess {
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("skserve is still running")
+    }
+
+    pub fn sigterm(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits (at most a minute) for the process to exit; returns its status and whole log.
+    pub async fn exit(mut self) -> (std::process::ExitStatus, String) {
+        let status = tokio::time::timeout(std::time::Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("skserve did not exit")
+            .unwrap();
+        (status, self.log.await.unwrap().join("\n"))
+    }
+}

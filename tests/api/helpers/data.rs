@@ -1,0 +1,99 @@
+//! The data the tests send and compare with: the seed's example row, scikit-learn's own answers
+//! for the challenge data (`model-files/x_test.csv`, `expected_test.csv`), model files (the
+//! challenge model, fixtures made by scikit-learn 1.3.2, a hostile pickle), request bodies, and
+//! float comparison.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+/// The README's request: the seed's example row.
+pub const README_X: &str =
+    "[0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0]";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A model of the scikit-learn 1.3.2 fixture set, by file name.
+pub fn fixture_model(file: &str) -> PathBuf {
+    let path = repo()
+        .join("tests/fixtures/legacy/sk1.3.2-np1.26/models")
+        .join(file);
+    assert!(path.exists(), "missing fixture {}", path.display());
+    path
+}
+
+pub fn challenge_model() -> Vec<u8> {
+    std::fs::read(repo().join("model-files/pickle_model.pkl")).unwrap()
+}
+
+/// Another model of the same 37 features (scikit-learn 1.3.2, joblib).
+pub fn other_challenge_model() -> Vec<u8> {
+    std::fs::read(fixture_model(
+        "challenge-int-LogisticRegression__joblib-zlib.joblib",
+    ))
+    .unwrap()
+}
+
+/// A model of 12 features.
+pub fn twelve_feature_model() -> Vec<u8> {
+    std::fs::read(fixture_model(
+        "multiclass-float-LogisticRegression__pickle-p2.pkl",
+    ))
+    .unwrap()
+}
+
+pub fn hostile_model() -> Vec<u8> {
+    std::fs::read(repo().join("tests/fixtures/hostile/builtins_open_global.pkl")).unwrap()
+}
+
+/// Rows of `model-files/x_test.csv`.
+pub fn x_test(n: usize) -> Vec<Vec<f64>> {
+    read_csv("model-files/x_test.csv", n)
+}
+
+/// `(label, predict_proba[:, 1])` per row, as scikit-learn answered (`expected_test.csv`).
+pub fn expected_test(n: usize) -> Vec<(i64, f64)> {
+    read_csv("model-files/expected_test.csv", n)
+        .into_iter()
+        .map(|row| (row[0] as i64, row[1]))
+        .collect()
+}
+
+fn read_csv(path: &str, n: usize) -> Vec<Vec<f64>> {
+    let text = std::fs::read_to_string(repo().join(path)).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .take(n)
+        .map(|line| {
+            line.trim_end_matches('\r')
+                .split(',')
+                .map(|v| v.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), n, "{path} has fewer than {n} rows");
+    rows
+}
+
+/// Relative closeness, for probabilities compared with scikit-learn's.
+pub fn assert_close(actual: f64, expected: f64, what: &str) {
+    let tolerance = 1e-12 * expected.abs().max(f64::MIN_POSITIVE);
+    assert!(
+        (actual - expected).abs() <= tolerance,
+        "{what}: {actual} differs from scikit-learn's {expected}"
+    );
+}
+
+/// A V2 inference request for rows, shape `[N, F]`.
+pub fn v2_request(rows: &[Vec<f64>]) -> Value {
+    serde_json::json!({
+        "inputs": [{
+            "name": "x",
+            "shape": [rows.len(), rows[0].len()],
+            "datatype": "FP64",
+            "data": rows,
+        }]
+    })
+}

@@ -1,0 +1,42 @@
+//! Everything the area files share, and the only module they import from: the two harnesses
+//! (the service in-process, the built binary) returning one client type, the data and models
+//! tests compare with, and the parts tests stand up around skserve.
+//!
+//! # Layout
+//! - `app`: [`TestApp`], the client over a base URL; `spawn_app*`, the in-process harness.
+//! - `binary`: `spawn_binary`, the built `skserve` as a process ([`ServerProcess`]).
+//! - `data`: the seed's row, scikit-learn's answers, model files, request bodies.
+//! - `wait`: polling what a server shows (versions, metrics) against a deadline.
+//! - `load`: clients sending requests back to back through a fault.
+//! - `raw`: HTTP/1.1 over a bare socket.
+//! - `issuer`: RSA test keys, a JWKS on 127.0.0.1, ID tokens.
+//! - `gcs_emulator`: the real Cloud Storage emulator on a free port.
+//! - `fault_proxy`: a TCP proxy that slows, stalls or cuts a dependency.
+
+mod app;
+mod binary;
+mod data;
+mod fault_proxy;
+mod gcs_emulator;
+mod issuer;
+mod load;
+mod raw;
+mod wait;
+
+pub use app::{TestApp, json, spawn_app, spawn_app_with, spawn_app_with_model};
+pub use binary::{ServerProcess, spawn_binary};
+pub use data::*;
+pub use fault_proxy::{Fault, FaultProxy};
+pub use gcs_emulator::{BUCKET, GcsEmulator, OBJECT};
+pub use issuer::{AUDIENCE, ISSUER, TestIssuer, TestKey, claims, now, spawn_app_with_auth};
+pub use load::{Answer, Load};
+pub use raw::{read_response, read_until_closed, start_request};
+pub use wait::*;
+
+/// The value of one sample (`name{labels}`) in a Prometheus text exposition; 0 when absent.
+pub fn sample(metrics: &str, sample: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.parse().unwrap())
+}
