@@ -32,6 +32,7 @@ fi
 
 step "Debian packages the tests drive"
 apt_need promtool prometheus  # promtool check/test rules of monitoring/prometheus
+apt_need prometheus prometheus  # the server that scrapes two instances (tests/api/fleet.rs)
 apt_need chromium chromium    # the /slo dashboard in a headless browser
 
 step "format and lints"

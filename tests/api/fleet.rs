@@ -4,7 +4,8 @@
 //! load during which one instance sheds, the fleet figures on `/slo.json` are the two
 //! instances' own together, and the rules' availability SLI is the engines' within 3 %.
 //! Headless Chromium shows the fleet panel and the budget chart (screenshots under `target/`);
-//! with Prometheus stopped the panel goes stale and says why, and predictions carry on.
+//! with Prometheus stopped, or stalled behind a proxy that never answers, the panel goes stale
+//! and says why, while `/slo.json` and predictions carry on.
 //!
 //! Prometheus' `increase` extrapolates each series' last sample to the end of the window, by
 //! at most one scrape interval: over a series scraped for 30 s, counts are at most 1.7 % high,
@@ -18,8 +19,8 @@ use skserve::slo::SloSpec;
 use skserve::slo::fleet::FleetSettings;
 
 use crate::helpers::{
-    Load, Prometheus, TestApp, attribute, by_id, chromium, free_port, number, rendered, repo, slo,
-    spawn_app_with_admin, v2_request, window, x_test,
+    Fault, FaultProxy, Load, Prometheus, TestApp, attribute, by_id, chromium, free_port, number,
+    rendered, repo, slo, spawn_app_with_admin, v2_request, window, x_test,
 };
 
 /// How often each instance may ask Prometheus for the fleet's figures (figures are fresh for
@@ -310,4 +311,52 @@ async fn prometheus_over_two_instances_gives_the_fleet_the_instances_figures_tog
     assert_eq!(by_id(&dom, "fleet-state").1, "stale");
     let (_, said) = by_id(&dom, "fleet-error");
     assert!(said.contains("refused"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prometheus_that_never_answers_leaves_the_figures_stale_and_serving_untouched() {
+    let port = free_port();
+    let proxy = FaultProxy::start(port).await;
+    let (app, admin) = spawn_app_with_admin(ServeSettings {
+        fleet: Some(FleetSettings {
+            query_timeout: Duration::from_secs(1),
+            ..FleetSettings::new(&proxy.url(), REFRESH)
+        }),
+        ..ServeSettings::default()
+    })
+    .await;
+    let spec = SloSpec::embedded(skserve::metrics::LATENCY_BUCKETS);
+    let target = format!("127.0.0.1:{}", admin.port).parse().unwrap();
+    let prometheus =
+        Prometheus::start(port, &[target], &skserve::slo::prometheus_rules(&spec)).await;
+    let figures = fleet_refreshed_after(&admin, unix_now(), false).await;
+    assert_eq!(figures["fleet"]["instances"], 1);
+
+    proxy.set(Fault::Stall);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let stale = loop {
+        // Every look answers at once with the last figures, and predictions are served.
+        let figures = admin.slo_json().await;
+        assert_eq!(figures["fleet"]["instances"], 1);
+        assert_eq!(
+            app.infer("pickle_model", &v2_request(&x_test(3)))
+                .await
+                .status(),
+            200
+        );
+        if figures["fleet"]["state"] == "stale" {
+            break figures;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never stale: {}",
+            figures["fleet"]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    let why = stale["fleet"]["error"].as_str().unwrap();
+    println!("with Prometheus stalled, the fleet panel says: {why}");
+    assert_eq!(why, format!("{}: no answer within 1 s", proxy.url()));
+    prometheus.stop().await;
 }

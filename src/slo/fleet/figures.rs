@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use super::super::engine::{BUDGET_POINTS, BudgetHistory, Counts, SloReport, evaluate};
 use super::super::rules::{event_queries, series_selector};
 use super::super::spec::{SLI_WINDOWS, Slo, SloSpec, Window};
-use super::prometheus::{Sample, Series};
+use super::prometheus::{Sample, Series, Span};
 
 /// The label that tags each subquery of a batch.
 pub const TAG: &str = "skserve_fleet";
@@ -163,7 +163,7 @@ impl Instant {
     }
 
     /// The span and step of the burn-down's range query.
-    pub fn history_span(&self, spec: &SloSpec, now: f64) -> HistorySpan {
+    pub fn history_span(&self, spec: &SloSpec, now: f64) -> Span {
         let longest = longest_window(spec).seconds();
         let covered = self
             .reported_for_seconds
@@ -174,21 +174,13 @@ impl Instant {
             .unwrap_or(DEFAULT_SCRAPE_INTERVAL);
         let shortest = (SCRAPES_PER_STEP * interval).ceil() as u64;
         let step = covered.div_ceil(BUDGET_POINTS as u64).max(shortest).max(1);
-        HistorySpan {
+        Span {
             // Each point counts the step that ends at it: the first covers the oldest step.
             start: now - covered as f64 + step as f64,
             end: now,
             step_seconds: step,
         }
     }
-}
-
-/// The span of the burn-down, in unix seconds.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct HistorySpan {
-    pub start: f64,
-    pub end: f64,
-    pub step_seconds: u64,
 }
 
 /// The range query of the burn-down: every SLO's events per step.

@@ -11,8 +11,8 @@
 //! way, starts one in a task of its own. So the backend is asked at most once an interval per
 //! instance however many dashboards poll, and not at all while nobody looks; each query has a
 //! timeout; a failed refresh keeps the last figures, marked stale with the reason. The budget's
-//! burn-down, a range query over the whole SLO window at its chart's resolution, is asked every
-//! [`HISTORY_EVERY`] refreshes.
+//! burn-down, a range query over the whole SLO window at its chart's resolution, is asked again
+//! once it is [`HISTORY_EVERY`] intervals old.
 //!
 //! # Layout
 //! - `prometheus`: the query API behind [`PromQl`]; access tokens for Google's.
@@ -33,8 +33,8 @@ use super::engine::{BudgetHistory, SloReport, Status};
 use super::spec::SloSpec;
 pub use prometheus::{HttpPrometheus, PromQl};
 
-/// Refreshes per refresh of the burn-down: its points are at least four scrapes apart and
-/// drawn a month wide, so asking for it every refresh would only repeat the same points.
+/// Refresh intervals per refresh of the burn-down: its points are at least four scrapes apart
+/// and drawn a month wide, so asking for it every refresh would only repeat the same points.
 pub const HISTORY_EVERY: u32 = 5;
 
 /// Where the fleet's figures come from and how often they are asked for.
@@ -90,14 +90,13 @@ struct Snapshot {
     instances: Option<u64>,
     /// Unix seconds of the last good refresh.
     updated: Option<f64>,
-    /// Unix seconds of the last good refresh of the budget charts (every [`HISTORY_EVERY`]).
+    /// Unix seconds of the last good refresh of the budget charts (every [`HISTORY_EVERY`]
+    /// intervals).
     budget_history_updated: Option<f64>,
     error: Option<String>,
     slos: Vec<FleetSlo>,
     #[serde(skip)]
     updated_at: Option<Instant>,
-    #[serde(skip)]
-    refreshes: u32,
     #[serde(skip)]
     history: Vec<BudgetHistory>,
 }
@@ -301,15 +300,11 @@ impl FleetView {
         let mut error = None;
         let mut history = previous.history.clone();
         let mut history_updated = previous.budget_history_updated;
-        if previous.refreshes.is_multiple_of(HISTORY_EVERY) || history.is_empty() {
+        let history_every = (HISTORY_EVERY * self.settings.refresh_interval).as_secs_f64();
+        if history_updated.is_none_or(|t| now - t >= history_every) {
             let span = instant.history_span(&self.spec, now);
             let query = figures::history_query(&self.spec, span.step_seconds);
-            let asked = prometheus::Span {
-                start: span.start,
-                end: span.end,
-                step_seconds: span.step_seconds,
-            };
-            match self.bounded(self.source.range(&query, asked)).await {
+            match self.bounded(self.source.range(&query, span)).await {
                 Ok(series) => {
                     history = figures::read_history(&self.spec, &series, now);
                     history_updated = Some(now);
@@ -331,7 +326,6 @@ impl FleetView {
             error,
             slos,
             updated_at: Some(Instant::now()),
-            refreshes: previous.refreshes.wrapping_add(1),
             history,
         })
     }
@@ -444,7 +438,7 @@ mod tests {
         assert_eq!(source.instant_queries.load(Ordering::SeqCst), 1);
         assert_eq!(source.range_queries.load(Ordering::SeqCst), 1);
 
-        // 30 s after the first: once more; the burn-down waits for its fifth refresh.
+        // 30 s after the first: once more; the burn-down waits until it is 150 s old.
         tokio::time::advance(Duration::from_secs(20)).await;
         view.report();
         settle().await;

@@ -94,6 +94,7 @@ pub struct HttpPrometheus {
     client: reqwest::Client,
     base: String,
     tokens: Option<Box<dyn AccessTokens>>,
+    timeout: Duration,
 }
 
 impl HttpPrometheus {
@@ -109,6 +110,7 @@ impl HttpPrometheus {
             client,
             base: base.trim_end_matches('/').to_owned(),
             tokens,
+            timeout,
         }
     }
 
@@ -134,16 +136,13 @@ impl HttpPrometheus {
         if let Some(tokens) = &self.tokens {
             request = request.bearer_auth(tokens.token().await?);
         }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| format!("{}: {}", self.base, transport_error(&e)))?;
+        let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let mut bytes = Vec::new();
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| format!("{}: {}", self.base, transport_error(&e)))?
+            .map_err(|e| self.transport_error(&e))?
         {
             if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
                 return Err(format!(
@@ -237,17 +236,23 @@ pub fn is_google_api(url: &str) -> bool {
         .is_some_and(|host| host == "googleapis.com" || host.ends_with(".googleapis.com"))
 }
 
-/// What went wrong on the way, in words: the innermost cause ("Connection refused") rather
-/// than reqwest's outer "error sending request".
-fn transport_error(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        return "no answer in time".into();
+impl HttpPrometheus {
+    /// What went wrong on the way, in words: the innermost cause ("Connection refused") rather
+    /// than reqwest's outer "error sending request".
+    fn transport_error(&self, error: &reqwest::Error) -> String {
+        if error.is_timeout() {
+            return format!(
+                "{}: no answer within {} s",
+                self.base,
+                self.timeout.as_secs_f64()
+            );
+        }
+        let mut cause: &dyn std::error::Error = error;
+        while let Some(inner) = cause.source() {
+            cause = inner;
+        }
+        format!("{}: {cause}", self.base)
     }
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    cause.to_string()
 }
 
 /// A sample value as Prometheus writes it (`"1.5"`, `"NaN"`, `"+Inf"`).
