@@ -49,9 +49,15 @@ pub struct EventQueries {
 }
 
 /// The good and total events of `slo` over the last `range`. Requests are counted with
-/// `increase`, as the rules' events guard counts them; memory samples (a gauge) through a
-/// subquery at [`memory_resolution`], so that a sample is good when under the limit.
-pub fn event_queries(spec: &SloSpec, slo: &Slo, range: Window) -> EventQueries {
+/// `increase`, as the rules' events guard counts them; memory (a gauge) through a subquery
+/// taking `memory_samples` samples per instance over the range (every 10 s at most often), so
+/// that a sample is good when under the limit.
+pub fn event_queries(
+    spec: &SloSpec,
+    slo: &Slo,
+    range: Window,
+    memory_samples: u64,
+) -> EventQueries {
     let rules = SloRules { spec, slo };
     let mut good = rules.route_matchers();
     let series = match slo.indicator {
@@ -66,7 +72,7 @@ pub fn event_queries(spec: &SloSpec, slo: &Slo, range: Window) -> EventQueries {
         }
         Indicator::Memory { limit_bytes } => {
             let memory = format!("{RESIDENT_MEMORY}{}", rules.selector(&[]));
-            let step = memory_resolution(range);
+            let step = Window::from_seconds((range.seconds() / memory_samples.max(1)).max(10));
             return EventQueries {
                 good: format!(
                     "sum(sum_over_time(({memory} < bool {limit_bytes})[{range}:{step}]))"
@@ -88,15 +94,6 @@ pub fn series_selector(spec: &SloSpec) -> String {
     } else {
         format!("{{{}}}", spec.prometheus_selector)
     }
-}
-
-/// The step at which memory is sampled over `range`: 720 samples per instance over short
-/// ranges, and between every 10 s (the engine's own sampling) and every 30 s. Subquery steps
-/// are aligned to absolute time, so a coarser step would leave a young fleet's long windows
-/// without a single sample; 30 s over 30 days is 86,400 lookups per instance, far below
-/// Prometheus' default limit of 50 million samples a query.
-pub fn memory_resolution(range: Window) -> Window {
-    Window::from_seconds((range.seconds() / 720).clamp(10, 30))
 }
 
 struct SloRules<'a> {
@@ -514,7 +511,7 @@ mod tests {
         let by_name = |name: &str| spec.slos.iter().find(|s| s.name == name).unwrap();
         let routes = "route!~\"/metrics|/slo|/slo\\\\.json|/v2/health/live|/v2/health/ready\"";
 
-        let availability = event_queries(&spec, by_name("availability"), Window::hours(1));
+        let availability = event_queries(&spec, by_name("availability"), Window::hours(1), 720);
         assert_eq!(
             availability.good,
             format!(
@@ -527,7 +524,7 @@ mod tests {
                 "sum(increase(skserve_http_requests_total{{job=\"skserve\",{routes},code=~\"[1-35]..|429\"}}[1h]))"
             )
         );
-        let latency = event_queries(&spec, by_name("latency-400ms"), Window::minutes(5));
+        let latency = event_queries(&spec, by_name("latency-400ms"), Window::minutes(5), 720);
         assert!(
             latency
                 .good
@@ -539,19 +536,18 @@ mod tests {
                 .ends_with(",code_class!=\"4xx\",le=\"0.4\"}[5m]))")
         );
         assert!(latency.total.ends_with(",code_class!=\"4xx\"}[5m]))"));
-        let memory = event_queries(&spec, by_name("memory"), Window::days(30));
+        let memory = event_queries(&spec, by_name("memory"), Window::days(30), 720);
         assert_eq!(
             memory.good,
-            "sum(sum_over_time((process_resident_memory_bytes{job=\"skserve\"} < bool 268435456)[30d:30s]))"
+            "sum(sum_over_time((process_resident_memory_bytes{job=\"skserve\"} < bool 268435456)[30d:1h]))"
         );
         assert_eq!(
             memory.total,
-            "sum(count_over_time(process_resident_memory_bytes{job=\"skserve\"}[30d:30s]))"
+            "sum(count_over_time(process_resident_memory_bytes{job=\"skserve\"}[30d:1h]))"
         );
-        assert_eq!(
-            memory_resolution(Window::minutes(5)),
-            Window::from_seconds(10)
-        );
+        // Never more often than every 10 s.
+        let short = event_queries(&spec, by_name("memory"), Window::minutes(5), 720);
+        assert!(short.total.ends_with("[5m:10s]))"), "{}", short.total);
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! The fleet's figures from Prometheus' answers, and the PromQL that asks for them. A refresh
-//! sends one instant query (every SLO's good and total events over every window, the number of
-//! instances reporting, how far back the fleet's data goes, how often it is scraped) and, less
-//! often, one range query (every SLO's events step by step over that span, for the budget's
-//! burn-down). Each subquery is tagged with a `skserve_fleet` label by `label_replace` and the
-//! tagged vectors joined by `or`, so that one round trip answers them all.
+//! sends two instant queries, [`meta_query`] (the number of instances reporting, how far back
+//! the fleet's data goes, how often it is scraped) then [`slo_query`] (every SLO's good and
+//! total events over every window), and, less often, one range query, [`history_query`]
+//! (every SLO's events step by step over the span with data, for the budget's burn-down). In
+//! each, every subquery is tagged with a `skserve_fleet` label by `label_replace` and the
+//! tagged vectors are joined by `or`, so that one round trip answers them all.
+//!
+//! The memory gauge is sampled by subqueries, whose cost is their number of steps: they look
+//! only as far back as the fleet has data (the meta query says), 720 samples per instance at
+//! most, so that neither a young fleet's long windows nor an old fleet's cost much.
 //!
 //! Pure: no I/O and no clock of its own, so the arithmetic is tested on given answers. The
 //! events' PromQL is `rules::event_queries`, the rules' own definitions.
@@ -12,7 +17,7 @@ use std::collections::HashMap;
 
 use super::super::engine::{BUDGET_POINTS, BudgetHistory, Counts, SloReport, evaluate};
 use super::super::rules::{event_queries, series_selector};
-use super::super::spec::{SLI_WINDOWS, Slo, SloSpec, Window};
+use super::super::spec::{Indicator, SLI_WINDOWS, Slo, SloSpec, Window};
 use super::prometheus::{Sample, Series, Span};
 
 /// The label that tags each subquery of a batch.
@@ -35,6 +40,9 @@ const DEFAULT_SCRAPE_INTERVAL: f64 = 60.0;
 /// The shortest step of the burn-down: `increase` needs samples on both sides of a step, so a
 /// step spans at least this many scrape intervals.
 const SCRAPES_PER_STEP: f64 = 4.0;
+/// Memory samples per instance over a window, and over a step of the burn-down.
+const MEMORY_SAMPLES_PER_WINDOW: u64 = 720;
+const MEMORY_SAMPLES_PER_STEP: u64 = 30;
 
 /// Subqueries tagged and joined into one PromQL expression.
 #[derive(Default)]
@@ -65,8 +73,8 @@ fn windows(slo: &Slo) -> impl Iterator<Item = Window> {
     SLI_WINDOWS.into_iter().chain(std::iter::once(slo.window))
 }
 
-/// The instant query of a refresh.
-pub fn instant_query(spec: &SloSpec) -> String {
+/// The first instant query of a refresh: the fleet itself.
+pub fn meta_query(spec: &SloSpec) -> String {
     let mut batch = Batch::default();
     let selector = series_selector(spec);
     let longest = longest_window(spec);
@@ -81,9 +89,24 @@ pub fn instant_query(spec: &SloSpec) -> String {
             &format!("max(count_over_time(skserve_build_info{selector}[{span}]))"),
         );
     }
+    batch.promql()
+}
+
+/// The second instant query of a refresh: every window of every SLO, memory sampled no
+/// further back than `reported_for_seconds` (from the meta query; `None`: the whole window).
+pub fn slo_query(spec: &SloSpec, reported_for_seconds: Option<u64>) -> String {
+    let mut batch = Batch::default();
     for slo in &spec.slos {
         for window in windows(slo) {
-            let queries = event_queries(spec, slo, window);
+            // Older samples do not exist: asking for them would only cost steps.
+            let range = reported_for_seconds.map_or(window, |seconds| {
+                Window::from_seconds((seconds + 1).min(window.seconds()))
+            });
+            let range = match slo.indicator {
+                Indicator::Memory { .. } => range,
+                _ => window,
+            };
+            let queries = event_queries(spec, slo, range, MEMORY_SAMPLES_PER_WINDOW);
             batch.push(&events_tag(slo, window, true), &queries.good);
             batch.push(&events_tag(slo, window, false), &queries.total);
         }
@@ -99,7 +122,7 @@ fn longest_window(spec: &SloSpec) -> Window {
         .expect("a spec has an SLO")
 }
 
-/// What the instant query says.
+/// What the instant queries say.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instant {
     /// Instances reporting now.
@@ -113,7 +136,8 @@ pub struct Instant {
 }
 
 impl Instant {
-    /// Reads the answer to [`instant_query`] evaluated at `now` (unix seconds).
+    /// Reads the answers to [`meta_query`] and [`slo_query`] (either or both), evaluated at
+    /// `now` (unix seconds).
     pub fn read(samples: &[Sample], now: f64) -> Self {
         let mut tagged: HashMap<String, f64> = samples
             .iter()
@@ -188,7 +212,7 @@ pub fn history_query(spec: &SloSpec, step_seconds: u64) -> String {
     let mut batch = Batch::default();
     let step = Window::from_seconds(step_seconds);
     for slo in &spec.slos {
-        let queries = event_queries(spec, slo, step);
+        let queries = event_queries(spec, slo, step, MEMORY_SAMPLES_PER_STEP);
         batch.push(&history_tag(slo, true), &queries.good);
         batch.push(&history_tag(slo, false), &queries.total);
     }
@@ -291,12 +315,11 @@ mod tests {
     }
 
     #[test]
-    fn one_instant_query_asks_every_window_of_every_slo_and_the_fleet_itself() {
+    fn two_instant_queries_ask_about_the_fleet_then_every_window_of_every_slo() {
         let spec = spec();
-        let query = instant_query(&spec);
-        let parts: Vec<&str> = query.split("\nor\n").collect();
-        // 5 about the fleet, then good and total over 8 windows for each of 4 SLOs.
-        assert_eq!(parts.len(), 5 + 4 * 8 * 2);
+        let meta = meta_query(&spec);
+        let parts: Vec<&str> = meta.split("\nor\n").collect();
+        assert_eq!(parts.len(), 5);
         assert_eq!(
             parts[0],
             "label_replace(count(skserve_build_info{job=\"skserve\"}), \"skserve_fleet\", \
@@ -306,10 +329,28 @@ mod tests {
             parts[1]
                 .contains("min(min_over_time(process_start_time_seconds{job=\"skserve\"}[30d]))")
         );
+
+        let old = slo_query(&spec, None);
+        let parts: Vec<&str> = old.split("\nor\n").collect();
+        // Good and total over 8 windows for each of 4 SLOs.
+        assert_eq!(parts.len(), 4 * 8 * 2);
         assert!(parts.iter().any(|p| p.contains("\"availability/5m/good\"")
             && p.contains("code=~\"[1-3]..\"")
             && p.contains("[5m]")));
-        assert!(parts.iter().any(|p| p.contains("\"memory/30d/total\"")));
+        let memory = |query: &str| {
+            let part = query
+                .split("\nor\n")
+                .find(|p| p.contains("\"memory/30d/total\""));
+            part.unwrap().to_owned()
+        };
+        assert!(memory(&old).contains("[30d:1h]"), "{}", memory(&old));
+        // Ten minutes of data: memory is sampled over ten minutes, every 10 s.
+        let young = slo_query(&spec, Some(600));
+        assert!(memory(&young).contains("[601s:10s]"), "{}", memory(&young));
+        assert!(
+            young.contains("[30d]))"),
+            "requests are read over the whole window"
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! # Off the request path
 //! [`FleetView::report`] never waits for the backend. It returns the figures of the last
 //! refresh and, when they are older than the refresh interval (30 s) and no refresh is under
-//! way, starts one in a task of its own. So the backend is asked at most once an interval per
+//! way, starts one in a task of its own: two instant queries (the fleet, then every window of
+//! every SLO). So the backend is asked at most once an interval per
 //! instance however many dashboards poll, and not at all while nobody looks; each query has a
 //! timeout; a failed refresh keeps the last figures, marked stale with the reason. The budget's
 //! burn-down, a range query over the whole SLO window at its chart's resolution, is asked again
@@ -64,8 +65,8 @@ pub struct FleetView {
     spec: SloSpec,
     source: Arc<dyn PromQl>,
     settings: FleetSettings,
-    /// The instant query of every refresh, fixed by the spec.
-    instant_query: String,
+    /// The first instant query of every refresh, fixed by the spec.
+    meta_query: String,
     shown: ArcSwap<Snapshot>,
     refreshing: AtomicBool,
     /// When the last refresh started. A std mutex: held for a comparison, never across an
@@ -208,7 +209,7 @@ impl Serialize for Shown {
 impl FleetView {
     /// The fleet view of `spec`'s SLOs, asking `source` (described by `settings.url`).
     pub fn new(spec: SloSpec, source: Arc<dyn PromQl>, settings: FleetSettings) -> Self {
-        let instant_query = figures::instant_query(&spec);
+        let meta_query = figures::meta_query(&spec);
         let shown = Snapshot {
             source: settings.url.clone(),
             ..Snapshot::default()
@@ -217,7 +218,7 @@ impl FleetView {
             spec,
             source,
             settings,
-            instant_query,
+            meta_query,
             shown: ArcSwap::from_pointee(shown),
             refreshing: AtomicBool::new(false),
             last_attempt: Mutex::new(None),
@@ -293,9 +294,10 @@ impl FleetView {
 
     async fn ask(&self, previous: &Snapshot) -> Result<Snapshot, String> {
         let now = unix_now();
-        let answer = self
-            .bounded(self.source.instant(&self.instant_query))
-            .await?;
+        let mut answer = self.bounded(self.source.instant(&self.meta_query)).await?;
+        let meta = figures::Instant::read(&answer, now);
+        let slo_query = figures::slo_query(&self.spec, meta.reported_for_seconds);
+        answer.extend(self.bounded(self.source.instant(&slo_query)).await?);
         let instant = figures::Instant::read(&answer, now);
         let mut error = None;
         let mut history = previous.history.clone();
@@ -435,14 +437,15 @@ mod tests {
             assert_eq!(report.slos().len(), 4);
             tokio::time::advance(Duration::from_millis(100)).await;
         }
-        assert_eq!(source.instant_queries.load(Ordering::SeqCst), 1);
+        // One refresh: the two instant queries and the burn-down's.
+        assert_eq!(source.instant_queries.load(Ordering::SeqCst), 2);
         assert_eq!(source.range_queries.load(Ordering::SeqCst), 1);
 
         // 30 s after the first: once more; the burn-down waits until it is 150 s old.
         tokio::time::advance(Duration::from_secs(20)).await;
         view.report();
         settle().await;
-        assert_eq!(source.instant_queries.load(Ordering::SeqCst), 2);
+        assert_eq!(source.instant_queries.load(Ordering::SeqCst), 4);
         assert_eq!(source.range_queries.load(Ordering::SeqCst), 1);
     }
 
@@ -450,6 +453,7 @@ mod tests {
     async fn a_failing_backend_leaves_the_last_figures_stale_with_the_reason() {
         let source = Arc::new(FakeSource::default());
         source.answer(Ok(instances(2.0)));
+        source.answer(Ok(Vec::new()));
         source.answer(Err("http://prometheus:9090: Connection refused".into()));
         let view = view(source.clone());
         view.report();
