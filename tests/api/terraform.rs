@@ -714,9 +714,10 @@ fn the_sidecar_scrapes_the_admin_listener_with_least_privilege() {
     let admin = values["admin_listen"].as_str().unwrap();
     let (host, port) = admin.rsplit_once(':').unwrap();
     assert_eq!(host, "127.0.0.1", "the admin listener is loopback only");
+    let admin_port: u64 = port.parse().unwrap();
     let serving = skserve["ports"].as_array().unwrap();
     assert!(
-        serving.iter().all(|p| p.to_string() != port),
+        serving.iter().all(|p| p.as_u64() != Some(admin_port)),
         "{port} is the serving port"
     );
 
