@@ -199,8 +199,10 @@ impl Instant {
         let shortest = (SCRAPES_PER_STEP * interval).ceil() as u64;
         let step = covered.div_ceil(BUDGET_POINTS as u64).max(shortest).max(1);
         Span {
-            // Each point counts the step that ends at it: the first covers the oldest step.
-            start: now - covered as f64 + step as f64,
+            // Each point counts the step that ends at it: the first covers the oldest step. A
+            // fleet younger than one step gets one point, now (Prometheus refuses a start after
+            // the end).
+            start: (now - covered as f64 + step as f64).min(now),
             end: now,
             step_seconds: step,
         }
@@ -410,6 +412,16 @@ mod tests {
             "4 scrapes of 15 s, more than 600 s / 120"
         );
         assert_eq!((span.start, span.end), (now - 540.0, now));
+        // Younger than one step: one point, now.
+        let young = Instant::read(
+            &[
+                sample(OLDEST_START, now - 15.0),
+                sample("recent_samples/1m", 12.0), // every 5 s
+            ],
+            now,
+        );
+        let span = young.history_span(&spec, now);
+        assert_eq!((span.start, span.end, span.step_seconds), (now, now, 20));
         // A month of data: 120 steps of 6 h.
         let old = Instant::read(&[sample(OLDEST_START, now - 90.0 * 86_400.0)], now);
         assert_eq!(old.history_span(&spec, now).step_seconds, 6 * 3600);
