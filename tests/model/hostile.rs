@@ -194,8 +194,10 @@ fn an_unsupported_estimator_is_named_with_what_is_served() {
     let err = Model::from_bytes(&bytes).unwrap_err().explain("tree.pkl");
     assert_eq!(
         err,
-        "refusing to load tree.pkl: it references sklearn.tree._classes.DecisionTreeClassifier, \
-         which is not an allowed class (skserve serves LogisticRegression, SGDClassifier, \
-         LinearSVC, RidgeClassifier(CV) and Perceptron)"
+        format!(
+            "refusing to load tree.pkl: it references sklearn.tree._classes.DecisionTreeClassifier, \
+             which is not an allowed class (skserve serves {})",
+            skserve::model::SUPPORTED_ESTIMATORS
+        )
     );
 }
