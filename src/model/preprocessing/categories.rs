@@ -66,11 +66,29 @@ impl Categories {
             Elements::Bool(v) => numbers(v.iter().map(|&b| f64::from(u8::from(b))).collect(), true),
             Elements::Str(v) => (Kind::Texts(v.clone()), None),
             Elements::Bytes(v) => (
-                Kind::Texts(v.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()),
+                Kind::Texts(
+                    v.iter()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .collect(),
+                ),
                 None,
             ),
-            Elements::Object(values) => objects(heap, values)
-                .ok_or_else(|| state.malformed(attr, "mixes strings and numbers, or holds objects other than strings, numbers and a missing value"))?,
+            Elements::Object(values) => {
+                let missing_inside = values[..values.len().saturating_sub(1)].iter().any(|v| {
+                    matches!(v, Value::None) || matches!(v, Value::Float(f) if f.is_nan())
+                });
+                if missing_inside {
+                    return Err(
+                        state.malformed(attr, "has a missing category that is not the last one")
+                    );
+                }
+                objects(heap, values).ok_or_else(|| {
+                    state.malformed(
+                        attr,
+                        "mixes strings and numbers, or holds objects other than strings, numbers and a missing value",
+                    )
+                })?
+            }
         };
         let len = match &kind {
             Kind::Numbers { values, .. } => values.len(),
