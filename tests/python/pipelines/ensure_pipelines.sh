@@ -2,7 +2,8 @@
 # Makes sure the Pipeline matrix exists for every scikit-learn version it covers, each fitted
 # in a venv of its own, and prints the directory holding one matrix per version.
 #
-#   tests/python/pipelines/ensure_pipelines.sh   -> target/sk-pipelines (sk1.1/, sk1.3/, sk1.9/)
+#   tests/python/pipelines/ensure_pipelines.sh   -> target/sk-pipelines (sk1.1/, sk1.3/, sk1.9/,
+#                                                   challenge/)
 #
 # Venvs: target/sk1.1-venv, target/sk1.3-venv, target/sk1.9-venv (Python 3.11, for which every
 # pinned wheel exists; requirements-sk*.txt beside this script). A matrix is remade only when
@@ -25,4 +26,13 @@ for version in 1.1 1.3 1.9; do
         echo "$stamp" > "$matrix/.stamp"
     fi
 done
+# The challenge data as a ColumnTransformer(OneHotEncoder) + LogisticRegression, and a numeric
+# scaler + Ridge pipeline (the HTTP tests and the benchmarks), fitted by 1.9.
+challenge="$out/challenge"
+stamp=$(cat "$here/make_challenge.py" "$repo/target/sk1.9-venv/.skserve-requirements.sha256" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$challenge/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    rm -rf "$challenge"
+    "$repo/target/sk1.9-venv/bin/python" "$here/make_challenge.py" "$challenge" >&2
+    echo "$stamp" > "$challenge/.stamp"
+fi
 echo "$out"
