@@ -51,15 +51,14 @@ fn predict_matches_scikit_learn_on_the_challenge_data() {
 
 /// `skserve predict` on the challenge model with `input` on standard input.
 fn predict_stdin(input: &str) -> std::process::Output {
+    predict_with(&repo().join("model-files/pickle_model.pkl"), input)
+}
+
+/// `skserve predict` on `model` with `input` on standard input.
+fn predict_with(model: &std::path::Path, input: &str) -> std::process::Output {
     let mut child = skserve()
-        .args([
-            "predict",
-            "--model",
-            "model-files/pickle_model.pkl",
-            "--input",
-            "-",
-        ])
-        .current_dir(repo())
+        .args(["predict", "--input", "-", "--model"])
+        .arg(model)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -150,21 +149,7 @@ fn challenge(file: &str) -> std::path::PathBuf {
 
 /// `skserve predict` on a Pipeline with `input` on standard input.
 fn predict_pipeline(model: &str, input: &str) -> std::process::Output {
-    let mut child = skserve()
-        .args(["predict", "--input", "-", "--model"])
-        .arg(challenge(model))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    predict_with(&challenge(model), input)
 }
 
 #[test]
