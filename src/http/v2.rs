@@ -3,10 +3,14 @@
 //! `predict_proba` (asked in `outputs`, or with the request parameter `predict_proba: true`).
 //!
 //! Inputs: one tensor of shape `[N, n_features]` (or `[n_features]` for one row), data flat or
-//! nested, any numeric or BOOL datatype. String labels come back as BYTES. The request
-//! parameter `explain: true` adds per-row explanations in the response's `parameters`.
+//! nested, any numeric or BOOL datatype; or, for a model that names its columns, one input per
+//! column (shape `[N]` or `[N, 1]`), `BYTES` for strings, `null` for a missing value. A single
+//! 2-D tensor stays valid for a model whose columns are all numeric. String labels come back as
+//! BYTES, a regressor's values as FP64. The request parameter `explain: true` adds per-row
+//! explanations in the response's `parameters`.
 //!
-//! The tensor data is read straight into one `Vec<f64>` while the JSON is parsed.
+//! The tensor data is read straight into one `Vec<f64>` while the JSON is parsed (strings and
+//! nulls, where a column has them, beside it).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -24,7 +28,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::explain::{Explanation, explain};
 use super::{ApiPath, AppState, Body, MODEL_VERSION, parse_json};
-use crate::model::{Classes, Model};
+use crate::model::{Absent, Cell, Classes, ColumnKind, Dtype, Frame, Model, Prediction, Target};
 use crate::registry::LoadedModel;
 
 const PREDICT: &str = "predict";
@@ -88,32 +92,68 @@ fn readiness(state: &AppState, loaded: &LoadedModel) -> Response {
 fn metadata(loaded: &LoadedModel) -> Response {
     let model = loaded.model();
     let n_features = model.n_features();
-    let mut outputs = vec![json!({
-        "name": PREDICT,
-        "datatype": label_datatype(model.classes()),
-        "shape": [-1, 1],
-    })];
-    if model.has_predict_proba() {
+    let mut outputs = vec![match model.classes() {
+        Some(classes) => json!({
+            "name": PREDICT,
+            "datatype": label_datatype(classes),
+            "shape": [-1, 1],
+        }),
+        None => json!({ "name": PREDICT, "datatype": "FP64", "shape": [-1, n_outputs(model)] }),
+    }];
+    if model.has_predict_proba()
+        && let Some(classes) = model.classes()
+    {
         outputs.push(json!({
             "name": PREDICT_PROBA,
             "datatype": "FP64",
-            "shape": [-1, model.classes().len()],
+            "shape": [-1, classes.len()],
         }));
     }
+    // A Pipeline that names its columns takes one input per column.
+    let inputs: Vec<Value> = if model.is_pipeline() && model.input().named {
+        model
+            .input()
+            .columns
+            .iter()
+            .filter(|c| c.kind != ColumnKind::Unused)
+            .map(|c| {
+                let datatype = if c.kind == ColumnKind::Text {
+                    "BYTES"
+                } else {
+                    "FP64"
+                };
+                json!({ "name": c.name, "datatype": datatype, "shape": [-1, 1] })
+            })
+            .collect()
+    } else {
+        vec![json!({ "name": "x", "datatype": "FP64", "shape": [-1, n_features] })]
+    };
     let body = json!({
         "name": loaded.name(),
         "versions": [loaded.version()],
         "platform": "sklearn",
-        "inputs": [{ "name": "x", "datatype": "FP64", "shape": [-1, n_features] }],
+        "inputs": inputs,
         "outputs": outputs,
         "parameters": {
-            "estimator": model.estimator().name(),
+            "estimator": model.predictor().class(),
+            "chain": model.chain(),
             "sklearn_version": model.sklearn_version(),
-            "classes": model.classes().to_json(),
-            "feature_names": loaded.features().map(|f| f.names()),
+            "classes": model.classes().map(Classes::to_json),
+            "feature_names": loaded
+                .features()
+                .map(|f| f.names().to_vec())
+                .or_else(|| model.feature_names()),
         },
     });
     with_version(Json(body).into_response(), loaded)
+}
+
+/// The values a regressor predicts per row.
+fn n_outputs(model: &Model) -> usize {
+    match model.target() {
+        Target::Values { n_outputs, .. } => n_outputs,
+        Target::Classes(_) => 1,
+    }
 }
 
 /// `POST /v2/models/{name}/infer`.
@@ -148,24 +188,41 @@ fn run_inference(
     let request: InferenceRequest<'_> =
         parse_json(headers, body, "an inference request {\"inputs\": [...]}")?;
     let model = loaded.model();
-    let input = match request.inputs.as_slice() {
-        [input] => input,
+    let positional;
+    let (features, frame) = match request.inputs.as_slice() {
+        // One tensor not named like a column: rows of every column's numbers.
+        [input] if model.input().position(&input.name).is_none() || input.shape.len() != 1 => {
+            // Strings and nulls are a malformed tensor, whatever its shape.
+            if !input.data.others.is_empty() {
+                input.data_as_model_input()?;
+            }
+            let n_rows = input.rows(model.n_features())?;
+            if n_rows > state.max_batch_rows {
+                return Err(ApiError::TooManyRows {
+                    rows: n_rows,
+                    limit: state.max_batch_rows,
+                });
+            }
+            positional = input.data_as_model_input()?;
+            (model.rows_typed(&positional.0, positional.1)?, None)
+        }
+        [] => {
+            return Err(ApiError::BadRequest(
+                "expected exactly one input tensor, got 0".into(),
+            ));
+        }
+        inputs if model.input().named => {
+            let frame = named_inputs(state, model, inputs)?;
+            (model.features(&frame)?, Some(frame))
+        }
         inputs => {
             return Err(ApiError::BadRequest(format!(
-                "expected exactly one input tensor, got {}",
+                "expected exactly one input tensor, got {} (this model does not name its columns)",
                 inputs.len()
             )));
         }
     };
-    let n_rows = input.rows(model.n_features())?;
-    if n_rows > state.max_batch_rows {
-        return Err(ApiError::TooManyRows {
-            rows: n_rows,
-            limit: state.max_batch_rows,
-        });
-    }
-    let data = input.data_as_model_input()?;
-    let rows = model.rows(&data)?;
+    let n_rows = features.len();
 
     let mut want_proba = request.parameters.predict_proba;
     let mut want_predict = request.outputs.is_empty();
@@ -184,42 +241,52 @@ fn run_inference(
     if want_proba && !model.has_predict_proba() {
         return Err(ApiError::Unprocessable(format!(
             "this model ({}) has no '{PREDICT_PROBA}'",
-            model.estimator().name()
+            model.chain()
         )));
     }
 
-    let predicted = model.predict(rows);
+    let predicted = model.predict(&features);
     let proba = if want_proba {
-        model.predict_proba(rows)
+        model.predict_proba(&features)
     } else {
         None
     };
-    let explanations = request
-        .parameters
-        .explain
-        .then(|| explain(loaded, rows, &predicted));
-    state.count_rows(loaded.name(), rows.len());
+    let explanations = if request.parameters.explain {
+        Some(explain(loaded, &features, &predicted, frame.as_ref())?)
+    } else {
+        None
+    };
+    state.count_rows(loaded.name(), n_rows);
 
     let mut outputs = Vec::with_capacity(2);
     if want_predict || !want_proba {
-        outputs.push(ResponseOutput {
-            name: PREDICT,
-            shape: [n_rows, 1],
-            datatype: label_datatype(model.classes()),
-            parameters: NUMPY,
-            data: OutputData::Labels {
-                classes: model.classes(),
-                indices: &predicted,
+        outputs.push(match (&predicted, model.classes()) {
+            (Prediction::Classes(indices), Some(classes)) => ResponseOutput {
+                name: PREDICT,
+                shape: [n_rows, 1],
+                datatype: label_datatype(classes),
+                parameters: NUMPY,
+                data: OutputData::Labels { classes, indices },
             },
+            (Prediction::Values(values), _) => ResponseOutput {
+                name: PREDICT,
+                shape: [n_rows, values.ncols()],
+                datatype: "FP64",
+                parameters: NUMPY,
+                data: OutputData::Floats(values.as_slice().unwrap_or(&[])),
+            },
+            (Prediction::Classes(_), None) => {
+                return Err(ApiError::Internal("a classifier without classes".into()));
+            }
         });
     }
-    if let Some(proba) = &proba {
+    if let (Some(proba), Some(classes)) = (&proba, model.classes()) {
         outputs.push(ResponseOutput {
             name: PREDICT_PROBA,
-            shape: [n_rows, model.classes().len()],
+            shape: [n_rows, classes.len()],
             datatype: "FP64",
             parameters: NUMPY,
-            data: OutputData::Floats(proba),
+            data: OutputData::Floats(proba.as_slice().unwrap_or(&[])),
         });
     }
     let id = match request.id {
@@ -315,10 +382,10 @@ impl RequestInput<'_> {
             .iter()
             .try_fold(1usize, |n, &d| n.checked_mul(d as usize))
             .unwrap_or(usize::MAX);
-        if count != self.data.0.len() {
+        if count != self.data.numbers.len() {
             return Err(ApiError::BadRequest(format!(
                 "input '{name}': shape {shape:?} holds {count} values but data has {}",
-                self.data.0.len()
+                self.data.numbers.len()
             )));
         }
         let rows = match shape.as_slice() {
@@ -344,56 +411,165 @@ impl RequestInput<'_> {
         Ok(rows)
     }
 
-    /// The data as the model sees it after numpy's cast to the declared datatype.
-    fn data_as_model_input(&self) -> Result<Cow<'_, [f64]>, ApiError> {
+    /// The data as the model sees it after numpy's cast to the declared datatype, and the type
+    /// numpy would hold it as.
+    fn data_as_model_input(&self) -> Result<(Cow<'_, [f64]>, Dtype), ApiError> {
         let name = &self.name;
-        let values = &self.data.0;
+        if let Some((_, other)) = self.data.others.first() {
+            return Err(ApiError::BadRequest(match other {
+                Other::Text(s) => {
+                    format!("input '{name}': data holds the string {s:?}; send numbers")
+                }
+                Other::Null => format!("input '{name}': data holds null; send numbers"),
+            }));
+        }
+        let values = &self.data.numbers;
         let datatype = self.datatype.as_ref();
         match datatype {
-            "FP64" => Ok(Cow::Borrowed(values)),
+            "FP64" => Ok((Cow::Borrowed(values), Dtype::F64)),
             // Rounded to single precision, as numpy stores an FP32 (or FP16, approximately) tensor.
-            "FP32" | "FP16" => Ok(Cow::Owned(
-                values.iter().map(|&v| f64::from(v as f32)).collect(),
+            "FP32" | "FP16" => Ok((
+                Cow::Owned(values.iter().map(|&v| f64::from(v as f32)).collect()),
+                Dtype::F32,
             )),
             "INT8" | "INT16" | "INT32" | "INT64" | "UINT8" | "UINT16" | "UINT32" | "UINT64" => {
                 match values.iter().find(|v| v.fract() != 0.0) {
                     Some(v) => Err(ApiError::Unprocessable(format!(
                         "input '{name}' is {datatype} but holds {v}, which is not an integer"
                     ))),
-                    None => Ok(Cow::Borrowed(values)),
+                    None => Ok((Cow::Borrowed(values), Dtype::Int)),
                 }
             }
             "BOOL" => match values.iter().find(|&&v| v != 0.0 && v != 1.0) {
                 Some(v) => Err(ApiError::Unprocessable(format!(
                     "input '{name}' is BOOL but holds {v}"
                 ))),
-                None => Ok(Cow::Borrowed(values)),
+                None => Ok((Cow::Borrowed(values), Dtype::Bool)),
             },
             "BYTES" => Err(ApiError::Unprocessable(format!(
                 "input '{name}' is BYTES; this model takes numbers (FP64, FP32, INT64, BOOL…)"
             ))),
-            other => Err(ApiError::BadRequest(format!(
-                "input '{name}' has unknown datatype '{other}' (expected FP64, FP32, FP16, \
-                 INT8…INT64, UINT8…UINT64 or BOOL)"
-            ))),
+            other => Err(unknown_datatype(name, other)),
         }
     }
 }
 
-/// Tensor data, flat or nested lists of numbers or booleans, flattened row-major.
-struct TensorData(Vec<f64>);
+fn unknown_datatype(name: &str, datatype: &str) -> ApiError {
+    ApiError::BadRequest(format!(
+        "input '{name}' has unknown datatype '{datatype}' (expected FP64, FP32, FP16, \
+         INT8…INT64, UINT8…UINT64, BOOL or BYTES)"
+    ))
+}
+
+/// One input per column: each of shape `[N]` or `[N, 1]`, BYTES for strings, a numeric
+/// datatype for numbers, `null` for a missing value.
+fn named_inputs(
+    state: &AppState,
+    model: &Model,
+    inputs: &[RequestInput<'_>],
+) -> Result<Frame, ApiError> {
+    let n_rows = inputs[0].data.numbers.len();
+    if n_rows > state.max_batch_rows {
+        return Err(ApiError::TooManyRows {
+            rows: n_rows,
+            limit: state.max_batch_rows,
+        });
+    }
+    let mut builder = model.frame_builder(n_rows);
+    for input in inputs {
+        let name = input.name.as_ref();
+        let column = builder.column(name)?;
+        let n = input.data.numbers.len();
+        let shape_ok = match input.shape.as_slice() {
+            [rows] | [rows, 1] => *rows >= 0 && *rows as usize == n,
+            _ => false,
+        };
+        if !shape_ok {
+            return Err(ApiError::BadRequest(format!(
+                "input '{name}' has shape {:?} for {n} values; a column's input has shape [N] or [N, 1]",
+                input.shape
+            )));
+        }
+        if n != n_rows {
+            return Err(crate::model::InputError::ColumnLength {
+                column: name.to_owned(),
+                got: n,
+                expected: n_rows,
+            }
+            .into());
+        }
+        let datatype = input.datatype.as_ref();
+        match datatype {
+            "BYTES" => {
+                builder.claim(column)?;
+                let mut others = input.data.others.iter().peekable();
+                for (row, v) in input.data.numbers.iter().enumerate() {
+                    let cell = match others.peek() {
+                        Some((at, other)) if *at == row => {
+                            others.next();
+                            match other {
+                                Other::Text(s) => Cell::Text(s),
+                                Other::Null => Cell::Missing,
+                            }
+                        }
+                        _ => Cell::Number(*v),
+                    };
+                    builder.set(row, column, cell)?;
+                }
+            }
+            "FP64" | "FP32" | "FP16" | "INT8" | "INT16" | "INT32" | "INT64" | "UINT8"
+            | "UINT16" | "UINT32" | "UINT64" | "BOOL" => {
+                if let Some((_, Other::Text(s))) = input
+                    .data
+                    .others
+                    .iter()
+                    .find(|(_, o)| matches!(o, Other::Text(_)))
+                {
+                    return Err(ApiError::BadRequest(format!(
+                        "input '{name}' is {datatype} but holds the string {s:?}; send strings as BYTES"
+                    )));
+                }
+                let dtype = match datatype {
+                    "FP32" | "FP16" => Dtype::F32,
+                    "BOOL" => Dtype::Bool,
+                    "FP64" => Dtype::F64,
+                    _ => Dtype::Int,
+                };
+                builder.set_numbers(column, input.data.numbers.clone(), dtype)?;
+            }
+            other => return Err(unknown_datatype(name, other)),
+        }
+    }
+    Ok(builder.finish(Absent::Refused)?)
+}
+
+/// Tensor data, flat or nested lists, flattened row-major: numbers and booleans as numbers;
+/// strings and nulls (a BYTES column, a missing value) beside them by position, with `NaN`
+/// holding their place among the numbers.
+struct TensorData {
+    numbers: Vec<f64>,
+    others: Vec<(usize, Other)>,
+}
+
+enum Other {
+    Text(String),
+    Null,
+}
 
 impl<'de> Deserialize<'de> for TensorData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut values = Vec::new();
-        Element { out: &mut values }.deserialize(deserializer)?;
-        Ok(TensorData(values))
+        let mut data = TensorData {
+            numbers: Vec::new(),
+            others: Vec::new(),
+        };
+        Element { out: &mut data }.deserialize(deserializer)?;
+        Ok(data)
     }
 }
 
-/// One element of tensor data: a number, a boolean, or a nested list.
+/// One element of tensor data: a number, a boolean, a string, null, or a nested list.
 struct Element<'v> {
-    out: &'v mut Vec<f64>,
+    out: &'v mut TensorData,
 }
 
 impl<'de> DeserializeSeed<'de> for Element<'_> {
@@ -403,39 +579,46 @@ impl<'de> DeserializeSeed<'de> for Element<'_> {
     }
 }
 
+impl Element<'_> {
+    fn other(self, other: Other) {
+        self.out.others.push((self.out.numbers.len(), other));
+        self.out.numbers.push(f64::NAN);
+    }
+}
+
 impl<'de> Visitor<'de> for Element<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("numbers or booleans, in a list or nested lists")
+        f.write_str("numbers, booleans or strings, in a list or nested lists")
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        self.out.push(v);
+        self.out.numbers.push(v);
         Ok(())
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.out.push(v as f64);
+        self.out.numbers.push(v as f64);
         Ok(())
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.out.push(v as f64);
+        self.out.numbers.push(v as f64);
         Ok(())
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.out.push(f64::from(u8::from(v)));
+        self.out.numbers.push(f64::from(u8::from(v)));
         Ok(())
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        Err(E::custom(format_args!(
-            "data holds the string {v:?}; send numbers"
-        )))
+        self.other(Other::Text(v.to_owned()));
+        Ok(())
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Err(E::custom("data holds null; send numbers"))
+        self.other(Other::Null);
+        Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if let Some(n) = seq.size_hint() {
-            self.out.reserve(n);
+            self.out.numbers.reserve(n);
         }
         while seq.next_element_seed(Element { out: self.out })?.is_some() {}
         Ok(())
@@ -519,10 +702,22 @@ impl Serialize for OutputData<'_> {
     }
 }
 
-/// Used by the V1 handler too: a model's labels for the given class indices as JSON.
-pub(super) fn labels_json(model: &Model, indices: &[usize]) -> Vec<Value> {
-    indices
-        .iter()
-        .map(|&i| model.classes().label(i).to_json())
-        .collect()
+/// Used by the V1 handler too: a prediction as JSON, labels for a classifier, values for a
+/// regressor (one per row, or a list per row when it predicts several).
+pub(super) fn prediction_json(model: &Model, predicted: &Prediction) -> Vec<Value> {
+    match (predicted, model.classes(), model.target()) {
+        (Prediction::Classes(indices), Some(classes), _) => indices
+            .iter()
+            .map(|&i| classes.label(i).to_json())
+            .collect(),
+        (Prediction::Values(values), _, Target::Values { one_d: true, .. }) => {
+            values.column(0).iter().map(|&v| Value::from(v)).collect()
+        }
+        (Prediction::Values(values), _, _) => values
+            .rows()
+            .into_iter()
+            .map(|row| Value::from(row.to_vec()))
+            .collect(),
+        (Prediction::Classes(_), None, _) => Vec::new(),
+    }
 }
