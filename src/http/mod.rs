@@ -28,6 +28,7 @@ mod observe;
 mod seed;
 mod slo;
 mod v1;
+mod v1_body;
 mod v2;
 
 use std::collections::HashMap;

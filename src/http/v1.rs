@@ -14,13 +14,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::explain::explain;
-use super::v2::prediction_json;
+use super::v1_body::{self, Answer, Expect, Input, Labels, Predictions, Rows};
 use super::{ApiPath, AppState, Body, MODEL_VERSION, parse_json};
-use crate::model::{Absent, Cell, Frame};
+use crate::model::{Absent, Cell};
 use crate::registry::LoadedModel;
 
 /// `GET /v1/models`: the served model names.
@@ -77,14 +77,25 @@ pub async fn predict(
     let loaded = state.model(name)?;
     let model = loaded.model();
 
-    let instances = parse_instances(&headers, &body)?;
-    if instances.len() > state.max_batch_rows {
-        return Err(ApiError::TooManyRows {
-            rows: instances.len(),
-            limit: state.max_batch_rows,
-        });
-    }
-    let input = read_instances(&loaded, &instances)?;
+    let expect = Expect {
+        named: model.input().named && loaded.features().is_none(),
+        n_features: model.n_features(),
+        max_rows: state.max_batch_rows,
+    };
+    let input = match v1_body::read(model, &body, expect) {
+        Some(input) => input,
+        // Whatever the fast read does not take, read in full: that is where errors are worded.
+        None => {
+            let instances = parse_instances(&headers, &body)?;
+            if instances.len() > state.max_batch_rows {
+                return Err(ApiError::TooManyRows {
+                    rows: instances.len(),
+                    limit: state.max_batch_rows,
+                });
+            }
+            read_instances(&loaded, &instances)?
+        }
+    };
     let features = match &input {
         Input::Rows(values) => model.rows(values)?,
         Input::Named(frame) => model.features(frame)?,
@@ -97,37 +108,33 @@ pub async fn predict(
     }
 
     let predicted = model.predict(&features);
-    let mut answer = Map::new();
-    answer.insert(
-        "predictions".into(),
-        prediction_json(model, &predicted).into(),
-    );
-    if want_proba
-        && let (Some(proba), Some(classes)) = (model.predict_proba(&features), model.classes())
-    {
-        answer.insert("classes".into(), classes.to_json());
-        answer.insert(
-            "probabilities".into(),
-            proba
-                .rows()
-                .into_iter()
-                .map(|row| Value::from(row.to_vec()))
-                .collect(),
-        );
-    }
-    if want_explain {
+    let proba = if want_proba {
+        model.predict_proba(&features).zip(model.classes())
+    } else {
+        None
+    };
+    let explanations = if want_explain {
         let frame = match &input {
             Input::Named(frame) => Some(frame),
             Input::Rows(_) => None,
         };
-        let explanations = explain(&loaded, &features, &predicted, frame)?;
-        let explanations =
-            serde_json::to_value(explanations).map_err(|e| ApiError::Internal(e.to_string()))?;
-        answer.insert("explanations".into(), explanations);
-    }
+        Some(explain(&loaded, &features, &predicted, frame)?)
+    } else {
+        None
+    };
+    let answer = Answer {
+        classes: proba.as_ref().map(|(_, classes)| Labels(classes)),
+        explanations,
+        predictions: Predictions {
+            model,
+            predicted: &predicted,
+        },
+        probabilities: proba.as_ref().map(|(p, _)| Rows(p.view())),
+    };
+    let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
     state.count_rows(loaded.name(), features.len());
 
-    let mut response = Json(Value::Object(answer)).into_response();
+    let mut response = body.into_response();
     if let Ok(version) = HeaderValue::from_str(loaded.version()) {
         response.headers_mut().insert(MODEL_VERSION, version);
     }
@@ -171,12 +178,6 @@ fn parse_instances(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Value>, ApiEr
             "\"instances\" must be a list of rows".into(),
         )),
     }
-}
-
-/// What instances become: positional rows of numbers, or named typed columns.
-enum Input {
-    Rows(Vec<f64>),
-    Named(Frame),
 }
 
 /// Instances as the model takes them: rows of numbers as they are; objects by column name

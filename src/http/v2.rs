@@ -701,23 +701,3 @@ impl Serialize for OutputData<'_> {
         }
     }
 }
-
-/// Used by the V1 handler too: a prediction as JSON, labels for a classifier, values for a
-/// regressor (one per row, or a list per row when it predicts several).
-pub(super) fn prediction_json(model: &Model, predicted: &Prediction) -> Vec<Value> {
-    match (predicted, model.classes(), model.target()) {
-        (Prediction::Classes(indices), Some(classes), _) => indices
-            .iter()
-            .map(|&i| classes.label(i).to_json())
-            .collect(),
-        (Prediction::Values(values), _, Target::Values { one_d: true, .. }) => {
-            values.column(0).iter().map(|&v| Value::from(v)).collect()
-        }
-        (Prediction::Values(values), _, _) => values
-            .rows()
-            .into_iter()
-            .map(|row| Value::from(row.to_vec()))
-            .collect(),
-        (Prediction::Classes(_), None, _) => Vec::new(),
-    }
-}

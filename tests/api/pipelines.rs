@@ -478,3 +478,54 @@ async fn v2_explanations_group_by_column_and_reach_scikit_learns_probability() {
         assert!(close(p.max(1.0 - p), expected[i][1]), "row {i}: {p}");
     }
 }
+
+/// The same instance written every way JSON allows: escapes in keys and strings, a boolean,
+/// keys in any order or given twice (the last counts, as `serde_json` reads an object), other
+/// top-level keys, `inputs` for `instances` (and `instances` when both are there). Each is
+/// answered as the plain request is.
+#[tokio::test]
+async fn v1_named_input_is_read_the_same_however_the_json_is_written() {
+    let app = spawn_app_with_model(&challenge_pipeline()).await;
+    let plain = r#"{"instances":[{"OPERA":"Grupo LATAM","TIPOVUELO":"I","MES":7}]}"#;
+    let bodies = [
+        r#"{"instances":[{"OPERA":"Grupo \u004cATAM","TIPO\u0056UELO":"I","MES":7.0}]}"#,
+        r#"{"parameters":{"a":[1,{"b":null}]},"instances":[{"MES":7,"TIPOVUELO":"N","OPERA":"Grupo LATAM","TIPOVUELO":"I"}]}"#,
+        r#" {"inputs":[{"OPERA":"Grupo LATAM","TIPOVUELO":"I","MES":7}]} "#,
+        r#"{"inputs":[{"OPERA":"Aerolineas Argentinas","TIPOVUELO":"N","MES":1}],"instances":[{"OPERA":"Grupo LATAM","TIPOVUELO":"I","MES":7}]}"#,
+    ];
+    let post = |body: &'static str| {
+        app.client
+            .post(app.url("/v1/models/challenge_pipeline:predict?proba=true"))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    let (status, want) = json(post(plain).await.unwrap()).await;
+    assert_eq!(status, 200, "{want}");
+    for body in bodies {
+        let (status, got) = json(post(body).await.unwrap()).await;
+        assert_eq!(status, 200, "{body}: {got}");
+        assert_eq!(got, want, "{body}");
+    }
+    // A boolean is 1 or 0 where a number is taken, as it always was.
+    let (status, a) = json(
+        app.client
+            .post(app.url("/v1/models/challenge_pipeline:predict"))
+            .body(r#"{"instances":[{"OPERA":"Grupo LATAM","TIPOVUELO":"I","MES":true}]}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let (_, b) = json(
+        app.v1_predict(
+            "challenge_pipeline",
+            "",
+            &json!({"instances": [{"OPERA": "Grupo LATAM", "TIPOVUELO": "I", "MES": 1}]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a, b);
+}
