@@ -1,9 +1,10 @@
 //! The composition root: [`Application::build`] turns validated settings into a running
 //! service. It opens each model's store and makes the first load, builds the registry, the
-//! metrics, the access checks and the SLO engine, binds the listener (port 0 works,
-//! [`Application::port`] tells which), and [`Application::run_until`] serves until a shutdown
-//! future completes, with the refresh loops and the SLO sampler alongside, then drains requests
-//! in flight for at most the grace period.
+//! metrics, the access checks and the SLO engine, binds the listeners (port 0 works,
+//! [`Application::port`] and [`Application::grpc_addr`] tell which), and
+//! [`Application::run_until`] serves REST and, with `--grpc-listen`, gRPC until a shutdown
+//! future completes, with the refresh loops, the SLO sampler and the first fetch of the token
+//! issuer's keys alongside, then drains requests in flight for at most the grace period.
 //!
 //! This is the one module that knows every other; nothing imports it but the commands and the
 //! tests.
@@ -17,10 +18,11 @@ use tokio::net::TcpListener;
 
 use crate::auth::AccessControl;
 use crate::config::ServeSettings;
+use crate::grpc::GrpcService;
 use crate::http::{App, AppState, Limits, router};
 use crate::metrics::{LATENCY_BUCKETS, Metrics};
 use crate::registry::{ModelLoadError, RefreshPolicy, Refresher, Registry, load_at_start};
-use crate::server::{self, ConnectionPolicy};
+use crate::server::{self, ConnectionPolicy, Protocol};
 use crate::slo::{MonotonicClock, SloEngine};
 use crate::store::Store;
 
@@ -39,6 +41,8 @@ pub enum StartError {
 /// A service with its models loaded and its listener bound, ready to run.
 pub struct Application {
     listener: TcpListener,
+    /// `--grpc-listen`'s, when given.
+    grpc_listener: Option<TcpListener>,
     state: AppState,
     shutdown_grace: Duration,
     connections: ConnectionPolicy,
@@ -91,10 +95,9 @@ impl Application {
         settings: &ServeSettings,
         registry: Registry,
     ) -> Result<Self, StartError> {
-        let listener = server::bind(settings.listen).map_err(|source| StartError::Bind {
-            addr: settings.listen,
-            source,
-        })?;
+        let bind = |addr| server::bind(addr).map_err(|source| StartError::Bind { addr, source });
+        let listener = bind(settings.listen)?;
+        let grpc_listener = settings.grpc_listen.map(bind).transpose()?;
         let metrics = Metrics::new();
         for name in registry.names() {
             if let Some(model) = registry.get(name) {
@@ -124,9 +127,11 @@ impl Application {
         );
         Ok(Self {
             listener,
+            grpc_listener,
             state: AppState(Arc::new(app)),
             shutdown_grace: settings.shutdown_grace,
             connections: ConnectionPolicy {
+                protocol: Protocol::Http1,
                 max_connections: settings.max_connections,
                 max_refusals: settings.max_refusals,
                 header_read_timeout: settings.header_read_timeout,
@@ -145,6 +150,13 @@ impl Application {
         self.local_addr().port()
     }
 
+    /// Where gRPC is served, with `--grpc-listen`.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -156,24 +168,59 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (drain_started, drain) = tokio::sync::oneshot::channel::<()>();
+        // One shutdown for every listener.
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         let state = self.state.clone();
-        let signal = async move {
+        let signal = tokio::spawn(async move {
             shutdown.await;
             state.begin_draining();
             tracing::info!("shutting down: no new connections, finishing requests in flight");
+            let _ = stop.send(true);
             let _ = drain_started.send(());
+        });
+        let stopped = move || {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.wait_for(|&stop| stop).await;
+            }
         };
-        let served = server::serve(
+        let rest = server::serve(
             self.listener,
             router(self.state.clone()),
             self.connections,
-            signal,
+            stopped(),
         );
+        let grpc = self.grpc_listener.map(|listener| {
+            let policy = ConnectionPolicy {
+                protocol: Protocol::Http2,
+                ..self.connections
+            };
+            server::serve(
+                listener,
+                GrpcService::new(self.state.clone()),
+                policy,
+                stopped(),
+            )
+        });
+        let served = async move {
+            match grpc {
+                Some(grpc) => {
+                    let (rest, grpc) = tokio::join!(rest, grpc);
+                    rest.and(grpc)
+                }
+                None => rest.await,
+            }
+        };
         let grace = self.shutdown_grace;
         let _stop_refreshers = self.refreshers;
-        let _stop_slo_sampler = AbortOnDrop(vec![tokio::spawn(
-            crate::slo::memory::sample_periodically(self.state.slo.clone()),
-        )]);
+        let access = self.state.access.clone();
+        let _stop_background = AbortOnDrop(vec![
+            signal,
+            tokio::spawn(crate::slo::memory::sample_periodically(
+                self.state.slo.clone(),
+            )),
+            tokio::spawn(async move { access.fetch_keys_at_start().await }),
+        ]);
         let deadline = async move {
             match drain.await {
                 Ok(()) => tokio::time::sleep(grace).await,

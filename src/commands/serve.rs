@@ -37,6 +37,9 @@ pub fn serve(args: ServeArgs) -> Result<(), CommandError> {
             app.local_addr()
         );
         drop(model);
+        if let Some(grpc) = app.grpc_addr() {
+            tracing::info!("serving V2 over gRPC (h2c) on {grpc}");
+        }
         app.run_until(shutdown)
             .await
             .map_err(|e| CommandError::Other(format!("the server failed: {e}")))

@@ -1,12 +1,16 @@
-//! The V2 (Open Inference) protocol as MLServer's scikit-learn runtime speaks it: server and
-//! model metadata, model readiness, and `infer` with the outputs `predict` (default) and
-//! `predict_proba` (asked in `outputs`, or with the request parameter `predict_proba: true`).
+//! The V2 (Open Inference) protocol over REST, as MLServer's scikit-learn runtime and Triton's
+//! clients speak it: server and model metadata, model readiness, and `infer` with the outputs
+//! `predict` (default) and `predict_proba` (asked in `outputs`, or with the request parameter
+//! `predict_proba: true`).
 //!
 //! Inputs: one tensor of shape `[N, n_features]` (or `[n_features]` for one row), data flat or
-//! nested, any numeric or BOOL datatype. String labels come back as BYTES. The request
-//! parameter `explain: true` adds per-row explanations in the response's `parameters`.
+//! nested in JSON, or binary after the JSON (`binary`, the binary tensor data extension), any
+//! numeric or BOOL datatype. String labels come back as BYTES. The request parameter
+//! `explain: true` adds per-row explanations in the response's `parameters`.
 //!
-//! The tensor data is read straight into one `Vec<f64>` while the JSON is parsed.
+//! This file reads and writes the JSON; what a request means and what the model answers is
+//! `crate::inference`'s, shared with gRPC. JSON tensor data is read straight into one
+//! `Vec<f64>` while the JSON is parsed.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -14,28 +18,29 @@ use std::hash::{BuildHasher, RandomState};
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::binary::{self, Sections};
 use super::error::ApiError;
 use super::explain::{Explanation, explain};
 use super::{ApiPath, AppState, Body, MODEL_VERSION, parse_json};
+use crate::inference::{
+    self, Datatype, InputTensor, OutputData, TensorData, TensorMetadata, infer as run_model,
+};
 use crate::model::{Classes, Model};
 use crate::registry::LoadedModel;
-
-const PREDICT: &str = "predict";
-const PREDICT_PROBA: &str = "predict_proba";
 
 /// `GET /v2`: server metadata.
 pub async fn server_metadata() -> Json<Value> {
     Json(json!({
         "name": "skserve",
         "version": env!("CARGO_PKG_VERSION"),
-        "extensions": [],
+        "extensions": inference::EXTENSIONS,
     }))
 }
 
@@ -76,8 +81,8 @@ pub async fn model_version_ready(
 }
 
 fn readiness(state: &AppState, loaded: &LoadedModel) -> Response {
-    if !state.is_ready() {
-        return ApiError::NotReady("the server is shutting down".into()).into_response();
+    if let Some(reason) = state.not_ready() {
+        return ApiError::NotReady(reason.into()).into_response();
     }
     with_version(
         Json(json!({ "name": loaded.name(), "ready": true })).into_response(),
@@ -87,25 +92,18 @@ fn readiness(state: &AppState, loaded: &LoadedModel) -> Response {
 
 fn metadata(loaded: &LoadedModel) -> Response {
     let model = loaded.model();
-    let n_features = model.n_features();
-    let mut outputs = vec![json!({
-        "name": PREDICT,
-        "datatype": label_datatype(model.classes()),
-        "shape": [-1, 1],
-    })];
-    if model.has_predict_proba() {
-        outputs.push(json!({
-            "name": PREDICT_PROBA,
-            "datatype": "FP64",
-            "shape": [-1, model.classes().len()],
-        }));
-    }
+    let tensors = |tensors: Vec<TensorMetadata>| -> Vec<Value> {
+        tensors
+            .iter()
+            .map(|t| json!({ "name": t.name, "datatype": t.datatype.name(), "shape": t.shape }))
+            .collect()
+    };
     let body = json!({
         "name": loaded.name(),
         "versions": [loaded.version()],
         "platform": "sklearn",
-        "inputs": [{ "name": "x", "datatype": "FP64", "shape": [-1, n_features] }],
-        "outputs": outputs,
+        "inputs": tensors(inference::inputs_of(model)),
+        "outputs": tensors(inference::outputs_of(model)),
         "parameters": {
             "estimator": model.estimator().name(),
             "sklearn_version": model.sklearn_version(),
@@ -145,83 +143,61 @@ fn run_inference(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
+    let binary::Body {
+        json,
+        binary: mut sections,
+    } = binary::split(headers, body)?;
     let request: InferenceRequest<'_> =
-        parse_json(headers, body, "an inference request {\"inputs\": [...]}")?;
-    let model = loaded.model();
-    let input = match request.inputs.as_slice() {
-        [input] => input,
-        inputs => {
-            return Err(ApiError::BadRequest(format!(
-                "expected exactly one input tensor, got {}",
-                inputs.len()
-            )));
-        }
+        parse_json(headers, json, "an inference request {\"inputs\": [...]}")?;
+    let parameters = request.parameters;
+    let binary_for = |name: &str| {
+        request
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.parameters.binary_data)
+            .unwrap_or(parameters.binary_data_output)
     };
-    let n_rows = input.rows(model.n_features())?;
-    if n_rows > state.max_batch_rows {
-        return Err(ApiError::TooManyRows {
-            rows: n_rows,
-            limit: state.max_batch_rows,
-        });
+    let mut inputs = Vec::with_capacity(request.inputs.len());
+    for input in request.inputs {
+        inputs.push(input.into_tensor(&mut sections)?);
     }
-    let data = input.data_as_model_input()?;
-    let rows = model.rows(&data)?;
-
-    let mut want_proba = request.parameters.predict_proba;
-    let mut want_predict = request.outputs.is_empty();
-    for output in &request.outputs {
-        match output.name.as_ref() {
-            PREDICT => want_predict = true,
-            PREDICT_PROBA => want_proba = true,
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "only '{PREDICT}' and '{PREDICT_PROBA}' are outputs of this model \
-                     ('{other}' was asked for)"
-                )));
-            }
-        }
-    }
-    if want_proba && !model.has_predict_proba() {
-        return Err(ApiError::Unprocessable(format!(
-            "this model ({}) has no '{PREDICT_PROBA}'",
-            model.estimator().name()
-        )));
-    }
-
-    let predicted = model.predict(rows);
-    let proba = if want_proba {
-        model.predict_proba(rows)
-    } else {
-        None
-    };
-    let explanations = request
-        .parameters
+    sections.finish()?;
+    let inference = run_model(
+        loaded,
+        inference::Request {
+            inputs,
+            outputs: request.outputs.iter().map(|o| o.name.clone()).collect(),
+            predict_proba: parameters.predict_proba,
+        },
+        state.max_batch_rows,
+    )?;
+    let explanations = parameters
         .explain
-        .then(|| explain(loaded, rows, &predicted));
-    state.count_rows(loaded.name(), rows.len());
+        .then(|| explain(loaded, inference.rows(), inference.predicted()));
+    state.count_rows(loaded.name(), inference.n_rows());
 
-    let mut outputs = Vec::with_capacity(2);
-    if want_predict || !want_proba {
-        outputs.push(ResponseOutput {
-            name: PREDICT,
-            shape: [n_rows, 1],
-            datatype: label_datatype(model.classes()),
-            parameters: NUMPY,
-            data: OutputData::Labels {
-                classes: model.classes(),
-                indices: &predicted,
-            },
-        });
-    }
-    if let Some(proba) = &proba {
-        outputs.push(ResponseOutput {
-            name: PREDICT_PROBA,
-            shape: [n_rows, model.classes().len()],
-            datatype: "FP64",
-            parameters: NUMPY,
-            data: OutputData::Floats(proba),
-        });
-    }
+    let mut binary_data = Vec::new();
+    let outputs = inference
+        .outputs()
+        .map(|output| {
+            let binary = binary_for(output.name);
+            let binary_data_size = binary.then(|| {
+                output.data.write_raw(&mut binary_data);
+                output.data.raw_len()
+            });
+            ResponseOutput {
+                name: output.name,
+                shape: output.shape,
+                datatype: output.datatype.name(),
+                parameters: OutputParameters {
+                    content_type: "np",
+                    binary_data_size,
+                },
+                data: (!binary).then_some(output.data).map(JsonData),
+            }
+        })
+        .collect();
     let id = match request.id {
         Some(id) => id,
         None => Cow::Owned(generated_id()),
@@ -233,13 +209,8 @@ fn run_inference(
         parameters: ResponseParameters { explanations },
         outputs,
     };
-    let body = serde_json::to_vec(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut response = body.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(with_version(response, loaded))
+    let json = serde_json::to_vec(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(with_version(binary::response(json, &binary_data), loaded))
 }
 
 fn with_version(mut response: Response, loaded: &LoadedModel) -> Response {
@@ -247,15 +218,6 @@ fn with_version(mut response: Response, loaded: &LoadedModel) -> Response {
         response.headers_mut().insert(MODEL_VERSION, version);
     }
     response
-}
-
-fn label_datatype(classes: &Classes) -> &'static str {
-    match classes {
-        Classes::Int(_) => "INT64",
-        Classes::Float(_) => "FP64",
-        Classes::Bool(_) => "BOOL",
-        Classes::Str(_) => "BYTES",
-    }
 }
 
 /// A request id when the client sent none: 16 hex digits, unique enough to find a log line.
@@ -272,6 +234,7 @@ struct InferenceRequest<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(default)]
     parameters: RequestParameters,
+    #[serde(borrow)]
     inputs: Vec<RequestInput<'a>>,
     #[serde(default, borrow)]
     outputs: Vec<RequestOutput<'a>>,
@@ -283,12 +246,23 @@ struct RequestParameters {
     explain: bool,
     #[serde(default, deserialize_with = "flag")]
     predict_proba: bool,
+    /// Every output binary unless it says otherwise (the binary extension).
+    #[serde(default, deserialize_with = "flag")]
+    binary_data_output: bool,
 }
 
 #[derive(Deserialize)]
 struct RequestOutput<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
+    #[serde(default)]
+    parameters: RequestedOutputParameters,
+}
+
+#[derive(Default, Deserialize)]
+struct RequestedOutputParameters {
+    #[serde(default, deserialize_with = "optional_flag")]
+    binary_data: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -298,146 +272,140 @@ struct RequestInput<'a> {
     shape: Vec<i64>,
     #[serde(borrow)]
     datatype: Cow<'a, str>,
-    data: TensorData,
+    #[serde(default, borrow)]
+    data: Option<ElementData<'a>>,
+    #[serde(default)]
+    parameters: InputParameters,
 }
 
-impl RequestInput<'_> {
-    /// Checks shape against data and the model's width; the number of rows.
-    fn rows(&self, n_features: usize) -> Result<usize, ApiError> {
-        let name = &self.name;
-        let shape = &self.shape;
-        if let Some(d) = shape.iter().find(|&&d| d < 0) {
-            return Err(ApiError::BadRequest(format!(
-                "input '{name}': shape {shape:?} has a negative dimension {d}"
-            )));
-        }
-        let count = shape
-            .iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d as usize))
-            .unwrap_or(usize::MAX);
-        if count != self.data.0.len() {
-            return Err(ApiError::BadRequest(format!(
-                "input '{name}': shape {shape:?} holds {count} values but data has {}",
-                self.data.0.len()
-            )));
-        }
-        let rows = match shape.as_slice() {
-            [features] if *features as usize == n_features => 1,
-            [rows, features] if *features as usize == n_features => *rows as usize,
-            [_] | [_, _] => {
-                return Err(ApiError::Unprocessable(format!(
-                    "input '{name}' has shape {shape:?}; the model expects [N, {n_features}] \
-                     ({n_features} features per row)"
+#[derive(Default, Deserialize)]
+struct InputParameters {
+    /// Bytes of this input's binary data after the JSON (the binary extension).
+    #[serde(default)]
+    binary_data_size: Option<u64>,
+}
+
+impl<'a> RequestInput<'a> {
+    /// The tensor, its data from JSON or from the binary data after it.
+    fn into_tensor(self, sections: &mut Sections<'a>) -> Result<InputTensor<'a>, ApiError> {
+        let datatype = Datatype::parse(&self.name, &self.datatype)?;
+        let name = self.name;
+        let data = match (self.data, self.parameters.binary_data_size) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::BadRequest(format!(
+                    "input '{name}' has both \"data\" and parameters.binary_data_size; send one"
                 )));
             }
-            _ => {
-                return Err(ApiError::Unprocessable(format!(
-                    "input '{name}' has shape {shape:?}; expected [N, {n_features}]"
+            (None, Some(size)) => TensorData::Raw(sections.take(&name, size)?),
+            (Some(data), None) => data.into_tensor_data(&name, datatype)?,
+            (None, None) => {
+                return Err(ApiError::BadRequest(format!(
+                    "input '{name}' has no \"data\" (nor parameters.binary_data_size for \
+                     binary data after the JSON)"
                 )));
             }
         };
-        if rows == 0 {
-            return Err(ApiError::Unprocessable(format!(
-                "input '{name}' has no rows"
-            )));
-        }
-        Ok(rows)
+        Ok(InputTensor {
+            name,
+            datatype,
+            shape: self.shape,
+            data,
+        })
     }
+}
 
-    /// The data as the model sees it after numpy's cast to the declared datatype.
-    fn data_as_model_input(&self) -> Result<Cow<'_, [f64]>, ApiError> {
-        let name = &self.name;
-        let values = &self.data.0;
-        let datatype = self.datatype.as_ref();
-        match datatype {
-            "FP64" => Ok(Cow::Borrowed(values)),
-            // Rounded to single precision, as numpy stores an FP32 (or FP16, approximately) tensor.
-            "FP32" | "FP16" => Ok(Cow::Owned(
-                values.iter().map(|&v| f64::from(v as f32)).collect(),
-            )),
-            "INT8" | "INT16" | "INT32" | "INT64" | "UINT8" | "UINT16" | "UINT32" | "UINT64" => {
-                match values.iter().find(|v| v.fract() != 0.0) {
-                    Some(v) => Err(ApiError::Unprocessable(format!(
-                        "input '{name}' is {datatype} but holds {v}, which is not an integer"
-                    ))),
-                    None => Ok(Cow::Borrowed(values)),
-                }
-            }
-            "BOOL" => match values.iter().find(|&&v| v != 0.0 && v != 1.0) {
-                Some(v) => Err(ApiError::Unprocessable(format!(
-                    "input '{name}' is BOOL but holds {v}"
+/// Tensor data, flat or nested lists of numbers, booleans or strings, flattened row-major.
+#[derive(Default)]
+struct ElementData<'a> {
+    numbers: Vec<f64>,
+    strings: Vec<Cow<'a, [u8]>>,
+}
+
+impl<'a> ElementData<'a> {
+    /// Strings for a BYTES tensor, numbers for any other.
+    fn into_tensor_data(self, name: &str, datatype: Datatype) -> Result<TensorData<'a>, ApiError> {
+        let datatype_name = datatype.name();
+        if datatype == Datatype::Bytes {
+            return match self.numbers.first() {
+                None => Ok(TensorData::Strings(self.strings)),
+                Some(number) => Err(ApiError::BadRequest(format!(
+                    "input '{name}' is BYTES but data holds the number {number}; send strings"
                 ))),
-                None => Ok(Cow::Borrowed(values)),
-            },
-            "BYTES" => Err(ApiError::Unprocessable(format!(
-                "input '{name}' is BYTES; this model takes numbers (FP64, FP32, INT64, BOOL…)"
-            ))),
-            other => Err(ApiError::BadRequest(format!(
-                "input '{name}' has unknown datatype '{other}' (expected FP64, FP32, FP16, \
-                 INT8…INT64, UINT8…UINT64 or BOOL)"
+            };
+        }
+        match self.strings.first() {
+            None => Ok(TensorData::Numbers(self.numbers)),
+            Some(string) => Err(ApiError::BadRequest(format!(
+                "input '{name}' is {datatype_name} but data holds the string {:?}; send numbers",
+                String::from_utf8_lossy(string)
             ))),
         }
     }
 }
 
-/// Tensor data, flat or nested lists of numbers or booleans, flattened row-major.
-struct TensorData(Vec<f64>);
-
-impl<'de> Deserialize<'de> for TensorData {
+impl<'de: 'a, 'a> Deserialize<'de> for ElementData<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut values = Vec::new();
-        Element { out: &mut values }.deserialize(deserializer)?;
-        Ok(TensorData(values))
+        let mut data = ElementData::default();
+        Element { out: &mut data }.deserialize(deserializer)?;
+        Ok(data)
     }
 }
 
-/// One element of tensor data: a number, a boolean, or a nested list.
-struct Element<'v> {
-    out: &'v mut Vec<f64>,
+/// One element of tensor data: a number, a boolean, a string or a nested list.
+struct Element<'v, 'a> {
+    out: &'v mut ElementData<'a>,
 }
 
-impl<'de> DeserializeSeed<'de> for Element<'_> {
+impl<'de: 'a, 'a> DeserializeSeed<'de> for Element<'_, 'a> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Element<'_> {
+impl<'de: 'a, 'a> Visitor<'de> for Element<'_, 'a> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("numbers or booleans, in a list or nested lists")
+        f.write_str("numbers, booleans or strings, in a list or nested lists")
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        self.out.push(v);
+        self.out.numbers.push(v);
         Ok(())
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.out.push(v as f64);
+        self.out.numbers.push(v as f64);
         Ok(())
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.out.push(v as f64);
+        self.out.numbers.push(v as f64);
         Ok(())
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.out.push(f64::from(u8::from(v)));
+        self.out.numbers.push(f64::from(u8::from(v)));
+        Ok(())
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.out.strings.push(Cow::Borrowed(v.as_bytes()));
         Ok(())
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        Err(E::custom(format_args!(
-            "data holds the string {v:?}; send numbers"
-        )))
+        self.out.strings.push(Cow::Owned(v.as_bytes().to_vec()));
+        Ok(())
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         Err(E::custom("data holds null; send numbers"))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if let Some(n) = seq.size_hint() {
-            self.out.reserve(n);
+            self.out.numbers.reserve(n);
         }
-        while seq.next_element_seed(Element { out: self.out })?.is_some() {}
+        while seq
+            .next_element_seed(Element {
+                out: &mut *self.out,
+            })?
+            .is_some()
+        {}
         Ok(())
     }
 }
@@ -457,6 +425,10 @@ fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
             "expected true or false, found {t:?}"
         ))),
     }
+}
+
+fn optional_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    flag(deserializer).map(Some)
 }
 
 #[derive(Serialize)]
@@ -479,33 +451,30 @@ struct ResponseOutput<'a> {
     name: &'static str,
     shape: [usize; 2],
     datatype: &'static str,
-    parameters: Parameters,
-    data: OutputData<'a>,
+    parameters: OutputParameters,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<JsonData<'a>>,
 }
 
-/// MLServer's NumpyCodec marks its outputs with `{"content_type": "np"}`.
-#[derive(Clone, Copy, Serialize)]
-struct Parameters {
+/// MLServer's NumpyCodec marks its outputs with `{"content_type": "np"}`; a binary output also
+/// says how many bytes of the binary data are its own.
+#[derive(Serialize)]
+struct OutputParameters {
     content_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binary_data_size: Option<usize>,
 }
 
-const NUMPY: Parameters = Parameters { content_type: "np" };
+/// An output's elements as JSON.
+struct JsonData<'a>(OutputData<'a>);
 
-enum OutputData<'a> {
-    Labels {
-        classes: &'a Classes,
-        indices: &'a [usize],
-    },
-    Floats(&'a [f64]),
-}
-
-impl Serialize for OutputData<'_> {
+impl Serialize for JsonData<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Floats(values) => values.serialize(serializer),
-            Self::Labels { classes, indices } => {
+        match self.0 {
+            OutputData::Floats(values) => values.serialize(serializer),
+            OutputData::Labels { classes, indices } => {
                 let mut seq = serializer.serialize_seq(Some(indices.len()))?;
-                for &i in *indices {
+                for &i in indices {
                     match classes {
                         Classes::Int(v) => seq.serialize_element(&v[i])?,
                         Classes::Float(v) => seq.serialize_element(&v[i])?,
