@@ -326,6 +326,7 @@ fn auth_settings(
             jwks_url: args.jwks_url,
             allow,
             refetch_interval: Duration::from_secs(60),
+            keys_wait_at_start: crate::auth::KEYS_WAIT_AT_START,
         })
     } else {
         if !allow.is_empty() {

@@ -24,6 +24,9 @@ step "Python venv with scikit-learn and the model matrix (target/)"
 SKSERVE_MATRIX_DIR=$(bash tests/python/ensure_matrix.sh)
 export SKSERVE_MATRIX_DIR
 
+step "KServe's Python SDK in a venv of its own (target/kserve-venv: its pins clash with the one above)"
+bash tests/python/setup_venv.sh target/kserve-venv tests/python/requirements-kserve.txt kserve
+
 if [ "${1:-}" = fuzz ]; then
     step "fuzzing the loader"
     SKSERVE_FUZZ_CASES=${SKSERVE_FUZZ_CASES:-5000000} cargo test --release --test model fuzz:: -- --nocapture

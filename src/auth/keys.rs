@@ -202,14 +202,19 @@ impl KeyStore {
     }
 
     /// Fetches the key set until one fetch succeeds: at start, so that the first caller does
-    /// not wait for it. Retries keep to the rate limit (and its jitter) of [`KeyStore::key`].
+    /// not wait for it. A failed attempt is retried after [`FIRST_FETCH_RETRY`], stretched, and
+    /// never sooner than the rate limit of [`KeyStore::key`] allows.
     pub async fn fetch_at_start(&self) {
         while !self.has_keys() {
             let log = self.fetches.clone().lock_owned().await;
             if self.has_keys() {
                 return;
             }
-            if let Err(next) = self.fetch_if_allowed(log).await {
+            let next = match self.fetch_if_allowed(log).await {
+                Ok(()) => Instant::now() + backoff::jitter(FIRST_FETCH_RETRY),
+                Err(allowed) => allowed,
+            };
+            if !self.has_keys() {
                 tokio::time::sleep_until(next).await;
             }
         }

@@ -56,6 +56,8 @@ pub struct TokenSettings {
     pub allow: AllowList,
     /// Fetches of the JWKS happen at most this often (60 s; tests shorten it).
     pub refetch_interval: Duration,
+    /// How long readiness waits at start for the first key set ([`KEYS_WAIT_AT_START`]).
+    pub keys_wait_at_start: Duration,
 }
 
 impl TokenSettings {
@@ -70,6 +72,7 @@ impl TokenSettings {
             jwks_url: GOOGLE_JWKS_URL.to_owned(),
             allow: AllowList::default(),
             refetch_interval: Duration::from_secs(60),
+            keys_wait_at_start: KEYS_WAIT_AT_START,
         }
     }
 }
@@ -79,8 +82,8 @@ impl TokenSettings {
 pub struct AccessControl {
     /// Unique in the process: keys the per-thread [`Recent`] decision.
     id: u64,
-    /// When the checks were built: readiness waits for the issuer's keys from then, bounded.
-    started: tokio::time::Instant,
+    /// Until when readiness waits for the issuer's keys (from when the checks were built).
+    keys_awaited_until: tokio::time::Instant,
     tokens: Option<(Verifier, AllowList)>,
     allow_cidr: Vec<Cidr>,
     trust_proxy_hops: usize,
@@ -120,7 +123,11 @@ impl AccessControl {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            started: tokio::time::Instant::now(),
+            keys_awaited_until: tokio::time::Instant::now()
+                + settings
+                    .tokens
+                    .as_ref()
+                    .map_or(Duration::ZERO, |t| t.keys_wait_at_start),
             tokens,
             allow_cidr: settings.allow_cidr.clone(),
             trust_proxy_hops: settings.trust_proxy_hops,
@@ -137,13 +144,13 @@ impl AccessControl {
     }
 
     /// Ready to let requests in: no tokens are checked, or the issuer's keys are in hand, or
-    /// they have been waited for [`KEYS_WAIT_AT_START`] (an issuer that stays down then gets
-    /// requests answered 503 rather than an instance that never becomes ready).
+    /// they have been waited for long enough ([`KEYS_WAIT_AT_START`]): an issuer that stays
+    /// down then gets requests answered 503, rather than an instance that never becomes ready.
     pub fn is_ready(&self) -> bool {
         self.tokens
             .as_ref()
             .is_none_or(|(verifier, _)| verifier.keys().has_keys())
-            || self.started.elapsed() >= KEYS_WAIT_AT_START
+            || tokio::time::Instant::now() >= self.keys_awaited_until
     }
 
     /// The synchronous part: client address, and the cache of verified tokens.

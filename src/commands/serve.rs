@@ -27,19 +27,19 @@ pub fn serve(args: ServeArgs) -> Result<(), CommandError> {
         let shutdown = shutdown_signal();
         let state = app.state().clone();
         let model = state.registry.default_model().load();
+        let grpc = app
+            .grpc_addr()
+            .map_or_else(String::new, |addr| format!(" and gRPC on {addr} (h2c)"));
         tracing::info!(
             model = model.name(),
             version = model.version(),
             estimator = model.model().estimator().name(),
             n_features = model.model().n_features(),
             named_features = model.features().is_some(),
-            "listening on http://{}",
+            "listening on http://{}{grpc}",
             app.local_addr()
         );
         drop(model);
-        if let Some(grpc) = app.grpc_addr() {
-            tracing::info!("serving V2 over gRPC (h2c) on {grpc}");
-        }
         app.run_until(shutdown)
             .await
             .map_err(|e| CommandError::Other(format!("the server failed: {e}")))

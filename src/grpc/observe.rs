@@ -24,7 +24,7 @@ use tower::Service;
 use super::generated::health::health_server::HealthServer;
 use super::generated::inference::grpc_inference_service_server::GrpcInferenceServiceServer;
 use super::service::{HealthService, InferenceService};
-use super::status::{outcome, rest_equivalent};
+use super::status::{of_unreadable_request, outcome, rest_equivalent};
 use crate::auth::{AuthError, TokenError};
 use crate::http::{AppState, Arrival, admit, arrival};
 use crate::telemetry::ACCESS_TARGET;
@@ -183,7 +183,14 @@ impl Service<HttpRequest<Incoming>> for GrpcService {
                 }
             };
             let answer = match tokio::time::timeout_at(deadline.into(), answering).await {
-                Ok(answer) => answer,
+                Ok(answer) => match answer
+                    .extensions()
+                    .get::<Status>()
+                    .and_then(of_unreadable_request)
+                {
+                    Some(refusal) => refusal.into_http(),
+                    None => answer,
+                },
                 Err(_) => Status::deadline_exceeded(format!(
                     "the call took longer than {:?} and was abandoned",
                     deadline.saturating_duration_since(start)

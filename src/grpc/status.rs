@@ -13,6 +13,9 @@ use tonic::{Code, Status};
 use crate::http::ApiError;
 use crate::slo::Outcome;
 
+/// What an internal error of skserve's says: the detail is logged, never sent.
+const INTERNAL: &str = "internal error";
+
 /// The status answering `error`; an internal error's detail is logged, never sent.
 pub fn from_api_error(error: ApiError) -> Status {
     let code = match &error {
@@ -28,10 +31,30 @@ pub fn from_api_error(error: ApiError) -> Status {
         ApiError::Timeout(_) => Code::DeadlineExceeded,
         ApiError::Internal(detail) => {
             tracing::error!(detail = %detail, "internal error answering a gRPC call");
-            return Status::internal("internal error");
+            return Status::internal(INTERNAL);
         }
     };
     Status::new(code, error.to_string())
+}
+
+/// tonic's refusal of a request message it could not read, as skserve says it: a malformed
+/// frame or protobuf message (which tonic answers `INTERNAL`) is `INVALID_ARGUMENT`, a message
+/// over the limit (`OUT_OF_RANGE`) is `RESOURCE_EXHAUSTED`, so that both count as the caller's
+/// mistakes, as REST's 400 and 413 do. `None` for any other status. Only tonic's decoding says
+/// `INTERNAL` with another message than skserve's own.
+pub fn of_unreadable_request(status: &Status) -> Option<Status> {
+    let message = status.message();
+    match status.code() {
+        Code::Internal if message != INTERNAL => Some(Status::invalid_argument(format!(
+            "the request message cannot be read: {message}"
+        ))),
+        Code::OutOfRange if message.contains("message length too large") => {
+            Some(Status::resource_exhausted(format!(
+                "the request message is larger than the limit (--max-body-bytes): {message}"
+            )))
+        }
+        _ => None,
+    }
 }
 
 /// The HTTP status the REST API answers for the outcome `code` stands for.
@@ -96,6 +119,22 @@ mod tests {
         }
         let internal = from_api_error(ApiError::Internal("secret detail".into()));
         assert_eq!(internal.message(), "internal error");
+    }
+
+    #[test]
+    fn tonic_refusing_a_message_is_the_callers_mistake_and_ours_is_not() {
+        let malformed = Status::internal("failed to decode Protobuf message: invalid wire type");
+        let read = of_unreadable_request(&malformed).unwrap();
+        assert_eq!(read.code(), Code::InvalidArgument);
+        assert!(read.message().contains("invalid wire type"));
+        let large = Status::out_of_range("Error, decoded message length too large: found 9 bytes");
+        assert_eq!(
+            of_unreadable_request(&large).unwrap().code(),
+            Code::ResourceExhausted
+        );
+        let ours = from_api_error(ApiError::Internal("x".into()));
+        assert!(of_unreadable_request(&ours).is_none());
+        assert!(of_unreadable_request(&Status::not_found("m")).is_none());
     }
 
     #[test]

@@ -378,6 +378,32 @@ mod tests {
         assert_eq!(answer(&off, seed_request(long_ago)).await.0, 200);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_request_timeout_counts_from_arrival() {
+        let state = state(Limits {
+            request_timeout: Duration::from_secs(1),
+            max_queue_wait: None,
+            ..LIMITS
+        });
+        // A body that never comes: only the timeout can answer.
+        let (_sending, body) = http_body_util::channel::Channel::<axum::body::Bytes>::new(1);
+        let mut request = Request::post("/")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::new(body))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(Arrived(Instant::now() - Duration::from_secs(5)));
+        let before = tokio::time::Instant::now();
+
+        let (status, body) = answer(&state, request).await;
+
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("took longer than 1s"), "{body}");
+        // Paused time moves only when a timer is waited for: the deadline was already behind.
+        assert_eq!(tokio::time::Instant::now(), before);
+    }
+
     #[tokio::test]
     async fn connections_past_the_limit_are_shed_but_probes_answered() {
         let state = state(LIMITS);

@@ -322,21 +322,20 @@ struct ElementData<'a> {
 }
 
 impl<'a> ElementData<'a> {
-    /// Strings for a BYTES tensor, numbers for any other.
+    /// Strings for a BYTES tensor, numbers for any other (a BYTES tensor of numbers is the
+    /// model's to refuse, saying what it takes).
     fn into_tensor_data(self, name: &str, datatype: Datatype) -> Result<TensorData<'a>, ApiError> {
-        let datatype_name = datatype.name();
-        if datatype == Datatype::Bytes {
-            return match self.numbers.first() {
-                None => Ok(TensorData::Strings(self.strings)),
-                Some(number) => Err(ApiError::BadRequest(format!(
-                    "input '{name}' is BYTES but data holds the number {number}; send strings"
-                ))),
-            };
-        }
         match self.strings.first() {
             None => Ok(TensorData::Numbers(self.numbers)),
+            Some(_) if datatype == Datatype::Bytes && self.numbers.is_empty() => {
+                Ok(TensorData::Strings(self.strings))
+            }
+            Some(_) if datatype == Datatype::Bytes => Err(ApiError::BadRequest(format!(
+                "input '{name}' is BYTES but its data mixes strings and numbers"
+            ))),
             Some(string) => Err(ApiError::BadRequest(format!(
-                "input '{name}' is {datatype_name} but data holds the string {:?}; send numbers",
+                "input '{name}' is {} but data holds the string {:?}; send numbers",
+                datatype.name(),
                 String::from_utf8_lossy(string)
             ))),
         }

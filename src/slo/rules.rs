@@ -409,7 +409,10 @@ mod tests {
         let text = prometheus_rules(&embedded());
         assert!(text.contains(
             "(sum(rate(skserve_http_requests_total{job=\"skserve\",route!~\"/metrics|/slo|\
-             /slo\\\\.json|/v2/health/live|/v2/health/ready\",code=~\"5..|429\"}[5m])))"
+             /slo\\\\.json|/v2/health/live|/v2/health/ready|\
+             /inference\\\\.GRPCInferenceService/ServerLive|\
+             /inference\\\\.GRPCInferenceService/ServerReady|\
+             /grpc\\\\.health\\\\.v1\\\\.Health/Check\",code=~\"5..|429\"}[5m])))"
         ));
         assert!(text.contains("code=~\"[1-35]..|429\"}[1h])))"));
     }

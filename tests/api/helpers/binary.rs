@@ -52,9 +52,15 @@ pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess 
             .map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next().unwrap());
         seen.push(line.clone());
         if let Some(port) = port {
-            break port.parse().unwrap();
+            let grpc_port: Option<u16> = line
+                .split("gRPC on 127.0.0.1:")
+                .nth(1)
+                .map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next().unwrap())
+                .map(|port| port.parse().unwrap());
+            break (port.parse().unwrap(), grpc_port);
         }
     };
+    let (port, grpc_port) = port;
     let log = tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
             if echo {
@@ -66,7 +72,10 @@ pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess 
     });
     ServerProcess {
         child,
-        app: TestApp::at(port),
+        app: TestApp {
+            grpc_port,
+            ..TestApp::at(port)
+        },
         log,
     }
 }
