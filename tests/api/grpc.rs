@@ -357,16 +357,6 @@ async fn calls_need_a_token_and_probes_do_not() {
     let metrics = app
         .metrics_with_token(&key.mint(&claims("ana@example.com")))
         .await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     assert_eq!(
         sample(&metrics, r#"skserve_auth_failures_total{reason="missing"}"#),
         2.0
