@@ -20,10 +20,10 @@ fn model_benches(c: &mut Criterion) {
         b.iter(|| Model::from_bytes(black_box(&bytes)).unwrap())
     });
     c.bench_function("predict_proba 1 row", |b| {
-        b.iter(|| model.predict_proba(model.rows(black_box(one)).unwrap()))
+        b.iter(|| model.predict_proba(&model.rows(black_box(one)).unwrap()))
     });
     c.bench_function("predict_proba 22508 rows", |b| {
-        b.iter(|| model.predict_proba(model.rows(black_box(&all)).unwrap()))
+        b.iter(|| model.predict_proba(&model.rows(black_box(&all)).unwrap()))
     });
 }
 

@@ -42,7 +42,7 @@ pub struct Metrics {
     pub prediction_rows: IntCounterVec,
     /// `skserve_build_info{version,git_sha}`, always 1.
     pub build_info: IntGaugeVec,
-    /// `skserve_model_info{model,version,estimator,sklearn_version}`, 1 for the version served.
+    /// `skserve_model_info{model,version,estimator,sklearn_version,chain}`, 1 for the version served.
     pub model_info: IntGaugeVec,
     /// `skserve_model_loaded_timestamp_seconds{model}`: when the served version was loaded.
     pub model_loaded_timestamp: GaugeVec,
@@ -208,10 +208,11 @@ impl Metrics {
         let model_info = IntGaugeVec::new(
             Opts::new(
                 "skserve_model_info",
-                "1 for each model name and the version of it being served, with its estimator \
-                 and the scikit-learn version that saved it.",
+                "1 for each model name and the version of it being served, with its estimator, \
+                 the scikit-learn version that saved it and the chain of steps before it \
+                 (ColumnTransformer>LogisticRegression).",
             ),
-            &["model", "version", "estimator", "sklearn_version"],
+            &["model", "version", "estimator", "sklearn_version", "chain"],
         )
         .expect("valid metric");
         let model_loaded_timestamp = GaugeVec::new(

@@ -27,6 +27,10 @@ export SKSERVE_MATRIX_DIR
 step "KServe's Python SDK in a venv of its own (target/kserve-venv: its pins clash with the one above)"
 bash tests/python/setup_venv.sh target/kserve-venv tests/python/requirements-kserve.txt kserve
 
+step "Pipelines fitted by scikit-learn 1.1, 1.3 and 1.9, each in a venv of its own (target/)"
+SKSERVE_PIPELINES_DIR=$(bash tests/python/pipelines/ensure_pipelines.sh)
+export SKSERVE_PIPELINES_DIR
+
 if [ "${1:-}" = fuzz ]; then
     step "fuzzing the loader"
     SKSERVE_FUZZ_CASES=${SKSERVE_FUZZ_CASES:-5000000} cargo test --release --test model fuzz:: -- --nocapture

@@ -12,7 +12,7 @@ use crate::cli::{Cli, Command};
 use crate::model::{LoadError, Model};
 
 pub use inspect::inspect;
-pub use predict::{parse_csv, predict};
+pub use predict::{parse_csv, predict, predict_text};
 pub use serve::serve;
 pub use slo::slo_rules;
 

@@ -1,27 +1,64 @@
-//! `skserve predict`: rows of a headerless CSV in, `LABEL,SCORE` lines out.
+//! `skserve predict`: rows of a CSV in, one line per row out: `LABEL,SCORE` for a classifier,
+//! the `VALUE` (values, comma-separated, for several outputs) for a regressor, as Python's
+//! `repr` prints them.
+//!
+//! The CSV has a header row of column names when the model names its columns (a Pipeline over
+//! a DataFrame); without one, its rows are the model's columns in order, numbers only. Fields
+//! may be quoted (`"a, b"`, `""` for a quote); an empty field, `nan` or `NaN` is a missing
+//! value, as pandas and numpy's `savetxt` write one.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
 use super::{CommandError, load_model_file};
-use crate::model::python_float;
+use crate::model::{Absent, Cell, Frame, Model, Prediction, python_float};
 
 pub fn predict(model_path: &Path, input: &Path, out: &mut impl Write) -> Result<(), CommandError> {
     let model = load_model_file(model_path)?;
     let text = read_input(input)?;
-    let values = parse_csv(&text, model.n_features()).map_err(CommandError::Other)?;
-    let rows = model
-        .rows(&values)
-        .map_err(|e| CommandError::Other(e.to_string()))?;
-    let classes = model.classes();
+    let lines = predict_text(&model, &text).map_err(CommandError::Other)?;
     let mut buffer = std::io::BufWriter::new(out);
     let write_failed =
         |e: std::io::Error| CommandError::Other(format!("cannot write predictions: {e}"));
-    for (class, score) in model.predict_scored(rows) {
-        writeln!(buffer, "{},{}", classes.label(class), python_float(score))
-            .map_err(write_failed)?;
+    for line in lines {
+        writeln!(buffer, "{line}").map_err(write_failed)?;
     }
     buffer.flush().map_err(write_failed)
+}
+
+/// The output lines for a CSV's rows.
+pub fn predict_text(model: &Model, text: &str) -> Result<Vec<String>, String> {
+    let records = parse_records(text)?;
+    let Some(first) = records.first() else {
+        return Err("the input holds no rows".into());
+    };
+    let header = is_header(model, &first.1);
+    let features = if header || !model.input().all_numeric() {
+        let frame = named_frame(model, &records)?;
+        model.features(&frame).map_err(|e| e.to_string())?
+    } else {
+        let values = numbers(&records, model.n_features())?;
+        model.rows(&values).map_err(|e| e.to_string())?.into_owned()
+    };
+    Ok(match (model.predict(&features), model.classes()) {
+        (Prediction::Classes(_), Some(classes)) => model
+            .predict_scored(&features)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(class, score)| format!("{},{}", classes.label(class), python_float(score)))
+            .collect(),
+        (Prediction::Values(values), _) => values
+            .rows()
+            .into_iter()
+            .map(|row| {
+                row.iter()
+                    .map(|&v| python_float(v))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect(),
+        (Prediction::Classes(_), None) => Vec::new(),
+    })
 }
 
 fn read_input(input: &Path) -> Result<String, CommandError> {
@@ -35,44 +72,185 @@ fn read_input(input: &Path) -> Result<String, CommandError> {
     Ok(text)
 }
 
-/// Parses headerless CSV rows of numbers (LF or CRLF) into row-major values, checking every
-/// row has `n_features` columns. Rows are numbered from 1 in errors; blank lines are skipped.
-pub fn parse_csv(text: &str, n_features: usize) -> Result<Vec<f64>, String> {
-    let mut values = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
+/// Whether the first record names the model's columns: every field is a column name, or the
+/// model takes strings (and a header is then required).
+fn is_header(model: &Model, fields: &[String]) -> bool {
+    if !model.input().named {
+        return false;
+    }
+    let names = fields
+        .iter()
+        .all(|f| model.input().position(f.trim()).is_some());
+    names || !model.input().all_numeric() || fields.iter().any(|f| number(f).is_err())
+}
+
+/// The records of the CSV with their line numbers; blank lines are skipped.
+fn parse_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let mut records = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1;
+    while chars.peek().is_some() {
+        let start_line = line;
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut was_quoted = false;
+        loop {
+            match chars.next() {
+                None => break,
+                Some('"') if quoted => {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        field.push('"');
+                    } else {
+                        quoted = false;
+                    }
+                }
+                Some('"') if field.trim().is_empty() && !was_quoted => {
+                    field.clear();
+                    quoted = true;
+                    was_quoted = true;
+                }
+                Some(c) if quoted => {
+                    line += usize::from(c == '\n');
+                    field.push(c);
+                }
+                Some(',') => {
+                    fields.push(finish(&mut field, &mut was_quoted));
+                }
+                Some('\n') => {
+                    line += 1;
+                    break;
+                }
+                Some('\r') if chars.peek() == Some(&'\n') => {}
+                Some(c) => field.push(c),
+            }
+        }
+        if quoted {
+            return Err(format!("row {start_line}: a quoted field is never closed"));
+        }
+        fields.push(finish(&mut field, &mut was_quoted));
+        if fields.len() == 1 && fields[0].trim().is_empty() {
             continue;
         }
-        let row = index + 1;
-        let start = values.len();
-        for (column, field) in line.split(',').enumerate() {
-            let field = field.trim();
-            let value: f64 = field.parse().map_err(|_| {
-                format!(
-                    "row {row}, column {}: '{field}' is not a number",
-                    column + 1
-                )
-            })?;
-            if !value.is_finite() {
-                return Err(format!(
-                    "row {row}, column {}: '{field}' is not a finite number",
-                    column + 1
-                ));
-            }
-            values.push(value);
-        }
-        let got = values.len() - start;
-        if got != n_features {
+        records.push((start_line, fields));
+    }
+    Ok(records)
+}
+
+fn finish(field: &mut String, was_quoted: &mut bool) -> String {
+    let out = if *was_quoted {
+        std::mem::take(field)
+    } else {
+        std::mem::take(field).trim().to_owned()
+    };
+    *was_quoted = false;
+    out
+}
+
+/// A field as a number: `None` for a missing value (empty, `nan`, `NaN`).
+fn number(field: &str) -> Result<Option<f64>, ()> {
+    let field = field.trim();
+    if is_missing(field) {
+        return Ok(None);
+    }
+    field.parse::<f64>().map(Some).map_err(|_| ())
+}
+
+fn is_missing(field: &str) -> bool {
+    matches!(field.trim(), "" | "nan" | "NaN")
+}
+
+/// Headerless rows of numbers, each of `n_features` fields.
+fn numbers(records: &[(usize, Vec<String>)], n_features: usize) -> Result<Vec<f64>, String> {
+    let mut values = Vec::with_capacity(records.len() * n_features);
+    for (row, fields) in records {
+        if fields.len() != n_features {
             return Err(format!(
-                "row {row} has {got} columns, expected {n_features} (the model's features)"
+                "row {row} has {} columns, expected {n_features} (the model's features)",
+                fields.len()
             ));
         }
-    }
-    if values.is_empty() {
-        return Err("the input holds no rows".into());
+        for (column, field) in fields.iter().enumerate() {
+            let value = number(field).map_err(|()| {
+                format!(
+                    "row {row}, column {}: '{}' is not a number",
+                    column + 1,
+                    field.trim()
+                )
+            })?;
+            values.push(value.unwrap_or(f64::NAN));
+        }
     }
     Ok(values)
+}
+
+/// Rows under a header of column names (or, for a model of strings, with one required).
+fn named_frame(model: &Model, records: &[(usize, Vec<String>)]) -> Result<Frame, String> {
+    let (header_line, header) = &records[0];
+    if !header
+        .iter()
+        .any(|f| model.input().position(f.trim()).is_some())
+    {
+        return Err(format!(
+            "row {header_line}: this model takes named columns; the first row must be a header \
+             naming them ({})",
+            model.input().described()
+        ));
+    }
+    let mut builder = model.frame_builder(records.len() - 1);
+    let columns = header
+        .iter()
+        .map(|name| builder.column(name.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("row {header_line}: {e}"))?;
+    for &c in &columns {
+        builder
+            .claim(c)
+            .map_err(|e| format!("row {header_line}: {e}"))?;
+    }
+    for (i, (line, fields)) in records[1..].iter().enumerate() {
+        if fields.len() != columns.len() {
+            return Err(format!(
+                "row {line} has {} fields but the header names {}",
+                fields.len(),
+                columns.len()
+            ));
+        }
+        for (field, &column) in fields.iter().zip(&columns) {
+            let text = model.input().columns[column].kind == crate::model::ColumnKind::Text;
+            let cell = if is_missing(field) {
+                Cell::Missing
+            } else if text {
+                Cell::Text(field)
+            } else {
+                match number(field) {
+                    Ok(Some(v)) => Cell::Number(v),
+                    _ => Cell::Text(field),
+                }
+            };
+            builder
+                .set(i, column, cell)
+                .map_err(|e| renumber(&e.to_string(), i + 1, *line))?;
+        }
+    }
+    builder.finish(Absent::Refused).map_err(|e| e.to_string())
+}
+
+/// An input error's row number (counted among data rows) as the CSV's line number.
+fn renumber(message: &str, row: usize, line: usize) -> String {
+    message.replacen(&format!("row {row},"), &format!("row {line},"), 1)
+}
+
+/// Parses headerless CSV rows of numbers (LF or CRLF) into row-major values, checking every
+/// row has `n_features` columns; an empty field, `nan` or `NaN` is a missing value (`NaN`).
+/// Rows are numbered from 1 in errors; blank lines are skipped.
+pub fn parse_csv(text: &str, n_features: usize) -> Result<Vec<f64>, String> {
+    let records = parse_records(text)?;
+    if records.is_empty() {
+        return Err("the input holds no rows".into());
+    }
+    numbers(&records, n_features)
 }
 
 #[cfg(test)]
@@ -97,16 +275,19 @@ mod tests {
     }
 
     #[test]
-    fn non_numbers_and_nan_are_refused() {
+    fn non_numbers_are_refused_and_nan_is_missing() {
         assert!(
             parse_csv("1,x\n", 2)
                 .unwrap_err()
                 .contains("'x' is not a number")
         );
-        assert!(
-            parse_csv("1,nan\n", 2)
-                .unwrap_err()
-                .contains("not a finite number")
-        );
+        let values = parse_csv("1,nan\n,NaN\n", 2).unwrap();
+        assert!(values[1].is_nan() && values[2].is_nan() && values[3].is_nan());
+    }
+
+    #[test]
+    fn quoted_fields_keep_commas_and_quotes() {
+        let records = parse_records("a,\"b, c\",\"say \"\"hi\"\"\"\n").unwrap();
+        assert_eq!(records[0].1, ["a", "b, c", "say \"hi\""]);
     }
 }

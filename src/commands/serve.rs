@@ -33,9 +33,9 @@ pub fn serve(args: ServeArgs) -> Result<(), CommandError> {
         tracing::info!(
             model = model.name(),
             version = model.version(),
-            estimator = model.model().estimator().name(),
+            estimator = model.model().chain(),
             n_features = model.model().n_features(),
-            named_features = model.features().is_some(),
+            named_features = model.features().is_some() || model.model().input().named,
             "listening on http://{}{grpc}",
             app.local_addr()
         );

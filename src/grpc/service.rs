@@ -95,7 +95,7 @@ impl GrpcInferenceService for InferenceService {
             tensors
                 .into_iter()
                 .map(|t| TensorMetadata {
-                    name: t.name.into(),
+                    name: t.name,
                     datatype: t.datatype.name().into(),
                     shape: t.shape.to_vec(),
                 })
@@ -122,7 +122,9 @@ impl GrpcInferenceService for InferenceService {
         let inference = infer(&loaded, request, self.state.max_batch_rows)
             .map_err(|e| from_api_error(e.into()))?;
         let explanations = if asked.explain {
-            let explained = explain(&loaded, inference.rows(), inference.predicted());
+            let features = inference.features().map_err(|e| from_api_error(e.into()))?;
+            let explained = explain(&loaded, &features, inference.predicted(), inference.frame())
+                .map_err(from_api_error)?;
             Some(
                 serde_json::to_string(&explained)
                     .map_err(|e| from_api_error(crate::http::ApiError::Internal(e.to_string())))?,

@@ -1,78 +1,149 @@
-//! Explanations of linear predictions: each feature's contribution `coef × value` to the
-//! decision that chose the class, largest magnitude first, with the intercept. For a binary
-//! model that is its single decision (positive means the second class); for a multiclass
-//! model, the predicted class's row.
+//! Explanations of linear predictions: each feature's contribution `coef × value` to the value
+//! the estimator computed, in the space it sees (after encoding and scaling), largest
+//! magnitude first, with the intercept; and, for a model with named columns, the same summed
+//! by the client's column (`OPERA=Grupo LATAM: +0.36`, the sum of that column's one-hot
+//! terms). For a binary classifier the value is its single decision (positive means the second
+//! class), for a multiclass one the predicted class's, for a regressor its linear predictor
+//! (before a GLM's link).
 
 use std::borrow::Cow;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::Rows;
+use super::error::ApiError;
+use crate::model::{Cell, Features, Frame, Prediction, python_float_or_int};
 use crate::registry::LoadedModel;
 
 /// One row's explanation.
 #[derive(Debug, Serialize)]
 pub struct Explanation<'a> {
-    /// The predicted label.
+    /// The predicted label or value.
     pub predicted: Value,
     /// The class whose decision function is explained (binary: always the second class).
-    pub decision_class: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_class: Option<Value>,
     /// `intercept + Σ contributions`, the value the prediction was made from.
     pub decision: f64,
     pub intercept: f64,
-    /// Every feature, largest `|contribution|` first.
+    /// Every feature the estimator sees, largest `|contribution|` first.
     pub contributions: Vec<Contribution<'a>>,
+    /// The contributions summed by the client's column, largest first (named models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<ColumnContribution>>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Contribution<'a> {
-    /// The feature's name, or `x[i]` when the model has no names.
+    /// The feature's name, or `x[i]` when the model has none.
     pub feature: Cow<'a, str>,
     pub value: f64,
     pub weight: f64,
     pub contribution: f64,
 }
 
-/// Explains each row given the class index predicted for it.
+/// A client's column and what its value added.
+#[derive(Debug, Serialize)]
+pub struct ColumnContribution {
+    pub column: String,
+    /// The value the client sent (`null` when missing).
+    pub value: Value,
+    pub contribution: f64,
+    /// `OPERA=Grupo LATAM: +0.36`.
+    pub summary: String,
+}
+
+/// Explains each row given what was predicted for it; `frame` is the client's named input,
+/// when it sent one.
 pub fn explain<'a>(
     loaded: &'a LoadedModel,
-    rows: Rows<'_>,
-    predicted: &[usize],
-) -> Vec<Explanation<'a>> {
+    features: &Features<'_>,
+    predicted: &Prediction,
+    frame: Option<&Frame>,
+) -> Result<Vec<Explanation<'a>>, ApiError> {
     let model = loaded.model();
-    let linear = model.linear();
     let classes = model.classes();
-    let mut decision = vec![0.0; linear.n_outputs];
-    rows.iter()
-        .zip(predicted)
-        .map(|(row, &class)| {
-            let (output, decision_class) = if linear.n_outputs == 1 {
-                (0, 1)
-            } else {
-                (class, class)
+    (0..features.len())
+        .map(|row| {
+            let class = match predicted {
+                Prediction::Classes(c) => Some(c[row]),
+                Prediction::Values(_) => None,
             };
-            linear.decision_row(row, &mut decision);
-            let weights = &linear.coef[output * linear.n_features..][..linear.n_features];
-            let mut contributions: Vec<Contribution<'a>> = row
+            let explained = model.explain(features, row, class).ok_or_else(|| {
+                ApiError::Unprocessable(format!(
+                    "this model ({}) cannot be explained feature by feature",
+                    model.chain()
+                ))
+            })?;
+            let a = &explained.attribution;
+            let weights = a.weights.clone().unwrap_or_default();
+            let mut contributions: Vec<Contribution<'a>> = a
+                .contributions
                 .iter()
-                .zip(weights)
                 .enumerate()
-                .map(|(i, (&value, &weight))| Contribution {
+                .map(|(i, &contribution)| Contribution {
                     feature: loaded.feature_name(i),
-                    value,
-                    weight,
-                    contribution: weight * value,
+                    value: explained.values[i],
+                    weight: weights.get(i).copied().unwrap_or(f64::NAN),
+                    contribution,
                 })
                 .collect();
+            let columns = frame
+                .map(|frame| by_column(loaded, frame, row, &explained.sources, &contributions));
             contributions.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-            Explanation {
-                predicted: classes.label(class).to_json(),
-                decision_class: classes.label(decision_class).to_json(),
-                decision: decision[output],
-                intercept: linear.intercept[output],
+            let predicted = match (predicted, classes) {
+                (Prediction::Classes(c), Some(classes)) => classes.label(c[row]).to_json(),
+                (Prediction::Values(v), _) => v[[row, 0]].into(),
+                _ => Value::Null,
+            };
+            Ok(Explanation {
+                predicted,
+                decision_class: a
+                    .explained_class
+                    .zip(classes)
+                    .map(|(c, classes)| classes.label(c).to_json()),
+                decision: a.output,
+                intercept: a.base,
                 contributions,
-            }
+                columns,
+            })
         })
         .collect()
+}
+
+/// The contributions summed by the input column each feature comes from.
+fn by_column(
+    loaded: &LoadedModel,
+    frame: &Frame,
+    row: usize,
+    sources: &[usize],
+    contributions: &[Contribution<'_>],
+) -> Vec<ColumnContribution> {
+    let input = &loaded.model().input().columns;
+    let mut sums = vec![None::<f64>; input.len()];
+    for (c, &source) in contributions.iter().zip(sources) {
+        *sums[source].get_or_insert(0.0) += c.contribution;
+    }
+    let mut out: Vec<ColumnContribution> = sums
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, sum)| {
+            let sum = sum?;
+            let cell = frame.columns[i].cell(row);
+            let (value, shown) = match cell {
+                Cell::Missing => (Value::Null, "missing".to_owned()),
+                Cell::Number(v) => (v.into(), python_float_or_int(v)),
+                Cell::Text(s) => (s.into(), s.to_owned()),
+            };
+            let name = &input[i].name;
+            Some(ColumnContribution {
+                summary: format!("{name}={shown}: {sum:+.2}"),
+                column: name.clone(),
+                value,
+                contribution: sum,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+    out
 }

@@ -1,7 +1,9 @@
 //! The seed's API, byte for byte: `POST /` with a form `x=[0,1,...]` answers
 //! `{"model_prediction":"[1]","received_data":{"x":"[0,1,...]"}}` plus a newline, as the
 //! original Cloud Function (Flask, sorted keys, ASCII-only JSON) did. Unlike the seed, a bad
-//! request is a 4xx with `{"error": ...}`, not a 200.
+//! request is a 4xx with `{"error": ...}`, not a 200. A Pipeline is served here only when
+//! every column it takes is numeric (`x` lists them in order); a regressor answers its value
+//! as numpy prints it (`[1.5]`).
 //!
 //! Here: the form handler, a parser for the list syntax Python's `ast.literal_eval` accepts,
 //! numpy's `str()` of a one-element prediction array, and Python's `json.dumps` string escaping.
@@ -15,7 +17,7 @@ use axum::response::Response;
 
 use super::error::ApiError;
 use super::{AppState, Body, MODEL_VERSION, require_content_type};
-use crate::model::Label;
+use crate::model::{Label, Prediction, Target};
 
 /// `POST /`: one row as the form field `x`, answered as the seed answered it.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -50,11 +52,26 @@ pub async fn predict(
             model.n_features()
         )));
     }
-    let rows = model.rows(&values)?;
-    let class = model.predict_first(rows);
+    let features = model.rows(&values)?;
+    let prediction = match (model.classes(), model.target()) {
+        (Some(classes), _) => numpy_str_one(classes.label(model.predict_first(&features))),
+        (None, Target::Values { n_outputs: 1, .. }) => match model.predict(&features) {
+            Prediction::Values(v) => numpy_str_one(Label::Float(v[[0, 0]])),
+            Prediction::Classes(_) => {
+                return Err(ApiError::Internal("a regressor predicted classes".into()));
+            }
+        },
+        (None, _) => {
+            return Err(ApiError::Unprocessable(format!(
+                "this model ({}) predicts several values per row, which the seed's answer cannot \
+                 hold; use V2 (/v2/models/{}/infer)",
+                model.chain(),
+                loaded.name()
+            )));
+        }
+    };
     state.count_rows(loaded.name(), 1);
 
-    let prediction = numpy_str_one(model.classes().label(class));
     let mut response = Response::new(axum::body::Body::from(render(&prediction, &mut fields)));
     let headers = response.headers_mut();
     headers.insert(

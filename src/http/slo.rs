@@ -41,7 +41,7 @@ pub async fn figures(State(state): State<AppState>) -> Response {
             ModelFigures {
                 name: model.name().to_owned(),
                 version: model.version().to_owned(),
-                estimator: model.model().estimator().name().to_owned(),
+                estimator: model.model().chain().to_owned(),
                 loaded_at_unix_seconds: loaded_at,
             }
         })

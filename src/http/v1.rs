@@ -1,8 +1,11 @@
-//! KServe's V1 protocol with named features: `POST /v1/models/{name}:predict` takes
+//! KServe's V1 protocol with named input: `POST /v1/models/{name}:predict` takes
 //! `{"instances": [...]}` where an instance is either a row of numbers or an object of named
-//! fields (`{"OPERA": "Grupo LATAM", "MES": 7}`), one-hot encoded with the model's column names.
+//! values (`{"OPERA": "Grupo LATAM", "MES": 7}`). A Pipeline takes the raw values of its
+//! columns (strings for categorical columns; `null` or a missing key for a missing value) and
+//! encodes them itself; a bare estimator with one-hot column names (a `features.json` or its
+//! own) has them one-hot encoded by name.
 //!
-//! Answer: `{"predictions": [labels]}`; with `?proba=true` also `"classes"` and
+//! Answer: `{"predictions": [labels or values]}`; with `?proba=true` also `"classes"` and
 //! `"probabilities"` (one row per instance, in the order of `classes`); with `?explain=true`
 //! (or the `:explain` verb) also `"explanations"`.
 
@@ -15,8 +18,9 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::explain::explain;
-use super::v2::labels_json;
+use super::v2::prediction_json;
 use super::{ApiPath, AppState, Body, MODEL_VERSION, parse_json};
+use crate::model::{Absent, Cell, Frame};
 use crate::registry::LoadedModel;
 
 /// `GET /v1/models`: the served model names.
@@ -80,35 +84,48 @@ pub async fn predict(
             limit: state.max_batch_rows,
         });
     }
-    let values = encode_instances(&loaded, &instances)?;
-    let rows = model.rows(&values)?;
+    let input = read_instances(&loaded, &instances)?;
+    let features = match &input {
+        Input::Rows(values) => model.rows(values)?,
+        Input::Named(frame) => model.features(frame)?,
+    };
     if want_proba && !model.has_predict_proba() {
         return Err(ApiError::Unprocessable(format!(
             "this model ({}) has no predict_proba",
-            model.estimator().name()
+            model.chain()
         )));
     }
 
-    let predicted = model.predict(rows);
+    let predicted = model.predict(&features);
     let mut answer = Map::new();
-    answer.insert("predictions".into(), labels_json(model, &predicted).into());
-    if want_proba && let Some(proba) = model.predict_proba(rows) {
-        let n_classes = model.classes().len();
-        answer.insert("classes".into(), model.classes().to_json());
+    answer.insert(
+        "predictions".into(),
+        prediction_json(model, &predicted).into(),
+    );
+    if want_proba
+        && let (Some(proba), Some(classes)) = (model.predict_proba(&features), model.classes())
+    {
+        answer.insert("classes".into(), classes.to_json());
         answer.insert(
             "probabilities".into(),
             proba
-                .chunks_exact(n_classes)
+                .rows()
+                .into_iter()
                 .map(|row| Value::from(row.to_vec()))
                 .collect(),
         );
     }
     if want_explain {
-        let explanations = serde_json::to_value(explain(&loaded, rows, &predicted))
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let frame = match &input {
+            Input::Named(frame) => Some(frame),
+            Input::Rows(_) => None,
+        };
+        let explanations = explain(&loaded, &features, &predicted, frame)?;
+        let explanations =
+            serde_json::to_value(explanations).map_err(|e| ApiError::Internal(e.to_string()))?;
         answer.insert("explanations".into(), explanations);
     }
-    state.count_rows(loaded.name(), rows.len());
+    state.count_rows(loaded.name(), features.len());
 
     let mut response = Json(Value::Object(answer)).into_response();
     if let Ok(version) = HeaderValue::from_str(loaded.version()) {
@@ -156,6 +173,53 @@ fn parse_instances(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Value>, ApiEr
     }
 }
 
+/// What instances become: positional rows of numbers, or named typed columns.
+enum Input {
+    Rows(Vec<f64>),
+    Named(Frame),
+}
+
+/// Instances as the model takes them: rows of numbers as they are; objects by column name
+/// (a Pipeline's typed columns) or through one-hot names (a bare estimator's).
+fn read_instances(loaded: &LoadedModel, instances: &[Value]) -> Result<Input, ApiError> {
+    let model = loaded.model();
+    let objects = instances.iter().filter(|i| i.is_object()).count();
+    if objects == 0 || loaded.features().is_some() {
+        return encode_instances(loaded, instances).map(Input::Rows);
+    }
+    if !model.input().named {
+        return encode_instances(loaded, instances).map(Input::Rows);
+    }
+    let mut builder = model.frame_builder(instances.len());
+    for (i, instance) in instances.iter().enumerate() {
+        let Value::Object(fields) = instance else {
+            return Err(ApiError::Unprocessable(format!(
+                "instance {i} is {}; send every instance as an object of the model's columns ({})",
+                kind(instance),
+                model.input().described()
+            )));
+        };
+        for (name, value) in fields {
+            let column = builder.column(name)?;
+            let cell = match value {
+                Value::Null => Cell::Missing,
+                Value::Number(n) => Cell::Number(n.as_f64().unwrap_or(f64::NAN)),
+                Value::Bool(b) => Cell::Number(f64::from(u8::from(*b))),
+                Value::String(s) => Cell::Text(s),
+                other => {
+                    return Err(ApiError::Unprocessable(format!(
+                        "instance {i}, column \"{name}\": {} is not a value; send a number, a \
+                         string or null",
+                        kind(other)
+                    )));
+                }
+            };
+            builder.set(i, column, cell)?;
+        }
+    }
+    Ok(Input::Named(builder.finish(Absent::Missing)?))
+}
+
 /// Rows from instances: arrays of numbers as they are, objects through the feature names.
 fn encode_instances(loaded: &LoadedModel, instances: &[Value]) -> Result<Vec<f64>, ApiError> {
     let n_features = loaded.model().n_features();
@@ -173,6 +237,7 @@ fn encode_instances(loaded: &LoadedModel, instances: &[Value]) -> Result<Vec<f64
                     values.push(match v {
                         Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
                         Value::Bool(b) => f64::from(u8::from(*b)),
+                        Value::Null => f64::NAN,
                         other => {
                             return Err(ApiError::Unprocessable(format!(
                                 "instance {i}, value {j}: {other} is not a number"

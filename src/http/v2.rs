@@ -3,14 +3,17 @@
 //! `predict` (default) and `predict_proba` (asked in `outputs`, or with the request parameter
 //! `predict_proba: true`).
 //!
-//! Inputs: one tensor of shape `[N, n_features]` (or `[n_features]` for one row), data flat or
-//! nested in JSON, or binary after the JSON (`binary`, the binary tensor data extension), any
-//! numeric or BOOL datatype. String labels come back as BYTES. The request parameter
-//! `explain: true` adds per-row explanations in the response's `parameters`.
+//! Inputs: one tensor of shape `[N, n_features]` (or `[n_features]` for one row), any numeric
+//! or BOOL datatype; or, for a model that names its columns, one input per column (shape `[N]`
+//! or `[N, 1]`), `BYTES` for strings, `null` for a missing value. Data flat or nested in JSON,
+//! or binary after the JSON (`binary`, the binary tensor data extension; BYTES elements each
+//! after a 4-byte little-endian length). String labels come back as BYTES, a regressor's values
+//! as FP64. The request parameter `explain: true` adds per-row explanations in the response's
+//! `parameters`.
 //!
 //! This file reads and writes the JSON; what a request means and what the model answers is
 //! `crate::inference`'s, shared with gRPC. JSON tensor data is read straight into one
-//! `Vec<f64>` while the JSON is parsed.
+//! `Vec<f64>` while the JSON is parsed (strings and nulls, where a column has them, beside it).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -30,9 +33,10 @@ use super::error::ApiError;
 use super::explain::{Explanation, explain};
 use super::{ApiPath, AppState, Body, MODEL_VERSION, parse_json};
 use crate::inference::{
-    self, Datatype, InputTensor, OutputData, TensorData, TensorMetadata, infer as run_model,
+    self, Datatype, Element as TensorElement, InputTensor, OutputData, TensorData, TensorMetadata,
+    infer as run_model,
 };
-use crate::model::{Classes, Model};
+use crate::model::{Classes, Model, Prediction, Target};
 use crate::registry::LoadedModel;
 
 /// `GET /v2`: server metadata.
@@ -105,10 +109,14 @@ fn metadata(loaded: &LoadedModel) -> Response {
         "inputs": tensors(inference::inputs_of(model)),
         "outputs": tensors(inference::outputs_of(model)),
         "parameters": {
-            "estimator": model.estimator().name(),
+            "estimator": model.predictor().class(),
+            "chain": model.chain(),
             "sklearn_version": model.sklearn_version(),
-            "classes": model.classes().to_json(),
-            "feature_names": loaded.features().map(|f| f.names()),
+            "classes": model.classes().map(Classes::to_json),
+            "feature_names": loaded
+                .features()
+                .map(|f| f.names().to_vec())
+                .or_else(|| model.feature_names()),
         },
     });
     with_version(Json(body).into_response(), loaded)
@@ -172,9 +180,17 @@ fn run_inference(
         },
         state.max_batch_rows,
     )?;
-    let explanations = parameters
-        .explain
-        .then(|| explain(loaded, inference.rows(), inference.predicted()));
+    let explanations = if parameters.explain {
+        let features = inference.features()?;
+        Some(explain(
+            loaded,
+            &features,
+            inference.predicted(),
+            inference.frame(),
+        )?)
+    } else {
+        None
+    };
     state.count_rows(loaded.name(), inference.n_rows());
 
     let mut binary_data = Vec::new();
@@ -314,31 +330,52 @@ impl<'a> RequestInput<'a> {
     }
 }
 
-/// Tensor data, flat or nested lists of numbers, booleans or strings, flattened row-major.
+/// Tensor data, flat or nested lists, flattened row-major: numbers and booleans as numbers;
+/// strings and nulls (a BYTES column, a missing value) beside them by position, with `NaN`
+/// holding their place among the numbers.
 #[derive(Default)]
 struct ElementData<'a> {
     numbers: Vec<f64>,
-    strings: Vec<Cow<'a, [u8]>>,
+    others: Vec<(usize, Other<'a>)>,
+}
+
+enum Other<'a> {
+    Text(Cow<'a, [u8]>),
+    Null,
 }
 
 impl<'a> ElementData<'a> {
-    /// Strings for a BYTES tensor, numbers for any other (a BYTES tensor of numbers is the
-    /// model's to refuse, saying what it takes).
+    /// Numbers alone, or every element in order when there are strings or nulls; strings are
+    /// refused here for any datatype but BYTES (a BYTES tensor of numbers is the model's to
+    /// refuse, saying what it takes).
     fn into_tensor_data(self, name: &str, datatype: Datatype) -> Result<TensorData<'a>, ApiError> {
-        match self.strings.first() {
-            None => Ok(TensorData::Numbers(self.numbers)),
-            Some(_) if datatype == Datatype::Bytes && self.numbers.is_empty() => {
-                Ok(TensorData::Strings(self.strings))
-            }
-            Some(_) if datatype == Datatype::Bytes => Err(ApiError::BadRequest(format!(
-                "input '{name}' is BYTES but its data mixes strings and numbers"
-            ))),
-            Some(string) => Err(ApiError::BadRequest(format!(
-                "input '{name}' is {} but data holds the string {:?}; send numbers",
-                datatype.name(),
-                String::from_utf8_lossy(string)
-            ))),
+        if self.others.is_empty() {
+            return Ok(TensorData::Numbers(self.numbers));
         }
+        if datatype != Datatype::Bytes
+            && let Some((_, Other::Text(text))) = self
+                .others
+                .iter()
+                .find(|(_, o)| matches!(o, Other::Text(_)))
+        {
+            return Err(ApiError::BadRequest(format!(
+                "input '{name}' is {} but holds the string {:?}; send numbers, or strings as BYTES",
+                datatype.name(),
+                String::from_utf8_lossy(text)
+            )));
+        }
+        let mut elements: Vec<TensorElement<'a>> = self
+            .numbers
+            .into_iter()
+            .map(TensorElement::Number)
+            .collect();
+        for (at, other) in self.others {
+            elements[at] = match other {
+                Other::Text(text) => TensorElement::Text(text),
+                Other::Null => TensorElement::Missing,
+            };
+        }
+        Ok(TensorData::Elements(elements))
     }
 }
 
@@ -350,9 +387,16 @@ impl<'de: 'a, 'a> Deserialize<'de> for ElementData<'a> {
     }
 }
 
-/// One element of tensor data: a number, a boolean, a string or a nested list.
+/// One element of tensor data: a number, a boolean, a string, null or a nested list.
 struct Element<'v, 'a> {
     out: &'v mut ElementData<'a>,
+}
+
+impl<'a> Element<'_, 'a> {
+    fn other(self, other: Other<'a>) {
+        self.out.others.push((self.out.numbers.len(), other));
+        self.out.numbers.push(f64::NAN);
+    }
 }
 
 impl<'de: 'a, 'a> DeserializeSeed<'de> for Element<'_, 'a> {
@@ -366,7 +410,7 @@ impl<'de: 'a, 'a> Visitor<'de> for Element<'_, 'a> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("numbers, booleans or strings, in a list or nested lists")
+        f.write_str("numbers, booleans, strings or nulls, in a list or nested lists")
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         self.out.numbers.push(v);
@@ -385,15 +429,16 @@ impl<'de: 'a, 'a> Visitor<'de> for Element<'_, 'a> {
         Ok(())
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
-        self.out.strings.push(Cow::Borrowed(v.as_bytes()));
+        self.other(Other::Text(Cow::Borrowed(v.as_bytes())));
         Ok(())
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.out.strings.push(Cow::Owned(v.as_bytes().to_vec()));
+        self.other(Other::Text(Cow::Owned(v.as_bytes().to_vec())));
         Ok(())
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Err(E::custom("data holds null; send numbers"))
+        self.other(Other::Null);
+        Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if let Some(n) = seq.size_hint() {
@@ -487,10 +532,22 @@ impl Serialize for JsonData<'_> {
     }
 }
 
-/// Used by the V1 handler too: a model's labels for the given class indices as JSON.
-pub(super) fn labels_json(model: &Model, indices: &[usize]) -> Vec<Value> {
-    indices
-        .iter()
-        .map(|&i| model.classes().label(i).to_json())
-        .collect()
+/// Used by the V1 handler too: a prediction as JSON, labels for a classifier, values for a
+/// regressor (one per row, or a list per row when it predicts several).
+pub(super) fn prediction_json(model: &Model, predicted: &Prediction) -> Vec<Value> {
+    match (predicted, model.classes(), model.target()) {
+        (Prediction::Classes(indices), Some(classes), _) => indices
+            .iter()
+            .map(|&i| classes.label(i).to_json())
+            .collect(),
+        (Prediction::Values(values), _, Target::Values { one_d: true, .. }) => {
+            values.column(0).iter().map(|&v| Value::from(v)).collect()
+        }
+        (Prediction::Values(values), _, _) => values
+            .rows()
+            .into_iter()
+            .map(|row| Value::from(row.to_vec()))
+            .collect(),
+        (Prediction::Classes(_), None, _) => Vec::new(),
+    }
 }

@@ -15,9 +15,13 @@ pub mod tensor;
 
 use std::borrow::Cow;
 
-pub use tensor::{Datatype, InputTensor, TensorData};
+use ndarray::Array2;
+pub use tensor::{Datatype, Element, InputTensor, TensorData};
 
-use crate::model::{Classes, Model, Rows};
+use crate::model::{
+    Absent, Cell, Classes, ColumnKind, Dtype, Features, Frame, FrameBuilder, InputError, Model,
+    Prediction, Target,
+};
 use crate::registry::LoadedModel;
 
 /// The output of predicted labels (the default).
@@ -41,9 +45,16 @@ pub enum InferError {
     TooManyRows { rows: usize, limit: usize },
 }
 
+impl From<InputError> for InferError {
+    fn from(e: InputError) -> Self {
+        Self::Unprocessable(e.to_string())
+    }
+}
+
 /// An inference request, whichever protocol brought it.
 #[derive(Debug)]
 pub struct Request<'a> {
+    /// One tensor of rows, or one tensor per column for a model that names its columns.
     pub inputs: Vec<InputTensor<'a>>,
     /// The outputs asked for by name, in order; none asks for the default (`predict`).
     pub outputs: Vec<Cow<'a, str>>,
@@ -51,14 +62,33 @@ pub struct Request<'a> {
     pub predict_proba: bool,
 }
 
-/// What a model answered: the rows it saw, the labels it chose and, when asked, probabilities.
+/// What a model answered: the input it saw, what it predicted and, when asked, probabilities.
 #[derive(Debug)]
 pub struct Inference<'m> {
     model: &'m Model,
-    values: Vec<f64>,
-    predicted: Vec<usize>,
+    input: ModelInput,
+    predicted: Prediction,
+    /// Rows × classes, row-major.
     proba: Option<Vec<f64>>,
     with_predict: bool,
+}
+
+/// A request's input as the model takes it.
+#[derive(Debug)]
+enum ModelInput {
+    /// Rows of numbers, row-major, as the client typed them.
+    Matrix { values: Vec<f64>, dtype: Dtype },
+    /// Named columns.
+    Frame(Frame),
+}
+
+impl ModelInput {
+    fn features(&self, model: &Model) -> Result<Features<'_>, InputError> {
+        match self {
+            Self::Matrix { values, dtype } => model.rows_typed(values, *dtype),
+            Self::Frame(frame) => model.features(frame),
+        }
+    }
 }
 
 /// One output tensor of an [`Inference`].
@@ -78,12 +108,17 @@ pub enum OutputData<'a> {
         classes: &'a Classes,
         indices: &'a [usize],
     },
+    /// Probabilities, or a regressor's values, row-major.
     Floats(&'a [f64]),
 }
 
 /// Checks `request` against the model of `loaded`, predicts, and keeps what was asked for.
 /// Nothing is allocated for tensor data before its size is checked against its shape, and the
 /// row count against `max_batch_rows`.
+///
+/// The input is one tensor of rows (`[N, n_features]`), or, for a model that names its
+/// columns, one tensor per column (`[N]` or `[N, 1]`, BYTES for strings). A single 1-D tensor
+/// named like one of the model's columns is a column.
 pub fn infer<'m>(
     loaded: &'m LoadedModel,
     request: Request<'_>,
@@ -95,22 +130,24 @@ pub fn infer<'m>(
         outputs,
         predict_proba,
     } = request;
-    let input = match inputs.len() {
-        1 => inputs.pop().expect("one input"),
-        n => {
+    let schema = model.input();
+    let input = match inputs.as_slice() {
+        [] => {
+            return Err(InferError::Invalid(
+                "expected exactly one input tensor, got 0".into(),
+            ));
+        }
+        [one] if schema.position(&one.name).is_none() || one.shape.len() != 1 => {
+            matrix(model, inputs.pop().expect("one input"), max_batch_rows)?
+        }
+        _ if schema.named => ModelInput::Frame(frame(model, inputs, max_batch_rows)?),
+        _ => {
             return Err(InferError::Invalid(format!(
-                "expected exactly one input tensor, got {n}"
+                "expected exactly one input tensor, got {} (this model does not name its columns)",
+                inputs.len()
             )));
         }
     };
-    input.check_size()?;
-    let n_rows = rows_of(&input.name, &input.shape, model.n_features())?;
-    if n_rows > max_batch_rows {
-        return Err(InferError::TooManyRows {
-            rows: n_rows,
-            limit: max_batch_rows,
-        });
-    }
 
     let mut with_proba = predict_proba;
     let mut with_predict = outputs.is_empty();
@@ -129,27 +166,173 @@ pub fn infer<'m>(
     if with_proba && !model.has_predict_proba() {
         return Err(InferError::Unprocessable(format!(
             "this model ({}) has no '{PREDICT_PROBA}'",
-            model.estimator().name()
+            model.chain()
         )));
     }
 
-    let values = input.into_values()?;
-    let rows = model
-        .rows(&values)
-        .map_err(|e| InferError::Unprocessable(e.to_string()))?;
-    let predicted = model.predict(rows);
+    let features = input.features(model)?;
+    let predicted = match model.predict(&features) {
+        Prediction::Values(values) => Prediction::Values(standard_layout(values)),
+        classes => classes,
+    };
     let proba = if with_proba {
-        model.predict_proba(rows)
+        model
+            .predict_proba(&features)
+            .map(|p| standard_layout(p).into_raw_vec_and_offset().0)
     } else {
         None
     };
+    drop(features);
     Ok(Inference {
         model,
+        input,
         predicted,
         proba,
         with_predict: with_predict || !with_proba,
-        values,
     })
+}
+
+/// Row-major, so that its elements are one slice.
+fn standard_layout(values: Array2<f64>) -> Array2<f64> {
+    if values.is_standard_layout() {
+        values
+    } else {
+        values.as_standard_layout().into_owned()
+    }
+}
+
+/// The numeric type numpy would hold a tensor of `datatype` as.
+fn dtype_of(datatype: Datatype) -> Dtype {
+    match datatype {
+        Datatype::Fp32 | Datatype::Fp16 => Dtype::F32,
+        Datatype::Bool => Dtype::Bool,
+        Datatype::Fp64 | Datatype::Bytes => Dtype::F64,
+        Datatype::Int8
+        | Datatype::Int16
+        | Datatype::Int32
+        | Datatype::Int64
+        | Datatype::Uint8
+        | Datatype::Uint16
+        | Datatype::Uint32
+        | Datatype::Uint64 => Dtype::Int,
+    }
+}
+
+/// One tensor of rows of numbers.
+fn matrix(
+    model: &Model,
+    input: InputTensor<'_>,
+    max_batch_rows: usize,
+) -> Result<ModelInput, InferError> {
+    input.check_size()?;
+    let n_rows = rows_of(&input.name, &input.shape, model.n_features())?;
+    if n_rows > max_batch_rows {
+        return Err(InferError::TooManyRows {
+            rows: n_rows,
+            limit: max_batch_rows,
+        });
+    }
+    let dtype = dtype_of(input.datatype);
+    Ok(ModelInput::Matrix {
+        values: input.into_values()?,
+        dtype,
+    })
+}
+
+/// One tensor per named column: numbers in a numeric datatype, strings as BYTES, missing
+/// values as JSON `null`. Every size is checked before any column is built.
+fn frame(
+    model: &Model,
+    inputs: Vec<InputTensor<'_>>,
+    max_batch_rows: usize,
+) -> Result<Frame, InferError> {
+    let counts = inputs
+        .iter()
+        .map(InputTensor::check_size)
+        .collect::<Result<Vec<usize>, _>>()?;
+    let n_rows = counts[0];
+    if n_rows > max_batch_rows {
+        return Err(InferError::TooManyRows {
+            rows: n_rows,
+            limit: max_batch_rows,
+        });
+    }
+    let mut builder = model.frame_builder(n_rows);
+    for (input, n) in inputs.into_iter().zip(counts) {
+        let column = builder.column(&input.name)?;
+        let shape_ok = match input.shape.as_slice() {
+            [rows] | [rows, 1] => usize::try_from(*rows) == Ok(n),
+            _ => false,
+        };
+        if !shape_ok {
+            return Err(InferError::Invalid(format!(
+                "input '{}' has shape {:?} for {n} values; a column's input has shape [N] or \
+                 [N, 1]",
+                input.name, input.shape
+            )));
+        }
+        if n != n_rows {
+            return Err(InputError::ColumnLength {
+                column: input.name.into_owned(),
+                got: n,
+                expected: n_rows,
+            }
+            .into());
+        }
+        if input.datatype == Datatype::Bytes {
+            builder.claim(column)?;
+            set_cells(&mut builder, column, &input)?;
+        } else {
+            let dtype = dtype_of(input.datatype);
+            builder.set_numbers(column, input.into_column_values()?, dtype)?;
+        }
+    }
+    Ok(builder.finish(Absent::Refused)?)
+}
+
+/// The elements of a BYTES column, each checked by the builder against what the column takes.
+fn set_cells(
+    builder: &mut FrameBuilder<'_>,
+    column: usize,
+    input: &InputTensor<'_>,
+) -> Result<(), InferError> {
+    let name = &input.name;
+    fn text<'t>(name: &str, row: usize, bytes: &'t [u8]) -> Result<Cell<'t>, InferError> {
+        std::str::from_utf8(bytes).map(Cell::Text).map_err(|_| {
+            InferError::Invalid(format!(
+                "input '{name}': BYTES element {row} is not UTF-8 text"
+            ))
+        })
+    }
+    match &input.data {
+        TensorData::Numbers(values) => {
+            for (row, &v) in values.iter().enumerate() {
+                builder.set(row, column, Cell::Number(v))?;
+            }
+        }
+        TensorData::Strings(values) => {
+            for (row, bytes) in values.iter().enumerate() {
+                builder.set(row, column, text(name, row, bytes)?)?;
+            }
+        }
+        TensorData::Elements(elements) => {
+            for (row, element) in elements.iter().enumerate() {
+                let cell = match element {
+                    Element::Number(v) => Cell::Number(*v),
+                    Element::Text(bytes) => text(name, row, bytes)?,
+                    Element::Missing => Cell::Missing,
+                };
+                builder.set(row, column, cell)?;
+            }
+        }
+        TensorData::Raw(bytes) => {
+            let count = input.element_count()?;
+            for (row, bytes) in tensor::raw_strings(name, bytes, count)?.iter().enumerate() {
+                builder.set(row, column, text(name, row, bytes)?)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The rows of an input of `shape` (its element count already checked) for a model of
@@ -180,41 +363,61 @@ fn rows_of(name: &str, shape: &[i64], n_features: usize) -> Result<usize, InferE
 }
 
 impl<'m> Inference<'m> {
-    /// The rows the model predicted, as it saw them (for explanations).
-    pub fn rows(&self) -> Rows<'_> {
-        self.model
-            .rows(&self.values)
-            .expect("the rows were checked before predicting")
+    /// The features the model predicted from (for explanations), computed again.
+    pub fn features(&self) -> Result<Features<'_>, InferError> {
+        Ok(self.input.features(self.model)?)
     }
 
-    /// The class index predicted for each row.
-    pub fn predicted(&self) -> &[usize] {
+    /// The client's named columns, when it sent them.
+    pub fn frame(&self) -> Option<&Frame> {
+        match &self.input {
+            ModelInput::Frame(frame) => Some(frame),
+            ModelInput::Matrix { .. } => None,
+        }
+    }
+
+    pub fn predicted(&self) -> &Prediction {
         &self.predicted
     }
 
     pub fn n_rows(&self) -> usize {
-        self.predicted.len()
+        match &self.predicted {
+            Prediction::Classes(indices) => indices.len(),
+            Prediction::Values(values) => values.nrows(),
+        }
     }
 
     /// The outputs asked for, in the protocol's order: `predict`, then `predict_proba`.
     pub fn outputs(&self) -> impl Iterator<Item = Output<'_>> {
         let n_rows = self.n_rows();
         let classes = self.model.classes();
-        let predict = self.with_predict.then(|| Output {
-            name: PREDICT,
-            datatype: label_datatype(classes),
-            shape: [n_rows, 1],
-            data: OutputData::Labels {
-                classes,
-                indices: &self.predicted,
-            },
-        });
-        let proba = self.proba.as_deref().map(|proba| Output {
-            name: PREDICT_PROBA,
-            datatype: Datatype::Fp64,
-            shape: [n_rows, classes.len()],
-            data: OutputData::Floats(proba),
-        });
+        let predict = match (&self.predicted, classes) {
+            _ if !self.with_predict => None,
+            (Prediction::Classes(indices), Some(classes)) => Some(Output {
+                name: PREDICT,
+                datatype: label_datatype(classes),
+                shape: [n_rows, 1],
+                data: OutputData::Labels { classes, indices },
+            }),
+            (Prediction::Values(values), _) => Some(Output {
+                name: PREDICT,
+                datatype: Datatype::Fp64,
+                shape: [n_rows, values.ncols()],
+                // Made row-major by `infer`.
+                data: OutputData::Floats(values.as_slice().unwrap_or(&[])),
+            }),
+            (Prediction::Classes(_), None) => None,
+        };
+        let proba = self
+            .proba
+            .as_deref()
+            .zip(classes)
+            .map(|(proba, classes)| Output {
+                name: PREDICT_PROBA,
+                datatype: Datatype::Fp64,
+                shape: [n_rows, classes.len()],
+                data: OutputData::Floats(proba),
+            });
         predict.into_iter().chain(proba)
     }
 }
@@ -269,32 +472,62 @@ pub fn label_datatype(classes: &Classes) -> Datatype {
 /// A tensor a model takes or gives, as metadata describes it (`-1`: any size).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TensorMetadata {
-    pub name: &'static str,
+    pub name: String,
     pub datatype: Datatype,
     pub shape: [i64; 2],
 }
 
-/// The model's input tensors.
+/// The model's input tensors: one per column for a Pipeline that names its columns (BYTES
+/// where it takes strings), else one of rows.
 pub fn inputs_of(model: &Model) -> Vec<TensorMetadata> {
+    if model.is_pipeline() && model.input().named {
+        return model
+            .input()
+            .columns
+            .iter()
+            .filter(|c| c.kind != ColumnKind::Unused)
+            .map(|c| TensorMetadata {
+                name: c.name.clone(),
+                datatype: if c.kind == ColumnKind::Text {
+                    Datatype::Bytes
+                } else {
+                    Datatype::Fp64
+                },
+                shape: [-1, 1],
+            })
+            .collect();
+    }
     vec![TensorMetadata {
-        name: INPUT,
+        name: INPUT.into(),
         datatype: Datatype::Fp64,
         shape: [-1, model.n_features() as i64],
     }]
 }
 
-/// The model's output tensors: `predict`, and `predict_proba` when it has one.
+/// The model's output tensors: `predict` (labels, or a regressor's values), and
+/// `predict_proba` when it has one.
 pub fn outputs_of(model: &Model) -> Vec<TensorMetadata> {
+    let Some(classes) = model.classes() else {
+        let n_outputs = match model.target() {
+            Target::Values { n_outputs, .. } => n_outputs,
+            Target::Classes(_) => 1,
+        };
+        return vec![TensorMetadata {
+            name: PREDICT.into(),
+            datatype: Datatype::Fp64,
+            shape: [-1, n_outputs as i64],
+        }];
+    };
     let mut outputs = vec![TensorMetadata {
-        name: PREDICT,
-        datatype: label_datatype(model.classes()),
+        name: PREDICT.into(),
+        datatype: label_datatype(classes),
         shape: [-1, 1],
     }];
     if model.has_predict_proba() {
         outputs.push(TensorMetadata {
-            name: PREDICT_PROBA,
+            name: PREDICT_PROBA.into(),
             datatype: Datatype::Fp64,
-            shape: [-1, model.classes().len() as i64],
+            shape: [-1, classes.len() as i64],
         });
     }
     outputs

@@ -115,8 +115,20 @@ pub enum TensorData<'a> {
     Numbers(Vec<f64>),
     /// The elements of a BYTES tensor.
     Strings(Vec<Cow<'a, [u8]>>),
+    /// Elements of more than one kind, in order: JSON `data` holding strings or nulls (a
+    /// column of a named input with missing values).
+    Elements(Vec<Element<'a>>),
     /// Little-endian elements without padding (BYTES: a 4-byte length before each).
     Raw(&'a [u8]),
+}
+
+/// One element of [`TensorData::Elements`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Element<'a> {
+    Number(f64),
+    Text(Cow<'a, [u8]>),
+    /// JSON `null`: a missing value.
+    Missing,
 }
 
 /// An input tensor of a request.
@@ -152,6 +164,12 @@ impl InputTensor<'_> {
                     values.len()
                 )))
             }
+            (TensorData::Elements(values), _) if values.len() != count => {
+                Err(InferError::Invalid(format!(
+                    "input '{name}': shape {shape:?} holds {count} values but data has {}",
+                    values.len()
+                )))
+            }
             (TensorData::Raw(bytes), Some(size)) => {
                 let expected = count.checked_mul(size);
                 if expected == Some(bytes.len()) {
@@ -182,8 +200,19 @@ impl InputTensor<'_> {
     }
 
     /// The elements as the model sees them: numpy's cast to the declared datatype, then to
-    /// float64. Call [`InputTensor::check_size`] first.
+    /// float64. A missing value (JSON `null`) is refused: a matrix of numbers has none. Call
+    /// [`InputTensor::check_size`] first.
     pub fn into_values(self) -> Result<Vec<f64>, InferError> {
+        self.values(false)
+    }
+
+    /// [`InputTensor::into_values`] for one column of a named input, where a missing value
+    /// is `NaN`, as pandas holds it.
+    pub fn into_column_values(self) -> Result<Vec<f64>, InferError> {
+        self.values(true)
+    }
+
+    fn values(self, missing_allowed: bool) -> Result<Vec<f64>, InferError> {
         let name = self.name;
         let datatype = self.datatype;
         match self.data {
@@ -194,6 +223,37 @@ impl InputTensor<'_> {
                 "input '{name}' is {} but its data holds strings; send numbers",
                 datatype.name()
             ))),
+            TensorData::Elements(elements) => {
+                // Missing values are cast as numbers would be (0 passes every datatype's
+                // checks), then put back: numpy holds them as NaN whatever the datatype.
+                let mut missing = Vec::new();
+                let mut values = Vec::with_capacity(elements.len());
+                for (i, element) in elements.into_iter().enumerate() {
+                    values.push(match element {
+                        Element::Number(v) => v,
+                        Element::Missing if missing_allowed => {
+                            missing.push(i);
+                            0.0
+                        }
+                        Element::Missing => {
+                            return Err(InferError::Invalid(format!(
+                                "input '{name}': data holds null; send numbers"
+                            )));
+                        }
+                        Element::Text(text) => {
+                            return Err(InferError::Invalid(format!(
+                                "input '{name}' is {} but holds the string {:?}; send numbers, \
+                                 or strings as BYTES",
+                                datatype.name(),
+                                String::from_utf8_lossy(&text)
+                            )));
+                        }
+                    });
+                }
+                let mut values = cast_numbers(&name, datatype, values)?;
+                missing.into_iter().for_each(|i| values[i] = f64::NAN);
+                Ok(values)
+            }
             TensorData::Numbers(values) => cast_numbers(&name, datatype, values),
             TensorData::Raw(bytes) => decode_raw(&name, datatype, bytes),
         }

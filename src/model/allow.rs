@@ -1,8 +1,11 @@
 //! The allow-list: the only globals a model file may name, and what each one means to the VM.
 //!
-//! Every entry is interpreted as data (an array, a dtype, an inert estimator object); nothing
-//! here is ever called. Adding a name is a security decision: an entry must be a pure data
-//! constructor or a class whose instances skserve reads as plain attributes.
+//! Every entry is interpreted as data (an array, a dtype, a slice, an estimator object whose
+//! state is read attribute by attribute, or an inert marker); nothing here is ever called.
+//! Adding a name is a security decision: an entry must be a pure data constructor, a class
+//! whose instances skserve reads field by field and validates, or a marker kept only as its
+//! name (a loss, a link, a scorer, a CV splitter, a random state or distribution a search was
+//! configured with), which no reader ever looks inside.
 
 use std::fmt;
 
@@ -17,6 +20,32 @@ pub enum SkClass {
     Perceptron,
     /// RidgeClassifier keeps its `classes_` inside a LabelBinarizer.
     LabelBinarizer,
+    LinearRegression,
+    Ridge,
+    RidgeCv,
+    Lasso,
+    LassoCv,
+    ElasticNet,
+    ElasticNetCv,
+    SgdRegressor,
+    HuberRegressor,
+    LinearSvr,
+    PoissonRegressor,
+    GammaRegressor,
+    TweedieRegressor,
+    Pipeline,
+    ColumnTransformer,
+    StandardScaler,
+    MinMaxScaler,
+    RobustScaler,
+    MaxAbsScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    SimpleImputer,
+    MissingIndicator,
+    FunctionTransformer,
+    GridSearchCv,
+    RandomizedSearchCv,
 }
 
 impl SkClass {
@@ -29,6 +58,32 @@ impl SkClass {
             Self::RidgeClassifierCv => "RidgeClassifierCV",
             Self::Perceptron => "Perceptron",
             Self::LabelBinarizer => "LabelBinarizer",
+            Self::LinearRegression => "LinearRegression",
+            Self::Ridge => "Ridge",
+            Self::RidgeCv => "RidgeCV",
+            Self::Lasso => "Lasso",
+            Self::LassoCv => "LassoCV",
+            Self::ElasticNet => "ElasticNet",
+            Self::ElasticNetCv => "ElasticNetCV",
+            Self::SgdRegressor => "SGDRegressor",
+            Self::HuberRegressor => "HuberRegressor",
+            Self::LinearSvr => "LinearSVR",
+            Self::PoissonRegressor => "PoissonRegressor",
+            Self::GammaRegressor => "GammaRegressor",
+            Self::TweedieRegressor => "TweedieRegressor",
+            Self::Pipeline => "Pipeline",
+            Self::ColumnTransformer => "ColumnTransformer",
+            Self::StandardScaler => "StandardScaler",
+            Self::MinMaxScaler => "MinMaxScaler",
+            Self::RobustScaler => "RobustScaler",
+            Self::MaxAbsScaler => "MaxAbsScaler",
+            Self::OneHotEncoder => "OneHotEncoder",
+            Self::OrdinalEncoder => "OrdinalEncoder",
+            Self::SimpleImputer => "SimpleImputer",
+            Self::MissingIndicator => "MissingIndicator",
+            Self::FunctionTransformer => "FunctionTransformer",
+            Self::GridSearchCv => "GridSearchCV",
+            Self::RandomizedSearchCv => "RandomizedSearchCV",
         }
     }
 }
@@ -48,9 +103,14 @@ pub enum Callable {
     CodecsEncode,
     /// joblib's `NumpyArrayWrapper`: the array's bytes follow its BUILD in the stream.
     JoblibArrayWrapper,
+    /// `builtins.slice(start, stop, step)`: ColumnTransformer's column ranges.
+    Slice,
     Class(SkClass),
-    /// SGD's loss objects (`Hinge`, `CyHalfBinomialLoss`, …): kept as their name, never called.
-    LossMarker(String),
+    /// Kept as its name, never called and never read: losses (`Hinge`, `CyHalfPoissonLoss`),
+    /// links, numpy scalar types (`numpy.float64` as an encoder's `dtype`), and what a search
+    /// was configured with (scorers, CV splitters, random states, distributions, the masked
+    /// arrays of `cv_results_`).
+    Inert(String),
     /// A name that is not allowed; only ever created while auditing.
     Refused(String),
 }
@@ -65,8 +125,9 @@ impl Callable {
             Self::NumpyDtype => "numpy.dtype".into(),
             Self::CodecsEncode => "_codecs.encode".into(),
             Self::JoblibArrayWrapper => "joblib.numpy_pickle.NumpyArrayWrapper".into(),
+            Self::Slice => "builtins.slice".into(),
             Self::Class(c) => c.name().into(),
-            Self::LossMarker(name) | Self::Refused(name) => name.clone(),
+            Self::Inert(name) | Self::Refused(name) => name.clone(),
         }
     }
 }
@@ -143,15 +204,253 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
         ("sklearn.preprocessing._label" | "sklearn.preprocessing.label", "LabelBinarizer") => {
             class(SkClass::LabelBinarizer)
         }
-        ("sklearn.linear_model._sgd_fast" | "sklearn.linear_model.sgd_fast", loss)
-            if SGD_LOSSES.contains(&loss) =>
-        {
-            Some(LossMarker(format!("{module}.{name}")))
+        ("builtins" | "__builtin__", "slice") => Some(Slice),
+        _ if is_inert(module, name) => Some(Inert(format!("{module}.{name}"))),
+        _ => ESTIMATORS
+            .iter()
+            .find(|(modules, class_name, _)| *class_name == name && modules.contains(&module))
+            .map(|(_, _, class)| Class(*class)),
+    }
+}
+
+/// Estimator classes beyond the classifiers above: the modules each has lived in, its name.
+const ESTIMATORS: &[(&[&str], &str, SkClass)] = &[
+    (
+        &["sklearn.linear_model._base", "sklearn.linear_model.base"],
+        "LinearRegression",
+        SkClass::LinearRegression,
+    ),
+    (
+        &["sklearn.linear_model._ridge", "sklearn.linear_model.ridge"],
+        "Ridge",
+        SkClass::Ridge,
+    ),
+    (
+        &["sklearn.linear_model._ridge", "sklearn.linear_model.ridge"],
+        "RidgeCV",
+        SkClass::RidgeCv,
+    ),
+    (
+        &["sklearn.linear_model._coordinate_descent"],
+        "Lasso",
+        SkClass::Lasso,
+    ),
+    (
+        &["sklearn.linear_model._coordinate_descent"],
+        "LassoCV",
+        SkClass::LassoCv,
+    ),
+    (
+        &["sklearn.linear_model._coordinate_descent"],
+        "ElasticNet",
+        SkClass::ElasticNet,
+    ),
+    (
+        &["sklearn.linear_model._coordinate_descent"],
+        "ElasticNetCV",
+        SkClass::ElasticNetCv,
+    ),
+    (
+        &["sklearn.linear_model._stochastic_gradient"],
+        "SGDRegressor",
+        SkClass::SgdRegressor,
+    ),
+    (
+        &["sklearn.linear_model._huber"],
+        "HuberRegressor",
+        SkClass::HuberRegressor,
+    ),
+    (&["sklearn.svm._classes"], "LinearSVR", SkClass::LinearSvr),
+    (
+        &[
+            "sklearn.linear_model._glm.glm",
+            "sklearn.linear_model._glm._newton_solver",
+        ],
+        "PoissonRegressor",
+        SkClass::PoissonRegressor,
+    ),
+    (
+        &["sklearn.linear_model._glm.glm"],
+        "GammaRegressor",
+        SkClass::GammaRegressor,
+    ),
+    (
+        &["sklearn.linear_model._glm.glm"],
+        "TweedieRegressor",
+        SkClass::TweedieRegressor,
+    ),
+    (&["sklearn.pipeline"], "Pipeline", SkClass::Pipeline),
+    (
+        &["sklearn.compose._column_transformer"],
+        "ColumnTransformer",
+        SkClass::ColumnTransformer,
+    ),
+    (
+        &["sklearn.preprocessing._data"],
+        "StandardScaler",
+        SkClass::StandardScaler,
+    ),
+    (
+        &["sklearn.preprocessing._data"],
+        "MinMaxScaler",
+        SkClass::MinMaxScaler,
+    ),
+    (
+        &["sklearn.preprocessing._data"],
+        "RobustScaler",
+        SkClass::RobustScaler,
+    ),
+    (
+        &["sklearn.preprocessing._data"],
+        "MaxAbsScaler",
+        SkClass::MaxAbsScaler,
+    ),
+    (
+        &["sklearn.preprocessing._encoders"],
+        "OneHotEncoder",
+        SkClass::OneHotEncoder,
+    ),
+    (
+        &["sklearn.preprocessing._encoders"],
+        "OrdinalEncoder",
+        SkClass::OrdinalEncoder,
+    ),
+    (
+        &["sklearn.impute._base"],
+        "SimpleImputer",
+        SkClass::SimpleImputer,
+    ),
+    (
+        &["sklearn.impute._base"],
+        "MissingIndicator",
+        SkClass::MissingIndicator,
+    ),
+    (
+        &["sklearn.preprocessing._function_transformer"],
+        "FunctionTransformer",
+        SkClass::FunctionTransformer,
+    ),
+    (
+        &["sklearn.model_selection._search"],
+        "GridSearchCV",
+        SkClass::GridSearchCv,
+    ),
+    (
+        &["sklearn.model_selection._search"],
+        "RandomizedSearchCV",
+        SkClass::RandomizedSearchCv,
+    ),
+];
+
+/// numpy's scalar types, which an encoder's `dtype` parameter names.
+const NUMPY_TYPES: &[&str] = &[
+    "float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint64", "uint32",
+    "uint16", "uint8", "bool_", "object_", "str_", "longlong", "intc",
+];
+
+/// What a search was configured with and a fitted model carries along unread.
+const SEARCH_INERT: &[(&str, &[&str])] = &[
+    (
+        "sklearn.metrics._scorer",
+        &[
+            "_PassthroughScorer",
+            "_passthrough_scorer",
+            "_Scorer",
+            "_PredictScorer",
+            "_ProbaScorer",
+            "_ThresholdScorer",
+            "_MultimetricScorer",
+        ],
+    ),
+    (
+        "sklearn.model_selection._split",
+        &[
+            "KFold",
+            "StratifiedKFold",
+            "RepeatedKFold",
+            "RepeatedStratifiedKFold",
+            "ShuffleSplit",
+            "StratifiedShuffleSplit",
+            "GroupKFold",
+            "TimeSeriesSplit",
+            "LeaveOneOut",
+            "PredefinedSplit",
+        ],
+    ),
+    (
+        "numpy.random._pickle",
+        &[
+            "__randomstate_ctor",
+            "__bit_generator_ctor",
+            "__generator_ctor",
+        ],
+    ),
+    ("numpy.random._mt19937", &["MT19937"]),
+    ("numpy.random._pcg64", &["PCG64"]),
+    (
+        "numpy.random.bit_generator",
+        &["SeedSequence", "__pyx_unpickle_SeedSequence"],
+    ),
+    ("numpy.ma.core", &["_mareconstruct", "MaskedArray"]),
+    ("numpy.ma", &["MaskedArray"]),
+    (
+        "scipy.stats._distn_infrastructure",
+        &["rv_continuous_frozen", "rv_discrete_frozen", "rv_frozen"],
+    ),
+    (
+        "sklearn._loss.link",
+        &[
+            "Interval",
+            "IdentityLink",
+            "LogLink",
+            "LogitLink",
+            "HalfLogitLink",
+            "MultinomialLogit",
+        ],
+    ),
+    (
+        "sklearn._loss.loss",
+        &[
+            "HalfSquaredError",
+            "AbsoluteError",
+            "PinballLoss",
+            "HuberLoss",
+            "HalfPoissonLoss",
+            "HalfGammaLoss",
+            "HalfTweedieLoss",
+            "HalfTweedieLossIdentity",
+            "HalfBinomialLoss",
+            "HalfMultinomialLoss",
+            "ExponentialLoss",
+        ],
+    ),
+];
+
+/// Markers: kept as their name, never called, never read (see [`Callable::Inert`]).
+fn is_inert(module: &str, name: &str) -> bool {
+    match module {
+        "sklearn.linear_model._sgd_fast" | "sklearn.linear_model.sgd_fast" => {
+            SGD_LOSSES.contains(&name)
         }
-        ("sklearn._loss._loss", loss) if CY_LOSSES.contains(&loss) => {
-            Some(LossMarker(format!("{module}.{name}")))
+        // Cython classes pickle through a module-level `__pyx_unpickle_<Class>`.
+        "sklearn._loss._loss" => {
+            CY_LOSSES.contains(&name)
+                || name
+                    .strip_prefix("__pyx_unpickle_")
+                    .is_some_and(|class| CY_LOSSES.contains(&class))
         }
-        _ => None,
+        "numpy" => NUMPY_TYPES.contains(&name),
+        // The score functions a named scorer refers to.
+        "sklearn.metrics._regression"
+        | "sklearn.metrics._classification"
+        | "sklearn.metrics._ranking" => {
+            name.ends_with("_score") || name.ends_with("_error") || name.ends_with("_loss")
+        }
+        // scipy.stats distribution generators (`uniform_gen`, `reciprocal_gen`, …).
+        "scipy.stats._continuous_distns" | "scipy.stats._discrete_distns" => name.ends_with("_gen"),
+        _ => SEARCH_INERT
+            .iter()
+            .any(|(m, names)| *m == module && names.contains(&name)),
     }
 }
 

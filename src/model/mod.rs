@@ -1,6 +1,7 @@
 //! The only place that knows pickles and scikit-learn: [`Model::from_bytes`] turns a pickle or
-//! joblib file into a validated linear classifier without executing anything, and [`inspect`]
-//! audits any file, loadable or not.
+//! joblib file into a validated model (an estimator alone, or a Pipeline of transformers
+//! ending in one) without executing anything, and [`inspect`] audits any file, loadable or
+//! not. Every protocol hands a model the same typed, named input ([`input::Frame`]).
 //!
 //! # Layout
 //! - `joblib`: compression containers around the pickle stream.
@@ -8,22 +9,42 @@
 //! - `allow`: the allow-list of globals.
 //! - `value`: what the VM builds (scalars, an arena of nodes, numpy arrays and dtypes).
 //! - `numpy`: decoding arrays and dtypes from their pickled form.
-//! - `sklearn`: reading a fitted estimator from unpickled values.
-//! - `linear`: the arithmetic of linear classifiers.
+//! - `state`: reading an object's fitted state; errors name the step and the attribute.
+//! - `input`: the typed input (columns of numbers or strings, missing values) and its errors.
+//! - `classes`: class labels.
+//! - `estimator`: the interface of every step ([`estimator::Transformer`],
+//!   [`estimator::Predictor`]) and the data between steps.
+//! - `linear`, `preprocessing`, `compose`: the rooms, one family of classes each.
+//! - `catalog`: which room reads which class.
 
 pub mod allow;
+pub mod catalog;
+pub mod classes;
+pub mod compose;
+pub mod estimator;
+pub mod input;
 pub mod joblib;
 pub mod linear;
 pub mod numpy;
 pub mod pickle;
-pub mod sklearn;
+pub mod preprocessing;
+pub mod state;
 pub mod value;
 
+use ndarray::{Array2, ArrayView2};
+
 pub use allow::SkClass;
+pub use classes::{Classes, Label};
+pub use estimator::{Attribution, Prediction, Target};
+pub use input::{
+    Absent, Cell, Column, ColumnKind, Dtype, Frame, FrameBuilder, InputError, InputSchema,
+};
 pub use joblib::Container;
 pub use linear::{LinearClassifier, ProbaRule};
 pub use pickle::{GlobalRef, PickleError};
-pub use sklearn::{Classes, Label};
+
+use compose::{Step, StepReader};
+use estimator::{Data, Needs, Predictor, Problem, Refusal, Transformer};
 
 /// Why a model file could not be loaded. Every variant is a property of the file, never of
 /// the machine: the caller decides how to report it.
@@ -32,7 +53,8 @@ pub enum LoadError {
     /// The file names something that could run code.
     #[error("{0}")]
     Refused(PickleError),
-    /// The bytes are not a well-formed pickle or joblib file.
+    /// The bytes are not a well-formed pickle or joblib file, or an estimator's state is not
+    /// what scikit-learn would have saved.
     #[error("{0}")]
     Malformed(String),
     /// A well-formed file whose estimator skserve does not serve, or cannot use.
@@ -65,56 +87,95 @@ impl From<PickleError> for LoadError {
 }
 
 /// Estimators skserve serves, for error messages.
-pub const SUPPORTED_ESTIMATORS: &str =
-    "LogisticRegression, SGDClassifier, LinearSVC, RidgeClassifier(CV) and Perceptron";
+pub const SUPPORTED_ESTIMATORS: &str = "Pipeline and ColumnTransformer of StandardScaler, \
+    MinMaxScaler, RobustScaler, MaxAbsScaler, OneHotEncoder, OrdinalEncoder, SimpleImputer, \
+    MissingIndicator and FunctionTransformer (without func), ending in LogisticRegression, \
+    SGDClassifier, LinearSVC, RidgeClassifier(CV), Perceptron, LinearRegression, Ridge(CV), \
+    Lasso(CV), ElasticNet(CV), SGDRegressor, HuberRegressor, LinearSVR, PoissonRegressor, \
+    GammaRegressor or TweedieRegressor; GridSearchCV and RandomizedSearchCV of those";
 
 /// A loaded, validated model, ready to predict. Cheap to share behind an `Arc`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Model {
-    estimator: sklearn::Estimator,
+    /// The steps before the final estimator, with their names (`preprocess > cat`).
+    transformers: Vec<(String, Box<dyn Transformer>)>,
+    predictor: Box<dyn Predictor>,
+    /// The class of the object the file holds (`Pipeline`, `GridSearchCV`, `Ridge`).
+    root: SkClass,
+    /// `GridSearchCV>ColumnTransformer>LogisticRegression`.
+    chain: String,
+    input: InputSchema,
+    /// The categories each input column takes, where an encoder knows them.
+    categories: Vec<Option<Vec<String>>>,
+    /// For each feature the final estimator sees, the input column it comes from.
+    sources: Vec<usize>,
+    /// The names of the features the final estimator sees (`cat__OPERA_Grupo LATAM`).
+    feature_names: Vec<String>,
+    structure: serde_json::Value,
+    sklearn_version: Option<String>,
     container: Container,
     protocol: u8,
 }
 
-/// A caller's rows that failed validation against a model. Rows and columns are numbered
-/// from 1, as a person counts them in an error message.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum InputError {
-    #[error("row {row} has {got} values, expected {expected} features")]
-    WrongWidth {
-        row: usize,
-        got: usize,
-        expected: usize,
-    },
-    #[error("row {row}, column {column}: {value} is not a finite number")]
-    NotFinite {
-        row: usize,
-        column: usize,
-        value: f64,
-    },
-    #[error("no rows to predict")]
-    Empty,
+/// The matrix the final estimator sees, validated: rows × features, every value finite (or
+/// missing where the estimator accepts it).
+#[derive(Clone, Debug)]
+pub struct Features<'a> {
+    x: Matrix<'a>,
 }
 
-/// Rows validated against a model: the right width, every value finite.
-#[derive(Clone, Copy, Debug)]
-pub struct Rows<'a> {
-    values: &'a [f64],
-    n_features: usize,
+/// Borrowed from the request where the estimator reads it as sent, else computed.
+#[derive(Clone, Debug)]
+enum Matrix<'a> {
+    Borrowed(ArrayView2<'a, f64>),
+    Owned(Array2<f64>),
 }
 
-impl<'a> Rows<'a> {
+impl Features<'_> {
     pub fn len(&self) -> usize {
-        self.values.len() / self.n_features
+        self.view().nrows()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len() == 0
     }
 
-    pub fn iter(&self) -> std::slice::ChunksExact<'a, f64> {
-        self.values.chunks_exact(self.n_features)
+    pub fn view(&self) -> ArrayView2<'_, f64> {
+        match &self.x {
+            Matrix::Borrowed(x) => x.view(),
+            Matrix::Owned(x) => x.view(),
+        }
     }
+
+    /// The same features, owning their values.
+    pub fn into_owned(self) -> Features<'static> {
+        match self.x {
+            Matrix::Owned(x) => Features {
+                x: Matrix::Owned(x),
+            },
+            Matrix::Borrowed(x) => Features {
+                x: Matrix::Owned(x.to_owned()),
+            },
+        }
+    }
+
+    fn row(&self, i: usize) -> ndarray::ArrayView1<'_, f64> {
+        match &self.x {
+            Matrix::Borrowed(x) => x.row(i),
+            Matrix::Owned(x) => x.row(i),
+        }
+    }
+}
+
+/// One row explained: each feature's part in the value the estimator computed, and the same
+/// summed by the client's column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explained {
+    pub attribution: Attribution,
+    /// The value of each feature the estimator saw.
+    pub values: Vec<f64>,
+    /// For each feature, the input column it comes from.
+    pub sources: Vec<usize>,
 }
 
 impl Model {
@@ -123,42 +184,209 @@ impl Model {
         let container = Container::detect(bytes).map_err(LoadError::Malformed)?;
         let stream = container.open(bytes).map_err(LoadError::Malformed)?;
         let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut Vec::new())?;
-        let estimator = sklearn::read_estimator(&unpickled.heap, unpickled.root)
-            .map_err(LoadError::Unsupported)?;
-        Ok(Self {
-            estimator,
+        let heap = &unpickled.heap;
+        let root = unpickled.root;
+        let catalog = catalog::Catalog { heap };
+        let root_state = state::State::of(heap, root, &state::Path::default())?;
+        let root_class = root_state.class;
+        let sklearn_version = root_state.sklearn_version().map(str::to_owned);
+        let model = match catalog.read(root, &state::Path::default(), None)? {
+            Step::Model(model) => model,
+            Step::Transformer(t) => {
+                return Err(LoadError::Unsupported(format!(
+                    "the file holds a {} of transformers only ({}): nothing in it predicts",
+                    root_class.name(),
+                    t.chain().join(", ")
+                )));
+            }
+            Step::Passthrough | Step::Drop => {
+                return Err(LoadError::Unsupported(
+                    "the file holds a Pipeline with no steps that do anything".into(),
+                ));
+            }
+        };
+        let names = catalog::input_names(heap, root);
+        Self::assemble(
+            model,
+            names,
+            root_class,
+            sklearn_version,
             container,
-            protocol: unpickled.protocol,
+            unpickled.protocol,
+        )
+    }
+
+    fn assemble(
+        model: compose::Model,
+        names: Option<Vec<String>>,
+        root: SkClass,
+        sklearn_version: Option<String>,
+        container: Container,
+        protocol: u8,
+    ) -> Result<Self, LoadError> {
+        let compose::Model {
+            transformers,
+            predictor,
+            wrappers,
+        } = model;
+        let n_inputs = transformers
+            .first()
+            .map_or(predictor.n_features_in(), |(_, t)| t.n_features_in());
+        let mut sources: Vec<usize> = (0..n_inputs).collect();
+        let mut width = n_inputs;
+        for (name, t) in &transformers {
+            if t.n_features_in() != width {
+                return Err(LoadError::Malformed(format!(
+                    "step {name} ({}) takes {} features but is given {width}",
+                    t.class(),
+                    t.n_features_in()
+                )));
+            }
+            sources = t.sources().iter().map(|&s| sources[s]).collect();
+            width = sources.len();
+        }
+        if predictor.n_features_in() != width {
+            return Err(LoadError::Malformed(format!(
+                "{} takes {} features but the steps before it give {width}",
+                predictor.class(),
+                predictor.n_features_in()
+            )));
+        }
+        let named = names.as_ref().is_some_and(|n| n.len() == n_inputs);
+        let input_names: Vec<String> = match names {
+            Some(names) if names.len() == n_inputs => names,
+            _ => (0..n_inputs).map(|i| format!("x{i}")).collect(),
+        };
+        // What each input column must be: numbers into the estimator, back through the steps.
+        let mut needs = vec![Needs::Kind(ColumnKind::Number); width];
+        for (_, t) in transformers.iter().rev() {
+            needs = compose::needs_before(t.as_ref(), &needs);
+        }
+        let columns = input_names
+            .iter()
+            .zip(&needs)
+            .map(|(name, need)| input::InputColumn {
+                name: name.clone(),
+                kind: match need {
+                    Needs::Kind(kind) => *kind,
+                    Needs::AsOutput => ColumnKind::Number,
+                },
+            })
+            .collect();
+        let categories = (0..n_inputs)
+            .map(|i| transformers.first().and_then(|(_, t)| t.categories(i)))
+            .collect();
+        let mut feature_names = input_names.clone();
+        let mut steps = Vec::new();
+        for (name, t) in &transformers {
+            let mut d = t.describe(&feature_names);
+            if let Some(obj) = d.as_object_mut() {
+                obj.insert("step".into(), name.clone().into());
+            }
+            steps.push(d);
+            feature_names = t.feature_names_out(&feature_names);
+        }
+        let mut last = predictor.describe();
+        if let Some(obj) = last.as_object_mut() {
+            obj.insert("features".into(), feature_names.clone().into());
+        }
+        steps.push(last);
+        let mut chain: Vec<String> = wrappers.iter().map(|w| (*w).to_owned()).collect();
+        for (_, t) in &transformers {
+            chain.extend(t.chain());
+        }
+        chain.push(predictor.class().to_owned());
+        Ok(Self {
+            structure: serde_json::json!({ "wrappers": wrappers, "steps": steps }),
+            transformers,
+            predictor,
+            root,
+            chain: chain.join(">"),
+            input: InputSchema { columns, named },
+            categories,
+            sources,
+            feature_names,
+            sklearn_version,
+            container,
+            protocol,
         })
     }
 
-    pub fn estimator(&self) -> SkClass {
-        self.estimator.class
+    /// The class the file holds: `Pipeline`, `GridSearchCV`, `LogisticRegression`.
+    pub fn estimator(&self) -> &'static str {
+        self.root.name()
     }
 
+    /// The final estimator.
+    pub fn predictor(&self) -> &dyn Predictor {
+        self.predictor.as_ref()
+    }
+
+    /// Every class from the outside in, joined by `>`: `ColumnTransformer>LogisticRegression`.
+    pub fn chain(&self) -> &str {
+        &self.chain
+    }
+
+    /// The columns the model takes.
+    pub fn input(&self) -> &InputSchema {
+        &self.input
+    }
+
+    /// The categories each input column takes, where an encoder knows them (for messages).
+    pub fn categories(&self) -> &[Option<Vec<String>>] {
+        &self.categories
+    }
+
+    /// A builder of named input for `n_rows` rows.
+    pub fn frame_builder(&self, n_rows: usize) -> FrameBuilder<'_> {
+        FrameBuilder::new(&self.input, &self.categories, n_rows)
+    }
+
+    /// The number of input columns.
     pub fn n_features(&self) -> usize {
-        self.estimator.linear.n_features
+        self.input.len()
     }
 
-    pub fn classes(&self) -> &Classes {
-        &self.estimator.classes
+    /// Whether it has steps before the final estimator.
+    pub fn is_pipeline(&self) -> bool {
+        !self.transformers.is_empty()
     }
 
-    /// Feature names stored with the model (`feature_names_in_`), if it was fitted on a frame.
-    pub fn feature_names(&self) -> Option<&[String]> {
-        self.estimator.feature_names.as_deref()
+    pub fn target(&self) -> Target<'_> {
+        self.predictor.target()
+    }
+
+    /// The classes of a classifier; `None` for a regressor.
+    pub fn classes(&self) -> Option<&Classes> {
+        match self.predictor.target() {
+            Target::Classes(classes) => Some(classes),
+            Target::Values { .. } => None,
+        }
+    }
+
+    /// The model's own column names (`feature_names_in_`), if it was fitted on a frame.
+    pub fn feature_names(&self) -> Option<Vec<String>> {
+        self.input
+            .named
+            .then(|| self.input.columns.iter().map(|c| c.name.clone()).collect())
+    }
+
+    /// The names of the features the final estimator sees.
+    pub fn estimator_feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+
+    /// For each feature the final estimator sees, the input column it comes from.
+    pub fn sources(&self) -> &[usize] {
+        &self.sources
     }
 
     pub fn sklearn_version(&self) -> Option<&str> {
-        self.estimator.sklearn_version.as_deref()
+        self.sklearn_version.as_deref()
     }
 
     pub fn has_predict_proba(&self) -> bool {
-        self.estimator.linear.proba != ProbaRule::None
-    }
-
-    pub fn linear(&self) -> &LinearClassifier {
-        &self.estimator.linear
+        self.predictor.has_predict_proba()
     }
 
     pub fn container(&self) -> Container {
@@ -169,8 +397,24 @@ impl Model {
         self.protocol
     }
 
-    /// Validates flattened row-major values as rows of this model's width.
-    pub fn rows<'a>(&self, values: &'a [f64]) -> Result<Rows<'a>, InputError> {
+    /// The structure `inspect` prints: every step with its columns and categories.
+    pub fn structure(&self) -> &serde_json::Value {
+        &self.structure
+    }
+
+    /// Positional rows of numbers (row-major, float64), as a 2-D tensor, the seed's form or a
+    /// headerless CSV send them. A bare estimator reads them as they are; a Pipeline takes them
+    /// only when every column it takes is numeric. `NaN` is a missing value.
+    pub fn rows<'a>(&self, values: &'a [f64]) -> Result<Features<'a>, InputError> {
+        self.rows_typed(values, Dtype::F64)
+    }
+
+    /// [`Model::rows`] for values of another numeric type (a float32 tensor).
+    pub fn rows_typed<'a>(
+        &self,
+        values: &'a [f64],
+        dtype: Dtype,
+    ) -> Result<Features<'a>, InputError> {
         let n_features = self.n_features();
         if values.is_empty() {
             return Err(InputError::Empty);
@@ -186,75 +430,174 @@ impl Model {
         let all_finite = values
             .chunks(64)
             .all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()));
-        if !all_finite && let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        if !all_finite && let Some(i) = values.iter().position(|v| v.is_infinite()) {
             return Err(InputError::NotFinite {
                 row: i / n_features + 1,
                 column: i % n_features + 1,
                 value: values[i],
             });
         }
-        Ok(Rows { values, n_features })
+        if !self.transformers.is_empty() {
+            if !self.input.all_numeric() {
+                return Err(InputError::NamedColumnsNeeded {
+                    columns: self.input.described(),
+                });
+            }
+            let frame = Frame::from_rows(values, n_features, dtype);
+            return self.features(&frame);
+        }
+        let x = ArrayView2::from_shape((values.len() / n_features, n_features), values)
+            .expect("the length is a multiple of the width");
+        let x = if dtype == Dtype::F32 {
+            Matrix::Owned(x.mapv(|v| dtype.round(v)))
+        } else {
+            Matrix::Borrowed(x)
+        };
+        let features = Features { x };
+        if !all_finite {
+            self.check_missing(features.view())?;
+        }
+        Ok(features)
     }
 
-    /// `decision_function`: `rows × n_outputs` values, flattened (one column for binary models).
-    pub fn decision_function(&self, rows: Rows<'_>) -> Vec<f64> {
-        let linear = &self.estimator.linear;
-        let mut out = vec![0.0; rows.len() * linear.n_outputs];
-        for (row, decision) in rows.iter().zip(out.chunks_exact_mut(linear.n_outputs)) {
-            linear.decision_row(row, decision);
+    /// Runs the steps before the final estimator on typed input.
+    pub fn features<'a>(&self, frame: &Frame) -> Result<Features<'a>, InputError> {
+        if frame.n_rows == 0 {
+            return Err(InputError::Empty);
         }
-        out
+        if frame.columns.len() != self.n_features() {
+            return Err(InputError::WrongWidth {
+                row: 1,
+                got: frame.columns.len(),
+                expected: self.n_features(),
+            });
+        }
+        let mut data = Data::Frame(frame.clone());
+        let mut sources: Vec<usize> = (0..self.n_features()).collect();
+        for (_, t) in &self.transformers {
+            data = t
+                .transform(data)
+                .map_err(|refusal| self.input_error(refusal, &sources))?;
+            sources = t.sources().iter().map(|&s| sources[s]).collect();
+        }
+        let (x, _) = data
+            .into_numbers(self.predictor.class())
+            .map_err(|refusal| self.input_error(refusal, &self.sources))?;
+        self.check_missing(x.view())?;
+        Ok(Features {
+            x: Matrix::Owned(x),
+        })
+    }
+
+    /// Refuses missing and infinite values the final estimator cannot take, naming the input
+    /// column they came from.
+    fn check_missing(&self, x: ArrayView2<'_, f64>) -> Result<(), InputError> {
+        for ((row, feature), &v) in x.indexed_iter() {
+            if v.is_finite() {
+                continue;
+            }
+            let column = self.input.columns[self.sources[feature]].name.clone();
+            if v.is_nan() {
+                if self.predictor.accepts_missing() {
+                    continue;
+                }
+                return Err(InputError::MissingValue {
+                    row: row + 1,
+                    column,
+                    step: self.predictor.class().to_owned(),
+                });
+            }
+            return Err(InputError::NotFiniteIn {
+                row: row + 1,
+                column,
+                value: python_float(v),
+            });
+        }
+        Ok(())
+    }
+
+    fn input_error(&self, refusal: Refusal, sources: &[usize]) -> InputError {
+        let column = self.input.columns[sources[refusal.feature]].name.clone();
+        let row = refusal.row + 1;
+        match refusal.problem {
+            Problem::Missing { step } => InputError::MissingValue { row, column, step },
+            Problem::Text { step } => InputError::TextReachesNumbers { row, column, step },
+            Problem::UnknownCategory { value, allowed } => InputError::UnknownCategory {
+                row,
+                column,
+                value,
+                allowed,
+            },
+        }
+    }
+
+    /// `predict`.
+    pub fn predict(&self, features: &Features<'_>) -> Prediction {
+        self.predictor.predict(features.view())
     }
 
     /// The class index of the first row, without allocating (the seed's one-row request).
-    pub fn predict_first(&self, rows: Rows<'_>) -> usize {
-        let row = rows.iter().next().expect("validated rows are never empty");
-        self.estimator.linear.predict_row(row)
-    }
-
-    /// `predict`: the index into [`Model::classes`] of each row's class.
-    pub fn predict(&self, rows: Rows<'_>) -> Vec<usize> {
-        let linear = &self.estimator.linear;
-        let mut decision = vec![0.0; linear.n_outputs];
-        rows.iter()
-            .map(|row| {
-                linear.decision_row(row, &mut decision);
-                linear.class_index(&decision)
-            })
-            .collect()
-    }
-
-    /// `predict_proba`: `rows × n_classes` probabilities, flattened; `None` when the estimator
-    /// has none (as scikit-learn raises AttributeError).
-    pub fn predict_proba(&self, rows: Rows<'_>) -> Option<Vec<f64>> {
-        let linear = &self.estimator.linear;
-        if linear.proba == ProbaRule::None {
-            return None;
+    pub fn predict_first(&self, features: &Features<'_>) -> usize {
+        let row = features.row(0);
+        match row.as_slice() {
+            Some(row) => self.predictor.predict_one(row),
+            None => self.predictor.predict_one(&row.to_vec()),
         }
-        let decision = self.decision_function(rows);
-        let mut out = vec![0.0; rows.len() * linear.n_classes];
-        linear.proba_rows(&decision, &mut out);
-        Some(out)
+    }
+
+    /// `predict_proba`, `rows × n_classes`; `None` when the estimator has none (as
+    /// scikit-learn raises AttributeError).
+    pub fn predict_proba(&self, features: &Features<'_>) -> Option<Array2<f64>> {
+        self.predictor.predict_proba(features.view())
+    }
+
+    /// `decision_function`, `rows × n_outputs` (one column for binary classifiers).
+    pub fn decision_function(&self, features: &Features<'_>) -> Option<Array2<f64>> {
+        self.predictor.decision_function(features.view())
     }
 
     /// Each row's class index and its score: the largest probability when the model has
     /// `predict_proba`, else its decision value (the largest over classes when several).
-    pub fn predict_scored(&self, rows: Rows<'_>) -> Vec<(usize, f64)> {
-        let linear = &self.estimator.linear;
-        let mut decision = vec![0.0; linear.n_outputs];
-        let mut proba = vec![0.0; linear.n_classes];
-        rows.iter()
-            .map(|row| {
-                linear.decision_row(row, &mut decision);
-                let class = linear.class_index(&decision);
-                let score = if linear.proba_row(&decision, &mut proba) {
-                    proba.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-                } else {
-                    decision.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-                };
-                (class, score)
-            })
-            .collect()
+    pub fn predict_scored(&self, features: &Features<'_>) -> Option<Vec<(usize, f64)>> {
+        let Prediction::Classes(classes) = self.predict(features) else {
+            return None;
+        };
+        let scores = self
+            .predict_proba(features)
+            .or_else(|| self.decision_function(features))?;
+        Some(
+            classes
+                .into_iter()
+                .zip(scores.rows())
+                .map(|(c, row)| (c, row.iter().copied().fold(f64::NEG_INFINITY, f64::max)))
+                .collect(),
+        )
+    }
+
+    /// Row `row` taken apart feature by feature, given the class predicted for it.
+    pub fn explain(
+        &self,
+        features: &Features<'_>,
+        row: usize,
+        predicted: Option<usize>,
+    ) -> Option<Explained> {
+        let x = features.row(row);
+        let attribution = self.predictor.attribution(x, predicted)?;
+        Some(Explained {
+            attribution,
+            values: x.to_vec(),
+            sources: self.sources.clone(),
+        })
+    }
+}
+
+/// A float as a message shows a number a client sent: `7` for an integral value, else as
+/// Python's `repr` (`7.5`, `1e-07`).
+pub fn python_float_or_int(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e16 {
+        format!("{}", v as i64)
+    } else {
+        python_float(v)
     }
 }
 
@@ -267,12 +610,19 @@ pub struct Inspection {
     pub protocol: Option<u8>,
     pub loadable: bool,
     pub error: Option<String>,
+    /// The class the file holds (`Pipeline`, `GridSearchCV`, `LogisticRegression`).
     pub estimator: Option<String>,
+    /// Every class from the outside in: `ColumnTransformer>LogisticRegression`.
+    pub chain: Option<String>,
     pub sklearn_version: Option<String>,
     pub n_features_in: Option<usize>,
     pub classes: Option<serde_json::Value>,
     pub feature_names: Option<Vec<String>>,
-    pub predict_proba: Option<ProbaRule>,
+    /// The columns the model takes and what each accepts (numbers or strings).
+    pub columns: Option<Vec<input::InputColumn>>,
+    pub predict_proba: Option<bool>,
+    /// Every step with its columns, categories and settings.
+    pub structure: Option<serde_json::Value>,
     /// Every global the file references, in order of first use, each allowed or refused.
     pub globals: Vec<GlobalRef>,
 }
@@ -307,12 +657,15 @@ pub fn inspect(bytes: &[u8], file: &str) -> Inspection {
         protocol,
         loadable: model.is_some(),
         error: loaded.as_ref().err().map(|e| e.explain(file)),
-        estimator: model.map(|m| m.estimator().name().to_owned()),
+        estimator: model.map(|m| m.estimator().to_owned()),
+        chain: model.map(|m| m.chain().to_owned()),
         sklearn_version: model.and_then(|m| m.sklearn_version().map(str::to_owned)),
         n_features_in: model.map(Model::n_features),
-        classes: model.map(|m| m.classes().to_json()),
-        feature_names: model.and_then(|m| m.feature_names().map(<[String]>::to_vec)),
-        predict_proba: model.map(|m| m.linear().proba),
+        classes: model.and_then(|m| m.classes().map(Classes::to_json)),
+        feature_names: model.and_then(Model::feature_names),
+        columns: model.map(|m| m.input().columns.clone()),
+        predict_proba: model.map(Model::has_predict_proba),
+        structure: model.map(|m| m.structure().clone()),
         globals,
     }
 }

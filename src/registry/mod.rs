@@ -96,7 +96,10 @@ impl LoadedModel {
                     message,
                 },
             )?),
-            None => model.feature_names().map(<[String]>::to_vec),
+            // A Pipeline encodes its own columns (`Model::frame_builder`); a bare estimator
+            // fitted on a frame of one-hot columns is fed through its names.
+            None if model.is_pipeline() => None,
+            None => model.feature_names(),
         };
         Ok(Self {
             name: name.to_owned(),
@@ -132,15 +135,21 @@ impl LoadedModel {
         &self.model
     }
 
-    /// The model's named columns, when it has names (a `features.json` or stored names).
+    /// The named columns of a bare estimator (a `features.json`, or stored names), whose
+    /// named instances are one-hot encoded by name. A Pipeline has none: it encodes its own.
     pub fn features(&self) -> Option<&FeatureSchema> {
         self.features.as_ref()
     }
 
-    /// The name of column `i`: its feature name, or `x[i]` when the model has none.
+    /// The name of feature `i` as the final estimator sees it: from `features.json`, the
+    /// model's own names (`cat__OPERA_Grupo LATAM` after a ColumnTransformer), or `x[i]` when
+    /// the model has none.
     pub fn feature_name(&self, i: usize) -> std::borrow::Cow<'_, str> {
         match &self.features {
             Some(f) => f.names()[i].as_str().into(),
+            None if self.model.is_pipeline() || self.model.input().named => {
+                self.model.estimator_feature_names()[i].as_str().into()
+            }
             None => format!("x[{i}]").into(),
         }
     }

@@ -131,12 +131,13 @@ pub fn record_served(metrics: &Metrics, model: &LoadedModel, replaced: Option<&L
         .set(now);
 }
 
-fn info_labels(model: &LoadedModel) -> [&str; 4] {
+fn info_labels(model: &LoadedModel) -> [&str; 5] {
     [
         model.name(),
         model.version(),
-        model.model().estimator().name(),
+        model.model().predictor().class(),
         model.model().sklearn_version().unwrap_or("unknown"),
+        model.model().chain(),
     ]
 }
 

@@ -21,7 +21,7 @@ async fn metrics_are_exported_by_route_template() {
         r#"skserve_http_request_duration_seconds_bucket{code_class="2xx",method="POST",route="/",le="0.4"} 1"#,
         r#"skserve_prediction_rows_total{model="pickle_model"} 4"#,
         "skserve_build_info{git_sha=",
-        "skserve_model_info{estimator=\"LogisticRegression\",model=\"pickle_model\",sklearn_version=\"1.1.2\",version=",
+        "skserve_model_info{chain=\"LogisticRegression\",estimator=\"LogisticRegression\",model=\"pickle_model\",sklearn_version=\"1.1.2\",version=",
         "process_resident_memory_bytes ",
         "process_cpu_seconds_total ",
     ] {

@@ -54,7 +54,7 @@ async fn serves_from_cloud_storage_and_swaps_in_a_new_generation() {
     let text = app.metrics().await;
     assert!(
         text.contains(&format!(
-            r#"skserve_model_info{{estimator="LogisticRegression",model="m",sklearn_version="1.3.2",version="{second}"}} 1"#
+            r#"skserve_model_info{{chain="LogisticRegression",estimator="LogisticRegression",model="m",sklearn_version="1.3.2",version="{second}"}} 1"#
         )),
         "{text}"
     );

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use skserve::commands::parse_csv;
-use skserve::model::Model;
+use skserve::model::{Model, Prediction};
 
 use crate::helpers::{
     Case, Expected, Manifest, close, live_matrix, manifests_under, read_json, repo,
@@ -79,17 +79,18 @@ fn check_matrix(dir: &Path) -> usize {
 fn check_case(dir: &Path, case: &Case, values: &[f64], expected: &Expected) -> Result<(), String> {
     let bytes = std::fs::read(dir.join(&case.file)).map_err(|e| e.to_string())?;
     let model = Model::from_bytes(&bytes).map_err(|e| e.explain(&case.file))?;
-    if model.estimator().name() != case.estimator {
+    if model.estimator() != case.estimator {
         return Err(format!(
             "estimator {} != {}",
-            model.estimator().name(),
+            model.estimator(),
             case.estimator
         ));
     }
-    if model.classes().to_json() != expected.classes {
+    let classes = model.classes().ok_or("a classifier without classes")?;
+    if classes.to_json() != expected.classes {
         return Err(format!(
             "classes {} != {}",
-            model.classes().to_json(),
+            classes.to_json(),
             expected.classes
         ));
     }
@@ -101,10 +102,12 @@ fn check_case(dir: &Path, case: &Case, values: &[f64], expected: &Expected) -> R
         ));
     }
     let rows = model.rows(values).map_err(|e| e.to_string())?;
-    let labels: Vec<serde_json::Value> = model
-        .predict(rows)
+    let Prediction::Classes(predicted) = model.predict(&rows) else {
+        return Err("a classifier predicted values".into());
+    };
+    let labels: Vec<serde_json::Value> = predicted
         .into_iter()
-        .map(|i| model.classes().label(i).to_json())
+        .map(|i| classes.label(i).to_json())
         .collect();
     if let Some(row) = (0..labels.len()).find(|&i| labels[i] != expected.predict[i]) {
         return Err(format!(
@@ -113,7 +116,11 @@ fn check_case(dir: &Path, case: &Case, values: &[f64], expected: &Expected) -> R
         ));
     }
 
-    let decision = model.decision_function(rows);
+    let decision = model
+        .decision_function(&rows)
+        .ok_or("no decision_function")?
+        .into_iter()
+        .collect::<Vec<f64>>();
     let expected_decision: Vec<f64> = match &expected.decision_function {
         serde_json::Value::Array(rows) => rows
             .iter()
@@ -133,8 +140,9 @@ fn check_case(dir: &Path, case: &Case, values: &[f64], expected: &Expected) -> R
         DECISION_FLOOR,
     )?;
 
-    match (model.predict_proba(rows), &expected.predict_proba) {
+    match (model.predict_proba(&rows), &expected.predict_proba) {
         (Some(proba), Some(expected)) => {
+            let proba: Vec<f64> = proba.into_iter().collect();
             let expected: Vec<f64> = expected.iter().flatten().copied().collect();
             compare("predict_proba", &proba, &expected, 1e-300)?;
         }

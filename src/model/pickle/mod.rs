@@ -632,7 +632,8 @@ impl<'a> Vm<'a, '_> {
             }
             Callable::Refused(_)
             | Callable::Class(_)
-            | Callable::LossMarker(_)
+            | Callable::Inert(_)
+            | Callable::Slice
             | Callable::JoblibArrayWrapper => Node::Object(Object {
                 class: callable.clone(),
                 args,
@@ -657,7 +658,7 @@ impl<'a> Vm<'a, '_> {
         let class = self.callable(class, offset)?;
         match class {
             Callable::Class(_)
-            | Callable::LossMarker(_)
+            | Callable::Inert(_)
             | Callable::JoblibArrayWrapper
             | Callable::Refused(_) => {
                 if self.heap.tuple(args).is_none() {

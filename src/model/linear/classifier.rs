@@ -1,9 +1,17 @@
-//! Linear classifiers' arithmetic, as scikit-learn's `LinearClassifierMixin` does it:
+//! Linear classifiers (LogisticRegression, SGDClassifier, LinearSVC, RidgeClassifier(CV),
+//! Perceptron) as a [`Predictor`], and their arithmetic, as scikit-learn's `LinearClassifierMixin` does it:
 //! `decision_function = X @ coef_.T + intercept_`, `predict` by sign (binary) or first argmax,
 //! and the three ways scikit-learn turns decisions into probabilities.
 //!
-//! Rows arrive flattened, row-major, already validated (finite, right width); nothing here
-//! allocates per row.
+//! Rows arrive as slices, already validated (finite, right width); nothing here allocates per
+//! row.
+
+use ndarray::{Array2, ArrayView1, ArrayView2};
+
+use super::math::{dot, exp};
+use crate::model::allow::SkClass;
+use crate::model::classes::Classes;
+use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
 
 /// How `predict_proba` is derived from the decision values, or that there is none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -135,85 +143,10 @@ impl LinearClassifier {
     }
 }
 
-/// The dot product in eight independent lanes, so the additions do not wait on each other
-/// and the compiler can keep them in vector registers.
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    const LANES: usize = 8;
-    let mut lanes = [0.0f64; LANES];
-    let split = a.len() - a.len() % LANES;
-    let (a_body, a_tail) = a.split_at(split);
-    let (b_body, b_tail) = b.split_at(split);
-    for (x, y) in a_body.chunks_exact(LANES).zip(b_body.chunks_exact(LANES)) {
-        for lane in 0..LANES {
-            lanes[lane] += x[lane] * y[lane];
-        }
-    }
-    let tail: f64 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
-    let quads = [
-        lanes[0] + lanes[4],
-        lanes[1] + lanes[5],
-        lanes[2] + lanes[6],
-        lanes[3] + lanes[7],
-    ];
-    (quads[0] + quads[1]) + (quads[2] + quads[3]) + tail
-}
-
 /// scipy's `expit`, the same formula (`1 / (1 + exp(-x))`).
 #[inline]
 fn expit(x: f64) -> f64 {
     1.0 / (1.0 + exp(-x))
-}
-
-/// `exp` to within an ulp or two of libm's, written without calls or branches so that loops
-/// over whole batches vectorise (libm's `exp` is a call per element, and dominated batch
-/// `predict_proba`). Range reduction `x = n·ln2 + r`, |r| ≤ ln2/2, a degree-13 Taylor
-/// polynomial (truncation error below 1e-17), and `2^n` applied in two halves so that results
-/// down to the smallest subnormal are right.
-#[inline]
-pub(crate) fn exp(x: f64) -> f64 {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    // ln 2 split (as fdlibm does) so that `n · LN2_HI` is exact.
-    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
-    // Adding 1.5·2^52 rounds to the nearest integer and leaves it in the low mantissa bits.
-    const SHIFTER: f64 = 6_755_399_441_055_744.0;
-    const MAX: f64 = 709.782_712_893_384;
-    const MIN: f64 = -745.133_219_101_941_1;
-    let clamped = x.clamp(MIN, MAX);
-    let shifted = clamped * LOG2E + SHIFTER;
-    let n = shifted - SHIFTER;
-    let k = (shifted.to_bits() as i64).wrapping_sub(SHIFTER.to_bits() as i64);
-    let r = (clamped - n * LN2_HI) - n * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0;
-    for divisor in [
-        479_001_600.0,
-        39_916_800.0,
-        3_628_800.0,
-        362_880.0,
-        40_320.0,
-        5_040.0,
-        720.0,
-        120.0,
-        24.0,
-        6.0,
-        2.0,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + 1.0 / divisor;
-    }
-    let half = k >> 1;
-    let low = f64::from_bits(((half + 1023) as u64) << 52);
-    let high = f64::from_bits(((k - half + 1023) as u64) << 52);
-    let y = p * low * high;
-    if x > MAX {
-        f64::INFINITY
-    } else if x < MIN {
-        0.0
-    } else {
-        y
-    }
 }
 
 /// In-place row normalisation, as `prob /= prob.sum(axis=1)`.
@@ -242,6 +175,121 @@ fn softmax(decision: &[f64], out: &mut [f64]) {
         *o = exp(d - max);
     }
     normalise(out);
+}
+
+/// A fitted linear classifier: its weights, its classes and how it was saved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Classifier {
+    pub class: SkClass,
+    pub weights: LinearClassifier,
+    pub classes: Classes,
+}
+
+/// Calls `f` with each row of `x` as a slice, copying only rows that are not contiguous.
+pub(super) fn for_each_row(x: ArrayView2<'_, f64>, mut f: impl FnMut(usize, &[f64])) {
+    let mut buffer = Vec::new();
+    for (i, row) in x.rows().into_iter().enumerate() {
+        match row.as_slice() {
+            Some(slice) => f(i, slice),
+            None => {
+                buffer.clear();
+                buffer.extend(row.iter().copied());
+                f(i, &buffer);
+            }
+        }
+    }
+}
+
+impl Predictor for Classifier {
+    fn class(&self) -> &'static str {
+        self.class.name()
+    }
+
+    fn n_features_in(&self) -> usize {
+        self.weights.n_features
+    }
+
+    fn target(&self) -> Target<'_> {
+        Target::Classes(&self.classes)
+    }
+
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
+        let w = &self.weights;
+        let mut decision = vec![0.0; w.n_outputs];
+        let mut out = Vec::with_capacity(x.nrows());
+        for_each_row(x, |_, row| {
+            w.decision_row(row, &mut decision);
+            out.push(w.class_index(&decision));
+        });
+        Prediction::Classes(out)
+    }
+
+    fn predict_one(&self, row: &[f64]) -> usize {
+        self.weights.predict_row(row)
+    }
+
+    fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+        let w = &self.weights;
+        let mut out = Array2::zeros((x.nrows(), w.n_outputs));
+        let flat = out.as_slice_mut().expect("a new array is contiguous");
+        for_each_row(x, |i, row| {
+            w.decision_row(row, &mut flat[i * w.n_outputs..(i + 1) * w.n_outputs]);
+        });
+        Some(out)
+    }
+
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+        let w = &self.weights;
+        if w.proba == ProbaRule::None {
+            return None;
+        }
+        let decision = self.decision_function(x)?;
+        let mut out = Array2::zeros((x.nrows(), w.n_classes));
+        w.proba_rows(
+            decision.as_slice().expect("contiguous"),
+            out.as_slice_mut().expect("contiguous"),
+        );
+        Some(out)
+    }
+
+    fn has_predict_proba(&self) -> bool {
+        self.weights.proba != ProbaRule::None
+    }
+
+    fn attribution(
+        &self,
+        row: ArrayView1<'_, f64>,
+        predicted: Option<usize>,
+    ) -> Option<Attribution> {
+        let w = &self.weights;
+        let class = predicted?;
+        // A binary model has one decision, positive for the second class.
+        let (output, explained) = if w.n_outputs == 1 {
+            (0, 1)
+        } else {
+            (class, class)
+        };
+        let weights = &w.coef[output * w.n_features..][..w.n_features];
+        let row: Vec<f64> = row.iter().copied().collect();
+        let mut decision = vec![0.0; w.n_outputs];
+        w.decision_row(&row, &mut decision);
+        Some(Attribution {
+            explained_class: Some(explained),
+            base: w.intercept[output],
+            contributions: row.iter().zip(weights).map(|(x, w)| x * w).collect(),
+            weights: Some(weights.to_vec()),
+            output: decision[output],
+        })
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        serde_json::json!({
+            "class": self.class.name(),
+            "n_features_in": self.weights.n_features,
+            "classes": self.classes.to_json(),
+            "predict_proba": self.weights.proba,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -299,28 +347,5 @@ mod tests {
         let mut p = [0.0; 3];
         m.proba_row(&[-5.0, -2.0, -1.0], &mut p);
         assert_eq!(p, [1.0 / 3.0; 3]);
-    }
-
-    #[test]
-    fn exp_agrees_with_libm_to_an_ulp_or_two() {
-        let mut x = -745.5;
-        while x < 710.0 {
-            let (ours, libm) = (exp(x), x.exp());
-            let ulps = (ours.to_bits() as i64 - libm.to_bits() as i64).abs();
-            assert!(ulps <= 2, "exp({x}) = {ours}, libm {libm} ({ulps} ulps)");
-            x += 0.0137;
-        }
-        assert_eq!(exp(0.0), 1.0);
-        assert_eq!(exp(-1e9), 0.0);
-        assert_eq!(exp(1e9), f64::INFINITY);
-    }
-
-    #[test]
-    fn dot_handles_every_tail_length() {
-        for n in 0..11 {
-            let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
-            let expected: f64 = a.iter().map(|x| x * x).sum();
-            assert_eq!(dot(&a, &a), expected);
-        }
     }
 }

@@ -1,0 +1,100 @@
+//! Composition: Pipeline, ColumnTransformer, and the searches (GridSearchCV,
+//! RandomizedSearchCV) served through their `best_estimator_`. They read their inner steps
+//! through a [`StepReader`] handed down by the catalog (`super::catalog`), so that this room
+//! never names the classes of another.
+//!
+//! # Layout
+//! - `pipeline`: Pipeline's steps, flattened; a chain of transformers as one transformer.
+//! - `columns`: ColumnTransformer's column selections (names, indices, slices, masks).
+//! - `column_transformer`: ColumnTransformer.
+//! - `search`: GridSearchCV and RandomizedSearchCV.
+
+pub mod column_transformer;
+pub mod columns;
+pub mod pipeline;
+pub mod search;
+
+use super::LoadError;
+use super::allow::SkClass;
+use super::estimator::{Needs, Predictor, Transformer};
+use super::input::ColumnKind;
+use super::state::Path;
+use super::value::Value;
+
+/// One step as read: what a Pipeline or a ColumnTransformer holds at a position.
+#[derive(Debug)]
+pub enum Step {
+    /// `"passthrough"` or `None`: the identity.
+    Passthrough,
+    /// `"drop"`: no output.
+    Drop,
+    Transformer(Box<dyn Transformer>),
+    /// Transformers ending in a predictor: an estimator alone, a Pipeline ending in one, a
+    /// search. `chain` names them for `skserve_model_info`, outermost first.
+    Model(Model),
+}
+
+/// A predictor and the transformers before it.
+#[derive(Debug)]
+pub struct Model {
+    pub transformers: Vec<(String, Box<dyn Transformer>)>,
+    pub predictor: Box<dyn Predictor>,
+    /// Wrappers around the chain (`GridSearchCV`), outermost first.
+    pub wrappers: Vec<&'static str>,
+}
+
+/// Reads any step: given to the composites so that they can read what they hold.
+pub trait StepReader {
+    /// The step at `value`, named by `path`; `width` is the number of columns it is given,
+    /// where the caller knows it.
+    fn read(&self, value: Value, path: &Path, width: Option<usize>) -> Result<Step, LoadError>;
+}
+
+/// Whether `class` is one this room reads.
+pub fn reads(class: SkClass) -> bool {
+    matches!(
+        class,
+        SkClass::Pipeline
+            | SkClass::ColumnTransformer
+            | SkClass::GridSearchCv
+            | SkClass::RandomizedSearchCv
+    )
+}
+
+/// Combines what several readers of one feature need: strings win over numbers (a conflict
+/// cannot have been fitted), a definite kind over "as its output", anything over unused.
+pub fn combine(needs: impl IntoIterator<Item = Needs>) -> Needs {
+    let mut out = Needs::Kind(ColumnKind::Unused);
+    for need in needs {
+        out = match (&out, &need) {
+            (_, Needs::Kind(ColumnKind::Text)) | (Needs::Kind(ColumnKind::Text), _) => {
+                Needs::Kind(ColumnKind::Text)
+            }
+            (_, Needs::Kind(ColumnKind::Number)) | (Needs::Kind(ColumnKind::Number), _) => {
+                Needs::Kind(ColumnKind::Number)
+            }
+            (Needs::Kind(ColumnKind::Unused), Needs::AsOutput) => Needs::AsOutput,
+            _ => out,
+        };
+    }
+    out
+}
+
+/// What the inputs of `step` need, given what is needed of its outputs.
+pub fn needs_before(step: &dyn Transformer, after: &[Needs]) -> Vec<Needs> {
+    let sources = step.sources();
+    step.needs()
+        .into_iter()
+        .enumerate()
+        .map(|(j, own)| match own {
+            Needs::AsOutput => combine(
+                sources
+                    .iter()
+                    .zip(after)
+                    .filter(|(s, _)| **s == j)
+                    .map(|(_, n)| n.clone()),
+            ),
+            definite => definite,
+        })
+        .collect()
+}

@@ -1,0 +1,290 @@
+//! The one interface of every fitted step: [`Transformer`] for the steps that turn data into
+//! data (scalers, encoders, imputers, ColumnTransformer, Pipeline), [`Predictor`] for the
+//! final estimator (linear models here; trees plug in the same way), and the [`Data`] that
+//! flows between them: a numeric matrix (ndarray, rows × features) or, while strings are
+//! still about, a [`Frame`] of typed columns.
+//!
+//! A step refuses a value it cannot take with a [`Refusal`] naming its own input feature; the
+//! model maps that feature back to the client's column (`Model::features`). Nothing here reads
+//! pickles: the rooms (`linear`, `preprocessing`, `compose`) read their classes and build these.
+
+use std::fmt;
+
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+
+use super::classes::Classes;
+use super::input::{Cell, Column, ColumnKind, Dtype, Frame};
+
+/// What flows between steps.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+    /// Every column numeric: rows × features, `NaN` where a value is missing.
+    Numbers { values: Array2<f64>, dtype: Dtype },
+    /// Columns of their own kinds, strings among them (a DataFrame with object columns).
+    Frame(Frame),
+}
+
+impl Data {
+    pub fn n_rows(&self) -> usize {
+        match self {
+            Self::Numbers { values, .. } => values.nrows(),
+            Self::Frame(frame) => frame.n_rows,
+        }
+    }
+
+    pub fn n_columns(&self) -> usize {
+        match self {
+            Self::Numbers { values, .. } => values.ncols(),
+            Self::Frame(frame) => frame.columns.len(),
+        }
+    }
+
+    /// One value, as encoders and imputers read them.
+    pub fn cell(&self, row: usize, column: usize) -> Cell<'_> {
+        match self {
+            Self::Numbers { values, .. } => {
+                let v = values[[row, column]];
+                if v.is_nan() {
+                    Cell::Missing
+                } else {
+                    Cell::Number(v)
+                }
+            }
+            Self::Frame(frame) => frame.columns[column].cell(row),
+        }
+    }
+
+    /// The numeric type of a column (`None` for strings).
+    pub fn dtype_of(&self, column: usize) -> Option<Dtype> {
+        match self {
+            Self::Numbers { dtype, .. } => Some(*dtype),
+            Self::Frame(frame) => match &frame.columns[column] {
+                Column::Numbers { dtype, .. } => Some(*dtype),
+                Column::Texts(_) => None,
+            },
+        }
+    }
+
+    /// The data as a numeric matrix, as `check_array` makes one: every column numeric, the
+    /// dtype their common type. A string column is refused on its first row.
+    pub fn into_numbers(self, step: &str) -> Result<(Array2<f64>, Dtype), Refusal> {
+        match self {
+            Self::Numbers { values, dtype } => Ok((values, dtype)),
+            Self::Frame(frame) => {
+                let mut dtype: Option<Dtype> = None;
+                let mut values = Array2::zeros((frame.n_rows, frame.columns.len()));
+                for (j, column) in frame.columns.iter().enumerate() {
+                    match column {
+                        Column::Numbers {
+                            values: v,
+                            dtype: d,
+                        } => {
+                            dtype = Some(dtype.map_or(*d, |t| t.promote(*d)));
+                            values
+                                .column_mut(j)
+                                .iter_mut()
+                                .zip(v)
+                                .for_each(|(o, x)| *o = *x);
+                        }
+                        Column::Texts(texts) => {
+                            // A column of nothing but missing values is what pandas would
+                            // hold as float NaN: numeric.
+                            if let Some(row) = texts.iter().position(Option::is_some) {
+                                return Err(Refusal {
+                                    row,
+                                    feature: j,
+                                    problem: Problem::Text {
+                                        step: step.to_owned(),
+                                    },
+                                });
+                            }
+                            values.column_mut(j).fill(f64::NAN);
+                            dtype = Some(dtype.map_or(Dtype::F64, |t| t.promote(Dtype::F64)));
+                        }
+                    }
+                }
+                Ok((values, dtype.unwrap_or(Dtype::F64)))
+            }
+        }
+    }
+
+    /// The numeric matrix a float step works on (`check_array(dtype=FLOAT_DTYPES)`).
+    pub fn into_floats(self, step: &str) -> Result<(Array2<f64>, Dtype), Refusal> {
+        let (values, dtype) = self.into_numbers(step)?;
+        Ok((values, dtype.as_float()))
+    }
+
+    /// The columns at `indices`, in that order (a ColumnTransformer's selection).
+    pub fn select(&self, indices: &[usize]) -> Data {
+        match self {
+            Self::Numbers { values, dtype } => Self::Numbers {
+                values: values.select(Axis(1), indices),
+                dtype: *dtype,
+            },
+            Self::Frame(frame) => Self::Frame(Frame {
+                n_rows: frame.n_rows,
+                columns: indices.iter().map(|&i| frame.columns[i].clone()).collect(),
+            }),
+        }
+    }
+
+    /// Blocks side by side (`np.hstack`): a matrix when every block is numeric, else a frame.
+    pub fn hstack(parts: Vec<Data>, n_rows: usize) -> Data {
+        if parts.len() == 1 {
+            return parts.into_iter().next().expect("one part");
+        }
+        if parts.iter().all(|p| matches!(p, Self::Numbers { .. })) {
+            let width = parts.iter().map(Data::n_columns).sum();
+            let mut values = Array2::zeros((n_rows, width));
+            let mut dtype: Option<Dtype> = None;
+            let mut at = 0;
+            for part in parts {
+                if let Self::Numbers {
+                    values: v,
+                    dtype: d,
+                } = part
+                {
+                    let w = v.ncols();
+                    values
+                        .slice_axis_mut(Axis(1), ndarray::Slice::from(at..at + w))
+                        .assign(&v);
+                    at += w;
+                    dtype = Some(dtype.map_or(d, |t| t.promote(d)));
+                }
+            }
+            return Self::Numbers {
+                values,
+                dtype: dtype.unwrap_or(Dtype::F64),
+            };
+        }
+        let mut columns = Vec::new();
+        for part in parts {
+            match part {
+                Self::Frame(frame) => columns.extend(frame.columns),
+                Self::Numbers { values, dtype } => {
+                    columns.extend(values.columns().into_iter().map(|c| Column::Numbers {
+                        values: c.to_vec(),
+                        dtype,
+                    }))
+                }
+            }
+        }
+        Self::Frame(Frame { n_rows, columns })
+    }
+}
+
+/// A value a step cannot take, at its own input `feature` (from 0) and `row` (from 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refusal {
+    pub row: usize,
+    pub feature: usize,
+    pub problem: Problem,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Problem {
+    /// A missing value reached a step that needs a value (`step` names it).
+    Missing { step: String },
+    /// A string reached a step that takes numbers.
+    Text { step: String },
+    /// A category the encoder did not see in training, under `handle_unknown="error"`.
+    UnknownCategory { value: String, allowed: String },
+}
+
+/// What a step needs of one of its input features.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Needs {
+    /// Decided by this step: numbers or strings.
+    Kind(ColumnKind),
+    /// Whatever the steps after need of the output features it becomes (identity-like steps:
+    /// `passthrough`, `FunctionTransformer()`).
+    AsOutput,
+}
+
+/// A fitted transformer.
+pub trait Transformer: fmt::Debug + Send + Sync {
+    /// The scikit-learn class, `StandardScaler`.
+    fn class(&self) -> &'static str;
+    fn n_features_in(&self) -> usize;
+    /// For each output feature, the input feature it is computed from.
+    fn sources(&self) -> Vec<usize>;
+    /// The output features' names given the input features' (`get_feature_names_out`).
+    fn feature_names_out(&self, input: &[String]) -> Vec<String>;
+    /// What each input feature must be.
+    fn needs(&self) -> Vec<Needs>;
+    /// The categories an input feature takes, for messages and `inspect`.
+    fn categories(&self, _feature: usize) -> Option<Vec<String>> {
+        None
+    }
+    fn transform(&self, data: Data) -> Result<Data, Refusal>;
+    /// The classes it is built of, outermost first (`ColumnTransformer`, or the steps of a
+    /// Pipeline), for the estimator chain.
+    fn chain(&self) -> Vec<String> {
+        vec![self.class().to_owned()]
+    }
+    /// What `inspect` shows of it.
+    fn describe(&self, input: &[String]) -> serde_json::Value;
+}
+
+/// What a final estimator predicts.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'a> {
+    Classes(&'a Classes),
+    /// `n_outputs` values per row; `one_d` when scikit-learn returns a 1-D array.
+    Values {
+        n_outputs: usize,
+        one_d: bool,
+    },
+}
+
+/// `predict`'s answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prediction {
+    /// An index into the classes for each row.
+    Classes(Vec<usize>),
+    /// Rows × outputs.
+    Values(Array2<f64>),
+}
+
+/// One row's prediction taken apart feature by feature: `output = base + Σ contributions`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attribution {
+    /// The class whose decision value is explained (for a binary classifier, the second).
+    pub explained_class: Option<usize>,
+    /// The intercept (linear models) or the expected value (trees).
+    pub base: f64,
+    /// One per feature the estimator sees.
+    pub contributions: Vec<f64>,
+    /// The weight of each feature, where the estimator has weights.
+    pub weights: Option<Vec<f64>>,
+    /// The value explained: the decision function, or a regressor's value before its link.
+    pub output: f64,
+}
+
+/// A fitted final estimator.
+pub trait Predictor: fmt::Debug + Send + Sync {
+    fn class(&self) -> &'static str;
+    fn n_features_in(&self) -> usize;
+    fn target(&self) -> Target<'_>;
+    /// Whether a missing value may reach it (HistGradientBoosting, trees with a missing-value
+    /// direction); linear models refuse one.
+    fn accepts_missing(&self) -> bool {
+        false
+    }
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction;
+    /// The class index of one row, without allocating (the seed's one-row request).
+    fn predict_one(&self, row: &[f64]) -> usize;
+    /// `rows × n_classes`, or `None` when scikit-learn has no `predict_proba` for it.
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>>;
+    /// `rows × n_outputs` (one column for binary classifiers), or `None` without one.
+    fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>>;
+    fn has_predict_proba(&self) -> bool;
+    /// One row taken apart feature by feature, given the class predicted for it.
+    fn attribution(
+        &self,
+        row: ArrayView1<'_, f64>,
+        predicted: Option<usize>,
+    ) -> Option<Attribution>;
+    /// What `inspect` shows of it.
+    fn describe(&self) -> serde_json::Value;
+}

@@ -1,0 +1,90 @@
+//! FunctionTransformer, served only as the identity (`func=None`): a file naming any other
+//! `func` is refused with the callable's name, since serving it would mean running code from
+//! the file. With `validate=True` its input must be numeric, as `check_array` requires.
+
+use crate::model::LoadError;
+use crate::model::allow::SkClass;
+use crate::model::estimator::{Data, Needs, Transformer};
+use crate::model::input::ColumnKind;
+use crate::model::state::{State, describe};
+use crate::model::value::Value;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionTransformer {
+    label: String,
+    n_features: usize,
+    validate: bool,
+}
+
+impl FunctionTransformer {
+    /// `width` is the number of columns it is given, for files that did not record
+    /// `n_features_in_` (scikit-learn before 1.2 without `validate`).
+    pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Self, LoadError> {
+        match state.attr("func") {
+            None | Some(Value::None) => {}
+            Some(func) => {
+                return Err(LoadError::Unsupported(format!(
+                    "{}: func is {}; skserve serves FunctionTransformer only without a func \
+                     (the identity), since any other would run code from the file",
+                    state.label(),
+                    describe(state.heap, func)
+                )));
+            }
+        }
+        let n_features = match (state.count("n_features_in_")?, width) {
+            (Some(n), Some(w)) if n != w => {
+                return Err(state.malformed(
+                    "n_features_in_",
+                    format!("is {n} but it is given {w} columns"),
+                ));
+            }
+            (Some(n), _) | (None, Some(n)) => n,
+            (None, None) => return Err(state.malformed("n_features_in_", "is missing")),
+        };
+        state.check_n_features(n_features, "its input")?;
+        Ok(Self {
+            label: state.label(),
+            n_features,
+            validate: state.bool_or("validate", false)?,
+        })
+    }
+}
+
+impl Transformer for FunctionTransformer {
+    fn class(&self) -> &'static str {
+        SkClass::FunctionTransformer.name()
+    }
+
+    fn n_features_in(&self) -> usize {
+        self.n_features
+    }
+
+    fn sources(&self) -> Vec<usize> {
+        (0..self.n_features).collect()
+    }
+
+    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
+        input.to_vec()
+    }
+
+    fn needs(&self) -> Vec<Needs> {
+        let need = if self.validate {
+            Needs::Kind(ColumnKind::Number)
+        } else {
+            Needs::AsOutput
+        };
+        vec![need; self.n_features]
+    }
+
+    fn transform(&self, data: Data) -> Result<Data, crate::model::estimator::Refusal> {
+        if self.validate {
+            let (values, dtype) = data.into_numbers(&self.label)?;
+            return Ok(Data::Numbers { values, dtype });
+        }
+        Ok(data)
+    }
+
+    fn describe(&self, input: &[String]) -> serde_json::Value {
+        serde_json::json!({ "class": "FunctionTransformer", "func": null, "columns": input })
+    }
+}

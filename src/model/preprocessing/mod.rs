@@ -1,0 +1,54 @@
+//! The transformers of `sklearn.preprocessing` and `sklearn.impute`, read from their fitted
+//! state and validated, each a [`Transformer`].
+//!
+//! # Layout
+//! - `scalers`: StandardScaler, MinMaxScaler, RobustScaler, MaxAbsScaler.
+//! - `categories`: one feature's categories and the infrequent grouping encoders share.
+//! - `encoders`: OneHotEncoder, OrdinalEncoder.
+//! - `impute`: SimpleImputer, MissingIndicator.
+//! - `function`: FunctionTransformer without a function.
+
+pub mod categories;
+pub mod encoders;
+pub mod function;
+pub mod impute;
+pub mod scalers;
+
+use super::LoadError;
+use super::allow::SkClass;
+use super::estimator::Transformer;
+use super::state::State;
+
+/// Whether `class` is one this room reads.
+pub fn reads(class: SkClass) -> bool {
+    use SkClass::*;
+    matches!(
+        class,
+        StandardScaler
+            | MinMaxScaler
+            | RobustScaler
+            | MaxAbsScaler
+            | OneHotEncoder
+            | OrdinalEncoder
+            | SimpleImputer
+            | MissingIndicator
+            | FunctionTransformer
+    )
+}
+
+/// Reads the transformer whose state is `state`; `width` is the number of columns it is
+/// given, where the caller knows it.
+pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Box<dyn Transformer>, LoadError> {
+    use SkClass::*;
+    Ok(match state.class {
+        StandardScaler | MinMaxScaler | RobustScaler | MaxAbsScaler => {
+            Box::new(scalers::Scaler::read(state)?)
+        }
+        OneHotEncoder => Box::new(encoders::OneHotEncoder::read(state)?),
+        OrdinalEncoder => Box::new(encoders::OrdinalEncoder::read(state)?),
+        SimpleImputer => Box::new(impute::SimpleImputer::read(state)?),
+        MissingIndicator => Box::new(impute::MissingIndicator::read(state)?),
+        FunctionTransformer => Box::new(function::FunctionTransformer::read(state, width)?),
+        other => unreachable!("{other:?} is not a preprocessing class"),
+    })
+}
