@@ -313,7 +313,7 @@ impl<'a> RequestInput<'a> {
                 )));
             }
             (None, Some(size)) => TensorData::Raw(sections.take(&name, size)?),
-            (Some(data), None) => data.into_tensor_data(&name, datatype)?,
+            (Some(data), None) => data.into_tensor_data(),
             (None, None) => {
                 return Err(ApiError::BadRequest(format!(
                     "input '{name}' has no \"data\" (nor parameters.binary_data_size for \
@@ -345,24 +345,11 @@ enum Other<'a> {
 }
 
 impl<'a> ElementData<'a> {
-    /// Numbers alone, or every element in order when there are strings or nulls; strings are
-    /// refused here for any datatype but BYTES (a BYTES tensor of numbers is the model's to
-    /// refuse, saying what it takes).
-    fn into_tensor_data(self, name: &str, datatype: Datatype) -> Result<TensorData<'a>, ApiError> {
+    /// Numbers alone, or every element in order when there are strings or nulls (which of
+    /// those an input may hold is `crate::inference`'s to say).
+    fn into_tensor_data(self) -> TensorData<'a> {
         if self.others.is_empty() {
-            return Ok(TensorData::Numbers(self.numbers));
-        }
-        if datatype != Datatype::Bytes
-            && let Some((_, Other::Text(text))) = self
-                .others
-                .iter()
-                .find(|(_, o)| matches!(o, Other::Text(_)))
-        {
-            return Err(ApiError::BadRequest(format!(
-                "input '{name}' is {} but holds the string {:?}; send numbers, or strings as BYTES",
-                datatype.name(),
-                String::from_utf8_lossy(text)
-            )));
+            return TensorData::Numbers(self.numbers);
         }
         let mut elements: Vec<TensorElement<'a>> = self
             .numbers
@@ -375,7 +362,7 @@ impl<'a> ElementData<'a> {
                 Other::Null => TensorElement::Missing,
             };
         }
-        Ok(TensorData::Elements(elements))
+        TensorData::Elements(elements)
     }
 }
 

@@ -224,6 +224,7 @@ fn matrix(
     input: InputTensor<'_>,
     max_batch_rows: usize,
 ) -> Result<ModelInput, InferError> {
+    input.check_numbers()?;
     input.check_size()?;
     let n_rows = rows_of(&input.name, &input.shape, model.n_features())?;
     if n_rows > max_batch_rows {

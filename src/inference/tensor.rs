@@ -212,7 +212,31 @@ impl InputTensor<'_> {
         self.values(true)
     }
 
-    fn values(self, missing_allowed: bool) -> Result<Vec<f64>, InferError> {
+    /// Refuses the strings and nulls a tensor of rows of numbers cannot hold, whatever its
+    /// shape.
+    pub fn check_numbers(&self) -> Result<(), InferError> {
+        let name = &self.name;
+        let TensorData::Elements(elements) = &self.data else {
+            return Ok(());
+        };
+        match elements.iter().find(|e| !matches!(e, Element::Number(_))) {
+            Some(Element::Missing) => Err(InferError::Invalid(format!(
+                "input '{name}': data holds null; send numbers"
+            ))),
+            Some(Element::Text(text)) if self.datatype != Datatype::Bytes => {
+                Err(InferError::Invalid(format!(
+                    "input '{name}': data holds the string {:?}; send numbers",
+                    String::from_utf8_lossy(text)
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn values(self, as_column: bool) -> Result<Vec<f64>, InferError> {
+        if !as_column {
+            self.check_numbers()?;
+        }
         let name = self.name;
         let datatype = self.datatype;
         match self.data {
@@ -231,19 +255,16 @@ impl InputTensor<'_> {
                 for (i, element) in elements.into_iter().enumerate() {
                     values.push(match element {
                         Element::Number(v) => v,
-                        Element::Missing if missing_allowed => {
+                        // Refused by `check_numbers` unless this is a column.
+                        Element::Missing => {
                             missing.push(i);
                             0.0
                         }
-                        Element::Missing => {
-                            return Err(InferError::Invalid(format!(
-                                "input '{name}': data holds null; send numbers"
-                            )));
-                        }
+                        Element::Text(_) if !as_column => f64::NAN,
                         Element::Text(text) => {
                             return Err(InferError::Invalid(format!(
-                                "input '{name}' is {} but holds the string {:?}; send numbers, \
-                                 or strings as BYTES",
+                                "input '{name}' is {} but holds the string {:?}; send strings \
+                                 as BYTES",
                                 datatype.name(),
                                 String::from_utf8_lossy(&text)
                             )));

@@ -14,6 +14,7 @@ mod helpers;
 mod keys_at_start;
 mod metrics;
 mod model_refresh;
+mod named_tensors;
 mod pipelines;
 mod rules;
 mod seed;

@@ -260,7 +260,9 @@ async fn values_a_datatype_cannot_hold_are_refused_with_what_is_allowed() {
     let (status, error) = refusal(&app, body, Some(length)).await;
     assert_eq!(status, 422);
     assert!(
-        error.contains("column 2: NaN is not a finite number"),
+        error.contains(
+            "row 1, column \"x1\": a missing value, which LogisticRegression does not accept"
+        ),
         "{error}"
     );
 }
