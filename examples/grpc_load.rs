@@ -1,7 +1,7 @@
 //! Closed-loop load of V2 `ModelInfer` calls over gRPC with tonic's client, as wrk loads REST:
 //! `--concurrency` calls in flight at all times over `--connections` HTTP/2 connections, for
 //! `--duration` seconds, each call the first `--rows` rows of `model-files/x_test.csv` as raw
-//! FP64 contents, asking for `predict`.
+//! FP64 contents, asking for `predict` (and `predict_proba` with `--proba`).
 //!
 //! ```console
 //! cargo run --release --example grpc_load -- --target http://127.0.0.1:8081 --rows 1 \
@@ -53,6 +53,9 @@ struct Args {
     /// Where the rows come from: one row of numbers a line, comma-separated.
     #[arg(long, default_value = "model-files/x_test.csv")]
     rows_csv: String,
+    /// Ask for `predict_proba` too.
+    #[arg(long)]
+    proba: bool,
     /// ID token sent as `authorization: Bearer …`, also read from TOKEN.
     #[arg(long, env = "TOKEN")]
     token: Option<String>,
@@ -118,10 +121,13 @@ async fn main() {
             shape: vec![args.rows as i64, width as i64],
             ..Default::default()
         }],
-        outputs: vec![InferRequestedOutputTensor {
-            name: "predict".into(),
-            ..Default::default()
-        }],
+        outputs: ["predict", "predict_proba"][..1 + usize::from(args.proba)]
+            .iter()
+            .map(|&name| InferRequestedOutputTensor {
+                name: name.into(),
+                ..Default::default()
+            })
+            .collect(),
         raw_input_contents: vec![raw.into()],
         ..Default::default()
     });
@@ -191,6 +197,7 @@ async fn main() {
         "rows": args.rows,
         "concurrency": args.concurrency,
         "connections": args.connections,
+        "proba": args.proba,
         "seconds": elapsed,
         "ok": ok,
         "ok_per_second": ok as f64 / elapsed,
