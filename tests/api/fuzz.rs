@@ -9,7 +9,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, challenge_pipeline, spawn_app, spawn_app_with_model};
 
 fn cases() -> usize {
     std::env::var("SKSERVE_HTTP_FUZZ_CASES")
@@ -340,12 +340,142 @@ fn near_binary() -> impl Strategy<Value = (Vec<u8>, Option<String>)> {
 #[tokio::test]
 async fn the_binary_extension_never_fails_the_server() {
     let app = spawn_app().await;
-    let cases = draw(near_binary(), cases());
+    let answered = post_binary(&app, "pickle_model", draw(near_binary(), cases())).await;
+    assert!(answered > 0, "no near-valid body was ever answered");
+}
+
+/// Binary V2 bodies for a Pipeline that names its columns, near valid ones: OPERA and
+/// TIPOVUELO as BYTES (each element after its 4-byte length), MES as INT64, changed in one
+/// place or none: a column's bytes (random, or a length prefix replaced), its datatype, shape
+/// or `binary_data_size`, or a column left out or given twice.
+fn near_named_binary() -> impl Strategy<Value = (Vec<u8>, Option<String>)> {
+    #[derive(Clone, Debug)]
+    enum Change {
+        None,
+        Bytes(Vec<u8>),
+        Prefix(u32),
+        Datatype(String),
+        Shape(Vec<i64>),
+        Size(i64),
+        Drop,
+        Twice,
+    }
+    let datatype = prop_oneof![
+        Just("BYTES".to_owned()),
+        Just("INT64".to_owned()),
+        Just("FP32".to_owned()),
+        Just("BOOL".to_owned()),
+        "[A-Z0-9]{0,6}",
+    ];
+    let change = prop_oneof![
+        2 => Just(Change::None),
+        1 => prop::collection::vec(any::<u8>(), 0..40).prop_map(Change::Bytes),
+        1 => prop_oneof![0u32..16, any::<u32>()].prop_map(Change::Prefix),
+        1 => datatype.prop_map(Change::Datatype),
+        1 => prop::collection::vec(prop_oneof![-2i64..4, any::<i64>()], 0..3)
+            .prop_map(Change::Shape),
+        1 => (-6i64..6).prop_map(Change::Size),
+        1 => Just(Change::Drop),
+        1 => Just(Change::Twice),
+    ];
+    let opera = prop_oneof![
+        Just("Grupo LATAM".to_owned()),
+        Just("Sky Airline".to_owned()),
+        "[ -~]{0,12}",
+        "\\PC{0,6}",
+    ];
+    (
+        prop::collection::vec((opera, prop::bool::ANY, 1i64..13), 1..4),
+        0usize..3,
+        change,
+    )
+        .prop_map(|(rows, target, change)| {
+            let prefixed = |strings: Vec<&str>| -> Vec<u8> {
+                strings
+                    .iter()
+                    .flat_map(|s| (s.len() as u32).to_le_bytes().into_iter().chain(s.bytes()))
+                    .collect()
+            };
+            let n = rows.len();
+            let mut columns: Vec<(&str, String, Vec<i64>, Vec<u8>)> = vec![
+                (
+                    "OPERA",
+                    "BYTES".into(),
+                    vec![n as i64, 1],
+                    prefixed(rows.iter().map(|r| r.0.as_str()).collect()),
+                ),
+                (
+                    "TIPOVUELO",
+                    "BYTES".into(),
+                    vec![n as i64],
+                    prefixed(rows.iter().map(|r| if r.1 { "I" } else { "N" }).collect()),
+                ),
+                (
+                    "MES",
+                    "INT64".into(),
+                    vec![n as i64, 1],
+                    rows.iter().flat_map(|r| r.2.to_le_bytes()).collect(),
+                ),
+            ];
+            let mut size_offset = 0;
+            let column = &mut columns[target];
+            match change {
+                Change::None => {}
+                Change::Bytes(bytes) => column.3 = bytes,
+                Change::Prefix(length) if column.3.len() >= 4 => {
+                    column.3[..4].copy_from_slice(&length.to_le_bytes());
+                }
+                Change::Prefix(_) => {}
+                Change::Datatype(datatype) => column.1 = datatype,
+                Change::Shape(shape) => column.2 = shape,
+                Change::Size(offset) => size_offset = offset,
+                Change::Drop => {
+                    columns.remove(target);
+                }
+                Change::Twice => columns.push(columns[target].clone()),
+            }
+            let inputs: Vec<Value> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, (name, datatype, shape, bytes))| {
+                    let offset = if i == target { size_offset } else { 0 };
+                    json!({
+                        "name": name, "datatype": datatype, "shape": shape,
+                        "parameters": {"binary_data_size": bytes.len() as i64 + offset},
+                    })
+                })
+                .collect();
+            let request = json!({
+                "inputs": inputs,
+                "outputs": [{"name": "predict"}, {"name": "predict_proba"}],
+                "parameters": {"binary_data_output": true},
+            });
+            let mut body = serde_json::to_vec(&request).unwrap();
+            let json_length = body.len();
+            for (_, _, _, bytes) in &columns {
+                body.extend(bytes);
+            }
+            (body, Some(json_length.to_string()))
+        })
+}
+
+#[tokio::test]
+async fn binary_bytes_columns_never_fail_the_server() {
+    let app = spawn_app_with_model(&challenge_pipeline()).await;
+    let cases = draw(near_named_binary(), cases());
+    let answered = post_binary(&app, "challenge_pipeline", cases).await;
+    assert!(answered > 0, "no near-valid body was ever answered");
+}
+
+/// POSTs each binary body (with its `Inference-Header-Content-Length`, when it is a header
+/// value at all); every answer must be a JSON refusal with a reason or an answer whose JSON
+/// part parses. Returns how many were answered 2xx.
+async fn post_binary(app: &TestApp, model: &str, cases: Vec<(Vec<u8>, Option<String>)>) -> usize {
     let mut answered = 0;
     for (body, header) in cases {
         let mut request = app
             .client
-            .post(app.url("/v2/models/pickle_model/infer"))
+            .post(app.url(&format!("/v2/models/{model}/infer")))
             .body(body.clone());
         if let Some(header) = &header
             && let Ok(value) = reqwest::header::HeaderValue::from_str(header)
@@ -373,7 +503,7 @@ async fn the_binary_extension_never_fails_the_server() {
             answered += 1;
         }
     }
-    assert!(answered > 0, "no near-valid body was ever answered");
+    answered
 }
 
 #[tokio::test]
