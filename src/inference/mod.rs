@@ -3,10 +3,12 @@
 //! a [`Request`] of [`InputTensor`]s, [`infer`] checks it against the model and predicts, and the
 //! transport encodes the [`Inference`]'s outputs its own way. One implementation of the model
 //! logic behind every protocol: the shape rules, the casts, the limits, the outputs and their
-//! order are decided here and nowhere else.
+//! order are decided here and nowhere else. A model that names its columns takes one tensor per
+//! column, built here into the model's own typed input (`crate::model::Frame`), BYTES elements
+//! as strings, so that V1, the seed form, the CLI and every V2 transport meet the same checks.
 //!
 //! What must not live here: parsing or writing JSON, HTTP or protobuf (the transports), the
-//! arithmetic of prediction (`crate::model`).
+//! arithmetic of prediction and the checks of a column's values (`crate::model`).
 //!
 //! # Layout
 //! - `tensor`: datatypes, element counts, numbers and raw little-endian elements.
