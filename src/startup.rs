@@ -1,10 +1,11 @@
 //! The composition root: [`Application::build`] turns validated settings into a running
 //! service. It opens each model's store and makes the first load, builds the registry, the
-//! metrics, the access checks and the SLO engine, binds the listeners (port 0 works,
-//! [`Application::port`] and [`Application::grpc_addr`] tell which), and
-//! [`Application::run_until`] serves REST and, with `--grpc-listen`, gRPC until a shutdown
-//! future completes, with the refresh loops, the SLO sampler and the first fetch of the token
-//! issuer's keys alongside, then drains requests in flight for at most the grace period.
+//! metrics, the access checks, the SLO engine and the fleet view, binds the listeners (port 0
+//! works, [`Application::port`], [`Application::admin_addr`] and [`Application::grpc_addr`]
+//! tell which), and [`Application::run_until`] serves REST, the admin routes with
+//! `--admin-listen` and gRPC with `--grpc-listen` until a shutdown future completes, with the
+//! refresh loops, the SLO sampler and the first fetch of the token issuer's keys alongside,
+//! then drains requests in flight on every listener for at most the grace period.
 //!
 //! This is the one module that knows every other; nothing imports it but the commands and the
 //! tests.
@@ -19,10 +20,11 @@ use tokio::net::TcpListener;
 use crate::auth::AccessControl;
 use crate::config::ServeSettings;
 use crate::grpc::GrpcService;
-use crate::http::{App, AppState, Limits, router};
-use crate::metrics::{LATENCY_BUCKETS, Metrics};
+use crate::http::{App, AppState, Limits, admin_router, router};
+use crate::metrics::{AUTH_FAILURE_REASONS, LATENCY_BUCKETS, Metrics};
 use crate::registry::{ModelLoadError, RefreshPolicy, Refresher, Registry, load_at_start};
 use crate::server::{self, ConnectionPolicy, Protocol};
+use crate::slo::fleet::{FleetView, HttpPrometheus};
 use crate::slo::{MonotonicClock, SloEngine};
 use crate::store::Store;
 
@@ -43,6 +45,8 @@ pub struct Application {
     listener: TcpListener,
     /// `--grpc-listen`'s, when given.
     grpc_listener: Option<TcpListener>,
+    /// `--admin-listen`: the operators' routes without a token.
+    admin_listener: Option<TcpListener>,
     state: AppState,
     shutdown_grace: Duration,
     connections: ConnectionPolicy,
@@ -77,6 +81,7 @@ impl Application {
                 continue;
             }
             let state = &app.state;
+            state.metrics.start_refreshes_at_zero(&name);
             let refresher = Refresher::new(
                 &name,
                 store,
@@ -98,6 +103,7 @@ impl Application {
         let bind = |addr| server::bind(addr).map_err(|source| StartError::Bind { addr, source });
         let listener = bind(settings.listen)?;
         let grpc_listener = settings.grpc_listen.map(bind).transpose()?;
+        let admin_listener = settings.admin_listen.map(bind).transpose()?;
         let metrics = Metrics::new();
         for name in registry.names() {
             if let Some(model) = registry.get(name) {
@@ -105,6 +111,15 @@ impl Application {
             }
         }
         let access = AccessControl::new(&settings.auth, metrics.auth_failures.clone());
+        // The refusals the checks can make: by address with --allow-cidr, the others with tokens.
+        let possible: Vec<&str> = AUTH_FAILURE_REASONS
+            .into_iter()
+            .filter(|&reason| match reason {
+                "client_address" => !settings.auth.allow_cidr.is_empty(),
+                _ => settings.auth.tokens.is_some(),
+            })
+            .collect();
+        metrics.start_auth_failures_at_zero(&possible);
         let slo = SloEngine::new(
             settings.slos.clone(),
             LATENCY_BUCKETS,
@@ -117,7 +132,7 @@ impl Application {
             max_concurrency: settings.max_concurrency,
             max_queue_wait: settings.max_queue_wait,
         };
-        let app = App::new(
+        let mut app = App::new(
             Arc::new(registry),
             metrics,
             Arc::new(access),
@@ -125,9 +140,15 @@ impl Application {
             limits,
             settings.gcp_project.clone(),
         );
+        if let Some(fleet) = &settings.fleet {
+            let source = HttpPrometheus::for_url(&fleet.url, fleet.query_timeout);
+            let view = FleetView::new(settings.slos.clone(), Arc::new(source), fleet.clone());
+            app = app.with_fleet(Arc::new(view));
+        }
         Ok(Self {
             listener,
             grpc_listener,
+            admin_listener,
             state: AppState(Arc::new(app)),
             shutdown_grace: settings.shutdown_grace,
             connections: ConnectionPolicy {
@@ -153,6 +174,13 @@ impl Application {
     /// Where gRPC is served, with `--grpc-listen`.
     pub fn grpc_addr(&self) -> Option<SocketAddr> {
         self.grpc_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+
+    /// Where `--admin-listen` serves, once bound.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_listener
             .as_ref()
             .map(|l| l.local_addr().expect("a bound listener has an address"))
     }
@@ -202,14 +230,21 @@ impl Application {
                 stopped(),
             )
         });
+        let admin = serve_admin(
+            self.admin_listener,
+            self.state.clone(),
+            self.connections,
+            stopped(),
+        );
         let served = async move {
-            match grpc {
-                Some(grpc) => {
-                    let (rest, grpc) = tokio::join!(rest, grpc);
-                    rest.and(grpc)
+            let grpc = async move {
+                match grpc {
+                    Some(grpc) => grpc.await,
+                    None => Ok(()),
                 }
-                None => rest.await,
-            }
+            };
+            let (rest, grpc, admin) = tokio::join!(rest, grpc, admin);
+            rest.and(grpc).and(admin)
         };
         let grace = self.shutdown_grace;
         let _stop_refreshers = self.refreshers;
@@ -242,6 +277,25 @@ impl Application {
             }
         }
     }
+}
+
+/// The admin listener, if any, until `stopped` turns true (or its sender is gone), then drained
+/// like the serving one.
+async fn serve_admin(
+    listener: Option<TcpListener>,
+    state: AppState,
+    connections: ConnectionPolicy,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let Some(listener) = listener else {
+        return Ok(());
+    };
+    tracing::info!(
+        "serving /metrics, /slo, /slo.json and the probes without a token on http://{} \
+         (--admin-listen)",
+        listener.local_addr()?
+    );
+    server::serve(listener, admin_router(state), connections, stop).await
 }
 
 /// Background tasks, aborted when dropped: when the server stops, however `run_until` ends.

@@ -4,9 +4,11 @@
 //! and fault-injection tests run the built binary (`helpers::spawn_binary`). Area files import
 //! only from `helpers`, never from each other.
 
+mod admin;
 mod auth;
 mod clients;
 mod faults;
+mod fleet;
 mod fuzz;
 mod grpc;
 mod half_close;

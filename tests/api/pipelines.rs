@@ -436,3 +436,45 @@ async fn model_info_carries_the_estimator_chain() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn v2_explanations_group_by_column_and_reach_scikit_learns_probability() {
+    let app = spawn_app_with_model(&challenge_pipeline()).await;
+    let rows = named_rows("challenge_rows.csv", 3);
+    let expected = pipeline_expected("challenge_expected.csv", 3);
+    let mut request = column_inputs(&rows, &["OPERA", "TIPOVUELO"]);
+    request["parameters"] = json!({"explain": true});
+
+    let (status, body) = json(app.infer("challenge_pipeline", &request).await).await;
+
+    assert_eq!(status, 200, "{body}");
+    let explanations = body["parameters"]["explanations"].as_array().unwrap();
+    assert_eq!(explanations.len(), 3);
+    for (i, explanation) in explanations.iter().enumerate() {
+        let columns = explanation["columns"].as_array().unwrap();
+        let names: Vec<&str> = columns
+            .iter()
+            .map(|c| c["column"].as_str().unwrap())
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, ["MES", "OPERA", "TIPOVUELO"], "row {i}");
+        for column in columns {
+            let name = column["column"].as_str().unwrap();
+            match rows[i][name].as_f64() {
+                Some(sent) => assert_eq!(column["value"].as_f64(), Some(sent), "row {i}"),
+                None => assert_eq!(column["value"], rows[i][name], "row {i}"),
+            }
+        }
+        let decision: f64 = columns
+            .iter()
+            .map(|c| c["contribution"].as_f64().unwrap())
+            .sum::<f64>()
+            + explanation["intercept"].as_f64().unwrap();
+        assert!(close(decision, explanation["decision"].as_f64().unwrap()));
+        // The binary decision is the second class's log-odds: scikit-learn's probability of
+        // the predicted class follows from it.
+        let p = 1.0 / (1.0 + (-decision).exp());
+        assert!(close(p.max(1.0 - p), expected[i][1]), "row {i}: {p}");
+    }
+}

@@ -12,7 +12,7 @@ use crate::model::LoadError;
 use crate::model::allow::{Callable, SkClass};
 use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
 use crate::model::input::{Cell, ColumnKind, Dtype, quoted_list};
-use crate::model::state::{State, number_of};
+use crate::model::state::{State, describe, number_of};
 use crate::model::value::{Kind as ValueKind, Node, Value};
 
 /// What to do with a category training did not see.
@@ -236,9 +236,17 @@ impl OneHotEncoder {
                         Value::Int(d) if *d >= 0 && (*d as usize) < grouped[i] => {
                             Ok(Some(*d as usize))
                         }
+                        Value::Int(d) => Err(state.malformed(
+                            &format!("{drop_attr}[{i}]"),
+                            format!("is {d}, not a category index below {}", grouped[i]),
+                        )),
                         other => Err(state.malformed(
                             &format!("{drop_attr}[{i}]"),
-                            format!("is {other:?}, not a category index below {}", grouped[i]),
+                            format!(
+                                "is {}, not a category index below {}",
+                                describe(state.heap, *other),
+                                grouped[i]
+                            ),
                         )),
                     })
                     .collect::<Result<_, _>>()?
