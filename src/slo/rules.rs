@@ -512,7 +512,12 @@ mod tests {
     fn event_queries_sum_the_raw_series_of_every_instance() {
         let spec = embedded();
         let by_name = |name: &str| spec.slos.iter().find(|s| s.name == name).unwrap();
-        let routes = "route!~\"/metrics|/slo|/slo\\\\.json|/v2/health/live|/v2/health/ready\"";
+        let routes = concat!(
+            "route!~\"/metrics|/slo|/slo\\\\.json|/v2/health/live|/v2/health/ready",
+            "|/inference\\\\.GRPCInferenceService/ServerLive",
+            "|/inference\\\\.GRPCInferenceService/ServerReady",
+            "|/grpc\\\\.health\\\\.v1\\\\.Health/Check\""
+        );
 
         let availability = event_queries(&spec, by_name("availability"), Window::hours(1), 720);
         assert_eq!(
