@@ -36,7 +36,7 @@ use crate::inference::{
     self, Datatype, Element as TensorElement, InputTensor, OutputData, TensorData, TensorMetadata,
     infer as run_model,
 };
-use crate::model::{Classes, Model, Prediction, Target};
+use crate::model::Classes;
 use crate::registry::LoadedModel;
 
 /// `GET /v2`: server metadata.
