@@ -37,6 +37,13 @@ py_version="$("$python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])
 want="$( { cat "$req"; echo "python=$py_version"; } | hash_of)"
 stamp="$venv/.skserve-requirements.sha256"
 
+# A venv's scripts name its interpreter by absolute path, so a venv moved or copied from
+# elsewhere runs none of them: make it again.
+if [ -f "$venv/bin/pip" ] && ! head -n1 "$venv/bin/pip" | grep -qF "$(cd "$venv" && pwd)/bin/python"; then
+    echo "setup_venv.sh: $venv was made at another path; making it again" >&2
+    rm -rf "$venv"
+fi
+
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
