@@ -46,6 +46,27 @@ pub enum SkClass {
     FunctionTransformer,
     GridSearchCv,
     RandomizedSearchCv,
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    /// `sklearn.tree._tree.Tree`: a fitted tree's nodes and values.
+    Tree,
+    /// HistGradientBoosting's trees: nodes and categorical bitsets.
+    TreePredictor,
+    /// HistGradientBoosting's binning, where its known categories live.
+    BinMapper,
+    /// GradientBoosting's default `init_` estimators.
+    DummyClassifier,
+    DummyRegressor,
 }
 
 impl SkClass {
@@ -84,6 +105,23 @@ impl SkClass {
             Self::FunctionTransformer => "FunctionTransformer",
             Self::GridSearchCv => "GridSearchCV",
             Self::RandomizedSearchCv => "RandomizedSearchCV",
+            Self::DecisionTreeClassifier => "DecisionTreeClassifier",
+            Self::DecisionTreeRegressor => "DecisionTreeRegressor",
+            Self::ExtraTreeClassifier => "ExtraTreeClassifier",
+            Self::ExtraTreeRegressor => "ExtraTreeRegressor",
+            Self::RandomForestClassifier => "RandomForestClassifier",
+            Self::RandomForestRegressor => "RandomForestRegressor",
+            Self::ExtraTreesClassifier => "ExtraTreesClassifier",
+            Self::ExtraTreesRegressor => "ExtraTreesRegressor",
+            Self::GradientBoostingClassifier => "GradientBoostingClassifier",
+            Self::GradientBoostingRegressor => "GradientBoostingRegressor",
+            Self::HistGradientBoostingClassifier => "HistGradientBoostingClassifier",
+            Self::HistGradientBoostingRegressor => "HistGradientBoostingRegressor",
+            Self::Tree => "Tree",
+            Self::TreePredictor => "TreePredictor",
+            Self::BinMapper => "_BinMapper",
+            Self::DummyClassifier => "DummyClassifier",
+            Self::DummyRegressor => "DummyRegressor",
         }
     }
 }
@@ -105,6 +143,10 @@ pub enum Callable {
     JoblibArrayWrapper,
     /// `builtins.slice(start, stop, step)`: ColumnTransformer's column ranges.
     Slice,
+    /// `functools.partial`, allowed only around `sklearn.utils.validation.check_array`: how
+    /// HistGradientBoosting's own preprocessor validates its numeric columns. A partial of
+    /// anything else is refused when it is built.
+    Partial,
     Class(SkClass),
     /// Kept as its name, never called and never read: losses (`Hinge`, `CyHalfPoissonLoss`),
     /// links, numpy scalar types (`numpy.float64` as an encoder's `dtype`), and what a search
@@ -126,6 +168,7 @@ impl Callable {
             Self::CodecsEncode => "_codecs.encode".into(),
             Self::JoblibArrayWrapper => "joblib.numpy_pickle.NumpyArrayWrapper".into(),
             Self::Slice => "builtins.slice".into(),
+            Self::Partial => "functools.partial".into(),
             Self::Class(c) => c.name().into(),
             Self::Inert(name) | Self::Refused(name) => name.clone(),
         }
@@ -205,6 +248,7 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
             class(SkClass::LabelBinarizer)
         }
         ("builtins" | "__builtin__", "slice") => Some(Slice),
+        ("functools", "partial") => Some(Partial),
         _ if is_inert(module, name) => Some(Inert(format!("{module}.{name}"))),
         _ => ESTIMATORS
             .iter()
@@ -340,6 +384,87 @@ const ESTIMATORS: &[(&[&str], &str, SkClass)] = &[
         "RandomizedSearchCV",
         SkClass::RandomizedSearchCv,
     ),
+    (
+        &["sklearn.tree._classes"],
+        "DecisionTreeClassifier",
+        SkClass::DecisionTreeClassifier,
+    ),
+    (
+        &["sklearn.tree._classes"],
+        "DecisionTreeRegressor",
+        SkClass::DecisionTreeRegressor,
+    ),
+    (
+        &["sklearn.tree._classes"],
+        "ExtraTreeClassifier",
+        SkClass::ExtraTreeClassifier,
+    ),
+    (
+        &["sklearn.tree._classes"],
+        "ExtraTreeRegressor",
+        SkClass::ExtraTreeRegressor,
+    ),
+    (&["sklearn.tree._tree"], "Tree", SkClass::Tree),
+    (
+        &["sklearn.ensemble._forest"],
+        "RandomForestClassifier",
+        SkClass::RandomForestClassifier,
+    ),
+    (
+        &["sklearn.ensemble._forest"],
+        "RandomForestRegressor",
+        SkClass::RandomForestRegressor,
+    ),
+    (
+        &["sklearn.ensemble._forest"],
+        "ExtraTreesClassifier",
+        SkClass::ExtraTreesClassifier,
+    ),
+    (
+        &["sklearn.ensemble._forest"],
+        "ExtraTreesRegressor",
+        SkClass::ExtraTreesRegressor,
+    ),
+    (
+        &["sklearn.ensemble._gb"],
+        "GradientBoostingClassifier",
+        SkClass::GradientBoostingClassifier,
+    ),
+    (
+        &["sklearn.ensemble._gb"],
+        "GradientBoostingRegressor",
+        SkClass::GradientBoostingRegressor,
+    ),
+    (
+        &["sklearn.ensemble._hist_gradient_boosting.gradient_boosting"],
+        "HistGradientBoostingClassifier",
+        SkClass::HistGradientBoostingClassifier,
+    ),
+    (
+        &["sklearn.ensemble._hist_gradient_boosting.gradient_boosting"],
+        "HistGradientBoostingRegressor",
+        SkClass::HistGradientBoostingRegressor,
+    ),
+    (
+        &["sklearn.ensemble._hist_gradient_boosting.predictor"],
+        "TreePredictor",
+        SkClass::TreePredictor,
+    ),
+    (
+        &["sklearn.ensemble._hist_gradient_boosting.binning"],
+        "_BinMapper",
+        SkClass::BinMapper,
+    ),
+    (
+        &["sklearn.dummy"],
+        "DummyClassifier",
+        SkClass::DummyClassifier,
+    ),
+    (
+        &["sklearn.dummy"],
+        "DummyRegressor",
+        SkClass::DummyRegressor,
+    ),
 ];
 
 /// numpy's scalar types, which an encoder's `dtype` parameter names.
@@ -424,6 +549,24 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
             "ExponentialLoss",
         ],
     ),
+    // GradientBoosting's losses before scikit-learn 1.4 (`loss` says which).
+    (
+        "sklearn.ensemble._gb_losses",
+        &[
+            "BinomialDeviance",
+            "MultinomialDeviance",
+            "ExponentialLoss",
+            "LeastSquaresError",
+            "LeastAbsoluteError",
+            "HuberLossFunction",
+            "QuantileLossFunction",
+        ],
+    ),
+    // HistGradientBoosting keeps the encoder of its labels (`classes_` says the same).
+    ("sklearn.preprocessing._label", &["LabelEncoder"]),
+    // What HistGradientBoosting's preprocessor validates numeric columns with (inside a
+    // `functools.partial`, see `Callable::Partial`).
+    ("sklearn.utils.validation", &["check_array"]),
 ];
 
 /// Markers: kept as their name, never called, never read (see [`Callable::Inert`]).

@@ -14,7 +14,7 @@
 //! - `classes`: class labels.
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]) and the data between steps.
-//! - `linear`, `preprocessing`, `compose`: the rooms, one family of classes each.
+//! - `linear`, `preprocessing`, `tree`, `compose`: the rooms, one family of classes each.
 //! - `catalog`: which room reads which class.
 
 pub mod allow;
@@ -29,6 +29,7 @@ pub mod numpy;
 pub mod pickle;
 pub mod preprocessing;
 pub mod state;
+pub mod tree;
 pub mod value;
 
 use ndarray::{Array2, ArrayView2};

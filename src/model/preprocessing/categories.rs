@@ -71,6 +71,7 @@ impl Categories {
             ),
             Elements::Object(values) => objects(heap, values)
                 .ok_or_else(|| state.malformed(attr, "mixes strings and numbers, or holds objects other than strings, numbers and a missing value"))?,
+            Elements::Records(_) => return Err(state.malformed(attr, "holds records, not categories")),
         };
         let len = match &kind {
             Kind::Numbers { values, .. } => values.len(),
