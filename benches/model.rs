@@ -1,12 +1,18 @@
-//! Loader and prediction speed on the challenge model, to set beside scikit-learn's figures
-//! from `tests/python/sklearn_bench.py` (same data, same machine, same run).
+//! Loader and prediction speed, to set beside scikit-learn's figures from the same machine in
+//! the same run: the challenge model (`tests/python/sklearn_bench.py`), and the challenge data
+//! as a `ColumnTransformer(OneHotEncoder) + LogisticRegression` Pipeline and a scaler + Ridge
+//! Pipeline on one row and on 10,000 (`tests/python/pipelines/bench_pipelines.py`). Each
+//! Pipeline figure is `Model::features` (every step before the estimator) and `predict` from
+//! an already-built frame, as `pipeline.predict(df)` is from an already-built DataFrame.
 //!
-//! `cargo bench --bench model`
+//! `cargo bench --bench model`; `load-tests/pipelines.sh` runs both sides interleaved.
+
+use std::hint::black_box;
+use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use skserve::commands::parse_csv;
-use skserve::model::Model;
-use std::hint::black_box;
+use skserve::model::{Absent, Cell, ColumnKind, Frame, Model};
 
 fn model_benches(c: &mut Criterion) {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -27,5 +33,72 @@ fn model_benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, model_benches);
+/// The Pipelines of `tests/python/pipelines/make_challenge.py`, made on demand.
+fn challenge_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SKSERVE_PIPELINES_DIR") {
+        return PathBuf::from(dir).join("challenge");
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/pipelines/ensure_pipelines.sh"
+    );
+    let out = std::process::Command::new("bash")
+        .arg(script)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("cannot run ensure_pipelines.sh");
+    assert!(
+        out.status.success(),
+        "ensure_pipelines.sh failed (it needs Python 3.11 and PyPI)"
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()).join("challenge")
+}
+
+/// The first `n` rows of a CSV with a header, as the model's frame.
+fn frame(model: &Model, path: &PathBuf, n: usize) -> Frame {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.take(n).map(|l| l.split(',').collect()).collect();
+    let mut builder = model.frame_builder(rows.len());
+    for (at, name) in header.iter().enumerate() {
+        let column = builder.column(name).unwrap();
+        let text = model.input().columns[column].kind == ColumnKind::Text;
+        for (row, fields) in rows.iter().enumerate() {
+            let field = fields[at];
+            let cell = match (field.is_empty(), text) {
+                (true, _) => Cell::Missing,
+                (false, true) => Cell::Text(field),
+                (false, false) => Cell::Number(field.parse().unwrap()),
+            };
+            builder.set(row, column, cell).unwrap();
+        }
+    }
+    builder.finish(Absent::Refused).unwrap()
+}
+
+fn pipeline_benches(c: &mut Criterion) {
+    let dir = challenge_dir();
+    for (name, file, rows) in [
+        (
+            "challenge pipeline",
+            "challenge_pipeline.pkl",
+            "challenge_rows.csv",
+        ),
+        ("ridge pipeline", "ridge_pipeline.pkl", "ridge_rows.csv"),
+    ] {
+        let model = Model::from_bytes(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        for n in [1, 10_000] {
+            let frame = frame(&model, &dir.join(rows), n);
+            c.bench_function(&format!("{name} predict {n} row(s)"), |b| {
+                b.iter(|| {
+                    let features = model.features(black_box(&frame)).unwrap();
+                    model.predict(&features)
+                })
+            });
+        }
+    }
+}
+
+criterion_group!(benches, model_benches, pipeline_benches);
 criterion_main!(benches);

@@ -24,6 +24,10 @@ step "Python venv with scikit-learn and the model matrix (target/)"
 SKSERVE_MATRIX_DIR=$(bash tests/python/ensure_matrix.sh)
 export SKSERVE_MATRIX_DIR
 
+step "Pipelines fitted by scikit-learn 1.1, 1.3 and 1.9, each in a venv of its own (target/)"
+SKSERVE_PIPELINES_DIR=$(bash tests/python/pipelines/ensure_pipelines.sh)
+export SKSERVE_PIPELINES_DIR
+
 if [ "${1:-}" = fuzz ]; then
     step "fuzzing the loader"
     SKSERVE_FUZZ_CASES=${SKSERVE_FUZZ_CASES:-5000000} cargo test --release --test model fuzz:: -- --nocapture

@@ -498,10 +498,10 @@ fn named_inputs(
             }
             .into());
         }
-        builder.claim(column)?;
         let datatype = input.datatype.as_ref();
         match datatype {
             "BYTES" => {
+                builder.claim(column)?;
                 let mut others = input.data.others.iter().peekable();
                 for (row, v) in input.data.numbers.iter().enumerate() {
                     let cell = match others.peek() {
@@ -519,13 +519,12 @@ fn named_inputs(
             }
             "FP64" | "FP32" | "FP16" | "INT8" | "INT16" | "INT32" | "INT64" | "UINT8"
             | "UINT16" | "UINT32" | "UINT64" | "BOOL" => {
-                if let Some((row, Other::Text(s))) = input
+                if let Some((_, Other::Text(s))) = input
                     .data
                     .others
                     .iter()
                     .find(|(_, o)| matches!(o, Other::Text(_)))
                 {
-                    builder.set(*row, column, Cell::Text(s))?;
                     return Err(ApiError::BadRequest(format!(
                         "input '{name}' is {datatype} but holds the string {s:?}; send strings as BYTES"
                     )));

@@ -156,7 +156,20 @@ impl<'a> Heap<'a> {
                 Some(Value::Ref(child)) => match height.get(child as usize).copied() {
                     None => return Err("dangling reference".into()),
                     Some(ON_PATH) => {
-                        return Err("values refer to themselves in a cycle".into());
+                        // Name the object on the cycle: a Pipeline holding itself, say.
+                        let start = path.iter().position(|(id, _, _)| *id == child).unwrap_or(0);
+                        let object = path[start..].iter().find_map(|(id, _, _)| {
+                            match &self.nodes[*id as usize] {
+                                Node::Object(o) => Some(o.class.name()),
+                                _ => None,
+                            }
+                        });
+                        return Err(match object {
+                            Some(class) => format!(
+                                "values refer to themselves in a cycle (an instance of {class} contains itself)"
+                            ),
+                            None => "values refer to themselves in a cycle".into(),
+                        });
                     }
                     Some(UNSEEN) => {
                         if path.len() >= MAX_DEPTH {

@@ -9,6 +9,7 @@ mod fuzz;
 mod helpers;
 mod metrics;
 mod model_refresh;
+mod pipelines;
 mod rules;
 mod seed;
 mod shed;

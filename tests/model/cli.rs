@@ -51,15 +51,14 @@ fn predict_matches_scikit_learn_on_the_challenge_data() {
 
 /// `skserve predict` on the challenge model with `input` on standard input.
 fn predict_stdin(input: &str) -> std::process::Output {
+    predict_with(&repo().join("model-files/pickle_model.pkl"), input)
+}
+
+/// `skserve predict` on `model` with `input` on standard input.
+fn predict_with(model: &std::path::Path, input: &str) -> std::process::Output {
     let mut child = skserve()
-        .args([
-            "predict",
-            "--model",
-            "model-files/pickle_model.pkl",
-            "--input",
-            "-",
-        ])
-        .current_dir(repo())
+        .args(["predict", "--input", "-", "--model"])
+        .arg(model)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -132,6 +131,167 @@ fn inspect_describes_the_challenge_model() {
             "numpy.ndarray",
             "numpy.dtype"
         ]
+    );
+    assert!(
+        report["globals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["allowed"] == true)
+    );
+}
+
+fn challenge(file: &str) -> std::path::PathBuf {
+    crate::helpers::pipeline_matrices()
+        .join("challenge")
+        .join(file)
+}
+
+/// `skserve predict` on a Pipeline with `input` on standard input.
+fn predict_pipeline(model: &str, input: &str) -> std::process::Output {
+    predict_with(&challenge(model), input)
+}
+
+#[test]
+fn predict_reads_named_columns_of_strings_under_a_header() {
+    let out = skserve()
+        .args(["predict", "--model"])
+        .arg(challenge("challenge_pipeline.pkl"))
+        .arg("--input")
+        .arg(challenge("challenge_rows.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = String::from_utf8(out.stdout).unwrap();
+    let expected = std::fs::read_to_string(challenge("challenge_expected.csv")).unwrap();
+    let mut rows = 0;
+    for (got, expected) in got.lines().zip(expected.lines()) {
+        let (label, score) = got.split_once(',').unwrap();
+        let (want_label, want_score) = expected.split_once(',').unwrap();
+        assert_eq!(label, want_label, "row {rows}");
+        let (score, want): (f64, f64) = (score.parse().unwrap(), want_score.parse().unwrap());
+        assert!(
+            close(score, want, 1e-12, 0.0),
+            "row {rows}: {score} vs {want}"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, 22_508);
+}
+
+#[test]
+fn a_regressor_prints_one_value_per_line_and_nan_is_missing() {
+    let rows = std::fs::read_to_string(challenge("ridge_rows.csv")).unwrap();
+    let expected = std::fs::read_to_string(challenge("ridge_expected.csv")).unwrap();
+    // The first rows, with every empty field written as pandas and numpy write NaN.
+    let input: String = rows
+        .lines()
+        .take(40)
+        .map(|line| {
+            let fields: Vec<&str> = line
+                .split(',')
+                .map(|f| if f.is_empty() { "nan" } else { f })
+                .collect();
+            fields.join(",") + "\r\n"
+        })
+        .collect();
+    assert!(input.contains("nan"), "the rows hold a missing value");
+
+    let out = predict_pipeline("ridge_pipeline.pkl", &input);
+
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(got.lines().count(), 39);
+    for (got, want) in got.lines().zip(expected.lines()) {
+        let (got, want): (f64, f64) = (got.parse().unwrap(), want.parse().unwrap());
+        assert!(close(got, want, 1e-12, 1e-9), "{got} vs {want}");
+        // Python's repr: the shortest text that reads back as the same float.
+        assert_eq!(got.to_string().parse::<f64>().unwrap(), got);
+    }
+}
+
+#[test]
+fn csv_mistakes_name_the_row_and_column_with_exit_1() {
+    let cases = [
+        (
+            "Grupo LATAM,I,7\n",
+            "this model takes named columns; the first row must be a header naming them (OPERA (strings), TIPOVUELO (strings), MES (numbers))",
+        ),
+        (
+            "OPERA,TIPOVUELO,DIA\nGrupo LATAM,I,7\n",
+            "unknown column \"DIA\"; the model's columns are OPERA, TIPOVUELO, MES",
+        ),
+        ("OPERA,TIPOVUELO\nGrupo LATAM,I\n", "missing column \"MES\""),
+        (
+            "OPERA,TIPOVUELO,MES\nGrupo LATAM,I,7\nSky Airline,N,July\n",
+            "row 3, column \"MES\": \"July\" is not a number; MES takes numbers",
+        ),
+        (
+            "OPERA,TIPOVUELO,MES\nGrupo LATAM,I\n",
+            "row 2 has 2 fields but the header names 3",
+        ),
+    ];
+    for (input, message) in cases {
+        let out = predict_pipeline("challenge_pipeline.pkl", input);
+        assert_eq!(out.status.code(), Some(1), "{input}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(message),
+            "{input:?}: '{err}' lacks '{message}'"
+        );
+    }
+}
+
+#[test]
+fn inspect_prints_the_pipeline_structure_and_its_audit() {
+    let out = skserve()
+        .args(["inspect", "--model"])
+        .arg(challenge("challenge_pipeline.pkl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["estimator"], "Pipeline");
+    assert_eq!(report["chain"], "ColumnTransformer>LogisticRegression");
+    assert_eq!(
+        report["feature_names"],
+        serde_json::json!(["OPERA", "TIPOVUELO", "MES"])
+    );
+    assert_eq!(
+        report["columns"][0],
+        serde_json::json!({"name": "OPERA", "kind": "text"})
+    );
+    let encoder = &report["structure"]["steps"][0]["transformers"][0];
+    assert_eq!(encoder["class"], "OneHotEncoder");
+    assert_eq!(encoder["columns"][2]["column"], "MES");
+    assert_eq!(encoder["columns"][2]["categories"][0], "1");
+    assert!(
+        encoder["columns"][0]["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("Grupo LATAM"))
+    );
+    let globals: Vec<&str> = report["globals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        globals.contains(&"sklearn.pipeline.Pipeline"),
+        "{globals:?}"
+    );
+    assert!(
+        globals.contains(&"sklearn.preprocessing._encoders.OneHotEncoder"),
+        "{globals:?}"
     );
     assert!(
         report["globals"]

@@ -34,6 +34,29 @@ pub fn live_matrix() -> PathBuf {
     .clone()
 }
 
+/// The Pipeline matrices, one per scikit-learn version, made by
+/// `tests/python/pipelines/ensure_pipelines.sh` (`tests/run.sh` runs it and sets
+/// `SKSERVE_PIPELINES_DIR`). Failing to make them fails the test: they need Python and PyPI.
+pub fn pipeline_matrices() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("SKSERVE_PIPELINES_DIR") {
+            return PathBuf::from(dir);
+        }
+        let out = Command::new("bash")
+            .arg(repo().join("tests/python/pipelines/ensure_pipelines.sh"))
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("cannot run tests/python/pipelines/ensure_pipelines.sh");
+        assert!(
+            out.status.success(),
+            "tests/python/pipelines/ensure_pipelines.sh failed: the Pipeline tests need Python 3.11 and PyPI"
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Manifest {
     pub sklearn_version: String,

@@ -201,3 +201,44 @@ fn an_unsupported_estimator_is_named_with_what_is_served() {
         )
     );
 }
+
+/// Real Pipelines with one piece of fitted state edited (`tests/python/pipelines/
+/// make_malformed.py`): every one is refused at load, naming the step's attribute (or the
+/// callable), with exit status 2 and no panic.
+#[test]
+fn every_malformed_pipeline_is_refused_naming_what() {
+    let dir = repo().join("tests/fixtures/malformed");
+    let list: Vec<Hostile> = read_json(&dir.join("manifest.json"));
+    assert!(list.len() >= 60, "found {} malformed files", list.len());
+    let mut failures = Vec::new();
+    for h in &list {
+        let bytes = std::fs::read(dir.join(&h.file)).unwrap();
+        match Model::from_bytes(&bytes) {
+            Ok(_) => failures.push(format!("{} ({}) loaded", h.file, h.why)),
+            Err(e) => {
+                let message = e.explain(&h.file);
+                if !message.contains(&h.refused) {
+                    failures.push(format!(
+                        "{}: '{message}' does not name '{}'",
+                        h.file, h.refused
+                    ));
+                }
+            }
+        }
+        let out = skserve()
+            .args(["predict", "--input", "-", "--model"])
+            .arg(dir.join(&h.file))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(2) || stderr.contains("panicked") {
+            failures.push(format!(
+                "{}: exit {:?}: {stderr}",
+                h.file,
+                out.status.code()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -6,3 +6,4 @@ mod differential;
 mod fuzz;
 mod helpers;
 mod hostile;
+mod pipelines;

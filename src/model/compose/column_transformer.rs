@@ -299,7 +299,7 @@ impl Transformer for ColumnTransformer {
                 };
                 if let Some(obj) = d.as_object_mut() {
                     obj.insert("name".into(), e.name.clone().into());
-                    obj.insert("columns".into(), given.into());
+                    obj.entry("columns").or_insert_with(|| given.into());
                 }
                 d
             })

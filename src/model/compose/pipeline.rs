@@ -105,8 +105,8 @@ fn check_width(
 ) -> Result<(), LoadError> {
     match given {
         Some(given) if given != takes => Err(state.malformed(
-            "steps",
-            format!("step '{name}' takes {takes} features but is given {given}"),
+            &format!("step '{name}'"),
+            format!("takes {takes} features but is given {given}"),
         )),
         _ => Ok(()),
     }

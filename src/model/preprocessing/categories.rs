@@ -66,12 +66,32 @@ impl Categories {
             Elements::Bool(v) => numbers(v.iter().map(|&b| f64::from(u8::from(b))).collect(), true),
             Elements::Str(v) => (Kind::Texts(v.clone()), None),
             Elements::Bytes(v) => (
-                Kind::Texts(v.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()),
+                Kind::Texts(
+                    v.iter()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .collect(),
+                ),
                 None,
             ),
-            Elements::Object(values) => objects(heap, values)
-                .ok_or_else(|| state.malformed(attr, "mixes strings and numbers, or holds objects other than strings, numbers and a missing value"))?,
-            Elements::Records(_) => return Err(state.malformed(attr, "holds records, not categories")),
+            Elements::Object(values) => {
+                let missing_inside = values[..values.len().saturating_sub(1)].iter().any(|v| {
+                    matches!(v, Value::None) || matches!(v, Value::Float(f) if f.is_nan())
+                });
+                if missing_inside {
+                    return Err(
+                        state.malformed(attr, "has a missing category that is not the last one")
+                    );
+                }
+                objects(heap, values).ok_or_else(|| {
+                    state.malformed(
+                        attr,
+                        "mixes strings and numbers, or holds objects other than strings, numbers and a missing value",
+                    )
+                })?
+            }
+            Elements::Records(_) => {
+                return Err(state.malformed(attr, "holds records, not categories"));
+            }
         };
         let len = match &kind {
             Kind::Numbers { values, .. } => values.len(),
@@ -238,10 +258,12 @@ impl Infrequent {
     }
 }
 
-/// Reads the infrequent grouping of every feature, `None` each where there is none.
+/// Reads the infrequent grouping of every feature, `None` each where there is none. A missing
+/// category named in `ungrouped` takes no part in it (OrdinalEncoder leaves it out).
 pub fn read_infrequent(
     state: &State<'_>,
     categories: &[Categories],
+    ungrouped: &[Option<usize>],
 ) -> Result<Vec<Option<Infrequent>>, LoadError> {
     let none = vec![None; categories.len()];
     if !state.bool_or("_infrequent_enabled", false)? {
@@ -265,17 +287,15 @@ pub fn read_infrequent(
         match (indices[i], mappings[i]) {
             (Value::None, Value::None) => out.push(None),
             (index, mapping) => {
-                let index = positions(state, &attr, index, cats.len())?;
+                // The categories grouped: all, or all but a missing one left out (the last).
+                let n = cats.len() - usize::from(ungrouped.get(i).copied().flatten().is_some());
+                let index = positions(state, &attr, index, n)?;
                 let map_attr = format!("_default_to_infrequent_mappings[{i}]");
-                let mapping = positions(state, &map_attr, mapping, usize::MAX)?;
-                if mapping.len() != cats.len() {
+                let mapping = positions(state, &map_attr, mapping, n)?;
+                if mapping.len() != n {
                     return Err(state.malformed(
                         &map_attr,
-                        format!(
-                            "has {} entries for {} categories",
-                            mapping.len(),
-                            cats.len()
-                        ),
+                        format!("has {} entries for {n} categories", mapping.len()),
                     ));
                 }
                 if index.is_empty() {
@@ -285,9 +305,6 @@ pub fn read_infrequent(
                     indices: index,
                     mapping,
                 };
-                if grouped.mapping.iter().any(|&m| m >= cats.len()) {
-                    return Err(state.malformed(&map_attr, "maps a category beyond the categories"));
-                }
                 out.push(Some(grouped));
             }
         }

@@ -12,7 +12,7 @@ use crate::model::LoadError;
 use crate::model::allow::{Callable, SkClass};
 use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
 use crate::model::input::{Cell, ColumnKind, Dtype, quoted_list};
-use crate::model::state::{State, number_of};
+use crate::model::state::{State, describe, number_of};
 use crate::model::value::{Kind as ValueKind, Node, Value};
 
 /// What to do with a category training did not see.
@@ -34,18 +34,15 @@ struct Feature {
     infrequent: Option<Infrequent>,
 }
 
-/// Reads `categories_` and the infrequent grouping shared by both encoders.
-fn read_features(state: &State<'_>) -> Result<Vec<Feature>, LoadError> {
-    let list = state.items("categories_")?;
-    if list.is_empty() {
-        return Err(state.malformed("categories_", "is empty"));
-    }
-    let categories = list
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Categories::read(state, &format!("categories_[{i}]"), *v))
-        .collect::<Result<Vec<_>, _>>()?;
-    let infrequent = read_infrequent(state, &categories)?;
+/// Reads `categories_` and the infrequent grouping shared by both encoders. `ungrouped` names,
+/// per feature, a missing category left out of the grouping (OrdinalEncoder's
+/// `_missing_indices`).
+fn read_features(
+    state: &State<'_>,
+    categories: Vec<Categories>,
+    ungrouped: &[Option<usize>],
+) -> Result<Vec<Feature>, LoadError> {
+    let infrequent = read_infrequent(state, &categories, ungrouped)?;
     Ok(categories
         .into_iter()
         .zip(infrequent)
@@ -54,6 +51,17 @@ fn read_features(state: &State<'_>) -> Result<Vec<Feature>, LoadError> {
             infrequent,
         })
         .collect())
+}
+
+fn read_categories(state: &State<'_>) -> Result<Vec<Categories>, LoadError> {
+    let list = state.items("categories_")?;
+    if list.is_empty() {
+        return Err(state.malformed("categories_", "is empty"));
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| Categories::read(state, &format!("categories_[{i}]"), *v))
+        .collect()
 }
 
 /// The dtype an encoder writes (`dtype=np.float64` is pickled as the type `numpy.float64`).
@@ -179,8 +187,9 @@ pub struct OneHotEncoder {
 
 impl OneHotEncoder {
     pub fn read(state: &State<'_>) -> Result<Self, LoadError> {
-        let features = read_features(state)?;
-        let n = features.len();
+        let categories = read_categories(state)?;
+        let n = categories.len();
+        let features = read_features(state, categories, &vec![None; n])?;
         state.check_n_features(n, "categories_")?;
         let unknown = read_unknown(state, true)?;
         let grouped: Vec<usize> = features
@@ -227,9 +236,17 @@ impl OneHotEncoder {
                         Value::Int(d) if *d >= 0 && (*d as usize) < grouped[i] => {
                             Ok(Some(*d as usize))
                         }
+                        Value::Int(d) => Err(state.malformed(
+                            &format!("{drop_attr}[{i}]"),
+                            format!("is {d}, not a category index below {}", grouped[i]),
+                        )),
                         other => Err(state.malformed(
                             &format!("{drop_attr}[{i}]"),
-                            format!("is {other:?}, not a category index below {}", grouped[i]),
+                            format!(
+                                "is {}, not a category index below {}",
+                                describe(state.heap, *other),
+                                grouped[i]
+                            ),
                         )),
                     })
                     .collect::<Result<_, _>>()?
@@ -399,8 +416,8 @@ pub struct OrdinalEncoder {
 
 impl OrdinalEncoder {
     pub fn read(state: &State<'_>) -> Result<Self, LoadError> {
-        let features = read_features(state)?;
-        let n = features.len();
+        let categories = read_categories(state)?;
+        let n = categories.len();
         state.check_n_features(n, "categories_")?;
         let mut missing = vec![None; n];
         if let Some(value) = state.attr("_missing_indices") {
@@ -422,15 +439,19 @@ impl OrdinalEncoder {
                             format!("names feature {feature} of {n}"),
                         )
                     })?;
-                if *index < 0 || *index as usize >= features[feature].categories.len() {
+                if *index < 0 || Some(*index as usize) != categories[feature].missing {
                     return Err(state.malformed(
                         "_missing_indices",
-                        format!("names category {index} of feature {feature}"),
+                        format!(
+                            "names category {index} of feature {feature}, which is not its \
+                             missing category"
+                        ),
                     ));
                 }
                 missing[feature] = Some(*index as usize);
             }
         }
+        let features = read_features(state, categories, &missing)?;
         let encoded_missing_value = state.number("encoded_missing_value")?.unwrap_or(f64::NAN);
         Ok(Self {
             label: state.label(),

@@ -1,8 +1,9 @@
 //! StandardScaler, MinMaxScaler, RobustScaler and MaxAbsScaler: one feature in, one out, each
 //! the in-place numpy operations scikit-learn's `transform` performs, in its order. float32
 //! input stays float32 (each operation is computed in float64 and rounded, as numpy does for
-//! `X -= mean_` on a float32 array), and a missing value passes through, as scikit-learn's
-//! scalers let NaN through.
+//! `X -= mean_` on a float32 array; from 1.8 on StandardScaler first casts `mean_` and
+//! `scale_` to float32 too), and a missing value passes through, as scikit-learn's scalers let
+//! NaN through. MaxAbsScaler's `clip` (1.8+) clips to [-1, 1].
 
 use ndarray::Array2;
 
@@ -28,8 +29,11 @@ pub struct Scaler {
     n_features: usize,
     /// The operations in order, each with one operand per feature.
     ops: Vec<(Op, Vec<f64>)>,
-    /// MinMaxScaler's `clip`: the feature range bounds.
+    /// MinMaxScaler's `clip`: the feature range bounds; MaxAbsScaler's: [-1, 1].
     clip: Option<(f64, f64)>,
+    /// The operands are cast to the input's dtype before each operation (StandardScaler
+    /// saved by 1.8 or later: `X -= xp.astype(self.mean_, X.dtype)`).
+    operands_in_dtype: bool,
 }
 
 impl Scaler {
@@ -77,6 +81,9 @@ impl Scaler {
             SkClass::MaxAbsScaler => {
                 let n = width(state, &["scale_"])?;
                 ops.push((Op::Div, nonzero(state, "scale_", n)?));
+                if state.bool_or("clip", false)? {
+                    clip = Some((-1.0, 1.0));
+                }
                 n
             }
             other => unreachable!("{other:?} is not a scaler"),
@@ -88,6 +95,8 @@ impl Scaler {
             n_features: n,
             ops,
             clip,
+            operands_in_dtype: state.class == SkClass::StandardScaler
+                && !state.saved_before((1, 8)),
         })
     }
 }
@@ -146,7 +155,11 @@ impl Transformer for Scaler {
             for (j, x) in row.iter_mut().enumerate() {
                 let mut v = *x;
                 for (op, operand) in &self.ops {
-                    let w = operand[j];
+                    let w = if self.operands_in_dtype {
+                        dtype.round(operand[j])
+                    } else {
+                        operand[j]
+                    };
                     v = dtype.round(match op {
                         Op::Sub => v - w,
                         Op::Div => v / w,
@@ -189,6 +202,7 @@ mod tests {
             n_features: 2,
             ops: vec![(Op::Sub, vec![1.0, 0.1]), (Op::Div, vec![3.0, 7.0])],
             clip: None,
+            operands_in_dtype: false,
         }
     }
 

@@ -97,3 +97,80 @@ pub fn v2_request(rows: &[Vec<f64>]) -> Value {
         }]
     })
 }
+
+/// The Pipelines scikit-learn fitted for the tests (`tests/python/pipelines/
+/// ensure_pipelines.sh`; `tests/run.sh` runs it and sets `SKSERVE_PIPELINES_DIR`): the
+/// matrices of each version and the challenge data as a Pipeline.
+pub fn pipelines_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("SKSERVE_PIPELINES_DIR") {
+            return PathBuf::from(dir);
+        }
+        let out = std::process::Command::new("bash")
+            .arg(repo().join("tests/python/pipelines/ensure_pipelines.sh"))
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("cannot run tests/python/pipelines/ensure_pipelines.sh");
+        assert!(
+            out.status.success(),
+            "ensure_pipelines.sh failed: the Pipeline tests need Python 3.11 and PyPI"
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
+/// `ColumnTransformer(OneHotEncoder) + LogisticRegression` over OPERA, TIPOVUELO and MES.
+pub fn challenge_pipeline() -> PathBuf {
+    pipelines_dir().join("challenge/challenge_pipeline.pkl")
+}
+
+/// `SimpleImputer + StandardScaler + Ridge` over the numbers `a`…`h`.
+pub fn ridge_pipeline() -> PathBuf {
+    pipelines_dir().join("challenge/ridge_pipeline.pkl")
+}
+
+/// A model of the scikit-learn 1.9 Pipeline matrix, by its id (`ct_ohe_error_perceptron`).
+pub fn matrix_pipeline(id: &str) -> PathBuf {
+    pipelines_dir().join(format!("sk1.9/models/{id}__pickle-p5.pkl"))
+}
+
+/// The first `n` rows of a CSV with a header, as JSON objects (numbers where a field parses
+/// as one, `null` where it is empty).
+pub fn named_rows(file: &str, n: usize) -> Vec<serde_json::Map<String, Value>> {
+    let text = std::fs::read_to_string(pipelines_dir().join("challenge").join(file)).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .take(n)
+        .map(|line| {
+            header
+                .iter()
+                .zip(line.split(','))
+                .map(|(name, field)| {
+                    let value = if field.is_empty() {
+                        Value::Null
+                    } else if let Ok(v) = field.parse::<i64>() {
+                        v.into()
+                    } else if let Ok(v) = field.parse::<f64>() {
+                        v.into()
+                    } else {
+                        field.into()
+                    };
+                    ((*name).to_owned(), value)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// scikit-learn's answers for the challenge Pipeline (label, probability of that label) or
+/// the Ridge pipeline (one value), row by row.
+pub fn pipeline_expected(file: &str, n: usize) -> Vec<Vec<f64>> {
+    let text = std::fs::read_to_string(pipelines_dir().join("challenge").join(file)).unwrap();
+    text.lines()
+        .take(n)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect()
+}

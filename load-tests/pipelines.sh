@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Pipeline benchmarks against scikit-learn and the ceiling, in one run on this machine:
+#
+#   load-tests/pipelines.sh                 # DURATION=10s per wrk run, criterion's defaults
+#   DURATION=5s MEASURE=3 load-tests/pipelines.sh
+#
+# 1. In-process predict of one row and of 10,000 rows, for the challenge data as a
+#    ColumnTransformer(OneHotEncoder) + LogisticRegression Pipeline and for a SimpleImputer +
+#    StandardScaler + Ridge Pipeline: `cargo bench --bench model -- pipeline` (criterion,
+#    MEASURE seconds per figure) and, interleaved, `pipeline.predict(df)` timed in Python by
+#    tests/python/pipelines/bench_pipelines.py in the scikit-learn 1.9 venv.
+# 2. V1 named input (v1_named.lua: one row of raw columns) to skserve serving the challenge
+#    Pipeline, and the same request to the bare axum ceiling of ../shared/anchors/hello
+#    (127.0.0.1:8190, started here unless it already answers), wrk -t1 -c50 --latency.
+# Stops what it started, by PID. Every step is bounded by `timeout`.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+anchors=$(dirname "$repo")/shared/anchors
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+duration=${DURATION:-10s}
+measure=${MEASURE:-5}
+work=$(mktemp -d)
+skserve_pid=""
+ceiling_pid=""
+
+cleanup() {
+  set +e
+  [ -n "$skserve_pid" ] && kill "$skserve_pid" 2>/dev/null && wait "$skserve_pid" 2>/dev/null
+  [ -n "$ceiling_pid" ] && kill "$ceiling_pid" 2>/dev/null && wait "$ceiling_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
+seconds=$(echo "$duration" | awk '{ v = $1 + 0; if ($1 ~ /m$/) v *= 60; print int(v) + 1 }')
+wrk_limit=$((seconds + 30))
+
+dir=$(bash "$repo/tests/python/pipelines/ensure_pipelines.sh")
+export SKSERVE_PIPELINES_DIR=$dir
+python="$repo/target/sk1.9-venv/bin/python"
+
+echo "== scikit-learn: pipeline.predict(df) (median µs)" >&2
+timeout 600 "$python" "$repo/tests/python/pipelines/bench_pipelines.py" "$dir/challenge" | tee "$work/sklearn-before.json"
+echo "== skserve: criterion" >&2
+(cd "$repo" && timeout 1800 cargo bench --bench model -- --measurement-time "$measure" --warm-up-time 1 pipeline) \
+  | grep -E "^(challenge|ridge) pipeline|time:" | tee "$work/criterion.txt"
+echo "== scikit-learn again (the machine is shared: both sides, twice)" >&2
+timeout 600 "$python" "$repo/tests/python/pipelines/bench_pipelines.py" "$dir/challenge" | tee "$work/sklearn-after.json"
+
+echo "== V1 named input through HTTP against the ceiling (wrk -t1 -c50 -d$duration)" >&2
+(cd "$repo" && timeout 1200 cargo build --release --quiet)
+port=$(free_port)
+start_skserve "$port" "$work/skserve.log" --model "$dir/challenge/challenge_pipeline.pkl"
+skserve_pid=$STARTED_PID
+wait_until "http://127.0.0.1:$port/v2/health/ready" "$work/skserve.log" skserve
+if ! curl -s -o /dev/null -X POST -d 'x=[0]' http://127.0.0.1:8190/; then
+  [ -x /tmp/skserve-anchors/hello-target/release/hello ] \
+    || (cd "$anchors/hello" && CARGO_TARGET_DIR=/tmp/skserve-anchors/hello-target timeout 1200 cargo build --release -q)
+  /tmp/skserve-anchors/hello-target/release/hello >/dev/null 2>&1 &
+  ceiling_pid=$!
+  wait_until_post() { for _ in $(seq 100); do curl -s -o /dev/null -X POST -d 'x=[0]' http://127.0.0.1:8190/ && return 0; sleep 0.1; done; echo "ceiling did not start" >&2; exit 1; }
+  wait_until_post
+fi
+curl -sf -X POST -H 'Content-Type: application/json' \
+  -d '{"instances":[{"OPERA":"Grupo LATAM","TIPOVUELO":"I","MES":7}]}' \
+  "http://127.0.0.1:$port/v1/models/challenge_pipeline:predict" >&2
+echo >&2
+run_wrk() { timeout "$wrk_limit" wrk -t1 -c50 -d"$duration" --latency -s "$here/v1_named.lua" "$1"; }
+rps() { awk '/^Requests\/sec/ { print $2 }' "$1"; }
+run_wrk "http://127.0.0.1:$port" > "$work/skserve-1.txt"
+WRK_PATH=/ run_wrk http://127.0.0.1:8190 > "$work/ceiling-1.txt"
+run_wrk "http://127.0.0.1:$port" > "$work/skserve-2.txt"
+WRK_PATH=/ run_wrk http://127.0.0.1:8190 > "$work/ceiling-2.txt"
+grep -q 'Non-2xx' "$work/skserve-1.txt" && { echo "skserve answered errors:" >&2; cat "$work/skserve-1.txt" >&2; exit 1; }
+printf '\n| target | run | req/s | p50 | p99 |\n|---|---|---:|---:|---:|\n'
+for run in 1 2; do
+  for target in skserve ceiling; do
+    f="$work/$target-$run.txt"
+    printf '| %s | %s | %s | %s | %s |\n' "$target" "$run" "$(rps "$f")" \
+      "$(awk '$1 == "50%" { print $2 }' "$f")" "$(awk '$1 == "99%" { print $2 }' "$f")"
+  done
+done
+for run in 1 2; do
+  awk -v s="$(rps "$work/skserve-$run.txt")" -v c="$(rps "$work/ceiling-$run.txt")" -v r="$run" \
+    'BEGIN { printf "run %s: skserve V1 named input = %.2f× the ceiling\n", r, s / c }'
+done
