@@ -28,6 +28,10 @@ step "Pipelines fitted by scikit-learn 1.1, 1.3 and 1.9, each in a venv of its o
 SKSERVE_PIPELINES_DIR=$(bash tests/python/pipelines/ensure_pipelines.sh)
 export SKSERVE_PIPELINES_DIR
 
+step "Tree models fitted by scikit-learn 1.1, 1.3 and 1.9 (target/)"
+SKSERVE_TREES_DIR=$(bash tests/python/trees/ensure_trees.sh)
+export SKSERVE_TREES_DIR
+
 if [ "${1:-}" = fuzz ]; then
     step "fuzzing the loader"
     SKSERVE_FUZZ_CASES=${SKSERVE_FUZZ_CASES:-5000000} cargo test --release --test model fuzz:: -- --nocapture

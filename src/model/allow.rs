@@ -139,6 +139,9 @@ pub enum Callable {
     NumpyDtype,
     /// `_codecs.encode(str, 'latin1')`: how protocol 2 carries `bytes`.
     CodecsEncode,
+    /// `builtins.bytes()` without arguments: how protocol 2 writes empty bytes (the data of
+    /// an empty array, such as a tree's bitsets when it has no categorical split).
+    EmptyBytes,
     /// joblib's `NumpyArrayWrapper`: the array's bytes follow its BUILD in the stream.
     JoblibArrayWrapper,
     /// `builtins.slice(start, stop, step)`: ColumnTransformer's column ranges.
@@ -166,6 +169,7 @@ impl Callable {
             Self::NumpyNdarray => "numpy.ndarray".into(),
             Self::NumpyDtype => "numpy.dtype".into(),
             Self::CodecsEncode => "_codecs.encode".into(),
+            Self::EmptyBytes => "builtins.bytes".into(),
             Self::JoblibArrayWrapper => "joblib.numpy_pickle.NumpyArrayWrapper".into(),
             Self::Slice => "builtins.slice".into(),
             Self::Partial => "functools.partial".into(),
@@ -222,6 +226,7 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
         ("numpy", "ndarray") => Some(NumpyNdarray),
         ("numpy", "dtype") => Some(NumpyDtype),
         ("_codecs", "encode") => Some(CodecsEncode),
+        ("builtins" | "__builtin__", "bytes") => Some(EmptyBytes),
         ("joblib.numpy_pickle" | "sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper") => {
             Some(JoblibArrayWrapper)
         }
@@ -609,7 +614,6 @@ mod tests {
             ("builtins", "eval"),
             ("builtins", "getattr"),
             ("subprocess", "Popen"),
-            ("functools", "partial"),
             ("numpy", "load"),
             ("numpy.core.multiarray", "system"),
             (

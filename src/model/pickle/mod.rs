@@ -633,6 +633,15 @@ impl<'a> Vm<'a, '_> {
                     }
                 }
             }
+            Callable::EmptyBytes => {
+                if !argv.is_empty() {
+                    return Err(PickleError::malformed(
+                        offset,
+                        "builtins.bytes is only allowed without arguments (protocol 2's empty bytes)",
+                    ));
+                }
+                Node::Bytes(Cow::Owned(Vec::new()))
+            }
             Callable::Partial => {
                 // Only check_array may be wrapped: a partial of anything else would hand its
                 // reader a callable to run.

@@ -385,6 +385,10 @@ impl Predictor for Boosting {
         }
     }
 
+    fn float32_input(&self) -> bool {
+        true
+    }
+
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         let raw = self.raw(x);
         match self.classes {

@@ -135,6 +135,10 @@ impl Predictor for TreeModel {
         self.accepts_missing
     }
 
+    fn float32_input(&self) -> bool {
+        true
+    }
+
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         match &self.output {
             Output::Classes { .. } => Prediction::Classes(self.class_indices(x)),

@@ -23,7 +23,9 @@ use crate::model::LoadError;
 use crate::model::allow::{Callable, SkClass};
 use crate::model::classes::Classes;
 use crate::model::compose::{Model, Step, StepReader};
-use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
+use crate::model::estimator::{
+    Attribution, Data, Needs, Prediction, Predictor, Refusal, Target, Transformer,
+};
 use crate::model::state::State;
 use crate::model::value::{Elements, Heap, NdArray, Node, Value};
 
@@ -130,7 +132,8 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Step, LoadErro
             let path = state.path.join("_preprocessor");
             match reader.read(value, &path, Some(n_features))? {
                 Step::Transformer(t) if t.sources().len() == n_features => {
-                    vec![("_preprocessor".to_owned(), t)]
+                    let own: Box<dyn Transformer> = Box::new(OwnPreprocessor(t));
+                    vec![("_preprocessor".to_owned(), own)]
                 }
                 _ => {
                     return Err(state.malformed(
@@ -146,6 +149,42 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Step, LoadErro
         predictor: Box::new(predictor),
         wrappers: Vec::new(),
     }))
+}
+
+/// HistGradientBoosting's own `_preprocessor`, served as the model's first step but part of
+/// the estimator: it does everything its transformer does except appear in the estimator
+/// chain, which names what the client fitted.
+#[derive(Debug)]
+struct OwnPreprocessor(Box<dyn Transformer>);
+
+impl Transformer for OwnPreprocessor {
+    fn class(&self) -> &'static str {
+        self.0.class()
+    }
+    fn n_features_in(&self) -> usize {
+        self.0.n_features_in()
+    }
+    fn sources(&self) -> Vec<usize> {
+        self.0.sources()
+    }
+    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
+        self.0.feature_names_out(input)
+    }
+    fn needs(&self) -> Vec<Needs> {
+        self.0.needs()
+    }
+    fn categories(&self, feature: usize) -> Option<Vec<String>> {
+        self.0.categories(feature)
+    }
+    fn transform(&self, data: Data) -> Result<Data, Refusal> {
+        self.0.transform(data)
+    }
+    fn chain(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn describe(&self, input: &[String]) -> serde_json::Value {
+        self.0.describe(input)
+    }
 }
 
 /// The loss, from the class of `_loss` (every version from 1.1 keeps one), and its link.
@@ -189,12 +228,19 @@ fn known_categories(
     let mut known = vec![None; n_features];
     let categorical = match mapper.attr("is_categorical_") {
         None | Some(Value::None) => return Ok(known),
+        // A uint8 array of 0 and 1 (booleans in some versions).
         Some(v) => match state.heap.array(v).map(|a| &a.elements) {
             Some(Elements::Bool(flags)) if flags.len() == n_features => flags.clone(),
+            Some(Elements::UInt(flags))
+                if flags.len() == n_features && flags.iter().all(|&f| f <= 1) =>
+            {
+                flags.iter().map(|&f| f == 1).collect()
+            }
             _ => {
-                return Err(
-                    mapper.malformed("is_categorical_", format!("is not {n_features} booleans"))
-                );
+                return Err(mapper.malformed(
+                    "is_categorical_",
+                    format!("is not {n_features} flags of 0 or 1"),
+                ));
             }
         },
     };
