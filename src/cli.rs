@@ -89,9 +89,24 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080, or 0.0.0.0:$PORT when PORT is set].
     #[arg(long, env = "SKSERVE_LISTEN")]
     pub listen: Option<String>,
-    /// Allow a non-loopback --listen address although requests are not authenticated.
+    /// Allow a non-loopback --listen address although requests are not authenticated (and a
+    /// non-loopback --admin-listen address, which never asks for a token).
     #[arg(long, env = "SKSERVE_INSECURE_NO_AUTH")]
     pub insecure_no_auth: bool,
+    /// A second listener for operators and scrapers on the same machine (a Prometheus sidecar):
+    /// `/metrics`, `/slo`, `/slo.json` and the health probes, without a token. `IP:PORT`, or
+    /// `PORT` / `:PORT` for 127.0.0.1:PORT; a non-loopback address needs --insecure-no-auth.
+    #[arg(long, env = "SKSERVE_ADMIN_LISTEN")]
+    pub admin_listen: Option<String>,
+    /// Base URL of a Prometheus-compatible query API holding every instance's metrics, for the
+    /// fleet's SLOs on /slo: a Prometheus (`http://prometheus:9090`) or Cloud Monitoring's
+    /// (`https://monitoring.googleapis.com/v1/projects/PROJECT/location/global/prometheus`,
+    /// asked with an access token from Application Default Credentials).
+    #[arg(long, env = "SKSERVE_FLEET_PROMETHEUS")]
+    pub fleet_prometheus: Option<String>,
+    /// How long the fleet's figures are kept before the query API is asked again.
+    #[arg(long, env = "SKSERVE_FLEET_REFRESH_INTERVAL", default_value = "30s")]
+    pub fleet_refresh_interval: String,
     #[command(flatten)]
     pub auth: AuthArgs,
     /// Largest request body accepted, in bytes (larger ones get 413).

@@ -27,6 +27,11 @@ pub struct ServeSettings {
     /// `STORAGE_EMULATOR_HOST`: Cloud Storage requests go there, without credentials.
     pub storage_emulator_host: Option<String>,
     pub listen: SocketAddr,
+    /// `--admin-listen`: where `/metrics`, `/slo`, `/slo.json` and the probes are also served,
+    /// without a token.
+    pub admin_listen: Option<SocketAddr>,
+    /// `--fleet-prometheus`: the fleet's SLOs from a query API.
+    pub fleet: Option<crate::slo::fleet::FleetSettings>,
     pub max_body_bytes: usize,
     pub max_batch_rows: usize,
     pub request_timeout: Duration,
@@ -68,6 +73,8 @@ impl Default for ServeSettings {
             require_model_at_start: true,
             storage_emulator_host: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_listen: None,
+            fleet: None,
             max_body_bytes: 1024 * 1024,
             max_batch_rows: 10_000,
             request_timeout: Duration::from_secs(30),
@@ -161,6 +168,22 @@ impl ServeSettings {
         // Secure by default: a non-loopback address needs authentication or
         // --insecure-no-auth.
         let auth = auth_settings(args.auth, listen, args.insecure_no_auth)?;
+        let admin_listen = args
+            .admin_listen
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| admin_address(a, listen, args.insecure_no_auth))
+            .transpose()?;
+        let fleet_refresh_interval =
+            positive_duration_flag("--fleet-refresh-interval", &args.fleet_refresh_interval)?;
+        let fleet = args
+            .fleet_prometheus
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|url| fleet_source(url, fleet_refresh_interval))
+            .transpose()?;
         let slos = match &args.slo_config {
             Some(path) => crate::slo::SloSpec::read(path, crate::metrics::LATENCY_BUCKETS)
                 .map_err(|e| ConfigError::new("--slo-config", e.to_string()))?,
@@ -220,6 +243,8 @@ impl ServeSettings {
             require_model_at_start: args.require_model_at_start,
             storage_emulator_host: env("STORAGE_EMULATOR_HOST").filter(|h| !h.is_empty()),
             listen,
+            admin_listen,
+            fleet,
             max_body_bytes: args.max_body_bytes,
             max_batch_rows: args.max_batch_rows,
             request_timeout,
@@ -329,6 +354,94 @@ fn auth_settings(
         allow_cidr,
         trust_proxy_hops: args.trust_proxy_hops,
     })
+}
+
+/// `--admin-listen`: `IP:PORT`, or a port alone (`9091`, `:9091`) on loopback. It serves
+/// without a token, so an address other machines can reach needs --insecure-no-auth, as an
+/// unauthenticated --listen does; and it cannot be the serving address.
+fn admin_address(
+    value: &str,
+    listen: SocketAddr,
+    insecure_no_auth: bool,
+) -> Result<SocketAddr, ConfigError> {
+    let flag = "--admin-listen";
+    let port_only = value.strip_prefix(':').unwrap_or(value);
+    let address = match port_only.parse::<u16>() {
+        Ok(port) => SocketAddr::from(([127, 0, 0, 1], port)),
+        Err(_) => match value.strip_prefix("localhost:").map(str::parse::<u16>) {
+            Some(Ok(port)) => SocketAddr::from(([127, 0, 0, 1], port)),
+            _ => value.parse().map_err(|_| {
+                ConfigError::new(
+                    flag,
+                    format!(
+                        "'{value}' is not an IP:PORT address or a port (e.g. 127.0.0.1:9091 \
+                         or 9091)"
+                    ),
+                )
+            })?,
+        },
+    };
+    if !address.ip().is_loopback() && !insecure_no_auth {
+        return Err(ConfigError::new(
+            flag,
+            format!(
+                "refusing to serve /metrics, /slo and /slo.json without a token on {address}: \
+                 it is reachable from other machines; give a loopback address (127.0.0.1:PORT, \
+                 or the port alone) for a scraper on the same machine, or pass \
+                 --insecure-no-auth (SKSERVE_INSECURE_NO_AUTH=true) to serve anyone who can \
+                 reach it"
+            ),
+        ));
+    }
+    let overlaps = address.ip() == listen.ip()
+        || address.ip().is_unspecified()
+        || listen.ip().is_unspecified();
+    if address.port() != 0 && address.port() == listen.port() && overlaps {
+        return Err(ConfigError::new(
+            flag,
+            format!(
+                "{address} is where requests are served (--listen {listen}); give the admin endpoints another port"
+            ),
+        ));
+    }
+    Ok(address)
+}
+
+/// `--fleet-prometheus`: an http(s) base URL of a Prometheus query API.
+fn fleet_source(
+    url: &str,
+    refresh_interval: Duration,
+) -> Result<crate::slo::fleet::FleetSettings, ConfigError> {
+    let flag = "--fleet-prometheus";
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| {
+            ConfigError::new(
+                flag,
+                format!(
+                    "'{url}' is not an http(s) URL (e.g. http://prometheus:9090, or \
+                     https://monitoring.googleapis.com/v1/projects/PROJECT/location/global/prometheus)"
+                ),
+            )
+        })?;
+    if rest.is_empty() || rest.starts_with('/') || url.contains(['?', '#', ' ']) {
+        return Err(ConfigError::new(
+            flag,
+            format!("'{url}' must be a base URL with a host, no query or fragment"),
+        ));
+    }
+    let base = url.trim_end_matches('/');
+    if base.ends_with("/api/v1") {
+        return Err(ConfigError::new(
+            flag,
+            format!("'{url}' ends in /api/v1: give the base URL, to which /api/v1/query is added"),
+        ));
+    }
+    Ok(crate::slo::fleet::FleetSettings::new(
+        base,
+        refresh_interval,
+    ))
 }
 
 fn nonempty(values: Vec<String>) -> Vec<String> {
@@ -548,6 +661,93 @@ mod tests {
             settings(&["--model-name", "a/b"], &[]).unwrap_err().flag,
             "--model-name"
         );
+    }
+
+    #[test]
+    fn the_admin_listener_is_loopback_unless_told_otherwise() {
+        let port_only = settings(&["--admin-listen", "9091"], &[]).unwrap();
+        assert_eq!(
+            port_only.admin_listen,
+            Some("127.0.0.1:9091".parse().unwrap())
+        );
+        let colon = settings(&["--admin-listen", ":9091"], &[]).unwrap();
+        assert_eq!(colon.admin_listen, port_only.admin_listen);
+        let named = settings(&["--admin-listen", "localhost:9091"], &[]).unwrap();
+        assert_eq!(named.admin_listen, port_only.admin_listen);
+        // Terraform's: the serving port on every interface, the admin port on loopback.
+        let cloud_run = settings(
+            &[
+                "--admin-listen",
+                "127.0.0.1:9091",
+                "--auth-audience",
+                "https://svc",
+            ],
+            &[("PORT", "8080")],
+        )
+        .unwrap();
+        assert_eq!(
+            cloud_run.admin_listen,
+            Some("127.0.0.1:9091".parse().unwrap())
+        );
+        assert!(settings(&[], &[]).unwrap().admin_listen.is_none());
+
+        let exposed = settings(&["--admin-listen", "0.0.0.0:9091"], &[]).unwrap_err();
+        assert_eq!(exposed.flag, "--admin-listen");
+        assert!(exposed.message.contains("--insecure-no-auth"), "{exposed}");
+        let allowed = settings(
+            &["--admin-listen", "0.0.0.0:9091", "--insecure-no-auth"],
+            &[],
+        );
+        assert_eq!(
+            allowed.unwrap().admin_listen,
+            Some("0.0.0.0:9091".parse().unwrap())
+        );
+        let same = settings(
+            &["--listen", "127.0.0.1:8080", "--admin-listen", "8080"],
+            &[],
+        );
+        assert_eq!(same.unwrap_err().flag, "--admin-listen");
+        let garbled = settings(&["--admin-listen", "admin"], &[]).unwrap_err();
+        assert_eq!(garbled.flag, "--admin-listen");
+    }
+
+    #[test]
+    fn the_fleet_source_is_a_base_url() {
+        let gmp = "https://monitoring.googleapis.com/v1/projects/p/location/global/prometheus";
+        let s = settings(&["--fleet-prometheus", gmp], &[]).unwrap();
+        let fleet = s.fleet.unwrap();
+        assert_eq!(fleet.url, gmp);
+        assert_eq!(fleet.refresh_interval, Duration::from_secs(30));
+        let s = settings(
+            &[
+                "--fleet-prometheus",
+                "http://127.0.0.1:9090/",
+                "--fleet-refresh-interval",
+                "2s",
+            ],
+            &[],
+        )
+        .unwrap();
+        let fleet = s.fleet.unwrap();
+        assert_eq!(fleet.url, "http://127.0.0.1:9090");
+        assert_eq!(fleet.refresh_interval, Duration::from_secs(2));
+        assert!(
+            settings(&["--fleet-prometheus", ""], &[])
+                .unwrap()
+                .fleet
+                .is_none()
+        );
+        for wrong in [
+            "prometheus:9090",
+            "http://",
+            "http://p:9090/api/v1",
+            "http://p/?x=1",
+        ] {
+            let err = settings(&["--fleet-prometheus", wrong], &[]).unwrap_err();
+            assert_eq!(err.flag, "--fleet-prometheus", "{wrong}");
+        }
+        let err = settings(&["--fleet-refresh-interval", "0s"], &[]).unwrap_err();
+        assert_eq!(err.flag, "--fleet-refresh-interval");
     }
 
     #[test]

@@ -4,6 +4,26 @@
 //! Labels are bounded: `route` is the route template (`/v2/models/{name}/infer`, never the raw
 //! path; `unmatched` for unknown paths), `method` is one of the few HTTP methods, `code` the
 //! status. Nothing here is on the critical path beyond a label lookup and an atomic add.
+//!
+//! # Series known in advance
+//! A counter series born at its first event hides that event from Prometheus: `rate()` and
+//! `increase()` start from a series' first sample, so the burst that created it (the first
+//! sheds of an overload, on an instance that just started) is never counted. As Prometheus'
+//! instrumentation guide says, the label sets known in advance are exported at 0 from the
+//! start. Known means what the configuration can produce and the SLOs or alerts count, and no
+//! more, since every histogram child is 18 series:
+//! - requests and latency ([`Metrics::start_requests_at_zero`]): every route that answers
+//!   callers (those the SLOs count), with the method it is routed for, times the answers the
+//!   SLOs count that the service gives: codes 200, 500 and 503 (sheds, timeouts, keys
+//!   unavailable) in `skserve_http_requests_total`, classes 2xx and 5xx in the histogram. Not
+//!   4xx, which no SLO counts and whose codes a client chooses; not unknown paths
+//!   (`unmatched`) or methods a route is not routed for. For the 11 (route, method) pairs of
+//!   today's router: 33 counter series and 22 histogram children (396 series), which a busy
+//!   instance has anyway, only from its start rather than from its first error. The bound
+//!   does not grow with models, clients or traffic.
+//! - sheds by reason (3, always), auth failures by reason (14, when tokens or address ranges
+//!   are checked), and per model kept current from a file or object its refresh outcomes (3)
+//!   and failure reasons (6); rows predicted per model (1 each) are created with the model.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,6 +41,40 @@ use prometheus::{
 pub const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 5.0, 10.0, 30.0,
 ];
+
+/// The `reason`s of `skserve_http_shed_total`.
+pub const SHED_REASONS: [&str; 3] = ["concurrency", "queue_wait", "connections"];
+/// The `reason`s of `skserve_auth_failures_total`.
+pub const AUTH_FAILURE_REASONS: [&str; 14] = [
+    "missing",
+    "malformed",
+    "algorithm",
+    "unknown_key",
+    "signature",
+    "expired",
+    "not_yet_valid",
+    "lifetime",
+    "issuer",
+    "audience",
+    "keys_unavailable",
+    "email_unverified",
+    "not_allowed",
+    "client_address",
+];
+/// The `outcome`s of `skserve_model_refresh_total`.
+pub const REFRESH_OUTCOMES: [&str; 3] = ["updated", "unchanged", "failed"];
+/// The `reason`s of `skserve_model_refresh_failures_total`.
+pub const REFRESH_FAILURE_REASONS: [&str; 6] = [
+    "download",
+    "refused",
+    "malformed",
+    "unsupported",
+    "shape",
+    "features",
+];
+/// The codes of `skserve_http_requests_total` exported at 0 for every route that answers
+/// callers: success, and the server errors the SLOs count (see "Series known in advance").
+const CODES_KNOWN_IN_ADVANCE: [u16; 3] = [200, 500, 503];
 
 /// The application's metrics and the registry that exports them.
 #[derive(Clone, Debug)]
@@ -281,6 +335,9 @@ impl Metrics {
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION"), git_sha()])
             .set(1);
+        for reason in SHED_REASONS {
+            shed.with_label_values(&[reason]);
+        }
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -297,6 +354,37 @@ impl Metrics {
             model_refresh_failures,
             auth_failures,
             slo,
+        }
+    }
+
+    /// Exports 0 for the requests and latency of every `(route template, method)` the SLOs
+    /// count (see "Series known in advance").
+    pub fn start_requests_at_zero(&self, routes: &[(&str, &str)]) {
+        for &(route, method) in routes {
+            for code in CODES_KNOWN_IN_ADVANCE {
+                self.http_requests
+                    .with_label_values(&[route, method, &code.to_string()]);
+                self.http_duration
+                    .with_label_values(&[route, method, code_class(code)]);
+            }
+        }
+    }
+
+    /// Exports 0 for the refreshes of a model kept current from a file or object.
+    pub fn start_refreshes_at_zero(&self, model: &str) {
+        for outcome in REFRESH_OUTCOMES {
+            self.model_refresh.with_label_values(&[model, outcome]);
+        }
+        for reason in REFRESH_FAILURE_REASONS {
+            self.model_refresh_failures
+                .with_label_values(&[model, reason]);
+        }
+    }
+
+    /// Exports 0 for `reasons` of `skserve_auth_failures_total`.
+    pub fn start_auth_failures_at_zero(&self, reasons: &[&str]) {
+        for reason in reasons {
+            self.auth_failures.with_label_values(&[reason]);
         }
     }
 
@@ -387,5 +475,75 @@ pub fn code_class(status: u16) -> &'static str {
         300..=399 => "3xx",
         400..=499 => "4xx",
         _ => "5xx",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_known_in_advance_are_exported_at_zero() {
+        let metrics = Metrics::new();
+        metrics.start_requests_at_zero(&[("/", "POST")]);
+        metrics.start_refreshes_at_zero("m");
+        metrics.start_auth_failures_at_zero(&["missing"]);
+        let text = metrics.render();
+        for zero in [
+            r#"skserve_http_requests_total{code="503",method="POST",route="/"} 0"#,
+            r#"skserve_http_requests_total{code="500",method="POST",route="/"} 0"#,
+            r#"skserve_http_requests_total{code="200",method="POST",route="/"} 0"#,
+            r#"skserve_http_request_duration_seconds_count{code_class="5xx",method="POST",route="/"} 0"#,
+            r#"skserve_http_request_duration_seconds_bucket{code_class="2xx",method="POST",route="/",le="0.05"} 0"#,
+            r#"skserve_http_shed_total{reason="queue_wait"} 0"#,
+            r#"skserve_model_refresh_total{model="m",outcome="failed"} 0"#,
+            r#"skserve_model_refresh_failures_total{model="m",reason="shape"} 0"#,
+            r#"skserve_auth_failures_total{reason="missing"} 0"#,
+        ] {
+            assert!(text.contains(zero), "no {zero} in\n{text}");
+        }
+        assert!(
+            !text.contains("code=\"404\""),
+            "4xx are not known in advance"
+        );
+    }
+
+    #[test]
+    fn the_reasons_known_in_advance_are_those_the_service_counts() {
+        use crate::auth::{AuthError, Refusal, TokenError};
+        use crate::http::Overload;
+        use std::time::Duration;
+        let overloads = [
+            Overload::Concurrency(1),
+            Overload::QueueWait {
+                waited: Duration::ZERO,
+                limit: Duration::ZERO,
+            },
+            Overload::Connections(1),
+        ];
+        let sheds: Vec<&str> = overloads.iter().map(Overload::reason).collect();
+        assert_eq!(sheds, SHED_REASONS);
+        let tokens = [
+            TokenError::Malformed(String::new()),
+            TokenError::Algorithm(String::new()),
+            TokenError::UnknownKey(String::new()),
+            TokenError::Signature,
+            TokenError::Expired,
+            TokenError::NotYetValid,
+            TokenError::TooLongLived,
+            TokenError::Issuer,
+            TokenError::Audience,
+            TokenError::KeysUnavailable,
+        ];
+        let auth: Vec<&str> = std::iter::once(AuthError::Missing)
+            .chain(tokens.into_iter().map(AuthError::Invalid))
+            .chain([
+                AuthError::Refused(Refusal::EmailUnverified),
+                AuthError::Refused(Refusal::NotAllowed),
+                AuthError::Address(String::new()),
+            ])
+            .map(|e| e.reason())
+            .collect();
+        assert_eq!(auth, AUTH_FAILURE_REASONS);
     }
 }

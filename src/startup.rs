@@ -1,9 +1,10 @@
 //! The composition root: [`Application::build`] turns validated settings into a running
 //! service. It opens each model's store and makes the first load, builds the registry, the
-//! metrics, the access checks and the SLO engine, binds the listener (port 0 works,
-//! [`Application::port`] tells which), and [`Application::run_until`] serves until a shutdown
-//! future completes, with the refresh loops and the SLO sampler alongside, then drains requests
-//! in flight for at most the grace period.
+//! metrics, the access checks, the SLO engine and the fleet view, binds the listeners (port 0
+//! works, [`Application::port`] and [`Application::admin_addr`] tell which), and
+//! [`Application::run_until`] serves until a shutdown future completes, with the refresh loops
+//! and the SLO sampler alongside, then drains requests in flight on both listeners for at most
+//! the grace period.
 //!
 //! This is the one module that knows every other; nothing imports it but the commands and the
 //! tests.
@@ -17,10 +18,11 @@ use tokio::net::TcpListener;
 
 use crate::auth::AccessControl;
 use crate::config::ServeSettings;
-use crate::http::{App, AppState, Limits, router};
-use crate::metrics::{LATENCY_BUCKETS, Metrics};
+use crate::http::{App, AppState, Limits, admin_router, router};
+use crate::metrics::{AUTH_FAILURE_REASONS, LATENCY_BUCKETS, Metrics};
 use crate::registry::{ModelLoadError, RefreshPolicy, Refresher, Registry, load_at_start};
 use crate::server::{self, ConnectionPolicy};
+use crate::slo::fleet::{FleetView, HttpPrometheus};
 use crate::slo::{MonotonicClock, SloEngine};
 use crate::store::Store;
 
@@ -39,6 +41,8 @@ pub enum StartError {
 /// A service with its models loaded and its listener bound, ready to run.
 pub struct Application {
     listener: TcpListener,
+    /// `--admin-listen`: the operators' routes without a token.
+    admin_listener: Option<TcpListener>,
     state: AppState,
     shutdown_grace: Duration,
     connections: ConnectionPolicy,
@@ -73,6 +77,7 @@ impl Application {
                 continue;
             }
             let state = &app.state;
+            state.metrics.start_refreshes_at_zero(&name);
             let refresher = Refresher::new(
                 &name,
                 store,
@@ -91,10 +96,9 @@ impl Application {
         settings: &ServeSettings,
         registry: Registry,
     ) -> Result<Self, StartError> {
-        let listener = server::bind(settings.listen).map_err(|source| StartError::Bind {
-            addr: settings.listen,
-            source,
-        })?;
+        let bind = |addr| server::bind(addr).map_err(|source| StartError::Bind { addr, source });
+        let listener = bind(settings.listen)?;
+        let admin_listener = settings.admin_listen.map(bind).transpose()?;
         let metrics = Metrics::new();
         for name in registry.names() {
             if let Some(model) = registry.get(name) {
@@ -102,6 +106,15 @@ impl Application {
             }
         }
         let access = AccessControl::new(&settings.auth, metrics.auth_failures.clone());
+        // The refusals the checks can make: by address with --allow-cidr, the others with tokens.
+        let possible: Vec<&str> = AUTH_FAILURE_REASONS
+            .into_iter()
+            .filter(|&reason| match reason {
+                "client_address" => !settings.auth.allow_cidr.is_empty(),
+                _ => settings.auth.tokens.is_some(),
+            })
+            .collect();
+        metrics.start_auth_failures_at_zero(&possible);
         let slo = SloEngine::new(
             settings.slos.clone(),
             LATENCY_BUCKETS,
@@ -114,7 +127,7 @@ impl Application {
             max_concurrency: settings.max_concurrency,
             max_queue_wait: settings.max_queue_wait,
         };
-        let app = App::new(
+        let mut app = App::new(
             Arc::new(registry),
             metrics,
             Arc::new(access),
@@ -122,8 +135,14 @@ impl Application {
             limits,
             settings.gcp_project.clone(),
         );
+        if let Some(fleet) = &settings.fleet {
+            let source = HttpPrometheus::for_url(&fleet.url, fleet.query_timeout);
+            let view = FleetView::new(settings.slos.clone(), Arc::new(source), fleet.clone());
+            app = app.with_fleet(Arc::new(view));
+        }
         Ok(Self {
             listener,
+            admin_listener,
             state: AppState(Arc::new(app)),
             shutdown_grace: settings.shutdown_grace,
             connections: ConnectionPolicy {
@@ -145,6 +164,13 @@ impl Application {
         self.local_addr().port()
     }
 
+    /// Where `--admin-listen` serves, once bound.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -156,19 +182,31 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (drain_started, drain) = tokio::sync::oneshot::channel::<()>();
+        let (stop_admin, admin_stopped) = tokio::sync::watch::channel(false);
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;
             state.begin_draining();
             tracing::info!("shutting down: no new connections, finishing requests in flight");
+            let _ = stop_admin.send(true);
             let _ = drain_started.send(());
         };
-        let served = server::serve(
+        let serving = server::serve(
             self.listener,
             router(self.state.clone()),
             self.connections,
             signal,
         );
+        let admin = serve_admin(
+            self.admin_listener,
+            self.state.clone(),
+            self.connections,
+            admin_stopped,
+        );
+        let served = async {
+            let (serving, admin) = tokio::join!(serving, admin);
+            serving.and(admin)
+        };
         let grace = self.shutdown_grace;
         let _stop_refreshers = self.refreshers;
         let _stop_slo_sampler = AbortOnDrop(vec![tokio::spawn(
@@ -195,6 +233,28 @@ impl Application {
             }
         }
     }
+}
+
+/// The admin listener, if any, until `stopped` turns true (or its sender is gone), then drained
+/// like the serving one.
+async fn serve_admin(
+    listener: Option<TcpListener>,
+    state: AppState,
+    connections: ConnectionPolicy,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let Some(listener) = listener else {
+        return Ok(());
+    };
+    tracing::info!(
+        "serving /metrics, /slo, /slo.json and the probes without a token on http://{} \
+         (--admin-listen)",
+        listener.local_addr()?
+    );
+    let stop = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    server::serve(listener, admin_router(state), connections, stop).await
 }
 
 /// Background tasks, aborted when dropped: when the server stops, however `run_until` ends.

@@ -27,6 +27,21 @@ resource "google_compute_security_policy" "skserve" {
   name        = "${var.service_name}-allowed-sources"
   description = "Admits only allowed_cidrs (every source when the list is empty)."
 
+  # Requests carrying a Log4j JNDI lookup (CVE-2021-44228) are refused before anything else.
+  # skserve is not Java, but the rule costs a rule's fee, sees nothing skserve's callers send,
+  # and keeps the policy safe for whatever else is later put behind it.
+  rule {
+    action      = "deny(403)"
+    priority    = 900
+    description = "Log4j JNDI lookups (CVE-2021-44228)."
+    preview     = false
+    match {
+      expr {
+        expression = "evaluatePreconfiguredWaf('cve-canary')"
+      }
+    }
+  }
+
   dynamic "rule" {
     for_each = local.cidr_chunks
     content {

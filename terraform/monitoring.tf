@@ -1,5 +1,15 @@
-# Cloud Monitoring from ../monitoring/slos.yaml, the one place skserve's SLOs are defined: one
-# SLO per entry, multiwindow burn-rate alerts per enabled tier, a memory alert, a dashboard.
+# Cloud Monitoring from ../monitoring/slos.yaml, the one place skserve's SLOs are defined: an
+# SLO per entry with multiwindow burn-rate alerts per enabled tier, and a dashboard.
+#
+# What the SLIs read is var.sli_source:
+# - skserve (the default): skserve's own series, written by the managed-Prometheus sidecar
+#   (prometheus.tf): availability is good/total of skserve_http_requests_total by code;
+#   latency a distribution cut of skserve_http_request_duration_seconds at the threshold,
+#   which slos.yaml requires to be a bucket edge, so the cut is exact; routes that are not
+#   user traffic (exclude_routes) count towards nothing, as in skserve's own engine and the
+#   Prometheus rules. Memory is a PromQL alert policy on process_resident_memory_bytes (below).
+# - cloud_run: the platform's run.googleapis.com metrics, which include the front end that
+#   callers wait on but cannot tell routes apart.
 #
 # Limits of Cloud Monitoring, handled here:
 # - An SLO goal may not exceed 0.999. An objective above that (the seed's 99.95 % availability)
@@ -8,10 +18,15 @@
 #   says so next to the SLO.
 # - select_slo_burn_rate looks back at most 24 h, so the ticket tier's 3d/6h pair lives only in
 #   the Prometheus rules and skserve's own engine; here the ticket tier is the 1d/2h pair.
-# - Latency comes from Cloud Run's own run.googleapis.com/request_latencies (milliseconds): it
-#   includes the platform's front end, which is what callers see, and needs no sidecar. skserve's
-#   histogram (skserve_http_request_duration_seconds) would need Managed Service for Prometheus
-#   as a sidecar to reach Cloud Monitoring, and measures less of the caller's wait.
+#
+# Why memory is a PromQL alert policy under sli_source = skserve, not a windows-based SLI: a
+# windows-based SLI over a gauge can only average (metric_mean_in_range) or add up
+# (metric_sum_in_range) the instances' series, so one instance at its limit among several is
+# diluted below the threshold, or several healthy ones add up above it. The objective is about
+# the largest instance: a moment is bad when any instance is at or above limit_bytes, which is
+# how skserve's engine and the Prometheus rules count it (max over instances, sampled). PromQL
+# says exactly that, at the scrape's resolution, and keeps the stated objective (99.9 %) where
+# an SLO goal would be capped.
 
 locals {
   slo_spec = yamldecode(file("${path.module}/../monitoring/slos.yaml"))
@@ -34,7 +49,7 @@ locals {
   }
 
   burn_alerts = merge([
-    for name, s in local.slos : {
+    for name, s in local.cloud_monitoring_slos : {
       for pair in flatten([
         for tier, windows in local.burn_windows : [
           for w in windows : { tier = tier, window = w } if try(s.alerts[tier], true)
@@ -49,6 +64,7 @@ locals {
     }
   ]...)
 
+  # Cloud Run's platform metrics (sli_source = cloud_run, and the memory alert there).
   run_filter     = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${var.service_name}\""
   request_count  = "metric.type=\"run.googleapis.com/request_count\" AND ${local.run_filter}"
   latency_metric = "metric.type=\"run.googleapis.com/request_latencies\" AND ${local.run_filter}"
@@ -58,8 +74,77 @@ locals {
   counted = "(metric.labels.response_code_class != \"4xx\" OR metric.labels.response_code = \"429\")"
   bad     = "(metric.labels.response_code_class = \"5xx\" OR metric.labels.response_code = \"429\")"
 
+  # skserve's own series, as the sidecar writes them: resource prometheus_target, namespace
+  # the Cloud Run service, job the RunMonitoring name.
+  skserve_target    = "resource.type=\"prometheus_target\" AND resource.labels.namespace=\"${var.service_name}\" AND resource.labels.job=\"${local.scrape_job}\""
+  skserve_requests  = "metric.type=\"prometheus.googleapis.com/skserve_http_requests_total/counter\" AND ${local.skserve_target}"
+  skserve_durations = "metric.type=\"prometheus.googleapis.com/skserve_http_request_duration_seconds/histogram\" AND ${local.skserve_target}"
+  skserve_memory    = "metric.type=\"prometheus.googleapis.com/process_resident_memory_bytes/gauge\" AND ${local.skserve_target}"
+  user_routes       = join(" AND ", [for r in local.slo_spec.exclude_routes : "metric.labels.route != \"${r}\""])
+  # The codes of the Prometheus rules (src/slo/rules.rs): counted 1xx-3xx, 5xx and 429; good
+  # 1xx-3xx.
+  skserve_counted = "metric.labels.code = monitoring.regex.full_match(\"[1-35]..|429\")"
+  skserve_good    = "metric.labels.code = monitoring.regex.full_match(\"[1-3]..\")"
+  skserve_bad     = "metric.labels.code = monitoring.regex.full_match(\"5..|429\")"
+
+  sli = {
+    skserve = {
+      good_filter    = "${local.skserve_requests} AND ${local.user_routes} AND ${local.skserve_good}"
+      bad_filter     = null
+      total_filter   = "${local.skserve_requests} AND ${local.user_routes} AND ${local.skserve_counted}"
+      latency_filter = "${local.skserve_durations} AND ${local.user_routes} AND metric.labels.code_class != \"4xx\""
+      # The histogram is in seconds; its first bucket starts at -inf, so the cut is open below.
+      latency_scale = 1
+      latency_min   = null
+    }
+    cloud_run = {
+      good_filter    = null
+      bad_filter     = "${local.request_count} AND ${local.bad}"
+      total_filter   = "${local.request_count} AND ${local.counted}"
+      latency_filter = "${local.latency_metric} AND metric.labels.response_code_class != \"4xx\""
+      latency_scale  = 1000
+      latency_min    = 0
+    }
+  }[var.sli_source]
+
+  # The SLOs Cloud Monitoring holds as SLO objects: all of them from the platform's metrics;
+  # from skserve's, all but memory (a PromQL alert policy, see the top of this file).
+  cloud_monitoring_slos = {
+    for name, s in local.slos : name => s if var.sli_source == "cloud_run" || s.kind != "memory"
+  }
+
   memory_slo         = one([for s in local.slo_spec.slos : s if s.kind == "memory"])
   memory_limit_bytes = tonumber(regex("^[0-9]+", var.memory)) * (endswith(var.memory, "Gi") ? 1073741824 : 1048576)
+
+  # The memory objective in PromQL, as skserve's engine and the Prometheus rules count it: the
+  # share of moments (one per scrape) at which the largest instance is at or above
+  # limit_bytes. Cloud Monitoring's PromQL sees the sidecar's labels.
+  memory_selector = join(",", compact([local.slo_spec.prometheus_selector, "namespace=\"${var.service_name}\""]))
+  memory_bad_ratio = {
+    for s in local.slo_spec.slos : s.name => {
+      for w in distinct(flatten([for tier, windows in local.burn_windows : [for p in windows : [p.long, p.short]]])) :
+      w => "avg_over_time((max(process_resident_memory_bytes{${local.memory_selector}}) >= bool ${s.limit_bytes})[${w}:${local.scrape_interval_seconds}s])"
+    } if s.kind == "memory"
+  }
+  memory_burn_alerts = merge([
+    for s in local.slo_spec.slos : {
+      for pair in flatten([
+        for tier, windows in local.burn_windows : [
+          for w in windows : { tier = tier, window = w } if try(s.alerts[tier], true)
+        ]
+        ]) : "${s.name} ${pair.tier} ${pair.window.long}" => {
+        slo   = s.name
+        tier  = pair.tier
+        long  = pair.window.long
+        short = pair.window.short
+        burn  = pair.window.burn
+        query = join(" and ", [
+          for w in [pair.window.long, pair.window.short] :
+          "(${local.memory_bad_ratio[s.name][w]} > (${pair.window.burn} * (1 - ${s.objective_percent} / 100)))"
+        ])
+      }
+    } if s.kind == "memory" && var.sli_source == "skserve"
+  ]...)
 }
 
 resource "google_monitoring_custom_service" "skserve" {
@@ -71,12 +156,12 @@ resource "google_monitoring_custom_service" "skserve" {
 }
 
 resource "google_monitoring_slo" "slo" {
-  for_each = local.slos
+  for_each = local.cloud_monitoring_slos
 
   project             = var.project_id
   service             = google_monitoring_custom_service.skserve.service_id
   slo_id              = each.key
-  display_name        = "${each.value.description} (objective ${each.value.objective_percent} %, declared ${local.goals[each.key] * 100} %)"
+  display_name        = "${each.value.description} (objective ${each.value.objective_percent} %, declared ${format("%.6g", local.goals[each.key] * 100)} %)"
   goal                = local.goals[each.key]
   rolling_period_days = tonumber(trimsuffix(each.value.window, "d"))
 
@@ -84,8 +169,9 @@ resource "google_monitoring_slo" "slo" {
     for_each = each.value.kind == "availability" ? [1] : []
     content {
       good_total_ratio {
-        bad_service_filter   = "${local.request_count} AND ${local.bad}"
-        total_service_filter = "${local.request_count} AND ${local.counted}"
+        good_service_filter  = local.sli.good_filter
+        bad_service_filter   = local.sli.bad_filter
+        total_service_filter = local.sli.total_filter
       }
     }
   }
@@ -94,17 +180,17 @@ resource "google_monitoring_slo" "slo" {
     for_each = each.value.kind == "latency" ? [1] : []
     content {
       distribution_cut {
-        distribution_filter = "${local.latency_metric} AND metric.labels.response_code_class != \"4xx\""
+        distribution_filter = local.sli.latency_filter
         range {
-          min = 0
-          max = each.value.threshold_seconds * 1000
+          min = local.sli.latency_min
+          max = each.value.threshold_seconds * local.sli.latency_scale
         }
       }
     }
   }
 
-  # Memory is a threshold objective: a minute is good when every memory sample of the minute is
-  # below the limit (as a fraction of the container's memory limit).
+  # sli_source = cloud_run: a minute is good when every memory sample of the minute is below
+  # the objective's limit (as a fraction of the container's memory limit).
   dynamic "windows_based_sli" {
     for_each = each.value.kind == "memory" ? [1] : []
     content {
@@ -129,7 +215,7 @@ resource "google_monitoring_alert_policy" "burn_rate" {
   for_each = local.burn_alerts
 
   project               = var.project_id
-  display_name          = "skserve ${each.value.slo}: ${each.value.tier} (burn > ${each.value.threshold}x over ${each.value.long} and ${each.value.short})"
+  display_name          = "skserve ${each.value.slo}: ${each.value.tier} (burn > ${format("%.4g", each.value.threshold)}x over ${each.value.long} and ${each.value.short})"
   combiner              = "AND"
   notification_channels = var.notification_channels
   severity              = each.value.tier == "page" ? "CRITICAL" : "WARNING"
@@ -156,12 +242,40 @@ resource "google_monitoring_alert_policy" "burn_rate" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "skserve is spending the ${each.value.slo} error budget ${each.value.threshold}x faster than the SLO allows (thresholds are scaled by ${local.budget_scale[each.value.slo]} because Cloud Monitoring caps goals at 0.999). Check the skserve dashboard and the service's /slo page."
+    content   = "skserve is spending the ${each.value.slo} error budget ${format("%.4g", each.value.threshold)}x faster than the SLO allows (thresholds are scaled by ${format("%.4g", local.budget_scale[each.value.slo])} because Cloud Monitoring caps goals at 0.999). Check the skserve dashboard and the service's /slo page."
   }
 }
 
+# sli_source = skserve: the memory objective's burn-rate alerts, the same tiers and windows as
+# the other SLOs, in PromQL (one condition per policy: Cloud Monitoring allows no other with a
+# PromQL one, so both windows are in the query).
+resource "google_monitoring_alert_policy" "memory_burn_rate" {
+  for_each = local.memory_burn_alerts
+
+  project               = var.project_id
+  display_name          = "skserve ${each.value.slo}: ${each.value.tier} (burn > ${each.value.burn}x over ${each.value.long} and ${each.value.short})"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+  severity              = each.value.tier == "page" ? "CRITICAL" : "WARNING"
+
+  conditions {
+    display_name = "resident memory of the largest instance at or above ${local.slos[each.value.slo].limit_bytes} bytes, burning the budget over ${each.value.long} and ${each.value.short}"
+    condition_prometheus_query_language {
+      query               = each.value.query
+      duration            = "0s"
+      evaluation_interval = "60s"
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "An skserve instance's resident memory (process_resident_memory_bytes) is at or above ${local.slos[each.value.slo].limit_bytes / 1048576} MiB often enough to spend the memory objective's budget ${each.value.burn}x faster than it allows: a larger model, or a leak. Check the skserve dashboard and /slo."
+  }
+}
+
+# sli_source = cloud_run: the container's memory utilisation above the memory objective.
 resource "google_monitoring_alert_policy" "memory" {
-  count = local.memory_slo == null ? 0 : 1
+  count = var.sli_source == "cloud_run" && local.memory_slo != null ? 1 : 0
 
   project               = var.project_id
   display_name          = "skserve memory above ${local.memory_slo.limit_bytes / 1048576} MiB"

@@ -22,3 +22,8 @@ output "call_example" {
   description = "How to call the service as one of the invokers."
   value       = "curl -X POST -H \"Authorization: Bearer $(gcloud auth print-identity-token --audiences=${local.load_balancer ? local.public_origin : local.run_urls[var.regions[0]]})\" -d 'x=[0,1,0,0,0,1,0,1,0,0,0,1,0,0,0,1,0,1,0,1,0,1,0,0,0,1,0,0,0,1,0,0,0,1,0,0,0]' ${local.load_balancer ? local.public_origin : local.run_urls[var.regions[0]]}/"
 }
+
+output "dashboard_proxy" {
+  description = "Tunnels localhost:8081 to the first region's service with an identity token for its URL; open http://localhost:8081/slo (replace OPERATOR_SA with a service account you may impersonate, one of invokers and allowed by auth_allow)."
+  value       = "gcloud run services proxy ${var.service_name} --project ${var.project_id} --region ${var.regions[0]} --port 8081 --token \"$(gcloud auth print-identity-token --impersonate-service-account=OPERATOR_SA --audiences=${local.run_urls[var.regions[0]]})\""
+}

@@ -1,4 +1,5 @@
-# skserve on Cloud Run, one service per region, each reading the model from the bucket.
+# skserve on Cloud Run, one service per region, each reading the model from the bucket, with
+# the managed-Prometheus sidecar beside it (prometheus.tf).
 
 locals {
   # Cloud Run's deterministic URL: the audience of ID tokens minted for the service itself.
@@ -24,6 +25,9 @@ resource "google_cloud_run_v2_service" "skserve" {
     max_instance_request_concurrency = var.concurrency
     # Cloud Run sends SIGTERM and allows 10 s; skserve drains within --shutdown-grace.
     timeout = "30s"
+    # A Linux kernel: the sidecar's scrape of 0.0.0.0:PORT reaches the loopback admin listener
+    # (prometheus.tf), and the sidecar's own documentation asks for it.
+    execution_environment = "EXECUTION_ENVIRONMENT_GEN2"
 
     scaling {
       min_instance_count = var.min_instances
@@ -31,6 +35,7 @@ resource "google_cloud_run_v2_service" "skserve" {
     }
 
     containers {
+      name  = "skserve"
       image = local.image
 
       ports {
@@ -66,13 +71,26 @@ resource "google_cloud_run_v2_service" "skserve" {
         name  = "SKSERVE_MAX_CONNECTIONS"
         value = tostring(max(2 * var.concurrency, 256))
       }
+      # /metrics, /slo, /slo.json and the probes without a token, on loopback only: the sidecar
+      # scrapes it; the serving port keeps them behind the token check.
+      env {
+        name  = "SKSERVE_ADMIN_LISTEN"
+        value = local.admin_listen
+      }
+      # The fleet panel of /slo: every SLO over the whole service, from Cloud Monitoring.
+      env {
+        name  = "SKSERVE_FLEET_PROMETHEUS"
+        value = local.fleet_prometheus_url
+      }
 
       resources {
         limits = {
           cpu    = var.cpu
           memory = var.memory
         }
-        # Keep CPU between requests: the model refresher and the SLO engine run in the background.
+        # CPU always allocated (instance-based billing): the sidecar scrapes between requests,
+        # and the model refresher and the SLO engine run in the background. The README says
+        # what it costs.
         cpu_idle          = false
         startup_cpu_boost = true
       }
@@ -98,6 +116,50 @@ resource "google_cloud_run_v2_service" "skserve" {
         failure_threshold = 3
       }
     }
+
+    # Google's managed-Prometheus sidecar, started once skserve's startup probe passes (so its
+    # first scrape finds the admin listener up).
+    containers {
+      name       = "collector"
+      image      = var.collector_image
+      depends_on = ["skserve"]
+
+      resources {
+        limits = {
+          cpu    = tostring(var.collector_cpu)
+          memory = var.collector_memory
+        }
+        cpu_idle          = false
+        startup_cpu_boost = false
+      }
+
+      # The sidecar's own health endpoint (its documentation's probe).
+      liveness_probe {
+        http_get {
+          path = "/liveness"
+          port = 13133
+        }
+        period_seconds    = 30
+        timeout_seconds   = 30
+        failure_threshold = 3
+      }
+
+      volume_mounts {
+        name       = "rungmp-config"
+        mount_path = "/etc/rungmp"
+      }
+    }
+
+    volumes {
+      name = "rungmp-config"
+      secret {
+        secret = google_secret_manager_secret.rungmp.secret_id
+        items {
+          version = google_secret_manager_secret_version.rungmp.version
+          path    = "config.yaml"
+        }
+      }
+    }
   }
 
   lifecycle {
@@ -105,11 +167,18 @@ resource "google_cloud_run_v2_service" "skserve" {
       condition     = length(var.regions) == 1 || local.load_balancer
       error_message = "Several regions need the global load balancer: set domain."
     }
+    precondition {
+      condition     = tonumber(var.cpu) + var.collector_cpu <= 8
+      error_message = "cpu and collector_cpu together exceed Cloud Run's 8 vCPUs per instance."
+    }
   }
 
+  # A revision whose identity cannot yet read the model or the sidecar's configuration would
+  # fail to start.
   depends_on = [
     google_project_service.apis,
     google_storage_bucket_iam_member.model_reader,
+    google_secret_manager_secret_iam_member.rungmp_reader,
   ]
 }
 

@@ -59,7 +59,7 @@ variable "max_instances" {
 }
 
 variable "cpu" {
-  description = "vCPUs per instance (Cloud Run accepts 1, 2, 4, 6 or 8 with always-allocated CPU)."
+  description = "vCPUs per instance for skserve (Cloud Run accepts 1, 2, 4, 6 or 8 with always-allocated CPU); the collector's collector_cpu comes on top, within Cloud Run's 8 per instance."
   type        = string
   default     = "1"
 
@@ -134,4 +134,48 @@ variable "auth_allow" {
   description = "Callers skserve itself admits after checking their Google ID token (exact emails, *@domain, hd=domain). Empty: any valid token for the service's audience."
   type        = list(string)
   default     = []
+}
+
+variable "sli_source" {
+  description = "What the Cloud Monitoring SLOs, alerts and dashboard read: skserve (its own histogram, counters and memory gauge, through the managed-Prometheus sidecar: the time skserve spends, by route) or cloud_run (the platform's request_count, request_latencies and memory utilisation: what callers wait on, Google's front end included)."
+  type        = string
+  default     = "skserve"
+
+  validation {
+    condition     = contains(["skserve", "cloud_run"], var.sli_source)
+    error_message = "sli_source must be skserve or cloud_run."
+  }
+}
+
+variable "collector_image" {
+  description = "Google's managed-Prometheus sidecar for Cloud Run (it scrapes skserve's admin port and writes to Cloud Monitoring). Pinned: a version tag or a digest, never latest."
+  type        = string
+  default     = "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0"
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+(/[a-z0-9._-]+)+(:[0-9]+\\.[0-9]+\\.[0-9]+[A-Za-z0-9._-]*|@sha256:[0-9a-f]{64})$", var.collector_image))
+    error_message = "collector_image must be pinned: REGISTRY/PATH:MAJOR.MINOR.PATCH or REGISTRY/PATH@sha256:DIGEST (not latest, not a floating tag)."
+  }
+}
+
+variable "collector_cpu" {
+  description = "vCPUs of the collector sidecar, billed on top of cpu for every instance (CPU is always allocated). 1 is what Cloud Run gives a container that sets none; a fraction such as 0.5 costs less where Cloud Run accepts it beside skserve's cpu."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.collector_cpu >= 0.08 && var.collector_cpu <= 2
+    error_message = "collector_cpu must be between 0.08 and 2 vCPUs."
+  }
+}
+
+variable "collector_memory" {
+  description = "Memory limit of the collector sidecar (it holds one scrape of skserve's metrics: a few tens of MiB)."
+  type        = string
+  default     = "512Mi"
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi)$", var.collector_memory))
+    error_message = "collector_memory must be a quantity such as 256Mi or 512Mi."
+  }
 }

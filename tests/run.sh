@@ -40,7 +40,12 @@ fi
 
 step "Debian packages the tests drive"
 apt_need promtool prometheus  # promtool check/test rules of monitoring/prometheus
+apt_need prometheus prometheus  # the server that scrapes two instances (tests/api/fleet.rs)
 apt_need chromium chromium    # the /slo dashboard in a headless browser
+apt_need npm npm              # the google provider's schema for the Terraform check
+
+step "Terraform checks: the google provider's schema (npm) and checkov (PyPI), under target/"
+bash tests/terraform/ensure_tools.sh
 
 step "format and lints"
 cargo fmt --all -- --check

@@ -6,7 +6,7 @@ const REFRESH_MS = 5000;
 const SVG = "http://www.w3.org/2000/svg";
 
 function el(tag, attrs, ...children) {
-  const node = tag === "svg" || ["polyline", "line", "text", "g"].includes(tag)
+  const node = ["svg", "polyline", "line", "text", "g"].includes(tag)
     ? document.createElementNS(SVG, tag) : document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v !== undefined && v !== null) node.setAttribute(k, String(v));
@@ -57,15 +57,67 @@ function sliClass(slo) {
   return "ok";
 }
 
-function sloCard(slo) {
-  const threshold = slo.threshold_seconds !== null ? ` · under ${seconds(slo.threshold_seconds)}`
-    : slo.limit_bytes !== null ? ` · under ${mib(slo.limit_bytes)}` : "";
-  const remaining = slo.error_budget_remaining;
+// One scope's row of headline figures: this instance's, or the fleet's (`prefix` "fleet-").
+function figureRow(scope, note, slo, figures, prefix) {
+  const remaining = figures.error_budget_remaining;
   const fill = el("div", {
     class: "fill " + (remaining <= 0 ? "bad" : remaining < 0.25 ? "warn" : ""),
     style: `width: ${Math.max(0, Math.min(1, remaining)) * 100}%`,
   });
+  return [
+    el("div", { class: "scope" }, scope, el("small", {}, note)),
+    el("div", { class: "figure" },
+      el("div", { class: "label" }, `SLI, ${slo.window}`),
+      el("div", { class: "value " + sliClass({ ...slo, sli: figures.sli, status: figures.status }), "data-field": prefix + "sli", "data-value": raw(figures.sli) }, pct(figures.sli, 3))),
+    el("div", { class: "figure" },
+      el("div", { class: "label" }, "error budget left"),
+      el("div", { class: "value", "data-field": prefix + "budget-remaining", "data-value": raw(remaining) }, pct(remaining, Math.abs(remaining) >= 10 ? 0 : 1)),
+      el("div", { class: "bar" }, fill)),
+    el("div", { class: "figure" },
+      el("div", { class: "label" }, `burn rate, ${slo.window}`),
+      el("div", { class: "value", "data-field": prefix + "burn-rate-window", "data-value": raw(figures.burn_rate) }, burn(figures.burn_rate)),
+      el("div", { class: "sub", "data-field": prefix + "events", "data-good": figures.good, "data-total": figures.total }, `${figures.good} good of ${figures.total}`)),
+  ];
+}
+
+// The SLO window's error budget burning down (Pyrra's main graph): x is time before now over
+// the part of the window with data, y the share of the budget left (below 0: overspent).
+function budgetChart(slo, history, source) {
+  const W = 640, H = 130, L = 52, R = 8, T = 8, B = 20;
+  const ago = history.seconds_ago, left = history.remaining;
+  const last = left.length ? left[left.length - 1] : null;
+  const svg = el("svg", {
+    class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `error budget left, ${slo.name}`,
+    "data-field": "budget-chart", "data-source": source, "data-last": raw(last), "data-points": left.length,
+  });
+  if (!left.length) return svg;
+  const span = Math.max(1, ...ago);
+  // Down to the lowest point, but no further than twice the budget spent: below that the line
+  // rests on the floor, labelled as such, so that a small budget is still readable.
+  const lowest = Math.min(...left), lo = lowest < 0 ? Math.max(-1, lowest) : 0, hi = 1;
+  const x = s => L + (1 - s / span) * (W - L - R);
+  const y = v => T + (hi - Math.max(lo, Math.min(hi, v))) / (hi - lo) * (H - T - B);
+  const levels = lo < 0 ? [1, 0, lo] : [1, 0.5, 0];
+  for (const v of levels) {
+    svg.append(el("line", { class: v === 0 ? "zero" : "grid", x1: L, x2: W - R, y1: y(v), y2: y(v) }));
+    const floor = v === lo && lowest < lo ? "≤ " : "";
+    svg.append(el("text", { x: L - 4, y: y(v) + 3, "text-anchor": "end" }, `${floor}${Math.round(v * 100)} %`));
+  }
+  for (const f of [1, 2 / 3, 1 / 3, 0]) {
+    const s = Math.round(span * f);
+    svg.append(el("text", { x: x(s), y: H - 5, "text-anchor": f === 1 ? "start" : f === 0 ? "end" : "middle" }, s ? `-${duration(s)}` : "now"));
+  }
+  const state = last <= 0 ? "bad" : last < 0.25 ? "warn" : "ok";
+  const points = ago.map((s, i) => `${x(s).toFixed(1)},${y(left[i]).toFixed(1)}`);
+  svg.append(el("polyline", { class: `budget-line ${state}`, points: points.join(" ") }));
+  return svg;
+}
+
+function sloCard(slo, fleet) {
+  const threshold = slo.threshold_seconds !== null ? ` · under ${seconds(slo.threshold_seconds)}`
+    : slo.limit_bytes !== null ? ` · under ${mib(slo.limit_bytes)}` : "";
   const windows = slo.windows;
+  const fleetWindow = w => fleet ? fleet.windows.find(f => f.window === w.window) : undefined;
   const head = el("tr", {}, el("th", {}, "window"),
     ...windows.map(w => el("th", { title: w.covered_seconds < w.seconds ? `measured over ${duration(w.covered_seconds)} so far` : "" }, w.window)));
   const sliRow = el("tr", {}, el("td", {}, "SLI"),
@@ -77,6 +129,22 @@ function sloCard(slo) {
     }, burn(w.burn_rate))));
   const eventsRow = el("tr", {}, el("td", {}, "events"),
     ...windows.map(w => el("td", { "data-field": "window-events", "data-window": w.window, "data-value": raw(w.total) }, w.total)));
+  const rows = [sliRow, burnRow, eventsRow];
+  if (fleet) {
+    rows.push(
+      el("tr", { class: "fleet-row" }, el("td", {}, "fleet SLI"),
+        ...windows.map(w => { const f = fleetWindow(w); return el("td", { "data-field": "fleet-window-sli", "data-window": w.window, "data-value": raw(f && f.sli) }, pct(f && f.sli, 2)); })),
+      el("tr", { class: "fleet-row" }, el("td", {}, "fleet burn"),
+        ...windows.map(w => {
+          const f = fleetWindow(w);
+          return el("td", {
+            "data-field": "fleet-burn-rate", "data-window": w.window, "data-value": raw(f && f.burn_rate),
+            "data-state": f ? burnState(slo, w.window, f.burn_rate) : undefined,
+          }, f ? burn(f.burn_rate) : "–");
+        })),
+      el("tr", { class: "fleet-row" }, el("td", {}, "fleet events"),
+        ...windows.map(w => { const f = fleetWindow(w); return el("td", { "data-field": "fleet-window-events", "data-window": w.window, "data-value": raw(f && f.total) }, f ? f.total : "–"); })));
+  }
   const alerts = slo.alerts.map(a => {
     const state = !a.enabled ? "off" : a.firing ? a.severity : "ok";
     const text = `${a.severity}: ${!a.enabled ? "off" : a.firing ? "FIRING" : "ok"}`;
@@ -85,28 +153,62 @@ function sloCard(slo) {
       (c.enough_events ? "" : `, ${c.long_events} < ${a.min_events} events`)).join("; ");
     return el("span", { class: "pill", "data-field": "alert", "data-severity": a.severity, "data-state": state, title: how }, text);
   });
+  const figures = figureRow("this instance", `up ${duration(slo.covered_seconds)}`, slo, slo, "");
+  if (fleet) {
+    figures.push(...figureRow("fleet", `${duration(fleet.covered_seconds)} of data`, slo, fleet, "fleet-"));
+  }
+  const history = fleet ? fleet.budget_history : slo.budget_history;
+  const chartSource = fleet ? "fleet" : "instance";
+  const statusPills = [el("span", { class: "pill", "data-field": "status", "data-state": slo.status },
+    slo.status === "ok" && belowObjective(slo) ? "OK · below objective" : slo.status.toUpperCase())];
+  if (fleet) {
+    statusPills.unshift(el("span", { class: "pill", "data-field": "fleet-status", "data-state": fleet.status, title: "the fleet's alert state" },
+      `fleet: ${fleet.status.toUpperCase()}`));
+  }
   return el("article", { class: "slo-card", id: `slo-${slo.name}`, "data-slo": slo.name, "data-status": slo.status },
     el("div", { class: "slo-head" },
       el("h2", {}, slo.name),
-      el("span", { class: "pill", "data-field": "status", "data-state": slo.status },
-        slo.status === "ok" && belowObjective(slo) ? "OK · below objective" : slo.status.toUpperCase())),
+      el("span", {}, ...statusPills)),
     el("p", { class: "slo-desc" }, `${slo.description} Objective `,
       el("b", { "data-field": "objective", "data-value": raw(slo.objective) }, `${slo.objective_percent} %`),
       ` over ${slo.window}${threshold}.`),
-    el("div", { class: "figures" },
-      el("div", { class: "figure" },
-        el("div", { class: "label" }, `SLI, ${slo.window}`),
-        el("div", { class: "value " + sliClass(slo), "data-field": "sli", "data-value": raw(slo.sli) }, pct(slo.sli, 3))),
-      el("div", { class: "figure" },
-        el("div", { class: "label" }, "error budget left"),
-        el("div", { class: "value", "data-field": "budget-remaining", "data-value": raw(remaining) }, pct(remaining, 1)),
-        el("div", { class: "bar" }, fill)),
-      el("div", { class: "figure" },
-        el("div", { class: "label" }, `burn rate, ${slo.window}`),
-        el("div", { class: "value", "data-field": "burn-rate-window", "data-value": raw(slo.burn_rate) }, burn(slo.burn_rate)),
-        el("div", { class: "sub", "data-field": "events", "data-good": slo.good, "data-total": slo.total }, `${slo.good} good of ${slo.total}`))),
-    el("table", { class: "burn" }, el("thead", {}, head), el("tbody", {}, sliRow, burnRow, eventsRow)),
+    el("div", { class: "figures" }, ...figures),
+    el("table", { class: "burn" }, el("thead", {}, head), el("tbody", {}, ...rows)),
+    el("div", { class: "budget" },
+      el("div", { class: "label" }, `error budget left over the ${slo.window} window · ${fleet ? "fleet" : "this instance"}`),
+      budgetChart(slo, history, chartSource)),
     el("div", { class: "alerts" }, ...alerts, guardNote(slo)));
+}
+
+function renderFleet(fleet) {
+  const section = document.getElementById("fleet");
+  if (!fleet) {
+    section.hidden = true;
+    return;
+  }
+  section.hidden = false;
+  const state = document.getElementById("fleet-state");
+  state.dataset.state = fleet.state;
+  state.textContent = fleet.state;
+  const instances = document.getElementById("fleet-instances");
+  instances.textContent = fleet.instances === null ? "–" : fleet.instances;
+  instances.dataset.value = raw(fleet.instances);
+  document.getElementById("fleet-source").textContent = fleet.source;
+  const updated = document.getElementById("fleet-updated");
+  updated.dataset.value = raw(fleet.updated);
+  updated.textContent = fleet.updated === null ? "– (not yet)"
+    : `${new Date(fleet.updated * 1000).toLocaleTimeString()} (${duration(Math.round(fleet.age_seconds))} ago)`;
+  document.getElementById("fleet-interval").textContent = duration(Math.round(fleet.refresh_interval_seconds));
+  const error = document.getElementById("fleet-error");
+  const age = fleet.age_seconds === null ? "" : duration(Math.round(fleet.age_seconds));
+  const why = fleet.state === "stale"
+    ? `Stale: ${fleet.error || `no new figures for ${age}`}. ` +
+      (fleet.updated === null ? "No fleet figures yet." : "The fleet figures below are the last good ones.")
+    : fleet.state === "refreshing" ? `Asking for new fleet figures; those below are ${age} old.`
+    : fleet.state === "pending" ? "Asking for the first fleet figures…" : "";
+  error.textContent = why;
+  error.dataset.state = fleet.state;
+  error.hidden = !why;
 }
 
 // Says so when a window pair burns fast enough to alert but has too few events to.
@@ -206,8 +308,13 @@ function render(report) {
   document.getElementById("build-sha").textContent = report.build.git_sha;
   document.getElementById("uptime").textContent = duration(report.uptime_seconds);
   document.getElementById("updated").textContent = new Date().toLocaleTimeString();
-  const worst = report.slos.some(s => s.status === "page") ? "page"
-    : report.slos.some(s => s.status === "ticket") ? "ticket" : "ok";
+  const fleetSlos = report.fleet ? report.fleet.slos : [];
+  const worstOf = slos => slos.some(s => s.status === "page") ? "page"
+    : slos.some(s => s.status === "ticket") ? "ticket" : "ok";
+  const rank = { ok: 0, ticket: 1, page: 2 };
+  const mine = worstOf(report.slos), fleets = worstOf(fleetSlos);
+  const worst = rank[fleets] > rank[mine] ? fleets : mine;
+  const where = rank[fleets] > rank[mine] ? " in the fleet" : "";
   const overall = document.getElementById("overall");
   // No alert firing is not the same as meeting every objective: with too few events to alert
   // on, an SLO can still be below its objective, and the header must not say "OK" then.
@@ -215,8 +322,10 @@ function render(report) {
   overall.dataset.state = worst === "ok" && below.length ? "warn" : worst;
   overall.textContent = worst === "ok" && below.length
     ? `no alert firing; below objective: ${below.join(", ")}`
-    : { ok: "all SLOs met", ticket: "ticket alert firing", page: "page alert firing" }[worst];
-  document.getElementById("slos").replaceChildren(...report.slos.map(sloCard));
+    : { ok: "all SLOs met", ticket: "ticket alert firing", page: "page alert firing" }[worst] + where;
+  document.getElementById("slos").replaceChildren(
+    ...report.slos.map(slo => sloCard(slo, fleetSlos.find(f => f.name === slo.name))));
+  renderFleet(report.fleet);
   renderCharts(report);
   renderMemory(report.memory);
   renderModels(report.models);

@@ -7,7 +7,9 @@
 //! Every request passes one middleware (`observe`) that sheds load, applies the request
 //! timeout, records metrics by route template, feeds the SLO engine and writes at most one
 //! access log line. Routes that need a token sit behind the access checks of `crate::auth`;
-//! the router says which do not (the health probes).
+//! the router says which do not (the health probes). [`admin_router`] serves the operators'
+//! routes (`/metrics`, `/slo`, `/slo.json`, the probes) with the same handlers and no checks,
+//! for `--admin-listen`'s loopback address.
 //!
 //! # Layout
 //! - `seed`: the seed's form API (`POST /`), byte for byte.
@@ -53,6 +55,7 @@ use crate::metrics::Metrics;
 use crate::registry::{LoadedModel, Registry};
 use crate::server::StandingQueue;
 use crate::slo::SloEngine;
+use crate::slo::fleet::FleetView;
 
 /// The response header naming the version of the model that answered.
 pub const MODEL_VERSION: HeaderName = HeaderName::from_static("x-model-version");
@@ -102,6 +105,8 @@ pub struct App {
     pub access: Arc<AccessControl>,
     /// Fed one event per answered request by `observe`; read by `/slo.json` and `/metrics`.
     pub slo: Arc<SloEngine>,
+    /// The fleet's SLOs (`--fleet-prometheus`), read by `/slo.json`.
+    pub fleet: Option<Arc<FleetView>>,
     draining: AtomicBool,
     /// `skserve_prediction_rows_total` by model name, resolved once (names are fixed).
     rows_predicted: HashMap<String, IntCounter>,
@@ -124,10 +129,17 @@ impl App {
                 (name.to_owned(), counter)
             })
             .collect();
+        let counted: Vec<(&str, &str)> = CALLER_ROUTES
+            .iter()
+            .copied()
+            .filter(|(route, _)| slo.spec().counts_route(route))
+            .collect();
+        metrics.start_requests_at_zero(&counted);
         Self {
             registry,
             access,
             slo,
+            fleet: None,
             metrics,
             max_batch_rows: limits.max_batch_rows,
             max_body_bytes: limits.max_body_bytes,
@@ -139,6 +151,12 @@ impl App {
             draining: AtomicBool::new(false),
             rows_predicted,
         }
+    }
+
+    /// With the fleet's SLOs on `/slo.json`.
+    pub fn with_fleet(mut self, fleet: Arc<FleetView>) -> Self {
+        self.fleet = Some(fleet);
+        self
     }
 
     /// Counts rows predicted by a model.
@@ -185,14 +203,27 @@ impl App {
     }
 }
 
+/// Every route that answers callers rather than operators, with the method it is routed for:
+/// the label sets of the request metrics known before the first request (`crate::metrics`).
+/// The router below must route each (a test checks that it does).
+pub const CALLER_ROUTES: &[(&str, &str)] = &[
+    ("/", "POST"),
+    ("/v2", "GET"),
+    ("/v2/models/{name}", "GET"),
+    ("/v2/models/{name}/ready", "GET"),
+    ("/v2/models/{name}/infer", "POST"),
+    ("/v2/models/{name}/versions/{version}", "GET"),
+    ("/v2/models/{name}/versions/{version}/ready", "GET"),
+    ("/v2/models/{name}/versions/{version}/infer", "POST"),
+    ("/v1/models", "GET"),
+    ("/v1/models/{target}", "GET"),
+    ("/v1/models/{target}", "POST"),
+];
+
 /// Every route of the service. The health probes are open (orchestrators and load balancers
 /// probe without a token); everything else, unknown paths included, passes the access checks
 /// first, so that a stranger learns nothing about which routes exist.
 pub fn router(state: AppState) -> Router {
-    let open = Router::new()
-        .route("/v2/health/live", get(health::live))
-        .route("/v2/health/ready", get(health::ready))
-        .method_not_allowed_fallback(method_not_allowed);
     let protected = Router::new()
         .route("/", post(seed::predict))
         .route("/v2", get(v2::server_metadata))
@@ -213,14 +244,43 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/models", get(v1::list))
         .route("/v1/models/{target}", get(v1::status).post(v1::predict))
-        .route("/metrics", get(health::metrics))
-        .route("/slo", get(slo::dashboard))
-        .route("/slo.json", get(slo::figures))
+        .merge(operator_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(AuthLayer::new(state.access.clone()));
-    open.merge(protected)
-        // Outside the access checks, so refusals are counted and logged like any answer.
+    observed(probes().merge(protected), state)
+}
+
+/// The admin listener's routes: the operators' and the probes, without access checks. Only
+/// ever bound to loopback unless `--insecure-no-auth` says otherwise (`crate::config`).
+pub fn admin_router(state: AppState) -> Router {
+    let admin = probes()
+        .merge(operator_routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    observed(admin, state)
+}
+
+/// The probes, open on every listener.
+fn probes() -> Router<AppState> {
+    Router::new()
+        .route("/v2/health/live", get(health::live))
+        .route("/v2/health/ready", get(health::ready))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// What operators read: the scrape, the dashboard and its figures.
+fn operator_routes() -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(health::metrics))
+        .route("/slo", get(slo::dashboard))
+        .route("/slo.json", get(slo::figures))
+}
+
+/// `routes` behind the one middleware every request passes, outside the access checks so that
+/// refusals are counted and logged like any answer.
+fn observed(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .layer(observe::ObserveLayer {
             state: state.clone(),
         })

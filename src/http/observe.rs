@@ -256,7 +256,7 @@ mod tests {
     use axum::http::{Request, StatusCode};
     use tower::Service;
 
-    use super::super::{App, AppState, Limits, router};
+    use super::super::{App, AppState, CALLER_ROUTES, Limits, admin_router, router};
     use crate::auth::{AccessControl, AuthSettings};
     use crate::metrics::{LATENCY_BUCKETS, Metrics};
     use crate::registry::{LoadedModel, Registry};
@@ -371,5 +371,63 @@ mod tests {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(body.contains("limit of 8 open connections"), "{body}");
         assert_eq!(answer(&state, probe).await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn every_caller_route_is_routed_and_starts_at_zero() {
+        let state = state(LIMITS);
+        let version = state.model("m").unwrap().version().to_owned();
+        let before = state.metrics.render();
+        for (template, method) in CALLER_ROUTES {
+            assert!(
+                before.contains(&format!(
+                    "skserve_http_requests_total{{code=\"503\",method=\"{method}\",route=\"{template}\"}} 0"
+                )),
+                "{method} {template} does not start at 0"
+            );
+            let path = template
+                .replace("{name}", "m")
+                .replace("{version}", &version)
+                .replace("{target}", "m:predict");
+            let request = Request::builder()
+                .method(*method)
+                .uri(path.as_str())
+                .body(Body::from("{}"))
+                .unwrap();
+            let (status, body) = answer(&state, request).await;
+            assert_ne!(
+                status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}: {body}"
+            );
+        }
+        let after = state.metrics.render();
+        assert!(
+            !after.contains("route=\"unmatched\""),
+            "a caller route is not routed"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_admin_router_serves_the_operators_routes_and_nothing_else() {
+        let state = state(LIMITS);
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        for path in [
+            "/metrics",
+            "/slo",
+            "/slo.json",
+            "/v2/health/live",
+            "/v2/health/ready",
+        ] {
+            let response = admin_router(state.clone()).call(get(path)).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+        }
+        let prediction = admin_router(state.clone())
+            .call(seed_request(Instant::now()))
+            .await
+            .unwrap();
+        assert_eq!(prediction.status(), StatusCode::NOT_FOUND);
+        let response = admin_router(state.clone()).call(get("/v2")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
 }

@@ -1,10 +1,10 @@
 //! The SLO endpoints: `GET /slo`, the dashboard (`crate::dashboard`); `GET /slo.json`, the
-//! engine's report with the build and the models served.
+//! engine's report with the build, the models served and, with `--fleet-prometheus`, the
+//! fleet's figures as last refreshed (never waited for: `slo::fleet`).
 //!
-//! Access: `/slo`, `/slo.json` and `/metrics` are operator endpoints. They pass the same
-//! `auth` checks as the API (every route but the health probes are checked), and nothing in
-//! them depends on the listener they are served on, so that a later `--admin-listen` can serve
-//! the three of them on a separate, private address instead.
+//! Access: `/slo`, `/slo.json` and `/metrics` are operator endpoints. On the serving address
+//! they pass the same `auth` checks as the API (every route but the health probes is checked);
+//! on `--admin-listen`'s they are served as they are. Nothing in them depends on the listener.
 
 use std::sync::LazyLock;
 
@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::AppState;
 use crate::slo::Report;
+use crate::slo::fleet::FleetStatus;
 
 /// `GET /slo`: the dashboard, assembled once.
 pub async fn dashboard() -> Response {
@@ -53,6 +54,7 @@ pub async fn figures(State(state): State<AppState>) -> Response {
             git_sha: crate::metrics::git_sha(),
         },
         models,
+        fleet: state.fleet.as_ref().map(|fleet| fleet.report()),
     };
     no_store(Json(figures).into_response())
 }
@@ -72,6 +74,8 @@ struct Figures {
     report: Report,
     build: Build,
     models: Vec<ModelFigures>,
+    /// `null` without `--fleet-prometheus`.
+    fleet: Option<FleetStatus>,
 }
 
 #[derive(Serialize)]

@@ -439,7 +439,7 @@ impl SloEngine {
             .slos
             .iter()
             .zip(&state.series)
-            .map(|(slo, series)| slo_report(slo, series, uptime))
+            .map(|(slo, series)| slo_report(slo, series, uptime, now_seconds))
             .collect();
         let traffic = self.traffic_report(&state.traffic, now_seconds);
         let memory_limit = self.spec.slos.iter().find_map(|slo| match slo.indicator {
@@ -510,14 +510,64 @@ fn quantile(edges: &[f64], counts: &[u64], total: u64, q: f64) -> Option<f64> {
     edges.last().copied()
 }
 
-fn slo_report(slo: &Slo, series: &Series, uptime: u64) -> SloReport {
+fn slo_report(slo: &Slo, series: &Series, uptime: u64, now_seconds: u64) -> SloReport {
+    let history = budget_history(slo, series, uptime, now_seconds);
+    evaluate(slo, |window| series.over(window), uptime, history)
+}
+
+/// The burn-down of the budget from the rings: the finest ring that spans the time the engine
+/// has seen of the SLO window, in at most [`BUDGET_POINTS`] points.
+fn budget_history(slo: &Slo, series: &Series, uptime: u64, now_seconds: u64) -> BudgetHistory {
+    let covered = uptime.clamp(1, slo.window.seconds());
+    let ring = series
+        .rings
+        .iter()
+        .find(|r| r.span() >= covered)
+        .unwrap_or(&series.rings[2]);
+    // The buckets of the covered span, the oldest (partly covered) one included.
+    let wanted = (covered.div_ceil(ring.width) + 1).min(ring.slots.len() as u64);
+    let mut buckets: Vec<(u64, Counts)> = ring.newest(wanted).map(|(b, c)| (b, *c)).collect();
+    buckets.reverse();
+    let per_point = buckets.len().div_ceil(BUDGET_POINTS).max(1);
+    let steps: Vec<(u64, f64, f64)> = buckets
+        .chunks(per_point)
+        .map(|group| {
+            let (newest, _) = group[group.len() - 1];
+            let end = (newest + 1) * ring.width;
+            let mut counts = Counts::default();
+            for (_, c) in group {
+                counts.add(*c);
+            }
+            (
+                now_seconds.saturating_sub(end),
+                counts.good as f64,
+                counts.total as f64,
+            )
+        })
+        .collect();
+    BudgetHistory::burn_down(slo.objective.error_budget(), covered, &steps)
+}
+
+/// Points of a budget chart: enough to draw a month hour by hour at a glance, few enough that
+/// polling `/slo.json` every 5 s stays cheap.
+pub const BUDGET_POINTS: usize = 120;
+
+/// One SLO's figures from its counts over any window: SLIs, burn rates, the budget left and
+/// the alerts, for the engine's rings and for the fleet's queries alike. `covered_seconds` is
+/// how much of any window the counts can hold (the uptime, or how long the fleet reported).
+pub fn evaluate(
+    slo: &Slo,
+    counts_over: impl Fn(Window) -> Counts,
+    covered_seconds: u64,
+    budget_history: BudgetHistory,
+) -> SloReport {
     let budget = slo.objective.error_budget();
     let window_report = |window: Window| {
-        let counts = series.over(window);
+        let counts = counts_over(window);
         WindowReport {
             window: window.to_string(),
             seconds: window.seconds(),
-            covered_seconds: window.seconds().min(uptime),
+            covered_seconds: window.seconds().min(covered_seconds),
             good: counts.good,
             total: counts.total,
             sli: counts.sli(),
@@ -529,6 +579,18 @@ fn slo_report(slo: &Slo, series: &Series, uptime: u64) -> SloReport {
     let whole = windows.last().expect("the SLO window is always there");
     let (good, total, sli, burn_rate) = (whole.good, whole.total, whole.sli, whole.burn_rate);
     let covered_seconds = whole.covered_seconds;
+    let over = |window: Window| {
+        windows
+            .iter()
+            .find(|w| w.seconds == window.seconds())
+            .map_or_else(
+                || counts_over(window),
+                |w| Counts {
+                    good: w.good,
+                    total: w.total,
+                },
+            )
+    };
 
     let alerts: Vec<AlertReport> = [Severity::Page, Severity::Ticket]
         .into_iter()
@@ -539,8 +601,8 @@ fn slo_report(slo: &Slo, series: &Series, uptime: u64) -> SloReport {
                 .filter(|a| a.severity == severity)
                 .map(|a| {
                     let factor = a.factor(slo.window);
-                    let long = series.over(a.long);
-                    let short = series.over(a.short);
+                    let long = over(a.long);
+                    let short = over(a.short);
                     let long_burn_rate = long.burn_rate(budget);
                     let short_burn_rate = short.burn_rate(budget);
                     let enough_events = long.total >= slo.alerts.min_events;
@@ -600,6 +662,7 @@ fn slo_report(slo: &Slo, series: &Series, uptime: u64) -> SloReport {
         status,
         windows,
         alerts,
+        budget_history,
     }
 }
 
@@ -647,6 +710,88 @@ pub struct SloReport {
     pub windows: Vec<WindowReport>,
     /// Page, then ticket.
     pub alerts: Vec<AlertReport>,
+    /// The budget left over the part of the SLO window seen, as a chart draws it.
+    pub budget_history: BudgetHistory,
+}
+
+/// The error budget of the SLO window burning down: at each point, the share of the window's
+/// budget left after the bad events up to then, with the budget set by all the window's events
+/// (`error_budget` × total). It starts at 1 where the data starts and ends at the SLO's
+/// `error_budget_remaining`; a cliff is an incident, a slope a steady burn, and below 0 the
+/// budget is overspent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BudgetHistory {
+    /// Seconds before now of each point, oldest first; the last is 0 (now).
+    pub seconds_ago: Vec<u64>,
+    /// The share of the budget left at each point.
+    pub remaining: Vec<f64>,
+}
+
+impl BudgetHistory {
+    /// From the events of consecutive steps, oldest first, each `(seconds_ago at its end, good,
+    /// total)`, covering the last `covered_seconds`. Counts are `f64` because a fleet's come
+    /// from Prometheus' `increase`, which extrapolates.
+    pub fn burn_down(error_budget: f64, covered_seconds: u64, steps: &[(u64, f64, f64)]) -> Self {
+        let total: f64 = steps.iter().map(|(_, _, t)| t).sum();
+        let allowed = error_budget * total;
+        let mut history = Self {
+            seconds_ago: vec![covered_seconds],
+            remaining: vec![1.0],
+        };
+        let mut bad = 0.0;
+        for &(seconds_ago, good, total) in steps {
+            bad += (total - good).max(0.0);
+            let remaining = if allowed > 0.0 {
+                1.0 - bad / allowed
+            } else {
+                1.0
+            };
+            if history.seconds_ago.last() == Some(&seconds_ago) {
+                history.seconds_ago.pop();
+                history.remaining.pop();
+            }
+            history.seconds_ago.push(seconds_ago.min(covered_seconds));
+            history.remaining.push(remaining);
+        }
+        history
+    }
+
+    /// The same points seen `seconds` later: each that much further in the past, and the last
+    /// value again now.
+    pub fn aged(mut self, seconds: u64) -> Self {
+        if seconds == 0 || self.seconds_ago.is_empty() {
+            return self;
+        }
+        for ago in &mut self.seconds_ago {
+            *ago += seconds;
+        }
+        let last = *self.remaining.last().expect("as many values as points");
+        self.seconds_ago.push(0);
+        self.remaining.push(last);
+        self
+    }
+
+    /// Scaled to end at `remaining`: the points say when the budget was spent, `remaining` how
+    /// much of it (a fleet's counts over the whole window, which its step-by-step counts only
+    /// estimate, since each step's `increase` extrapolates on its own).
+    pub fn ending_at(mut self, remaining: f64) -> Self {
+        let Some(&last) = self.remaining.last() else {
+            return self;
+        };
+        let (spent, target) = (1.0 - last, 1.0 - remaining);
+        if spent > 0.0 && target > 0.0 {
+            for value in &mut self.remaining {
+                *value = 1.0 - (1.0 - *value) * target / spent;
+            }
+        } else {
+            // Nothing spent step by step, or nothing spent at all: all left until now.
+            for value in &mut self.remaining {
+                *value = 1.0;
+            }
+            *self.remaining.last_mut().expect("not empty") = remaining;
+        }
+        self
+    }
 }
 
 /// The worst alert firing.
@@ -1047,6 +1192,62 @@ mod tests {
         assert_eq!(quantile(EDGES, &[0, 0, 0, 0, 0, 3], 3, 0.5), Some(1.0));
         assert_eq!(quantile(EDGES, &[0; 6], 0, 0.5), None);
         assert_eq!(quantile(EDGES, &[2, 0, 0, 0, 0, 0], 2, 0.5), Some(0.005));
+    }
+
+    #[test]
+    fn the_budget_burns_down_from_the_rings_to_the_budget_left() {
+        let (engine, clock) = engine(&availability(0, true));
+        // An hour of clean traffic, then a burst: 10 bad of 1,000 in one tick, then clean again.
+        steady(&engine, &clock, 3600, 1000, 0);
+        requests(&engine, 990, 10);
+        engine.tick();
+        clock.advance(10);
+        steady(&engine, &clock, 600, 1000, 0);
+
+        let report = engine.report();
+        let slo = &report.slos[0];
+        let history = &slo.budget_history;
+
+        assert!(history.seconds_ago.len() <= BUDGET_POINTS + 1);
+        assert_eq!(history.seconds_ago.len(), history.remaining.len());
+        assert_eq!(history.seconds_ago[0], report.uptime_seconds);
+        assert_eq!(history.remaining[0], 1.0);
+        assert_eq!(*history.seconds_ago.last().unwrap(), 0);
+        close(
+            *history.remaining.last().unwrap(),
+            slo.error_budget_remaining,
+        );
+        assert!(
+            history.remaining.windows(2).all(|w| w[1] <= w[0]),
+            "{history:?}"
+        );
+        // Clean before the burst, the burst's share spent after it.
+        let burst_at = history.seconds_ago.iter().position(|&s| s < 610).unwrap();
+        assert_eq!(history.remaining[burst_at - 1], 1.0);
+        close(history.remaining[burst_at], slo.error_budget_remaining);
+    }
+
+    #[test]
+    fn a_budget_burn_down_is_budget_share_left_of_the_whole_window() {
+        // 1,000 events in four steps, 0.1 % allowed: 1 bad event may be spent.
+        let steps = [
+            (30, 250.0, 250.0),
+            (20, 249.0, 250.0),
+            (10, 250.0, 250.0),
+            (0, 249.0, 250.0),
+        ];
+        let history = BudgetHistory::burn_down(0.001, 40, &steps);
+        assert_eq!(history.seconds_ago, [40, 30, 20, 10, 0]);
+        assert_eq!(history.remaining, [1.0, 1.0, 0.0, 0.0, -1.0]);
+        let quiet = BudgetHistory::burn_down(0.001, 40, &[(0, 0.0, 0.0)]);
+        assert_eq!(quiet.remaining, [1.0, 1.0]);
+
+        // Seen 5 s later and scaled to a budget left of -3 (4 spent rather than 2).
+        let later = history.aged(5).ending_at(-3.0);
+        assert_eq!(later.seconds_ago, [45, 35, 25, 15, 5, 0]);
+        assert_eq!(later.remaining, [1.0, 1.0, -1.0, -1.0, -3.0, -3.0]);
+        let spent_at_last = quiet.ending_at(0.5);
+        assert_eq!(spent_at_last.remaining, [1.0, 0.5]);
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //! The output is deterministic (the order of the spec, fixed formatting): the checked-in
 //! `monitoring/prometheus/skserve-slos.yaml` must equal it, and a test checks that it does.
 //! Which responses are good is decided here in PromQL exactly as `engine` decides it in Rust.
+//!
+//! [`event_queries`] gives the same decision as two sums over the raw series, good and total
+//! events over a range, for whoever cannot record rules: the fleet view (`fleet`) queries them,
+//! since Google's managed Prometheus on Cloud Run has no rule evaluator.
 
 use std::fmt::Write;
 
@@ -34,6 +38,62 @@ pub fn prometheus_rules(spec: &SloSpec) -> String {
         rules.alert_group(&mut out);
     }
     out
+}
+
+/// PromQL for the events of one SLO over a range, summed over every series the spec selects
+/// (every instance), from the raw series alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventQueries {
+    pub good: String,
+    pub total: String,
+}
+
+/// The good and total events of `slo` over the last `range`. Requests are counted with
+/// `increase`, as the rules' events guard counts them; memory (a gauge) through a subquery
+/// taking `memory_samples` samples per instance over the range (every 10 s at most often), so
+/// that a sample is good when under the limit.
+pub fn event_queries(
+    spec: &SloSpec,
+    slo: &Slo,
+    range: Window,
+    memory_samples: u64,
+) -> EventQueries {
+    let rules = SloRules { spec, slo };
+    let mut good = rules.route_matchers();
+    let series = match slo.indicator {
+        Indicator::Availability => {
+            good.push("code=~\"[1-3]..\"".into());
+            REQUESTS.to_owned()
+        }
+        Indicator::Latency { threshold_seconds } => {
+            good.push("code_class!=\"4xx\"".into());
+            good.push(le_matcher(threshold_seconds));
+            format!("{DURATION}_bucket")
+        }
+        Indicator::Memory { limit_bytes } => {
+            let memory = format!("{RESIDENT_MEMORY}{}", rules.selector(&[]));
+            let step = Window::from_seconds((range.seconds() / memory_samples.max(1)).max(10));
+            return EventQueries {
+                good: format!(
+                    "sum(sum_over_time(({memory} < bool {limit_bytes})[{range}:{step}]))"
+                ),
+                total: format!("sum(count_over_time({memory}[{range}:{step}]))"),
+            };
+        }
+    };
+    EventQueries {
+        good: format!("sum(increase({series}{}[{range}]))", rules.selector(&good)),
+        total: rules.counted_requests(range).expect("requests are counted"),
+    }
+}
+
+/// The spec's `prometheus_selector` as a selector (`{job="skserve"}`), empty without one.
+pub fn series_selector(spec: &SloSpec) -> String {
+    if spec.prometheus_selector.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", spec.prometheus_selector)
+    }
 }
 
 struct SloRules<'a> {
@@ -443,6 +503,51 @@ mod tests {
             .unwrap();
         assert!(!availability_alerts.contains("severity: page"));
         assert!(availability_alerts.contains("severity: ticket"));
+    }
+
+    #[test]
+    fn event_queries_sum_the_raw_series_of_every_instance() {
+        let spec = embedded();
+        let by_name = |name: &str| spec.slos.iter().find(|s| s.name == name).unwrap();
+        let routes = "route!~\"/metrics|/slo|/slo\\\\.json|/v2/health/live|/v2/health/ready\"";
+
+        let availability = event_queries(&spec, by_name("availability"), Window::hours(1), 720);
+        assert_eq!(
+            availability.good,
+            format!(
+                "sum(increase(skserve_http_requests_total{{job=\"skserve\",{routes},code=~\"[1-3]..\"}}[1h]))"
+            )
+        );
+        assert_eq!(
+            availability.total,
+            format!(
+                "sum(increase(skserve_http_requests_total{{job=\"skserve\",{routes},code=~\"[1-35]..|429\"}}[1h]))"
+            )
+        );
+        let latency = event_queries(&spec, by_name("latency-400ms"), Window::minutes(5), 720);
+        assert!(
+            latency
+                .good
+                .starts_with("sum(increase(skserve_http_request_duration_seconds_bucket{")
+        );
+        assert!(
+            latency
+                .good
+                .ends_with(",code_class!=\"4xx\",le=\"0.4\"}[5m]))")
+        );
+        assert!(latency.total.ends_with(",code_class!=\"4xx\"}[5m]))"));
+        let memory = event_queries(&spec, by_name("memory"), Window::days(30), 720);
+        assert_eq!(
+            memory.good,
+            "sum(sum_over_time((process_resident_memory_bytes{job=\"skserve\"} < bool 268435456)[30d:1h]))"
+        );
+        assert_eq!(
+            memory.total,
+            "sum(count_over_time(process_resident_memory_bytes{job=\"skserve\"}[30d:1h]))"
+        );
+        // Never more often than every 10 s.
+        let short = event_queries(&spec, by_name("memory"), Window::minutes(5), 720);
+        assert!(short.total.ends_with("[5m:10s]))"), "{}", short.total);
     }
 
     #[test]

@@ -80,6 +80,11 @@ impl Window {
         }
     }
 
+    /// A window of whole seconds (the fleet view's steps, which need not be whole minutes).
+    pub const fn from_seconds(seconds: u64) -> Self {
+        Self { seconds }
+    }
+
     pub const fn seconds(self) -> u64 {
         self.seconds
     }

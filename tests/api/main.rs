@@ -3,8 +3,10 @@
 //! and fault-injection tests run the built binary (`helpers::spawn_binary`). Area files import
 //! only from `helpers`, never from each other.
 
+mod admin;
 mod auth;
 mod faults;
+mod fleet;
 mod fuzz;
 mod helpers;
 mod metrics;

@@ -5,7 +5,6 @@
 //! `target/`). Chromium comes from Debian's `chromium`, installed by `tests/run.sh`.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -13,7 +12,10 @@ use skserve::config::ServeSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{README_X, TestApp, repo, spawn_app, spawn_app_with, v2_request, x_test};
+use crate::helpers::{
+    README_X, TestApp, chromium, number, rendered, repo, slo, spawn_app, spawn_app_with,
+    v2_request, x_test,
+};
 
 /// Requests abandoned at this timeout are answered 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
@@ -96,15 +98,6 @@ async fn raw_seed_request(port: u16, finish_after: Option<Duration>) -> u16 {
         .and_then(|rest| rest.get(..3))
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"))
-}
-
-fn slo<'a>(figures: &'a Value, name: &str) -> &'a Value {
-    figures["slos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no SLO {name} in {figures}"))
 }
 
 #[tokio::test]
@@ -228,59 +221,6 @@ async fn every_metric_named_in_monitoring_is_exported() {
     }
 }
 
-/// Runs headless Chromium on `url` with `flags`; returns its standard output.
-async fn chromium(profile: &Path, flags: &[&str], url: &str) -> String {
-    let output = tokio::process::Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            // Virtual time runs the page's fetch and rendering before the dump.
-            "--virtual-time-budget=5000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(flags)
-        .arg(url)
-        .output()
-        .await
-        .expect("chromium runs (Debian package `chromium`, installed by tests/run.sh)");
-    assert!(output.status.success(), "chromium: {output:?}");
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// The element inside the card of `slo` whose attributes begin with `attributes`: its
-/// `data-value` (when it has one) and its text.
-fn rendered(dom: &str, slo: &str, attributes: &str) -> (Option<String>, String) {
-    let card_start = dom
-        .find(&format!("id=\"slo-{slo}\""))
-        .unwrap_or_else(|| panic!("no card for {slo} in the page"));
-    let card = &dom[card_start..];
-    let card = &card[..card.find("</article>").unwrap()];
-    let at = card
-        .find(attributes)
-        .unwrap_or_else(|| panic!("no element with {attributes} in the card of {slo}"));
-    let tag = &card[at..];
-    let tag_end = tag.find('>').unwrap();
-    let value = tag[..tag_end]
-        .split("data-value=\"")
-        .nth(1)
-        .map(|rest| rest[..rest.find('"').unwrap()].to_owned());
-    let text = &tag[tag_end + 1..];
-    (value, text[..text.find('<').unwrap()].to_owned())
-}
-
-fn number(value: &Option<String>) -> Option<f64> {
-    value
-        .as_deref()
-        .filter(|v| !v.is_empty())
-        .map(|v| v.parse().unwrap())
-}
-
 #[tokio::test]
 async fn the_dashboard_shows_the_figures_of_slo_json() {
     let app = spawn_app_with_timeout().await;
@@ -341,7 +281,9 @@ async fn the_dashboard_shows_the_figures_of_slo_json() {
         let remaining = slo["error_budget_remaining"].as_f64().unwrap();
         let (value, text) = rendered(&dom, name, "data-field=\"budget-remaining\"");
         assert_eq!(number(&value), Some(remaining), "{name} budget");
-        assert_eq!(text, format!("{:.1} %", remaining * 100.0), "{name} budget");
+        let digits = if remaining.abs() >= 10.0 { 0 } else { 1 };
+        let shown = format!("{:.digits$} %", remaining * 100.0);
+        assert_eq!(text, shown, "{name} budget");
 
         for window in slo["windows"].as_array().unwrap() {
             let w = window["window"].as_str().unwrap();

@@ -36,6 +36,22 @@ pub async fn spawn_app_with_model(path: &Path) -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
+    start(settings).await.0
+}
+
+/// The service with `--admin-listen 127.0.0.1:0` as well: a client of the serving address and
+/// one of the admin address.
+pub async fn spawn_app_with_admin(settings: ServeSettings) -> (TestApp, TestApp) {
+    let (app, admin) = start(ServeSettings {
+        admin_listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..settings
+    })
+    .await;
+    (app, admin.expect("an admin listener"))
+}
+
+/// Builds and runs the service on 127.0.0.1:0; clients of its serving and admin addresses.
+async fn start(settings: ServeSettings) -> (TestApp, Option<TestApp>) {
     static LOG: Once = Once::new();
     LOG.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
@@ -50,8 +66,9 @@ pub async fn spawn_app_with(settings: ServeSettings) -> TestApp {
         .await
         .expect("the application builds");
     let port = app.port();
+    let admin = app.admin_addr().map(|a| TestApp::at(a.port()));
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp::at(port)
+    (TestApp::at(port), admin)
 }
 
 impl TestApp {

@@ -12,6 +12,8 @@ pub struct ServerProcess {
     child: tokio::process::Child,
     /// Its client; the process derefs to it (`server.port`, `server.url(…)`, `server.infer(…)`).
     app: TestApp,
+    /// A client of its `--admin-listen` address, when it was given one.
+    pub admin: Option<TestApp>,
     log: tokio::task::JoinHandle<Vec<String>>,
 }
 
@@ -23,7 +25,7 @@ impl Deref for ServerProcess {
 }
 
 /// Starts `skserve serve --listen 127.0.0.1:0 --log-format json ARGS` with `env` added, and
-/// waits for its "listening on" line.
+/// waits for its "listening on" line (and, with `--admin-listen`, for the admin address's).
 pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_skserve"))
@@ -39,22 +41,25 @@ pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess 
     let echo = std::env::var_os("TEST_LOG").is_some();
     let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen = Vec::new();
-    let port = loop {
+    let wants_admin = args.contains(&"--admin-listen");
+    let (mut port, mut admin) = (None, None);
+    while port.is_none() || (wants_admin && admin.is_none()) {
         let Some(line) = lines.next_line().await.unwrap() else {
             panic!("skserve exited before listening:\n{}", seen.join("\n"));
         };
         if echo {
             eprintln!("{line}");
         }
-        let port = line
-            .split("listening on http://127.0.0.1:")
-            .nth(1)
-            .map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next().unwrap());
-        seen.push(line.clone());
-        if let Some(port) = port {
-            break port.parse().unwrap();
-        }
-    };
+        let port_after = |prefix: &str| {
+            line.split(prefix).nth(1).map(|rest| {
+                let digits = rest.split(|c: char| !c.is_ascii_digit()).next().unwrap();
+                digits.parse::<u16>().unwrap()
+            })
+        };
+        port = port.or(port_after("listening on http://127.0.0.1:"));
+        admin = admin.or(port_after("without a token on http://127.0.0.1:"));
+        seen.push(line);
+    }
     let log = tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
             if echo {
@@ -66,7 +71,8 @@ pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess 
     });
     ServerProcess {
         child,
-        app: TestApp::at(port),
+        app: TestApp::at(port.unwrap()),
+        admin: admin.map(TestApp::at),
         log,
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - `app`: [`TestApp`], the client over a base URL; `spawn_app*`, the in-process harness.
+//! - `browser`: headless Chromium on a page, and what it rendered.
 //! - `binary`: `spawn_binary`, the built `skserve` as a process ([`ServerProcess`]).
 //! - `data`: the seed's row, scikit-learn's answers, model files, request bodies.
 //! - `wait`: polling what a server shows (versions, metrics) against a deadline.
@@ -12,26 +13,53 @@
 //! - `issuer`: RSA test keys, a JWKS on 127.0.0.1, ID tokens.
 //! - `gcs_emulator`: the real Cloud Storage emulator on a free port.
 //! - `fault_proxy`: a TCP proxy that slows, stalls or cuts a dependency.
+//! - `prometheus`: a real Prometheus scraping the service.
 
 mod app;
 mod binary;
+mod browser;
 mod data;
 mod fault_proxy;
 mod gcs_emulator;
 mod issuer;
 mod load;
+mod prometheus;
 mod raw;
 mod wait;
 
-pub use app::{TestApp, json, spawn_app, spawn_app_with, spawn_app_with_model};
+pub use app::{
+    TestApp, json, spawn_app, spawn_app_with, spawn_app_with_admin, spawn_app_with_model,
+};
 pub use binary::{ServerProcess, spawn_binary};
+pub use browser::{attribute, by_id, chromium, number, rendered};
 pub use data::*;
 pub use fault_proxy::{Fault, FaultProxy};
 pub use gcs_emulator::{BUCKET, GcsEmulator, OBJECT};
 pub use issuer::{AUDIENCE, ISSUER, TestIssuer, TestKey, claims, now, spawn_app_with_auth};
 pub use load::{Answer, Load};
+pub use prometheus::{Prometheus, free_port};
 pub use raw::{read_response, read_until_closed, start_request};
 pub use wait::*;
+
+/// The SLO named `name` in figures of `/slo.json` (this instance's, or its `fleet`'s).
+pub fn slo<'a>(figures: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    figures["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no SLO {name} in {figures}"))
+}
+
+/// The window named `name` (`5m`, `30d`) of an SLO's figures.
+pub fn window<'a>(slo: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    slo["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["window"] == name)
+        .unwrap_or_else(|| panic!("no window {name} in {slo}"))
+}
 
 /// The value of one sample (`name{labels}`) in a Prometheus text exposition; 0 when absent.
 pub fn sample(metrics: &str, sample: &str) -> f64 {
