@@ -16,7 +16,7 @@ use super::dummy::{self, Constant};
 use super::math::{argmax, expit, f32_rows, logit, logsumexp, pairwise_sum, softmax};
 use super::nodes::Forest;
 use super::site::TreeSite;
-use super::{n_features, shap, single_output_classes, sktree};
+use super::{n_features, scores, shap, single_output_classes, sktree};
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::classes::Classes;
@@ -411,19 +411,17 @@ impl Predictor for Boosting {
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
         let classes = self.classes.as_ref()?;
-        let raw = self.raw(x);
-        let n = classes.len();
-        let mut out = Array2::zeros((x.nrows(), n));
-        let flat = out.as_slice_mut().expect("a new array is contiguous");
-        for (r, o) in raw.chunks_exact(self.k).zip(flat.chunks_exact_mut(n)) {
-            self.proba_row(r, o);
-        }
-        Some(out)
+        Some(scores::probabilities(
+            &self.raw(x),
+            self.k,
+            classes.len(),
+            |r, o| self.proba_row(r, o),
+        ))
     }
 
     fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
         self.classes.as_ref()?;
-        Some(Array2::from_shape_vec((x.nrows(), self.k), self.raw(x)).expect("rows × k"))
+        Some(scores::decision(self.raw(x), self.k))
     }
 
     fn has_predict_proba(&self) -> bool {
@@ -435,11 +433,8 @@ impl Predictor for Boosting {
         row: ArrayView1<'_, f64>,
         predicted: Option<usize>,
     ) -> Option<Attribution> {
-        let (column, explained_class) = match &self.classes {
-            Some(_) if self.k == 1 => (0, Some(1)),
-            Some(_) => (predicted?, predicted),
-            None => (0, None),
-        };
+        let (column, explained_class) =
+            scores::explained_column(self.classes.is_some(), self.k, predicted)?;
         let one = ArrayView2::from_shape((1, row.len()), row.as_slice()?).ok()?;
         let raw = self.raw(one);
         let x: Vec<f64> = row.iter().map(|&v| v as f32 as f64).collect();

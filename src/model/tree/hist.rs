@@ -18,7 +18,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use super::math::{argmax, expit, softmax};
 use super::nodes::{Bitset, Forest, RawTree, Split, check};
 use super::site::TreeSite;
-use super::{n_features, shap, single_output_classes};
+use super::{n_features, scores, shap, single_output_classes};
 use crate::model::LoadError;
 use crate::model::allow::{Callable, SkClass};
 use crate::model::classes::Classes;
@@ -549,19 +549,17 @@ impl Predictor for Hist {
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
         let classes = self.classes.as_ref()?;
-        let raw = self.raw(x);
-        let n = classes.len();
-        let mut out = Array2::zeros((x.nrows(), n));
-        let flat = out.as_slice_mut().expect("a new array is contiguous");
-        for (r, o) in raw.chunks_exact(self.k).zip(flat.chunks_exact_mut(n)) {
-            self.proba_row(r, o);
-        }
-        Some(out)
+        Some(scores::probabilities(
+            &self.raw(x),
+            self.k,
+            classes.len(),
+            |r, o| self.proba_row(r, o),
+        ))
     }
 
     fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
         self.classes.as_ref()?;
-        Some(Array2::from_shape_vec((x.nrows(), self.k), self.raw(x)).expect("rows × k"))
+        Some(scores::decision(self.raw(x), self.k))
     }
 
     fn has_predict_proba(&self) -> bool {
@@ -573,11 +571,8 @@ impl Predictor for Hist {
         row: ArrayView1<'_, f64>,
         predicted: Option<usize>,
     ) -> Option<Attribution> {
-        let (column, explained_class) = match &self.classes {
-            Some(_) if self.k == 1 => (0, Some(1)),
-            Some(_) => (predicted?, predicted),
-            None => (0, None),
-        };
+        let (column, explained_class) =
+            scores::explained_column(self.classes.is_some(), self.k, predicted)?;
         let x = row.to_vec();
         let one = ArrayView2::from_shape((1, x.len()), &x).ok()?;
         let raw = self.raw(one);

@@ -13,6 +13,7 @@
 //! - `boosting`: GradientBoosting; `dummy`: its default `init_` estimators.
 //! - `hist`: HistGradientBoosting.
 //! - `math`: numpy's and scipy's arithmetic, as they do it.
+//! - `scores`: a boosting model's raw scores as probabilities, decision values, explanations.
 //! - `shap`: exact path-dependent TreeSHAP.
 //!
 //! What must not live here: other rooms' classes (a GradientBoosting `init_` or a
@@ -25,6 +26,7 @@ pub mod forest;
 pub mod hist;
 pub mod math;
 pub mod nodes;
+pub mod scores;
 pub mod shap;
 pub mod site;
 pub mod sktree;
