@@ -203,15 +203,44 @@ fn an_unsupported_estimator_is_named_with_what_is_served() {
 
 /// Real Pipelines with one piece of fitted state edited (`tests/python/pipelines/
 /// make_malformed.py`): every one is refused at load, naming the step's attribute (or the
-/// callable), with exit status 2 and no panic.
+/// callable), with exit status 2 and no panic; every class the Pipeline support serves is
+/// the one refused in at least one of them.
 #[test]
 fn every_malformed_pipeline_is_refused_naming_what() {
-    refused_as_listed(&repo().join("tests/fixtures/malformed"), 60);
+    let classes = [
+        "Pipeline",
+        "ColumnTransformer",
+        "StandardScaler",
+        "MinMaxScaler",
+        "RobustScaler",
+        "MaxAbsScaler",
+        "OneHotEncoder",
+        "OrdinalEncoder",
+        "SimpleImputer",
+        "MissingIndicator",
+        "FunctionTransformer",
+        "LinearRegression",
+        "Ridge)",
+        "RidgeCV",
+        "Lasso)",
+        "LassoCV",
+        "ElasticNet",
+        "SGDRegressor",
+        "HuberRegressor",
+        "LinearSVR",
+        "PoissonRegressor",
+        "GammaRegressor",
+        "TweedieRegressor",
+        "GridSearchCV",
+        "RandomizedSearchCV",
+    ];
+    refused_as_listed(&repo().join("tests/fixtures/malformed"), 100, &classes);
 }
 
 /// Every file of `dir`'s manifest (at least `at_least`) is refused at load naming what its
-/// entry says, and by `predict` with exit status 2 and no panic.
-pub fn refused_as_listed(dir: &std::path::Path, at_least: usize) {
+/// entry says, and by `predict` with exit status 2 and no panic; each of `classes` is named
+/// by at least one refusal.
+pub fn refused_as_listed(dir: &std::path::Path, at_least: usize, classes: &[&str]) {
     let list: Vec<Hostile> = read_json(&dir.join("manifest.json"));
     assert!(
         list.len() >= at_least,
@@ -219,18 +248,21 @@ pub fn refused_as_listed(dir: &std::path::Path, at_least: usize) {
         list.len()
     );
     let mut failures = Vec::new();
+    let mut messages = Vec::new();
     for h in &list {
         let bytes = std::fs::read(dir.join(&h.file)).unwrap();
         match Model::from_bytes(&bytes) {
             Ok(_) => failures.push(format!("{} ({}) loaded", h.file, h.why)),
             Err(e) => {
-                let message = e.explain(&h.file);
+                // A neutral file name: the fixture's own name must not be what matches.
+                let message = e.explain("the model file");
                 if !message.contains(&h.refused) {
                     failures.push(format!(
                         "{}: '{message}' does not name '{}'",
                         h.file, h.refused
                     ));
                 }
+                messages.push(message);
             }
         }
         let out = skserve()
@@ -246,6 +278,11 @@ pub fn refused_as_listed(dir: &std::path::Path, at_least: usize) {
                 h.file,
                 out.status.code()
             ));
+        }
+    }
+    for class in classes {
+        if !messages.iter().any(|m| m.contains(class)) {
+            failures.push(format!("no malformed file is refused naming {class}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

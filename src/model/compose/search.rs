@@ -17,7 +17,9 @@ pub fn read(
         ));
     };
     let wrapper = state.class.name();
-    match reader.read(best, &state.path.join("best_estimator_"), width)? {
+    // The step is named after the search too, so that a refusal inside says whose it is.
+    let path = state.path.join(&format!("{wrapper}.best_estimator_"));
+    match reader.read(best, &path, width)? {
         Step::Model(mut model) => {
             model.wrappers.insert(0, wrapper);
             Ok(Step::Model(model))

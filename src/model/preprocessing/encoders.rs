@@ -451,6 +451,22 @@ impl OrdinalEncoder {
                 missing[feature] = Some(*index as usize);
             }
         }
+        let unknown = read_unknown(state, false)?;
+        // scikit-learn refuses to fit an unknown_value that is some category's code: an
+        // unknown value would then read as that category.
+        if let Unknown::Encoded(value) = unknown
+            && let Some(feature) = categories
+                .iter()
+                .position(|c| value >= 0.0 && value < c.len() as f64)
+        {
+            return Err(state.malformed(
+                "unknown_value",
+                format!(
+                    "is {value}, the code of one of the {} categories of feature {feature}",
+                    categories[feature].len()
+                ),
+            ));
+        }
         let features = read_features(state, categories, &missing)?;
         let encoded_missing_value = state.number("encoded_missing_value")?.unwrap_or(f64::NAN);
         Ok(Self {
@@ -458,7 +474,7 @@ impl OrdinalEncoder {
             features,
             missing,
             encoded_missing_value,
-            unknown: read_unknown(state, false)?,
+            unknown,
             dtype: read_dtype(state)?,
         })
     }

@@ -101,8 +101,12 @@ impl Scaler {
     }
 }
 
-/// The number of features, from the first of `attrs` that is an array.
+/// The number of features: `n_features_in_` where it was saved (so that a statistic of the
+/// wrong length is the one named), else the length of the first of `attrs` that is an array.
 fn width(state: &State<'_>, attrs: &[&str]) -> Result<usize, LoadError> {
+    if let Some(n) = state.count("n_features_in_")? {
+        return Ok(n);
+    }
     for attr in attrs {
         if let Ok((values, shape)) = state.numbers(attr)
             && shape.len() == 1
@@ -110,10 +114,13 @@ fn width(state: &State<'_>, attrs: &[&str]) -> Result<usize, LoadError> {
             return Ok(values.len());
         }
     }
-    match state.count("n_features_in_")? {
-        Some(n) => Ok(n),
-        None => Err(state.malformed(attrs[0], "is missing or not a 1-D array")),
+    if attrs.iter().all(|attr| !state.has(attr)) {
+        return Err(state.malformed(
+            attrs[0],
+            "is missing: the step was saved before it was fitted",
+        ));
     }
+    Err(state.malformed(attrs[0], "is missing or not a 1-D array"))
 }
 
 /// A divisor: finite and never zero (scikit-learn stores 1 for a constant feature).

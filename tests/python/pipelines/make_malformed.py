@@ -21,16 +21,32 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import MissingIndicator, SimpleImputer
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, TweedieRegressor
-from sklearn.model_selection import GridSearchCV
+from sklearn.linear_model import (
+    ElasticNet,
+    GammaRegressor,
+    HuberRegressor,
+    Lasso,
+    LassoCV,
+    LinearRegression,
+    LogisticRegression,
+    PoissonRegressor,
+    Ridge,
+    RidgeCV,
+    SGDRegressor,
+    TweedieRegressor,
+)
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
+    MaxAbsScaler,
     MinMaxScaler,
     OneHotEncoder,
     OrdinalEncoder,
+    RobustScaler,
     StandardScaler,
 )
+from sklearn.svm import LinearSVR
 
 warnings.simplefilter("ignore")
 
@@ -48,7 +64,7 @@ Y = (FRAME["delay"] > 0).astype(int).to_numpy()
 NUMBERS = ["temp", "delay", "month"]
 
 
-def pipeline(encoder=None, scaler=None, model=None):
+def pipeline(encoder=None, scaler=None, model=None, y=Y):
     encoder = encoder or OneHotEncoder(handle_unknown="ignore", sparse_output=False)
     scaler = scaler or StandardScaler()
     return make_pipeline(
@@ -57,7 +73,7 @@ def pipeline(encoder=None, scaler=None, model=None):
             ("cat", encoder, ["city", "kind"]),
         ]),
         model or LogisticRegression(),
-    ).fit(FRAME, Y)
+    ).fit(FRAME, y)
 
 
 def step(p, path):
@@ -138,6 +154,48 @@ def cases():
          ct_transformers(lambda t: [(t[0][0], t[0][1], np.array([True, True, True]))] + t[1:])),
         ("ct_holds_a_predictor", "predicts", "a regression where a transformer belongs",
          ct_transformers(lambda t: [(t[0][0], LinearRegression().fit(FRAME[NUMBERS].fillna(0), Y), NUMBERS)] + t[1:])),
+        ("robust_center_wrong_shape", "step columntransformer > num > robustscaler (RobustScaler): center_",
+         "a centre for 5 features on 3",
+         edited("columntransformer/num/robustscaler", "center_", np.zeros(5), scaler=RobustScaler())),
+        ("robust_scale_zero", "step columntransformer > num > robustscaler (RobustScaler): scale_[2]",
+         "a zero divisor",
+         edited("columntransformer/num/robustscaler", "scale_", lambda s: np.array([*s[:2], 0.0, *s[3:]]),
+                scaler=RobustScaler())),
+        ("maxabs_scale_zero", "step columntransformer > num > maxabsscaler (MaxAbsScaler): scale_[0]",
+         "a zero divisor",
+         edited("columntransformer/num/maxabsscaler", "scale_", lambda s: np.array([0.0, *s[1:]]),
+                scaler=MaxAbsScaler())),
+        ("maxabs_scale_strings", "step columntransformer > num > maxabsscaler (MaxAbsScaler): scale_",
+         "divisors that are strings",
+         edited("columntransformer/num/maxabsscaler", "scale_", np.array(["1", "2", "3", "4", "5"], dtype=object),
+                scaler=MaxAbsScaler())),
+        ("ordinal_categories_not_arrays", "(OrdinalEncoder): categories_[0]", "a category list that is not an array",
+         edited(ohe, "categories_", lambda c: ["abcd", c[1]],
+                encoder=OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))),
+        ("ordinal_categories_two_dimensional", "(OrdinalEncoder): categories_[1]", "a 2-D category array",
+         edited(ohe, "categories_", lambda c: [c[0], c[1].reshape(1, -1)],
+                encoder=OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))),
+        ("ordinal_unknown_value_is_a_code", "(OrdinalEncoder): unknown_value", "an unknown_value that is a category's code",
+         edited(ohe, "unknown_value", 1,
+                encoder=OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))),
+        ("ridgecv_intercept_too_long", "step ridgecv (RidgeCV): intercept_", "two intercepts for one output",
+         edited("ridgecv", "intercept_", np.zeros(2), model=RidgeCV())),
+        ("lasso_coef_nan", "step lasso (Lasso): coef_", "a NaN weight",
+         edited("lasso", "coef_", lambda c: np.array([*c[:3], np.nan, *c[4:]]), model=Lasso(alpha=0.01))),
+        ("lassocv_coef_too_short", "step lassocv (LassoCV): n_features_in_", "3 weights for 12 features",
+         edited("lassocv", "coef_", lambda c: c[:3], model=LassoCV(cv=3))),
+        ("elasticnet_intercept_string", "step elasticnet (ElasticNet): intercept_", "an intercept that is a string",
+         edited("elasticnet", "intercept_", "0.5", model=ElasticNet(alpha=0.01))),
+        ("sgd_coef_scalar", "step sgdregressor (SGDRegressor): coef_", "weights of no dimension",
+         edited("sgdregressor", "coef_", np.array(0.5), model=SGDRegressor(random_state=0))),
+        ("huber_coef_wrong_width", "step huberregressor (HuberRegressor): n_features_in_", "weights for 20 features on 12",
+         edited("huberregressor", "coef_", np.zeros(20), model=HuberRegressor())),
+        ("linearsvr_intercept_infinite", "step linearsvr (LinearSVR): intercept_", "an infinite intercept",
+         edited("linearsvr", "intercept_", np.array([np.inf]), model=LinearSVR(random_state=0))),
+        ("poisson_coef_two_rows", "step poissonregressor (PoissonRegressor): coef_", "two rows for a log-link GLM",
+         edited("poissonregressor", "coef_", lambda c: np.vstack([c, c]), model=PoissonRegressor())),
+        ("gamma_coef_three_dimensional", "step gammaregressor (GammaRegressor): coef_", "weights of three dimensions",
+         edited("gammaregressor", "coef_", lambda c: c.reshape(1, 1, -1), model=GammaRegressor(), y=Y + 1.0)),
         ("coef_three_dimensional", "coef_", "weights of three dimensions",
          edited("ridge", "coef_", np.zeros((2, 3, 4)), model=Ridge())),
         ("coef_infinite", "coef_", "an infinite weight",
@@ -176,6 +234,17 @@ def cases():
     search = GridSearchCV(make_pipeline(StandardScaler(), Ridge()), {"ridge__alpha": [1.0, 2.0]}, cv=3, refit=False)
     search.fit(FRAME[NUMBERS].fillna(0), Y)
     out.append(("search_without_best_estimator", "best_estimator_", "a search fitted with refit=False", search))
+    # A RandomizedSearchCV whose best estimator is malformed, and one whose is no estimator.
+    search = RandomizedSearchCV(make_pipeline(StandardScaler(), Lasso()), {"lasso__alpha": [0.01, 0.1, 1.0]},
+                                n_iter=2, cv=3, random_state=0)
+    search.fit(FRAME[NUMBERS].fillna(0), Y)
+    search.best_estimator_.steps[1][1].coef_ = np.zeros(7)
+    out.append(("randomized_search_best_coef_wrong", "step RandomizedSearchCV.best_estimator_ > lasso (Lasso): n_features_in_",
+                "the best estimator's Lasso with 7 weights on 3 features", search))
+    search = copy.deepcopy(search)
+    search.best_estimator_ = "passthrough"
+    out.append(("randomized_search_best_passthrough", "step RandomizedSearchCV.best_estimator_ holds the string \"passthrough\"",
+                "a search whose best estimator is 'passthrough'", search))
     indicator = make_pipeline(MissingIndicator(features="all"), LinearRegression()).fit(FRAME[NUMBERS], Y)
     indicator.steps[0][1].features_ = np.array([0, 5])
     out.append(("indicator_feature_out_of_range", "features_", "a MissingIndicator of feature 5 of 3", indicator))
