@@ -89,8 +89,13 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080, or 0.0.0.0:$PORT when PORT is set].
     #[arg(long, env = "SKSERVE_LISTEN")]
     pub listen: Option<String>,
-    /// Allow a non-loopback --listen address although requests are not authenticated (and a
-    /// non-loopback --admin-listen address, which never asks for a token).
+    /// Address to serve V2 (Open Inference) over gRPC on, as HTTP/2 without TLS (h2c), e.g.
+    /// `127.0.0.1:8081`; off unless given. Calls are checked, limited and measured as HTTP
+    /// requests are.
+    #[arg(long, env = "SKSERVE_GRPC_LISTEN")]
+    pub grpc_listen: Option<String>,
+    /// Allow a non-loopback --listen (or --grpc-listen) address although requests are not
+    /// authenticated (and a non-loopback --admin-listen address, which never asks for a token).
     #[arg(long, env = "SKSERVE_INSECURE_NO_AUTH")]
     pub insecure_no_auth: bool,
     /// A second listener for operators and scrapers on the same machine (a Prometheus sidecar):

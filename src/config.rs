@@ -27,6 +27,8 @@ pub struct ServeSettings {
     /// `STORAGE_EMULATOR_HOST`: Cloud Storage requests go there, without credentials.
     pub storage_emulator_host: Option<String>,
     pub listen: SocketAddr,
+    /// `--grpc-listen`: where V2 over gRPC is served; `None` serves no gRPC.
+    pub grpc_listen: Option<SocketAddr>,
     /// `--admin-listen`: where `/metrics`, `/slo`, `/slo.json` and the probes are also served,
     /// without a token.
     pub admin_listen: Option<SocketAddr>,
@@ -73,6 +75,7 @@ impl Default for ServeSettings {
             require_model_at_start: true,
             storage_emulator_host: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            grpc_listen: None,
             admin_listen: None,
             fleet: None,
             max_body_bytes: 1024 * 1024,
@@ -165,9 +168,24 @@ impl ServeSettings {
             }
             (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
+        let grpc_listen = args
+            .grpc_listen
+            .as_deref()
+            .map(|value| parse_address("--grpc-listen", value, "127.0.0.1:8081"))
+            .transpose()?;
+        if grpc_listen == Some(listen) && listen.port() != 0 {
+            return Err(ConfigError::new(
+                "--grpc-listen",
+                format!("{listen} is --listen's address too; gRPC needs a port of its own"),
+            ));
+        }
         // Secure by default: a non-loopback address needs authentication or
-        // --insecure-no-auth.
-        let auth = auth_settings(args.auth, listen, args.insecure_no_auth)?;
+        // --insecure-no-auth. The gRPC port counts as much as the HTTP one.
+        let exposed = grpc_listen
+            .filter(|grpc| !grpc.ip().is_loopback())
+            .filter(|_| listen.ip().is_loopback())
+            .unwrap_or(listen);
+        let auth = auth_settings(args.auth, exposed, args.insecure_no_auth)?;
         let admin_listen = args
             .admin_listen
             .as_deref()
@@ -243,6 +261,7 @@ impl ServeSettings {
             require_model_at_start: args.require_model_at_start,
             storage_emulator_host: env("STORAGE_EMULATOR_HOST").filter(|h| !h.is_empty()),
             listen,
+            grpc_listen,
             admin_listen,
             fleet,
             max_body_bytes: args.max_body_bytes,
@@ -332,6 +351,7 @@ fn auth_settings(
             jwks_url: args.jwks_url,
             allow,
             refetch_interval: Duration::from_secs(60),
+            keys_wait_at_start: crate::auth::KEYS_WAIT_AT_START,
         })
     } else {
         if !allow.is_empty() {
@@ -532,10 +552,18 @@ fn validate_model_name(name: &str) -> Result<(), ConfigError> {
 }
 
 fn parse_listen(value: &str) -> Result<SocketAddr, ConfigError> {
-    value.parse().map_err(|_| {
+    parse_address("--listen", value, "127.0.0.1:8080")
+}
+
+fn parse_address(
+    flag: &'static str,
+    value: &str,
+    example: &str,
+) -> Result<SocketAddr, ConfigError> {
+    value.trim().parse().map_err(|_| {
         ConfigError::new(
-            "--listen",
-            format!("'{value}' is not an IP:PORT address (e.g. 127.0.0.1:8080)"),
+            flag,
+            format!("'{value}' is not an IP:PORT address (e.g. {example})"),
         )
     })
 }
@@ -639,6 +667,37 @@ mod tests {
         assert!(s.require_model_at_start);
         let err = settings(&["--model", "a=x.pkl", "--model", "a=y.pkl"], &[]).unwrap_err();
         assert_eq!(err.flag, "--model");
+    }
+
+    #[test]
+    fn grpc_is_off_unless_given_and_an_exposed_grpc_port_needs_auth() {
+        assert_eq!(settings(&[], &[]).unwrap().grpc_listen, None);
+        let s = settings(&["--grpc-listen", "127.0.0.1:8081"], &[]).unwrap();
+        assert_eq!(s.grpc_listen, Some("127.0.0.1:8081".parse().unwrap()));
+        // Secure by default: an exposed gRPC port means ID tokens, so an audience is needed.
+        let exposed = settings(&["--grpc-listen", "0.0.0.0:8081"], &[]).unwrap_err();
+        assert_eq!(exposed.flag, "--auth-audience");
+        assert!(
+            exposed.message.contains("0.0.0.0:8081"),
+            "{}",
+            exposed.message
+        );
+        let insecure = settings(&["--grpc-listen", "0.0.0.0:8081", "--auth", "none"], &[]);
+        assert_eq!(insecure.unwrap_err().flag, "--auth");
+        let same = settings(
+            &[
+                "--listen",
+                "127.0.0.1:9000",
+                "--grpc-listen",
+                "127.0.0.1:9000",
+            ],
+            &[],
+        );
+        assert_eq!(same.unwrap_err().flag, "--grpc-listen");
+        assert_eq!(
+            settings(&["--grpc-listen", "8081"], &[]).unwrap_err().flag,
+            "--grpc-listen"
+        );
     }
 
     #[test]

@@ -6,23 +6,29 @@
 //! - [`startup`]: the composition root: stores, registry, refreshers, SLO engine, listener.
 //! - [`config`]: typed settings of `serve`, validated once; errors name the flag.
 //! - [`cli`]: the command line (clap), every flag with its environment variable.
+//! - [`grpc`]: V2 over gRPC (`--grpc-listen`), on the REST API's state and inference.
 //! - [`http`]: the router, one file per protocol (seed form, V2, V1), errors, observation.
 //! - [`dashboard`]: the built-in SLO page (`/slo`), its assets compiled in.
 //! - [`server`]: the transport: accept loop, connection limits, lingering close, arrival.
+//! - [`inference`]: V2 inference whatever carries it: tensors, datatypes, the model's answer.
 //! - [`auth`]: who may call: Google ID tokens checked in-process, allow-lists, CIDR rules.
 //! - [`registry`]: the served models by name, swapped atomically, kept current; named features.
 //! - [`metrics`]: every Prometheus metric, declared once.
 //! - [`slo`]: SLOs from `slos.yaml`, the in-process SLO engine, the Prometheus rules.
 //! - [`store`]: where model bytes come from (built-in, file, Cloud Storage).
 //! - [`telemetry`]: logging as text or Cloud Logging JSON.
+//! - [`backoff`]: jittered waits between retries.
 //! - [`model`]: the only place that knows pickles and scikit-learn (safe loader, prediction).
 
 pub mod auth;
+pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dashboard;
+pub mod grpc;
 pub mod http;
+pub mod inference;
 pub mod metrics;
 pub mod model;
 pub mod registry;

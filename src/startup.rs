@@ -1,10 +1,11 @@
 //! The composition root: [`Application::build`] turns validated settings into a running
 //! service. It opens each model's store and makes the first load, builds the registry, the
 //! metrics, the access checks, the SLO engine and the fleet view, binds the listeners (port 0
-//! works, [`Application::port`] and [`Application::admin_addr`] tell which), and
-//! [`Application::run_until`] serves until a shutdown future completes, with the refresh loops
-//! and the SLO sampler alongside, then drains requests in flight on both listeners for at most
-//! the grace period.
+//! works, [`Application::port`], [`Application::admin_addr`] and [`Application::grpc_addr`]
+//! tell which), and [`Application::run_until`] serves REST, the admin routes with
+//! `--admin-listen` and gRPC with `--grpc-listen` until a shutdown future completes, with the
+//! refresh loops, the SLO sampler and the first fetch of the token issuer's keys alongside,
+//! then drains requests in flight on every listener for at most the grace period.
 //!
 //! This is the one module that knows every other; nothing imports it but the commands and the
 //! tests.
@@ -18,10 +19,11 @@ use tokio::net::TcpListener;
 
 use crate::auth::AccessControl;
 use crate::config::ServeSettings;
+use crate::grpc::GrpcService;
 use crate::http::{App, AppState, Limits, admin_router, router};
 use crate::metrics::{AUTH_FAILURE_REASONS, LATENCY_BUCKETS, Metrics};
 use crate::registry::{ModelLoadError, RefreshPolicy, Refresher, Registry, load_at_start};
-use crate::server::{self, ConnectionPolicy};
+use crate::server::{self, ConnectionPolicy, Protocol};
 use crate::slo::fleet::{FleetView, HttpPrometheus};
 use crate::slo::{MonotonicClock, SloEngine};
 use crate::store::Store;
@@ -41,6 +43,8 @@ pub enum StartError {
 /// A service with its models loaded and its listener bound, ready to run.
 pub struct Application {
     listener: TcpListener,
+    /// `--grpc-listen`'s, when given.
+    grpc_listener: Option<TcpListener>,
     /// `--admin-listen`: the operators' routes without a token.
     admin_listener: Option<TcpListener>,
     state: AppState,
@@ -98,6 +102,7 @@ impl Application {
     ) -> Result<Self, StartError> {
         let bind = |addr| server::bind(addr).map_err(|source| StartError::Bind { addr, source });
         let listener = bind(settings.listen)?;
+        let grpc_listener = settings.grpc_listen.map(bind).transpose()?;
         let admin_listener = settings.admin_listen.map(bind).transpose()?;
         let metrics = Metrics::new();
         for name in registry.names() {
@@ -142,10 +147,12 @@ impl Application {
         }
         Ok(Self {
             listener,
+            grpc_listener,
             admin_listener,
             state: AppState(Arc::new(app)),
             shutdown_grace: settings.shutdown_grace,
             connections: ConnectionPolicy {
+                protocol: Protocol::Http1,
                 max_connections: settings.max_connections,
                 max_refusals: settings.max_refusals,
                 header_read_timeout: settings.header_read_timeout,
@@ -162,6 +169,13 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.local_addr().port()
+    }
+
+    /// Where gRPC is served, with `--grpc-listen`.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("a bound listener has an address"))
     }
 
     /// Where `--admin-listen` serves, once bound.
@@ -182,36 +196,66 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (drain_started, drain) = tokio::sync::oneshot::channel::<()>();
-        let (stop_admin, admin_stopped) = tokio::sync::watch::channel(false);
+        // One shutdown for every listener.
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         let state = self.state.clone();
-        let signal = async move {
+        let signal = tokio::spawn(async move {
             shutdown.await;
             state.begin_draining();
             tracing::info!("shutting down: no new connections, finishing requests in flight");
-            let _ = stop_admin.send(true);
+            let _ = stop.send(true);
             let _ = drain_started.send(());
+        });
+        let stopped = move || {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.wait_for(|&stop| stop).await;
+            }
         };
-        let serving = server::serve(
+        let rest = server::serve(
             self.listener,
             router(self.state.clone()),
             self.connections,
-            signal,
+            stopped(),
         );
+        let grpc = self.grpc_listener.map(|listener| {
+            let policy = ConnectionPolicy {
+                protocol: Protocol::Http2,
+                ..self.connections
+            };
+            server::serve(
+                listener,
+                GrpcService::new(self.state.clone()),
+                policy,
+                stopped(),
+            )
+        });
         let admin = serve_admin(
             self.admin_listener,
             self.state.clone(),
             self.connections,
-            admin_stopped,
+            stopped(),
         );
-        let served = async {
-            let (serving, admin) = tokio::join!(serving, admin);
-            serving.and(admin)
+        let served = async move {
+            let grpc = async move {
+                match grpc {
+                    Some(grpc) => grpc.await,
+                    None => Ok(()),
+                }
+            };
+            let (rest, grpc, admin) = tokio::join!(rest, grpc, admin);
+            rest.and(grpc).and(admin)
         };
         let grace = self.shutdown_grace;
         let _stop_refreshers = self.refreshers;
-        let _stop_slo_sampler = AbortOnDrop(vec![tokio::spawn(
-            crate::slo::memory::sample_periodically(self.state.slo.clone()),
-        )]);
+        let access = self.state.access.clone();
+        let _stop_background = AbortOnDrop(vec![
+            signal,
+            tokio::spawn(crate::slo::memory::sample_periodically(
+                self.state.slo.clone(),
+            )),
+            tokio::spawn(async move { access.fetch_keys_at_start().await }),
+        ]);
         let deadline = async move {
             match drain.await {
                 Ok(()) => tokio::time::sleep(grace).await,
@@ -241,7 +285,7 @@ async fn serve_admin(
     listener: Option<TcpListener>,
     state: AppState,
     connections: ConnectionPolicy,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let Some(listener) = listener else {
         return Ok(());
@@ -251,9 +295,6 @@ async fn serve_admin(
          (--admin-listen)",
         listener.local_addr()?
     );
-    let stop = async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    };
     server::serve(listener, admin_router(state), connections, stop).await
 }
 

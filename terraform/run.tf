@@ -38,6 +38,8 @@ resource "google_cloud_run_v2_service" "skserve" {
       name  = "skserve"
       image = local.image
 
+      # HTTP/1.1 (REST). gRPC (SKSERVE_GRPC_LISTEN) needs a port named "h2c", over which Cloud
+      # Run sends every request as HTTP/2: run it as a second service (README, "On Cloud Run").
       ports {
         container_port = 8080
       }

@@ -16,12 +16,14 @@ const LAYERS: &[&[&str]] = &[
     &["startup"],
     &["config"],
     &["cli"],
+    &["grpc"],
     &["http"],
     &["dashboard"],
     &["server"],
+    &["inference"],
     &["auth", "registry"],
     &["metrics"],
-    &["slo", "store", "telemetry"],
+    &["slo", "store", "telemetry", "backoff"],
     &["model"],
 ];
 

@@ -24,7 +24,8 @@ pub fn latency_summaries(
     (summary(&mut all), by_status)
 }
 
-fn summary(latencies_us: &mut [u64]) -> Value {
+/// Count and percentiles (ms) of latencies given in µs; null when there are none.
+pub fn summary(latencies_us: &mut [u64]) -> Value {
     if latencies_us.is_empty() {
         return Value::Null;
     }

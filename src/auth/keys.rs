@@ -1,8 +1,10 @@
-//! The issuer's signing keys (a JWKS), cached by `kid`. The set is kept for the
+//! The issuer's signing keys (a JWKS), cached by `kid`. The set is fetched at start
+//! ([`KeyStore::fetch_at_start`], which readiness waits for) and kept for the
 //! `Cache-Control: max-age` of the response that brought it; an unknown `kid` triggers one
 //! refetch; fetches (for whatever reason) happen at most once per `refetch_interval`
-//! (60 s); a failed fetch keeps the last good set. Only RSA keys meant for RS256 signatures
-//! are kept. The fetch sits behind [`JwksSource`] so unit tests use a fake, integration tests
+//! (60 s), each wait stretched at random by up to a quarter (`crate::backoff`) so that a fleet
+//! does not refetch in step; a failed fetch keeps the last good set. Only RSA keys meant for
+//! RS256 signatures are kept. The fetch sits behind [`JwksSource`] so unit tests use a fake, integration tests
 //! a JWKS served on loopback, and production Google's endpoint over HTTPS.
 //!
 //! Nothing here is on the hot path: verified tokens are cached in `token`, so the store is
@@ -22,8 +24,10 @@ use std::time::Duration;
 use arc_swap::ArcSwapOption;
 use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
+
+use crate::backoff;
 
 /// Google's signing keys for ID tokens.
 pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
@@ -121,10 +125,18 @@ struct KeySet {
     fresh_until: Instant,
 }
 
-/// When the last fetch was tried.
+/// When the last fetch was tried, and the random stretch of the wait before the next.
 #[derive(Default)]
 struct FetchLog {
-    last_attempt: Option<Instant>,
+    last_attempt: Option<(Instant, f64)>,
+}
+
+impl FetchLog {
+    /// When a fetch may be tried again, waiting `interval` (stretched) after the last.
+    fn next_allowed(&self, interval: Duration) -> Option<Instant> {
+        self.last_attempt
+            .map(|(at, stretch)| at + interval.mul_f64(stretch))
+    }
 }
 
 /// The cache of the issuer's keys. Cheap reads (`ArcSwap`), one fetch at a time.
@@ -162,7 +174,7 @@ impl KeyStore {
         {
             return Ok(key.clone());
         }
-        let mut log = self.fetches.clone().lock_owned().await;
+        let log = self.fetches.clone().lock_owned().await;
         // Another request may have fetched while this one waited.
         let current = self.current.load_full();
         let now = Instant::now();
@@ -171,32 +183,7 @@ impl KeyStore {
         if let (Some(key), true) = (&known, fresh) {
             return Ok(key.clone());
         }
-        let interval = if current.is_some() {
-            self.refetch_interval
-        } else {
-            self.refetch_interval.min(FIRST_FETCH_RETRY)
-        };
-        let may_fetch = log
-            .last_attempt
-            .is_none_or(|last| now.duration_since(last) >= interval);
-        if may_fetch {
-            log.last_attempt = Some(now);
-            let (source, current) = (self.source.clone(), self.current.clone());
-            let fetch = tokio::spawn(async move {
-                let _log = log;
-                match fetch(source.as_ref()).await {
-                    Ok(set) => current.store(Some(Arc::new(set))),
-                    Err(e) => tracing::warn!(
-                        error = %e,
-                        "cannot refresh the token issuer's signing keys; keeping the last ones"
-                    ),
-                }
-            });
-            // A panic in the fetch leaves the last keys in place, as a failed fetch does.
-            let _ = fetch.await;
-        } else {
-            drop(log);
-        }
+        let _rate_limited = self.fetch_if_allowed(log).await;
         match self.current.load().as_ref() {
             None => Err(KeyError::Unavailable),
             Some(set) => set
@@ -205,6 +192,61 @@ impl KeyStore {
                 .cloned()
                 .ok_or_else(|| KeyError::UnknownKid(kid.to_owned())),
         }
+    }
+}
+
+impl KeyStore {
+    /// Whether a key set was ever fetched.
+    pub fn has_keys(&self) -> bool {
+        self.current.load().is_some()
+    }
+
+    /// Fetches the key set until one fetch succeeds: at start, so that the first caller does
+    /// not wait for it. A failed attempt is retried after [`FIRST_FETCH_RETRY`], stretched, and
+    /// never sooner than the rate limit of [`KeyStore::key`] allows.
+    pub async fn fetch_at_start(&self) {
+        while !self.has_keys() {
+            let log = self.fetches.clone().lock_owned().await;
+            if self.has_keys() {
+                return;
+            }
+            let next = match self.fetch_if_allowed(log).await {
+                Ok(()) => Instant::now() + backoff::jitter(FIRST_FETCH_RETRY),
+                Err(allowed) => allowed,
+            };
+            if !self.has_keys() {
+                tokio::time::sleep_until(next).await;
+            }
+        }
+    }
+
+    /// With the fetch log held: one fetch, when the rate limit allows it (else when it will).
+    /// The fetch runs in a task of its own, which holds the log until it ends.
+    async fn fetch_if_allowed(&self, mut log: OwnedMutexGuard<FetchLog>) -> Result<(), Instant> {
+        let now = Instant::now();
+        let interval = if self.has_keys() {
+            self.refetch_interval
+        } else {
+            self.refetch_interval.min(FIRST_FETCH_RETRY)
+        };
+        if let Some(next) = log.next_allowed(interval).filter(|&next| next > now) {
+            return Err(next);
+        }
+        log.last_attempt = Some((now, backoff::stretch()));
+        let (source, current) = (self.source.clone(), self.current.clone());
+        let fetch = tokio::spawn(async move {
+            let _log = log;
+            match fetch(source.as_ref()).await {
+                Ok(set) => current.store(Some(Arc::new(set))),
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "cannot refresh the token issuer's signing keys; keeping the last ones"
+                ),
+            }
+        });
+        // A panic in the fetch leaves the last keys in place, as a failed fetch does.
+        let _ = fetch.await;
+        Ok(())
     }
 }
 
@@ -315,6 +357,11 @@ mod tests {
         }
     }
 
+    /// Past `wait` however it was stretched.
+    fn past(wait: Duration) -> Duration {
+        wait.mul_f64(1.0 + crate::backoff::SPREAD) + Duration::from_millis(1)
+    }
+
     /// A 512-bit modulus: parsing needs a well-formed one, nothing is verified with it.
     const N: &str =
         "wpBCfEsdBXhHgHUS6mfW2oH2z7k3SUlrPBmXGFGJeqgbcfT3vqDt1k0pBBkl4n2A2oLqmk4xmWkvdzQNjjKi0Q";
@@ -338,7 +385,7 @@ mod tests {
         fake.serve(&["a"], Some(3600));
         let store = KeyStore::new(fake.clone(), Duration::from_secs(60));
         store.key("a").await.unwrap();
-        tokio::time::advance(Duration::from_secs(61)).await;
+        tokio::time::advance(past(Duration::from_secs(60))).await;
         assert_eq!(
             store.key("b").await.err(),
             Some(KeyError::UnknownKid("b".into()))
@@ -349,7 +396,7 @@ mod tests {
         assert!(store.key("b").await.is_err());
         assert!(store.key("c").await.is_err());
         assert_eq!(fake.fetches(), 2);
-        tokio::time::advance(Duration::from_secs(60)).await;
+        tokio::time::advance(past(Duration::from_secs(60))).await;
         store.key("b").await.unwrap();
         assert_eq!(fake.fetches(), 3);
     }
@@ -374,9 +421,45 @@ mod tests {
         assert_eq!(store.key("a").await.err(), Some(KeyError::Unavailable));
         assert_eq!(fake.fetches(), 1);
         fake.serve(&["a"], None);
-        tokio::time::advance(FIRST_FETCH_RETRY).await;
+        tokio::time::advance(past(FIRST_FETCH_RETRY)).await;
         store.key("a").await.unwrap();
         assert_eq!(fake.fetches(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_limit_holds_whatever_the_jitter() {
+        let fake = Fake::default();
+        fake.serve(&["a"], Some(3600));
+        let store = KeyStore::new(fake.clone(), Duration::from_secs(60));
+        store.key("a").await.unwrap();
+        tokio::time::advance(Duration::from_secs(59)).await;
+        assert!(store.key("b").await.is_err());
+        assert_eq!(fake.fetches(), 1, "a refetch within the interval");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keys_are_fetched_at_start_until_a_fetch_succeeds() {
+        let fake = Fake::default();
+        let store = Arc::new(KeyStore::new(fake.clone(), Duration::from_secs(60)));
+        let fetching = tokio::spawn({
+            let store = store.clone();
+            async move { store.fetch_at_start().await }
+        });
+        let start = Instant::now();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(fake.fetches(), 1);
+        assert!(!store.has_keys());
+        // Retried after the first-fetch interval, stretched: not before it, once within it.
+        tokio::time::sleep_until(start + FIRST_FETCH_RETRY - Duration::from_millis(1)).await;
+        assert_eq!(fake.fetches(), 1);
+        tokio::time::sleep_until(start + past(FIRST_FETCH_RETRY)).await;
+        assert_eq!(fake.fetches(), 2);
+        fake.serve(&["a"], None);
+        tokio::time::sleep_until(start + 2 * past(FIRST_FETCH_RETRY)).await;
+        fetching.await.unwrap();
+        assert!(store.has_keys());
+        store.key("a").await.unwrap();
+        assert_eq!(fake.fetches(), 3, "the key came from the fetch at start");
     }
 
     #[tokio::test(start_paused = true)]

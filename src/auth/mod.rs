@@ -56,6 +56,8 @@ pub struct TokenSettings {
     pub allow: AllowList,
     /// Fetches of the JWKS happen at most this often (60 s; tests shorten it).
     pub refetch_interval: Duration,
+    /// How long readiness waits at start for the first key set ([`KEYS_WAIT_AT_START`]).
+    pub keys_wait_at_start: Duration,
 }
 
 impl TokenSettings {
@@ -70,6 +72,7 @@ impl TokenSettings {
             jwks_url: GOOGLE_JWKS_URL.to_owned(),
             allow: AllowList::default(),
             refetch_interval: Duration::from_secs(60),
+            keys_wait_at_start: KEYS_WAIT_AT_START,
         }
     }
 }
@@ -79,12 +82,18 @@ impl TokenSettings {
 pub struct AccessControl {
     /// Unique in the process: keys the per-thread [`Recent`] decision.
     id: u64,
+    /// Until when readiness waits for the issuer's keys (from when the checks were built).
+    keys_awaited_until: tokio::time::Instant,
     tokens: Option<(Verifier, AllowList)>,
     allow_cidr: Vec<Cidr>,
     trust_proxy_hops: usize,
     /// `skserve_auth_failures_total{reason}`.
     failures: IntCounterVec,
 }
+
+/// How long readiness waits at start for the token issuer's keys: within Cloud Run's startup
+/// probe (the Terraform allows it 30 s), long enough for a slow first fetch and a retry.
+pub const KEYS_WAIT_AT_START: Duration = Duration::from_secs(10);
 
 /// What can be decided about a request without waiting.
 enum Decision {
@@ -114,11 +123,34 @@ impl AccessControl {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            keys_awaited_until: tokio::time::Instant::now()
+                + settings
+                    .tokens
+                    .as_ref()
+                    .map_or(Duration::ZERO, |t| t.keys_wait_at_start),
             tokens,
             allow_cidr: settings.allow_cidr.clone(),
             trust_proxy_hops: settings.trust_proxy_hops,
             failures,
         }
+    }
+
+    /// Fetches the token issuer's keys until a fetch succeeds (at once without tokens), so
+    /// that the first caller after a start does not wait for them.
+    pub async fn fetch_keys_at_start(&self) {
+        if let Some((verifier, _)) = &self.tokens {
+            verifier.keys().fetch_at_start().await;
+        }
+    }
+
+    /// Ready to let requests in: no tokens are checked, or the issuer's keys are in hand, or
+    /// they have been waited for long enough ([`KEYS_WAIT_AT_START`]): an issuer that stays
+    /// down then gets requests answered 503, rather than an instance that never becomes ready.
+    pub fn is_ready(&self) -> bool {
+        self.tokens
+            .as_ref()
+            .is_none_or(|(verifier, _)| verifier.keys().has_keys())
+            || tokio::time::Instant::now() >= self.keys_awaited_until
     }
 
     /// The synchronous part: client address, and the cache of verified tokens.
@@ -202,6 +234,25 @@ impl AccessControl {
                 "the client address {client} is not in an allowed range"
             )))
         }
+    }
+
+    /// Every check of a request from `peer` with `headers`, for a transport that is not the
+    /// REST router's (gRPC: the token is in the `authorization` metadata). Refusals are
+    /// counted in `skserve_auth_failures_total` as the router's are.
+    pub async fn authorize(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &HeaderMap,
+    ) -> Result<(), AuthError> {
+        let checked = match self.decide(peer, headers) {
+            Decision::Allow => Ok(()),
+            Decision::Deny(error) => Err(error),
+            Decision::Verify(token, digest) => self.verify(&token, digest).await,
+        };
+        if let Err(error) = &checked {
+            self.failures.with_label_values(&[error.reason()]).inc();
+        }
+        checked
     }
 
     /// Counts a failure and answers it.

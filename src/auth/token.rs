@@ -138,6 +138,11 @@ impl std::fmt::Debug for Verifier {
 }
 
 impl Verifier {
+    /// The issuer's keys tokens are checked with.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
     pub fn new(keys: KeyStore, rules: &TokenRules) -> Self {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&rules.audiences);

@@ -27,13 +27,16 @@ pub fn serve(args: ServeArgs) -> Result<(), CommandError> {
         let shutdown = shutdown_signal();
         let state = app.state().clone();
         let model = state.registry.default_model().load();
+        let grpc = app
+            .grpc_addr()
+            .map_or_else(String::new, |addr| format!(" and gRPC on {addr} (h2c)"));
         tracing::info!(
             model = model.name(),
             version = model.version(),
             estimator = model.model().chain(),
             n_features = model.model().n_features(),
             named_features = model.features().is_some() || model.model().input().named,
-            "listening on http://{}",
+            "listening on http://{}{grpc}",
             app.local_addr()
         );
         drop(model);

@@ -5,6 +5,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::inference::InferError;
 use crate::model::InputError;
 use crate::registry::EncodeError;
 
@@ -97,6 +98,16 @@ impl Overload {
 impl From<InputError> for ApiError {
     fn from(e: InputError) -> Self {
         Self::Unprocessable(e.to_string())
+    }
+}
+
+impl From<InferError> for ApiError {
+    fn from(e: InferError) -> Self {
+        match e {
+            InferError::Invalid(message) => Self::BadRequest(message),
+            InferError::Unprocessable(message) => Self::Unprocessable(message),
+            InferError::TooManyRows { rows, limit } => Self::TooManyRows { rows, limit },
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Liveness and readiness (V2 protocol paths), and the Prometheus scrape endpoint.
-//! Ready means a model is loaded and the server is not draining for shutdown.
+//! Ready means a model is loaded, the token issuer's keys are in hand (or were waited for long
+//! enough) and the server is not draining for shutdown.
 
 use axum::Json;
 use axum::extract::State;
@@ -14,16 +15,16 @@ pub async fn live() -> Json<serde_json::Value> {
     Json(json!({ "live": true }))
 }
 
-/// `GET /v2/health/ready`: 200 while serving, 503 once shutdown has begun.
+/// `GET /v2/health/ready`: 200 while serving, 503 before the token issuer's keys are fetched
+/// (bounded) and once shutdown has begun.
 pub async fn ready(State(state): State<AppState>) -> Response {
-    if state.is_ready() {
-        Json(json!({ "ready": true })).into_response()
-    } else {
-        (
+    match state.not_ready() {
+        None => Json(json!({ "ready": true })).into_response(),
+        Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "ready": false, "error": "the server is shutting down" })),
+            Json(json!({ "ready": false, "error": reason })),
         )
-            .into_response()
+            .into_response(),
     }
 }
 

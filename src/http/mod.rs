@@ -13,7 +13,8 @@
 //!
 //! # Layout
 //! - `seed`: the seed's form API (`POST /`), byte for byte.
-//! - `v2`: the V2 (Open Inference) protocol.
+//! - `v2`: the V2 (Open Inference) protocol over REST.
+//! - `binary`: V2's binary tensor data extension (bodies of JSON, then raw tensors).
 //! - `v1`: KServe V1 with named features.
 //! - `health`: liveness, readiness, `/metrics`.
 //! - `slo`: the SLO dashboard (`/slo`) and its figures (`/slo.json`).
@@ -21,6 +22,7 @@
 //! - `observe`: the middleware of shedding, timeouts, metrics, SLO events and access logs.
 //! - `error`: [`ApiError`], the JSON error answer.
 
+mod binary;
 mod error;
 mod explain;
 mod health;
@@ -48,6 +50,8 @@ use prometheus::IntCounter;
 use serde::de::DeserializeOwned;
 
 pub use error::{ApiError, Overload};
+pub use explain::{Explanation, explain};
+pub use observe::{Arrival, admit, arrival};
 pub use seed::{numpy_str_one, parse_python_list};
 
 use crate::auth::{AccessControl, AuthLayer};
@@ -166,9 +170,21 @@ impl App {
         }
     }
 
-    /// Ready to take predictions: a model is loaded (always, once built) and not draining.
+    /// Ready to take predictions: a model is loaded (always, once built), the token issuer's
+    /// keys are in hand (or were waited for long enough) and the server is not draining.
     pub fn is_ready(&self) -> bool {
-        !self.draining.load(Ordering::Relaxed)
+        self.not_ready().is_none()
+    }
+
+    /// Why the server is not ready, if it is not.
+    pub fn not_ready(&self) -> Option<&'static str> {
+        if self.draining.load(Ordering::Relaxed) {
+            Some("the server is shutting down")
+        } else if !self.access.is_ready() {
+            Some("the server is fetching the token issuer's signing keys")
+        } else {
+            None
+        }
     }
 
     /// Marks the server as shutting down: readiness turns 503.

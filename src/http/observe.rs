@@ -1,4 +1,5 @@
-//! The one middleware every request passes: load shedding, the request timeout, metrics by route template,
+//! The one middleware every request passes: load shedding, the request timeout (counted from
+//! arrival, as the latency is), metrics by route template,
 //! one event for the SLO engine, and at most one access log line. It is a plain tower layer rather than `from_fn` so that no
 //! service is cloned per request; access-log details are gathered only when that log is on.
 
@@ -9,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request};
-use axum::http::{Method, StatusCode, Uri, header};
+use axum::http::{Extensions, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
@@ -58,17 +59,11 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let handler_start = Instant::now();
-        // Latency counts from arrival: the run-queue wait before this call is the client's too.
-        let start = request
-            .extensions()
-            .get::<Arrived>()
-            .map_or(handler_start, |arrived| arrived.0);
-        let queue_wait = handler_start.saturating_duration_since(start);
-        self.state
-            .metrics
-            .queue_wait
-            .observe(queue_wait.as_secs_f64());
+        let Arrival {
+            arrived: start,
+            handler_start,
+            queue_wait,
+        } = arrival(&self.state, request.extensions());
         let route = request.extensions().get::<MatchedPath>().cloned();
         let method = method_label(request.method());
         let access = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::DEBUG)
@@ -78,7 +73,7 @@ where
         let permit = if route.as_ref().is_some_and(|r| never_shed(r.as_str())) {
             None
         } else {
-            match admit(&state, &request, handler_start, queue_wait) {
+            match admit(&state, request.extensions(), handler_start, queue_wait) {
                 Ok(permit) => Some(permit),
                 Err(overload) => {
                     return Box::pin(async move {
@@ -98,7 +93,9 @@ where
         let future = self.inner.call(request);
         Box::pin(async move {
             let _permit = permit;
-            let response = match tokio::time::timeout(state.request_timeout, future).await {
+            // From arrival, like the latency: a request that queued has less time left.
+            let deadline = tokio::time::Instant::from_std(start + state.request_timeout);
+            let response = match tokio::time::timeout_at(deadline, future).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},
                 Err(_) => ApiError::Timeout(state.request_timeout).into_response(),
@@ -110,16 +107,40 @@ where
     }
 }
 
+/// When a request reached the server, and how long it waited for its handler to start (now).
+pub struct Arrival {
+    pub arrived: Instant,
+    pub handler_start: Instant,
+    pub queue_wait: Duration,
+}
+
+/// The [`Arrival`] of a request with `extensions`, its wait recorded in
+/// `skserve_http_queue_wait_seconds`. Latency and timeouts count from arrival: the run-queue
+/// wait before the handler is the client's too.
+pub fn arrival(state: &AppState, extensions: &Extensions) -> Arrival {
+    let handler_start = Instant::now();
+    let arrived = extensions
+        .get::<Arrived>()
+        .map_or(handler_start, |arrived| arrived.0);
+    let queue_wait = handler_start.saturating_duration_since(arrived);
+    state.metrics.queue_wait.observe(queue_wait.as_secs_f64());
+    Arrival {
+        arrived,
+        handler_start,
+        queue_wait,
+    }
+}
+
 /// A permit to be handled, or why not: the connection is past `--max-connections`, the
 /// request waited longer than `--max-queue-wait` while a queue stands, or `--max-concurrency`
-/// requests are in flight.
-fn admit(
+/// requests are in flight. gRPC calls are admitted here too: one limit for both protocols.
+pub fn admit(
     state: &AppState,
-    request: &Request,
+    extensions: &Extensions,
     now: Instant,
     queue_wait: Duration,
 ) -> Result<OwnedSemaphorePermit, Overload> {
-    if let Some(PastConnectionLimit(limit)) = request.extensions().get() {
+    if let Some(PastConnectionLimit(limit)) = extensions.get() {
         return Err(Overload::Connections(*limit));
     }
     if let Some(queue) = &state.standing_queue
@@ -355,6 +376,32 @@ mod tests {
         });
         let long_ago = Instant::now() - Duration::from_secs(5);
         assert_eq!(answer(&off, seed_request(long_ago)).await.0, 200);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_request_timeout_counts_from_arrival() {
+        let state = state(Limits {
+            request_timeout: Duration::from_secs(1),
+            max_queue_wait: None,
+            ..LIMITS
+        });
+        // A body that never comes: only the timeout can answer.
+        let (_sending, body) = http_body_util::channel::Channel::<axum::body::Bytes>::new(1);
+        let mut request = Request::post("/")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::new(body))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(Arrived(Instant::now() - Duration::from_secs(5)));
+        let before = tokio::time::Instant::now();
+
+        let (status, body) = answer(&state, request).await;
+
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("took longer than 1s"), "{body}");
+        // Paused time moves only when a timer is waited for: the deadline was already behind.
+        assert_eq!(tokio::time::Instant::now(), before);
     }
 
     #[tokio::test]

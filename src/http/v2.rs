@@ -1,16 +1,19 @@
-//! The V2 (Open Inference) protocol as MLServer's scikit-learn runtime speaks it: server and
-//! model metadata, model readiness, and `infer` with the outputs `predict` (default) and
-//! `predict_proba` (asked in `outputs`, or with the request parameter `predict_proba: true`).
+//! The V2 (Open Inference) protocol over REST, as MLServer's scikit-learn runtime and Triton's
+//! clients speak it: server and model metadata, model readiness, and `infer` with the outputs
+//! `predict` (default) and `predict_proba` (asked in `outputs`, or with the request parameter
+//! `predict_proba: true`).
 //!
-//! Inputs: one tensor of shape `[N, n_features]` (or `[n_features]` for one row), data flat or
-//! nested, any numeric or BOOL datatype; or, for a model that names its columns, one input per
-//! column (shape `[N]` or `[N, 1]`), `BYTES` for strings, `null` for a missing value. A single
-//! 2-D tensor stays valid for a model whose columns are all numeric. String labels come back as
-//! BYTES, a regressor's values as FP64. The request parameter `explain: true` adds per-row
-//! explanations in the response's `parameters`.
+//! Inputs: one tensor of shape `[N, n_features]` (or `[n_features]` for one row), any numeric
+//! or BOOL datatype; or, for a model that names its columns, one input per column (shape `[N]`
+//! or `[N, 1]`), `BYTES` for strings, `null` for a missing value. Data flat or nested in JSON,
+//! or binary after the JSON (`binary`, the binary tensor data extension; BYTES elements each
+//! after a 4-byte little-endian length). String labels come back as BYTES, a regressor's values
+//! as FP64. The request parameter `explain: true` adds per-row explanations in the response's
+//! `parameters`.
 //!
-//! The tensor data is read straight into one `Vec<f64>` while the JSON is parsed (strings and
-//! nulls, where a column has them, beside it).
+//! This file reads and writes the JSON; what a request means and what the model answers is
+//! `crate::inference`'s, shared with gRPC. JSON tensor data is read straight into one
+//! `Vec<f64>` while the JSON is parsed (strings and nulls, where a column has them, beside it).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -18,28 +21,30 @@ use std::hash::{BuildHasher, RandomState};
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::binary::{self, Sections};
 use super::error::ApiError;
 use super::explain::{Explanation, explain};
 use super::{ApiPath, AppState, Body, MODEL_VERSION, parse_json};
-use crate::model::{Absent, Cell, Classes, ColumnKind, Dtype, Frame, Model, Prediction, Target};
+use crate::inference::{
+    self, Datatype, Element as TensorElement, InputTensor, OutputData, TensorData, TensorMetadata,
+    infer as run_model,
+};
+use crate::model::{Classes, Model, Prediction, Target};
 use crate::registry::LoadedModel;
-
-const PREDICT: &str = "predict";
-const PREDICT_PROBA: &str = "predict_proba";
 
 /// `GET /v2`: server metadata.
 pub async fn server_metadata() -> Json<Value> {
     Json(json!({
         "name": "skserve",
         "version": env!("CARGO_PKG_VERSION"),
-        "extensions": [],
+        "extensions": inference::EXTENSIONS,
     }))
 }
 
@@ -80,8 +85,8 @@ pub async fn model_version_ready(
 }
 
 fn readiness(state: &AppState, loaded: &LoadedModel) -> Response {
-    if !state.is_ready() {
-        return ApiError::NotReady("the server is shutting down".into()).into_response();
+    if let Some(reason) = state.not_ready() {
+        return ApiError::NotReady(reason.into()).into_response();
     }
     with_version(
         Json(json!({ "name": loaded.name(), "ready": true })).into_response(),
@@ -91,49 +96,18 @@ fn readiness(state: &AppState, loaded: &LoadedModel) -> Response {
 
 fn metadata(loaded: &LoadedModel) -> Response {
     let model = loaded.model();
-    let n_features = model.n_features();
-    let mut outputs = vec![match model.classes() {
-        Some(classes) => json!({
-            "name": PREDICT,
-            "datatype": label_datatype(classes),
-            "shape": [-1, 1],
-        }),
-        None => json!({ "name": PREDICT, "datatype": "FP64", "shape": [-1, n_outputs(model)] }),
-    }];
-    if model.has_predict_proba()
-        && let Some(classes) = model.classes()
-    {
-        outputs.push(json!({
-            "name": PREDICT_PROBA,
-            "datatype": "FP64",
-            "shape": [-1, classes.len()],
-        }));
-    }
-    // A Pipeline that names its columns takes one input per column.
-    let inputs: Vec<Value> = if model.is_pipeline() && model.input().named {
-        model
-            .input()
-            .columns
+    let tensors = |tensors: Vec<TensorMetadata>| -> Vec<Value> {
+        tensors
             .iter()
-            .filter(|c| c.kind != ColumnKind::Unused)
-            .map(|c| {
-                let datatype = if c.kind == ColumnKind::Text {
-                    "BYTES"
-                } else {
-                    "FP64"
-                };
-                json!({ "name": c.name, "datatype": datatype, "shape": [-1, 1] })
-            })
+            .map(|t| json!({ "name": t.name, "datatype": t.datatype.name(), "shape": t.shape }))
             .collect()
-    } else {
-        vec![json!({ "name": "x", "datatype": "FP64", "shape": [-1, n_features] })]
     };
     let body = json!({
         "name": loaded.name(),
         "versions": [loaded.version()],
         "platform": "sklearn",
-        "inputs": inputs,
-        "outputs": outputs,
+        "inputs": tensors(inference::inputs_of(model)),
+        "outputs": tensors(inference::outputs_of(model)),
         "parameters": {
             "estimator": model.predictor().class(),
             "chain": model.chain(),
@@ -146,14 +120,6 @@ fn metadata(loaded: &LoadedModel) -> Response {
         },
     });
     with_version(Json(body).into_response(), loaded)
-}
-
-/// The values a regressor predicts per row.
-fn n_outputs(model: &Model) -> usize {
-    match model.target() {
-        Target::Values { n_outputs, .. } => n_outputs,
-        Target::Classes(_) => 1,
-    }
 }
 
 /// `POST /v2/models/{name}/infer`.
@@ -185,110 +151,69 @@ fn run_inference(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
+    let binary::Body {
+        json,
+        binary: mut sections,
+    } = binary::split(headers, body)?;
     let request: InferenceRequest<'_> =
-        parse_json(headers, body, "an inference request {\"inputs\": [...]}")?;
-    let model = loaded.model();
-    let positional;
-    let (features, frame) = match request.inputs.as_slice() {
-        // One tensor not named like a column: rows of every column's numbers.
-        [input] if model.input().position(&input.name).is_none() || input.shape.len() != 1 => {
-            // Strings and nulls are a malformed tensor, whatever its shape.
-            if !input.data.others.is_empty() {
-                input.data_as_model_input()?;
-            }
-            let n_rows = input.rows(model.n_features())?;
-            if n_rows > state.max_batch_rows {
-                return Err(ApiError::TooManyRows {
-                    rows: n_rows,
-                    limit: state.max_batch_rows,
-                });
-            }
-            positional = input.data_as_model_input()?;
-            (model.rows_typed(&positional.0, positional.1)?, None)
-        }
-        [] => {
-            return Err(ApiError::BadRequest(
-                "expected exactly one input tensor, got 0".into(),
-            ));
-        }
-        inputs if model.input().named => {
-            let frame = named_inputs(state, model, inputs)?;
-            (model.features(&frame)?, Some(frame))
-        }
-        inputs => {
-            return Err(ApiError::BadRequest(format!(
-                "expected exactly one input tensor, got {} (this model does not name its columns)",
-                inputs.len()
-            )));
-        }
+        parse_json(headers, json, "an inference request {\"inputs\": [...]}")?;
+    let parameters = request.parameters;
+    let binary_for = |name: &str| {
+        request
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.parameters.binary_data)
+            .unwrap_or(parameters.binary_data_output)
     };
-    let n_rows = features.len();
-
-    let mut want_proba = request.parameters.predict_proba;
-    let mut want_predict = request.outputs.is_empty();
-    for output in &request.outputs {
-        match output.name.as_ref() {
-            PREDICT => want_predict = true,
-            PREDICT_PROBA => want_proba = true,
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "only '{PREDICT}' and '{PREDICT_PROBA}' are outputs of this model \
-                     ('{other}' was asked for)"
-                )));
-            }
-        }
+    let mut inputs = Vec::with_capacity(request.inputs.len());
+    for input in request.inputs {
+        inputs.push(input.into_tensor(&mut sections)?);
     }
-    if want_proba && !model.has_predict_proba() {
-        return Err(ApiError::Unprocessable(format!(
-            "this model ({}) has no '{PREDICT_PROBA}'",
-            model.chain()
-        )));
-    }
-
-    let predicted = model.predict(&features);
-    let proba = if want_proba {
-        model.predict_proba(&features)
+    sections.finish()?;
+    let inference = run_model(
+        loaded,
+        inference::Request {
+            inputs,
+            outputs: request.outputs.iter().map(|o| o.name.clone()).collect(),
+            predict_proba: parameters.predict_proba,
+        },
+        state.max_batch_rows,
+    )?;
+    let explanations = if parameters.explain {
+        let features = inference.features()?;
+        Some(explain(
+            loaded,
+            &features,
+            inference.predicted(),
+            inference.frame(),
+        )?)
     } else {
         None
     };
-    let explanations = if request.parameters.explain {
-        Some(explain(loaded, &features, &predicted, frame.as_ref())?)
-    } else {
-        None
-    };
-    state.count_rows(loaded.name(), n_rows);
+    state.count_rows(loaded.name(), inference.n_rows());
 
-    let mut outputs = Vec::with_capacity(2);
-    if want_predict || !want_proba {
-        outputs.push(match (&predicted, model.classes()) {
-            (Prediction::Classes(indices), Some(classes)) => ResponseOutput {
-                name: PREDICT,
-                shape: [n_rows, 1],
-                datatype: label_datatype(classes),
-                parameters: NUMPY,
-                data: OutputData::Labels { classes, indices },
-            },
-            (Prediction::Values(values), _) => ResponseOutput {
-                name: PREDICT,
-                shape: [n_rows, values.ncols()],
-                datatype: "FP64",
-                parameters: NUMPY,
-                data: OutputData::Floats(values.as_slice().unwrap_or(&[])),
-            },
-            (Prediction::Classes(_), None) => {
-                return Err(ApiError::Internal("a classifier without classes".into()));
+    let mut binary_data = Vec::new();
+    let outputs = inference
+        .outputs()
+        .map(|output| {
+            let binary = binary_for(output.name);
+            let binary_data_size = binary.then(|| {
+                output.data.write_raw(&mut binary_data);
+                output.data.raw_len()
+            });
+            ResponseOutput {
+                name: output.name,
+                shape: output.shape,
+                datatype: output.datatype.name(),
+                parameters: OutputParameters {
+                    content_type: "np",
+                    binary_data_size,
+                },
+                data: (!binary).then_some(output.data).map(JsonData),
             }
-        });
-    }
-    if let (Some(proba), Some(classes)) = (&proba, model.classes()) {
-        outputs.push(ResponseOutput {
-            name: PREDICT_PROBA,
-            shape: [n_rows, classes.len()],
-            datatype: "FP64",
-            parameters: NUMPY,
-            data: OutputData::Floats(proba.as_slice().unwrap_or(&[])),
-        });
-    }
+        })
+        .collect();
     let id = match request.id {
         Some(id) => id,
         None => Cow::Owned(generated_id()),
@@ -300,13 +225,8 @@ fn run_inference(
         parameters: ResponseParameters { explanations },
         outputs,
     };
-    let body = serde_json::to_vec(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut response = body.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(with_version(response, loaded))
+    let json = serde_json::to_vec(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(with_version(binary::response(json, &binary_data), loaded))
 }
 
 fn with_version(mut response: Response, loaded: &LoadedModel) -> Response {
@@ -314,15 +234,6 @@ fn with_version(mut response: Response, loaded: &LoadedModel) -> Response {
         response.headers_mut().insert(MODEL_VERSION, version);
     }
     response
-}
-
-fn label_datatype(classes: &Classes) -> &'static str {
-    match classes {
-        Classes::Int(_) => "INT64",
-        Classes::Float(_) => "FP64",
-        Classes::Bool(_) => "BOOL",
-        Classes::Str(_) => "BYTES",
-    }
 }
 
 /// A request id when the client sent none: 16 hex digits, unique enough to find a log line.
@@ -339,6 +250,7 @@ struct InferenceRequest<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(default)]
     parameters: RequestParameters,
+    #[serde(borrow)]
     inputs: Vec<RequestInput<'a>>,
     #[serde(default, borrow)]
     outputs: Vec<RequestOutput<'a>>,
@@ -350,12 +262,23 @@ struct RequestParameters {
     explain: bool,
     #[serde(default, deserialize_with = "flag")]
     predict_proba: bool,
+    /// Every output binary unless it says otherwise (the binary extension).
+    #[serde(default, deserialize_with = "flag")]
+    binary_data_output: bool,
 }
 
 #[derive(Deserialize)]
 struct RequestOutput<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
+    #[serde(default)]
+    parameters: RequestedOutputParameters,
+}
+
+#[derive(Default, Deserialize)]
+struct RequestedOutputParameters {
+    #[serde(default, deserialize_with = "optional_flag")]
+    binary_data: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -365,232 +288,116 @@ struct RequestInput<'a> {
     shape: Vec<i64>,
     #[serde(borrow)]
     datatype: Cow<'a, str>,
-    data: TensorData,
+    #[serde(default, borrow)]
+    data: Option<ElementData<'a>>,
+    #[serde(default)]
+    parameters: InputParameters,
 }
 
-impl RequestInput<'_> {
-    /// Checks shape against data and the model's width; the number of rows.
-    fn rows(&self, n_features: usize) -> Result<usize, ApiError> {
-        let name = &self.name;
-        let shape = &self.shape;
-        if let Some(d) = shape.iter().find(|&&d| d < 0) {
-            return Err(ApiError::BadRequest(format!(
-                "input '{name}': shape {shape:?} has a negative dimension {d}"
-            )));
-        }
-        let count = shape
-            .iter()
-            .try_fold(1usize, |n, &d| n.checked_mul(d as usize))
-            .unwrap_or(usize::MAX);
-        if count != self.data.numbers.len() {
-            return Err(ApiError::BadRequest(format!(
-                "input '{name}': shape {shape:?} holds {count} values but data has {}",
-                self.data.numbers.len()
-            )));
-        }
-        let rows = match shape.as_slice() {
-            [features] if *features as usize == n_features => 1,
-            [rows, features] if *features as usize == n_features => *rows as usize,
-            [_] | [_, _] => {
-                return Err(ApiError::Unprocessable(format!(
-                    "input '{name}' has shape {shape:?}; the model expects [N, {n_features}] \
-                     ({n_features} features per row)"
+#[derive(Default, Deserialize)]
+struct InputParameters {
+    /// Bytes of this input's binary data after the JSON (the binary extension).
+    #[serde(default)]
+    binary_data_size: Option<u64>,
+}
+
+impl<'a> RequestInput<'a> {
+    /// The tensor, its data from JSON or from the binary data after it.
+    fn into_tensor(self, sections: &mut Sections<'a>) -> Result<InputTensor<'a>, ApiError> {
+        let datatype = Datatype::parse(&self.name, &self.datatype)?;
+        let name = self.name;
+        let data = match (self.data, self.parameters.binary_data_size) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::BadRequest(format!(
+                    "input '{name}' has both \"data\" and parameters.binary_data_size; send one"
                 )));
             }
-            _ => {
-                return Err(ApiError::Unprocessable(format!(
-                    "input '{name}' has shape {shape:?}; expected [N, {n_features}]"
+            (None, Some(size)) => TensorData::Raw(sections.take(&name, size)?),
+            (Some(data), None) => data.into_tensor_data(),
+            (None, None) => {
+                return Err(ApiError::BadRequest(format!(
+                    "input '{name}' has no \"data\" (nor parameters.binary_data_size for \
+                     binary data after the JSON)"
                 )));
             }
         };
-        if rows == 0 {
-            return Err(ApiError::Unprocessable(format!(
-                "input '{name}' has no rows"
-            )));
-        }
-        Ok(rows)
+        Ok(InputTensor {
+            name,
+            datatype,
+            shape: self.shape,
+            data,
+        })
     }
-
-    /// The data as the model sees it after numpy's cast to the declared datatype, and the type
-    /// numpy would hold it as.
-    fn data_as_model_input(&self) -> Result<(Cow<'_, [f64]>, Dtype), ApiError> {
-        let name = &self.name;
-        if let Some((_, other)) = self.data.others.first() {
-            return Err(ApiError::BadRequest(match other {
-                Other::Text(s) => {
-                    format!("input '{name}': data holds the string {s:?}; send numbers")
-                }
-                Other::Null => format!("input '{name}': data holds null; send numbers"),
-            }));
-        }
-        let values = &self.data.numbers;
-        let datatype = self.datatype.as_ref();
-        match datatype {
-            "FP64" => Ok((Cow::Borrowed(values), Dtype::F64)),
-            // Rounded to single precision, as numpy stores an FP32 (or FP16, approximately) tensor.
-            "FP32" | "FP16" => Ok((
-                Cow::Owned(values.iter().map(|&v| f64::from(v as f32)).collect()),
-                Dtype::F32,
-            )),
-            "INT8" | "INT16" | "INT32" | "INT64" | "UINT8" | "UINT16" | "UINT32" | "UINT64" => {
-                match values.iter().find(|v| v.fract() != 0.0) {
-                    Some(v) => Err(ApiError::Unprocessable(format!(
-                        "input '{name}' is {datatype} but holds {v}, which is not an integer"
-                    ))),
-                    None => Ok((Cow::Borrowed(values), Dtype::Int)),
-                }
-            }
-            "BOOL" => match values.iter().find(|&&v| v != 0.0 && v != 1.0) {
-                Some(v) => Err(ApiError::Unprocessable(format!(
-                    "input '{name}' is BOOL but holds {v}"
-                ))),
-                None => Ok((Cow::Borrowed(values), Dtype::Bool)),
-            },
-            "BYTES" => Err(ApiError::Unprocessable(format!(
-                "input '{name}' is BYTES; this model takes numbers (FP64, FP32, INT64, BOOL…)"
-            ))),
-            other => Err(unknown_datatype(name, other)),
-        }
-    }
-}
-
-fn unknown_datatype(name: &str, datatype: &str) -> ApiError {
-    ApiError::BadRequest(format!(
-        "input '{name}' has unknown datatype '{datatype}' (expected FP64, FP32, FP16, \
-         INT8…INT64, UINT8…UINT64, BOOL or BYTES)"
-    ))
-}
-
-/// One input per column: each of shape `[N]` or `[N, 1]`, BYTES for strings, a numeric
-/// datatype for numbers, `null` for a missing value.
-fn named_inputs(
-    state: &AppState,
-    model: &Model,
-    inputs: &[RequestInput<'_>],
-) -> Result<Frame, ApiError> {
-    let n_rows = inputs[0].data.numbers.len();
-    if n_rows > state.max_batch_rows {
-        return Err(ApiError::TooManyRows {
-            rows: n_rows,
-            limit: state.max_batch_rows,
-        });
-    }
-    let mut builder = model.frame_builder(n_rows);
-    for input in inputs {
-        let name = input.name.as_ref();
-        let column = builder.column(name)?;
-        let n = input.data.numbers.len();
-        let shape_ok = match input.shape.as_slice() {
-            [rows] | [rows, 1] => *rows >= 0 && *rows as usize == n,
-            _ => false,
-        };
-        if !shape_ok {
-            return Err(ApiError::BadRequest(format!(
-                "input '{name}' has shape {:?} for {n} values; a column's input has shape [N] or [N, 1]",
-                input.shape
-            )));
-        }
-        if n != n_rows {
-            return Err(crate::model::InputError::ColumnLength {
-                column: name.to_owned(),
-                got: n,
-                expected: n_rows,
-            }
-            .into());
-        }
-        let datatype = input.datatype.as_ref();
-        match datatype {
-            "BYTES" => {
-                builder.claim(column)?;
-                let mut others = input.data.others.iter().peekable();
-                for (row, v) in input.data.numbers.iter().enumerate() {
-                    let cell = match others.peek() {
-                        Some((at, other)) if *at == row => {
-                            others.next();
-                            match other {
-                                Other::Text(s) => Cell::Text(s),
-                                Other::Null => Cell::Missing,
-                            }
-                        }
-                        _ => Cell::Number(*v),
-                    };
-                    builder.set(row, column, cell)?;
-                }
-            }
-            "FP64" | "FP32" | "FP16" | "INT8" | "INT16" | "INT32" | "INT64" | "UINT8"
-            | "UINT16" | "UINT32" | "UINT64" | "BOOL" => {
-                if let Some((_, Other::Text(s))) = input
-                    .data
-                    .others
-                    .iter()
-                    .find(|(_, o)| matches!(o, Other::Text(_)))
-                {
-                    return Err(ApiError::BadRequest(format!(
-                        "input '{name}' is {datatype} but holds the string {s:?}; send strings as BYTES"
-                    )));
-                }
-                let dtype = match datatype {
-                    "FP32" | "FP16" => Dtype::F32,
-                    "BOOL" => Dtype::Bool,
-                    "FP64" => Dtype::F64,
-                    _ => Dtype::Int,
-                };
-                builder.set_numbers(column, input.data.numbers.clone(), dtype)?;
-            }
-            other => return Err(unknown_datatype(name, other)),
-        }
-    }
-    Ok(builder.finish(Absent::Refused)?)
 }
 
 /// Tensor data, flat or nested lists, flattened row-major: numbers and booleans as numbers;
 /// strings and nulls (a BYTES column, a missing value) beside them by position, with `NaN`
 /// holding their place among the numbers.
-struct TensorData {
+#[derive(Default)]
+struct ElementData<'a> {
     numbers: Vec<f64>,
-    others: Vec<(usize, Other)>,
+    others: Vec<(usize, Other<'a>)>,
 }
 
-enum Other {
-    Text(String),
+enum Other<'a> {
+    Text(Cow<'a, [u8]>),
     Null,
 }
 
-impl<'de> Deserialize<'de> for TensorData {
+impl<'a> ElementData<'a> {
+    /// Numbers alone, or every element in order when there are strings or nulls (which of
+    /// those an input may hold is `crate::inference`'s to say).
+    fn into_tensor_data(self) -> TensorData<'a> {
+        if self.others.is_empty() {
+            return TensorData::Numbers(self.numbers);
+        }
+        let mut elements: Vec<TensorElement<'a>> = self
+            .numbers
+            .into_iter()
+            .map(TensorElement::Number)
+            .collect();
+        for (at, other) in self.others {
+            elements[at] = match other {
+                Other::Text(text) => TensorElement::Text(text),
+                Other::Null => TensorElement::Missing,
+            };
+        }
+        TensorData::Elements(elements)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ElementData<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut data = TensorData {
-            numbers: Vec::new(),
-            others: Vec::new(),
-        };
+        let mut data = ElementData::default();
         Element { out: &mut data }.deserialize(deserializer)?;
         Ok(data)
     }
 }
 
-/// One element of tensor data: a number, a boolean, a string, null, or a nested list.
-struct Element<'v> {
-    out: &'v mut TensorData,
+/// One element of tensor data: a number, a boolean, a string, null or a nested list.
+struct Element<'v, 'a> {
+    out: &'v mut ElementData<'a>,
 }
 
-impl<'de> DeserializeSeed<'de> for Element<'_> {
+impl<'a> Element<'_, 'a> {
+    fn other(self, other: Other<'a>) {
+        self.out.others.push((self.out.numbers.len(), other));
+        self.out.numbers.push(f64::NAN);
+    }
+}
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for Element<'_, 'a> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl Element<'_> {
-    fn other(self, other: Other) {
-        self.out.others.push((self.out.numbers.len(), other));
-        self.out.numbers.push(f64::NAN);
-    }
-}
-
-impl<'de> Visitor<'de> for Element<'_> {
+impl<'de: 'a, 'a> Visitor<'de> for Element<'_, 'a> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("numbers, booleans or strings, in a list or nested lists")
+        f.write_str("numbers, booleans, strings or nulls, in a list or nested lists")
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         self.out.numbers.push(v);
@@ -608,8 +415,12 @@ impl<'de> Visitor<'de> for Element<'_> {
         self.out.numbers.push(f64::from(u8::from(v)));
         Ok(())
     }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.other(Other::Text(Cow::Borrowed(v.as_bytes())));
+        Ok(())
+    }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.other(Other::Text(v.to_owned()));
+        self.other(Other::Text(Cow::Owned(v.as_bytes().to_vec())));
         Ok(())
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
@@ -620,7 +431,12 @@ impl<'de> Visitor<'de> for Element<'_> {
         if let Some(n) = seq.size_hint() {
             self.out.numbers.reserve(n);
         }
-        while seq.next_element_seed(Element { out: self.out })?.is_some() {}
+        while seq
+            .next_element_seed(Element {
+                out: &mut *self.out,
+            })?
+            .is_some()
+        {}
         Ok(())
     }
 }
@@ -640,6 +456,10 @@ fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
             "expected true or false, found {t:?}"
         ))),
     }
+}
+
+fn optional_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    flag(deserializer).map(Some)
 }
 
 #[derive(Serialize)]
@@ -662,33 +482,30 @@ struct ResponseOutput<'a> {
     name: &'static str,
     shape: [usize; 2],
     datatype: &'static str,
-    parameters: Parameters,
-    data: OutputData<'a>,
+    parameters: OutputParameters,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<JsonData<'a>>,
 }
 
-/// MLServer's NumpyCodec marks its outputs with `{"content_type": "np"}`.
-#[derive(Clone, Copy, Serialize)]
-struct Parameters {
+/// MLServer's NumpyCodec marks its outputs with `{"content_type": "np"}`; a binary output also
+/// says how many bytes of the binary data are its own.
+#[derive(Serialize)]
+struct OutputParameters {
     content_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binary_data_size: Option<usize>,
 }
 
-const NUMPY: Parameters = Parameters { content_type: "np" };
+/// An output's elements as JSON.
+struct JsonData<'a>(OutputData<'a>);
 
-enum OutputData<'a> {
-    Labels {
-        classes: &'a Classes,
-        indices: &'a [usize],
-    },
-    Floats(&'a [f64]),
-}
-
-impl Serialize for OutputData<'_> {
+impl Serialize for JsonData<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Floats(values) => values.serialize(serializer),
-            Self::Labels { classes, indices } => {
+        match self.0 {
+            OutputData::Floats(values) => values.serialize(serializer),
+            OutputData::Labels { classes, indices } => {
                 let mut seq = serializer.serialize_seq(Some(indices.len()))?;
-                for &i in *indices {
+                for &i in indices {
                     match classes {
                         Classes::Int(v) => seq.serialize_element(&v[i])?,
                         Classes::Float(v) => seq.serialize_element(&v[i])?,

@@ -5,13 +5,15 @@
 //!
 //! Nothing here can take the service down: a failed probe, download or load keeps the last
 //! good model, is logged and counted (`skserve_model_refresh_failures_total{model,reason}`),
-//! and the next attempt waits longer (doubling, capped). Content that failed to load is
-//! remembered by its token and not downloaded again until it changes.
+//! and the next attempt waits longer (doubling, capped, and stretched at random by up to a
+//! quarter so that a fleet does not retry in step: `crate::backoff`). Content that failed to
+//! load is remembered by its token and not downloaded again until it changes.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{LoadedModel, ModelLoadError, Registry};
+use crate::backoff;
 use crate::metrics::Metrics;
 use crate::store::ModelStore;
 
@@ -36,6 +38,15 @@ impl RefreshPolicy {
         self.interval
             .saturating_mul(factor)
             .min(self.interval.max(MAX_BACKOFF))
+    }
+
+    /// [`RefreshPolicy::delay`] as waited: after a failure, stretched at random (the regular
+    /// interval is kept exact, so that a change shows within it).
+    pub fn wait(&self, failures: u32) -> Duration {
+        match failures {
+            0 => self.delay(0),
+            _ => backoff::jitter(self.delay(failures)),
+        }
     }
 }
 
@@ -84,9 +95,11 @@ pub async fn load_at_start<S: ModelStore>(
                 if require && (!retryable || failures >= START_ATTEMPTS) {
                     return Err(e);
                 }
-                let wait = Duration::from_millis(500)
-                    .saturating_mul(1 << failures.min(6))
-                    .min(Duration::from_secs(30));
+                let wait = backoff::jitter(
+                    Duration::from_millis(500)
+                        .saturating_mul(1 << failures.min(6))
+                        .min(Duration::from_secs(30)),
+                );
                 tracing::warn!(
                     model = name,
                     source = store.describe(),
@@ -165,13 +178,15 @@ impl<S: ModelStore> Refresher<S> {
     /// Probes, polls forever, never returns. Cancel it by aborting its task.
     pub async fn run(mut self) {
         let mut failures = 0u32;
+        let mut wait = self.policy.wait(0);
         loop {
-            tokio::time::sleep(self.policy.delay(failures)).await;
-            self.refresh_counted(&mut failures).await;
+            tokio::time::sleep(wait).await;
+            wait = self.refresh_counted(&mut failures).await;
         }
     }
 
-    async fn refresh_counted(&mut self, failures: &mut u32) {
+    /// One refresh, counted and logged; the wait before the next.
+    async fn refresh_counted(&mut self, failures: &mut u32) -> Duration {
         match self.refresh_once().await {
             Ok(outcome) => {
                 *failures = 0;
@@ -179,9 +194,11 @@ impl<S: ModelStore> Refresher<S> {
                     .model_refresh
                     .with_label_values(&[&self.name, outcome.label()])
                     .inc();
+                self.policy.wait(0)
             }
             Err(e) => {
                 *failures += 1;
+                let wait = self.policy.wait(*failures);
                 self.metrics
                     .model_refresh
                     .with_label_values(&[&self.name, "failed"])
@@ -194,9 +211,10 @@ impl<S: ModelStore> Refresher<S> {
                     model = self.name,
                     source = self.store.describe(),
                     reason = e.reason(),
-                    retry_in_seconds = self.policy.delay(*failures).as_secs_f64(),
+                    retry_in_seconds = wait.as_secs_f64(),
                     "refresh failed, still serving the last good model: {e}"
                 );
+                wait
             }
         }
     }
@@ -379,5 +397,15 @@ mod tests {
             ..p
         };
         assert_eq!(hourly.delay(5), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn waits_after_failures_are_stretched_and_the_interval_is_not() {
+        let p = policy();
+        assert_eq!(p.wait(0), p.interval);
+        for failures in 1..6 {
+            let (nominal, waited) = (p.delay(failures), p.wait(failures));
+            assert!(waited >= nominal && waited < nominal.mul_f64(1.0 + backoff::SPREAD));
+        }
     }
 }

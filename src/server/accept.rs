@@ -1,11 +1,15 @@
-//! The accept loop: one task per connection, served by hyper's HTTP/1.1 (what Cloud Run's front
-//! end and the V2 clients speak), with three guards a bare `axum::serve` lacks:
+//! The accept loop: one task per connection, served by hyper as HTTP/1.1 (the REST API, what
+//! Cloud Run's front end and the V2 clients speak) or HTTP/2 with prior knowledge (gRPC), with
+//! the guards a bare `axum::serve` lacks:
 //! - a deadline on request headers (`--header-read-timeout`), so a client trickling a header a
-//!   byte at a time (slowloris) is cut off instead of holding a connection for ever;
+//!   byte at a time (slowloris) is cut off instead of holding a connection for ever; over
+//!   HTTP/2, a deadline on the connection's first bytes, and pings that find peers gone;
 //! - a bound on open connections (`--max-connections`): a connection past it is still read, but
-//!   marked [`PastConnectionLimit`] for the service to answer 503 with `Retry-After`, and closed
-//!   after that one request, on the thread that accepts, not behind admitted work, so that the
-//!   answer is fast (`front_door`);
+//!   marked [`PastConnectionLimit`] for the service to answer 503 (gRPC: `UNAVAILABLE`), and
+//!   closed after that one request, on the thread that accepts, not behind admitted work, so
+//!   that the answer is fast (`front_door`);
+//! - half-closed clients answered: a client that shuts its sending side once its request is
+//!   out (`nc -N`, HTTP/1.0 clients) still gets its response before the connection closes;
 //! - a graceful stop: no new connections, idle ones closed, requests in flight finished.
 //!
 //! Each socket is [`ArrivalStamped`], so the service knows when its request reached the server,
@@ -21,12 +25,13 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ConnectInfo;
 use hyper::body::{Body, Incoming};
+use hyper::server::conn::{http1, http2};
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::runtime::Handle;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tower::Service;
 
 use super::arrival::{ArrivalStamped, Arrivals};
@@ -36,10 +41,21 @@ use super::linger::LingeringClose;
 /// How connections are accepted and bounded.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionPolicy {
+    pub protocol: Protocol,
     pub max_connections: usize,
     /// Connections being refused at once (see [`serve`]).
     pub max_refusals: usize,
     pub header_read_timeout: Duration,
+}
+
+/// What the connections of a listener speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// HTTP/1.1 (and 1.0).
+    Http1,
+    /// HTTP/2 with prior knowledge, no upgrade (h2c): what gRPC clients speak without TLS, and
+    /// what Cloud Run sends to a port named `h2c`.
+    Http2,
 }
 
 /// A request extension: when the request reached the server (see `arrival`).
@@ -126,13 +142,12 @@ async fn accept<S, B>(
     // Connections past the limit are bounded too, or a flood of them would hold a task and a
     // descriptor each until its header deadline; past both, a connection is closed unread.
     let refusing = Arc::new(Semaphore::new(policy.max_refusals));
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(policy.header_read_timeout);
-    let mut http_once = http.clone();
-    http_once
-        .keep_alive(false)
-        .header_read_timeout(REFUSAL_HEADER_TIMEOUT.min(policy.header_read_timeout));
+    let http = Builder::new(policy.protocol, policy.header_read_timeout, false);
+    let http_once = Builder::new(
+        policy.protocol,
+        REFUSAL_HEADER_TIMEOUT.min(policy.header_read_timeout),
+        true,
+    );
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -189,13 +204,60 @@ async fn accept<S, B>(
     graceful.shutdown().await;
 }
 
+/// How connections of one protocol are served, with their deadlines.
+#[derive(Clone)]
+enum Builder {
+    Http1(http1::Builder),
+    Http2 {
+        builder: http2::Builder<TokioExecutor>,
+        first_bytes_timeout: Duration,
+        /// Closed after its first answer: a connection past the limit.
+        once: bool,
+    },
+}
+
+impl Builder {
+    fn new(protocol: Protocol, header_read_timeout: Duration, once: bool) -> Self {
+        match protocol {
+            Protocol::Http1 => {
+                let mut http = http1::Builder::new();
+                http.timer(TokioTimer::new())
+                    .header_read_timeout(header_read_timeout)
+                    // Answer a client that shut its sending side after its request, instead
+                    // of dropping its request as hyper does by default.
+                    .half_close(true)
+                    .keep_alive(!once);
+                Self::Http1(http)
+            }
+            Protocol::Http2 => {
+                let mut http = http2::Builder::new(TokioExecutor::new());
+                // An idle HTTP/2 connection is a gRPC channel waiting for its next call, not a
+                // client that went away: it stays open, and pings find the peers that are gone.
+                http.timer(TokioTimer::new())
+                    .keep_alive_interval(Some(header_read_timeout.max(HTTP2_PING_AT_LEAST)))
+                    .keep_alive_timeout(HTTP2_PING_TIMEOUT);
+                Self::Http2 {
+                    builder: http,
+                    first_bytes_timeout: header_read_timeout,
+                    once,
+                }
+            }
+        }
+    }
+}
+
+/// HTTP/2 connections are pinged when idle this often at least, and closed when a ping goes
+/// unanswered this long.
+const HTTP2_PING_AT_LEAST: Duration = Duration::from_secs(10);
+const HTTP2_PING_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// One accepted connection, before it is served.
 struct Connection<S> {
     peer: SocketAddr,
     accepted_at: Instant,
     past_limit: Option<PastConnectionLimit>,
     service: S,
-    http: hyper::server::conn::http1::Builder,
+    http: Builder,
     graceful: Watcher,
     /// Its place under `--max-connections`, or among the refusals, until it closes.
     permit: OwnedSemaphorePermit,
@@ -217,11 +279,26 @@ impl<S> Connection<S> {
             graceful,
             permit: _permit,
         } = self;
+        if let Builder::Http2 {
+            first_bytes_timeout,
+            ..
+        } = &http
+        {
+            // HTTP/2 has no header deadline of its own: a client must at least start.
+            match tokio::time::timeout(*first_bytes_timeout, tcp.readable()).await {
+                Ok(Ok(())) => {}
+                _ => return,
+            }
+        }
         let arrivals = Arrivals::new(accepted_at);
         let io = TokioIo::new(LingeringClose::new(ArrivalStamped::new(
             tcp,
             arrivals.clone(),
         )));
+        // Only a refused HTTP/2 connection waits for its answer, to close after it.
+        let answered =
+            matches!(http, Builder::Http2 { once: true, .. }).then(|| Arc::new(Notify::new()));
+        let answered_in_service = answered.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             let extensions = request.extensions_mut();
             extensions.insert(ConnectInfo(peer));
@@ -229,9 +306,41 @@ impl<S> Connection<S> {
             if let Some(past_limit) = past_limit {
                 extensions.insert(past_limit);
             }
-            service.clone().call(request)
+            let answering = service.clone().call(request);
+            let answered = answered_in_service.clone();
+            async move {
+                let response = answering.await;
+                if let Some(answered) = answered {
+                    answered.notify_one();
+                }
+                response
+            }
         });
-        if let Err(e) = graceful.watch(http.serve_connection(io, service)).await {
+        let served = match http {
+            Builder::Http1(http) => graceful.watch(http.serve_connection(io, service)).await,
+            Builder::Http2 {
+                builder,
+                once: false,
+                ..
+            } => graceful.watch(builder.serve_connection(io, service)).await,
+            Builder::Http2 {
+                builder,
+                once: true,
+                ..
+            } => {
+                // Refused: the one answer, then GOAWAY (HTTP/1.1 says `Connection: close`).
+                let connection = builder.serve_connection(io, service);
+                tokio::pin!(connection);
+                tokio::select! {
+                    served = connection.as_mut() => served,
+                    () = answered.as_ref().expect("a refused connection is waited for").notified() => {
+                        connection.as_mut().graceful_shutdown();
+                        connection.await
+                    }
+                }
+            }
+        };
+        if let Err(e) = served {
             // Clients vanishing and header deadlines passing are routine, not faults.
             tracing::debug!(error = %e, "connection ended with an error");
         }

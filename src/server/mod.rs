@@ -1,7 +1,8 @@
-//! The transport: TCP connections in, HTTP/1.1 requests out to a service, with the guards an
-//! SRE expects in front of any handler: a header deadline (slowloris), bounds on open
+//! The transport: TCP connections in, HTTP/1.1 or HTTP/2 requests out to a service, with the
+//! guards an SRE expects in front of any handler: a header deadline (slowloris), bounds on open
 //! connections and on connections being refused, refusals answered on a thread of their own,
-//! lingering closes, arrival stamps, and a graceful stop.
+//! half-closed clients answered, lingering closes, arrival stamps, and a graceful stop. The REST
+//! API and gRPC are served by the same code, each on a listener of its own.
 //!
 //! It serves any `tower::Service` of HTTP requests and knows nothing of routes, models or
 //! protocols: those are `crate::http`'s. What the service learns from the transport arrives as
@@ -25,6 +26,7 @@ mod linger;
 pub mod standing_queue;
 
 pub use accept::{
-    Arrived, ConnectionPolicy, HttpService, PastConnectionLimit, ResponseBody, bind, serve,
+    Arrived, ConnectionPolicy, HttpService, PastConnectionLimit, Protocol, ResponseBody, bind,
+    serve,
 };
 pub use standing_queue::StandingQueue;

@@ -469,7 +469,10 @@ mod tests {
         let text = prometheus_rules(&embedded());
         assert!(text.contains(
             "(sum(rate(skserve_http_requests_total{job=\"skserve\",route!~\"/metrics|/slo|\
-             /slo\\\\.json|/v2/health/live|/v2/health/ready\",code=~\"5..|429\"}[5m])))"
+             /slo\\\\.json|/v2/health/live|/v2/health/ready|\
+             /inference\\\\.GRPCInferenceService/ServerLive|\
+             /inference\\\\.GRPCInferenceService/ServerReady|\
+             /grpc\\\\.health\\\\.v1\\\\.Health/Check\",code=~\"5..|429\"}[5m])))"
         ));
         assert!(text.contains("code=~\"[1-35]..|429\"}[1h])))"));
     }
@@ -509,7 +512,12 @@ mod tests {
     fn event_queries_sum_the_raw_series_of_every_instance() {
         let spec = embedded();
         let by_name = |name: &str| spec.slos.iter().find(|s| s.name == name).unwrap();
-        let routes = "route!~\"/metrics|/slo|/slo\\\\.json|/v2/health/live|/v2/health/ready\"";
+        let routes = concat!(
+            "route!~\"/metrics|/slo|/slo\\\\.json|/v2/health/live|/v2/health/ready",
+            "|/inference\\\\.GRPCInferenceService/ServerLive",
+            "|/inference\\\\.GRPCInferenceService/ServerReady",
+            "|/grpc\\\\.health\\\\.v1\\\\.Health/Check\""
+        );
 
         let availability = event_queries(&spec, by_name("availability"), Window::hours(1), 720);
         assert_eq!(

@@ -34,11 +34,13 @@ const TOLERANCE: f64 = 0.03;
 const ROWS: usize = 200;
 
 /// An instance serving on one port and its admin routes on another, asking `prometheus` for
-/// the fleet's figures.
+/// the fleet's figures. Only its concurrency limit sheds: waiting in a queue never does, since
+/// a machine busy with other tests can make any queue stand for a while.
 async fn instance(prometheus: &str, max_concurrency: usize) -> (TestApp, TestApp) {
     spawn_app_with_admin(ServeSettings {
         fleet: Some(FleetSettings::new(prometheus, REFRESH)),
         max_concurrency,
+        max_queue_wait: None,
         ..ServeSettings::default()
     })
     .await
@@ -122,9 +124,15 @@ async fn prometheus_over_two_instances_gives_the_fleet_the_instances_figures_tog
     let instances = [&a_figures, &b_figures];
     let (good, total) = together(&instances, "availability", "5m");
     let sheds = answers[1].iter().filter(|r| r.status == Some(503)).count() as f64;
+    let a_refused: Vec<_> = answers[0]
+        .iter()
+        .filter(|r| r.status != Some(200))
+        .collect();
     assert!(
-        answers[0].iter().all(|r| r.status == Some(200)),
-        "A is not limited and sheds nothing"
+        a_refused.is_empty(),
+        "A is not limited and sheds nothing, yet answered {} requests otherwise, e.g. {:?}",
+        a_refused.len(),
+        a_refused.first()
     );
     assert!(sheds >= 0.01 * total, "B shed only {sheds} of {total}");
     assert_eq!(total - good, sheds, "every bad event is a shed");

@@ -1,16 +1,22 @@
-//! Integration tests of the HTTP service: one binary, one file per area. Each test starts the
-//! real server on 127.0.0.1:0 (`helpers::spawn_app`) and talks to it as a client; the shutdown
+//! Integration tests of the service over REST and gRPC: one binary, one file per area. Each
+//! test starts the real server on 127.0.0.1:0 (`helpers::spawn_app`) and talks to it as a
+//! client; the shutdown
 //! and fault-injection tests run the built binary (`helpers::spawn_binary`). Area files import
 //! only from `helpers`, never from each other.
 
 mod admin;
 mod auth;
+mod clients;
 mod faults;
 mod fleet;
 mod fuzz;
+mod grpc;
+mod half_close;
 mod helpers;
+mod keys_at_start;
 mod metrics;
 mod model_refresh;
+mod named_tensors;
 mod pipelines;
 mod rules;
 mod seed;
@@ -20,4 +26,5 @@ mod slo;
 mod terraform;
 mod v1;
 mod v2;
+mod v2_binary;
 mod validation;

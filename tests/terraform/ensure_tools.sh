@@ -24,12 +24,5 @@ if [ "$(cat "$schema_dir/.installed" 2>/dev/null)" != "$schema_package" ] || [ !
     echo "$schema_package" > "$schema_dir/.installed"
 fi
 
-venv="$repo/target/checkov-venv"
-want=$( { cat "$here/requirements.txt"; python3 --version; } | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/checkov" ]; then
-    echo "ensure_tools.sh: installing $(grep -v '^#' "$here/requirements.txt" | tr '\n' ' ')into $venv" >&2
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt" >&2
-    "$venv/bin/checkov" --version >/dev/null
-    echo "$want" > "$venv/.installed"
-fi
+# checkov's venv, filled like every test venv (idempotent: a stamp records the requirements).
+bash "$repo/tests/python/setup_venv.sh" "$repo/target/checkov-venv" "$here/requirements.txt" checkov

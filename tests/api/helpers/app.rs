@@ -17,6 +17,8 @@ use skserve::telemetry::LogFormat;
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// Where gRPC is served, when the server was started with `--grpc-listen`.
+    pub grpc_port: Option<u16>,
     pub client: reqwest::Client,
 }
 
@@ -66,9 +68,23 @@ async fn start(settings: ServeSettings) -> (TestApp, Option<TestApp>) {
         .await
         .expect("the application builds");
     let port = app.port();
+    let grpc_port = app.grpc_addr().map(|addr| addr.port());
     let admin = app.admin_addr().map(|a| TestApp::at(a.port()));
     tokio::spawn(app.run_until(std::future::pending()));
-    (TestApp::at(port), admin)
+    let app = TestApp {
+        grpc_port,
+        ..TestApp::at(port)
+    };
+    (app, admin)
+}
+
+/// The built-in model with default settings, and gRPC on a free port too.
+pub async fn spawn_app_with_grpc(settings: ServeSettings) -> TestApp {
+    spawn_app_with(ServeSettings {
+        grpc_listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..settings
+    })
+    .await
 }
 
 impl TestApp {
@@ -77,6 +93,7 @@ impl TestApp {
         Self {
             address: format!("http://127.0.0.1:{port}"),
             port,
+            grpc_port: None,
             client: reqwest::Client::new(),
         }
     }
@@ -151,6 +168,25 @@ impl TestApp {
         .await
     }
 
+    /// `POST /v2/models/{name}/infer` with a body of JSON and binary tensors; `header_length`
+    /// is sent as `Inference-Header-Content-Length`.
+    pub async fn infer_binary(
+        &self,
+        name: &str,
+        body: Vec<u8>,
+        header_length: Option<usize>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/v2/models/{name}/infer")))
+            .header("content-type", "application/octet-stream")
+            .body(body);
+        if let Some(length) = header_length {
+            request = request.header("inference-header-content-length", length.to_string());
+        }
+        request.send().await.expect("POST")
+    }
+
     /// `POST /v1/models/{name}:predict` with a query string (`""` for none).
     pub async fn v1_predict(&self, name: &str, query: &str, request: &Value) -> Response {
         self.post_json(&format!("/v1/models/{name}:predict{query}"), request)
@@ -159,6 +195,19 @@ impl TestApp {
 
     pub async fn metrics(&self) -> String {
         let response = self.get("/metrics").await;
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
+    /// `GET /metrics` with an ID token, for a server that checks them.
+    pub async fn metrics_with_token(&self, token: &str) -> String {
+        let response = self
+            .client
+            .get(self.url("/metrics"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET /metrics");
         assert_eq!(response.status(), 200);
         response.text().await.unwrap()
     }

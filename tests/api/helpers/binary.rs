@@ -42,7 +42,7 @@ pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess 
     let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen = Vec::new();
     let wants_admin = args.contains(&"--admin-listen");
-    let (mut port, mut admin) = (None, None);
+    let (mut port, mut grpc_port, mut admin) = (None, None, None);
     while port.is_none() || (wants_admin && admin.is_none()) {
         let Some(line) = lines.next_line().await.unwrap() else {
             panic!("skserve exited before listening:\n{}", seen.join("\n"));
@@ -57,6 +57,7 @@ pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess 
             })
         };
         port = port.or(port_after("listening on http://127.0.0.1:"));
+        grpc_port = grpc_port.or(port_after("gRPC on 127.0.0.1:"));
         admin = admin.or(port_after("without a token on http://127.0.0.1:"));
         seen.push(line);
     }
@@ -71,7 +72,10 @@ pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess 
     });
     ServerProcess {
         child,
-        app: TestApp::at(port.unwrap()),
+        app: TestApp {
+            grpc_port,
+            ..TestApp::at(port.unwrap())
+        },
         admin: admin.map(TestApp::at),
         log,
     }

@@ -157,6 +157,7 @@ impl TestIssuer {
                 jwks_url: self.jwks_url.clone(),
                 allow: AllowList::parse(allow).unwrap(),
                 refetch_interval: Duration::ZERO,
+                keys_wait_at_start: skserve::auth::KEYS_WAIT_AT_START,
             }),
             ..AuthSettings::default()
         }

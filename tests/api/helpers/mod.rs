@@ -10,6 +10,8 @@
 //! - `wait`: polling what a server shows (versions, metrics) against a deadline.
 //! - `load`: clients sending requests back to back through a fault.
 //! - `raw`: HTTP/1.1 over a bare socket.
+//! - `tensors`: tensors as bytes (the binary extension, gRPC's raw contents).
+//! - `grpc`: gRPC clients of skserve, and calls held in flight.
 //! - `issuer`: RSA test keys, a JWKS on 127.0.0.1, ID tokens.
 //! - `gcs_emulator`: the real Cloud Storage emulator on a free port.
 //! - `fault_proxy`: a TCP proxy that slows, stalls or cuts a dependency.
@@ -21,24 +23,29 @@ mod browser;
 mod data;
 mod fault_proxy;
 mod gcs_emulator;
+mod grpc;
 mod issuer;
 mod load;
 mod prometheus;
 mod raw;
+mod tensors;
 mod wait;
 
 pub use app::{
-    TestApp, json, spawn_app, spawn_app_with, spawn_app_with_admin, spawn_app_with_model,
+    TestApp, json, spawn_app, spawn_app_with, spawn_app_with_admin, spawn_app_with_grpc,
+    spawn_app_with_model,
 };
 pub use binary::{ServerProcess, spawn_binary};
 pub use browser::{attribute, by_id, chromium, number, rendered};
 pub use data::*;
 pub use fault_proxy::{Fault, FaultProxy};
 pub use gcs_emulator::{BUCKET, GcsEmulator, OBJECT};
+pub use grpc::*;
 pub use issuer::{AUDIENCE, ISSUER, TestIssuer, TestKey, claims, now, spawn_app_with_auth};
 pub use load::{Answer, Load};
 pub use prometheus::{Prometheus, free_port};
 pub use raw::{read_response, read_until_closed, start_request};
+pub use tensors::*;
 pub use wait::*;
 
 /// The SLO named `name` in figures of `/slo.json` (this instance's, or its `fleet`'s).

@@ -1,0 +1,149 @@
+//! gRPC statuses: what an [`ApiError`] becomes, and how a status is counted.
+//!
+//! Refusals keep their REST meaning: a malformed request is `INVALID_ARGUMENT` (400, 422), a
+//! message or batch over the limits `RESOURCE_EXHAUSTED` (413), an unknown model `NOT_FOUND`,
+//! a shed, a drain or missing keys `UNAVAILABLE` (503), the request timeout
+//! `DEADLINE_EXCEEDED`. gRPC itself answers HTTP 200 whatever the outcome, so the metrics'
+//! `code` label carries the status the REST API answers for the same outcome
+//! ([`rest_equivalent`]), and the SLOs count a call as they count that status: the Prometheus
+//! rules and the dashboards need nothing of their own for gRPC.
+
+use tonic::{Code, Status};
+
+use crate::http::ApiError;
+use crate::slo::Outcome;
+
+/// What an internal error of skserve's says: the detail is logged, never sent.
+const INTERNAL: &str = "internal error";
+
+/// The status answering `error`; an internal error's detail is logged, never sent.
+pub fn from_api_error(error: ApiError) -> Status {
+    let code = match &error {
+        ApiError::BadRequest(_)
+        | ApiError::Unprocessable(_)
+        | ApiError::UnsupportedMediaType(_) => Code::InvalidArgument,
+        ApiError::BodyTooLarge { .. } | ApiError::TooManyRows { .. } => Code::ResourceExhausted,
+        ApiError::ModelNotFound(_)
+        | ApiError::VersionNotFound { .. }
+        | ApiError::RouteNotFound(_) => Code::NotFound,
+        ApiError::MethodNotAllowed { .. } => Code::Unimplemented,
+        ApiError::Overloaded(_) | ApiError::NotReady(_) => Code::Unavailable,
+        ApiError::Timeout(_) => Code::DeadlineExceeded,
+        ApiError::Internal(detail) => {
+            tracing::error!(detail = %detail, "internal error answering a gRPC call");
+            return Status::internal(INTERNAL);
+        }
+    };
+    Status::new(code, error.to_string())
+}
+
+/// tonic's refusal of a request message it could not read, as skserve says it: a malformed
+/// frame or protobuf message (which tonic answers `INTERNAL`) is `INVALID_ARGUMENT`, a message
+/// over the limit (`OUT_OF_RANGE`) is `RESOURCE_EXHAUSTED`, so that both count as the caller's
+/// mistakes, as REST's 400 and 413 do. `None` for any other status. Only tonic's decoding says
+/// `INTERNAL` with another message than skserve's own.
+pub fn of_unreadable_request(status: &Status) -> Option<Status> {
+    let message = status.message();
+    match status.code() {
+        Code::Internal if message != INTERNAL => Some(Status::invalid_argument(format!(
+            "the request message cannot be read: {message}"
+        ))),
+        Code::OutOfRange if message.contains("message length too large") => {
+            Some(Status::resource_exhausted(format!(
+                "the request message is larger than the limit (--max-body-bytes): {message}"
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// The HTTP status the REST API answers for the outcome `code` stands for.
+pub fn rest_equivalent(code: Code) -> u16 {
+    match code {
+        Code::Ok => 200,
+        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => 400,
+        Code::Unauthenticated => 401,
+        Code::PermissionDenied => 403,
+        // An unknown method is an unknown route.
+        Code::NotFound | Code::Unimplemented => 404,
+        Code::AlreadyExists | Code::Aborted => 409,
+        Code::ResourceExhausted => 413,
+        // nginx's "client closed request": the caller gave up, nothing failed here.
+        Code::Cancelled => 499,
+        Code::Unavailable => 503,
+        Code::DeadlineExceeded => 504,
+        Code::Unknown | Code::Internal | Code::DataLoss => 500,
+    }
+}
+
+/// How the SLOs count a call that ended with `code`.
+pub fn outcome(code: Code) -> Outcome {
+    match rest_equivalent(code) {
+        200..=399 => Outcome::Answered,
+        429 => Outcome::Throttled,
+        400..=499 => Outcome::CallerMistake,
+        _ => Outcome::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Overload;
+
+    #[test]
+    fn refusals_keep_their_rest_meaning() {
+        let cases = [
+            (ApiError::BadRequest("x".into()), Code::InvalidArgument, 400),
+            (
+                ApiError::TooManyRows { rows: 2, limit: 1 },
+                Code::ResourceExhausted,
+                413,
+            ),
+            (ApiError::ModelNotFound("m".into()), Code::NotFound, 404),
+            (
+                ApiError::Overloaded(Overload::Concurrency(1)),
+                Code::Unavailable,
+                503,
+            ),
+            (
+                ApiError::Timeout(std::time::Duration::from_secs(1)),
+                Code::DeadlineExceeded,
+                504,
+            ),
+        ];
+        for (error, code, rest) in cases {
+            let status = from_api_error(error);
+            assert_eq!(status.code(), code);
+            assert_eq!(rest_equivalent(status.code()), rest);
+        }
+        let internal = from_api_error(ApiError::Internal("secret detail".into()));
+        assert_eq!(internal.message(), "internal error");
+    }
+
+    #[test]
+    fn tonic_refusing_a_message_is_the_callers_mistake_and_ours_is_not() {
+        let malformed = Status::internal("failed to decode Protobuf message: invalid wire type");
+        let read = of_unreadable_request(&malformed).unwrap();
+        assert_eq!(read.code(), Code::InvalidArgument);
+        assert!(read.message().contains("invalid wire type"));
+        let large = Status::out_of_range("Error, decoded message length too large: found 9 bytes");
+        assert_eq!(
+            of_unreadable_request(&large).unwrap().code(),
+            Code::ResourceExhausted
+        );
+        let ours = from_api_error(ApiError::Internal("x".into()));
+        assert!(of_unreadable_request(&ours).is_none());
+        assert!(of_unreadable_request(&Status::not_found("m")).is_none());
+    }
+
+    #[test]
+    fn the_slos_count_calls_as_they_count_rest_answers() {
+        assert_eq!(outcome(Code::Ok), Outcome::Answered);
+        assert_eq!(outcome(Code::InvalidArgument), Outcome::CallerMistake);
+        assert_eq!(outcome(Code::Cancelled), Outcome::CallerMistake);
+        assert_eq!(outcome(Code::Unavailable), Outcome::Failed);
+        assert_eq!(outcome(Code::DeadlineExceeded), Outcome::Failed);
+        assert_eq!(outcome(Code::Internal), Outcome::Failed);
+    }
+}
