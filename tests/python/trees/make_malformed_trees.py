@@ -4,9 +4,11 @@ fitted by scikit-learn with one field of one tree edited (a child out of range, 
 shared child, a node no path reaches, a feature out of range, a leaf with one child, values
 of the wrong shape, an array whose shape asks for more bytes than the file holds, a bitset
 index out of range), and manifest.json saying what the refusal must name: the tree, the node
-and the field.
+and the field. Beside them, in a second directory, the same small forest and HistGradientBoosting
+model intact: the loader's fuzz test starts mutations from them (tests/model/fuzz.rs).
 
-    target/sk1.9-venv/bin/python tests/python/trees/make_malformed_trees.py tests/fixtures/malformed_trees
+    target/sk1.9-venv/bin/python tests/python/trees/make_malformed_trees.py \
+        tests/fixtures/malformed_trees tests/fixtures/tree_seeds
 
 scikit-learn's `Tree.__setstate__` checks a few of these itself, so an edited tree is
 pickled through a stand-in whose `__reduce__` gives the real class and the edited state:
@@ -178,20 +180,31 @@ def hist_cases():
     ]
 
 
+def dump(model, outdir, name):
+    """`name` pickled with protocols 2 and 5; the file names written."""
+    files = []
+    for protocol in (2, 5):
+        file = "%s_p%d.pkl" % (name, protocol)
+        with open(os.path.join(outdir, file), "wb") as f:
+            pickle.dump(model, f, protocol=protocol)
+        files.append(file)
+    return files
+
+
 def main():
-    outdir = sys.argv[1]
+    outdir, seeds = sys.argv[1], sys.argv[2]
     os.makedirs(outdir, exist_ok=True)
     manifest = []
     for name, refused, why, model in cases():
-        for protocol in (2, 5):
-            file = "%s_p%d.pkl" % (name, protocol)
-            with open(os.path.join(outdir, file), "wb") as f:
-                pickle.dump(model, f, protocol=protocol)
+        for file in dump(model, outdir, name):
             manifest.append({"file": file, "refused": refused, "why": why})
     with open(os.path.join(outdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
     print("%d malformed tree files in %s" % (len(manifest), outdir))
+    os.makedirs(seeds, exist_ok=True)
+    written = dump(forest(), seeds, "forest_intact") + dump(hgb(), seeds, "hist_gradient_boosting_intact")
+    print("%d intact tree files in %s" % (len(written), seeds))
 
 
 if __name__ == "__main__":
