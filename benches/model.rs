@@ -5,6 +5,10 @@
 //! Pipeline figure is `Model::features` (every step before the estimator) and `predict` from
 //! an already-built frame, as `pipeline.predict(df)` is from an already-built DataFrame.
 //!
+//! The tree models of `tests/python/trees/bench_trees.py` (a 100-tree RandomForest of depth 10
+//! and a 100-iteration HistGradientBoosting), `predict_proba` on one row and on 10,000, beside
+//! the scikit-learn figures that script prints.
+//!
 //! `cargo bench --bench model`; `load-tests/pipelines.sh` runs both sides interleaved.
 
 use std::hint::black_box;
@@ -100,5 +104,37 @@ fn pipeline_benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, model_benches, pipeline_benches);
+/// The models of `tests/python/trees/bench_trees.py`, made on demand in `target/sk-trees/bench`.
+fn tree_bench_dir() -> PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = PathBuf::from(root).join("target/sk-trees/bench");
+    if !dir.join("hist.pkl").exists() {
+        let status = std::process::Command::new(format!("{root}/target/sk1.9-venv/bin/python"))
+            .arg(format!("{root}/tests/python/trees/bench_trees.py"))
+            .arg(&dir)
+            .status()
+            .expect("cannot run bench_trees.py (ensure_pipelines.sh makes its venv)");
+        assert!(status.success(), "bench_trees.py failed");
+    }
+    dir
+}
+
+fn tree_benches(c: &mut Criterion) {
+    let dir = tree_bench_dir();
+    let text = std::fs::read_to_string(dir.join("rows.csv")).unwrap();
+    for name in ["forest", "hist"] {
+        let bytes = std::fs::read(dir.join(format!("{name}.pkl"))).unwrap();
+        let model = Model::from_bytes(&bytes).unwrap();
+        let all = parse_csv(&text, model.n_features()).unwrap();
+        let one = &all[..model.n_features()];
+        c.bench_function(&format!("tree {name} predict_proba 1 row"), |b| {
+            b.iter(|| model.predict_proba(&model.rows(black_box(one)).unwrap()))
+        });
+        c.bench_function(&format!("tree {name} predict_proba 10000 rows"), |b| {
+            b.iter(|| model.predict_proba(&model.rows(black_box(&all)).unwrap()))
+        });
+    }
+}
+
+criterion_group!(benches, model_benches, pipeline_benches, tree_benches);
 criterion_main!(benches);

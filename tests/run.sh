@@ -52,18 +52,18 @@ finish() {
         exit 1
     fi
 }
-step "in the background: the scikit-learn venv and model matrix, KServe's SDK, the Terraform checks' tools (npm, checkov), the Pipeline matrix of scikit-learn 1.1, 1.3 and 1.9"
+step "in the background: the scikit-learn venv and model matrix, KServe's SDK, the Terraform checks' tools (npm, checkov), the Pipeline and tree matrices of scikit-learn 1.1, 1.3 and 1.9, shap's answers"
 prepare matrix bash -c 'bash tests/python/ensure_matrix.sh &&
     bash tests/python/setup_venv.sh target/kserve-venv tests/python/requirements-kserve.txt kserve >&2 &&
     bash tests/terraform/ensure_tools.sh'
-prepare pipelines bash tests/python/pipelines/ensure_pipelines.sh
+prepare pipelines bash -c 'bash tests/python/pipelines/ensure_pipelines.sh && bash tests/python/trees/ensure_trees.sh'
 
 if [ "${1:-}" = fuzz ]; then
     finish matrix
     finish pipelines
     step "fuzzing the loader"
-    SKSERVE_MATRIX_DIR=$(tail -n1 target/prepare-matrix.out) SKSERVE_PIPELINES_DIR=$(tail -n1 target/prepare-pipelines.out) \
-        SKSERVE_FUZZ_CASES=${SKSERVE_FUZZ_CASES:-5000000} cargo test --release --test model fuzz:: -- --nocapture
+    SKSERVE_MATRIX_DIR=$(sed -n 1p target/prepare-matrix.out) SKSERVE_PIPELINES_DIR=$(sed -n 1p target/prepare-pipelines.out) \
+        SKSERVE_TREES_DIR=$(sed -n 2p target/prepare-pipelines.out) SKSERVE_FUZZ_CASES=${SKSERVE_FUZZ_CASES:-5000000} cargo test --release --test model fuzz:: -- --nocapture
     exit 0
 fi
 
@@ -77,9 +77,10 @@ cargo test --all-targets --no-run --quiet
 step "waiting for the Python side"
 finish matrix
 finish pipelines
-SKSERVE_MATRIX_DIR=$(head -n1 target/prepare-matrix.out)
-SKSERVE_PIPELINES_DIR=$(tail -n1 target/prepare-pipelines.out)
-export SKSERVE_MATRIX_DIR SKSERVE_PIPELINES_DIR
+SKSERVE_MATRIX_DIR=$(sed -n 1p target/prepare-matrix.out)
+SKSERVE_PIPELINES_DIR=$(sed -n 1p target/prepare-pipelines.out)
+SKSERVE_TREES_DIR=$(sed -n 2p target/prepare-pipelines.out)
+export SKSERVE_MATRIX_DIR SKSERVE_PIPELINES_DIR SKSERVE_TREES_DIR
 
 step "tests"
 log=$(mktemp)

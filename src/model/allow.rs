@@ -46,6 +46,27 @@ pub enum SkClass {
     FunctionTransformer,
     GridSearchCv,
     RandomizedSearchCv,
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    /// `sklearn.tree._tree.Tree`: a fitted tree's nodes and values.
+    Tree,
+    /// HistGradientBoosting's trees: nodes and categorical bitsets.
+    TreePredictor,
+    /// HistGradientBoosting's binning, where its known categories live.
+    BinMapper,
+    /// GradientBoosting's default `init_` estimators.
+    DummyClassifier,
+    DummyRegressor,
 }
 
 impl SkClass {
@@ -84,6 +105,23 @@ impl SkClass {
             Self::FunctionTransformer => "FunctionTransformer",
             Self::GridSearchCv => "GridSearchCV",
             Self::RandomizedSearchCv => "RandomizedSearchCV",
+            Self::DecisionTreeClassifier => "DecisionTreeClassifier",
+            Self::DecisionTreeRegressor => "DecisionTreeRegressor",
+            Self::ExtraTreeClassifier => "ExtraTreeClassifier",
+            Self::ExtraTreeRegressor => "ExtraTreeRegressor",
+            Self::RandomForestClassifier => "RandomForestClassifier",
+            Self::RandomForestRegressor => "RandomForestRegressor",
+            Self::ExtraTreesClassifier => "ExtraTreesClassifier",
+            Self::ExtraTreesRegressor => "ExtraTreesRegressor",
+            Self::GradientBoostingClassifier => "GradientBoostingClassifier",
+            Self::GradientBoostingRegressor => "GradientBoostingRegressor",
+            Self::HistGradientBoostingClassifier => "HistGradientBoostingClassifier",
+            Self::HistGradientBoostingRegressor => "HistGradientBoostingRegressor",
+            Self::Tree => "Tree",
+            Self::TreePredictor => "TreePredictor",
+            Self::BinMapper => "_BinMapper",
+            Self::DummyClassifier => "DummyClassifier",
+            Self::DummyRegressor => "DummyRegressor",
         }
     }
 }
@@ -101,10 +139,17 @@ pub enum Callable {
     NumpyDtype,
     /// `_codecs.encode(str, 'latin1')`: how protocol 2 carries `bytes`.
     CodecsEncode,
+    /// `builtins.bytes()` without arguments: how protocol 2 writes empty bytes (the data of
+    /// an empty array, such as a tree's bitsets when it has no categorical split).
+    EmptyBytes,
     /// joblib's `NumpyArrayWrapper`: the array's bytes follow its BUILD in the stream.
     JoblibArrayWrapper,
     /// `builtins.slice(start, stop, step)`: ColumnTransformer's column ranges.
     Slice,
+    /// `functools.partial`, allowed only around `sklearn.utils.validation.check_array`: how
+    /// HistGradientBoosting's own preprocessor validates its numeric columns. A partial of
+    /// anything else is refused when it is built.
+    Partial,
     Class(SkClass),
     /// Kept as its name, never called and never read: losses (`Hinge`, `CyHalfPoissonLoss`),
     /// links, numpy scalar types (`numpy.float64` as an encoder's `dtype`), and what a search
@@ -124,8 +169,10 @@ impl Callable {
             Self::NumpyNdarray => "numpy.ndarray".into(),
             Self::NumpyDtype => "numpy.dtype".into(),
             Self::CodecsEncode => "_codecs.encode".into(),
+            Self::EmptyBytes => "builtins.bytes".into(),
             Self::JoblibArrayWrapper => "joblib.numpy_pickle.NumpyArrayWrapper".into(),
             Self::Slice => "builtins.slice".into(),
+            Self::Partial => "functools.partial".into(),
             Self::Class(c) => c.name().into(),
             Self::Inert(name) | Self::Refused(name) => name.clone(),
         }
@@ -179,6 +226,7 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
         ("numpy", "ndarray") => Some(NumpyNdarray),
         ("numpy", "dtype") => Some(NumpyDtype),
         ("_codecs", "encode") => Some(CodecsEncode),
+        ("builtins" | "__builtin__", "bytes") => Some(EmptyBytes),
         ("joblib.numpy_pickle" | "sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper") => {
             Some(JoblibArrayWrapper)
         }
@@ -205,6 +253,7 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
             class(SkClass::LabelBinarizer)
         }
         ("builtins" | "__builtin__", "slice") => Some(Slice),
+        ("functools", "partial") => Some(Partial),
         _ if is_inert(module, name) => Some(Inert(format!("{module}.{name}"))),
         _ => ESTIMATORS
             .iter()
@@ -340,6 +389,87 @@ const ESTIMATORS: &[(&[&str], &str, SkClass)] = &[
         "RandomizedSearchCV",
         SkClass::RandomizedSearchCv,
     ),
+    (
+        &["sklearn.tree._classes"],
+        "DecisionTreeClassifier",
+        SkClass::DecisionTreeClassifier,
+    ),
+    (
+        &["sklearn.tree._classes"],
+        "DecisionTreeRegressor",
+        SkClass::DecisionTreeRegressor,
+    ),
+    (
+        &["sklearn.tree._classes"],
+        "ExtraTreeClassifier",
+        SkClass::ExtraTreeClassifier,
+    ),
+    (
+        &["sklearn.tree._classes"],
+        "ExtraTreeRegressor",
+        SkClass::ExtraTreeRegressor,
+    ),
+    (&["sklearn.tree._tree"], "Tree", SkClass::Tree),
+    (
+        &["sklearn.ensemble._forest"],
+        "RandomForestClassifier",
+        SkClass::RandomForestClassifier,
+    ),
+    (
+        &["sklearn.ensemble._forest"],
+        "RandomForestRegressor",
+        SkClass::RandomForestRegressor,
+    ),
+    (
+        &["sklearn.ensemble._forest"],
+        "ExtraTreesClassifier",
+        SkClass::ExtraTreesClassifier,
+    ),
+    (
+        &["sklearn.ensemble._forest"],
+        "ExtraTreesRegressor",
+        SkClass::ExtraTreesRegressor,
+    ),
+    (
+        &["sklearn.ensemble._gb"],
+        "GradientBoostingClassifier",
+        SkClass::GradientBoostingClassifier,
+    ),
+    (
+        &["sklearn.ensemble._gb"],
+        "GradientBoostingRegressor",
+        SkClass::GradientBoostingRegressor,
+    ),
+    (
+        &["sklearn.ensemble._hist_gradient_boosting.gradient_boosting"],
+        "HistGradientBoostingClassifier",
+        SkClass::HistGradientBoostingClassifier,
+    ),
+    (
+        &["sklearn.ensemble._hist_gradient_boosting.gradient_boosting"],
+        "HistGradientBoostingRegressor",
+        SkClass::HistGradientBoostingRegressor,
+    ),
+    (
+        &["sklearn.ensemble._hist_gradient_boosting.predictor"],
+        "TreePredictor",
+        SkClass::TreePredictor,
+    ),
+    (
+        &["sklearn.ensemble._hist_gradient_boosting.binning"],
+        "_BinMapper",
+        SkClass::BinMapper,
+    ),
+    (
+        &["sklearn.dummy"],
+        "DummyClassifier",
+        SkClass::DummyClassifier,
+    ),
+    (
+        &["sklearn.dummy"],
+        "DummyRegressor",
+        SkClass::DummyRegressor,
+    ),
 ];
 
 /// numpy's scalar types, which an encoder's `dtype` parameter names.
@@ -424,6 +554,24 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
             "ExponentialLoss",
         ],
     ),
+    // GradientBoosting's losses before scikit-learn 1.4 (`loss` says which).
+    (
+        "sklearn.ensemble._gb_losses",
+        &[
+            "BinomialDeviance",
+            "MultinomialDeviance",
+            "ExponentialLoss",
+            "LeastSquaresError",
+            "LeastAbsoluteError",
+            "HuberLossFunction",
+            "QuantileLossFunction",
+        ],
+    ),
+    // HistGradientBoosting keeps the encoder of its labels (`classes_` says the same).
+    ("sklearn.preprocessing._label", &["LabelEncoder"]),
+    // What HistGradientBoosting's preprocessor validates numeric columns with (inside a
+    // `functools.partial`, see `Callable::Partial`).
+    ("sklearn.utils.validation", &["check_array"]),
 ];
 
 /// Markers: kept as their name, never called, never read (see [`Callable::Inert`]).
@@ -466,7 +614,6 @@ mod tests {
             ("builtins", "eval"),
             ("builtins", "getattr"),
             ("subprocess", "Popen"),
-            ("functools", "partial"),
             ("numpy", "load"),
             ("numpy.core.multiarray", "system"),
             (

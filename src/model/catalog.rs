@@ -1,6 +1,6 @@
-//! Which room reads which class: the one place a new family of estimators (trees, next)
-//! registers. [`Catalog`] is the [`StepReader`] every composite is handed, so that a Pipeline
-//! can hold any step the catalog knows without knowing it itself.
+//! Which room reads which class: the one place a new family of estimators registers.
+//! [`Catalog`] is the [`StepReader`] every composite is handed, so that a Pipeline can hold
+//! any step the catalog knows without knowing it itself.
 
 use super::LoadError;
 use super::allow::SkClass;
@@ -8,6 +8,7 @@ use super::compose::{self, Model, Step, StepReader};
 use super::linear;
 use super::preprocessing;
 use super::state::{Path, State};
+use super::tree;
 use super::value::{Heap, Node, Value};
 
 /// Reads steps out of one file's values.
@@ -25,6 +26,9 @@ impl StepReader for Catalog<'_> {
                 predictor: linear::read(&state)?,
                 wrappers: Vec::new(),
             }));
+        }
+        if tree::reads(class) {
+            return tree::read(&state, self);
         }
         if preprocessing::reads(class) {
             return Ok(Step::Transformer(preprocessing::read(&state, width)?));

@@ -97,6 +97,7 @@ pub fn read_classes(state: &State<'_>, name: &str) -> Result<Classes, LoadError>
                 .collect(),
         ),
         Elements::Object(values) => object_classes(state, name, values)?,
+        Elements::Records(_) => return Err(state.malformed(name, "holds records, not labels")),
     })
 }
 

@@ -271,6 +271,11 @@ pub trait Predictor: fmt::Debug + Send + Sync {
     fn accepts_missing(&self) -> bool {
         false
     }
+    /// Whether it reads its input as float32 (`check_array(dtype=np.float32)`, as trees do),
+    /// so that a value beyond float32's range is refused as scikit-learn refuses it.
+    fn float32_input(&self) -> bool {
+        false
+    }
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction;
     /// The class index of one row, without allocating (the seed's one-row request).
     fn predict_one(&self, row: &[f64]) -> usize;

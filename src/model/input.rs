@@ -213,6 +213,16 @@ pub enum InputError {
         value: String,
     },
     #[error(
+        "row {row}, column \"{column}\": {value} is too large for float32, which {step} reads \
+         its input as (at most ±3.4028235e38)"
+    )]
+    TooLargeForFloat32 {
+        row: usize,
+        column: String,
+        value: String,
+        step: String,
+    },
+    #[error(
         "row {row}, column \"{column}\": {value} is not a category the model knows; allowed: {allowed}"
     )]
     UnknownCategory {

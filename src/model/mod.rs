@@ -14,7 +14,7 @@
 //! - `classes`: class labels.
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]) and the data between steps.
-//! - `linear`, `preprocessing`, `compose`: the rooms, one family of classes each.
+//! - `linear`, `preprocessing`, `tree`, `compose`: the rooms, one family of classes each.
 //! - `catalog`: which room reads which class.
 
 pub mod allow;
@@ -29,6 +29,7 @@ pub mod numpy;
 pub mod pickle;
 pub mod preprocessing;
 pub mod state;
+pub mod tree;
 pub mod value;
 
 use ndarray::{Array2, ArrayView2};
@@ -92,7 +93,10 @@ pub const SUPPORTED_ESTIMATORS: &str = "Pipeline and ColumnTransformer of Standa
     MissingIndicator and FunctionTransformer (without func), ending in LogisticRegression, \
     SGDClassifier, LinearSVC, RidgeClassifier(CV), Perceptron, LinearRegression, Ridge(CV), \
     Lasso(CV), ElasticNet(CV), SGDRegressor, HuberRegressor, LinearSVR, PoissonRegressor, \
-    GammaRegressor or TweedieRegressor; GridSearchCV and RandomizedSearchCV of those";
+    GammaRegressor, TweedieRegressor, DecisionTree(Classifier|Regressor), \
+    ExtraTree(Classifier|Regressor), RandomForest(Classifier|Regressor), \
+    ExtraTrees(Classifier|Regressor), GradientBoosting(Classifier|Regressor) or \
+    HistGradientBoosting(Classifier|Regressor); GridSearchCV and RandomizedSearchCV of those";
 
 /// A loaded, validated model, ready to predict. Cheap to share behind an `Arc`.
 #[derive(Debug)]
@@ -427,9 +431,15 @@ impl Model {
             });
         }
         // A branch-free pass over every value (it vectorises), then a search only on failure.
+        // For an estimator reading float32, values beyond its range fail the pass too.
+        let limit = if self.predictor.float32_input() {
+            f64::from(f32::MAX)
+        } else {
+            f64::MAX
+        };
         let all_finite = values
             .chunks(64)
-            .all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()));
+            .all(|chunk| chunk.iter().fold(true, |ok, v| ok & (v.abs() <= limit)));
         if !all_finite && let Some(i) = values.iter().position(|v| v.is_infinite()) {
             return Err(InputError::NotFinite {
                 row: i / n_features + 1,
@@ -489,14 +499,24 @@ impl Model {
         })
     }
 
-    /// Refuses missing and infinite values the final estimator cannot take, naming the input
-    /// column they came from.
+    /// Refuses missing and infinite values the final estimator cannot take (and, for one
+    /// reading float32, values beyond its range), naming the input column they came from.
     fn check_missing(&self, x: ArrayView2<'_, f64>) -> Result<(), InputError> {
+        let float32 = self.predictor.float32_input();
         for ((row, feature), &v) in x.indexed_iter() {
-            if v.is_finite() {
+            let too_large = float32 && v.is_finite() && v.abs() > f64::from(f32::MAX);
+            if v.is_finite() && !too_large {
                 continue;
             }
             let column = self.input.columns[self.sources[feature]].name.clone();
+            if too_large {
+                return Err(InputError::TooLargeForFloat32 {
+                    row: row + 1,
+                    column,
+                    value: python_float(v),
+                    step: self.predictor.class().to_owned(),
+                });
+            }
             if v.is_nan() {
                 if self.predictor.accepts_missing() {
                     continue;

@@ -3,8 +3,15 @@
 //!
 //! Every size read from a file is checked against the bytes actually present before anything is
 //! allocated, so a declared shape cannot ask for more memory than the file holds.
+//!
+//! Structured dtypes (records of named numeric fields, as a tree's nodes are stored) are read
+//! too: every field must be a plain number lying wholly inside the record, and the record's
+//! bytes are kept as they are until a reader asks for one field ([`NdArray::field`]).
 
-use super::value::{Dtype, Elements, Kind, NdArray, Value};
+use super::value::{Dtype, Elements, Field, Kind, NdArray, Value};
+
+/// Fields a record dtype may have: real ones have a dozen or so.
+pub const MAX_RECORD_FIELDS: usize = 64;
 
 impl Dtype {
     /// Parses the type string numpy pickles a dtype with (`'f8'`, `'i4'`, `'b1'`, `'U7'`, `'O8'`).
@@ -26,13 +33,74 @@ impl Dtype {
             ('U', n) => (Kind::Unicode, n.checked_mul(4).ok_or_else(unsupported)?),
             ('S', n) => (Kind::Bytes, n),
             ('O', 4 | 8) => (Kind::Object, width),
+            // A record's fields arrive with the dtype's state (see `apply_fields`).
+            ('V', n) if n > 0 => (Kind::Record, n),
             _ => return Err(unsupported()),
         };
         Ok(Self {
             kind,
             size,
             little_endian: true,
+            fields: Vec::new(),
         })
+    }
+
+    /// Gives a record dtype its fields, from the dtype's pickled state: `names` in order and,
+    /// for each, its dtype and byte offset. Every field must be a plain number (no text,
+    /// objects or nested records) lying wholly inside the record, and `item_size` (the
+    /// state's own record size) must agree with the type string's.
+    pub fn apply_fields(
+        &mut self,
+        fields: Vec<(String, Dtype, i64)>,
+        item_size: i64,
+    ) -> Result<(), String> {
+        if self.kind != Kind::Record {
+            return Err(format!("a {} dtype with record fields", self.name()));
+        }
+        if item_size >= 0 && item_size as usize != self.size {
+            return Err(format!(
+                "a record dtype of {} bytes whose state says {item_size}",
+                self.size
+            ));
+        }
+        if fields.is_empty() || fields.len() > MAX_RECORD_FIELDS {
+            return Err(format!(
+                "a record dtype with {} fields (1 to {MAX_RECORD_FIELDS} are read)",
+                fields.len()
+            ));
+        }
+        let mut out: Vec<Field> = Vec::with_capacity(fields.len());
+        for (name, dtype, offset) in fields {
+            if !matches!(
+                dtype.kind,
+                Kind::Float | Kind::Int | Kind::UInt | Kind::Bool
+            ) {
+                return Err(format!(
+                    "record field '{name}' is {}, not a number",
+                    dtype.name()
+                ));
+            }
+            let end = usize::try_from(offset)
+                .ok()
+                .and_then(|o| o.checked_add(dtype.size).map(|end| (o, end)));
+            let Some((offset, end)) = end.filter(|(_, end)| *end <= self.size) else {
+                return Err(format!(
+                    "record field '{name}' at offset {offset} does not fit in {} bytes",
+                    self.size
+                ));
+            };
+            if out.iter().any(|f| f.name == name) {
+                return Err(format!("record field '{name}' is named twice"));
+            }
+            debug_assert!(end <= self.size);
+            out.push(Field {
+                name,
+                dtype,
+                offset,
+            });
+        }
+        self.fields = out;
+        Ok(())
     }
 
     /// Applies the dtype's pickled state: its byte order (`'<'`, `'>'`, `'|'`, `'='`) and, for
@@ -72,6 +140,12 @@ pub fn from_bytes(
     if dtype.is_object() {
         return Err("object array with raw bytes".into());
     }
+    if dtype.kind == Kind::Record && dtype.fields.is_empty() {
+        return Err(format!(
+            "unsupported numpy dtype 'V{}' (raw bytes)",
+            dtype.size
+        ));
+    }
     let count = element_count(&shape)?;
     let expected = count
         .checked_mul(dtype.size)
@@ -83,9 +157,28 @@ pub fn from_bytes(
             bytes.len()
         ));
     }
+    if dtype.kind == Kind::Record {
+        if fortran && shape.len() > 1 {
+            return Err("record arrays in Fortran order are not supported".into());
+        }
+        return Ok(NdArray {
+            shape,
+            dtype: dtype.clone(),
+            elements: Elements::Records(bytes.to_vec()),
+        });
+    }
     let items = bytes.chunks_exact(dtype.size.max(1)).take(count);
+    let elements = match decode_plain(dtype, items) {
+        Some(numbers) => numbers,
+        None => decode_text(dtype, bytes, count)?,
+    };
+    Ok(in_c_order(dtype.clone(), shape, elements, fortran))
+}
+
+/// Numbers of a plain numeric dtype, one per item of `size` bytes (`None` for other kinds).
+pub fn decode_plain<'b>(dtype: &Dtype, items: impl Iterator<Item = &'b [u8]>) -> Option<Elements> {
     let little = dtype.little_endian;
-    let elements = match (dtype.kind, dtype.size) {
+    Some(match (dtype.kind, dtype.size) {
         (Kind::Float, 8) => {
             Elements::Float(items.map(|b| f64::from_bits(word(b, little))).collect())
         }
@@ -97,7 +190,16 @@ pub fn from_bytes(
         (Kind::Int, n) => Elements::Int(items.map(|b| sign_extend(word(b, little), n)).collect()),
         (Kind::UInt, _) => Elements::UInt(items.map(|b| word(b, little)).collect()),
         (Kind::Bool, _) => Elements::Bool(items.map(|b| b[0] != 0).collect()),
-        (Kind::Unicode, 0) | (Kind::Bytes, 0) => {
+        _ => return None,
+    })
+}
+
+/// Text items (`<U7`, `S3`).
+fn decode_text(dtype: &Dtype, bytes: &[u8], count: usize) -> Result<Elements, String> {
+    let items = bytes.chunks_exact(dtype.size.max(1)).take(count);
+    let little = dtype.little_endian;
+    Ok(match dtype.kind {
+        _ if dtype.size == 0 => {
             let empty = vec![Vec::new(); count];
             if dtype.kind == Kind::Bytes {
                 Elements::Bytes(empty)
@@ -105,10 +207,8 @@ pub fn from_bytes(
                 Elements::Str(vec![String::new(); count])
             }
         }
-        (Kind::Unicode, _) => {
-            Elements::Str(items.map(|b| ucs4(b, little)).collect::<Result<_, _>>()?)
-        }
-        (Kind::Bytes, _) => Elements::Bytes(
+        Kind::Unicode => Elements::Str(items.map(|b| ucs4(b, little)).collect::<Result<_, _>>()?),
+        Kind::Bytes => Elements::Bytes(
             items
                 .map(|b| {
                     let end = b.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
@@ -116,9 +216,24 @@ pub fn from_bytes(
                 })
                 .collect(),
         ),
-        (Kind::Object, _) => unreachable!("object arrays returned above"),
-    };
-    Ok(in_c_order(dtype.clone(), shape, elements, fortran))
+        other => return Err(format!("{other:?} arrays are not decoded as text")),
+    })
+}
+
+impl NdArray {
+    /// One field of every record, as the field's own dtype says (`None` when the array holds
+    /// no records or its records have no such field).
+    pub fn field(&self, name: &str) -> Option<Elements> {
+        let Elements::Records(bytes) = &self.elements else {
+            return None;
+        };
+        let field = self.dtype.field(name)?;
+        let (start, end) = (field.offset, field.offset + field.dtype.size);
+        let cells = bytes
+            .chunks_exact(self.dtype.size)
+            .map(|record| &record[start..end]);
+        decode_plain(&field.dtype, cells)
+    }
 }
 
 /// An object array from the list numpy pickles it as.
@@ -138,6 +253,7 @@ pub fn from_objects(
         kind: Kind::Object,
         size: 8,
         little_endian: true,
+        fields: Vec::new(),
     };
     Ok(in_c_order(dtype, shape, Elements::Object(values), fortran))
 }
@@ -219,6 +335,8 @@ fn to_c_order(elements: Elements, shape: &[usize]) -> Elements {
         Elements::Str(v) => Elements::Str(permute(v, shape)),
         Elements::Bytes(v) => Elements::Bytes(permute(v, shape)),
         Elements::Object(v) => Elements::Object(permute(v, shape)),
+        // Only one-dimensional record arrays are read, whose orders agree.
+        records @ Elements::Records(_) => records,
     }
 }
 

@@ -210,14 +210,26 @@ pub enum Kind {
     /// Fixed-width bytes, numpy's `S3`.
     Bytes,
     Object,
+    /// A structured record (`V64` with named fields), such as a tree's node.
+    Record,
 }
 
-/// A numpy dtype: kind, item size in bytes and byte order.
+/// A numpy dtype: kind, item size in bytes and byte order; a record's fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dtype {
     pub kind: Kind,
     pub size: usize,
     pub little_endian: bool,
+    /// The fields of a record, in order; empty for every other kind.
+    pub fields: Vec<Field>,
+}
+
+/// One field of a record dtype: a number of a plain numeric dtype at an offset in the record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub dtype: Dtype,
+    pub offset: usize,
 }
 
 impl Dtype {
@@ -240,7 +252,20 @@ impl Dtype {
             Kind::Unicode => format!("{order}U{}", self.size / 4),
             Kind::Bytes => format!("|S{}", self.size),
             Kind::Object => "object".into(),
+            Kind::Record => {
+                let fields: Vec<String> = self
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name, f.dtype.name()))
+                    .collect();
+                format!("record of {} bytes {{{}}}", self.size, fields.join(", "))
+            }
         }
+    }
+
+    /// The field named `name` of a record dtype.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
     }
 }
 
@@ -254,6 +279,8 @@ pub enum Elements {
     Str(Vec<String>),
     Bytes(Vec<Vec<u8>>),
     Object(Vec<Value>),
+    /// Records as the file holds them, `len × item size` bytes (`numpy` reads their fields).
+    Records(Vec<u8>),
 }
 
 /// A numpy array, C order.
@@ -274,6 +301,7 @@ impl NdArray {
             Elements::Str(v) => v.len(),
             Elements::Bytes(v) => v.len(),
             Elements::Object(v) => v.len(),
+            Elements::Records(bytes) => bytes.len().checked_div(self.dtype.size).unwrap_or(0),
         }
     }
 
@@ -310,6 +338,7 @@ impl NdArray {
             Elements::Str(v) => heap.push(Node::Str(v[0].clone().into())),
             Elements::Bytes(v) => heap.push(Node::Bytes(v[0].clone().into())),
             Elements::Object(v) => v[0],
+            Elements::Records(bytes) => heap.push(Node::Bytes(bytes.clone().into())),
         }
     }
 }

@@ -9,7 +9,9 @@ use skserve::model::{Model, inspect};
 
 use crate::helpers::repo;
 
-/// The fixtures mutations start from: the challenge model and every checked-in model file.
+/// The fixtures mutations start from: the challenge model and every checked-in model file,
+/// among them the malformed trees and the intact forest and HistGradientBoosting model of
+/// tests/fixtures/tree_seeds (so mutations reach the tree checks from both sides).
 fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = vec![repo().join("model-files/pickle_model.pkl")];
     let mut dirs = vec![repo().join("tests/fixtures")];
@@ -40,6 +42,33 @@ fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
         seeds.len()
     );
     seeds
+}
+
+#[test]
+fn the_tree_seeds_load_so_their_mutations_reach_the_tree_checks() {
+    let seeds = seeds();
+    let trees: Vec<_> = seeds
+        .iter()
+        .filter(|(path, _)| path.parent().is_some_and(|d| d.ends_with("tree_seeds")))
+        .collect();
+    assert_eq!(
+        trees.len(),
+        4,
+        "the intact forest and HistGradientBoosting seeds"
+    );
+    for (path, bytes) in trees {
+        if let Err(e) = Model::from_bytes(bytes) {
+            panic!("{} is refused: {e}", path.display());
+        }
+    }
+    let malformed = seeds
+        .iter()
+        .filter(|(path, _)| {
+            path.parent()
+                .is_some_and(|d| d.ends_with("malformed_trees"))
+        })
+        .count();
+    assert_eq!(malformed, 50, "the malformed tree fixtures are seeds too");
 }
 
 #[test]

@@ -40,21 +40,37 @@ pub fn live_matrix() -> PathBuf {
 pub fn pipeline_matrices() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        if let Some(dir) = std::env::var_os("SKSERVE_PIPELINES_DIR") {
-            return PathBuf::from(dir);
-        }
-        let out = Command::new("bash")
-            .arg(repo().join("tests/python/pipelines/ensure_pipelines.sh"))
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .expect("cannot run tests/python/pipelines/ensure_pipelines.sh");
-        assert!(
-            out.status.success(),
-            "tests/python/pipelines/ensure_pipelines.sh failed: the Pipeline tests need Python 3.11 and PyPI"
-        );
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+        made_by(
+            "SKSERVE_PIPELINES_DIR",
+            "tests/python/pipelines/ensure_pipelines.sh",
+        )
     })
     .clone()
+}
+
+/// The tree matrices, one per scikit-learn version, made by `tests/python/trees/ensure_trees.sh`
+/// (`tests/run.sh` runs it and sets `SKSERVE_TREES_DIR`), as [`pipeline_matrices`] are.
+pub fn tree_matrices() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| made_by("SKSERVE_TREES_DIR", "tests/python/trees/ensure_trees.sh"))
+        .clone()
+}
+
+/// The directory `variable` names, or else the one `script` makes and prints.
+fn made_by(variable: &str, script: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os(variable) {
+        return PathBuf::from(dir);
+    }
+    let out = Command::new("bash")
+        .arg(repo().join(script))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
+    assert!(
+        out.status.success(),
+        "{script} failed: these tests need Python 3.11 and PyPI"
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
 #[derive(Debug, Deserialize)]

@@ -187,15 +187,14 @@ fn array_shapes_must_match_their_bytes() {
 
 #[test]
 fn an_unsupported_estimator_is_named_with_what_is_served() {
-    // A DecisionTreeClassifier: STACK_GLOBAL, NEWOBJ, an empty state.
-    let mut bytes =
-        b"\x80\x04\x8c\x15sklearn.tree._classes\x8c\x16DecisionTreeClassifier\x93".to_vec();
+    // An SVC: STACK_GLOBAL, NEWOBJ, an empty state.
+    let mut bytes = b"\x80\x04\x8c\x14sklearn.svm._classes\x8c\x03SVC\x93".to_vec();
     bytes.extend(b")\x81}b.");
-    let err = Model::from_bytes(&bytes).unwrap_err().explain("tree.pkl");
+    let err = Model::from_bytes(&bytes).unwrap_err().explain("svc.pkl");
     assert_eq!(
         err,
         format!(
-            "refusing to load tree.pkl: it references sklearn.tree._classes.DecisionTreeClassifier, \
+            "refusing to load svc.pkl: it references sklearn.svm._classes.SVC, \
              which is not an allowed class (skserve serves {})",
             skserve::model::SUPPORTED_ESTIMATORS
         )
@@ -208,9 +207,46 @@ fn an_unsupported_estimator_is_named_with_what_is_served() {
 /// the one refused in at least one of them.
 #[test]
 fn every_malformed_pipeline_is_refused_naming_what() {
-    let dir = repo().join("tests/fixtures/malformed");
+    let classes = [
+        "Pipeline",
+        "ColumnTransformer",
+        "StandardScaler",
+        "MinMaxScaler",
+        "RobustScaler",
+        "MaxAbsScaler",
+        "OneHotEncoder",
+        "OrdinalEncoder",
+        "SimpleImputer",
+        "MissingIndicator",
+        "FunctionTransformer",
+        "LinearRegression",
+        "Ridge)",
+        "RidgeCV",
+        "Lasso)",
+        "LassoCV",
+        "ElasticNet",
+        "SGDRegressor",
+        "HuberRegressor",
+        "LinearSVR",
+        "PoissonRegressor",
+        "GammaRegressor",
+        "TweedieRegressor",
+        "GridSearchCV",
+        "RandomizedSearchCV",
+    ];
+    refused_as_listed(&repo().join("tests/fixtures/malformed"), 100, &classes);
+}
+
+/// Every file of `dir`'s manifest (at least `at_least`) is refused at load naming what its
+/// entry says, and by `predict` with exit status 2 and no panic; each of `classes` is named
+/// by at least one refusal.
+pub fn refused_as_listed(dir: &std::path::Path, at_least: usize, classes: &[&str]) {
     let list: Vec<Hostile> = read_json(&dir.join("manifest.json"));
-    assert!(list.len() >= 100, "found {} malformed files", list.len());
+    assert!(
+        list.len() >= at_least,
+        "found {} malformed files",
+        list.len()
+    );
     let mut failures = Vec::new();
     let mut messages = Vec::new();
     for h in &list {
@@ -244,33 +280,7 @@ fn every_malformed_pipeline_is_refused_naming_what() {
             ));
         }
     }
-    for class in [
-        "Pipeline",
-        "ColumnTransformer",
-        "StandardScaler",
-        "MinMaxScaler",
-        "RobustScaler",
-        "MaxAbsScaler",
-        "OneHotEncoder",
-        "OrdinalEncoder",
-        "SimpleImputer",
-        "MissingIndicator",
-        "FunctionTransformer",
-        "LinearRegression",
-        "Ridge)",
-        "RidgeCV",
-        "Lasso)",
-        "LassoCV",
-        "ElasticNet",
-        "SGDRegressor",
-        "HuberRegressor",
-        "LinearSVR",
-        "PoissonRegressor",
-        "GammaRegressor",
-        "TweedieRegressor",
-        "GridSearchCV",
-        "RandomizedSearchCV",
-    ] {
+    for class in classes {
         if !messages.iter().any(|m| m.contains(class)) {
             failures.push(format!("no malformed file is refused naming {class}"));
         }

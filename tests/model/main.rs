@@ -7,3 +7,4 @@ mod fuzz;
 mod helpers;
 mod hostile;
 mod pipelines;
+mod trees;

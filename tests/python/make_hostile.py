@@ -235,7 +235,7 @@ def build_cases(base_model):
             "__reduce__ returning %s(...)" % refused)
     add("functools_partial.pkl",
         pickle.dumps(functools.partial(_os.system, ECHO), protocol=4),
-        "functools.partial", "partial(os.system, ...) defers the call to whoever calls it")
+        "posix.system", "partial(os.system, ...) defers the call to whoever calls it")
     add("operator_attrgetter.pkl",
         pickle.dumps(operator.attrgetter("system"), protocol=4),
         "operator.attrgetter", "attrgetter reaches any attribute of an allowed object")

@@ -21,7 +21,7 @@ pub mod opcodes;
 
 use super::allow::{self, Callable};
 use super::numpy;
-use super::value::{Dtype, Heap, NdArray, Node, Object, Value};
+use super::value::{Dtype, Heap, Kind, NdArray, Node, Object, Value};
 use opcodes::*;
 
 /// Why a pickle was not loaded.
@@ -142,6 +142,9 @@ impl Memo {
         }
     }
 }
+
+/// The one callable `functools.partial` may wrap (see `allow::Callable::Partial`).
+pub const PARTIAL_MAY_WRAP: &str = "sklearn.utils.validation.check_array";
 
 /// How deep joblib-style nested streams may go (real files: one level).
 const MAX_NESTED_STREAMS: usize = 2;
@@ -630,6 +633,36 @@ impl<'a> Vm<'a, '_> {
                     }
                 }
             }
+            Callable::EmptyBytes => {
+                if !argv.is_empty() {
+                    return Err(PickleError::malformed(
+                        offset,
+                        "builtins.bytes is only allowed without arguments (protocol 2's empty bytes)",
+                    ));
+                }
+                Node::Bytes(Cow::Owned(Vec::new()))
+            }
+            Callable::Partial => {
+                // Only check_array may be wrapped: a partial of anything else would hand its
+                // reader a callable to run.
+                let wrapped = match argv {
+                    [func] => match self.heap.node(*func) {
+                        Some(Node::Global(c)) => c.name(),
+                        _ => "something that is not a global".to_owned(),
+                    },
+                    _ => format!("{} arguments", argv.len()),
+                };
+                if wrapped != PARTIAL_MAY_WRAP && self.mode == Mode::Load {
+                    return Err(PickleError::Refused(format!(
+                        "functools.partial of {wrapped}"
+                    )));
+                }
+                Node::Object(Object {
+                    class: callable.clone(),
+                    args,
+                    state: None,
+                })
+            }
             Callable::Refused(_)
             | Callable::Class(_)
             | Callable::Inert(_)
@@ -705,22 +738,32 @@ impl<'a> Vm<'a, '_> {
                     .get(1)
                     .and_then(|v| self.heap.str(*v))
                     .map(str::to_owned);
-                let structured = state.get(3).is_some_and(|v| *v != Value::None)
-                    || state.get(4).is_some_and(|v| *v != Value::None);
                 let subarray = state.get(2).is_some_and(|v| *v != Value::None);
                 let item_size = match state.get(5) {
                     Some(Value::Int(n)) => *n,
                     _ => -1,
                 };
-                if structured || subarray {
-                    return Err(malformed(
-                        "structured and sub-array dtypes are not supported".into(),
-                    ));
+                if subarray {
+                    return Err(malformed("sub-array dtypes are not supported".into()));
                 }
+                let fields = match (state.get(3), state.get(4)) {
+                    (Some(Value::None) | None, Some(Value::None) | None) => None,
+                    (Some(names), Some(fields)) => {
+                        Some(self.record_fields(*names, *fields).map_err(malformed)?)
+                    }
+                    _ => return Err(malformed("a record dtype without its fields".into())),
+                };
                 if let Node::Dtype(dtype) = self.heap.node_mut(id) {
                     dtype
                         .apply_state(byte_order.as_deref(), item_size)
                         .map_err(malformed)?;
+                    match fields {
+                        Some(fields) => dtype.apply_fields(fields, item_size).map_err(malformed)?,
+                        None if dtype.kind == Kind::Record => {
+                            return Err(malformed("a record dtype without its fields".into()));
+                        }
+                        None => {}
+                    }
                 }
             }
             Some(Node::Object(o)) if o.class == Callable::JoblibArrayWrapper => {
@@ -738,6 +781,49 @@ impl<'a> Vm<'a, '_> {
             _ => return Err(malformed("BUILD on a value that takes no state".into())),
         }
         Ok(())
+    }
+
+    /// A record dtype's `names` and `fields` (name → (dtype, offset[, title])), in order.
+    fn record_fields(
+        &self,
+        names: Value,
+        fields: Value,
+    ) -> Result<Vec<(String, Dtype, i64)>, String> {
+        let names = self
+            .heap
+            .tuple(names)
+            .ok_or("record field names are not a tuple")?;
+        let Some(Node::Dict(entries)) = self.heap.node(fields) else {
+            return Err("record fields are not a dict".into());
+        };
+        if names.len() > numpy::MAX_RECORD_FIELDS || entries.len() != names.len() {
+            return Err(format!(
+                "a record dtype with {} names and {} fields",
+                names.len(),
+                entries.len()
+            ));
+        }
+        names
+            .iter()
+            .map(|name| {
+                let name = self
+                    .heap
+                    .str(*name)
+                    .ok_or("a record field name is not a string")?;
+                let entry = entries
+                    .iter()
+                    .find(|(k, _)| self.heap.str(*k) == Some(name))
+                    .ok_or_else(|| format!("record field '{name}' has no dtype"))?;
+                let spec = self.heap.tuple(entry.1).unwrap_or(&[]);
+                let (dtype, offset) = match spec {
+                    [dtype, Value::Int(offset)] | [dtype, Value::Int(offset), _] => {
+                        (*dtype, *offset)
+                    }
+                    _ => return Err(format!("record field '{name}' is not (dtype, offset)")),
+                };
+                Ok((name.to_owned(), self.dtype(dtype)?, offset))
+            })
+            .collect()
     }
 
     fn dtype(&self, value: Value) -> Result<Dtype, String> {

@@ -89,6 +89,9 @@ impl Categories {
                     )
                 })?
             }
+            Elements::Records(_) => {
+                return Err(state.malformed(attr, "holds records, not categories"));
+            }
         };
         let len = match &kind {
             Kind::Numbers { values, .. } => values.len(),

@@ -1,13 +1,16 @@
-//! FunctionTransformer, served only as the identity (`func=None`): a file naming any other
-//! `func` is refused with the callable's name, since serving it would mean running code from
-//! the file. With `validate=True` its input must be numeric, as `check_array` requires.
+//! FunctionTransformer, served only as the identity (`func=None`) or as `check_array` (a
+//! `functools.partial` of it, which is how HistGradientBoosting's own preprocessor passes its
+//! numeric columns through): a file naming any other `func` is refused with the callable's
+//! name, since serving it would mean running code from the file. With `validate=True`, or as
+//! `check_array`, its input must be numeric.
 
 use crate::model::LoadError;
-use crate::model::allow::SkClass;
+use crate::model::allow::{Callable, SkClass};
 use crate::model::estimator::{Data, Needs, Transformer};
 use crate::model::input::ColumnKind;
+use crate::model::pickle::PARTIAL_MAY_WRAP;
 use crate::model::state::{State, describe};
-use crate::model::value::Value;
+use crate::model::value::{Heap, Node, Value};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionTransformer {
@@ -20,8 +23,10 @@ impl FunctionTransformer {
     /// `width` is the number of columns it is given, for files that did not record
     /// `n_features_in_` (scikit-learn before 1.2 without `validate`).
     pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Self, LoadError> {
+        let mut validate = state.bool_or("validate", false)?;
         match state.attr("func") {
             None | Some(Value::None) => {}
+            Some(func) if wraps_check_array(state.heap, func) => validate = true,
             Some(func) => {
                 return Err(LoadError::Unsupported(format!(
                     "{}: func is {}; skserve serves FunctionTransformer only without a func \
@@ -45,9 +50,22 @@ impl FunctionTransformer {
         Ok(Self {
             label: state.label(),
             n_features,
-            validate: state.bool_or("validate", false)?,
+            validate,
         })
     }
+}
+
+/// Whether `func` is `functools.partial(check_array, …)`: numbers in, the same numbers out.
+fn wraps_check_array(heap: &Heap<'_>, func: Value) -> bool {
+    let Some(Node::Object(object)) = heap.node(func) else {
+        return false;
+    };
+    let wrapped = heap
+        .tuple(object.args)
+        .and_then(|args| args.first().copied());
+    object.class == Callable::Partial
+        && matches!(wrapped.and_then(|w| heap.node(w)),
+            Some(Node::Global(c)) if c.name() == PARTIAL_MAY_WRAP)
 }
 
 impl Transformer for FunctionTransformer {

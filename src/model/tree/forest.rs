@@ -1,0 +1,252 @@
+//! DecisionTree, ExtraTree, RandomForest and ExtraTrees, classifiers and regressors, as
+//! scikit-learn predicts with them: the input cast to float32 and compared with `<=` to each
+//! split's float64 threshold, missing values sent where the node says (for the versions and
+//! estimators that accept them), and a forest's trees added up in estimator order before one
+//! division by their number.
+//!
+//! A classifier's leaf holds weighted class counts until scikit-learn 1.4 and class fractions
+//! from then on; before 1.4 `predict_proba` divided each tree's row by its sum, from 1.4 it
+//! returns the row as it is. A single tree's `predict` takes the first largest of its raw row;
+//! a forest's, of the averaged probabilities.
+
+use ndarray::{Array2, ArrayView1, ArrayView2};
+
+use super::math::{argmax, f32_rows, pairwise_sum};
+use super::nodes::Forest;
+use super::shap;
+use crate::model::allow::SkClass;
+use crate::model::classes::Classes;
+use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
+
+/// What the leaves hold and how they become predictions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    Classes {
+        classes: Classes,
+        /// Each tree's row is divided by its sum (scikit-learn before 1.4).
+        normalise: bool,
+    },
+    Values {
+        n_outputs: usize,
+        one_d: bool,
+    },
+}
+
+/// A fitted tree or forest of trees.
+#[derive(Clone, Debug)]
+pub struct TreeModel {
+    pub class: SkClass,
+    pub forest: Forest,
+    pub n_features: usize,
+    pub output: Output,
+    /// A single estimator (DecisionTree, ExtraTree) rather than a forest of them.
+    pub single: bool,
+    pub accepts_missing: bool,
+}
+
+impl TreeModel {
+    fn width(&self) -> usize {
+        self.forest.width()
+    }
+
+    /// Accumulates, for every row, the trees' outputs in estimator order, then divides by the
+    /// number of trees (forests) — `n_rows × width`, row-major.
+    fn accumulate(&self, x: ArrayView2<'_, f64>) -> Vec<f64> {
+        let rows = f32_rows(x);
+        let n = self.n_features;
+        let width = self.width();
+        let mut out = vec![0.0; x.nrows() * width];
+        let normalise = matches!(
+            self.output,
+            Output::Classes {
+                normalise: true,
+                ..
+            }
+        );
+        let mut row_values = vec![0.0; width];
+        for t in 0..self.forest.n_trees() {
+            for (r, acc) in out.chunks_exact_mut(width).enumerate() {
+                let leaf = self.forest.leaf(t, &rows[r * n..(r + 1) * n]);
+                let values = self.forest.leaf_values(leaf);
+                if normalise {
+                    normalised(values, &mut row_values);
+                    acc.iter_mut().zip(&row_values).for_each(|(a, v)| *a += v);
+                } else {
+                    acc.iter_mut().zip(values).for_each(|(a, v)| *a += v);
+                }
+            }
+        }
+        if !self.single {
+            let n_trees = self.forest.n_trees() as f64;
+            out.iter_mut().for_each(|v| *v /= n_trees);
+        }
+        out
+    }
+
+    /// Raw leaf rows of a single tree (what its `predict` takes the argmax of).
+    fn raw_rows(&self, x: ArrayView2<'_, f64>) -> Vec<f64> {
+        let rows = f32_rows(x);
+        let n = self.n_features;
+        let mut out = Vec::with_capacity(x.nrows() * self.width());
+        for row in rows.chunks_exact(n.max(1)).take(x.nrows()) {
+            out.extend_from_slice(self.forest.leaf_values(self.forest.leaf(0, row)));
+        }
+        out
+    }
+
+    fn class_indices(&self, x: ArrayView2<'_, f64>) -> Vec<usize> {
+        let scores = if self.single {
+            self.raw_rows(x)
+        } else {
+            self.accumulate(x)
+        };
+        scores.chunks_exact(self.width()).map(argmax).collect()
+    }
+}
+
+/// A tree's class row divided by its sum, as `proba /= normalizer` did before 1.4 (a row of
+/// zeros stays zeros).
+fn normalised(values: &[f64], out: &mut [f64]) {
+    let sum = pairwise_sum(values);
+    let sum = if sum == 0.0 { 1.0 } else { sum };
+    out.iter_mut().zip(values).for_each(|(o, v)| *o = v / sum);
+}
+
+impl Predictor for TreeModel {
+    fn class(&self) -> &'static str {
+        self.class.name()
+    }
+
+    fn n_features_in(&self) -> usize {
+        self.n_features
+    }
+
+    fn target(&self) -> Target<'_> {
+        match &self.output {
+            Output::Classes { classes, .. } => Target::Classes(classes),
+            Output::Values { n_outputs, one_d } => Target::Values {
+                n_outputs: *n_outputs,
+                one_d: *one_d,
+            },
+        }
+    }
+
+    fn accepts_missing(&self) -> bool {
+        self.accepts_missing
+    }
+
+    fn float32_input(&self) -> bool {
+        true
+    }
+
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
+        match &self.output {
+            Output::Classes { .. } => Prediction::Classes(self.class_indices(x)),
+            Output::Values { n_outputs, .. } => {
+                let values = self.accumulate(x);
+                Prediction::Values(
+                    Array2::from_shape_vec((x.nrows(), *n_outputs), values)
+                        .expect("rows × outputs"),
+                )
+            }
+        }
+    }
+
+    fn predict_one(&self, row: &[f64]) -> usize {
+        let x = ArrayView2::from_shape((1, row.len()), row).expect("one row");
+        match &self.output {
+            Output::Classes { .. } => self.class_indices(x)[0],
+            Output::Values { .. } => 0,
+        }
+    }
+
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+        let Output::Classes { classes, .. } = &self.output else {
+            return None;
+        };
+        let values = self.accumulate(x);
+        Some(Array2::from_shape_vec((x.nrows(), classes.len()), values).expect("rows × classes"))
+    }
+
+    fn decision_function(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+        None
+    }
+
+    fn has_predict_proba(&self) -> bool {
+        matches!(self.output, Output::Classes { .. })
+    }
+
+    fn attribution(
+        &self,
+        row: ArrayView1<'_, f64>,
+        predicted: Option<usize>,
+    ) -> Option<Attribution> {
+        let (column, explained_class) = match &self.output {
+            // The probability of the second class for a binary classifier, of the
+            // predicted one otherwise.
+            Output::Classes { classes, .. } if classes.len() == 2 => (1, Some(1)),
+            Output::Classes { .. } => (predicted?, predicted),
+            Output::Values { n_outputs: 1, .. } => (0, None),
+            Output::Values { .. } => return None,
+        };
+        let x: Vec<f64> = row.iter().map(|&v| v as f32 as f64).collect();
+        let scale = if self.single {
+            1.0
+        } else {
+            1.0 / self.forest.n_trees() as f64
+        };
+        let normalise = matches!(
+            self.output,
+            Output::Classes {
+                normalise: true,
+                ..
+            }
+        );
+        let explained = shap::explain(&self.forest, &x, self.n_features, |leaf| {
+            let values = self.forest.leaf_values(leaf);
+            let v = if normalise {
+                let sum = pairwise_sum(values);
+                values[column] / if sum == 0.0 { 1.0 } else { sum }
+            } else {
+                values[column]
+            };
+            v * scale
+        });
+        let output = {
+            let one = ArrayView2::from_shape((1, row.len()), row.as_slice()?).ok()?;
+            self.accumulate(one)[column]
+        };
+        Some(Attribution {
+            explained_class,
+            base: explained.expected,
+            contributions: explained.phi,
+            weights: None,
+            output,
+        })
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        let mut d = serde_json::json!({
+            "class": self.class.name(),
+            "n_features_in": self.n_features,
+            "trees": self.forest.n_trees(),
+            "nodes": self.forest.n_nodes(),
+            "leaves": self.forest.n_leaves(),
+            "max_depth": self.forest.max_depth(),
+            "features_used": self.forest.features_used(),
+            "missing_values": self.accepts_missing,
+        });
+        match &self.output {
+            Output::Classes { classes, normalise } => {
+                d["classes"] = classes.to_json();
+                d["leaf_values"] = if *normalise {
+                    "weighted class counts".into()
+                } else {
+                    "class fractions".into()
+                };
+            }
+            Output::Values { n_outputs, .. } => d["n_outputs"] = (*n_outputs).into(),
+        }
+        d
+    }
+}

@@ -1,0 +1,531 @@
+//! The layout trees are walked in: every tree of a model in one arena of compact 16-byte
+//! nodes, each tree in pre-order (a split's left child is the next node, so a node records
+//! only its right child), leaves holding their value, or where a leaf has several values
+//! (classes, outputs) an offset into one arena of values.
+//!
+//! [`RawTree`] is a tree as a file describes it, in the file's node numbering; [`check`]
+//! proves it is a tree (every child in range, no node reached twice, every node reached) and
+//! [`Forest::push`] lays it out. Because every child follows its parent, a walk only ever
+//! moves forward: even a logic error could not make it loop.
+//!
+//! What must not live here: reading files (`sktree`, `hist`) or any estimator's arithmetic.
+
+/// A leaf.
+const LEAF: u32 = 1 << 31;
+/// A missing value goes to the left child.
+const MISSING_LEFT: u32 = 1 << 30;
+/// A categorical split (HistGradientBoosting): `threshold` holds the index of its bitset.
+const CATEGORICAL: u32 = 1 << 29;
+/// Feature indices must stay below the flag bits.
+pub const MAX_FEATURES: usize = (1 << 29) - 1;
+const FEATURE: u32 = CATEGORICAL - 1;
+
+/// One node, 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Node {
+    /// A split's threshold (`x <= threshold` goes left), a categorical split's bitset index,
+    /// or a leaf's first value.
+    threshold: f64,
+    /// The feature a split reads, with the flags above.
+    feature: u32,
+    /// A split's right child; a leaf's offset in the value arena.
+    next: u32,
+}
+
+impl Node {
+    #[inline]
+    pub fn is_leaf(&self) -> bool {
+        self.feature & LEAF != 0
+    }
+
+    #[inline]
+    pub fn feature(&self) -> usize {
+        (self.feature & FEATURE) as usize
+    }
+
+    #[inline]
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// A leaf's first (or only) value.
+    #[inline]
+    pub fn value(&self) -> f64 {
+        self.threshold
+    }
+
+    pub fn missing_left(&self) -> bool {
+        self.feature & MISSING_LEFT != 0
+    }
+
+    pub fn is_categorical(&self) -> bool {
+        self.feature & CATEGORICAL != 0
+    }
+}
+
+/// 256 categories, as HistGradientBoosting's bitsets hold them (eight 32-bit words).
+pub type Bitset = [u32; 8];
+
+#[inline]
+fn in_bitset(bitset: &Bitset, category: u8) -> bool {
+    bitset[usize::from(category >> 5)] >> (category & 31) & 1 == 1
+}
+
+/// A split as a file describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Split {
+    /// `x <= threshold` goes left; `NaN` goes left when `missing_left`.
+    Numeric {
+        feature: usize,
+        threshold: f64,
+        missing_left: bool,
+    },
+    /// A category in `left` goes left, another known one right; a missing or unknown value
+    /// goes left when `missing_left`. `bitset` indexes [`Forest::left_categories`].
+    Categorical {
+        feature: usize,
+        bitset: usize,
+        missing_left: bool,
+    },
+}
+
+impl Split {
+    pub fn feature(&self) -> usize {
+        match self {
+            Self::Numeric { feature, .. } | Self::Categorical { feature, .. } => *feature,
+        }
+    }
+}
+
+/// One tree in the file's own node numbering, before it is checked and laid out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawTree {
+    /// For each node: its split and children, or `None` for a leaf.
+    pub splits: Vec<Option<(Split, usize, usize)>>,
+    /// For each node, the training weight that reached it (TreeSHAP's cover).
+    pub cover: Vec<f64>,
+    /// `width` values per node (only leaves' are used).
+    pub values: Vec<f64>,
+    pub width: usize,
+}
+
+/// Why a tree is not a tree: the node and the field at fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub node: usize,
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl Fault {
+    pub fn new(node: usize, field: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            node,
+            field,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Checks that `tree` is a tree rooted at node 0: children in range, none the root, no node
+/// reached twice (which also rules out cycles) and every node reached. Returns the nodes in
+/// pre-order (left subtree first) and the depth. Linear in the nodes; no recursion.
+pub fn check(tree: &RawTree) -> Result<(Vec<usize>, usize), Fault> {
+    let n = tree.splits.len();
+    if n == 0 {
+        return Err(Fault::new(0, "node_count", "is 0: a tree needs a root"));
+    }
+    let mut reached = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    let mut depth = 0;
+    let mut stack = vec![(0usize, 0usize)];
+    reached[0] = true;
+    while let Some((node, level)) = stack.pop() {
+        order.push(node);
+        depth = depth.max(level);
+        if let Some((_, left, right)) = &tree.splits[node] {
+            // Pushed right first so that the left subtree comes out first: pre-order.
+            for (child, field) in [(*right, "right_child"), (*left, "left_child")] {
+                if child >= n {
+                    return Err(Fault::new(
+                        node,
+                        field,
+                        format!("is {child}, beyond the tree's {n} nodes"),
+                    ));
+                }
+                if child == 0 {
+                    return Err(Fault::new(node, field, "is 0, the root"));
+                }
+                if reached[child] {
+                    return Err(Fault::new(
+                        node,
+                        field,
+                        format!("is {child}, a node already reached: the nodes do not form a tree"),
+                    ));
+                }
+                reached[child] = true;
+                stack.push((child, level + 1));
+            }
+        }
+    }
+    if let Some(lost) = reached.iter().position(|r| !r) {
+        return Err(Fault::new(
+            lost,
+            "left_child",
+            "is a node no path from the root reaches: the nodes do not form a tree",
+        ));
+    }
+    Ok((order, depth))
+}
+
+/// Every tree of a model, laid out for walking.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Forest {
+    nodes: Vec<Node>,
+    /// Each tree's first node.
+    roots: Vec<u32>,
+    /// Leaf values, `width` per leaf.
+    values: Vec<f64>,
+    /// Each node's cover (TreeSHAP), parallel to `nodes`.
+    cover: Vec<f64>,
+    /// Each tree's depth.
+    depths: Vec<usize>,
+    /// The categories each categorical split sends left.
+    pub left_categories: Vec<Bitset>,
+    /// For each feature, the categories training saw (`None` for a numeric feature).
+    pub known_categories: Vec<Option<Bitset>>,
+    width: usize,
+}
+
+impl Forest {
+    /// An empty forest whose leaves hold `width` values each.
+    pub fn new(width: usize) -> Self {
+        Self {
+            width,
+            ..Self::default()
+        }
+    }
+
+    pub fn n_trees(&self) -> usize {
+        self.roots.len()
+    }
+
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn max_depth(&self) -> usize {
+        self.depths.iter().copied().max().unwrap_or(0)
+    }
+
+    pub fn n_leaves(&self) -> usize {
+        self.nodes.iter().filter(|n| n.is_leaf()).count()
+    }
+
+    /// The features some split reads, in order.
+    pub fn features_used(&self) -> Vec<usize> {
+        let mut used: Vec<usize> = self
+            .nodes
+            .iter()
+            .filter(|n| !n.is_leaf())
+            .map(Node::feature)
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        used
+    }
+
+    /// Adds a tree already [`check`]ed, whose splits' features and bitsets have been checked
+    /// against the model. `order` is its pre-order from [`check`].
+    pub fn push(&mut self, tree: &RawTree, order: &[usize], depth: usize) -> Result<(), Fault> {
+        if tree.width != self.width {
+            return Err(Fault::new(
+                0,
+                "value",
+                format!(
+                    "holds {} values per node, expected {}",
+                    tree.width, self.width
+                ),
+            ));
+        }
+        let base = self.nodes.len();
+        if base + order.len() > u32::MAX as usize / 2 {
+            return Err(Fault::new(0, "node_count", "makes the model too large"));
+        }
+        // Where each of the file's nodes lands.
+        let mut position = vec![0u32; order.len()];
+        for (i, &node) in order.iter().enumerate() {
+            position[node] = (base + i) as u32;
+        }
+        self.roots.push(base as u32);
+        self.depths.push(depth);
+        for &node in order {
+            let cover = tree.cover.get(node).copied().unwrap_or(0.0);
+            let laid = match &tree.splits[node] {
+                None => {
+                    let values = &tree.values[node * self.width..(node + 1) * self.width];
+                    let offset = self.values.len() as u32;
+                    self.values.extend_from_slice(values);
+                    Node {
+                        threshold: values[0],
+                        feature: LEAF,
+                        next: offset,
+                    }
+                }
+                Some((split, left, right)) => {
+                    debug_assert_eq!(position[*left], position[node] + 1, "pre-order");
+                    let (threshold, flags, missing_left) = match split {
+                        Split::Numeric {
+                            threshold,
+                            missing_left,
+                            ..
+                        } => (*threshold, 0, *missing_left),
+                        Split::Categorical {
+                            bitset,
+                            missing_left,
+                            ..
+                        } => (*bitset as f64, CATEGORICAL, *missing_left),
+                    };
+                    let missing = if missing_left { MISSING_LEFT } else { 0 };
+                    Node {
+                        threshold,
+                        feature: split.feature() as u32 | flags | missing,
+                        next: position[*right],
+                    }
+                }
+            };
+            self.nodes.push(laid);
+            self.cover.push(cover);
+        }
+        Ok(())
+    }
+
+    /// The root of tree `t`.
+    #[inline]
+    pub fn root(&self, t: usize) -> usize {
+        self.roots[t] as usize
+    }
+
+    #[inline]
+    pub fn node(&self, i: usize) -> &Node {
+        &self.nodes[i]
+    }
+
+    /// The tree node `i` belongs to.
+    pub fn tree_of(&self, i: usize) -> usize {
+        self.roots.partition_point(|&r| r as usize <= i) - 1
+    }
+
+    /// The right child of split `i` (its left child is `i + 1`).
+    #[inline]
+    pub fn right(&self, i: usize) -> usize {
+        self.nodes[i].next as usize
+    }
+
+    pub fn cover(&self, i: usize) -> f64 {
+        self.cover[i]
+    }
+
+    /// The values of the leaf at `i`.
+    #[inline]
+    pub fn leaf_values(&self, i: usize) -> &[f64] {
+        let start = self.nodes[i].next as usize;
+        &self.values[start..start + self.width]
+    }
+
+    /// Whether a split sends `x` left.
+    #[inline]
+    pub fn goes_left(&self, node: &Node, x: f64) -> bool {
+        if node.feature & CATEGORICAL != 0 {
+            return self.category_goes_left(node, x);
+        }
+        if x <= node.threshold {
+            true
+        } else {
+            // A NaN compares false: it goes where training sent missing values.
+            x.is_nan() && node.feature & MISSING_LEFT != 0
+        }
+    }
+
+    /// HistGradientBoosting's categorical rule: a category in the split's bitset goes left,
+    /// another known category right, and a missing, negative or unknown one where missing
+    /// values go.
+    fn category_goes_left(&self, node: &Node, x: f64) -> bool {
+        let missing = node.feature & MISSING_LEFT != 0;
+        if x.is_nan() || x < 0.0 {
+            return missing;
+        }
+        let category = as_binned_category(x);
+        if in_bitset(&self.left_categories[node.threshold as usize], category) {
+            return true;
+        }
+        match &self.known_categories[node.feature()] {
+            Some(known) if in_bitset(known, category) => false,
+            _ => missing,
+        }
+    }
+
+    /// The leaf row `x` reaches in tree `t`.
+    #[inline]
+    pub fn leaf(&self, t: usize, x: &[f64]) -> usize {
+        let mut i = self.root(t);
+        loop {
+            let node = &self.nodes[i];
+            if node.is_leaf() {
+                return i;
+            }
+            i = if self.goes_left(node, x[node.feature()]) {
+                i + 1
+            } else {
+                node.next as usize
+            };
+        }
+    }
+
+    /// The child `x` goes to from split `i`, and the other one.
+    pub fn children(&self, i: usize, x: &[f64]) -> (usize, usize) {
+        let node = &self.nodes[i];
+        let (left, right) = (i + 1, node.next as usize);
+        if self.goes_left(node, x[node.feature()]) {
+            (left, right)
+        } else {
+            (right, left)
+        }
+    }
+}
+
+/// The byte scikit-learn's Cython reads a category as (`<uint8_t>` of a float64): the
+/// truncated integer's low byte, as x86-64 converts it. Values of 256 and above are beyond
+/// any category (there are at most 255) and so land on one training never saw, or on the
+/// one whose number they share a low byte with, exactly as in scikit-learn.
+#[inline]
+fn as_binned_category(x: f64) -> u8 {
+    if x < 2_147_483_648.0 {
+        (x as i32) as u8
+    } else {
+        // cvttsd2si's "integer indefinite" value, 0x80000000.
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric(feature: usize, threshold: f64) -> Split {
+        Split::Numeric {
+            feature,
+            threshold,
+            missing_left: false,
+        }
+    }
+
+    /// x0 <= 0.5 ? (x1 <= 2 ? 10 : 20) : 30, numbered as a best-first builder might.
+    fn sample() -> RawTree {
+        RawTree {
+            splits: vec![
+                Some((numeric(0, 0.5), 2, 1)),
+                None,
+                Some((numeric(1, 2.0), 3, 4)),
+                None,
+                None,
+            ],
+            cover: vec![4.0, 1.0, 3.0, 2.0, 1.0],
+            values: vec![0.0, 30.0, 0.0, 10.0, 20.0],
+            width: 1,
+        }
+    }
+
+    #[test]
+    fn laid_out_in_pre_order_and_walked() {
+        let tree = sample();
+        let (order, depth) = check(&tree).unwrap();
+        assert_eq!(order, vec![0, 2, 3, 4, 1]);
+        assert_eq!(depth, 2);
+        let mut forest = Forest::new(1);
+        forest.push(&tree, &order, depth).unwrap();
+        let value = |x: &[f64]| forest.node(forest.leaf(0, x)).value();
+        assert_eq!(value(&[0.5, 2.0]), 10.0);
+        assert_eq!(value(&[0.5, 2.5]), 20.0);
+        assert_eq!(value(&[0.6, 0.0]), 30.0);
+        // NaN goes right unless training said otherwise.
+        assert_eq!(value(&[f64::NAN, 0.0]), 30.0);
+        assert_eq!(forest.features_used(), vec![0, 1]);
+    }
+
+    #[test]
+    fn cycles_shared_children_and_lost_nodes_are_named() {
+        let mut tree = sample();
+        tree.splits[2] = Some((numeric(1, 2.0), 3, 2));
+        let fault = check(&tree).unwrap_err();
+        assert_eq!((fault.node, fault.field), (2, "right_child"));
+        assert!(
+            fault.problem.contains("already reached"),
+            "{}",
+            fault.problem
+        );
+
+        let mut tree = sample();
+        tree.splits[2] = Some((numeric(1, 2.0), 3, 1));
+        assert!(
+            check(&tree)
+                .unwrap_err()
+                .problem
+                .contains("already reached")
+        );
+
+        let mut tree = sample();
+        tree.splits[0] = Some((numeric(0, 0.5), 2, 9));
+        assert!(check(&tree).unwrap_err().problem.contains("beyond"));
+
+        let mut tree = sample();
+        tree.splits[2] = None;
+        let fault = check(&tree).unwrap_err();
+        assert_eq!(fault.node, 3);
+        assert!(fault.problem.contains("no path"));
+    }
+
+    #[test]
+    fn categories_follow_histgradientboosting() {
+        let mut forest = Forest::new(1);
+        let mut left = [0u32; 8];
+        left[0] = 0b101; // categories 0 and 2
+        forest.left_categories.push(left);
+        let mut known = [0u32; 8];
+        known[0] = 0b1111; // 0..=3
+        forest.known_categories = vec![Some(known)];
+        let tree = RawTree {
+            splits: vec![
+                Some((
+                    Split::Categorical {
+                        feature: 0,
+                        bitset: 0,
+                        missing_left: true,
+                    },
+                    1,
+                    2,
+                )),
+                None,
+                None,
+            ],
+            cover: vec![2.0, 1.0, 1.0],
+            values: vec![0.0, -1.0, 1.0],
+            width: 1,
+        };
+        let (order, depth) = check(&tree).unwrap();
+        forest.push(&tree, &order, depth).unwrap();
+        let value = |x: f64| forest.node(forest.leaf(0, &[x])).value();
+        assert_eq!(value(0.0), -1.0);
+        assert_eq!(value(2.9), -1.0, "truncated to 2");
+        assert_eq!(value(1.0), 1.0);
+        assert_eq!(value(7.0), -1.0, "unknown: where missing values go");
+        assert_eq!(value(-0.5), -1.0, "negative: missing");
+        assert_eq!(value(f64::NAN), -1.0);
+        assert_eq!(value(258.0), -1.0, "the low byte, 2");
+        assert_eq!(value(257.0), 1.0, "the low byte, 1");
+    }
+}
