@@ -26,3 +26,23 @@ start_skserve() {
   "$repo/target/release/skserve" serve --listen "127.0.0.1:$port" --log-format json "$@" >"$log" 2>&1 &
   STARTED_PID=$!
 }
+
+# ensure_ceiling: makes sure the bare axum ceiling of ../shared/anchors/hello answers on
+# 127.0.0.1:8190, starting it (built on first use) when nothing does; sets CEILING_PID to the
+# PID it started, or to "" when one was already there.
+ensure_ceiling() {
+  local anchors
+  anchors=$(dirname "$repo")/shared/anchors
+  CEILING_PID=""
+  curl -s -o /dev/null -X POST -d 'x=[0]' http://127.0.0.1:8190/ && return 0
+  [ -x /tmp/skserve-anchors/hello-target/release/hello ] \
+    || (cd "$anchors/hello" && CARGO_TARGET_DIR=/tmp/skserve-anchors/hello-target timeout 1200 cargo build --release -q)
+  /tmp/skserve-anchors/hello-target/release/hello >/dev/null 2>&1 &
+  CEILING_PID=$!
+  for _ in $(seq 100); do
+    curl -s -o /dev/null -X POST -d 'x=[0]' http://127.0.0.1:8190/ && return 0
+    sleep 0.1
+  done
+  echo "ceiling did not start" >&2
+  exit 1
+}

@@ -17,7 +17,6 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
-anchors=$(dirname "$repo")/shared/anchors
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 duration=${DURATION:-10s}
@@ -56,14 +55,8 @@ port=$(free_port)
 start_skserve "$port" "$work/skserve.log" --model "$dir/challenge/challenge_pipeline.pkl"
 skserve_pid=$STARTED_PID
 wait_until "http://127.0.0.1:$port/v2/health/ready" "$work/skserve.log" skserve
-if ! curl -s -o /dev/null -X POST -d 'x=[0]' http://127.0.0.1:8190/; then
-  [ -x /tmp/skserve-anchors/hello-target/release/hello ] \
-    || (cd "$anchors/hello" && CARGO_TARGET_DIR=/tmp/skserve-anchors/hello-target timeout 1200 cargo build --release -q)
-  /tmp/skserve-anchors/hello-target/release/hello >/dev/null 2>&1 &
-  ceiling_pid=$!
-  wait_until_post() { for _ in $(seq 100); do curl -s -o /dev/null -X POST -d 'x=[0]' http://127.0.0.1:8190/ && return 0; sleep 0.1; done; echo "ceiling did not start" >&2; exit 1; }
-  wait_until_post
-fi
+ensure_ceiling
+ceiling_pid=$CEILING_PID
 curl -sf -X POST -H 'Content-Type: application/json' \
   -d '{"instances":[{"OPERA":"Grupo LATAM","TIPOVUELO":"I","MES":7}]}' \
   "http://127.0.0.1:$port/v1/models/challenge_pipeline:predict" >&2
