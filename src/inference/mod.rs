@@ -173,17 +173,16 @@ pub fn infer<'m>(
     }
 
     let features = input.features(model)?;
-    let predicted = match model.predict(&features) {
+    let (predicted, proba) = if with_proba {
+        model.predict_with_proba(&features)
+    } else {
+        (model.predict(&features), None)
+    };
+    let predicted = match predicted {
         Prediction::Values(values) => Prediction::Values(standard_layout(values)),
         classes => classes,
     };
-    let proba = if with_proba {
-        model
-            .predict_proba(&features)
-            .map(|p| standard_layout(p).into_raw_vec_and_offset().0)
-    } else {
-        None
-    };
+    let proba = proba.map(|p| standard_layout(p).into_raw_vec_and_offset().0);
     drop(features);
     Ok(Inference {
         model,

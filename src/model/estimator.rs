@@ -284,6 +284,11 @@ pub trait Predictor: fmt::Debug + Send + Sync {
     /// `rows × n_outputs` (one column for binary classifiers), or `None` without one.
     fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>>;
     fn has_predict_proba(&self) -> bool;
+    /// `predict` and `predict_proba` of the same rows, for a request that asks for both. An
+    /// estimator that derives both from one pass over the rows answers from that one pass.
+    fn predict_with_proba(&self, x: ArrayView2<'_, f64>) -> (Prediction, Option<Array2<f64>>) {
+        (self.predict(x), self.predict_proba(x))
+    }
     /// One row taken apart feature by feature, given the class predicted for it.
     fn attribution(
         &self,

@@ -571,6 +571,12 @@ impl Model {
         self.predictor.predict_proba(features.view())
     }
 
+    /// `predict` and `predict_proba` together, from one pass over the rows where the estimator
+    /// allows it; the probabilities are `None` as [`Model::predict_proba`]'s are.
+    pub fn predict_with_proba(&self, features: &Features<'_>) -> (Prediction, Option<Array2<f64>>) {
+        self.predictor.predict_with_proba(features.view())
+    }
+
     /// `decision_function`, `rows × n_outputs` (one column for binary classifiers).
     pub fn decision_function(&self, features: &Features<'_>) -> Option<Array2<f64>> {
         self.predictor.decision_function(features.view())

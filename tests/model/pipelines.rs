@@ -213,6 +213,11 @@ fn check_case(
                 answers.predict_proba.as_ref(),
                 1e-300,
             )?;
+            // The one pass a request asking for both outputs takes answers exactly as the two.
+            let (predicted, one_pass_proba) = model.predict_with_proba(&features);
+            if predicted != model.predict(&features) || one_pass_proba != proba {
+                return Err("predict_with_proba differs from predict and predict_proba".into());
+            }
             let decision = model.decision_function(&features);
             compare_matrix(
                 "decision_function",

@@ -256,6 +256,25 @@ impl Predictor for Classifier {
         self.weights.proba != ProbaRule::None
     }
 
+    fn predict_with_proba(&self, x: ArrayView2<'_, f64>) -> (Prediction, Option<Array2<f64>>) {
+        let w = &self.weights;
+        if w.proba == ProbaRule::None {
+            return (self.predict(x), None);
+        }
+        // The labels come from the decisions, not the probabilities: two decisions far out in
+        // the tail can round to the same probability, and `predict` still tells them apart.
+        let mut decision = vec![0.0; w.n_outputs];
+        let mut labels = Vec::with_capacity(x.nrows());
+        let mut proba = Array2::zeros((x.nrows(), w.n_classes));
+        let flat = proba.as_slice_mut().expect("a new array is contiguous");
+        for_each_row(x, |i, row| {
+            w.decision_row(row, &mut decision);
+            labels.push(w.class_index(&decision));
+            w.proba_row(&decision, &mut flat[i * w.n_classes..(i + 1) * w.n_classes]);
+        });
+        (Prediction::Classes(labels), Some(proba))
+    }
+
     fn attribution(
         &self,
         row: ArrayView1<'_, f64>,
@@ -339,6 +358,33 @@ mod tests {
         let mut p = [0.0; 3];
         m.proba_row(&[0.0, 0.0, 0.0], &mut p);
         assert_eq!(p, [1.0 / 3.0; 3]);
+    }
+
+    #[test]
+    fn one_pass_answers_as_predict_and_predict_proba() {
+        let x = ndarray::array![[0.5, -1.0], [40.0, 41.0], [0.0, 0.0], [-3.0, 2.5]];
+        let cases = [
+            (vec![1.0, -2.0], vec![0.5], 2),
+            // Far-out decisions whose sigmoids round to 1.0: the labels still follow them.
+            (vec![1.0, 0.0, 0.0, 1.0, -1.0, -1.0], vec![0.0, 0.0, 0.1], 3),
+        ];
+        for (coef, intercept, n_classes) in cases {
+            for rule in [
+                ProbaRule::None,
+                ProbaRule::OneVsRest,
+                ProbaRule::Multinomial,
+                ProbaRule::ModifiedHuber,
+            ] {
+                let classifier = Classifier {
+                    class: SkClass::LogisticRegression,
+                    weights: model(coef.clone(), intercept.clone(), n_classes, rule),
+                    classes: Classes::Int((0..n_classes as i64).collect()),
+                };
+                let (labels, proba) = classifier.predict_with_proba(x.view());
+                assert_eq!(labels, classifier.predict(x.view()), "{rule:?}");
+                assert_eq!(proba, classifier.predict_proba(x.view()), "{rule:?}");
+            }
+        }
     }
 
     #[test]

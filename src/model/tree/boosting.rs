@@ -15,6 +15,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use super::dummy::{self, Constant};
 use super::math::{argmax, expit, f32_rows, logit, logsumexp, pairwise_sum, softmax};
 use super::nodes::Forest;
+use super::scores::RawScores;
 use super::site::TreeSite;
 use super::{n_features, scores, shap, single_output_classes, sktree};
 use crate::model::LoadError;
@@ -271,22 +272,6 @@ fn raw_from_proba(loss: Loss, legacy: bool, proba: &[f64], out: &mut [f64]) {
 }
 
 impl Boosting {
-    /// Raw predictions, `rows × k`, row-major.
-    fn raw(&self, x: ArrayView2<'_, f64>) -> Vec<f64> {
-        let n = self.n_features;
-        let rows = f32_rows(x);
-        let k = self.k;
-        let mut raw = self.init_raw(&rows, x.nrows());
-        for t in 0..self.forest.n_trees() {
-            let class = t % k;
-            for (r, out) in raw.chunks_exact_mut(k).enumerate() {
-                let leaf = self.forest.leaf(t, &rows[r * n..(r + 1) * n]);
-                out[class] += self.learning_rate * self.forest.node(leaf).value();
-            }
-        }
-        raw
-    }
-
     /// The init estimator's raw values for rows already cast to float32.
     fn init_raw(&self, rows: &[f64], n_rows: usize) -> Vec<f64> {
         let k = self.k;
@@ -321,6 +306,32 @@ impl Boosting {
                 *out = *v;
             }
         }
+    }
+}
+
+impl scores::RawScores for Boosting {
+    fn k(&self) -> usize {
+        self.k
+    }
+
+    fn classes(&self) -> Option<&Classes> {
+        self.classes.as_ref()
+    }
+
+    /// Raw predictions, `rows × k`, row-major.
+    fn raw(&self, x: ArrayView2<'_, f64>) -> Vec<f64> {
+        let n = self.n_features;
+        let rows = f32_rows(x);
+        let k = self.k;
+        let mut raw = self.init_raw(&rows, x.nrows());
+        for t in 0..self.forest.n_trees() {
+            let class = t % k;
+            for (r, out) in raw.chunks_exact_mut(k).enumerate() {
+                let leaf = self.forest.leaf(t, &rows[r * n..(r + 1) * n]);
+                out[class] += self.learning_rate * self.forest.node(leaf).value();
+            }
+        }
+        raw
     }
 
     fn proba_row(&self, raw: &[f64], out: &mut [f64]) {
@@ -364,6 +375,10 @@ impl Boosting {
             _ => argmax(raw),
         }
     }
+
+    fn value_of(&self, raw: f64) -> f64 {
+        raw
+    }
 }
 
 impl Predictor for Boosting {
@@ -390,42 +405,27 @@ impl Predictor for Boosting {
     }
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
-        let raw = self.raw(x);
-        match self.classes {
-            Some(_) => {
-                Prediction::Classes(raw.chunks_exact(self.k).map(|r| self.class_of(r)).collect())
-            }
-            None => {
-                Prediction::Values(Array2::from_shape_vec((x.nrows(), 1), raw).expect("rows × 1"))
-            }
-        }
+        scores::predict(self, x)
     }
 
     fn predict_one(&self, row: &[f64]) -> usize {
-        let x = ArrayView2::from_shape((1, row.len()), row).expect("one row");
-        match self.classes {
-            Some(_) => self.class_of(&self.raw(x)),
-            None => 0,
-        }
+        scores::predict_one(self, row)
     }
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
-        let classes = self.classes.as_ref()?;
-        Some(scores::probabilities(
-            &self.raw(x),
-            self.k,
-            classes.len(),
-            |r, o| self.proba_row(r, o),
-        ))
+        scores::predict_proba(self, x)
     }
 
     fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
-        self.classes.as_ref()?;
-        Some(scores::decision(self.raw(x), self.k))
+        scores::decision_function(self, x)
     }
 
     fn has_predict_proba(&self) -> bool {
         self.classes.is_some()
+    }
+
+    fn predict_with_proba(&self, x: ArrayView2<'_, f64>) -> (Prediction, Option<Array2<f64>>) {
+        scores::predict_with_proba(self, x)
     }
 
     fn attribution(

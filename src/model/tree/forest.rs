@@ -176,6 +176,22 @@ impl Predictor for TreeModel {
         matches!(self.output, Output::Classes { .. })
     }
 
+    fn predict_with_proba(&self, x: ArrayView2<'_, f64>) -> (Prediction, Option<Array2<f64>>) {
+        // A single tree predicts from its raw leaf rows, a forest from the mean it answers
+        // `predict_proba` with: only a forest's two answers share one pass.
+        let Output::Classes { classes, .. } = &self.output else {
+            return (self.predict(x), None);
+        };
+        if self.single {
+            return (self.predict(x), self.predict_proba(x));
+        }
+        let proba = self.accumulate(x);
+        let labels = proba.chunks_exact(self.width()).map(argmax).collect();
+        let proba =
+            Array2::from_shape_vec((x.nrows(), classes.len()), proba).expect("rows × classes");
+        (Prediction::Classes(labels), Some(proba))
+    }
+
     fn attribution(
         &self,
         row: ArrayView1<'_, f64>,

@@ -17,6 +17,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use super::math::{argmax, expit, softmax};
 use super::nodes::{Bitset, Forest, RawTree, Split, check};
+use super::scores::RawScores;
 use super::site::TreeSite;
 use super::{n_features, scores, shap, single_output_classes};
 use crate::model::LoadError;
@@ -451,7 +452,15 @@ fn left_bitsets(
         .collect())
 }
 
-impl Hist {
+impl scores::RawScores for Hist {
+    fn k(&self) -> usize {
+        self.k
+    }
+
+    fn classes(&self) -> Option<&Classes> {
+        self.classes.as_ref()
+    }
+
     /// Raw predictions, `rows × k`, row-major.
     fn raw(&self, x: ArrayView2<'_, f64>) -> Vec<f64> {
         let k = self.k;
@@ -498,6 +507,14 @@ impl Hist {
             argmax(raw)
         }
     }
+
+    fn value_of(&self, raw: f64) -> f64 {
+        if self.link == Link::Log {
+            raw.exp()
+        } else {
+            raw
+        }
+    }
 }
 
 impl Predictor for Hist {
@@ -524,46 +541,27 @@ impl Predictor for Hist {
     }
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
-        let raw = self.raw(x);
-        match self.classes {
-            Some(_) => {
-                Prediction::Classes(raw.chunks_exact(self.k).map(|r| self.class_of(r)).collect())
-            }
-            None => {
-                let values = raw
-                    .into_iter()
-                    .map(|v| if self.link == Link::Log { v.exp() } else { v })
-                    .collect();
-                Prediction::Values(Array2::from_shape_vec((x.nrows(), 1), values).expect("rows"))
-            }
-        }
+        scores::predict(self, x)
     }
 
     fn predict_one(&self, row: &[f64]) -> usize {
-        let x = ArrayView2::from_shape((1, row.len()), row).expect("one row");
-        match self.classes {
-            Some(_) => self.class_of(&self.raw(x)),
-            None => 0,
-        }
+        scores::predict_one(self, row)
     }
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
-        let classes = self.classes.as_ref()?;
-        Some(scores::probabilities(
-            &self.raw(x),
-            self.k,
-            classes.len(),
-            |r, o| self.proba_row(r, o),
-        ))
+        scores::predict_proba(self, x)
     }
 
     fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
-        self.classes.as_ref()?;
-        Some(scores::decision(self.raw(x), self.k))
+        scores::decision_function(self, x)
     }
 
     fn has_predict_proba(&self) -> bool {
         self.classes.is_some()
+    }
+
+    fn predict_with_proba(&self, x: ArrayView2<'_, f64>) -> (Prediction, Option<Array2<f64>>) {
+        scores::predict_with_proba(self, x)
     }
 
     fn attribution(
