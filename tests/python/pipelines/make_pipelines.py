@@ -321,8 +321,12 @@ def serialise(model, fmt, path):
         joblib.dump(model, path, compress=3 if kind == "joblib-zlib" else 0)
 
 
-def main():
-    outdir = sys.argv[1]
+def write_matrix(outdir, fitted, what="models"):
+    """Writes a matrix into `outdir`: the shared inputs; for each model that
+    `fitted(train, ys, inputs, write_input)` yields as (model_id, target, model, columns,
+    {input name: frame}), scikit-learn's answers on each of those frames as float64 and
+    float32, and the model in every container; then the manifest. `write_input(name, frame)`
+    adds an input of the caller's own to the matrix."""
     for sub in ("models", "inputs", "expected"):
         os.makedirs(os.path.join(outdir, sub), exist_ok=True)
     train, score = make_data(400, 0)
@@ -330,28 +334,26 @@ def main():
     unknown, _ = make_data(60, 2, unknown=True)
     ys = targets(score)
     inputs = {"scored": scored, "unknown": unknown}
-    for name, X in inputs.items():
+    manifest_inputs = {}
+
+    def write_input(name, frame):
         # repr of a Python float round-trips exactly (numpy 2 reprs its scalars as np.float64(...)).
-        X.to_csv(os.path.join(outdir, "inputs", name + ".csv"), index=False,
-                 float_format=lambda v: repr(float(v)))
+        frame.to_csv(os.path.join(outdir, "inputs", name + ".csv"), index=False,
+                     float_format=lambda v: repr(float(v)))
+        manifest_inputs[name] = "inputs/%s.csv" % name
+
+    for name, X in inputs.items():
+        write_input(name, X)
 
     cases = []
-    for model_id, target, factory, _ in models():
-        model = factory()
-        columns = NUMERIC if model_id in NUMERIC_ONLY else list(train.columns)
-        X, y = train[columns], ys[target]
-        if model_id in COMPLETE_ROWS:
-            keep = train[[c for c in columns if c != "empty"]].notna().all(axis=1).to_numpy()
-            X, y = X[keep], y[keep]
-        model.fit(X, y)
+    for model_id, target, model, columns, scored_on in fitted(train, ys, inputs, write_input):
         expected = {"chain": ">".join(chain(model)), "variants": {}}
-        for name, data in inputs.items():
-            for variant, frame in (("float64", data[columns]), ("float32", as_float32(data[columns]))):
-                key = name + "-" + variant
+        for name, data in scored_on.items():
+            for variant, frame in (("float64", data), ("float32", as_float32(data))):
                 result = answers(model, frame)
                 if "error" in result:
                     result["row_errors"] = row_errors(model, frame)
-                expected["variants"][key] = result
+                expected["variants"][name + "-" + variant] = result
         expected["classes"] = (np.asarray(model.classes_).tolist() if hasattr(model, "classes_") else None)
         with open(os.path.join(outdir, "expected", model_id + ".json"), "w") as f:
             json.dump(expected, f, allow_nan=False)
@@ -366,13 +368,29 @@ def main():
         "numpy_version": np.__version__,
         "pandas_version": pd.__version__,
         "python_version": platform.python_version(),
-        "inputs": {name: "inputs/%s.csv" % name for name in inputs},
+        "inputs": manifest_inputs,
         "cases": cases,
     }
     with open(os.path.join(outdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
-    print("%d models, %d files in %s (scikit-learn %s, numpy %s)" % (
-        len(cases) // len(FORMATS), len(cases), outdir, sklearn.__version__, np.__version__))
+    print("%d %s, %d files in %s (scikit-learn %s, numpy %s)" % (
+        len(cases) // len(FORMATS), what, len(cases), outdir, sklearn.__version__, np.__version__))
+
+
+def fitted_pipelines(train, ys, inputs, write_input):
+    for model_id, target, factory, _ in models():
+        model = factory()
+        columns = NUMERIC if model_id in NUMERIC_ONLY else list(train.columns)
+        X, y = train[columns], ys[target]
+        if model_id in COMPLETE_ROWS:
+            keep = train[[c for c in columns if c != "empty"]].notna().all(axis=1).to_numpy()
+            X, y = X[keep], y[keep]
+        model.fit(X, y)
+        yield model_id, target, model, columns, {name: data[columns] for name, data in inputs.items()}
+
+
+def main():
+    write_matrix(sys.argv[1], fitted_pipelines)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,12 @@ the shared inputs, each model is scored on rows of its own: every threshold of i
 exactly, and one float64 ulp either side.
 """
 
-import json
 import os
-import platform
 import sys
 import warnings
 
 import numpy as np
 import pandas as pd
-import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -42,17 +39,10 @@ from sklearn.tree import (
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pipelines"))
 from make_pipelines import (  # noqa: E402
     CATEGORICAL,
-    FORMATS,
     NUMERIC,
     VERSION,
-    answers,
-    as_float32,
-    chain,
-    make_data,
     preprocess,
-    row_errors,
-    serialise,
-    targets,
+    write_matrix,
 )
 
 if VERSION < (1, 4):
@@ -162,64 +152,22 @@ def fit(model, X, y):
         return model.fit(X[keep], y[keep])
 
 
-def main():
-    outdir = sys.argv[1]
-    for sub in ("models", "inputs", "expected"):
-        os.makedirs(os.path.join(outdir, sub), exist_ok=True)
-    train, score = make_data(400, 0)
-    scored, _ = make_data(150, 1)
-    unknown, _ = make_data(60, 2, unknown=True)
-    ys = targets(score)
-    inputs = {"scored": scored, "unknown": unknown}
+def fitted_models(train, ys, inputs, write_input):
     base = train[NUMERIC].median().to_dict()
-
-    def write_csv(name, frame):
-        frame.to_csv(os.path.join(outdir, "inputs", name + ".csv"), index=False,
-                     float_format=lambda v: repr(float(v)))
-
-    for name, X in inputs.items():
-        write_csv(name, X)
-    manifest_inputs = {name: "inputs/%s.csv" % name for name in inputs}
-
-    cases = []
     for model_id, target, factory, numeric_only in models():
         columns = NUMERIC if numeric_only else [c for c in train.columns if c != "empty"]
         model = fit(factory(), train[columns], ys[target])
-        own = dict((name, X[columns]) for name, X in inputs.items())
+        scored_on = {name: X[columns] for name, X in inputs.items()}
         if numeric_only:
             # Scored as built: pandas' own CSV parser may land an ulp away from the text.
             edges = "edges_" + model_id
-            own[edges] = edge_rows(model, base)
-            write_csv(edges, own[edges])
-            manifest_inputs[edges] = "inputs/%s.csv" % edges
-        expected = {"chain": ">".join(chain(model)), "variants": {}}
-        for name, data in own.items():
-            for variant, frame in (("float64", data), ("float32", as_float32(data))):
-                result = answers(model, frame)
-                if "error" in result:
-                    result["row_errors"] = row_errors(model, frame)
-                expected["variants"][name + "-" + variant] = result
-        expected["classes"] = np.asarray(model.classes_).tolist() if hasattr(model, "classes_") else None
-        with open(os.path.join(outdir, "expected", model_id + ".json"), "w") as f:
-            json.dump(expected, f, allow_nan=False)
-        for fmt, (_, protocol, ext) in FORMATS.items():
-            rel = "models/%s__%s.%s" % (model_id, fmt, ext)
-            serialise(model, fmt, os.path.join(outdir, rel))
-            cases.append({"file": rel, "model_id": model_id, "format": fmt, "protocol": protocol,
-                          "columns": columns, "target": target, "estimator": type(model).__name__,
-                          "expected": "expected/%s.json" % model_id})
-    manifest = {
-        "sklearn_version": sklearn.__version__,
-        "numpy_version": np.__version__,
-        "pandas_version": pd.__version__,
-        "python_version": platform.python_version(),
-        "inputs": manifest_inputs,
-        "cases": cases,
-    }
-    with open(os.path.join(outdir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-    print("%d tree models, %d files in %s (scikit-learn %s, numpy %s)" % (
-        len(cases) // len(FORMATS), len(cases), outdir, sklearn.__version__, np.__version__))
+            scored_on[edges] = edge_rows(model, base)
+            write_input(edges, scored_on[edges])
+        yield model_id, target, model, columns, scored_on
+
+
+def main():
+    write_matrix(sys.argv[1], fitted_models, "tree models")
 
 
 if __name__ == "__main__":
