@@ -46,3 +46,23 @@ ensure_ceiling() {
   echo "ceiling did not start" >&2
   exit 1
 }
+
+# stop PID…: stops each process this script started and waits for it; empty PIDs are skipped.
+# `wait` on a process stopped by SIGTERM returns 143: not a reason to stop cleaning up.
+stop() {
+  local pid
+  for pid in "$@"; do
+    [ -n "$pid" ] || continue
+    { kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; } || true
+  done
+}
+
+# need_wrk: ends the script with the package to install when wrk is missing.
+need_wrk() {
+  command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
+}
+
+# time_limit DURATION: a wrk duration (30, 10s, 2m) in whole seconds plus 30, for `timeout`.
+time_limit() {
+  echo "$1" | awk '{ v = $1 + 0; if ($1 ~ /m$/) v *= 60; print int(v) + 31 }'
+}

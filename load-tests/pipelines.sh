@@ -26,16 +26,13 @@ skserve_pid=""
 ceiling_pid=""
 
 cleanup() {
-  set +e
-  [ -n "$skserve_pid" ] && kill "$skserve_pid" 2>/dev/null && wait "$skserve_pid" 2>/dev/null
-  [ -n "$ceiling_pid" ] && kill "$ceiling_pid" 2>/dev/null && wait "$ceiling_pid" 2>/dev/null
+  stop "$skserve_pid" "$ceiling_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
-seconds=$(echo "$duration" | awk '{ v = $1 + 0; if ($1 ~ /m$/) v *= 60; print int(v) + 1 }')
-wrk_limit=$((seconds + 30))
+need_wrk
+wrk_limit=$(time_limit "$duration")
 
 dir=$(bash "$repo/tests/python/pipelines/ensure_pipelines.sh")
 export SKSERVE_PIPELINES_DIR=$dir

@@ -28,13 +28,12 @@ work=$(mktemp -d)
 skserve_pid=""
 
 cleanup() {
-  set +e
-  [ -n "$skserve_pid" ] && kill "$skserve_pid" 2>/dev/null && wait "$skserve_pid" 2>/dev/null
+  stop "$skserve_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
+need_wrk
 
 echo "building skserve and the gRPC load generator (release)…" >&2
 (cd "$repo" && timeout 1800 cargo build --release --quiet --bin skserve --example grpc_load)

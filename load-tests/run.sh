@@ -31,20 +31,15 @@ jwks_pid=""
 started_anchors=""
 
 cleanup() {
-  # `wait` on a process stopped by SIGTERM returns 143: not a reason to stop cleaning up.
   set +e
-  [ -n "$skserve_pid" ] && kill "$skserve_pid" 2>/dev/null && wait "$skserve_pid" 2>/dev/null
-  [ -n "$gcs_pid" ] && kill "$gcs_pid" 2>/dev/null && wait "$gcs_pid" 2>/dev/null
-  [ -n "$auth_pid" ] && kill "$auth_pid" 2>/dev/null && wait "$auth_pid" 2>/dev/null
-  [ -n "$jwks_pid" ] && kill "$jwks_pid" 2>/dev/null && wait "$jwks_pid" 2>/dev/null
+  stop "$skserve_pid" "$gcs_pid" "$auth_pid" "$jwks_pid"
   [ -n "$started_anchors" ] && bash "$anchors/serve.sh" stop
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
-seconds=$(echo "$duration" | awk '{ v = $1 + 0; if ($1 ~ /m$/) v *= 60; print int(v) + 1 }')
-wrk_limit=$((seconds + 30))
+need_wrk
+wrk_limit=$(time_limit "$duration")
 
 echo "building skserve (release)…" >&2
 (cd "$repo" && timeout 1200 cargo build --release --quiet)

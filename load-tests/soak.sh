@@ -22,8 +22,7 @@ skserve_pid=""
 load_pid=""
 
 cleanup() {
-  [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null && wait "$load_pid" 2>/dev/null
-  [ -n "$skserve_pid" ] && kill "$skserve_pid" 2>/dev/null && wait "$skserve_pid" 2>/dev/null
+  stop "$load_pid" "$skserve_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
