@@ -8,6 +8,9 @@
 //!     --concurrency 50 --connections 2 --duration 10
 //! ```
 //!
+//! `--write-body FILE` writes the same call's body as gRPC frames it and exits, so that a
+//! packaged HTTP/2 loader (h2load, from Debian's nghttp2-client) can send it.
+//!
 //! Prints one JSON object: calls answered OK per second (and rows per second), latency
 //! percentiles (ms) of those calls, and the calls that failed by status code. Every answer is
 //! checked to carry one 8-byte label per row, so that a fast wrong answer is not counted as
@@ -59,6 +62,10 @@ struct Args {
     /// ID token sent as `authorization: Bearer …`, also read from TOKEN.
     #[arg(long, env = "TOKEN")]
     token: Option<String>,
+    /// Write the call's body, as gRPC frames it on the wire (a 5-byte prefix, then the
+    /// message), to this file and exit: for packaged HTTP/2 loaders such as h2load.
+    #[arg(long)]
+    write_body: Option<String>,
 }
 
 #[derive(Default)]
@@ -131,6 +138,15 @@ async fn main() {
         raw_input_contents: vec![raw.into()],
         ..Default::default()
     });
+    if let Some(path) = &args.write_body {
+        let message = prost::Message::encode_to_vec(request.get_ref());
+        let length = u32::try_from(message.len()).expect("a message under 4 GiB");
+        let mut framed = vec![0];
+        framed.extend(length.to_be_bytes());
+        framed.extend(message);
+        std::fs::write(path, framed).unwrap_or_else(|e| panic!("writes {path}: {e}"));
+        return;
+    }
     if let Some(token) = &args.token {
         let value = MetadataValue::try_from(format!("Bearer {token}")).expect("a header value");
         request.metadata_mut().insert("authorization", value);
