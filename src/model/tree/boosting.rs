@@ -324,13 +324,10 @@ impl scores::RawScores for Boosting {
         let rows = f32_rows(x);
         let k = self.k;
         let mut raw = self.init_raw(&rows, x.nrows());
-        for t in 0..self.forest.n_trees() {
-            let class = t % k;
-            for (r, out) in raw.chunks_exact_mut(k).enumerate() {
-                let leaf = self.forest.leaf(t, &rows[r * n..(r + 1) * n]);
-                out[class] += self.learning_rate * self.forest.node(leaf).value();
-            }
-        }
+        let forest = &self.forest;
+        forest.for_each_leaf(&rows, n, |r, t, leaf| {
+            raw[r * k + t % k] += self.learning_rate * forest.leaf_value(leaf);
+        });
         raw
     }
 
@@ -443,7 +440,7 @@ impl Predictor for Boosting {
         // Only the explained class's trees count: the others' leaves add nothing to it.
         let explained = shap::explain(forest, &x, self.n_features, |leaf| {
             if k == 1 || forest.tree_of(leaf) % k == column {
-                lr * forest.node(leaf).value()
+                lr * forest.leaf_value(leaf)
             } else {
                 0.0
             }

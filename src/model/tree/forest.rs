@@ -42,9 +42,50 @@ pub struct TreeModel {
     /// A single estimator (DecisionTree, ExtraTree) rather than a forest of them.
     pub single: bool,
     pub accepts_missing: bool,
+    /// What each leaf adds to the sum over trees, at the leaf's [`Forest::value_offset`]:
+    /// its values, divided by their sum where scikit-learn divided each tree's row (before
+    /// 1.4). Divided once here rather than at every prediction: the same division of the same
+    /// numbers, so the same result.
+    added: Vec<f64>,
 }
 
 impl TreeModel {
+    pub fn new(
+        class: SkClass,
+        forest: Forest,
+        n_features: usize,
+        output: Output,
+        single: bool,
+        accepts_missing: bool,
+    ) -> Self {
+        let added = match &output {
+            Output::Classes {
+                normalise: true, ..
+            } => {
+                let mut added = vec![0.0; forest.values().len()];
+                let width = forest.width().max(1);
+                for (values, out) in forest
+                    .values()
+                    .chunks_exact(width)
+                    .zip(added.chunks_exact_mut(width))
+                {
+                    normalised(values, out);
+                }
+                added
+            }
+            _ => forest.values().to_vec(),
+        };
+        Self {
+            class,
+            forest,
+            n_features,
+            output,
+            single,
+            accepts_missing,
+            added,
+        }
+    }
+
     fn width(&self) -> usize {
         self.forest.width()
     }
@@ -56,26 +97,13 @@ impl TreeModel {
         let n = self.n_features;
         let width = self.width();
         let mut out = vec![0.0; x.nrows() * width];
-        let normalise = matches!(
-            self.output,
-            Output::Classes {
-                normalise: true,
-                ..
-            }
-        );
-        let mut row_values = vec![0.0; width];
-        for t in 0..self.forest.n_trees() {
-            for (r, acc) in out.chunks_exact_mut(width).enumerate() {
-                let leaf = self.forest.leaf(t, &rows[r * n..(r + 1) * n]);
-                let values = self.forest.leaf_values(leaf);
-                if normalise {
-                    normalised(values, &mut row_values);
-                    acc.iter_mut().zip(&row_values).for_each(|(a, v)| *a += v);
-                } else {
-                    acc.iter_mut().zip(values).for_each(|(a, v)| *a += v);
-                }
-            }
-        }
+        self.forest.for_each_leaf(&rows, n, |r, _, leaf| {
+            let added = &self.added[self.forest.value_offset(leaf)..][..width];
+            out[r * width..(r + 1) * width]
+                .iter_mut()
+                .zip(added)
+                .for_each(|(a, v)| *a += v);
+        });
         if !self.single {
             let n_trees = self.forest.n_trees() as f64;
             out.iter_mut().for_each(|v| *v /= n_trees);
@@ -211,22 +239,8 @@ impl Predictor for TreeModel {
         } else {
             1.0 / self.forest.n_trees() as f64
         };
-        let normalise = matches!(
-            self.output,
-            Output::Classes {
-                normalise: true,
-                ..
-            }
-        );
         let explained = shap::explain(&self.forest, &x, self.n_features, |leaf| {
-            let values = self.forest.leaf_values(leaf);
-            let v = if normalise {
-                let sum = pairwise_sum(values);
-                values[column] / if sum == 0.0 { 1.0 } else { sum }
-            } else {
-                values[column]
-            };
-            v * scale
+            self.added[self.forest.value_offset(leaf) + column] * scale
         });
         let output = {
             let one = ArrayView2::from_shape((1, row.len()), row.as_slice()?).ok()?;

@@ -473,13 +473,10 @@ impl scores::RawScores for Hist {
         for out in raw.chunks_exact_mut(k) {
             out.copy_from_slice(&self.baseline);
         }
-        for t in 0..self.forest.n_trees() {
-            let class = t % k;
-            for (r, out) in raw.chunks_exact_mut(k).enumerate() {
-                let leaf = self.forest.leaf(t, &rows[r * n..(r + 1) * n]);
-                out[class] += self.forest.node(leaf).value();
-            }
-        }
+        let forest = &self.forest;
+        forest.for_each_leaf(&rows, n, |r, t, leaf| {
+            raw[r * k + t % k] += forest.leaf_value(leaf);
+        });
         raw
     }
 
@@ -577,7 +574,7 @@ impl Predictor for Hist {
         let (k, forest) = (self.k, &self.forest);
         let explained = shap::explain(forest, &x, self.n_features, |leaf| {
             if k == 1 || forest.tree_of(leaf) % k == column {
-                forest.node(leaf).value()
+                forest.leaf_value(leaf)
             } else {
                 0.0
             }

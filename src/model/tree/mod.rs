@@ -255,14 +255,14 @@ fn read_single(state: &State<'_>) -> Result<TreeModel, LoadError> {
         &output,
         &TreeSite::new(state.label(), "tree_"),
     )?;
-    Ok(TreeModel {
-        class: state.class,
+    Ok(TreeModel::new(
+        state.class,
         forest,
         n_features,
         output,
-        single: true,
-        accepts_missing: tree_accepts_missing(state),
-    })
+        true,
+        tree_accepts_missing(state),
+    ))
 }
 
 /// Trees a forest may hold: real ones hold hundreds.
@@ -303,12 +303,12 @@ fn read_forest(state: &State<'_>) -> Result<TreeModel, LoadError> {
         let site = TreeSite::new(state.label(), format!("{name}.tree_"));
         add_tree(&mut forest, &tree_state, n_features, &output, &site)?;
     }
-    Ok(TreeModel {
-        class: state.class,
+    Ok(TreeModel::new(
+        state.class,
         forest,
         n_features,
         output,
-        single: false,
+        false,
         accepts_missing,
-    })
+    ))
 }
