@@ -325,8 +325,9 @@ impl scores::RawScores for Boosting {
         let k = self.k;
         let mut raw = self.init_raw(&rows, x.nrows());
         let forest = &self.forest;
+        let column = scores::columns(forest.n_trees(), k);
         forest.for_each_leaf(&rows, n, |r, t, leaf| {
-            raw[r * k + t % k] += self.learning_rate * forest.leaf_value(leaf);
+            raw[r * k + column[t]] += self.learning_rate * forest.leaf_value(leaf);
         });
         raw
     }

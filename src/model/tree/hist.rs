@@ -474,8 +474,9 @@ impl scores::RawScores for Hist {
             out.copy_from_slice(&self.baseline);
         }
         let forest = &self.forest;
+        let column = scores::columns(forest.n_trees(), k);
         forest.for_each_leaf(&rows, n, |r, t, leaf| {
-            raw[r * k + t % k] += forest.leaf_value(leaf);
+            raw[r * k + column[t]] += forest.leaf_value(leaf);
         });
         raw
     }

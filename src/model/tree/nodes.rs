@@ -2,12 +2,10 @@
 //! nodes, each tree in pre-order (a split's left child is the next node, so a node records
 //! only its right child), leaves pointing at their values in one arena of values.
 //!
-//! A leaf is laid out as a split that sends every value back to the leaf itself (threshold
-//! NaN, right child itself), so that a walk can take a fixed number of steps without asking
-//! at each one whether it has arrived: [`Forest::for_each_leaf`] walks eight trees for one
-//! row, or eight rows through one tree, side by side, each step chosen without a branch.
-//! Which way a row goes is exactly what a branch predictor cannot learn, and eight
-//! independent walks let the processor overlap their loads.
+//! Walks go eight side by side ([`Forest::for_each_leaf`]): eight trees for one row, or
+//! eight rows through one tree, each turn chosen without a branch. Which way a row goes is
+//! exactly what a branch predictor cannot learn, and eight independent walks let the
+//! processor overlap their loads.
 //!
 //! [`RawTree`] is a tree as a file describes it, in the file's node numbering; [`check`]
 //! proves it is a tree (every child in range, no node reached twice, every node reached) and
@@ -30,11 +28,11 @@ const FEATURE: u32 = CATEGORICAL - 1;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Node {
     /// A split's threshold (`x <= threshold` goes left), a categorical split's bitset index;
-    /// NaN for a leaf, which nothing goes left of.
+    /// NaN for a leaf.
     threshold: f64,
-    /// The feature a split reads, with the flags above (feature 0 for a leaf).
+    /// The feature a split reads, with the flags above.
     feature: u32,
-    /// A split's right child; a leaf's own index.
+    /// A split's right child; a leaf's own index (it has none).
     next: u32,
 }
 
@@ -365,12 +363,6 @@ impl Forest {
         self.values[self.value_at[i] as usize]
     }
 
-    /// The most splits a walk down tree `t` passes.
-    #[inline]
-    pub fn depth(&self, t: usize) -> usize {
-        self.depths[t]
-    }
-
     /// Whether a split sends `x` left.
     #[inline]
     pub fn goes_left(&self, node: &Node, x: f64) -> bool {
@@ -403,7 +395,7 @@ impl Forest {
         }
     }
 
-    /// One step of a walk from node `i`: to the child a split sends `x` to; a leaf stays.
+    /// One step of a walk from split `i`: to the child it sends `x` to.
     #[inline(always)]
     fn step(&self, i: usize, x: &[f64]) -> usize {
         let node = &self.nodes[i];
@@ -416,35 +408,16 @@ impl Forest {
                 right
             };
         }
-        // A NaN compares false: it goes where training sent missing values. A leaf's NaN
-        // threshold and its missing flag left unset send everything to itself.
+        // A NaN compares false: it goes where training sent missing values.
         let left = (v <= node.threshold) | (v.is_nan() & (node.feature & MISSING_LEFT != 0));
         // Chosen without a branch: `i + 1` when left, `right` otherwise.
         right ^ ((right ^ (i + 1)) & usize::from(left).wrapping_neg())
     }
 
-    /// `LANES` walks from `at` side by side, walk `k` reading `rows[k]`, until every one is at
-    /// a leaf; at most `steps` steps, the depth of the deepest tree walked.
-    #[inline(always)]
-    fn walk(&self, mut at: [usize; LANES], rows: [&[f64]; LANES], steps: usize) -> [usize; LANES] {
-        for _ in 0..steps {
-            let mut moved = false;
-            for (at, x) in at.iter_mut().zip(rows) {
-                let next = self.step(*at, x);
-                moved |= next != *at;
-                *at = next;
-            }
-            if !moved {
-                break;
-            }
-        }
-        at
-    }
-
     /// Calls `f(row, tree, leaf)` for every row of `rows` (`n_features` values each,
     /// row-major) and every tree, each row's trees in order (the order a sum over trees must
-    /// keep to stay exact). A few rows are walked eight trees at a time; many rows go eight at
-    /// a time through one tree, which then stays in cache.
+    /// keep to stay exact). A few rows go one at a time through every tree; many rows take
+    /// each tree in turn, while it is in cache. Either way eight walks go side by side.
     pub fn for_each_leaf(
         &self,
         rows: &[f64],
@@ -455,41 +428,63 @@ impl Forest {
         let row = |r: usize| &rows[r * n_features..(r + 1) * n_features];
         let n_trees = self.n_trees();
         if n_rows < LANES {
+            let mut leaves = vec![0; n_trees];
             for r in 0..n_rows {
                 let x = row(r);
-                let mut t = 0;
-                while t + LANES <= n_trees {
-                    let trees = t..t + LANES;
-                    let steps = self.depths[trees.clone()]
-                        .iter()
-                        .copied()
-                        .max()
-                        .unwrap_or(0);
-                    let leaves =
-                        self.walk(std::array::from_fn(|k| self.root(t + k)), [x; LANES], steps);
-                    for (tree, leaf) in trees.zip(leaves) {
-                        f(r, tree, leaf);
-                    }
-                    t += LANES;
-                }
-                for tree in t..n_trees {
-                    f(r, tree, self.leaf(tree, x));
+                self.walk_all(n_trees, |t| (self.root(t), x), |t, leaf| leaves[t] = leaf);
+                for (t, &leaf) in leaves.iter().enumerate() {
+                    f(r, t, leaf);
                 }
             }
         } else {
             for t in 0..n_trees {
-                let (root, steps) = (self.root(t), self.depths[t]);
-                let mut r = 0;
-                while r + LANES <= n_rows {
-                    let leaves =
-                        self.walk([root; LANES], std::array::from_fn(|k| row(r + k)), steps);
-                    for (k, leaf) in leaves.into_iter().enumerate() {
-                        f(r + k, t, leaf);
-                    }
-                    r += LANES;
+                let root = self.root(t);
+                self.walk_all(n_rows, |r| (root, row(r)), |r, leaf| f(r, t, leaf));
+            }
+        }
+    }
+
+    /// Walks `n` walks to their leaves, walk `w` from `start(w)`'s node reading its row, and
+    /// calls `arrived(w, leaf)` as each arrives. Eight go side by side, each turn chosen
+    /// without a branch (which way a row goes is what a branch predictor cannot learn), so
+    /// that the processor overlaps their loads; a walk that arrives hands its lane to the
+    /// next. Every step moves a walk forward in its tree, so each ends.
+    #[inline(always)]
+    fn walk_all<'x>(
+        &self,
+        n: usize,
+        start: impl Fn(usize) -> (usize, &'x [f64]),
+        mut arrived: impl FnMut(usize, usize),
+    ) {
+        const IDLE: usize = usize::MAX;
+        let mut lanes: [(usize, usize, &[f64]); LANES] = std::array::from_fn(|w| {
+            if w < n {
+                let (node, x) = start(w);
+                (w, node, x)
+            } else {
+                (IDLE, 0, &[][..])
+            }
+        });
+        let mut next = LANES.min(n);
+        let mut walking = next;
+        while walking > 0 {
+            for lane in &mut lanes {
+                let (w, i, x) = *lane;
+                if w == IDLE {
+                    continue;
                 }
-                for r in r..n_rows {
-                    f(r, t, self.leaf(t, row(r)));
+                if self.nodes[i].is_leaf() {
+                    arrived(w, i);
+                    if next < n {
+                        let (node, x) = start(next);
+                        *lane = (next, node, x);
+                        next += 1;
+                    } else {
+                        lane.0 = IDLE;
+                        walking -= 1;
+                    }
+                } else {
+                    lane.1 = self.step(i, x);
                 }
             }
         }
