@@ -110,33 +110,42 @@ print(f'{r["ok_per_second"]:.0f}\t{r["latency_ms"]["p50"]}\t{r["latency_ms"]["p9
 PY
 }
 
-# The server's count of ModelInfer calls answered OK, from /metrics.
-ok_calls() {
+# The server's count of ModelInfer calls, from /metrics: those answered OK, and the others.
+infer_calls() {
   curl -sf "http://127.0.0.1:$port/metrics" | awk '
-    /^skserve_http_requests_total\{/ && /route="\/inference.GRPCInferenceService\/ModelInfer"/ && /code="200"/ { n += $NF }
-    END { printf "%d\n", n }'
+    /^skserve_http_requests_total\{/ && /route="\/inference.GRPCInferenceService\/ModelInfer"/ {
+      if ($0 ~ /code="200"/) ok += $NF; else other += $NF
+    }
+    END { printf "%d %d\n", ok, other }'
 }
 
 h2load_run() {
   local rows=$1 before after
   "$repo/target/release/examples/grpc_load" --target "http://127.0.0.1:$grpc_port" --rows "$rows" \
     --proba --rows-csv "$repo/model-files/x_test.csv" --write-body "$work/grpc_$rows.body"
-  before=$(ok_calls)
+  before=$(infer_calls)
   timeout $((duration + 30)) h2load -t1 -c2 -m$(((connections + 1) / 2)) -D"$duration" \
     -H 'content-type: application/grpc' -H 'te: trailers' -d "$work/grpc_$rows.body" \
     "http://127.0.0.1:$grpc_port/inference.GRPCInferenceService/ModelInfer" > "$work/h2load.out"
-  after=$(ok_calls)
-  python3 - "$work/h2load.out" "$before" "$after" <<'PY'
+  after=$(infer_calls)
+  python3 - "$work/h2load.out" "$before" "$after" "$connections" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-before, after = int(sys.argv[2]), int(sys.argv[3])
+(ok0, other0), (ok1, other1) = (map(int, v.split()) for v in sys.argv[2:4])
+in_flight = int(sys.argv[4])
 seconds = float(re.search(r"finished in ([0-9.]+)s", text).group(1))
-done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored", text)
-succeeded, failed, errored = int(done.group(2)), int(done.group(3)), int(done.group(4))
-# A gRPC error still answers HTTP 200: what the server counted as OK is what counts.
-ok = after - before
-bad = failed + errored + abs(succeeded - ok)
-print(f"{ok / seconds:.0f}\tnan\tnan\t{bad}")
+done = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, \d+ failed, (\d+) errored", text)
+succeeded, errored = int(done.group(1)), int(done.group(2))
+# A gRPC error still answers HTTP 200, so the server's own count is what counts: every call
+# h2load saw succeed was answered OK. The calls still in flight when h2load stopped (at most
+# one per stream) end either way: answered OK after h2load stopped reading, or cut off, which
+# the server records as UNKNOWN. Beyond those, any other answer is a failure.
+ok, other = ok1 - ok0, other1 - other0
+cut_off = ok - succeeded + other
+bad = errored + max(0, succeeded - ok) + max(0, cut_off - in_flight)
+print(f"{succeeded / seconds:.0f}\tnan\tnan\t{bad}")
+print(f"h2load: {succeeded} calls answered OK, {max(0, cut_off)} in flight when it stopped "
+      f"({other} of them recorded by the server as not OK)", file=sys.stderr)
 PY
 }
 
