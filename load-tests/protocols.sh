@@ -139,7 +139,7 @@ succeeded, errored = int(done.group(1)), int(done.group(2))
 # A gRPC error still answers HTTP 200, so the server's own count is what counts: every call
 # h2load saw succeed was answered OK. The calls still in flight when h2load stopped (at most
 # one per stream) end either way: answered OK after h2load stopped reading, or cut off, which
-# the server records as UNKNOWN. Beyond those, any other answer is a failure.
+# the server records as CANCELLED (499). Beyond those, any other answer is a failure.
 ok, other = ok1 - ok0, other1 - other0
 cut_off = ok - succeeded + other
 bad = errored + max(0, succeeded - ok) + max(0, cut_off - in_flight)

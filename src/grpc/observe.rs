@@ -267,7 +267,13 @@ fn record(
         let path = access.as_deref().unwrap_or(route);
         let latency = elapsed.as_secs_f64();
         if fault {
-            tracing::error!(target: ACCESS_TARGET, route, grpc.status = ?code, http.latency = latency, "gRPC {path} answered {code:?}");
+            // A fault's message is what an operator needs to tell its cause.
+            let message = answer
+                .extensions()
+                .get::<Status>()
+                .map(|status| status.message().to_owned())
+                .unwrap_or_default();
+            tracing::error!(target: ACCESS_TARGET, route, grpc.status = ?code, grpc.message = %message, http.latency = latency, "gRPC {path} answered {code:?}");
         } else {
             tracing::debug!(target: ACCESS_TARGET, route, grpc.status = ?code, http.latency = latency, "gRPC {path} {code:?}");
         }

@@ -40,7 +40,8 @@ pub fn from_api_error(error: ApiError) -> Status {
 /// tonic's refusal of a request message it could not read, as skserve says it: a malformed
 /// frame or protobuf message (which tonic answers `INTERNAL`) is `INVALID_ARGUMENT`, a message
 /// over the limit (`OUT_OF_RANGE`) is `RESOURCE_EXHAUSTED`, so that both count as the caller's
-/// mistakes, as REST's 400 and 413 do. `None` for any other status. Only tonic's decoding says
+/// mistakes, as REST's 400 and 413 do, and a message cut off by the transport is `CANCELLED`
+/// (499, as a client that closed its request). `None` for any other status. Only tonic's decoding says
 /// `INTERNAL` with another message than skserve's own.
 pub fn of_unreadable_request(status: &Status) -> Option<Status> {
     let message = status.message();
@@ -53,7 +54,24 @@ pub fn of_unreadable_request(status: &Status) -> Option<Status> {
                 "the request message is larger than the limit (--max-body-bytes): {message}"
             )))
         }
+        // A request stream that broke at the transport (the caller reset it, or its
+        // connection closed) before the message was whole: the caller left, nothing failed
+        // here, and counting it as a fault would spend the error budget on hang-ups.
+        Code::Unknown if transport_broke(status) => Some(Status::cancelled(format!(
+            "the request stream broke before the message was whole: {message}"
+        ))),
         _ => None,
+    }
+}
+
+/// Whether tonic's `UNKNOWN` says the request could not be read from the connection: hyper's
+/// own error beneath it (not a parse error, not one of skserve's), or the message tonic gives
+/// an HTTP/2 error without a reason.
+fn transport_broke(status: &Status) -> bool {
+    let hyper = std::error::Error::source(status).and_then(|e| e.downcast_ref::<hyper::Error>());
+    match hyper {
+        Some(error) => !error.is_parse() && !error.is_user(),
+        None => status.message().starts_with("h2 protocol error"),
     }
 }
 
@@ -132,6 +150,11 @@ mod tests {
             of_unreadable_request(&large).unwrap().code(),
             Code::ResourceExhausted
         );
+        let cut_off = Status::unknown("h2 protocol error: error reading a body from connection");
+        let read = of_unreadable_request(&cut_off).unwrap();
+        assert_eq!(read.code(), Code::Cancelled);
+        assert_eq!(rest_equivalent(read.code()), 499);
+        assert!(of_unreadable_request(&Status::unknown("something else")).is_none());
         let ours = from_api_error(ApiError::Internal("x".into()));
         assert!(of_unreadable_request(&ours).is_none());
         assert!(of_unreadable_request(&Status::not_found("m")).is_none());
