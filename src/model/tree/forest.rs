@@ -42,11 +42,11 @@ pub struct TreeModel {
     /// A single estimator (DecisionTree, ExtraTree) rather than a forest of them.
     pub single: bool,
     pub accepts_missing: bool,
-    /// What each leaf adds to the sum over trees, at the leaf's [`Forest::value_offset`]:
-    /// its values, divided by their sum where scikit-learn divided each tree's row (before
-    /// 1.4). Divided once here rather than at every prediction: the same division of the same
-    /// numbers, so the same result.
-    added: Vec<f64>,
+    /// Where scikit-learn divided each tree's row by its sum (before 1.4): every leaf's values
+    /// so divided, at the leaf's [`Forest::value_offset`]. Divided once here rather than at
+    /// every prediction: the same division of the same numbers, so the same result. `None`
+    /// when the leaves are added as they are (no copy of them).
+    divided: Option<Vec<f64>>,
 }
 
 impl TreeModel {
@@ -58,22 +58,22 @@ impl TreeModel {
         single: bool,
         accepts_missing: bool,
     ) -> Self {
-        let added = match &output {
+        let divided = match &output {
             Output::Classes {
                 normalise: true, ..
             } => {
-                let mut added = vec![0.0; forest.values().len()];
+                let mut divided = vec![0.0; forest.values().len()];
                 let width = forest.width().max(1);
                 for (values, out) in forest
                     .values()
                     .chunks_exact(width)
-                    .zip(added.chunks_exact_mut(width))
+                    .zip(divided.chunks_exact_mut(width))
                 {
                     normalised(values, out);
                 }
-                added
+                Some(divided)
             }
-            _ => forest.values().to_vec(),
+            _ => None,
         };
         Self {
             class,
@@ -82,8 +82,13 @@ impl TreeModel {
             output,
             single,
             accepts_missing,
-            added,
+            divided,
         }
+    }
+
+    /// What each leaf adds to the sum over trees, at the leaf's [`Forest::value_offset`].
+    fn added(&self) -> &[f64] {
+        self.divided.as_deref().unwrap_or(self.forest.values())
     }
 
     fn width(&self) -> usize {
@@ -97,8 +102,9 @@ impl TreeModel {
         let n = self.n_features;
         let width = self.width();
         let mut out = vec![0.0; x.nrows() * width];
+        let added = self.added();
         self.forest.for_each_leaf(&rows, n, |r, _, leaf| {
-            let added = &self.added[self.forest.value_offset(leaf)..][..width];
+            let added = &added[self.forest.value_offset(leaf)..][..width];
             out[r * width..(r + 1) * width]
                 .iter_mut()
                 .zip(added)
@@ -240,7 +246,7 @@ impl Predictor for TreeModel {
             1.0 / self.forest.n_trees() as f64
         };
         let explained = shap::explain(&self.forest, &x, self.n_features, |leaf| {
-            self.added[self.forest.value_offset(leaf) + column] * scale
+            self.added()[self.forest.value_offset(leaf) + column] * scale
         });
         let output = {
             let one = ArrayView2::from_shape((1, row.len()), row.as_slice()?).ok()?;
