@@ -64,6 +64,9 @@ pub struct Boosting {
     pub classes: Option<Classes>,
     /// Saved by scikit-learn before 1.4 (`_gb_losses`).
     pub legacy_losses: bool,
+    /// The raw column each tree adds to (an iteration's trees go one per column), made at
+    /// load and looked up at every leaf.
+    pub columns: Vec<usize>,
 }
 
 /// Float32's machine epsilon, to which probabilities are clipped before their link.
@@ -153,6 +156,7 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Boosting, Load
     Ok(Boosting {
         class: state.class,
         n_features,
+        columns: scores::columns(forest.n_trees(), k),
         forest,
         k,
         learning_rate,
@@ -325,9 +329,8 @@ impl scores::RawScores for Boosting {
         let k = self.k;
         let mut raw = self.init_raw(&rows, x.nrows());
         let forest = &self.forest;
-        let column = scores::columns(forest.n_trees(), k);
         forest.for_each_leaf(&rows, n, |r, t, leaf| {
-            raw[r * k + column[t]] += self.learning_rate * forest.leaf_value(leaf);
+            raw[r * k + self.columns[t]] += self.learning_rate * forest.leaf_value(leaf);
         });
         raw
     }

@@ -57,6 +57,9 @@ pub struct Hist {
     pub classes: Option<Classes>,
     /// `predict` by the largest probability (scikit-learn before 1.5).
     pub predict_by_proba: bool,
+    /// The raw column each tree adds to (an iteration's trees go one per column), made at
+    /// load and looked up at every leaf.
+    pub columns: Vec<usize>,
 }
 
 /// Trees a model may hold: real ones hold thousands at most.
@@ -118,6 +121,7 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Step, LoadErro
     let predictor = Hist {
         class: state.class,
         n_features,
+        columns: scores::columns(forest.n_trees(), k),
         forest,
         k,
         baseline,
@@ -474,9 +478,8 @@ impl scores::RawScores for Hist {
             out.copy_from_slice(&self.baseline);
         }
         let forest = &self.forest;
-        let column = scores::columns(forest.n_trees(), k);
         forest.for_each_leaf(&rows, n, |r, t, leaf| {
-            raw[r * k + column[t]] += forest.leaf_value(leaf);
+            raw[r * k + self.columns[t]] += forest.leaf_value(leaf);
         });
         raw
     }

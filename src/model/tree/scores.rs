@@ -29,8 +29,8 @@ pub trait RawScores {
 }
 
 /// The raw column each of `n_trees` trees adds to: an iteration's trees go one per column.
-/// Looked up rather than computed as `t % k` at every leaf, where the division would cost
-/// as much as a step down the tree.
+/// Made once at load and looked up rather than computed as `t % k` at every leaf, where the
+/// division would cost as much as a step down the tree.
 pub fn columns(n_trees: usize, k: usize) -> Vec<usize> {
     (0..k.max(1)).cycle().take(n_trees).collect()
 }
