@@ -1,6 +1,7 @@
 //! `skserve predict`: rows of a CSV in, one line per row out: `LABEL,SCORE` for a classifier,
-//! the `VALUE` (values, comma-separated, for several outputs) for a regressor, as Python's
-//! `repr` prints them.
+//! every output's label, comma-separated, for a classifier of several outputs, the `VALUE`
+//! (values, comma-separated, for several outputs) for a regressor, as Python's `repr` prints
+//! them.
 //!
 //! The CSV has a header row of column names when the model names its columns (a Pipeline over
 //! a DataFrame); without one, its rows are the model's columns in order, numbers only. Fields
@@ -57,6 +58,20 @@ pub fn predict_text(model: &Model, text: &str) -> Result<Vec<String>, String> {
                     .join(",")
             })
             .collect(),
+        (Prediction::MultiClasses(indices), _) => {
+            let outputs = model.output_classes().unwrap_or_default();
+            indices
+                .rows()
+                .into_iter()
+                .map(|row| {
+                    row.iter()
+                        .zip(outputs)
+                        .map(|(&i, classes)| classes.label(i).to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .collect()
+        }
         (Prediction::Classes(_), None) => Vec::new(),
     })
 }

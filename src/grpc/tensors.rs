@@ -15,7 +15,7 @@ use super::generated::inference::{
     InferParameter, InferTensorContents, ModelInferRequest, ModelInferResponse,
 };
 use crate::inference::{self, Datatype, Inference, InputTensor, OutputData, TensorData};
-use crate::model::Classes;
+use crate::model::Label;
 
 /// What a request asks beyond its tensors.
 #[derive(Clone, Copy, Debug, Default)]
@@ -231,17 +231,22 @@ fn typed_contents(data: OutputData<'_>) -> InferTensorContents {
     let mut contents = InferTensorContents::default();
     match data {
         OutputData::Floats(values) => contents.fp64_contents = values.to_vec(),
-        OutputData::Labels { classes, indices } => match classes {
-            Classes::Int(v) => contents.int64_contents = indices.iter().map(|&i| v[i]).collect(),
-            Classes::Float(v) => contents.fp64_contents = indices.iter().map(|&i| v[i]).collect(),
-            Classes::Bool(v) => contents.bool_contents = indices.iter().map(|&i| v[i]).collect(),
-            Classes::Str(v) => {
-                contents.bytes_contents = indices
-                    .iter()
-                    .map(|&i| Bytes::copy_from_slice(v[i].as_bytes()))
-                    .collect();
+        OutputData::Labels { classes, indices } => {
+            let text = inference::label_datatype(classes) == Datatype::Bytes;
+            for label in inference::labels(classes, indices) {
+                match label {
+                    _ if text => contents.bytes_contents.push(Bytes::copy_from_slice(
+                        inference::label_text(label).as_bytes(),
+                    )),
+                    Label::Int(v) => contents.int64_contents.push(v),
+                    Label::Float(v) => contents.fp64_contents.push(v),
+                    Label::Bool(v) => contents.bool_contents.push(v),
+                    Label::Str(v) => contents
+                        .bytes_contents
+                        .push(Bytes::copy_from_slice(v.as_bytes())),
+                }
             }
-        },
+        }
     }
     contents
 }

@@ -67,7 +67,8 @@ pub fn explain<'a>(
         .map(|row| {
             let class = match predicted {
                 Prediction::Classes(c) => Some(c[row]),
-                Prediction::Values(_) => None,
+                // Explained output by output it is not: the model says so below.
+                Prediction::MultiClasses(_) | Prediction::Values(_) => None,
             };
             let explained = model.explain(features, row, class).ok_or_else(|| {
                 ApiError::Unprocessable(format!(

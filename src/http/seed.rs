@@ -57,7 +57,7 @@ pub async fn predict(
         (Some(classes), _) => numpy_str_one(classes.label(model.predict_first(&features))),
         (None, Target::Values { n_outputs: 1, .. }) => match model.predict(&features) {
             Prediction::Values(v) => numpy_str_one(Label::Float(v[[0, 0]])),
-            Prediction::Classes(_) => {
+            Prediction::Classes(_) | Prediction::MultiClasses(_) => {
                 return Err(ApiError::Internal("a regressor predicted classes".into()));
             }
         },

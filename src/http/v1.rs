@@ -109,7 +109,7 @@ pub async fn predict(
 
     let predicted = model.predict(&features);
     let proba = if want_proba {
-        model.predict_proba(&features).zip(model.classes())
+        model.predict_proba(&features).zip(model.output_classes())
     } else {
         None
     };

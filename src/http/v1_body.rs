@@ -15,7 +15,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::ser::{Serialize, Serializer};
 
 use super::explain::Explanation;
-use crate::model::{Absent, Cell, Frame, Label, Model, Prediction, Target};
+use crate::model::{Absent, Cell, Classes, Frame, Label, Model, Prediction, Target};
 
 /// What the instances become: positional rows of numbers, or named typed columns.
 pub(super) enum Input {
@@ -317,6 +317,10 @@ impl Serialize for Predictions<'_> {
             (Prediction::Classes(indices), Some(classes), _) => {
                 s.collect_seq(indices.iter().map(|&i| LabelJson(classes.label(i))))
             }
+            (Prediction::MultiClasses(indices), _, Target::MultiClasses(outputs)) => {
+                s.collect_seq(indices.rows().into_iter().map(|row| LabelRow(row, outputs)))
+            }
+            (Prediction::MultiClasses(_), _, _) => s.collect_seq(std::iter::empty::<f64>()),
             (Prediction::Values(values), _, Target::Values { one_d: true, .. }) => {
                 s.collect_seq(values.column(0).iter())
             }
@@ -326,12 +330,37 @@ impl Serialize for Predictions<'_> {
     }
 }
 
-/// The model's classes, in order.
-pub(super) struct Labels<'a>(pub &'a crate::model::Classes);
+/// The model's classes, in order: a list of labels, or a list of them per output.
+pub(super) struct Labels<'a>(pub &'a [Classes]);
 
 impl Serialize for Labels<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            [classes] => OutputLabels(classes).serialize(s),
+            outputs => s.collect_seq(outputs.iter().map(OutputLabels)),
+        }
+    }
+}
+
+struct OutputLabels<'a>(&'a Classes);
+
+impl Serialize for OutputLabels<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq((0..self.0.len()).map(|i| LabelJson(self.0.label(i))))
+    }
+}
+
+/// One row's label for each output.
+struct LabelRow<'a>(ArrayView1<'a, usize>, &'a [Classes]);
+
+impl Serialize for LabelRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.0
+                .iter()
+                .zip(self.1)
+                .map(|(&i, classes)| LabelJson(classes.label(i))),
+        )
     }
 }
 

@@ -36,7 +36,7 @@ use crate::inference::{
     self, Datatype, Element as TensorElement, InputTensor, OutputData, TensorData, TensorMetadata,
     infer as run_model,
 };
-use crate::model::Classes;
+use crate::model::Label;
 use crate::registry::LoadedModel;
 
 /// `GET /v2`: server metadata.
@@ -112,7 +112,7 @@ fn metadata(loaded: &LoadedModel) -> Response {
             "estimator": model.predictor().class(),
             "chain": model.chain(),
             "sklearn_version": model.sklearn_version(),
-            "classes": model.classes().map(Classes::to_json),
+            "classes": model.classes_json(),
             "feature_names": loaded
                 .features()
                 .map(|f| f.names().to_vec())
@@ -504,13 +504,15 @@ impl Serialize for JsonData<'_> {
         match self.0 {
             OutputData::Floats(values) => values.serialize(serializer),
             OutputData::Labels { classes, indices } => {
+                let text = inference::label_datatype(classes) == Datatype::Bytes;
                 let mut seq = serializer.serialize_seq(Some(indices.len()))?;
-                for &i in indices {
-                    match classes {
-                        Classes::Int(v) => seq.serialize_element(&v[i])?,
-                        Classes::Float(v) => seq.serialize_element(&v[i])?,
-                        Classes::Bool(v) => seq.serialize_element(&v[i])?,
-                        Classes::Str(v) => seq.serialize_element(&v[i])?,
+                for label in inference::labels(classes, indices) {
+                    match label {
+                        _ if text => seq.serialize_element(&inference::label_text(label))?,
+                        Label::Int(v) => seq.serialize_element(&v)?,
+                        Label::Float(v) => seq.serialize_element(&v)?,
+                        Label::Bool(v) => seq.serialize_element(&v)?,
+                        Label::Str(v) => seq.serialize_element(v)?,
                     }
                 }
                 seq.end()

@@ -21,8 +21,8 @@ use ndarray::Array2;
 pub use tensor::{Datatype, Element, InputTensor, TensorData};
 
 use crate::model::{
-    Absent, Cell, Classes, ColumnKind, Dtype, Features, Frame, FrameBuilder, InputError, Model,
-    Prediction, Target,
+    Absent, Cell, Classes, ColumnKind, Dtype, Features, Frame, FrameBuilder, InputError, Label,
+    Model, Prediction, Target,
 };
 use crate::registry::LoadedModel;
 
@@ -105,9 +105,10 @@ pub struct Output<'a> {
 /// The elements of an output.
 #[derive(Clone, Copy, Debug)]
 pub enum OutputData<'a> {
-    /// Predicted labels: the class of each row by its index.
+    /// Predicted labels, row-major (`rows × outputs`): element `i` indexes the classes of
+    /// output `i % classes.len()` (one entry per output; one for most classifiers).
     Labels {
-        classes: &'a Classes,
+        classes: &'a [Classes],
         indices: &'a [usize],
     },
     /// Probabilities, or a regressor's values, row-major.
@@ -383,16 +384,13 @@ impl<'m> Inference<'m> {
     }
 
     pub fn n_rows(&self) -> usize {
-        match &self.predicted {
-            Prediction::Classes(indices) => indices.len(),
-            Prediction::Values(values) => values.nrows(),
-        }
+        self.predicted.n_rows()
     }
 
     /// The outputs asked for, in the protocol's order: `predict`, then `predict_proba`.
     pub fn outputs(&self) -> impl Iterator<Item = Output<'_>> {
         let n_rows = self.n_rows();
-        let classes = self.model.classes();
+        let classes = self.model.output_classes();
         let predict = match (&self.predicted, classes) {
             _ if !self.with_predict => None,
             (Prediction::Classes(indices), Some(classes)) => Some(Output {
@@ -401,6 +399,16 @@ impl<'m> Inference<'m> {
                 shape: [n_rows, 1],
                 data: OutputData::Labels { classes, indices },
             }),
+            (Prediction::MultiClasses(indices), Some(classes)) => Some(Output {
+                name: PREDICT,
+                datatype: label_datatype(classes),
+                shape: [n_rows, classes.len()],
+                // Made row-major by `infer`.
+                data: OutputData::Labels {
+                    classes,
+                    indices: indices.as_slice().unwrap_or(&[]),
+                },
+            }),
             (Prediction::Values(values), _) => Some(Output {
                 name: PREDICT,
                 datatype: Datatype::Fp64,
@@ -408,7 +416,7 @@ impl<'m> Inference<'m> {
                 // Made row-major by `infer`.
                 data: OutputData::Floats(values.as_slice().unwrap_or(&[])),
             }),
-            (Prediction::Classes(_), None) => None,
+            (Prediction::Classes(_) | Prediction::MultiClasses(_), None) => None,
         };
         let proba = self
             .proba
@@ -417,7 +425,7 @@ impl<'m> Inference<'m> {
             .map(|(proba, classes)| Output {
                 name: PREDICT_PROBA,
                 datatype: Datatype::Fp64,
-                shape: [n_rows, classes.len()],
+                shape: [n_rows, classes.iter().map(Classes::len).sum()],
                 data: OutputData::Floats(proba),
             });
         predict.into_iter().chain(proba)
@@ -429,10 +437,12 @@ impl OutputData<'_> {
     pub fn raw_len(&self) -> usize {
         match self {
             Self::Floats(values) => values.len() * 8,
-            Self::Labels { classes, indices } => match classes {
-                Classes::Int(_) | Classes::Float(_) => indices.len() * 8,
-                Classes::Bool(_) => indices.len(),
-                Classes::Str(labels) => indices.iter().map(|&i| 4 + labels[i].len()).sum(),
+            Self::Labels { classes, indices } => match label_datatype(classes) {
+                Datatype::Bool => indices.len(),
+                Datatype::Bytes => labels(classes, indices)
+                    .map(|label| 4 + label_text(label).len())
+                    .sum(),
+                _ => indices.len() * 8,
             },
         }
     }
@@ -444,16 +454,18 @@ impl OutputData<'_> {
         match self {
             Self::Floats(values) => values.iter().for_each(|v| out.extend(v.to_le_bytes())),
             Self::Labels { classes, indices } => {
-                for &i in *indices {
-                    match classes {
-                        Classes::Int(v) => out.extend(v[i].to_le_bytes()),
-                        Classes::Float(v) => out.extend(v[i].to_le_bytes()),
-                        Classes::Bool(v) => out.push(u8::from(v[i])),
-                        Classes::Str(v) => {
-                            let length = u32::try_from(v[i].len()).unwrap_or(u32::MAX);
+                let text = label_datatype(classes) == Datatype::Bytes;
+                for label in labels(classes, indices) {
+                    match (text, label) {
+                        (true, _) | (_, Label::Str(_)) => {
+                            let label = label_text(label);
+                            let length = u32::try_from(label.len()).unwrap_or(u32::MAX);
                             out.extend(length.to_le_bytes());
-                            out.extend(v[i].as_bytes());
+                            out.extend(label.as_bytes());
                         }
+                        (_, Label::Int(v)) => out.extend(v.to_le_bytes()),
+                        (_, Label::Float(v)) => out.extend(v.to_le_bytes()),
+                        (_, Label::Bool(v)) => out.push(u8::from(v)),
                     }
                 }
             }
@@ -461,13 +473,40 @@ impl OutputData<'_> {
     }
 }
 
-/// The datatype of a model's labels.
-pub fn label_datatype(classes: &Classes) -> Datatype {
-    match classes {
+/// The labels of [`OutputData::Labels`], in order.
+pub fn labels<'a>(
+    classes: &'a [Classes],
+    indices: &'a [usize],
+) -> impl Iterator<Item = Label<'a>> + 'a {
+    indices
+        .iter()
+        .zip(classes.iter().cycle())
+        .map(|(&i, classes)| classes.label(i))
+}
+
+/// A label as a BYTES element carries it: a string as it is, another label as Python's
+/// `str()` prints it (outputs of different kinds share one BYTES tensor).
+pub fn label_text(label: Label<'_>) -> Cow<'_, str> {
+    match label {
+        Label::Str(text) => Cow::Borrowed(text),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// The datatype of a model's labels: the one of its outputs' classes, or BYTES when outputs
+/// hold labels of different kinds.
+pub fn label_datatype(classes: &[Classes]) -> Datatype {
+    let of = |classes: &Classes| match classes {
         Classes::Int(_) => Datatype::Int64,
         Classes::Float(_) => Datatype::Fp64,
         Classes::Bool(_) => Datatype::Bool,
         Classes::Str(_) => Datatype::Bytes,
+    };
+    let first = classes.first().map_or(Datatype::Bytes, of);
+    if classes.iter().all(|c| of(c) == first) {
+        first
+    } else {
+        Datatype::Bytes
     }
 }
 
@@ -509,10 +548,10 @@ pub fn inputs_of(model: &Model) -> Vec<TensorMetadata> {
 /// The model's output tensors: `predict` (labels, or a regressor's values), and
 /// `predict_proba` when it has one.
 pub fn outputs_of(model: &Model) -> Vec<TensorMetadata> {
-    let Some(classes) = model.classes() else {
+    let Some(classes) = model.output_classes() else {
         let n_outputs = match model.target() {
             Target::Values { n_outputs, .. } => n_outputs,
-            Target::Classes(_) => 1,
+            Target::Classes(_) | Target::MultiClasses(_) => 1,
         };
         return vec![TensorMetadata {
             name: PREDICT.into(),
@@ -523,13 +562,13 @@ pub fn outputs_of(model: &Model) -> Vec<TensorMetadata> {
     let mut outputs = vec![TensorMetadata {
         name: PREDICT.into(),
         datatype: label_datatype(classes),
-        shape: [-1, 1],
+        shape: [-1, classes.len() as i64],
     }];
     if model.has_predict_proba() {
         outputs.push(TensorMetadata {
             name: PREDICT_PROBA.into(),
             datatype: Datatype::Fp64,
-            shape: [-1, classes.len() as i64],
+            shape: [-1, classes.iter().map(Classes::len).sum::<usize>() as i64],
         });
     }
     outputs
@@ -616,7 +655,7 @@ mod tests {
 
     #[test]
     fn labels_are_written_raw_in_their_datatype() {
-        let classes = Classes::Str(vec!["on time".into(), "late".into()]);
+        let classes = [Classes::Str(vec!["on time".into(), "late".into()])];
         let data = OutputData::Labels {
             classes: &classes,
             indices: &[1, 0],
@@ -625,7 +664,7 @@ mod tests {
         data.write_raw(&mut raw);
         assert_eq!(raw.len(), data.raw_len());
         assert_eq!(&raw[..8], b"\x04\0\0\0late");
-        let classes = Classes::Int(vec![0, -3]);
+        let classes = [Classes::Int(vec![0, -3])];
         let mut raw = Vec::new();
         OutputData::Labels {
             classes: &classes,
@@ -633,5 +672,25 @@ mod tests {
         }
         .write_raw(&mut raw);
         assert_eq!(raw, (-3i64).to_le_bytes());
+    }
+
+    #[test]
+    fn outputs_of_different_kinds_share_one_bytes_tensor_as_text() {
+        // Row-major, two outputs: [int label, string label] per row.
+        let classes = [
+            Classes::Int(vec![3, 7]),
+            Classes::Str(vec!["a".into(), "bc".into()]),
+        ];
+        assert_eq!(label_datatype(&classes), Datatype::Bytes);
+        let data = OutputData::Labels {
+            classes: &classes,
+            indices: &[1, 1, 0, 0],
+        };
+        let mut raw = Vec::new();
+        data.write_raw(&mut raw);
+        assert_eq!(raw.len(), data.raw_len());
+        assert_eq!(raw, b"\x01\0\0\x007\x02\0\0\0bc\x01\0\0\x003\x01\0\0\0a");
+        let same = [Classes::Int(vec![0, 1]), Classes::Int(vec![5, 6, 9])];
+        assert_eq!(label_datatype(&same), Datatype::Int64);
     }
 }

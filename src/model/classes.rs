@@ -3,7 +3,7 @@
 
 use super::LoadError;
 use super::state::State;
-use super::value::{Elements, Value};
+use super::value::{Elements, NdArray, Node, Value};
 
 /// Class labels in their original type, as `classes_` holds them.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,7 +78,35 @@ impl std::fmt::Display for Label<'_> {
 
 /// Reads a classifier's `classes_` (or another attribute of labels) from its state.
 pub fn read_classes(state: &State<'_>, name: &str) -> Result<Classes, LoadError> {
-    let array = state.array(name)?;
+    classes_of(state, name, state.array(name)?)
+}
+
+/// A classifier's `classes_` for each of its outputs: one array for one output, a list of
+/// arrays (one per output) for several, as scikit-learn stores them.
+pub fn read_output_classes(state: &State<'_>, name: &str) -> Result<Vec<Classes>, LoadError> {
+    let value = state.get(name)?;
+    if !matches!(state.heap.node(value), Some(Node::List(_))) {
+        return Ok(vec![read_classes(state, name)?]);
+    }
+    let items = state.items(name)?;
+    if items.is_empty() {
+        return Err(state.malformed(name, "is an empty list"));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(k, &item)| {
+            let at = format!("{name}[{k}]");
+            let array = state
+                .heap
+                .array(item)
+                .ok_or_else(|| state.malformed(&at, "is not an array"))?;
+            classes_of(state, &at, array)
+        })
+        .collect()
+}
+
+fn classes_of(state: &State<'_>, name: &str, array: &NdArray) -> Result<Classes, LoadError> {
     if array.shape.len() != 1 {
         return Err(state.malformed(
             name,

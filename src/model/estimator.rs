@@ -230,6 +230,8 @@ pub trait Transformer: fmt::Debug + Send + Sync {
 #[derive(Clone, Copy, Debug)]
 pub enum Target<'a> {
     Classes(&'a Classes),
+    /// A classifier of several outputs (`classes_` a list): each output's classes.
+    MultiClasses(&'a [Classes]),
     /// `n_outputs` values per row; `one_d` when scikit-learn returns a 1-D array.
     Values {
         n_outputs: usize,
@@ -242,8 +244,21 @@ pub enum Target<'a> {
 pub enum Prediction {
     /// An index into the classes for each row.
     Classes(Vec<usize>),
+    /// Rows × outputs of a classifier of several outputs: each an index into its output's
+    /// classes.
+    MultiClasses(Array2<usize>),
     /// Rows × outputs.
     Values(Array2<f64>),
+}
+
+impl Prediction {
+    pub fn n_rows(&self) -> usize {
+        match self {
+            Self::Classes(indices) => indices.len(),
+            Self::MultiClasses(indices) => indices.nrows(),
+            Self::Values(values) => values.nrows(),
+        }
+    }
 }
 
 /// One row's prediction taken apart feature by feature: `output = base + Σ contributions`.
@@ -277,9 +292,12 @@ pub trait Predictor: fmt::Debug + Send + Sync {
         false
     }
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction;
-    /// The class index of one row, without allocating (the seed's one-row request).
+    /// The class index of one row, without allocating (the seed's one-row request), for a
+    /// classifier of one output.
     fn predict_one(&self, row: &[f64]) -> usize;
-    /// `rows × n_classes`, or `None` when scikit-learn has no `predict_proba` for it.
+    /// `rows × n_classes`, or `None` when scikit-learn has no `predict_proba` for it. A
+    /// classifier of several outputs puts each output's classes side by side, in order (the
+    /// `np.hstack` of the list scikit-learn returns).
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>>;
     /// `rows × n_outputs` (one column for binary classifiers), or `None` without one.
     fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>>;

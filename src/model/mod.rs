@@ -360,10 +360,30 @@ impl Model {
         self.predictor.target()
     }
 
-    /// The classes of a classifier; `None` for a regressor.
+    /// The classes of a classifier of one output; `None` for a regressor, or for a
+    /// classifier of several outputs ([`Model::output_classes`]).
     pub fn classes(&self) -> Option<&Classes> {
         match self.predictor.target() {
             Target::Classes(classes) => Some(classes),
+            Target::MultiClasses(_) | Target::Values { .. } => None,
+        }
+    }
+
+    /// The classes of each output of a classifier (one output, or several); `None` for a
+    /// regressor.
+    pub fn output_classes(&self) -> Option<&[Classes]> {
+        match self.predictor.target() {
+            Target::Classes(classes) => Some(std::slice::from_ref(classes)),
+            Target::MultiClasses(outputs) => Some(outputs),
+            Target::Values { .. } => None,
+        }
+    }
+
+    /// The classes as JSON: a list of labels, or a list of them per output.
+    pub fn classes_json(&self) -> Option<serde_json::Value> {
+        match self.predictor.target() {
+            Target::Classes(classes) => Some(classes.to_json()),
+            Target::MultiClasses(outputs) => Some(outputs.iter().map(Classes::to_json).collect()),
             Target::Values { .. } => None,
         }
     }
@@ -687,7 +707,7 @@ pub fn inspect(bytes: &[u8], file: &str) -> Inspection {
         chain: model.map(|m| m.chain().to_owned()),
         sklearn_version: model.and_then(|m| m.sklearn_version().map(str::to_owned)),
         n_features_in: model.map(Model::n_features),
-        classes: model.and_then(|m| m.classes().map(Classes::to_json)),
+        classes: model.and_then(Model::classes_json),
         feature_names: model.and_then(Model::feature_names),
         columns: model.map(|m| m.input().columns.clone()),
         predict_proba: model.map(Model::has_predict_proba),

@@ -4,13 +4,16 @@
 //! defaults. The scripts (`tests/python/clients/`) report what the clients got; here it is
 //! compared with scikit-learn's answers. A missing package fails the test.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use serde_json::{Value, json};
 use skserve::config::ServeSettings;
+use skserve::store::ModelSource;
 
-use crate::helpers::{TestApp, assert_close, expected_test, repo, spawn_app_with_grpc};
+use crate::helpers::{
+    TestApp, assert_close, expected_test, matrix_tree, repo, spawn_app_with_grpc, trees_dir,
+};
 
 const MODEL: &str = "pickle_model";
 
@@ -34,13 +37,26 @@ fn venv_python(venv: &str, requirements: &str, imports: &str) -> PathBuf {
     dir.join("bin/python")
 }
 
-/// Runs a client script against `app`; its report.
+/// Runs a client script against `app`'s challenge model; its report.
 async fn run_client(python: PathBuf, script: &str, http: String, app: &TestApp) -> Value {
+    let rows = repo().join("model-files/x_test.csv");
+    run_client_on(python, script, http, app, MODEL, &rows).await
+}
+
+/// Runs a client script against `model` of `app` with the rows of `csv`; its report.
+async fn run_client_on(
+    python: PathBuf,
+    script: &str,
+    http: String,
+    app: &TestApp,
+    model: &str,
+    csv: &Path,
+) -> Value {
     let grpc = format!("127.0.0.1:{}", app.grpc_port.unwrap());
     let output = tokio::process::Command::new(python)
         .arg(repo().join("tests/python/clients").join(script))
-        .args([http.as_str(), grpc.as_str(), MODEL])
-        .arg(repo().join("model-files/x_test.csv"))
+        .args([http.as_str(), grpc.as_str(), model])
+        .arg(csv)
         .output()
         .await
         .expect("the client script runs");
@@ -132,6 +148,63 @@ async fn tritonclient_http_and_grpc_with_their_defaults() {
         report["grpc"]["wrong_width"]["status"],
         "StatusCode.INVALID_ARGUMENT"
     );
+}
+
+/// A classifier of two outputs of string labels: tritonclient decodes `predict` as a
+/// `[N, 2]` array of strings and `predict_proba` as both outputs' probabilities side by side.
+#[tokio::test]
+async fn tritonclient_reads_every_output_of_a_multi_output_classifier() {
+    let python = venv_python(
+        "test-venv",
+        "requirements.txt",
+        "tritonclient.http,tritonclient.grpc",
+    );
+    let id = "random_forest_two_labels";
+    let (model, rows, expected) = matrix_tree(id);
+    let app = spawn_app_with_grpc(ServeSettings {
+        model: ModelSource::File(model),
+        model_name: id.into(),
+        ..ServeSettings::default()
+    })
+    .await;
+    let csv = trees_dir().join(format!("sk1.9/inputs/edges_{id}.csv"));
+
+    let report = run_client_on(
+        python,
+        "triton_outputs.py",
+        format!("127.0.0.1:{}", app.port),
+        &app,
+        id,
+        &csv,
+    )
+    .await;
+
+    let answers = &expected["answers"];
+    for protocol in ["http", "grpc"] {
+        let report = &report[protocol];
+        assert_eq!(
+            report["predict"]["shape"],
+            json!([rows.len(), 2]),
+            "{protocol}"
+        );
+        assert_eq!(report["predict"]["data"], answers["predict"], "{protocol}");
+        assert_eq!(report["predict_proba"]["shape"], json!([rows.len(), 5]));
+        let got = numbers(&report["predict_proba"]["data"]);
+        let want = numbers(&answers["predict_proba"]);
+        assert_eq!(got.len(), want.len(), "{protocol}");
+        for (i, (g, w)) in got.into_iter().zip(want).enumerate() {
+            assert_close(g, w, &format!("{protocol}: predict_proba[{i}]"));
+        }
+    }
+}
+
+/// The numbers of a list of rows, in order.
+fn numbers(rows: &Value) -> Vec<f64> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .collect()
 }
 
 #[tokio::test]

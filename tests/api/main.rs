@@ -16,6 +16,7 @@ mod helpers;
 mod keys_at_start;
 mod metrics;
 mod model_refresh;
+mod multi_output;
 mod named_tensors;
 mod pipelines;
 mod rules;

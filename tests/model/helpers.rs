@@ -7,6 +7,10 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+#[path = "../common/made_by.rs"]
+mod made_by;
+use made_by::made_by;
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -54,23 +58,6 @@ pub fn tree_matrices() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| made_by("SKSERVE_TREES_DIR", "tests/python/trees/ensure_trees.sh"))
         .clone()
-}
-
-/// The directory `variable` names, or else the one `script` makes and prints.
-fn made_by(variable: &str, script: &str) -> PathBuf {
-    if let Some(dir) = std::env::var_os(variable) {
-        return PathBuf::from(dir);
-    }
-    let out = Command::new("bash")
-        .arg(repo().join(script))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
-    assert!(
-        out.status.success(),
-        "{script} failed: these tests need Python 3.11 and PyPI"
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
 #[derive(Debug, Deserialize)]

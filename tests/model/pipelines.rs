@@ -185,10 +185,10 @@ fn check_case(
     if names != case.columns {
         return Err(format!("columns {names:?} != {:?}", case.columns));
     }
-    if let (Some(classes), Some(expected)) = (model.classes(), &expected.classes)
-        && classes.to_json() != *expected
+    if let (Some(classes), Some(expected)) = (model.classes_json(), &expected.classes)
+        && classes != *expected
     {
-        return Err(format!("classes {} != {expected}", classes.to_json()));
+        return Err(format!("classes {classes} != {expected}"));
     }
     for (key, answers) in &expected.variants {
         let (input, variant) = key.split_once('-').ok_or("variant without an input")?;
@@ -280,6 +280,24 @@ fn compare_prediction(
                 None if labels.len() != expected.len() => Err("row counts differ".into()),
                 None => Ok(()),
             }
+        }
+        Prediction::MultiClasses(indices) => {
+            let outputs = model.output_classes().ok_or("no classes")?;
+            let expected = expected.as_array().ok_or("predict is not a list")?;
+            if expected.len() != indices.nrows() {
+                return Err("row counts differ".into());
+            }
+            for (i, (row, want)) in indices.rows().into_iter().zip(expected).enumerate() {
+                let labels: Vec<serde_json::Value> = row
+                    .iter()
+                    .zip(outputs)
+                    .map(|(&c, classes)| classes.label(c).to_json())
+                    .collect();
+                if want.as_array() != Some(&labels) {
+                    return Err(format!("row {i}: labels {labels:?} != {want}"));
+                }
+            }
+            Ok(())
         }
         Prediction::Values(values) => {
             compare_matrix("predict", Some(values), Some(expected), FLOOR)

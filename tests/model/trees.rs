@@ -62,7 +62,7 @@ fn tree_shap_matches_the_shap_package() {
         let features = model.rows(&values).unwrap();
         let predicted = match model.predict(&features) {
             Prediction::Classes(classes) => Some(classes),
-            Prediction::Values(_) => None,
+            Prediction::MultiClasses(_) | Prediction::Values(_) => None,
         };
         for (row, (phi, expected)) in case.phi.iter().zip(&case.expected).enumerate() {
             let class = predicted.as_ref().map(|p| p[row]);

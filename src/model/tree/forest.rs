@@ -7,7 +7,9 @@
 //! A classifier's leaf holds weighted class counts until scikit-learn 1.4 and class fractions
 //! from then on; before 1.4 `predict_proba` divided each tree's row by its sum, from 1.4 it
 //! returns the row as it is. A single tree's `predict` takes the first largest of its raw row;
-//! a forest's, of the averaged probabilities.
+//! a forest's, of the averaged probabilities. A classifier of several outputs does all of this
+//! output by output: its leaves hold each output's classes side by side (the padding of
+//! scikit-learn's `value` to the most classes any output has dropped at load).
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
@@ -21,9 +23,11 @@ use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
 /// What the leaves hold and how they become predictions.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
+    /// The classes of each output (one, or several for a multi-output classifier); a leaf
+    /// holds each output's class values side by side.
     Classes {
-        classes: Classes,
-        /// Each tree's row is divided by its sum (scikit-learn before 1.4).
+        outputs: Vec<Classes>,
+        /// Each tree's row is divided by its sum, output by output (scikit-learn before 1.4).
         normalise: bool,
     },
     Values {
@@ -60,7 +64,8 @@ impl TreeModel {
     ) -> Self {
         let divided = match &output {
             Output::Classes {
-                normalise: true, ..
+                outputs,
+                normalise: true,
             } => {
                 let mut divided = vec![0.0; forest.values().len()];
                 let width = forest.width().max(1);
@@ -69,7 +74,12 @@ impl TreeModel {
                     .chunks_exact(width)
                     .zip(divided.chunks_exact_mut(width))
                 {
-                    normalised(values, out);
+                    let mut at = 0;
+                    for classes in outputs {
+                        let span = at..at + classes.len();
+                        normalised(&values[span.clone()], &mut out[span]);
+                        at += classes.len();
+                    }
                 }
                 Some(divided)
             }
@@ -128,13 +138,44 @@ impl TreeModel {
         out
     }
 
+    /// Each row's class index for each output (row-major, `n_rows × n_outputs`): the first
+    /// largest of a single tree's raw leaf row, or of a forest's mean probabilities.
     fn class_indices(&self, x: ArrayView2<'_, f64>) -> Vec<usize> {
         let scores = if self.single {
             self.raw_rows(x)
         } else {
             self.accumulate(x)
         };
-        scores.chunks_exact(self.width()).map(argmax).collect()
+        self.labels_of(&scores)
+    }
+
+    /// The first largest of each output's classes in each row of `scores`.
+    fn labels_of(&self, scores: &[f64]) -> Vec<usize> {
+        let Output::Classes { outputs, .. } = &self.output else {
+            return Vec::new();
+        };
+        if outputs.len() == 1 {
+            return scores.chunks_exact(self.width()).map(argmax).collect();
+        }
+        let mut labels = Vec::with_capacity(scores.len() / self.width() * outputs.len());
+        for row in scores.chunks_exact(self.width()) {
+            let mut at = 0;
+            for classes in outputs {
+                labels.push(argmax(&row[at..at + classes.len()]));
+                at += classes.len();
+            }
+        }
+        labels
+    }
+
+    /// Class indices as the prediction of one output or of several.
+    fn classes_prediction(&self, n_rows: usize, labels: Vec<usize>) -> Prediction {
+        match &self.output {
+            Output::Classes { outputs, .. } if outputs.len() > 1 => Prediction::MultiClasses(
+                Array2::from_shape_vec((n_rows, outputs.len()), labels).expect("rows × outputs"),
+            ),
+            _ => Prediction::Classes(labels),
+        }
     }
 }
 
@@ -157,7 +198,10 @@ impl Predictor for TreeModel {
 
     fn target(&self) -> Target<'_> {
         match &self.output {
-            Output::Classes { classes, .. } => Target::Classes(classes),
+            Output::Classes { outputs, .. } => match outputs.as_slice() {
+                [classes] => Target::Classes(classes),
+                outputs => Target::MultiClasses(outputs),
+            },
             Output::Values { n_outputs, one_d } => Target::Values {
                 n_outputs: *n_outputs,
                 one_d: *one_d,
@@ -175,7 +219,7 @@ impl Predictor for TreeModel {
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         match &self.output {
-            Output::Classes { .. } => Prediction::Classes(self.class_indices(x)),
+            Output::Classes { .. } => self.classes_prediction(x.nrows(), self.class_indices(x)),
             Output::Values { n_outputs, .. } => {
                 let values = self.accumulate(x);
                 Prediction::Values(
@@ -195,11 +239,11 @@ impl Predictor for TreeModel {
     }
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
-        let Output::Classes { classes, .. } = &self.output else {
+        if !matches!(self.output, Output::Classes { .. }) {
             return None;
-        };
+        }
         let values = self.accumulate(x);
-        Some(Array2::from_shape_vec((x.nrows(), classes.len()), values).expect("rows × classes"))
+        Some(Array2::from_shape_vec((x.nrows(), self.width()), values).expect("rows × classes"))
     }
 
     fn decision_function(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
@@ -213,17 +257,17 @@ impl Predictor for TreeModel {
     fn predict_with_proba(&self, x: ArrayView2<'_, f64>) -> (Prediction, Option<Array2<f64>>) {
         // A single tree predicts from its raw leaf rows, a forest from the mean it answers
         // `predict_proba` with: only a forest's two answers share one pass.
-        let Output::Classes { classes, .. } = &self.output else {
+        if !matches!(self.output, Output::Classes { .. }) {
             return (self.predict(x), None);
-        };
+        }
         if self.single {
             return (self.predict(x), self.predict_proba(x));
         }
         let proba = self.accumulate(x);
-        let labels = proba.chunks_exact(self.width()).map(argmax).collect();
+        let labels = self.classes_prediction(x.nrows(), self.labels_of(&proba));
         let proba =
-            Array2::from_shape_vec((x.nrows(), classes.len()), proba).expect("rows × classes");
-        (Prediction::Classes(labels), Some(proba))
+            Array2::from_shape_vec((x.nrows(), self.width()), proba).expect("rows × classes");
+        (labels, Some(proba))
     }
 
     fn attribution(
@@ -234,7 +278,9 @@ impl Predictor for TreeModel {
         let (column, explained_class) = match &self.output {
             // The probability of the second class for a binary classifier, of the
             // predicted one otherwise.
-            Output::Classes { classes, .. } if classes.len() == 2 => (1, Some(1)),
+            // One explanation explains one output.
+            Output::Classes { outputs, .. } if outputs.len() > 1 => return None,
+            Output::Classes { outputs, .. } if outputs[0].len() == 2 => (1, Some(1)),
             Output::Classes { .. } => (predicted?, predicted),
             Output::Values { n_outputs: 1, .. } => (0, None),
             Output::Values { .. } => return None,
@@ -273,8 +319,14 @@ impl Predictor for TreeModel {
             "missing_values": self.accepts_missing,
         });
         match &self.output {
-            Output::Classes { classes, normalise } => {
-                d["classes"] = classes.to_json();
+            Output::Classes { outputs, normalise } => {
+                d["classes"] = match outputs.as_slice() {
+                    [classes] => classes.to_json(),
+                    outputs => outputs.iter().map(Classes::to_json).collect(),
+                };
+                if outputs.len() > 1 {
+                    d["n_outputs"] = outputs.len().into();
+                }
                 d["leaf_values"] = if *normalise {
                     "weighted class counts".into()
                 } else {

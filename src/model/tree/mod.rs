@@ -33,7 +33,7 @@ pub mod sktree;
 
 use super::LoadError;
 use super::allow::SkClass;
-use super::classes::{Classes, read_classes};
+use super::classes::{Classes, read_classes, read_output_classes};
 use super::compose::{Model, Step, StepReader};
 use super::estimator::Predictor;
 use super::state::State;
@@ -117,27 +117,66 @@ pub fn n_features(state: &State<'_>) -> Result<usize, LoadError> {
     Ok(n)
 }
 
-/// A classifier's `classes_`; several outputs (a list of arrays) are not served.
+/// The `classes_` of a classifier that has one output (GradientBoosting, HistGradientBoosting):
+/// a list of arrays, one per output, is refused.
 pub fn single_output_classes(state: &State<'_>) -> Result<Classes, LoadError> {
     if let Some(value) = state.attr("classes_")
         && matches!(state.heap.node(value), Some(Node::List(_)))
     {
-        return Err(state.unsupported(
-            "is a multi-output classifier (classes_ is a list); skserve serves tree classifiers \
-             of one output, and tree regressors of any number of outputs",
+        return Err(state.malformed(
+            "classes_",
+            format!(
+                "is a list (one array per output), but {} predicts one output",
+                state.class.name()
+            ),
         ));
     }
     let classes = read_classes(state, "classes_")?;
+    at_least_two(state, "classes_", &classes)?;
+    Ok(classes)
+}
+
+fn at_least_two(state: &State<'_>, name: &str, classes: &Classes) -> Result<(), LoadError> {
     if classes.len() < 2 {
         return Err(state.malformed(
-            "classes_",
+            name,
             format!(
                 "holds {} class(es); a classifier needs at least 2",
                 classes.len()
             ),
         ));
     }
-    Ok(classes)
+    Ok(())
+}
+
+/// The classes of each output of a tree or forest classifier, checked against `n_outputs_`.
+/// An output of several may hold one class (a label column that never varied in training).
+fn output_classes(state: &State<'_>) -> Result<Vec<Classes>, LoadError> {
+    let outputs = read_output_classes(state, "classes_")?;
+    let n_outputs = state.count("n_outputs_")?.unwrap_or(1);
+    let listed = matches!(
+        state.attr("classes_").and_then(|v| state.heap.node(v)),
+        Some(Node::List(_))
+    );
+    if outputs.len() != n_outputs || listed != (n_outputs > 1) {
+        return Err(state.malformed(
+            "classes_",
+            format!(
+                "holds the classes of {} output(s){}, but n_outputs_ is {n_outputs}",
+                outputs.len(),
+                if listed { " as a list" } else { "" }
+            ),
+        ));
+    }
+    if let [classes] = outputs.as_slice() {
+        at_least_two(state, "classes_", classes)?;
+    }
+    for (k, classes) in outputs.iter().enumerate() {
+        if classes.is_empty() {
+            return Err(state.malformed(&format!("classes_[{k}]"), "holds no class"));
+        }
+    }
+    Ok(outputs)
 }
 
 /// Whether scikit-learn's `predict`, as of the version that saved `state` (a tree, or a
@@ -186,7 +225,7 @@ pub fn tree_accepts_missing(tree: &State<'_>) -> bool {
 fn output_of(state: &State<'_>) -> Result<Output, LoadError> {
     if is_classifier(state.class) {
         return Ok(Output::Classes {
-            classes: single_output_classes(state)?,
+            outputs: output_classes(state)?,
             normalise: state.saved_before((1, 4)),
         });
     }
@@ -211,16 +250,16 @@ fn add_tree(
 ) -> Result<(), LoadError> {
     let value = tree_state.get("tree_")?;
     let tree = sktree::read(tree_state.heap, value, n_features, site)?;
-    match output {
-        Output::Classes { classes, .. } => {
-            if tree.n_outputs != 1 || tree.n_classes[0] != classes.len() {
+    let raw = match output {
+        Output::Classes { outputs, .. } => {
+            let counts: Vec<usize> = outputs.iter().map(Classes::len).collect();
+            if tree.n_classes != counts {
                 return Err(site.error(format!(
-                    "predicts {} output(s) of {:?} classes, but the estimator has {} classes",
-                    tree.n_outputs,
-                    tree.n_classes,
-                    classes.len()
+                    "predicts {} output(s) of {:?} classes, but the estimator has {counts:?}",
+                    tree.n_outputs, tree.n_classes
                 )));
             }
+            tree.raw.without_padding(&counts)
         }
         Output::Values { n_outputs, .. } => {
             if tree.n_outputs != *n_outputs || tree.n_classes.iter().any(|&c| c != 1) {
@@ -230,16 +269,17 @@ fn add_tree(
                     tree.n_outputs, tree.n_classes
                 )));
             }
+            tree.raw
         }
-    }
+    };
     forest
-        .push(&tree.raw, &tree.order, tree.depth)
+        .push(&raw, &tree.order, tree.depth)
         .map_err(|f| site.node_error(f.node, f.field, f.problem))
 }
 
 fn width_of(output: &Output) -> usize {
     match output {
-        Output::Classes { classes, .. } => classes.len(),
+        Output::Classes { outputs, .. } => outputs.iter().map(Classes::len).sum(),
         Output::Values { n_outputs, .. } => *n_outputs,
     }
 }

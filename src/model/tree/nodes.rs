@@ -107,6 +107,30 @@ pub struct RawTree {
     pub width: usize,
 }
 
+impl RawTree {
+    /// A classifier's tree whose nodes hold `outputs × max(counts)` values (each output's
+    /// classes padded to the most any output has, as scikit-learn's `Tree.value` is), with
+    /// only each output's own `counts[k]` classes kept, side by side.
+    pub fn without_padding(self, counts: &[usize]) -> RawTree {
+        let padded = counts.iter().copied().max().unwrap_or(0);
+        let width: usize = counts.iter().sum();
+        if width == self.width || padded == 0 {
+            return self;
+        }
+        let mut values = Vec::with_capacity(self.splits.len() * width);
+        for node in self.values.chunks_exact(self.width) {
+            for (output, &count) in node.chunks_exact(padded).zip(counts) {
+                values.extend_from_slice(&output[..count]);
+            }
+        }
+        RawTree {
+            values,
+            width,
+            ..self
+        }
+    }
+}
+
 /// Why a tree is not a tree: the node and the field at fault.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fault {

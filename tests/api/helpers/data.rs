@@ -5,7 +5,11 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{Value, json};
+
+#[path = "../../common/made_by.rs"]
+mod made_by;
+use made_by::made_by;
 
 /// The README's request: the seed's example row.
 pub const README_X: &str =
@@ -104,21 +108,47 @@ pub fn v2_request(rows: &[Vec<f64>]) -> Value {
 pub fn pipelines_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        if let Some(dir) = std::env::var_os("SKSERVE_PIPELINES_DIR") {
-            return PathBuf::from(dir);
-        }
-        let out = std::process::Command::new("bash")
-            .arg(repo().join("tests/python/pipelines/ensure_pipelines.sh"))
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .expect("cannot run tests/python/pipelines/ensure_pipelines.sh");
-        assert!(
-            out.status.success(),
-            "ensure_pipelines.sh failed: the Pipeline tests need Python 3.11 and PyPI"
-        );
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+        made_by(
+            "SKSERVE_PIPELINES_DIR",
+            "tests/python/pipelines/ensure_pipelines.sh",
+        )
     })
     .clone()
+}
+
+/// The tree models scikit-learn fitted for the tests (`tests/python/trees/ensure_trees.sh`;
+/// `tests/run.sh` runs it and sets `SKSERVE_TREES_DIR`), one matrix per version.
+pub fn trees_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| made_by("SKSERVE_TREES_DIR", "tests/python/trees/ensure_trees.sh"))
+        .clone()
+}
+
+/// A model of the scikit-learn 1.9 tree matrix by its id (`random_forest_two_labels`), the
+/// rows of its own threshold input (`edges_<id>.csv`, numeric columns) and scikit-learn's
+/// answers on them as float64.
+pub fn matrix_tree(id: &str) -> (PathBuf, Vec<Vec<f64>>, Value) {
+    let dir = trees_dir().join("sk1.9");
+    let text = std::fs::read_to_string(dir.join(format!("inputs/edges_{id}.csv"))).unwrap();
+    let rows = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            line.split(',')
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("expected/{id}.json"))).unwrap(),
+    )
+    .unwrap();
+    let answers = expected["variants"][format!("edges_{id}-float64")].clone();
+    (
+        dir.join(format!("models/{id}__pickle-p5.pkl")),
+        rows,
+        json!({ "classes": expected["classes"], "answers": answers }),
+    )
 }
 
 /// `ColumnTransformer(OneHotEncoder) + LogisticRegression` over OPERA, TIPOVUELO and MES.

@@ -120,8 +120,14 @@ def targets(score):
     cuts = np.quantile(score, [0.25, 0.5, 0.75])
     multi = np.array([3, 7, 11, 20])[np.searchsorted(cuts, score)]
     positive = np.exp(score / 4.0) + 0.1
+    # Several outputs of different class counts, as strings and as integers.
+    wave = np.sin(3.0 * score)
+    level = np.array(["low", "mid", "high"])[np.searchsorted(np.quantile(wave, [0.3, 0.7]), wave)]
+    parity = (np.floor(score * 3) % 2).astype(np.int64)
     return {"binary": binary, "multi": multi, "value": score, "positive": positive,
-            "two": np.column_stack([score, -2.0 * score + 1.0])}
+            "two": np.column_stack([score, -2.0 * score + 1.0]),
+            "two_labels": np.column_stack([binary, level]),
+            "two_classes": np.column_stack([multi, parity])}
 
 
 def ohe(**kw):
@@ -286,7 +292,9 @@ def answers(model, X):
             out[method] = None
             continue
         try:
-            out[method] = np.asarray(fn(X)).tolist()
+            result = fn(X)
+            # Several outputs: one array per output, side by side.
+            out[method] = (np.hstack(result) if isinstance(result, list) else np.asarray(result)).tolist()
         except AttributeError:
             out[method] = None
     return out
@@ -354,7 +362,9 @@ def write_matrix(outdir, fitted, what="models"):
                 if "error" in result:
                     result["row_errors"] = row_errors(model, frame)
                 expected["variants"][name + "-" + variant] = result
-        expected["classes"] = (np.asarray(model.classes_).tolist() if hasattr(model, "classes_") else None)
+        classes = getattr(model, "classes_", None)
+        expected["classes"] = ([np.asarray(c).tolist() for c in classes] if isinstance(classes, list)
+                               else None if classes is None else np.asarray(classes).tolist())
         with open(os.path.join(outdir, "expected", model_id + ".json"), "w") as f:
             json.dump(expected, f, allow_nan=False)
         for fmt, (_, protocol, ext) in FORMATS.items():

@@ -144,6 +144,16 @@ def cases():
     g = GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0).fit(X, Y)
     g.estimators_ = g.estimators_[:, :0]
     out.append(("boosting_stages_wrong_shape", "estimators_", "stages without trees", g))
+    # Two outputs: labels of two classes and of three.
+    two = np.column_stack([Y, (X[:, 3] % 3).astype(int)])
+    f = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, two)
+    f.classes_ = f.classes_[:1]
+    out.append(("forest_two_outputs_one_classes", "holds the classes of 1 output(s) as a list, but n_outputs_ is 2",
+                "a forest of two outputs listing the classes of one", f))
+    f = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, two)
+    f.classes_[1] = np.arange(4)
+    out.append(("forest_two_outputs_classes_disagree", "estimators_[0].tree_ predicts 2 output(s) of [2, 3] classes, but the estimator has [2, 4]",
+                "a forest's second output listing more classes than its trees hold", f))
     out += hist_cases()
     return out
 
