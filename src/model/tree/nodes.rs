@@ -2,10 +2,14 @@
 //! nodes, each tree in pre-order (a split's left child is the next node, so a node records
 //! only its right child), leaves pointing at their values in one arena of values.
 //!
-//! Walks go eight side by side ([`Forest::for_each_leaf`]): eight trees for one row, or
-//! eight rows through one tree, each turn chosen without a branch. Which way a row goes is
-//! exactly what a branch predictor cannot learn, and eight independent walks let the
-//! processor overlap their loads.
+//! Walks go eight side by side ([`Forest::for_each_leaf`]), each turn chosen without a branch.
+//! Which way a row goes is exactly what a branch predictor cannot learn, and eight independent
+//! walks let the processor overlap their loads. A batch goes eight rows at a time through one
+//! tree while it is in cache. One row goes through its trees in waves: every walk still under
+//! way takes a few steps without looking where it stands (a leaf steps to itself), then those
+//! on leaves drop out; each of its steps is one comparison of integers, on a copy of the nodes
+//! made for it ([`KeyedNode`]: the threshold as a key whose integer order is its float order,
+//! the row's features keyed once per row with a missing value keyed per direction).
 //!
 //! [`RawTree`] is a tree as a file describes it, in the file's node numbering; [`check`]
 //! proves it is a tree (every child in range, no node reached twice, every node reached) and
@@ -202,6 +206,29 @@ pub fn check(tree: &RawTree) -> Result<(Vec<usize>, usize), Fault> {
 
 /// How many walks [`Forest::for_each_leaf`] takes side by side.
 const LANES: usize = 8;
+/// Walks side by side through one row's trees: as many as stay in registers.
+const ROW_LANES: usize = 8;
+/// Features of a row read without bounds checks.
+const SMALL_ROW: usize = 64;
+
+/// A row's features as [`order_key`]s, two per feature ([`KeyedNode`]).
+trait Keys {
+    fn at(&self, slot: usize) -> u64;
+}
+
+impl Keys for [u64] {
+    #[inline(always)]
+    fn at(&self, slot: usize) -> u64 {
+        self[slot]
+    }
+}
+
+impl Keys for [u64; 2 * SMALL_ROW] {
+    #[inline(always)]
+    fn at(&self, slot: usize) -> u64 {
+        self[slot % (2 * SMALL_ROW)]
+    }
+}
 
 /// Every tree of a model, laid out for walking.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -222,6 +249,23 @@ pub struct Forest {
     /// For each feature, the categories training saw (`None` for a numeric feature).
     pub known_categories: Vec<Option<Bitset>>,
     width: usize,
+    /// Whether some split is categorical (then a walk takes the categorical rule's branch).
+    categorical: bool,
+    /// The nodes again as one row's walk reads them, parallel to `nodes`.
+    keyed: Vec<KeyedNode>,
+}
+
+/// A node as one row's walk reads it: the comparison `x <= threshold`, the NaN rule included,
+/// made one comparison of integers. The row's features become [`order_key`]s twice over, a
+/// missing value as the largest key (it compares above every threshold: right) and as 0
+/// (below every one: left), and a split reads the copy its missing-value direction asks for.
+/// A leaf reads a key of 1 or more against its own key of 0, and so steps to itself.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct KeyedNode {
+    threshold: u64,
+    /// `2 × feature`, plus 1 when a missing value goes left.
+    slot: u32,
+    next: u32,
 }
 
 impl Forest {
@@ -320,7 +364,10 @@ impl Forest {
                             bitset,
                             missing_left,
                             ..
-                        } => (*bitset as f64, CATEGORICAL, *missing_left),
+                        } => {
+                            self.categorical = true;
+                            (*bitset as f64, CATEGORICAL, *missing_left)
+                        }
                     };
                     let missing = if missing_left { MISSING_LEFT } else { 0 };
                     Node {
@@ -330,6 +377,15 @@ impl Forest {
                     }
                 }
             };
+            self.keyed.push(KeyedNode {
+                threshold: if laid.is_leaf() {
+                    0
+                } else {
+                    order_key(laid.threshold)
+                },
+                slot: (laid.feature() as u32) << 1 | u32::from(laid.missing_left()),
+                next: laid.next,
+            });
             self.nodes.push(laid);
             self.value_at.push(value_at);
             self.cover.push(cover);
@@ -419,7 +475,8 @@ impl Forest {
         }
     }
 
-    /// One step of a walk from split `i`: to the child it sends `x` to.
+    /// One step of a walk from node `i`: to the child it sends `x` to; from a leaf, to itself
+    /// (its threshold is NaN, its flags clear and its `next` its own index).
     #[inline(always)]
     fn step(&self, i: usize, x: &[f64]) -> usize {
         let node = &self.nodes[i];
@@ -432,10 +489,8 @@ impl Forest {
                 right
             };
         }
-        // A NaN compares false: it goes where training sent missing values.
-        let left = (v <= node.threshold) | (v.is_nan() & (node.feature & MISSING_LEFT != 0));
-        // Chosen without a branch: `i + 1` when left, `right` otherwise.
-        right ^ ((right ^ (i + 1)) & usize::from(left).wrapping_neg())
+        // Chosen without a branch: which way a row goes is what a branch predictor cannot learn.
+        std::hint::select_unpredictable(numeric_left(node, v), i + 1, right)
     }
 
     /// Calls `f(row, tree, leaf)` for every row of `rows` (`n_features` values each,
@@ -454,8 +509,7 @@ impl Forest {
         if n_rows < LANES {
             let mut leaves = vec![0; n_trees];
             for r in 0..n_rows {
-                let x = row(r);
-                self.walk_all(n_trees, |t| (self.root(t), x), |t, leaf| leaves[t] = leaf);
+                self.leaves_of_row(row(r), &mut leaves);
                 for (t, &leaf) in leaves.iter().enumerate() {
                     f(r, t, leaf);
                 }
@@ -465,6 +519,77 @@ impl Forest {
                 let root = self.root(t);
                 self.walk_all(n_rows, |r| (root, row(r)), |r, leaf| f(r, t, leaf));
             }
+        }
+    }
+
+    /// The leaf `x` reaches in each tree, into `leaves` (one per tree). The walks go in waves:
+    /// every walk still under way takes a few steps, eight side by side, each lane stepping
+    /// without looking where it stands (a leaf steps to itself), then the walks that reached
+    /// their leaves drop out and the rest close ranks. Neither a turn nor an arrival is a
+    /// branch, the lanes stay in registers, few steps are spent standing on a leaf, and each
+    /// step is one comparison of integers ([`KeyedNode`]).
+    fn leaves_of_row(&self, x: &[f64], leaves: &mut [usize]) {
+        if self.categorical {
+            // The categorical rule is a branch: the lanes that hand on, which stop at once.
+            let n = leaves.len();
+            return self.walk_all(n, |t| (self.root(t), x), |t, leaf| leaves[t] = leaf);
+        }
+        let key = |slot: usize| {
+            let v = x[slot / 2];
+            match (v.is_nan(), slot % 2 == 1) {
+                (false, _) => order_key(v),
+                (true, false) => u64::MAX,
+                (true, true) => 0,
+            }
+        };
+        // A row of few features goes in a fixed array, whose reads need no bounds check.
+        if x.len() <= SMALL_ROW {
+            let mut keys = [0; 2 * SMALL_ROW];
+            for (slot, k) in keys[..2 * x.len()].iter_mut().enumerate() {
+                *k = key(slot);
+            }
+            self.walk_in_waves(&keys, leaves);
+        } else {
+            let keys: Vec<u64> = (0..2 * x.len()).map(key).collect();
+            self.walk_in_waves(keys.as_slice(), leaves);
+        }
+    }
+
+    #[inline(always)]
+    fn walk_in_waves(&self, keys: &(impl Keys + ?Sized), leaves: &mut [usize]) {
+        /// Steps in the first wave, then in each.
+        const FIRST: usize = 4;
+        const THEN: usize = 3;
+        for (t, at) in leaves.iter_mut().enumerate() {
+            *at = self.root(t);
+        }
+        let mut walking: Vec<usize> = (0..leaves.len()).collect();
+        let mut still = vec![0; leaves.len()];
+        let mut steps = FIRST;
+        while !walking.is_empty() {
+            let mut kept = 0;
+            for group in walking.chunks(ROW_LANES) {
+                // A short group walks its last tree again in the spare lanes.
+                let tree = |l: usize| group[l.min(group.len() - 1)];
+                let mut at: [usize; ROW_LANES] = std::array::from_fn(|l| leaves[tree(l)]);
+                for _ in 0..steps {
+                    at = at.map(|i| {
+                        let node = &self.keyed[i];
+                        let left = keys.at(node.slot as usize) <= node.threshold;
+                        std::hint::select_unpredictable(left, i + 1, node.next as usize)
+                    });
+                }
+                for (&t, &i) in group.iter().zip(&at) {
+                    leaves[t] = i;
+                    still[kept] = t;
+                    // Only a leaf's key is 0: a walk on one drops out.
+                    kept += usize::from(self.keyed[i].threshold != 0);
+                }
+            }
+            std::mem::swap(&mut walking, &mut still);
+            walking.truncate(kept);
+            still.resize(walking.len(), 0);
+            steps = THEN;
         }
     }
 
@@ -543,6 +668,27 @@ impl Forest {
     }
 }
 
+/// A key of `v` (not NaN) whose order as an integer is `v`'s order as a float, from 1 up: the
+/// sign bit flipped for positive values, every bit for negative ones, `-0.0` first made
+/// `+0.0` (they compare equal).
+#[inline]
+fn order_key(v: f64) -> u64 {
+    let bits = (v + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// Whether a numeric split sends `v` left: `v <= threshold`, or, for a NaN (which compares
+/// false), where training sent missing values. A leaf (threshold NaN, flags clear) sends
+/// every value right, to itself.
+#[inline(always)]
+fn numeric_left(node: &Node, v: f64) -> bool {
+    (v <= node.threshold) | (v.is_nan() & (node.feature & MISSING_LEFT != 0))
+}
+
 /// The byte scikit-learn's Cython reads a category as (`<uint8_t>` of a float64): the
 /// truncated integer's low byte, as x86-64 converts it. Values of 256 and above are beyond
 /// any category (there are at most 255) and so land on one training never saw, or on the
@@ -602,6 +748,16 @@ mod tests {
         assert_eq!(forest.features_used(), vec![0, 1]);
     }
 
+    /// Now and then a value where comparisons are delicate (signed zeros, infinities, a
+    /// negative), else `v`.
+    fn edge_or(random: u64, v: f64) -> f64 {
+        const EDGES: [f64; 6] = [-0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, -1.5, 2.5];
+        match random % 16 {
+            i @ 0..6 => EDGES[i as usize],
+            _ => v,
+        }
+    }
+
     /// A tree of random splits over `n_features` features, down to `depth`, in the order a
     /// depth-first builder numbers nodes.
     fn random_tree(next: &mut impl FnMut() -> u64, n_features: usize, depth: usize) -> RawTree {
@@ -618,7 +774,7 @@ mod tests {
             if depth > 0 && !next().is_multiple_of(4) {
                 let split = Split::Numeric {
                     feature: (next() % n_features as u64) as usize,
-                    threshold: (next() % 100) as f64 / 10.0,
+                    threshold: edge_or(next(), (next() % 100) as f64 / 10.0),
                     missing_left: next().is_multiple_of(2),
                 };
                 let left = grow(tree, next, n_features, depth - 1);
@@ -644,29 +800,60 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let n_features = 3;
-        // 21 trees: two groups of eight and five walked alone, of uneven depths.
-        let mut forest = Forest::new(1);
-        for t in 0..21 {
-            let tree = random_tree(&mut next, n_features, t % 9);
-            let (order, depth) = check(&tree).unwrap();
-            forest.push(&tree, &order, depth).unwrap();
-        }
-        for n_rows in [1, 7, 8, 19] {
-            let rows: Vec<f64> = (0..n_rows * n_features)
-                .map(|_| match next() % 10 {
-                    0 => f64::NAN,
-                    v => (next() % 110) as f64 / 10.0 - 0.5 + v as f64 * 1e-3,
-                })
-                .collect();
-            let mut seen = vec![Vec::new(); n_rows];
-            forest.for_each_leaf(&rows, n_features, |r, t, leaf| seen[r].push((t, leaf)));
-            for (r, seen) in seen.iter().enumerate() {
-                let x = &rows[r * n_features..(r + 1) * n_features];
-                let one_by_one: Vec<(usize, usize)> = (0..forest.n_trees())
-                    .map(|t| (t, forest.leaf(t, x)))
+        // A few features (a row read from a fixed array) and many (from the heap).
+        for n_features in [3, 70] {
+            // 21 trees: two groups of eight and five walked alone, of uneven depths.
+            let mut forest = Forest::new(1);
+            for t in 0..21 {
+                let tree = random_tree(&mut next, n_features, t % 9);
+                let (order, depth) = check(&tree).unwrap();
+                forest.push(&tree, &order, depth).unwrap();
+            }
+            for n_rows in [1, 7, 8, 19] {
+                let rows: Vec<f64> = (0..n_rows * n_features)
+                    .map(|_| match next() % 10 {
+                        0 => f64::NAN,
+                        // On a threshold: (k % 100) / 10 is one.
+                        1 => (next() % 100) as f64 / 10.0,
+                        v => edge_or(next(), (next() % 110) as f64 / 10.0 - 0.5 + v as f64 * 1e-3),
+                    })
                     .collect();
-                assert_eq!(*seen, one_by_one, "{n_rows} rows, row {r}");
+                let mut seen = vec![Vec::new(); n_rows];
+                forest.for_each_leaf(&rows, n_features, |r, t, leaf| seen[r].push((t, leaf)));
+                for (r, seen) in seen.iter().enumerate() {
+                    let x = &rows[r * n_features..(r + 1) * n_features];
+                    let one_by_one: Vec<(usize, usize)> = (0..forest.n_trees())
+                        .map(|t| (t, forest.leaf(t, x)))
+                        .collect();
+                    assert_eq!(
+                        *seen, one_by_one,
+                        "{n_features} features, {n_rows} rows, row {r}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn order_keys_order_as_floats_compare() {
+        let values = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            5e-324,
+            1.0,
+            1.0000000000000002,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for a in values {
+            assert!(order_key(a) >= 1, "{a}");
+            assert!(order_key(a) < u64::MAX, "{a}");
+            for b in values {
+                assert_eq!(order_key(a) <= order_key(b), a <= b, "{a} <= {b}");
             }
         }
     }
