@@ -106,12 +106,16 @@ def models():
         ("hist_gradient_boosting_regressor", "value", lambda: hgb_regressor(), True),
         ("hist_gradient_boosting_poisson", "positive", lambda: hgb_regressor(loss="poisson"), True),
         ("hist_gradient_boosting_absolute", "value", lambda: hgb_regressor(loss="absolute_error"), True),
+        ("hist_gradient_boosting_quantile", "value", lambda: hgb_regressor(loss="quantile", quantile=0.8), True),
         ("hist_gradient_boosting_month_categorical", "multi", lambda: hgb_classifier(categorical_features=[MONTH]), True),
         ("pipeline_ohe_random_forest", "binary", lambda: make_pipeline(preprocess(), RandomForestClassifier(**forest)), False),
         ("pipeline_ohe_random_forest_two_labels", "two_labels", lambda: make_pipeline(preprocess(), RandomForestClassifier(**forest)), False),
         ("pipeline_ohe_gradient_boosting", "value", lambda: make_pipeline(preprocess(), GradientBoostingRegressor(**boost)), False),
         ("pipeline_ordinal_hist_categorical", "multi", lambda: ordinal_then(hgb_classifier(categorical_features=[0, 1])), False),
-    ]
+    ] + ([
+        # The Gamma loss came in scikit-learn 1.3.
+        ("hist_gradient_boosting_gamma", "positive", lambda: hgb_regressor(loss="gamma"), True),
+    ] if VERSION >= (1, 3) else [])
 
 
 def fitted_trees(model):
