@@ -206,7 +206,7 @@ pub fn check(tree: &RawTree) -> Result<(Vec<usize>, usize), Fault> {
 
 /// How many walks [`Forest::for_each_leaf`] takes side by side.
 const LANES: usize = 8;
-/// Walks side by side through one row's trees: as many as stay in registers.
+/// Walks side by side through one row's trees.
 const ROW_LANES: usize = 8;
 /// Features of a row read without bounds checks.
 const SMALL_ROW: usize = 64;
