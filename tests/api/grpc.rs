@@ -16,8 +16,8 @@ use tonic::Code;
 
 use crate::helpers::{
     README_X, TestIssuer, TestKey, assert_close, claims, expected_test, f64s, grpc_client,
-    health_client, hold_call, i64s, json, raw_infer, sample, spawn_app_with, spawn_app_with_grpc,
-    spawn_binary, start_request, typed_infer, with_token, x_test,
+    health_client, hold_call, hold_the_only_place, i64s, json, raw_infer, sample, spawn_app_with,
+    spawn_app_with_grpc, spawn_binary, start_request, typed_infer, with_token, x_test,
 };
 
 const MODEL: &str = "pickle_model";
@@ -449,16 +449,12 @@ async fn a_call_in_flight_holds_its_place_under_the_limit_for_rest_requests() {
     })
     .await;
     let rows = x_test(3);
-    let held = hold_call(
+    // Until the call is admitted a REST request may still get through; once it is, it sheds.
+    let held = hold_the_only_place(
         app.grpc_port.unwrap(),
         &raw_infer(MODEL, &rows, "FP64", &[]),
+        || async { app.post_seed_form(&format!("x={README_X}")).await.status() == 503 },
     )
-    .await;
-
-    // Until the call is admitted a REST request may still get through; once it is, it sheds.
-    crate::helpers::eventually("the held call to take the only place", || async {
-        app.post_seed_form(&format!("x={README_X}")).await.status() == 503
-    })
     .await;
     let (status, _) = held.finish().await;
 
@@ -549,8 +545,7 @@ async fn sigterm_lets_a_call_in_flight_finish() {
     .await;
     let grpc_port = server.grpc_port.expect("the log names the gRPC port");
     let rows = x_test(5);
-    let held = hold_call(grpc_port, &raw_infer(MODEL, &rows, "FP64", &[])).await;
-    crate::helpers::eventually("the held call to take the only place", || async {
+    let held = hold_the_only_place(grpc_port, &raw_infer(MODEL, &rows, "FP64", &[]), || async {
         server.get("/v2/models/pickle_model").await.status() == 503
     })
     .await;

@@ -193,6 +193,30 @@ pub async fn hold_call(port: u16, message: &ModelInferRequest) -> HeldCall {
     HeldCall { rest, body, answer }
 }
 
+/// A call held in the only place of a server run with `--max-concurrency 1`, once `shed()` (a
+/// REST request) finds the place taken. Until the call is admitted a REST request may take the
+/// place instead and the server turn the call away: then another call is held.
+pub async fn hold_the_only_place<F: std::future::Future<Output = bool>>(
+    port: u16,
+    message: &ModelInferRequest,
+    mut shed: impl FnMut() -> F,
+) -> HeldCall {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let held = hold_call(port, message).await;
+        while !held.answer.is_finished() {
+            if shed().await {
+                return held;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for the held call to take the only place"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
 impl HeldCall {
     /// The answer the server gives without the rest of the message (its timeout's).
     pub async fn answer(self) -> (String, Vec<u8>) {
