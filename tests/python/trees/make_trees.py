@@ -115,7 +115,11 @@ def models():
     ] + ([
         # The Gamma loss came in scikit-learn 1.3.
         ("hist_gradient_boosting_gamma", "positive", lambda: hgb_regressor(loss="gamma"), True),
-    ] if VERSION >= (1, 3) else [])
+    ] if VERSION >= (1, 3) else []) + ([
+        # Categorical columns by their pandas dtype (1.4): fitted on `category` columns of
+        # strings, through the model's own `_preprocessor`; scored on the shared frames.
+        ("hist_gradient_boosting_from_dtype", "multi", lambda: hgb_classifier(categorical_features="from_dtype"), False),
+    ] if VERSION >= (1, 4) else [])
 
 
 def fitted_trees(model):
@@ -166,7 +170,10 @@ def fitted_models(train, ys, inputs, write_input):
     base = train[NUMERIC].median().to_dict()
     for model_id, target, factory, numeric_only in models():
         columns = NUMERIC if numeric_only else [c for c in train.columns if c != "empty"]
-        model = fit(factory(), train[columns], ys[target])
+        X = train[columns]
+        if model_id.endswith("_from_dtype"):
+            X = X.astype({c: "category" for c in CATEGORICAL if c in columns})
+        model = fit(factory(), X, ys[target])
         scored_on = {name: X[columns] for name, X in inputs.items()}
         if numeric_only:
             # Scored as built: pandas' own CSV parser may land an ulp away from the text.
