@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    challenge_pipeline, json, matrix_pipeline, named_rows, pipeline_expected, ridge_pipeline,
-    spawn_app_with_model,
+    assert_error_contains, challenge_pipeline, json, matrix_pipeline, named_rows,
+    pipeline_expected, ridge_pipeline, spawn_app_with_model,
 };
 
 fn close(a: f64, b: f64) -> bool {
@@ -400,12 +400,7 @@ async fn regressors_answer_values_in_v1_v2_and_the_seed_form() {
     )
     .await;
     assert_eq!(status, 422, "{body}");
-    assert!(
-        body["error"]
-            .as_str()
-            .unwrap()
-            .contains("has no predict_proba")
-    );
+    assert_error_contains(&body, "has no predict_proba");
 }
 
 #[tokio::test]

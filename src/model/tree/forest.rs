@@ -154,9 +154,6 @@ impl TreeModel {
         let Output::Classes { outputs, .. } = &self.output else {
             return Vec::new();
         };
-        if outputs.len() == 1 {
-            return scores.chunks_exact(self.width()).map(argmax).collect();
-        }
         let mut labels = Vec::with_capacity(scores.len() / self.width() * outputs.len());
         for row in scores.chunks_exact(self.width()) {
             let mut at = 0;

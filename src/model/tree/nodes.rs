@@ -449,12 +449,7 @@ impl Forest {
         if node.feature & CATEGORICAL != 0 {
             return self.category_goes_left(node, x);
         }
-        if x <= node.threshold {
-            true
-        } else {
-            // A NaN compares false: it goes where training sent missing values.
-            x.is_nan() && node.feature & MISSING_LEFT != 0
-        }
+        numeric_left(node, x)
     }
 
     /// HistGradientBoosting's categorical rule: a category in the split's bitset goes left,

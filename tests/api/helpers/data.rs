@@ -90,6 +90,14 @@ pub fn assert_close(actual: f64, expected: f64, what: &str) {
     );
 }
 
+/// A JSON error answer (`{"error": "..."}`) whose message contains `text`.
+pub fn assert_error_contains(body: &Value, text: &str) {
+    let message = body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error: {body}"));
+    assert!(message.contains(text), "{message:?} does not say {text:?}");
+}
+
 /// A V2 inference request for rows, shape `[N, F]`.
 pub fn v2_request(rows: &[Vec<f64>]) -> Value {
     serde_json::json!({
