@@ -143,6 +143,7 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Boosting, Load
             .map_err(|f| site.node_error(f.node, f.field, f.problem))?;
     }
     debug_assert_eq!(forest.n_trees(), n_stages * k);
+    forest.finish();
     let legacy_losses = state.saved_before((1, 4));
     let init = read_init(
         state,
@@ -329,8 +330,9 @@ impl scores::RawScores for Boosting {
         let k = self.k;
         let mut raw = self.init_raw(&rows, x.nrows());
         let forest = &self.forest;
-        forest.for_each_leaf(&rows, n, |r, t, leaf| {
-            raw[r * k + self.columns[t]] += self.learning_rate * forest.leaf_value(leaf);
+        let values = forest.values();
+        forest.for_each_leaf(&rows, n, |r, t, at| {
+            raw[r * k + self.columns[t]] += self.learning_rate * values[at];
         });
         raw
     }

@@ -56,12 +56,13 @@ pub struct TreeModel {
 impl TreeModel {
     pub fn new(
         class: SkClass,
-        forest: Forest,
+        mut forest: Forest,
         n_features: usize,
         output: Output,
         single: bool,
         accepts_missing: bool,
     ) -> Self {
+        forest.finish();
         let divided = match &output {
             Output::Classes {
                 outputs,
@@ -113,8 +114,8 @@ impl TreeModel {
         let width = self.width();
         let mut out = vec![0.0; x.nrows() * width];
         let added = self.added();
-        self.forest.for_each_leaf(&rows, n, |r, _, leaf| {
-            let added = &added[self.forest.value_offset(leaf)..][..width];
+        self.forest.for_each_leaf(&rows, n, |r, _, at| {
+            let added = &added[at..][..width];
             out[r * width..(r + 1) * width]
                 .iter_mut()
                 .zip(added)

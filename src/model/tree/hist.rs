@@ -118,6 +118,7 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Step, LoadErro
             add_predictor(&mut forest, state.heap, tree, n_features, &site)?;
         }
     }
+    forest.finish();
     let predictor = Hist {
         class: state.class,
         n_features,
@@ -478,8 +479,9 @@ impl scores::RawScores for Hist {
             out.copy_from_slice(&self.baseline);
         }
         let forest = &self.forest;
-        forest.for_each_leaf(&rows, n, |r, t, leaf| {
-            raw[r * k + self.columns[t]] += forest.leaf_value(leaf);
+        let values = forest.values();
+        forest.for_each_leaf(&rows, n, |r, t, at| {
+            raw[r * k + self.columns[t]] += values[at];
         });
         raw
     }

@@ -4,19 +4,25 @@
 //!
 //! Walks go eight side by side ([`Forest::for_each_leaf`]), each turn chosen without a branch.
 //! Which way a row goes is exactly what a branch predictor cannot learn, and eight independent
-//! walks let the processor overlap their loads. A batch goes eight rows at a time through one
-//! tree while it is in cache. One row goes through its trees in waves: every walk still under
-//! way takes a few steps without looking where it stands (a leaf steps to itself), then those
-//! on leaves drop out; each of its steps is one comparison of integers, on a copy of the nodes
-//! made for it ([`KeyedNode`]: the threshold as a key whose integer order is its float order,
-//! the row's features keyed once per row with a missing value keyed per direction).
+//! walks let the processor overlap their loads. A row goes through its trees in waves, and a
+//! batch row by row: every walk still under way takes a few steps without looking where it
+//! stands (a leaf steps to itself), then those on leaves drop out; each of its steps is one
+//! comparison of integers, on a copy of the nodes made for it ([`KeyedNode`]: the threshold as
+//! a key whose integer order is its float order, the row's features keyed once per row with a
+//! missing value keyed per direction). A model with categorical splits, whose rule is a
+//! branch, takes a batch eight rows at a time through one tree while it is in cache.
 //!
 //! [`RawTree`] is a tree as a file describes it, in the file's node numbering; [`check`]
 //! proves it is a tree (every child in range, no node reached twice, every node reached) and
 //! [`Forest::push`] lays it out. Because every child follows its parent, a walk only ever
 //! moves forward: even a logic error could not make it loop.
 //!
+//! Forests of small trees (at most 64 leaves each, no categorical split) skip walking: their
+//! rows find their leaves by masks ([`LeafMasks`], once [`Forest::finish`] has made them).
+//!
 //! What must not live here: reading files (`sktree`, `hist`) or any estimator's arithmetic.
+
+use super::masks::LeafMasks;
 
 /// A leaf.
 const LEAF: u32 = 1 << 31;
@@ -253,6 +259,8 @@ pub struct Forest {
     categorical: bool,
     /// The nodes again as one row's walk reads them, parallel to `nodes`.
     keyed: Vec<KeyedNode>,
+    /// The splits as masks of leaves, when every tree is small ([`Forest::finish`]).
+    masks: Option<LeafMasks>,
 }
 
 /// A node as one row's walk reads it: the comparison `x <= threshold`, the NaN rule included,
@@ -323,6 +331,8 @@ impl Forest {
                 ),
             ));
         }
+        // Masks made before this tree would not know it.
+        self.masks = None;
         let base = self.nodes.len();
         let leaves = tree.splits.iter().filter(|s| s.is_none()).count();
         if base + order.len() > u32::MAX as usize / 2
@@ -381,7 +391,7 @@ impl Forest {
                 threshold: if laid.is_leaf() {
                     0
                 } else {
-                    order_key(laid.threshold)
+                    threshold_key(laid.threshold)
                 },
                 slot: (laid.feature() as u32) << 1 | u32::from(laid.missing_left()),
                 next: laid.next,
@@ -391,6 +401,17 @@ impl Forest {
             self.cover.push(cover);
         }
         Ok(())
+    }
+
+    /// Called once every tree is pushed: lays the splits out as masks of leaves too when every
+    /// tree is small enough ([`LeafMasks`]), which finds one row's leaves fastest.
+    pub fn finish(&mut self) {
+        self.masks = LeafMasks::of(self);
+    }
+
+    /// Whether rows find their leaves by [`LeafMasks`].
+    pub fn has_leaf_masks(&self) -> bool {
+        self.masks.is_some()
     }
 
     /// The root of tree `t`.
@@ -488,10 +509,12 @@ impl Forest {
         std::hint::select_unpredictable(numeric_left(node, v), i + 1, right)
     }
 
-    /// Calls `f(row, tree, leaf)` for every row of `rows` (`n_features` values each,
-    /// row-major) and every tree, each row's trees in order (the order a sum over trees must
-    /// keep to stay exact). A few rows go one at a time through every tree; many rows take
-    /// each tree in turn, while it is in cache. Either way eight walks go side by side.
+    /// Calls `f(row, tree, values_at)` for every row of `rows` (`n_features` values each,
+    /// row-major) and every tree, with where the values of the leaf the row reaches start in
+    /// [`Forest::values`], each row's trees in order (the order a sum over trees must
+    /// keep to stay exact). Rows go one at a time, by masks ([`LeafMasks`]) when the forest has
+    /// them, else in waves through every tree. Only a batch of a model with categorical splits
+    /// takes each tree in turn, eight rows side by side, while the tree is in cache.
     pub fn for_each_leaf(
         &self,
         rows: &[f64],
@@ -501,18 +524,33 @@ impl Forest {
         let n_rows = rows.len() / n_features.max(1);
         let row = |r: usize| &rows[r * n_features..(r + 1) * n_features];
         let n_trees = self.n_trees();
-        if n_rows < LANES {
-            let mut leaves = vec![0; n_trees];
-            for r in 0..n_rows {
-                self.leaves_of_row(row(r), &mut leaves);
-                for (t, &leaf) in leaves.iter().enumerate() {
-                    f(r, t, leaf);
-                }
-            }
-        } else {
+        if self.categorical && n_rows >= LANES {
             for t in 0..n_trees {
                 let root = self.root(t);
-                self.walk_all(n_rows, |r| (root, row(r)), |r, leaf| f(r, t, leaf));
+                self.walk_all(
+                    n_rows,
+                    |r| (root, row(r)),
+                    |r, leaf| f(r, t, self.value_at[leaf] as usize),
+                );
+            }
+            return;
+        }
+        let mut leaves = vec![0; n_trees];
+        let mut bits = vec![0; if self.masks.is_some() { n_trees } else { 0 }];
+        for r in 0..n_rows {
+            match &self.masks {
+                Some(masks) => {
+                    masks.leaves(row(r), &mut bits, &mut leaves);
+                    for (t, &values_at) in leaves.iter().enumerate() {
+                        f(r, t, values_at);
+                    }
+                }
+                None => {
+                    self.leaves_of_row(row(r), &mut leaves);
+                    for (t, &leaf) in leaves.iter().enumerate() {
+                        f(r, t, self.value_at[leaf] as usize);
+                    }
+                }
             }
         }
     }
@@ -663,11 +701,21 @@ impl Forest {
     }
 }
 
+/// A split's threshold as a key: its [`order_key`], or 0 (below every value's) for a NaN,
+/// which no value is at most (loading refuses one; this keeps the rule should one pass).
+pub fn threshold_key(threshold: f64) -> u64 {
+    if threshold.is_nan() {
+        0
+    } else {
+        order_key(threshold)
+    }
+}
+
 /// A key of `v` (not NaN) whose order as an integer is `v`'s order as a float, from 1 up: the
 /// sign bit flipped for positive values, every bit for negative ones, `-0.0` first made
 /// `+0.0` (they compare equal).
 #[inline]
-fn order_key(v: f64) -> u64 {
+pub fn order_key(v: f64) -> u64 {
     let bits = (v + 0.0).to_bits();
     if bits >> 63 == 1 {
         !bits
@@ -795,14 +843,20 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        // A few features (a row read from a fixed array) and many (from the heap).
-        for n_features in [3, 70] {
+        // A few features (a row read from a fixed array) and many (from the heap); trees walked
+        // and, when none is deeper than 6 (64 leaves), found by masks.
+        for (n_features, masked) in [(3, false), (70, false), (3, true), (70, true)] {
             // 21 trees: two groups of eight and five walked alone, of uneven depths.
             let mut forest = Forest::new(1);
             for t in 0..21 {
-                let tree = random_tree(&mut next, n_features, t % 9);
+                let depth = if masked { t % 7 } else { t % 9 };
+                let tree = random_tree(&mut next, n_features, depth);
                 let (order, depth) = check(&tree).unwrap();
                 forest.push(&tree, &order, depth).unwrap();
+            }
+            if masked {
+                forest.finish();
+                assert!(forest.has_leaf_masks());
             }
             for n_rows in [1, 7, 8, 19] {
                 let rows: Vec<f64> = (0..n_rows * n_features)
@@ -814,18 +868,61 @@ mod tests {
                     })
                     .collect();
                 let mut seen = vec![Vec::new(); n_rows];
-                forest.for_each_leaf(&rows, n_features, |r, t, leaf| seen[r].push((t, leaf)));
+                forest.for_each_leaf(&rows, n_features, |r, t, at| seen[r].push((t, at)));
                 for (r, seen) in seen.iter().enumerate() {
                     let x = &rows[r * n_features..(r + 1) * n_features];
                     let one_by_one: Vec<(usize, usize)> = (0..forest.n_trees())
-                        .map(|t| (t, forest.leaf(t, x)))
+                        .map(|t| (t, forest.value_offset(forest.leaf(t, x))))
                         .collect();
                     assert_eq!(
                         *seen, one_by_one,
-                        "{n_features} features, {n_rows} rows, row {r}"
+                        "{n_features} features, {n_rows} rows, row {r}, masked: {masked}"
                     );
                 }
             }
+        }
+    }
+
+    /// A complete tree of `depth` levels on feature 0, leaf `i` (left to right) holding `i`.
+    fn complete_tree(depth: usize) -> RawTree {
+        let mut tree = RawTree {
+            width: 1,
+            ..RawTree::default()
+        };
+        fn grow(tree: &mut RawTree, level: usize, depth: usize, low: f64, high: f64) -> usize {
+            let node = tree.splits.len();
+            tree.splits.push(None);
+            tree.cover.push(1.0);
+            tree.values.push(low);
+            if level < depth {
+                let middle = (low + high) / 2.0;
+                let left = grow(tree, level + 1, depth, low, middle);
+                let right = grow(tree, level + 1, depth, middle, high);
+                tree.splits[node] = Some((numeric(0, middle - 0.5), left, right));
+            }
+            node
+        }
+        grow(&mut tree, 0, depth, 0.0, (1 << depth) as f64);
+        tree
+    }
+
+    #[test]
+    fn masks_are_made_only_for_trees_of_64_leaves_or_fewer() {
+        for (depth, masked) in [(6, true), (7, false)] {
+            let tree = complete_tree(depth);
+            let (order, levels) = check(&tree).unwrap();
+            let mut forest = Forest::new(1);
+            forest.push(&tree, &order, levels).unwrap();
+            forest.finish();
+            assert_eq!(forest.has_leaf_masks(), masked, "depth {depth}");
+            let leaves = 1 << depth;
+            let rows: Vec<f64> = (0..leaves).map(|i| i as f64).collect();
+            let mut values = Vec::new();
+            forest.for_each_leaf(&rows, 1, |_, _, at| values.push(forest.values()[at]));
+            assert_eq!(values, rows, "depth {depth}: leaf i holds i");
+            // A tree pushed later is not in the masks: they are dropped until made again.
+            forest.push(&tree, &order, levels).unwrap();
+            assert!(!forest.has_leaf_masks());
         }
     }
 

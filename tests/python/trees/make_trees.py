@@ -91,6 +91,9 @@ def models():
         ("random_forest_regressor", "value", lambda: RandomForestRegressor(**forest), True),
         ("random_forest_two_outputs", "two", lambda: RandomForestRegressor(**forest), True),
         ("extra_trees_multi", "multi", lambda: ExtraTreesClassifier(**forest), True),
+        # Unbounded depth: trees of more than 64 leaves, which skserve walks rather than masks.
+        ("random_forest_deep_multi", "multi", lambda: RandomForestClassifier(n_estimators=4, random_state=0), True),
+        ("decision_tree_deep_regressor", "value", lambda: DecisionTreeRegressor(random_state=0), True),
         ("extra_trees_two_labels", "two_labels", lambda: ExtraTreesClassifier(**forest), True),
         ("extra_trees_regressor", "value", lambda: ExtraTreesRegressor(**forest), True),
         ("gradient_boosting_binary", "binary", lambda: GradientBoostingClassifier(**boost), True),

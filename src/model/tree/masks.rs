@@ -1,0 +1,208 @@
+//! One row's leaves found without walking, for forests of small trees (QuickScorer, Lucchese
+//! et al., SIGIR 2015): every tree of at most 64 leaves keeps one bit per leaf, left to right,
+//! and every split a mask that clears the leaves of its left subtree. A row clears, for each
+//! split it does not send left, that split's mask; each tree's leftmost leaf still set is the
+//! one a walk reaches.
+//!
+//! Why that leaf: every split on the walk's path that sends the row right clears only leaves
+//! left of the path, and one that sends it left clears nothing, so the walk's leaf stays set;
+//! a leaf left of it parts from the path at a split that sent the row right, which cleared it.
+//!
+//! The splits are kept per feature, sorted by threshold, so the splits a value does not send
+//! left are a prefix found by one binary search: those whose threshold is below the value, and
+//! for a missing value those whose missing values go right. Clearing is then a stream of
+//! independent `and`s through memory read in order, where a walk is a chain of dependent
+//! loads each of which may miss the cache. A value commonly sends most splits on its feature
+//! right, so every `n_trees / 4` splits of a run a checkpoint holds what clearing the run up to
+//! there leaves, one word per tree: a prefix is its last checkpoint (`n_trees` `and`s, in
+//! order) and fewer than `n_trees / 4` splits more. The checkpoints take 32 bytes a split.
+//!
+//! What must not live here: the layout of the nodes (`nodes`), any estimator's arithmetic.
+
+use super::nodes::{Forest, order_key, threshold_key};
+
+/// Leaves a tree may have for its leaves to fit in one word.
+const MAX_LEAVES: usize = 64;
+
+/// Every split of a forest, by feature, as masks of leaves.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LeafMasks {
+    /// For each feature, where its splits are in `keys`, `trees` and `masks`: those sending a
+    /// missing value right, then those sending it left, each run sorted by threshold.
+    runs: Vec<[Run; 2]>,
+    /// Each split's threshold as an [`order_key`].
+    keys: Vec<u64>,
+    /// The tree each split belongs to.
+    trees: Vec<u32>,
+    /// The leaves each split's left subtree does not hold (its own bits cleared).
+    masks: Vec<u64>,
+    /// Where the values of every tree's leaves start in [`Forest::values`], left to right,
+    /// tree `t`'s from `t << leaf_shift` (a tree of fewer leaves repeats its last).
+    leaf_values: Vec<u32>,
+    leaf_shift: u32,
+    /// Checkpoints of every run, `n_trees` words each: a run's `j`-th (from 1) is what
+    /// clearing its first `j × spacing` splits leaves of every tree's leaves.
+    checkpoints: Vec<u64>,
+    spacing: usize,
+}
+
+/// The splits of one feature that send a missing value one way, `start..end` in the sorted
+/// splits, and where their checkpoints start.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Run {
+    start: usize,
+    end: usize,
+    first_checkpoint: usize,
+}
+
+/// One split, before the splits are sorted.
+struct Entry {
+    feature: usize,
+    missing_left: bool,
+    key: u64,
+    tree: u32,
+    mask: u64,
+}
+
+impl LeafMasks {
+    /// The masks of `forest`'s splits, or `None` when some tree has more than 64 leaves or a
+    /// categorical split (which a threshold cannot order).
+    pub fn of(forest: &Forest) -> Option<Self> {
+        let n_trees = forest.n_trees();
+        let mut entries = Vec::new();
+        let mut tree_leaves = Vec::with_capacity(n_trees);
+        for t in 0..n_trees {
+            let root = forest.root(t);
+            let end = if t + 1 < n_trees {
+                forest.root(t + 1)
+            } else {
+                forest.n_nodes()
+            };
+            // How many of the tree's leaves come before each node, and one past the last.
+            let mut leaves_before = Vec::with_capacity(end - root + 1);
+            let mut leaves = Vec::new();
+            for i in root..end {
+                leaves_before.push(leaves.len());
+                if forest.node(i).is_leaf() {
+                    leaves.push(u32::try_from(forest.value_offset(i)).ok()?);
+                }
+            }
+            leaves_before.push(leaves.len());
+            if leaves.len() > MAX_LEAVES {
+                return None;
+            }
+            for i in root..end {
+                let node = forest.node(i);
+                if node.is_leaf() {
+                    continue;
+                }
+                if node.is_categorical() {
+                    return None;
+                }
+                // The left subtree is every node from the left child (the next node) up to the
+                // right child: its leaves are a run of the tree's leaves.
+                let first = leaves_before[i + 1 - root];
+                let past = leaves_before[forest.right(i) - root];
+                let run = past - first;
+                let ones = if run >= 64 { u64::MAX } else { (1 << run) - 1 };
+                entries.push(Entry {
+                    feature: node.feature(),
+                    missing_left: node.missing_left(),
+                    key: threshold_key(node.threshold()),
+                    tree: t as u32,
+                    mask: !(ones << first),
+                });
+            }
+            tree_leaves.push(leaves);
+        }
+        let most = tree_leaves.iter().map(Vec::len).max().unwrap_or(1);
+        let leaf_shift = most.next_power_of_two().trailing_zeros();
+        let mut leaf_values = Vec::with_capacity(n_trees << leaf_shift);
+        for leaves in &tree_leaves {
+            let last = leaves.last().copied().unwrap_or(0);
+            leaf_values
+                .extend((0..1 << leaf_shift).map(|l| leaves.get(l).copied().unwrap_or(last)));
+        }
+        entries.sort_unstable_by_key(|e| (e.feature, e.missing_left, e.key, e.tree));
+        let n_features = entries.last().map_or(0, |e| e.feature + 1);
+        let trees: Vec<u32> = entries.iter().map(|e| e.tree).collect();
+        let masks: Vec<u64> = entries.iter().map(|e| e.mask).collect();
+        let spacing = (n_trees / 4).max(1);
+        let mut runs = vec![[Run::default(); 2]; n_features];
+        let mut checkpoints = Vec::new();
+        let mut at = 0;
+        for (feature, runs) in runs.iter_mut().enumerate() {
+            for (run, missing_left) in runs.iter_mut().zip([false, true]) {
+                let len = entries[at..]
+                    .iter()
+                    .take_while(|e| e.feature == feature && e.missing_left == missing_left)
+                    .count();
+                *run = Run {
+                    start: at,
+                    end: at + len,
+                    first_checkpoint: checkpoints.len(),
+                };
+                let mut bits = vec![u64::MAX; n_trees];
+                for (i, (&t, &mask)) in trees[at..at + len].iter().zip(&masks[at..]).enumerate() {
+                    bits[t as usize] &= mask;
+                    if (i + 1) % spacing == 0 {
+                        checkpoints.extend_from_slice(&bits);
+                    }
+                }
+                at += len;
+            }
+        }
+        Some(Self {
+            runs,
+            keys: entries.iter().map(|e| e.key).collect(),
+            trees,
+            masks,
+            leaf_values,
+            leaf_shift,
+            checkpoints,
+            spacing,
+        })
+    }
+
+    /// Where the values of the leaf `x` reaches in each tree start in [`Forest::values`], into
+    /// `leaves` (one per tree); `bits` is scratch, one word per tree.
+    pub fn leaves(&self, x: &[f64], bits: &mut [u64], leaves: &mut [usize]) {
+        bits.fill(u64::MAX);
+        for ([right, left], &v) in self.runs.iter().zip(x) {
+            if v.is_nan() {
+                // Every split whose missing values go right, none of those whose go left.
+                self.clear(right, right.end - right.start, bits);
+                continue;
+            }
+            // Every split whose threshold is below the value.
+            let key = order_key(v);
+            for run in [right, left] {
+                let below = self.keys[run.start..run.end].partition_point(|&k| k < key);
+                self.clear(run, below, bits);
+            }
+        }
+        let last = (1 << self.leaf_shift) - 1;
+        for (t, (leaf, &word)) in leaves.iter_mut().zip(bits.iter()).enumerate() {
+            // A tree's own leaf is always set; `min` only keeps a logic error in its tree.
+            let nth = (word.trailing_zeros() as usize).min(last);
+            *leaf = self.leaf_values[t << self.leaf_shift | nth] as usize;
+        }
+    }
+
+    /// Clears the masks of the first `count` splits of `run`: from its last checkpoint on.
+    #[inline(always)]
+    fn clear(&self, run: &Run, count: usize, bits: &mut [u64]) {
+        let n_trees = bits.len();
+        let passed = count / self.spacing;
+        if passed > 0 {
+            let at = run.first_checkpoint + (passed - 1) * n_trees;
+            for (b, &c) in bits.iter_mut().zip(&self.checkpoints[at..at + n_trees]) {
+                *b &= c;
+            }
+        }
+        let splits = run.start + passed * self.spacing..run.start + count;
+        for (&t, &mask) in self.trees[splits.clone()].iter().zip(&self.masks[splits]) {
+            bits[t as usize] &= mask;
+        }
+    }
+}
