@@ -6,9 +6,8 @@
 //!
 //! # Layout
 //! - `nodes`: the layout trees are walked in (one arena, pre-ordered 16-byte nodes) and the
-//!   proof that a file's nodes form a tree.
-//! - `masks`: forests of small trees as masks of leaves, which find one row's leaves without
-//!   walking.
+//!   proof that a file's nodes form a tree; `nodes::masks` lays forests of small trees out as
+//!   masks of leaves too, which find one row's leaves without walking.
 //! - `sktree`: scikit-learn's `Tree`, checked field by field.
 //! - `site`: where a tree sits, for messages.
 //! - `forest`: DecisionTree, ExtraTree, RandomForest, ExtraTrees.
@@ -26,7 +25,6 @@ pub mod boosting;
 pub mod dummy;
 pub mod forest;
 pub mod hist;
-pub mod masks;
 pub mod math;
 pub mod nodes;
 pub mod scores;

@@ -22,7 +22,9 @@
 //!
 //! What must not live here: reading files (`sktree`, `hist`) or any estimator's arithmetic.
 
-use super::masks::LeafMasks;
+mod masks;
+
+use masks::LeafMasks;
 
 /// A leaf.
 const LEAF: u32 = 1 << 31;
@@ -703,7 +705,7 @@ impl Forest {
 
 /// A split's threshold as a key: its [`order_key`], or 0 (below every value's) for a NaN,
 /// which no value is at most (loading refuses one; this keeps the rule should one pass).
-pub fn threshold_key(threshold: f64) -> u64 {
+fn threshold_key(threshold: f64) -> u64 {
     if threshold.is_nan() {
         0
     } else {
@@ -715,7 +717,7 @@ pub fn threshold_key(threshold: f64) -> u64 {
 /// sign bit flipped for positive values, every bit for negative ones, `-0.0` first made
 /// `+0.0` (they compare equal).
 #[inline]
-pub fn order_key(v: f64) -> u64 {
+fn order_key(v: f64) -> u64 {
     let bits = (v + 0.0).to_bits();
     if bits >> 63 == 1 {
         !bits

@@ -17,9 +17,10 @@
 //! there leaves, one word per tree: a prefix is its last checkpoint (`n_trees` `and`s, in
 //! order) and fewer than `n_trees / 4` splits more. The checkpoints take 32 bytes a split.
 //!
-//! What must not live here: the layout of the nodes (`nodes`), any estimator's arithmetic.
+//! What must not live here: the layout of the nodes (the parent module), any estimator's
+//! arithmetic.
 
-use super::nodes::{Forest, order_key, threshold_key};
+use super::{Forest, order_key, threshold_key};
 
 /// Leaves a tree may have for its leaves to fit in one word.
 const MAX_LEAVES: usize = 64;
