@@ -412,7 +412,8 @@ impl Forest {
     }
 
     /// Whether rows find their leaves by [`LeafMasks`].
-    pub fn has_leaf_masks(&self) -> bool {
+    #[cfg(test)]
+    fn has_leaf_masks(&self) -> bool {
         self.masks.is_some()
     }
 
@@ -541,18 +542,16 @@ impl Forest {
         let mut bits = vec![0; if self.masks.is_some() { n_trees } else { 0 }];
         for r in 0..n_rows {
             match &self.masks {
-                Some(masks) => {
-                    masks.leaves(row(r), &mut bits, &mut leaves);
-                    for (t, &values_at) in leaves.iter().enumerate() {
-                        f(r, t, values_at);
-                    }
-                }
+                Some(masks) => masks.leaves(row(r), &mut bits, &mut leaves),
                 None => {
                     self.leaves_of_row(row(r), &mut leaves);
-                    for (t, &leaf) in leaves.iter().enumerate() {
-                        f(r, t, self.value_at[leaf] as usize);
+                    for leaf in &mut leaves {
+                        *leaf = self.value_at[*leaf] as usize;
                     }
                 }
+            }
+            for (t, &values_at) in leaves.iter().enumerate() {
+                f(r, t, values_at);
             }
         }
     }

@@ -173,10 +173,10 @@ def fitted_models(train, ys, inputs, write_input):
     base = train[NUMERIC].median().to_dict()
     for model_id, target, factory, numeric_only in models():
         columns = NUMERIC if numeric_only else [c for c in train.columns if c != "empty"]
-        X = train[columns]
+        fitted_on = train[columns]
         if model_id.endswith("_from_dtype"):
-            X = X.astype({c: "category" for c in CATEGORICAL if c in columns})
-        model = fit(factory(), X, ys[target])
+            fitted_on = fitted_on.astype({c: "category" for c in CATEGORICAL if c in columns})
+        model = fit(factory(), fitted_on, ys[target])
         scored_on = {name: X[columns] for name, X in inputs.items()}
         if numeric_only:
             # Scored as built: pandas' own CSV parser may land an ulp away from the text.
