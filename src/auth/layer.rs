@@ -18,11 +18,18 @@ use super::{AccessControl, Decision};
 #[derive(Clone, Debug)]
 pub struct AuthLayer {
     access: Arc<AccessControl>,
+    /// Paths answered without the checks (the health probes).
+    open: &'static [&'static str],
 }
 
 impl AuthLayer {
     pub fn new(access: Arc<AccessControl>) -> Self {
-        Self { access }
+        Self { access, open: &[] }
+    }
+
+    /// The same checks, except for requests to exactly these paths, whatever their method.
+    pub fn open_to_all(self, open: &'static [&'static str]) -> Self {
+        Self { open, ..self }
     }
 }
 
@@ -33,6 +40,7 @@ impl<S> Layer<S> for AuthLayer {
         RequireAuth {
             inner,
             access: self.access.clone(),
+            open: self.open,
         }
     }
 }
@@ -41,6 +49,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct RequireAuth<S> {
     inner: S,
     access: Arc<AccessControl>,
+    open: &'static [&'static str],
 }
 
 impl<S> Service<Request> for RequireAuth<S>
@@ -57,6 +66,9 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        if self.open.contains(&request.uri().path()) {
+            return Box::pin(self.inner.call(request));
+        }
         let peer = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()

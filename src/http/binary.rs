@@ -12,7 +12,7 @@
 //! `--max-body-bytes`, 413 beyond).
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::error::ApiError;
 
@@ -121,7 +121,9 @@ impl<'a> Sections<'a> {
 pub fn response(mut json: Vec<u8>, binary: &[u8]) -> Response {
     let json_length = json.len();
     json.extend_from_slice(binary);
-    let mut response = json.into_response();
+    // Built directly: `Vec<u8>`'s `IntoResponse` would set a content type only to have it
+    // replaced below.
+    let mut response = Response::new(axum::body::Body::from(json));
     let headers = response.headers_mut();
     if binary.is_empty() {
         headers.insert(

@@ -33,7 +33,7 @@ mod v1;
 mod v1_body;
 mod v2;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,13 +49,14 @@ use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use prometheus::IntCounter;
 use serde::de::DeserializeOwned;
+use tower::Layer;
 
 pub use error::{ApiError, Overload};
 pub use explain::{Explanation, explain};
-pub use observe::{Arrival, admit, arrival};
+pub use observe::{Arrival, Observe, ObserveLayer, admit, arrival};
 pub use seed::{numpy_str_one, parse_python_list};
 
-use crate::auth::{AccessControl, AuthLayer};
+use crate::auth::{AccessControl, AuthLayer, RequireAuth};
 use crate::metrics::Metrics;
 use crate::registry::{LoadedModel, Registry};
 use crate::server::StandingQueue;
@@ -113,8 +114,11 @@ pub struct App {
     /// The fleet's SLOs (`--fleet-prometheus`), read by `/slo.json`.
     pub fleet: Option<Arc<FleetView>>,
     draining: AtomicBool,
-    /// `skserve_prediction_rows_total` by model name, resolved once (names are fixed).
-    rows_predicted: HashMap<String, IntCounter>,
+    /// The route templates requests are counted under.
+    pub routes: RouteTemplates,
+    /// `skserve_prediction_rows_total` by model name, resolved once (names are fixed); ordered,
+    /// like the registry, to spare every request a SipHash.
+    rows_predicted: BTreeMap<String, IntCounter>,
 }
 
 impl App {
@@ -154,6 +158,7 @@ impl App {
             standing_queue: limits.max_queue_wait.map(StandingQueue::new),
             gcp_project,
             draining: AtomicBool::new(false),
+            routes: RouteTemplates::new(),
             rows_predicted,
         }
     }
@@ -237,11 +242,47 @@ pub const CALLER_ROUTES: &[(&str, &str)] = &[
     ("/v1/models/{target}", "POST"),
 ];
 
-/// Every route of the service. The health probes are open (orchestrators and load balancers
-/// probe without a token); everything else, unknown paths included, passes the access checks
-/// first, so that a stranger learns nothing about which routes exist.
-pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
+/// The probes' paths: open on every listener.
+const PROBES: &[&str] = &["/v2/health/live", "/v2/health/ready"];
+
+/// What operators read: the scrape, the dashboard and its figures.
+const OPERATOR_ROUTES: &[&str] = &["/metrics", "/slo", "/slo.json"];
+
+/// Every route template either router serves, matched once per request by `observe` for its
+/// metrics (axum's own match is not visible outside its router). A test routes every caller
+/// route and finds each counted under its template.
+#[derive(Debug)]
+pub struct RouteTemplates(matchit::Router<&'static str>);
+
+impl RouteTemplates {
+    fn new() -> Self {
+        let mut templates = matchit::Router::new();
+        let every = CALLER_ROUTES.iter().map(|(template, _)| *template);
+        for template in every
+            .chain(PROBES.iter().copied())
+            .chain(OPERATOR_ROUTES.iter().copied())
+        {
+            // A template routed for two methods is listed twice.
+            let _ = templates.insert(template, template);
+        }
+        Self(templates)
+    }
+
+    /// The template `path` matches, or `unmatched`.
+    pub fn of(&self, path: &str) -> &'static str {
+        self.0
+            .at(path)
+            .map_or("unmatched", |matched| *matched.value)
+    }
+}
+
+/// The REST API: every route behind the access checks (unknown paths included, so that a
+/// stranger learns nothing about which routes exist) but the health probes (orchestrators and
+/// load balancers probe without a token), and outside them the one middleware every request
+/// passes, so that refusals are counted and logged like any answer. The layers wrap the whole
+/// router, not each route: axum would clone and box each layer of a route for every request.
+pub fn router(state: AppState) -> Observe<RequireAuth<Router>> {
+    let routes = Router::new()
         .route("/", post(seed::predict))
         .route("/v2", get(v2::server_metadata))
         .route("/v2/models/{name}", get(v2::model_metadata))
@@ -262,45 +303,43 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models", get(v1::list))
         .route("/v1/models/{target}", get(v1::status).post(v1::predict))
         .merge(operator_routes())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(AuthLayer::new(state.access.clone()));
-    observed(probes().merge(protected), state)
+        .merge(probes());
+    let checked = AuthLayer::new(state.access.clone())
+        .open_to_all(PROBES)
+        .layer(finish(routes, state.clone()));
+    ObserveLayer { state }.layer(checked)
 }
 
 /// The admin listener's routes: the operators' and the probes, without access checks. Only
 /// ever bound to loopback unless `--insecure-no-auth` says otherwise (`crate::config`).
-pub fn admin_router(state: AppState) -> Router {
-    let admin = probes()
-        .merge(operator_routes())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed);
-    observed(admin, state)
+pub fn admin_router(state: AppState) -> Observe<Router> {
+    let admin = probes().merge(operator_routes());
+    ObserveLayer {
+        state: state.clone(),
+    }
+    .layer(finish(admin, state))
 }
 
 /// The probes, open on every listener.
 fn probes() -> Router<AppState> {
     Router::new()
-        .route("/v2/health/live", get(health::live))
-        .route("/v2/health/ready", get(health::ready))
-        .method_not_allowed_fallback(method_not_allowed)
+        .route(PROBES[0], get(health::live))
+        .route(PROBES[1], get(health::ready))
 }
 
-/// What operators read: the scrape, the dashboard and its figures.
+/// What operators read, at [`OPERATOR_ROUTES`].
 fn operator_routes() -> Router<AppState> {
     Router::new()
-        .route("/metrics", get(health::metrics))
-        .route("/slo", get(slo::dashboard))
-        .route("/slo.json", get(slo::figures))
+        .route(OPERATOR_ROUTES[0], get(health::metrics))
+        .route(OPERATOR_ROUTES[1], get(slo::dashboard))
+        .route(OPERATOR_ROUTES[2], get(slo::figures))
 }
 
-/// `routes` behind the one middleware every request passes, outside the access checks so that
-/// refusals are counted and logged like any answer.
-fn observed(routes: Router<AppState>, state: AppState) -> Router {
+/// `routes` answering unknown paths and methods with [`ApiError`]s, given the state.
+fn finish(routes: Router<AppState>, state: AppState) -> Router {
     routes
-        .layer(observe::ObserveLayer {
-            state: state.clone(),
-        })
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
@@ -322,23 +361,53 @@ impl FromRequest<AppState> for Body {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        let limit = state.max_body_bytes;
-        let too_large = ApiError::BodyTooLarge { limit };
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > limit as u64) {
-            return Err(too_large);
-        }
-        match Limited::new(request.into_body(), limit).collect().await {
-            Ok(collected) => Ok(Self(collected.to_bytes())),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large),
-            Err(e) => Err(ApiError::BadRequest(format!(
-                "cannot read the request body: {e}"
-            ))),
-        }
+        let (parts, body) = request.into_parts();
+        read_body(&parts.headers, body, state.max_body_bytes)
+            .await
+            .map(Self)
+    }
+}
+
+/// A request's headers and its body (as [`Body`]), the headers moved out of the request
+/// rather than copied as the `HeaderMap` extractor does.
+pub struct HeadersAndBody {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl FromRequest<AppState> for HeadersAndBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let body = read_body(&parts.headers, body, state.max_body_bytes).await?;
+        Ok(Self {
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+/// The whole of `body`, refused when it is, or says it is, longer than `limit` bytes.
+async fn read_body(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let too_large = ApiError::BodyTooLarge { limit };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large);
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "cannot read the request body: {e}"
+        ))),
     }
 }
 

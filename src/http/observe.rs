@@ -9,7 +9,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::BoxError;
+use axum::body::{Bytes, HttpBody};
+use axum::extract::{ConnectInfo, Request};
+use axum::http;
 use axum::http::{Extensions, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
@@ -45,10 +48,12 @@ pub struct Observe<S> {
     state: AppState,
 }
 
-impl<S> Service<Request> for Observe<S>
+impl<S, B> Service<http::Request<B>> for Observe<S>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
     S::Future: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
 {
     type Response = Response;
     type Error = Infallible;
@@ -58,19 +63,20 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let request = request.map(axum::body::Body::new);
         let Arrival {
             arrived: start,
             handler_start,
             queue_wait,
         } = arrival(&self.state, request.extensions());
-        let route = request.extensions().get::<MatchedPath>().cloned();
+        let route = self.state.routes.of(request.uri().path());
         let method = method_label(request.method());
         let access = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::DEBUG)
             .then(|| AccessDetails::of(&request, self.state.gcp_project.as_deref()));
         let state = self.state.clone();
         // Shed before any other work (auth, body, model) when the server is at its limit.
-        let permit = if route.as_ref().is_some_and(|r| never_shed(r.as_str())) {
+        let permit = if never_shed(route) {
             None
         } else {
             match admit(&state, request.extensions(), handler_start, queue_wait) {
@@ -83,7 +89,6 @@ where
                             .with_label_values(&[overload.reason()])
                             .inc();
                         let response = ApiError::Overloaded(overload).into_response();
-                        let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
                         record(&state, route, method, &response, start, access);
                         Ok(response)
                     });
@@ -100,7 +105,6 @@ where
                 Ok(Err(never)) => match never {},
                 Err(_) => ApiError::Timeout(state.request_timeout).into_response(),
             };
-            let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
             record(&state, route, method, &response, start, access);
             Ok(response)
         })

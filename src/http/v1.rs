@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::explain::explain;
 use super::v1_body::{self, Answer, Expect, Input, Labels, Predictions, Rows};
-use super::{ApiPath, AppState, Body, MODEL_VERSION, parse_json};
+use super::{ApiPath, AppState, HeadersAndBody, MODEL_VERSION, parse_json};
 use crate::model::{Absent, Cell};
 use crate::registry::LoadedModel;
 
@@ -53,8 +53,7 @@ pub async fn predict(
     State(state): State<AppState>,
     ApiPath(target): ApiPath<String>,
     uri: Uri,
-    headers: HeaderMap,
-    Body(body): Body,
+    HeadersAndBody { headers, body }: HeadersAndBody,
 ) -> Result<Response, ApiError> {
     let (name, verb) = target.split_once(':').ok_or_else(|| {
         ApiError::RouteNotFound(format!(

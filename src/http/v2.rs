@@ -18,6 +18,9 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
+use std::io;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
 use axum::extract::State;
@@ -31,7 +34,7 @@ use serde_json::{Value, json};
 use super::binary::{self, Sections};
 use super::error::ApiError;
 use super::explain::{Explanation, explain};
-use super::{ApiPath, AppState, Body, MODEL_VERSION, parse_json};
+use super::{ApiPath, AppState, HeadersAndBody, MODEL_VERSION, parse_json};
 use crate::inference::{
     self, Datatype, Element as TensorElement, InputTensor, OutputData, TensorData, TensorMetadata,
     infer as run_model,
@@ -127,8 +130,7 @@ fn metadata(loaded: &LoadedModel) -> Response {
 pub async fn infer(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
-    headers: HeaderMap,
-    Body(body): Body,
+    HeadersAndBody { headers, body }: HeadersAndBody,
 ) -> Result<Response, ApiError> {
     let loaded = state.model(&name)?;
     run_inference(&state, &loaded, &headers, &body)
@@ -138,8 +140,7 @@ pub async fn infer(
 pub async fn infer_version(
     State(state): State<AppState>,
     ApiPath((name, version)): ApiPath<(String, String)>,
-    headers: HeaderMap,
-    Body(body): Body,
+    HeadersAndBody { headers, body }: HeadersAndBody,
 ) -> Result<Response, ApiError> {
     let loaded = state.model_version(&name, &version)?;
     run_inference(&state, &loaded, &headers, &body)
@@ -193,39 +194,23 @@ fn run_inference(
     };
     state.count_rows(loaded.name(), inference.n_rows());
 
-    let mut binary_data = Vec::new();
-    let outputs = inference
-        .outputs()
-        .map(|output| {
-            let binary = binary_for(output.name);
-            let binary_data_size = binary.then(|| {
-                output.data.write_raw(&mut binary_data);
-                output.data.raw_len()
-            });
-            ResponseOutput {
-                name: output.name,
-                shape: output.shape,
-                datatype: output.datatype.name(),
-                parameters: OutputParameters {
-                    content_type: "np",
-                    binary_data_size,
-                },
-                data: (!binary).then_some(output.data).map(JsonData),
-            }
-        })
-        .collect();
     let id = match request.id {
         Some(id) => id,
         None => Cow::Owned(generated_id()),
     };
-    let response = InferenceResponse {
-        model_name: loaded.name(),
-        model_version: loaded.version(),
-        id,
-        parameters: ResponseParameters { explanations },
-        outputs,
-    };
-    let json = serde_json::to_vec(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut json = Vec::with_capacity(256);
+    let mut binary_data = Vec::new();
+    write_response(
+        &mut json,
+        &mut binary_data,
+        loaded,
+        &id,
+        explanations.as_deref(),
+        inference
+            .outputs()
+            .map(|output| (binary_for(output.name), output)),
+    )
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(with_version(binary::response(json, &binary_data), loaded))
 }
 
@@ -236,12 +221,29 @@ fn with_version(mut response: Response, loaded: &LoadedModel) -> Response {
     response
 }
 
-/// A request id when the client sent none: 16 hex digits, unique enough to find a log line.
+/// A request id when the client sent none: 16 hex digits to find a log line by. A counter from
+/// a random start per process, mixed by a bijection: never repeated within a process, and
+/// unlikely to be shared by two instances. Not a secret: anyone may work back to the counter.
 fn generated_id() -> String {
-    format!(
-        "{:016x}",
-        RandomState::new().hash_one(std::time::Instant::now())
-    )
+    static KEY: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let key = *KEY.get_or_init(|| RandomState::new().hash_one(std::time::Instant::now()));
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let id = splitmix64(key.wrapping_add(n));
+    let mut text = String::with_capacity(16);
+    for shift in (0..16).rev() {
+        let digit = (id >> (4 * shift)) & 0xf;
+        text.push(char::from(b"0123456789abcdef"[digit as usize]));
+    }
+    text
+}
+
+/// SplitMix64's finaliser: a bijection of 64-bit words that mixes every bit into every other.
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[derive(Deserialize)]
@@ -462,38 +464,60 @@ fn optional_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bo
     flag(deserializer).map(Some)
 }
 
-#[derive(Serialize)]
-struct InferenceResponse<'a> {
-    model_name: &'a str,
-    model_version: &'a str,
-    id: Cow<'a, str>,
-    parameters: ResponseParameters<'a>,
-    outputs: Vec<ResponseOutput<'a>>,
-}
-
-#[derive(Serialize)]
-struct ResponseParameters<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    explanations: Option<Vec<Explanation<'a>>>,
-}
-
-#[derive(Serialize)]
-struct ResponseOutput<'a> {
-    name: &'static str,
-    shape: [usize; 2],
-    datatype: &'static str,
-    parameters: OutputParameters,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<JsonData<'a>>,
-}
-
-/// MLServer's NumpyCodec marks its outputs with `{"content_type": "np"}`; a binary output also
-/// says how many bytes of the binary data are its own.
-#[derive(Serialize)]
-struct OutputParameters {
-    content_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    binary_data_size: Option<usize>,
+/// Writes the inference response's JSON into `json` (in the order and shape of the V2
+/// protocol's `$inference_response`), and the raw data of outputs sent binary into `binary`.
+/// Written by hand rather than derived: serde would escape each of the response's fixed keys on
+/// every request, a tenth of a small request's own work. Every string that is not a constant
+/// here still goes through serde_json.
+fn write_response<'a>(
+    json: &mut Vec<u8>,
+    binary: &mut Vec<u8>,
+    loaded: &LoadedModel,
+    id: &str,
+    explanations: Option<&[Explanation<'_>]>,
+    outputs: impl Iterator<Item = (bool, inference::Output<'a>)>,
+) -> io::Result<()> {
+    json.extend_from_slice(b"{\"model_name\":");
+    serde_json::to_writer(&mut *json, loaded.name())?;
+    json.extend_from_slice(b",\"model_version\":");
+    serde_json::to_writer(&mut *json, loaded.version())?;
+    json.extend_from_slice(b",\"id\":");
+    serde_json::to_writer(&mut *json, id)?;
+    json.extend_from_slice(b",\"parameters\":{");
+    if let Some(explanations) = explanations {
+        json.extend_from_slice(b"\"explanations\":");
+        serde_json::to_writer(&mut *json, explanations)?;
+    }
+    json.extend_from_slice(b"},\"outputs\":[");
+    for (n, (as_binary, output)) in outputs.enumerate() {
+        if n > 0 {
+            json.push(b',');
+        }
+        json.extend_from_slice(b"{\"name\":");
+        serde_json::to_writer(&mut *json, output.name)?;
+        let [rows, columns] = output.shape;
+        json.extend_from_slice(b",\"shape\":[");
+        serde_json::to_writer(&mut *json, &rows)?;
+        json.push(b',');
+        serde_json::to_writer(&mut *json, &columns)?;
+        json.extend_from_slice(b"],\"datatype\":");
+        serde_json::to_writer(&mut *json, output.datatype.name())?;
+        // MLServer's NumpyCodec marks its outputs with `{"content_type": "np"}`; a binary
+        // output also says how many bytes of the binary data are its own.
+        json.extend_from_slice(b",\"parameters\":{\"content_type\":\"np\"");
+        if as_binary {
+            output.data.write_raw(binary);
+            json.extend_from_slice(b",\"binary_data_size\":");
+            serde_json::to_writer(&mut *json, &output.data.raw_len())?;
+            json.extend_from_slice(b"}}");
+        } else {
+            json.extend_from_slice(b"},\"data\":");
+            serde_json::to_writer(&mut *json, &JsonData(output.data))?;
+            json.push(b'}');
+        }
+    }
+    json.extend_from_slice(b"]}");
+    Ok(())
 }
 
 /// An output's elements as JSON.

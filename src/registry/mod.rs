@@ -14,7 +14,7 @@
 pub mod features;
 pub mod refresh;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -172,17 +172,19 @@ fn parse_feature_names(json: &[u8], n_features: usize) -> Result<Vec<String>, St
 }
 
 /// Models by name. The set of names is fixed at start; each model can be swapped in place.
+/// Ordered rather than hashed: comparing a few names costs less than hashing one with SipHash,
+/// and every request looks one up.
 #[derive(Debug)]
 pub struct Registry {
     default: String,
-    models: HashMap<String, ArcSwap<LoadedModel>>,
+    models: BTreeMap<String, ArcSwap<LoadedModel>>,
 }
 
 impl Registry {
     /// A registry serving one model, which is also the default (the seed's `POST /`).
     pub fn single(model: LoadedModel) -> Self {
         let name = model.name().to_owned();
-        let mut models = HashMap::new();
+        let mut models = BTreeMap::new();
         models.insert(name.clone(), ArcSwap::from_pointee(model));
         Self {
             default: name,

@@ -64,9 +64,6 @@ pub struct Boosting {
     pub classes: Option<Classes>,
     /// Saved by scikit-learn before 1.4 (`_gb_losses`).
     pub legacy_losses: bool,
-    /// The raw column each tree adds to (an iteration's trees go one per column), made at
-    /// load and looked up at every leaf.
-    pub columns: Vec<usize>,
 }
 
 /// Float32's machine epsilon, to which probabilities are clipped before their link.
@@ -157,7 +154,6 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Boosting, Load
     Ok(Boosting {
         class: state.class,
         n_features,
-        columns: scores::columns(forest.n_trees(), k),
         forest,
         k,
         learning_rate,
@@ -331,8 +327,14 @@ impl scores::RawScores for Boosting {
         let mut raw = self.init_raw(&rows, x.nrows());
         let forest = &self.forest;
         let values = forest.values();
-        forest.for_each_leaf(&rows, n, |r, t, at| {
-            raw[r * k + self.columns[t]] += self.learning_rate * values[at];
+        forest.for_each_row(&rows, n, |r, leaves| {
+            let out = &mut raw[r * k..(r + 1) * k];
+            // A stage's trees, one per raw column, each column summed in stage order.
+            for stage in leaves.chunks(k) {
+                for (o, &at) in out.iter_mut().zip(stage) {
+                    *o += self.learning_rate * values[at];
+                }
+            }
         });
         raw
     }

@@ -114,12 +114,13 @@ impl TreeModel {
         let width = self.width();
         let mut out = vec![0.0; x.nrows() * width];
         let added = self.added();
-        self.forest.for_each_leaf(&rows, n, |r, _, at| {
-            let added = &added[at..][..width];
-            out[r * width..(r + 1) * width]
-                .iter_mut()
-                .zip(added)
-                .for_each(|(a, v)| *a += v);
+        self.forest.for_each_row(&rows, n, |r, leaves| {
+            let out = &mut out[r * width..(r + 1) * width];
+            for &at in leaves {
+                out.iter_mut()
+                    .zip(&added[at..][..width])
+                    .for_each(|(a, v)| *a += v);
+            }
         });
         if !self.single {
             let n_trees = self.forest.n_trees() as f64;

@@ -13,6 +13,8 @@
 //! identity or `exp` (Poisson, Gamma) for regressors; `predict` takes the largest
 //! probability until 1.4 and `raw > 0` or the largest raw value from 1.5.
 
+use std::borrow::Cow;
+
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use super::math::{argmax, expit, softmax};
@@ -57,9 +59,6 @@ pub struct Hist {
     pub classes: Option<Classes>,
     /// `predict` by the largest probability (scikit-learn before 1.5).
     pub predict_by_proba: bool,
-    /// The raw column each tree adds to (an iteration's trees go one per column), made at
-    /// load and looked up at every leaf.
-    pub columns: Vec<usize>,
 }
 
 /// Trees a model may hold: real ones hold thousands at most.
@@ -122,7 +121,6 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Step, LoadErro
     let predictor = Hist {
         class: state.class,
         n_features,
-        columns: scores::columns(forest.n_trees(), k),
         forest,
         k,
         baseline,
@@ -470,18 +468,24 @@ impl scores::RawScores for Hist {
     fn raw(&self, x: ArrayView2<'_, f64>) -> Vec<f64> {
         let k = self.k;
         let n = self.n_features;
-        let mut rows = Vec::with_capacity(x.len());
-        for row in x.rows() {
-            rows.extend(row.iter().copied());
-        }
+        let rows = match x.as_slice() {
+            Some(rows) => Cow::Borrowed(rows),
+            None => Cow::Owned(x.iter().copied().collect()),
+        };
         let mut raw = vec![0.0; x.nrows() * k];
         for out in raw.chunks_exact_mut(k) {
             out.copy_from_slice(&self.baseline);
         }
         let forest = &self.forest;
         let values = forest.values();
-        forest.for_each_leaf(&rows, n, |r, t, at| {
-            raw[r * k + self.columns[t]] += values[at];
+        forest.for_each_row(&rows, n, |r, leaves| {
+            let out = &mut raw[r * k..(r + 1) * k];
+            // An iteration's trees, one per raw column, each column summed in iteration order.
+            for iteration in leaves.chunks(k) {
+                for (o, &at) in out.iter_mut().zip(iteration) {
+                    *o += values[at];
+                }
+            }
         });
         raw
     }

@@ -2,7 +2,7 @@
 //! nodes, each tree in pre-order (a split's left child is the next node, so a node records
 //! only its right child), leaves pointing at their values in one arena of values.
 //!
-//! Walks go eight side by side ([`Forest::for_each_leaf`]), each turn chosen without a branch.
+//! Walks go eight side by side ([`Forest::for_each_row`]), each turn chosen without a branch.
 //! Which way a row goes is exactly what a branch predictor cannot learn, and eight independent
 //! walks let the processor overlap their loads. A row goes through its trees in waves, and a
 //! batch row by row: every walk still under way takes a few steps without looking where it
@@ -212,7 +212,22 @@ pub fn check(tree: &RawTree) -> Result<(Vec<usize>, usize), Fault> {
     Ok((order, depth))
 }
 
-/// How many walks [`Forest::for_each_leaf`] takes side by side.
+/// [`Forest::for_each_row`]'s buffers of one word per tree: each row's leaves, and the masks'
+/// bits.
+#[derive(Default)]
+struct Scratch {
+    leaves: Vec<usize>,
+    bits: Vec<u64>,
+}
+
+/// Words of leaves a categorical batch's block of rows may hold (2 MiB).
+const BLOCK_WORDS: usize = 1 << 18;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
+}
+
+/// How many walks [`Forest::for_each_row`] takes side by side.
 const LANES: usize = 8;
 /// Walks side by side through one row's trees.
 const ROW_LANES: usize = 8;
@@ -512,48 +527,65 @@ impl Forest {
         std::hint::select_unpredictable(numeric_left(node, v), i + 1, right)
     }
 
-    /// Calls `f(row, tree, values_at)` for every row of `rows` (`n_features` values each,
-    /// row-major) and every tree, with where the values of the leaf the row reaches start in
-    /// [`Forest::values`], each row's trees in order (the order a sum over trees must
-    /// keep to stay exact). Rows go one at a time, by masks ([`LeafMasks`]) when the forest has
-    /// them, else in waves through every tree. Only a batch of a model with categorical splits
-    /// takes each tree in turn, eight rows side by side, while the tree is in cache.
-    pub fn for_each_leaf(
+    /// Calls `f(row, leaves)` for every row of `rows` (`n_features` values each, row-major),
+    /// in order, with where the values of the leaf the row reaches in each tree start in
+    /// [`Forest::values`], the trees in order (the order a sum over trees must keep to stay
+    /// exact). Rows go one at a time, by masks ([`LeafMasks`]) when the forest has them, else
+    /// in waves through every tree. Only a batch of a model with categorical splits takes
+    /// each tree in turn for a block of rows, eight side by side, while the tree is in cache.
+    pub fn for_each_row(
         &self,
         rows: &[f64],
         n_features: usize,
-        mut f: impl FnMut(usize, usize, usize),
+        mut f: impl FnMut(usize, &[usize]),
     ) {
         let n_rows = rows.len() / n_features.max(1);
         let row = |r: usize| &rows[r * n_features..(r + 1) * n_features];
         let n_trees = self.n_trees();
         if self.categorical && n_rows >= LANES {
-            for t in 0..n_trees {
-                let root = self.root(t);
-                self.walk_all(
-                    n_rows,
-                    |r| (root, row(r)),
-                    |r, leaf| f(r, t, self.value_at[leaf] as usize),
-                );
+            // Blocks of up to 64 rows, fewer for large forests: the block's leaves are one
+            // word per row and tree, and a few dozen rows already share each tree's visit.
+            let block = (BLOCK_WORDS / n_trees.max(1)).clamp(LANES, 64);
+            let mut leaves = vec![0; block.min(n_rows) * n_trees];
+            for start in (0..n_rows).step_by(block) {
+                let rows_here = block.min(n_rows - start);
+                for t in 0..n_trees {
+                    let root = self.root(t);
+                    self.walk_all(
+                        rows_here,
+                        |b| (root, row(start + b)),
+                        |b, leaf| leaves[b * n_trees + t] = self.value_at[leaf] as usize,
+                    );
+                }
+                for (b, leaves) in leaves
+                    .chunks_exact(n_trees.max(1))
+                    .take(rows_here)
+                    .enumerate()
+                {
+                    f(start + b, &leaves[..n_trees]);
+                }
             }
             return;
         }
-        let mut leaves = vec![0; n_trees];
-        let mut bits = vec![0; if self.masks.is_some() { n_trees } else { 0 }];
+        // Kept per thread between calls: a served row should not pay for allocating (and
+        // zeroing) two words per tree. Taken out while in use, so a nested call still works.
+        let mut scratch = SCRATCH.take();
+        let Scratch { leaves, bits } = &mut scratch;
+        leaves.resize(n_trees, 0);
+        bits.resize(if self.masks.is_some() { n_trees } else { 0 }, 0);
         for r in 0..n_rows {
             match &self.masks {
-                Some(masks) => masks.leaves(row(r), &mut bits, &mut leaves),
+                Some(masks) => masks.leaves(row(r), bits, leaves),
                 None => {
-                    self.leaves_of_row(row(r), &mut leaves);
-                    for leaf in &mut leaves {
+                    self.leaves_of_row(row(r), leaves);
+                    for leaf in leaves.iter_mut() {
                         *leaf = self.value_at[*leaf] as usize;
                     }
                 }
             }
-            for (t, &values_at) in leaves.iter().enumerate() {
-                f(r, t, values_at);
-            }
+            f(r, leaves);
         }
+        SCRATCH.set(scratch);
     }
 
     /// The leaf `x` reaches in each tree, into `leaves` (one per tree). The walks go in waves:
@@ -803,26 +835,43 @@ mod tests {
     }
 
     /// A tree of random splits over `n_features` features, down to `depth`, in the order a
-    /// depth-first builder numbers nodes.
-    fn random_tree(next: &mut impl FnMut() -> u64, n_features: usize, depth: usize) -> RawTree {
+    /// depth-first builder numbers nodes; a third of the splits categorical when `categorical`
+    /// (bitsets 0 to 3).
+    fn random_tree(
+        next: &mut impl FnMut() -> u64,
+        n_features: usize,
+        depth: usize,
+        categorical: bool,
+    ) -> RawTree {
         fn grow(
             tree: &mut RawTree,
             next: &mut impl FnMut() -> u64,
             n_features: usize,
             depth: usize,
+            categorical: bool,
         ) -> usize {
             let node = tree.splits.len();
             tree.splits.push(None);
             tree.values.push((next() % 1000) as f64);
             tree.cover.push(1.0);
             if depth > 0 && !next().is_multiple_of(4) {
-                let split = Split::Numeric {
-                    feature: (next() % n_features as u64) as usize,
-                    threshold: edge_or(next(), (next() % 100) as f64 / 10.0),
-                    missing_left: next().is_multiple_of(2),
+                let feature = (next() % n_features as u64) as usize;
+                let missing_left = next().is_multiple_of(2);
+                let split = if categorical && next().is_multiple_of(3) {
+                    Split::Categorical {
+                        feature,
+                        bitset: (next() % 4) as usize,
+                        missing_left,
+                    }
+                } else {
+                    Split::Numeric {
+                        feature,
+                        threshold: edge_or(next(), (next() % 100) as f64 / 10.0),
+                        missing_left,
+                    }
                 };
-                let left = grow(tree, next, n_features, depth - 1);
-                let right = grow(tree, next, n_features, depth - 1);
+                let left = grow(tree, next, n_features, depth - 1, categorical);
+                let right = grow(tree, next, n_features, depth - 1, categorical);
                 tree.splits[node] = Some((split, left, right));
             }
             node
@@ -831,7 +880,7 @@ mod tests {
             width: 1,
             ..RawTree::default()
         };
-        grow(&mut tree, next, n_features, depth);
+        grow(&mut tree, next, n_features, depth, categorical);
         tree
     }
 
@@ -845,13 +894,28 @@ mod tests {
             seed
         };
         // A few features (a row read from a fixed array) and many (from the heap); trees walked
-        // and, when none is deeper than 6 (64 leaves), found by masks.
-        for (n_features, masked) in [(3, false), (70, false), (3, true), (70, true)] {
+        // and, when none is deeper than 6 (64 leaves), found by masks; with categorical splits,
+        // batches taken tree by tree for blocks of rows.
+        let cases = [
+            (3, false, false),
+            (70, false, false),
+            (3, true, false),
+            (70, true, false),
+            (3, false, true),
+            (70, false, true),
+        ];
+        for (n_features, masked, categorical) in cases {
             // 21 trees: two groups of eight and five walked alone, of uneven depths.
             let mut forest = Forest::new(1);
+            if categorical {
+                forest.left_categories = (0..4).map(|_| random_bitset(&mut next)).collect();
+                forest.known_categories = (0..n_features)
+                    .map(|_| (!next().is_multiple_of(3)).then(|| random_bitset(&mut next)))
+                    .collect();
+            }
             for t in 0..21 {
                 let depth = if masked { t % 7 } else { t % 9 };
-                let tree = random_tree(&mut next, n_features, depth);
+                let tree = random_tree(&mut next, n_features, depth, categorical);
                 let (order, depth) = check(&tree).unwrap();
                 forest.push(&tree, &order, depth).unwrap();
             }
@@ -859,7 +923,8 @@ mod tests {
                 forest.finish();
                 assert!(forest.has_leaf_masks());
             }
-            for n_rows in [1, 7, 8, 19] {
+            // 150 rows: three blocks of a categorical batch, the last one short.
+            for n_rows in [1, 7, 8, 19, 150] {
                 let rows: Vec<f64> = (0..n_rows * n_features)
                     .map(|_| match next() % 10 {
                         0 => f64::NAN,
@@ -869,7 +934,9 @@ mod tests {
                     })
                     .collect();
                 let mut seen = vec![Vec::new(); n_rows];
-                forest.for_each_leaf(&rows, n_features, |r, t, at| seen[r].push((t, at)));
+                forest.for_each_row(&rows, n_features, |r, leaves| {
+                    seen[r].extend(leaves.iter().copied().enumerate());
+                });
                 for (r, seen) in seen.iter().enumerate() {
                     let x = &rows[r * n_features..(r + 1) * n_features];
                     let one_by_one: Vec<(usize, usize)> = (0..forest.n_trees())
@@ -877,11 +944,19 @@ mod tests {
                         .collect();
                     assert_eq!(
                         *seen, one_by_one,
-                        "{n_features} features, {n_rows} rows, row {r}, masked: {masked}"
+                        "{n_features} features, {n_rows} rows, row {r}, masked: {masked}, \
+                         categorical: {categorical}"
                     );
                 }
             }
         }
+    }
+
+    /// Random categories of the first 16 (the rows' values reach 11).
+    fn random_bitset(next: &mut impl FnMut() -> u64) -> Bitset {
+        let mut bitset = [0; 8];
+        bitset[0] = (next() & 0xffff) as u32;
+        bitset
     }
 
     /// A complete tree of `depth` levels on feature 0, leaf `i` (left to right) holding `i`.
@@ -919,7 +994,9 @@ mod tests {
             let leaves = 1 << depth;
             let rows: Vec<f64> = (0..leaves).map(|i| i as f64).collect();
             let mut values = Vec::new();
-            forest.for_each_leaf(&rows, 1, |_, _, at| values.push(forest.values()[at]));
+            forest.for_each_row(&rows, 1, |_, leaves| {
+                values.extend(leaves.iter().map(|&at| forest.values()[at]));
+            });
             assert_eq!(values, rows, "depth {depth}: leaf i holds i");
             // A tree pushed later is not in the masks: they are dropped until made again.
             forest.push(&tree, &order, levels).unwrap();

@@ -28,13 +28,6 @@ pub trait RawScores {
     fn value_of(&self, raw: f64) -> f64;
 }
 
-/// The raw column each of `n_trees` trees adds to: an iteration's trees go one per column.
-/// Made once at load and looked up rather than computed as `t % k` at every leaf, where the
-/// division would cost as much as a step down the tree.
-pub fn columns(n_trees: usize, k: usize) -> Vec<usize> {
-    (0..k.max(1)).cycle().take(n_trees).collect()
-}
-
 /// `predict`: a class per row, or a regressor's values as one column.
 pub fn predict(model: &impl RawScores, x: ArrayView2<'_, f64>) -> Prediction {
     labelled(model, model.raw(x))

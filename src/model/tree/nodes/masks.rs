@@ -9,13 +9,16 @@
 //! a leaf left of it parts from the path at a split that sent the row right, which cleared it.
 //!
 //! The splits are kept per feature, sorted by threshold, so the splits a value does not send
-//! left are a prefix found by one binary search: those whose threshold is below the value, and
-//! for a missing value those whose missing values go right. Clearing is then a stream of
-//! independent `and`s through memory read in order, where a walk is a chain of dependent
-//! loads each of which may miss the cache. A value commonly sends most splits on its feature
-//! right, so every `n_trees / 4` splits of a run a checkpoint holds what clearing the run up to
-//! there leaves, one word per tree: a prefix is its last checkpoint (`n_trees` `and`s, in
-//! order) and fewer than `n_trees / 4` splits more. The checkpoints take 32 bytes a split.
+//! left are a prefix found by one binary search: those whose threshold is below the value
+//! (wherever their missing values go). Clearing is then a stream of independent `and`s through
+//! memory read in order, where a walk is a chain of dependent loads each of which may miss the
+//! cache. A value commonly sends most splits on its feature right, so every `n_trees / 4`
+//! splits of a feature a checkpoint holds what clearing them up to there leaves, one word per
+//! tree: a prefix is its last checkpoint (`n_trees` `and`s, in order) and fewer than
+//! `n_trees / 4` splits more. A missing value clears the splits of its feature that send
+//! missing values right: one checkpoint of them all when they are many, else their masks in
+//! turn. The checkpoints take at most 32 bytes a split, and 32 more a split that sends missing
+//! values right.
 //!
 //! What must not live here: the layout of the nodes (the parent module), any estimator's
 //! arithmetic.
@@ -28,32 +31,47 @@ const MAX_LEAVES: usize = 64;
 /// Every split of a forest, by feature, as masks of leaves.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeafMasks {
-    /// For each feature, where its splits are in `keys`, `trees` and `masks`: those sending a
-    /// missing value right, then those sending it left, each run sorted by threshold.
-    runs: Vec<[Run; 2]>,
+    /// For each feature, where its splits are in `keys`, `trees` and `masks`, sorted by
+    /// threshold.
+    runs: Vec<Run>,
     /// Each split's threshold as an [`order_key`].
     keys: Vec<u64>,
     /// The tree each split belongs to.
     trees: Vec<u32>,
     /// The leaves each split's left subtree does not hold (its own bits cleared).
     masks: Vec<u64>,
+    /// For each feature, what a missing value clears.
+    missing: Vec<Missing>,
+    /// The trees and masks of [`Missing::Splits`].
+    missing_trees: Vec<u32>,
+    missing_masks: Vec<u64>,
     /// Where the values of every tree's leaves start in [`Forest::values`], left to right,
     /// tree `t`'s from `t << leaf_shift` (a tree of fewer leaves repeats its last).
     leaf_values: Vec<u32>,
     leaf_shift: u32,
-    /// Checkpoints of every run, `n_trees` words each: a run's `j`-th (from 1) is what
-    /// clearing its first `j × spacing` splits leaves of every tree's leaves.
+    /// `n_trees` words each: the checkpoints of every run (a run's `j`-th, from 1, is what
+    /// clearing its first `j × spacing` splits leaves of every tree's leaves), and those of
+    /// [`Missing::Checkpoint`].
     checkpoints: Vec<u64>,
     spacing: usize,
 }
 
-/// The splits of one feature that send a missing value one way, `start..end` in the sorted
-/// splits, and where their checkpoints start.
+/// The splits of one feature, `start..end` in the sorted splits, and where their checkpoints
+/// start.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Run {
     start: usize,
     end: usize,
     first_checkpoint: usize,
+}
+
+/// What a missing value of one feature clears: the masks of the feature's splits that send
+/// missing values right, as one checkpoint (at this offset) when there are at least
+/// `spacing` of them, else in turn (`start..end` in `missing_trees` and `missing_masks`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Missing {
+    Checkpoint(usize),
+    Splits { start: usize, end: usize },
 }
 
 /// One split, before the splits are sorted.
@@ -124,40 +142,62 @@ impl LeafMasks {
             leaf_values
                 .extend((0..1 << leaf_shift).map(|l| leaves.get(l).copied().unwrap_or(last)));
         }
-        entries.sort_unstable_by_key(|e| (e.feature, e.missing_left, e.key, e.tree));
+        entries.sort_unstable_by_key(|e| (e.feature, e.key, e.tree));
         let n_features = entries.last().map_or(0, |e| e.feature + 1);
         let trees: Vec<u32> = entries.iter().map(|e| e.tree).collect();
         let masks: Vec<u64> = entries.iter().map(|e| e.mask).collect();
         let spacing = (n_trees / 4).max(1);
-        let mut runs = vec![[Run::default(); 2]; n_features];
+        let mut runs = Vec::with_capacity(n_features);
+        let mut missing = Vec::with_capacity(n_features);
+        let (mut missing_trees, mut missing_masks) = (Vec::new(), Vec::new());
         let mut checkpoints = Vec::new();
         let mut at = 0;
-        for (feature, runs) in runs.iter_mut().enumerate() {
-            for (run, missing_left) in runs.iter_mut().zip([false, true]) {
-                let len = entries[at..]
-                    .iter()
-                    .take_while(|e| e.feature == feature && e.missing_left == missing_left)
-                    .count();
-                *run = Run {
-                    start: at,
-                    end: at + len,
-                    first_checkpoint: checkpoints.len(),
-                };
-                let mut bits = vec![u64::MAX; n_trees];
-                for (i, (&t, &mask)) in trees[at..at + len].iter().zip(&masks[at..]).enumerate() {
-                    bits[t as usize] &= mask;
-                    if (i + 1) % spacing == 0 {
-                        checkpoints.extend_from_slice(&bits);
-                    }
+        for feature in 0..n_features {
+            let len = entries[at..]
+                .iter()
+                .take_while(|e| e.feature == feature)
+                .count();
+            let splits = &entries[at..at + len];
+            runs.push(Run {
+                start: at,
+                end: at + len,
+                first_checkpoint: checkpoints.len(),
+            });
+            let mut bits = vec![u64::MAX; n_trees];
+            for (i, split) in splits.iter().enumerate() {
+                bits[split.tree as usize] &= split.mask;
+                if (i + 1) % spacing == 0 {
+                    checkpoints.extend_from_slice(&bits);
                 }
-                at += len;
             }
+            let going_right = || splits.iter().filter(|e| !e.missing_left);
+            missing.push(if going_right().count() >= spacing {
+                let mut bits = vec![u64::MAX; n_trees];
+                for split in going_right() {
+                    bits[split.tree as usize] &= split.mask;
+                }
+                let offset = checkpoints.len();
+                checkpoints.extend_from_slice(&bits);
+                Missing::Checkpoint(offset)
+            } else {
+                let start = missing_trees.len();
+                missing_trees.extend(going_right().map(|e| e.tree));
+                missing_masks.extend(going_right().map(|e| e.mask));
+                Missing::Splits {
+                    start,
+                    end: missing_trees.len(),
+                }
+            });
+            at += len;
         }
         Some(Self {
             runs,
             keys: entries.iter().map(|e| e.key).collect(),
             trees,
             masks,
+            missing,
+            missing_trees,
+            missing_masks,
             leaf_values,
             leaf_shift,
             checkpoints,
@@ -169,18 +209,24 @@ impl LeafMasks {
     /// `leaves` (one per tree); `bits` is scratch, one word per tree.
     pub fn leaves(&self, x: &[f64], bits: &mut [u64], leaves: &mut [usize]) {
         bits.fill(u64::MAX);
-        for ([right, left], &v) in self.runs.iter().zip(x) {
+        for ((run, missing), &v) in self.runs.iter().zip(&self.missing).zip(x) {
             if v.is_nan() {
                 // Every split whose missing values go right, none of those whose go left.
-                self.clear(right, right.end - right.start, bits);
+                match *missing {
+                    Missing::Checkpoint(at) => self.apply_checkpoint(at, bits),
+                    Missing::Splits { start, end } => {
+                        let masks = &self.missing_masks[start..end];
+                        for (&t, &mask) in self.missing_trees[start..end].iter().zip(masks) {
+                            bits[t as usize] &= mask;
+                        }
+                    }
+                }
                 continue;
             }
             // Every split whose threshold is below the value.
             let key = order_key(v);
-            for run in [right, left] {
-                let below = self.keys[run.start..run.end].partition_point(|&k| k < key);
-                self.clear(run, below, bits);
-            }
+            let below = self.keys[run.start..run.end].partition_point(|&k| k < key);
+            self.clear(run, below, bits);
         }
         let last = (1 << self.leaf_shift) - 1;
         for (t, (leaf, &word)) in leaves.iter_mut().zip(bits.iter()).enumerate() {
@@ -193,17 +239,21 @@ impl LeafMasks {
     /// Clears the masks of the first `count` splits of `run`: from its last checkpoint on.
     #[inline(always)]
     fn clear(&self, run: &Run, count: usize, bits: &mut [u64]) {
-        let n_trees = bits.len();
         let passed = count / self.spacing;
         if passed > 0 {
-            let at = run.first_checkpoint + (passed - 1) * n_trees;
-            for (b, &c) in bits.iter_mut().zip(&self.checkpoints[at..at + n_trees]) {
-                *b &= c;
-            }
+            self.apply_checkpoint(run.first_checkpoint + (passed - 1) * bits.len(), bits);
         }
         let splits = run.start + passed * self.spacing..run.start + count;
         for (&t, &mask) in self.trees[splits.clone()].iter().zip(&self.masks[splits]) {
             bits[t as usize] &= mask;
+        }
+    }
+
+    #[inline(always)]
+    fn apply_checkpoint(&self, at: usize, bits: &mut [u64]) {
+        let n_trees = bits.len();
+        for (b, &c) in bits.iter_mut().zip(&self.checkpoints[at..at + n_trees]) {
+            *b &= c;
         }
     }
 }
