@@ -229,13 +229,7 @@ fn generated_id() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let key = *KEY.get_or_init(|| RandomState::new().hash_one(std::time::Instant::now()));
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let id = splitmix64(key.wrapping_add(n));
-    let mut text = String::with_capacity(16);
-    for shift in (0..16).rev() {
-        let digit = (id >> (4 * shift)) & 0xf;
-        text.push(char::from(b"0123456789abcdef"[digit as usize]));
-    }
-    text
+    format!("{:016x}", splitmix64(key.wrapping_add(n)))
 }
 
 /// SplitMix64's finaliser: a bijection of 64-bit words that mixes every bit into every other.

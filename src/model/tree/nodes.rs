@@ -557,12 +557,8 @@ impl Forest {
                         |b, leaf| leaves[b * n_trees + t] = self.value_at[leaf] as usize,
                     );
                 }
-                for (b, leaves) in leaves
-                    .chunks_exact(n_trees.max(1))
-                    .take(rows_here)
-                    .enumerate()
-                {
-                    f(start + b, &leaves[..n_trees]);
+                for b in 0..rows_here {
+                    f(start + b, &leaves[b * n_trees..(b + 1) * n_trees]);
                 }
             }
             return;

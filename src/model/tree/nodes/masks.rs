@@ -29,10 +29,10 @@ use super::{Forest, order_key, threshold_key};
 const MAX_LEAVES: usize = 64;
 
 /// Every split of a forest, by feature, as masks of leaves.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LeafMasks {
     /// For each feature, where its splits are in `keys`, `trees` and `masks`, sorted by
-    /// threshold.
+    /// threshold, and what a missing value clears.
     runs: Vec<Run>,
     /// Each split's threshold as an [`order_key`].
     keys: Vec<u64>,
@@ -40,8 +40,6 @@ pub struct LeafMasks {
     trees: Vec<u32>,
     /// The leaves each split's left subtree does not hold (its own bits cleared).
     masks: Vec<u64>,
-    /// For each feature, what a missing value clears.
-    missing: Vec<Missing>,
     /// The trees and masks of [`Missing::Splits`].
     missing_trees: Vec<u32>,
     missing_masks: Vec<u64>,
@@ -56,13 +54,14 @@ pub struct LeafMasks {
     spacing: usize,
 }
 
-/// The splits of one feature, `start..end` in the sorted splits, and where their checkpoints
-/// start.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// The splits of one feature, `start..end` in the sorted splits, where their checkpoints
+/// start, and what a missing value of the feature clears.
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Run {
     start: usize,
     end: usize,
     first_checkpoint: usize,
+    missing: Missing,
 }
 
 /// What a missing value of one feature clears: the masks of the feature's splits that send
@@ -148,7 +147,6 @@ impl LeafMasks {
         let masks: Vec<u64> = entries.iter().map(|e| e.mask).collect();
         let spacing = (n_trees / 4).max(1);
         let mut runs = Vec::with_capacity(n_features);
-        let mut missing = Vec::with_capacity(n_features);
         let (mut missing_trees, mut missing_masks) = (Vec::new(), Vec::new());
         let mut checkpoints = Vec::new();
         let mut at = 0;
@@ -158,11 +156,7 @@ impl LeafMasks {
                 .take_while(|e| e.feature == feature)
                 .count();
             let splits = &entries[at..at + len];
-            runs.push(Run {
-                start: at,
-                end: at + len,
-                first_checkpoint: checkpoints.len(),
-            });
+            let first_checkpoint = checkpoints.len();
             let mut bits = vec![u64::MAX; n_trees];
             for (i, split) in splits.iter().enumerate() {
                 bits[split.tree as usize] &= split.mask;
@@ -170,10 +164,10 @@ impl LeafMasks {
                     checkpoints.extend_from_slice(&bits);
                 }
             }
-            let going_right = || splits.iter().filter(|e| !e.missing_left);
-            missing.push(if going_right().count() >= spacing {
+            let going_right: Vec<&Entry> = splits.iter().filter(|e| !e.missing_left).collect();
+            let missing = if going_right.len() >= spacing {
                 let mut bits = vec![u64::MAX; n_trees];
-                for split in going_right() {
+                for split in &going_right {
                     bits[split.tree as usize] &= split.mask;
                 }
                 let offset = checkpoints.len();
@@ -181,12 +175,18 @@ impl LeafMasks {
                 Missing::Checkpoint(offset)
             } else {
                 let start = missing_trees.len();
-                missing_trees.extend(going_right().map(|e| e.tree));
-                missing_masks.extend(going_right().map(|e| e.mask));
+                missing_trees.extend(going_right.iter().map(|e| e.tree));
+                missing_masks.extend(going_right.iter().map(|e| e.mask));
                 Missing::Splits {
                     start,
                     end: missing_trees.len(),
                 }
+            };
+            runs.push(Run {
+                start: at,
+                end: at + len,
+                first_checkpoint,
+                missing,
             });
             at += len;
         }
@@ -195,7 +195,6 @@ impl LeafMasks {
             keys: entries.iter().map(|e| e.key).collect(),
             trees,
             masks,
-            missing,
             missing_trees,
             missing_masks,
             leaf_values,
@@ -209,10 +208,10 @@ impl LeafMasks {
     /// `leaves` (one per tree); `bits` is scratch, one word per tree.
     pub fn leaves(&self, x: &[f64], bits: &mut [u64], leaves: &mut [usize]) {
         bits.fill(u64::MAX);
-        for ((run, missing), &v) in self.runs.iter().zip(&self.missing).zip(x) {
+        for (run, &v) in self.runs.iter().zip(x) {
             if v.is_nan() {
                 // Every split whose missing values go right, none of those whose go left.
-                match *missing {
+                match run.missing {
                     Missing::Checkpoint(at) => self.apply_checkpoint(at, bits),
                     Missing::Splits { start, end } => {
                         let masks = &self.missing_masks[start..end];
