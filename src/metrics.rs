@@ -511,7 +511,7 @@ mod tests {
     #[test]
     fn the_reasons_known_in_advance_are_those_the_service_counts() {
         use crate::auth::{AuthError, Refusal, TokenError};
-        use crate::http::Overload;
+        use crate::service::Overload;
         use std::time::Duration;
         let overloads = [
             Overload::Concurrency(1),

@@ -9,10 +9,11 @@ mod slo;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
-use crate::model::{LoadError, Model};
+use crate::model::LoadError;
+use crate::registry::{LoadedModel, ModelLoadError};
 
 pub use inspect::inspect;
-pub use predict::{parse_csv, predict, predict_text};
+pub use predict::{parse_csv, predict, predict_observed};
 pub use serve::serve;
 pub use slo::slo_rules;
 
@@ -65,8 +66,14 @@ pub(crate) fn read_model_file(path: &std::path::Path) -> Result<(String, Vec<u8>
     crate::store::read_once(&path.to_string_lossy()).map_err(|e| CommandError::Other(e.to_string()))
 }
 
-/// Reads and loads a model file.
-pub(crate) fn load_model_file(path: &std::path::Path) -> Result<Model, CommandError> {
-    let (name, bytes) = read_model_file(path)?;
-    Model::from_bytes(&bytes).map_err(|e| CommandError::model(&name, &e))
+/// Reads and loads a model file, named after its file stem.
+pub(crate) fn load_model_file(path: &std::path::Path) -> Result<LoadedModel, CommandError> {
+    let (file, bytes) = read_model_file(path)?;
+    let name = path
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    LoadedModel::from_bytes(&name, &bytes, &file, None).map_err(|e| match e {
+        ModelLoadError::Model { message, .. } => CommandError::Model(message),
+        other => CommandError::Other(other.to_string()),
+    })
 }

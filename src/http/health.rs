@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
+use crate::service::AppState;
 
 /// `GET /v2/health/live`: the process answers.
 pub async fn live() -> Json<serde_json::Value> {

@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
-use super::AppState;
+use crate::service::AppState;
 use crate::slo::Report;
 use crate::slo::fleet::FleetStatus;
 

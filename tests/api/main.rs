@@ -18,6 +18,7 @@ mod metrics;
 mod model_refresh;
 mod multi_output;
 mod named_tensors;
+mod observer;
 mod pipelines;
 mod rules;
 mod seed;

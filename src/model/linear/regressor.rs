@@ -9,7 +9,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use super::classifier::for_each_row;
 use super::math::{dot, exp};
 use crate::model::allow::SkClass;
-use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
+use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
 
 /// The inverse link turning the linear predictor into the predicted value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -54,6 +54,10 @@ impl Predictor for Regressor {
         self.n_features
     }
 
+    fn methods(&self) -> Vec<Method> {
+        vec![Method::Predict]
+    }
+
     fn target(&self) -> Target<'_> {
         Target::Values {
             n_outputs: self.n_outputs,
@@ -71,22 +75,6 @@ impl Predictor for Regressor {
             }
         });
         Prediction::Values(out)
-    }
-
-    fn predict_one(&self, _row: &[f64]) -> usize {
-        0
-    }
-
-    fn predict_proba(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
-        None
-    }
-
-    fn decision_function(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
-        None
-    }
-
-    fn has_predict_proba(&self) -> bool {
-        false
     }
 
     fn attribution(

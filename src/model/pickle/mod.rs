@@ -4,15 +4,16 @@
 //! Every `GLOBAL`/`STACK_GLOBAL` is resolved against [`allow::resolve`]; a name that is not on
 //! the allow-list stops the load with [`PickleError::Refused`]. The callables that are allowed
 //! (numpy's array constructors, `_codecs.encode`, estimator classes) are interpreted here as data
-//! constructors; estimator instances stay inert [`Object`]s that `sklearn.rs` reads later.
+//! constructors; estimator instances stay inert [`Object`]s that the rooms read later, through
+//! `state` and `catalog`.
 //! Opcodes go by their names (`opcodes`).
 //!
 //! Values live in an arena ([`Heap`]) and refer to each other by index, so a hostile file cannot
 //! build reference cycles that leak or nesting that overflows the stack when dropped; anything
 //! that walks values (see `Heap::depth_limited`) carries a depth limit.
 //!
-//! What must not live here: knowledge of scikit-learn estimators (that is `sklearn.rs`) or of
-//! compression (`joblib.rs`).
+//! What must not live here: knowledge of scikit-learn estimators (the rooms, through `catalog`)
+//! or of compression (`joblib.rs`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;

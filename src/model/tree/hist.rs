@@ -27,7 +27,7 @@ use crate::model::allow::{Callable, SkClass};
 use crate::model::classes::Classes;
 use crate::model::compose::{Model, Step, StepReader};
 use crate::model::estimator::{
-    Attribution, Data, Needs, Prediction, Predictor, Refusal, Target, Transformer,
+    Attribution, Data, Method, Needs, Prediction, Predictor, Refusal, Target, Transformer,
 };
 use crate::model::state::State;
 use crate::model::value::{Elements, Heap, NdArray, Node, Value};
@@ -533,6 +533,13 @@ impl Predictor for Hist {
         self.n_features
     }
 
+    fn methods(&self) -> Vec<Method> {
+        match self.classes {
+            Some(_) => vec![Method::Predict, Method::PredictProba],
+            None => vec![Method::Predict],
+        }
+    }
+
     fn target(&self) -> Target<'_> {
         match &self.classes {
             Some(classes) => Target::Classes(classes),
@@ -549,10 +556,6 @@ impl Predictor for Hist {
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         scores::predict(self, x)
-    }
-
-    fn predict_one(&self, row: &[f64]) -> usize {
-        scores::predict_one(self, row)
     }
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
