@@ -39,7 +39,8 @@ resource "google_cloud_run_v2_service" "skserve" {
       image = local.image
 
       # HTTP/1.1 (REST). gRPC (SKSERVE_GRPC_LISTEN) needs a port named "h2c", over which Cloud
-      # Run sends every request as HTTP/2: run it as a second service (README, "On Cloud Run").
+      # Run sends every request as HTTP/2: run it as a second service (docs/deploying.md, "gRPC
+      # on Cloud Run").
       ports {
         container_port = 8080
       }
@@ -91,8 +92,8 @@ resource "google_cloud_run_v2_service" "skserve" {
           memory = var.memory
         }
         # CPU always allocated (instance-based billing): the sidecar scrapes between requests,
-        # and the model refresher and the SLO engine run in the background. The README says
-        # what it costs.
+        # and the model refresher and the SLO engine run in the background. docs/deploying.md
+        # says what it costs.
         cpu_idle          = false
         startup_cpu_boost = true
       }

@@ -5,7 +5,8 @@
 //! that every request that could be served was (200), that every other one got its documented
 //! status with a JSON error, that nothing panicked, that the process is healthy and exits
 //! cleanly on SIGTERM, and that its resident memory came back near its level after warm-up
-//! ([`assert_memory_returns`]). README's "Failure behaviour" table points at these tests.
+//! ([`assert_memory_returns`]). The "Failure behaviour" table of docs/operating.md points at
+//! these tests.
 //! Waits poll observable state against generous deadlines; nothing asserts on latency.
 
 use std::collections::{BTreeMap, HashSet};
