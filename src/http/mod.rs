@@ -60,8 +60,8 @@ use crate::auth::{AccessControl, AuthLayer, RequireAuth};
 use crate::metrics::Metrics;
 use crate::registry::{LoadedModel, Registry};
 use crate::server::StandingQueue;
-use crate::slo::SloEngine;
 use crate::slo::fleet::FleetView;
+use crate::slo::{FirstScrape, SloEngine};
 
 /// The response header naming the version of the model that answered.
 pub const MODEL_VERSION: HeaderName = HeaderName::from_static("x-model-version");
@@ -113,6 +113,8 @@ pub struct App {
     pub slo: Arc<SloEngine>,
     /// The fleet's SLOs (`--fleet-prometheus`), read by `/slo.json`.
     pub fleet: Option<Arc<FleetView>>,
+    /// The first scrape of `/metrics` and the events before it; readiness may wait for it.
+    pub first_scrape: FirstScrape,
     draining: AtomicBool,
     /// The route templates requests are counted under.
     pub routes: RouteTemplates,
@@ -149,6 +151,7 @@ impl App {
             access,
             slo,
             fleet: None,
+            first_scrape: FirstScrape::new(None),
             metrics,
             max_batch_rows: limits.max_batch_rows,
             max_body_bytes: limits.max_body_bytes,
@@ -169,6 +172,12 @@ impl App {
         self
     }
 
+    /// Readiness waits for the first scrape of `/metrics`, at most `wait` from now.
+    pub fn with_first_scrape_wait(mut self, wait: Duration) -> Self {
+        self.first_scrape = FirstScrape::new(Some(wait));
+        self
+    }
+
     /// Counts rows predicted by a model.
     pub fn count_rows(&self, model: &str, rows: usize) {
         if let Some(counter) = self.rows_predicted.get(model) {
@@ -177,7 +186,8 @@ impl App {
     }
 
     /// Ready to take predictions: a model is loaded (always, once built), the token issuer's
-    /// keys are in hand (or were waited for long enough) and the server is not draining.
+    /// keys are in hand (or were waited for long enough), `/metrics` was scraped (or waited for
+    /// long enough, with `--ready-after-first-scrape`) and the server is not draining.
     pub fn is_ready(&self) -> bool {
         self.not_ready().is_none()
     }
@@ -188,6 +198,8 @@ impl App {
             Some("the server is shutting down")
         } else if !self.access.is_ready() {
             Some("the server is fetching the token issuer's signing keys")
+        } else if self.first_scrape.holds_readiness() {
+            Some("waiting for the first scrape of /metrics (--ready-after-first-scrape)")
         } else {
             None
         }
