@@ -85,7 +85,8 @@ export SKSERVE_MATRIX_DIR SKSERVE_PIPELINES_DIR SKSERVE_TREES_DIR
 step "tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --all-targets --no-fail-fast 2>&1 | tee "$log"
+# The full tier too: tests marked #[ignore = "full tier: …"] need what this script installed.
+cargo test --all-targets --no-fail-fast -- --include-ignored 2>&1 | tee "$log"
 # One closing line for the whole suite: cargo prints one per test binary, some of them empty
 # (the binary's own target, the benchmark run once as a test).
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "\nskserve tests: %d passed, %d failed\n", passed, failed }' "$log"
