@@ -11,10 +11,12 @@
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::time::Instant;
+
+use super::fleet::unix_now;
 
 /// The first scrape of one instance and the events answered before it. Lock-free: an event
 /// costs one atomic load once the scrape has come.
@@ -138,12 +140,6 @@ impl FirstScrape {
             events_uncounted: events_before > 0,
         }
     }
-}
-
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 #[cfg(test)]
