@@ -13,6 +13,11 @@ locals {
   # only inside Google's network (https://cloud.google.com/vpc/docs/configure-private-google-access).
   google_apis_range     = "199.36.153.8/30"
   google_apis_addresses = [for i in range(4) : cidrhost(local.google_apis_range, i)]
+  # The records of the private zone googleapis.com.: every API name is private.googleapis.com.
+  google_apis_records = {
+    "private.googleapis.com." = { type = "A", rrdatas = local.google_apis_addresses }
+    "*.googleapis.com."       = { type = "CNAME", rrdatas = ["private.googleapis.com."] }
+  }
 
   # The tag the firewall rules select: only skserve's instances, whatever else uses the network.
   egress_tag = "${var.service_name}-egress"
@@ -24,8 +29,22 @@ locals {
 
   # The egress rules of the instances, in the order the firewall applies them.
   egress_rules = {
-    google_apis = { action = "allow", priority = 1000, destination_ranges = [local.google_apis_range], protocol = "tcp", ports = ["443"] }
-    everything  = { action = "deny", priority = 65000, destination_ranges = ["0.0.0.0/0"], protocol = "all", ports = [] }
+    google_apis = {
+      description        = "skserve's instances may reach Google APIs (private.googleapis.com) over HTTPS."
+      action             = "allow"
+      priority           = 1000
+      destination_ranges = [local.google_apis_range]
+      protocol           = "tcp"
+      ports              = ["443"]
+    }
+    everything = {
+      description        = "skserve's instances may reach nothing else."
+      action             = "deny"
+      priority           = 65000
+      destination_ranges = ["0.0.0.0/0"]
+      protocol           = "all"
+      ports              = []
+    }
   }
 
   network_id = local.create_network ? google_compute_network.skserve[0].id : "projects/${var.project_id}/global/networks/${var.network}"
@@ -108,64 +127,43 @@ resource "google_dns_managed_zone" "google_apis" {
   depends_on = [google_project_service.apis]
 }
 
-resource "google_dns_record_set" "private_google_apis" {
-  count = var.private_network && var.google_apis_dns_zone ? 1 : 0
-
-  project      = var.project_id
-  managed_zone = google_dns_managed_zone.google_apis[0].name
-  name         = "private.googleapis.com."
-  type         = "A"
-  ttl          = 300
-  rrdatas      = local.google_apis_addresses
-}
-
 resource "google_dns_record_set" "google_apis" {
-  count = var.private_network && var.google_apis_dns_zone ? 1 : 0
+  for_each = var.private_network && var.google_apis_dns_zone ? local.google_apis_records : {}
 
   project      = var.project_id
   managed_zone = google_dns_managed_zone.google_apis[0].name
-  name         = "*.googleapis.com."
-  type         = "CNAME"
+  name         = each.key
+  type         = each.value.type
   ttl          = 300
-  rrdatas      = ["private.googleapis.com."]
+  rrdatas      = each.value.rrdatas
 }
 
-resource "google_compute_firewall" "egress_google_apis" {
-  count = var.private_network ? 1 : 0
+# The instances' egress, by their network tag: HTTPS to private.googleapis.com, then nothing.
+resource "google_compute_firewall" "egress" {
+  for_each = var.private_network ? local.egress_rules : {}
 
   project            = var.project_id
-  name               = "${var.service_name}-egress-google-apis"
-  description        = "skserve's instances may reach Google APIs (private.googleapis.com) over HTTPS."
+  name               = "${var.service_name}-egress-${replace(each.key, "_", "-")}"
+  description        = each.value.description
   network            = local.network_id
   direction          = "EGRESS"
-  priority           = local.egress_rules.google_apis.priority
-  destination_ranges = local.egress_rules.google_apis.destination_ranges
+  priority           = each.value.priority
+  destination_ranges = each.value.destination_ranges
   target_tags        = [local.egress_tag]
 
-  allow {
-    protocol = local.egress_rules.google_apis.protocol
-    ports    = local.egress_rules.google_apis.ports
+  dynamic "allow" {
+    for_each = each.value.action == "allow" ? [each.value] : []
+    content {
+      protocol = allow.value.protocol
+      ports    = allow.value.ports
+    }
   }
 
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
-  }
-}
-
-resource "google_compute_firewall" "egress_everything_else" {
-  count = var.private_network ? 1 : 0
-
-  project            = var.project_id
-  name               = "${var.service_name}-egress-deny"
-  description        = "skserve's instances may reach nothing else."
-  network            = local.network_id
-  direction          = "EGRESS"
-  priority           = local.egress_rules.everything.priority
-  destination_ranges = local.egress_rules.everything.destination_ranges
-  target_tags        = [local.egress_tag]
-
-  deny {
-    protocol = local.egress_rules.everything.protocol
+  dynamic "deny" {
+    for_each = each.value.action == "deny" ? [each.value] : []
+    content {
+      protocol = deny.value.protocol
+    }
   }
 
   log_config {

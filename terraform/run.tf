@@ -226,10 +226,9 @@ resource "google_cloud_run_v2_service" "skserve" {
     google_project_service.apis,
     google_storage_bucket_iam_member.model_reader,
     google_secret_manager_secret_iam_member.rungmp_reader,
-    google_compute_firewall.egress_google_apis,
+    google_compute_firewall.egress,
     google_compute_route.google_apis,
     google_dns_record_set.google_apis,
-    google_dns_record_set.private_google_apis,
   ]
 }
 

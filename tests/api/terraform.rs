@@ -1042,27 +1042,28 @@ fn every_packet_goes_into_the_vpc_where_only_google_apis_are_reachable() {
         zone["private_visibility_config"][0]["networks"][0]["network_url"],
         "local.network_id"
     );
-    let a = resource(facts, "google_dns_record_set.private_google_apis");
+    let records = resource(facts, "google_dns_record_set.google_apis");
     assert_eq!(
-        (&a["name"], &a["type"]),
-        (&"private.googleapis.com.".into(), &"A".into())
+        records["for_each"],
+        "var.private_network && var.google_apis_dns_zone ? local.google_apis_records : {}"
     );
-    assert_eq!(a["rrdatas"], "local.google_apis_addresses");
     assert_eq!(
-        values["google_apis_addresses"],
-        serde_json::json!([
-            "199.36.153.8",
-            "199.36.153.9",
-            "199.36.153.10",
-            "199.36.153.11"
-        ])
+        (&records["name"], &records["type"], &records["rrdatas"]),
+        (
+            &"each.key".into(),
+            &"each.value.type".into(),
+            &"each.value.rrdatas".into()
+        )
     );
-    let cname = resource(facts, "google_dns_record_set.google_apis");
-    assert_eq!(cname["name"], "*.googleapis.com.");
-    assert_eq!(cname["type"], "CNAME");
     assert_eq!(
-        cname["rrdatas"],
-        serde_json::json!(["private.googleapis.com."])
+        values["google_apis_records"],
+        serde_json::json!({
+            "private.googleapis.com.": {
+                "type": "A",
+                "rrdatas": ["199.36.153.8", "199.36.153.9", "199.36.153.10", "199.36.153.11"]
+            },
+            "*.googleapis.com.": {"type": "CNAME", "rrdatas": ["private.googleapis.com."]}
+        })
     );
 
     // Everything skserve and the sidecar call is a googleapis.com host: the model's bucket,
@@ -1098,38 +1099,35 @@ fn every_packet_goes_into_the_vpc_where_only_google_apis_are_reachable() {
     );
     assert_eq!(deny["destination_ranges"], serde_json::json!(["0.0.0.0/0"]));
     assert!(allow["priority"].as_u64() < deny["priority"].as_u64());
-    for (address, rule, block) in [
-        (
-            "google_compute_firewall.egress_google_apis",
-            "google_apis",
-            "allow",
-        ),
-        (
-            "google_compute_firewall.egress_everything_else",
-            "everything",
-            "deny",
-        ),
-    ] {
-        let firewall = resource(facts, address);
-        assert_eq!(firewall["direction"], "EGRESS", "{address}");
-        assert_eq!(firewall["network"], "local.network_id", "{address}");
+    // One firewall rule per entry, of the instances' tag, allowing or denying as it says.
+    let firewall = resource(facts, "google_compute_firewall.egress");
+    assert_eq!(
+        firewall["for_each"],
+        "var.private_network ? local.egress_rules : {}"
+    );
+    assert_eq!(firewall["direction"], "EGRESS");
+    assert_eq!(firewall["network"], "local.network_id");
+    assert_eq!(
+        firewall["target_tags"],
+        serde_json::json!(["local.egress_tag"])
+    );
+    assert_eq!(firewall["priority"], "each.value.priority");
+    assert_eq!(
+        firewall["destination_ranges"],
+        "each.value.destination_ranges"
+    );
+    for (i, block) in ["allow", "deny"].into_iter().enumerate() {
+        let dynamic = &firewall["dynamic"][i][block];
         assert_eq!(
-            firewall["target_tags"],
-            serde_json::json!(["local.egress_tag"]),
-            "{address}"
+            dynamic["for_each"],
+            format!("each.value.action == \"{block}\" ? [each.value] : []")
         );
         assert_eq!(
-            firewall["priority"],
-            format!("local.egress_rules.{rule}.priority"),
-            "{address}"
+            dynamic["content"][0]["protocol"],
+            format!("{block}.value.protocol")
         );
-        assert_eq!(
-            firewall[block][0]["protocol"],
-            format!("local.egress_rules.{rule}.protocol"),
-            "{address}"
-        );
-        assert!(firewall["log_config"][0].is_object(), "{address}");
     }
+    assert!(firewall["log_config"][0].is_object());
 }
 
 #[test]
