@@ -112,6 +112,12 @@ pub struct ServeArgs {
     /// How long the fleet's figures are kept before the query API is asked again.
     #[arg(long, env = "SKSERVE_FLEET_REFRESH_INTERVAL", default_value = "30s")]
     pub fleet_refresh_interval: String,
+    /// Readiness (`/v2/health/ready`) waits until `/metrics` has been scraped once, for at
+    /// most this long from start (`45s`): a Prometheus starts each counter from its first
+    /// sample, so taken before traffic arrives it counts every request. `off` does not wait.
+    /// The scraper must not itself wait for readiness (on Cloud Run: no `depends_on`).
+    #[arg(long, env = "SKSERVE_READY_AFTER_FIRST_SCRAPE", default_value = "off")]
+    pub ready_after_first_scrape: String,
     #[command(flatten)]
     pub auth: AuthArgs,
     /// Largest request body accepted, in bytes (larger ones get 413).

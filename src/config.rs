@@ -34,6 +34,9 @@ pub struct ServeSettings {
     pub admin_listen: Option<SocketAddr>,
     /// `--fleet-prometheus`: the fleet's SLOs from a query API.
     pub fleet: Option<crate::slo::fleet::FleetSettings>,
+    /// `--ready-after-first-scrape`: how long readiness waits for the first scrape of
+    /// `/metrics`; `None` does not wait.
+    pub first_scrape_wait: Option<Duration>,
     pub max_body_bytes: usize,
     pub max_batch_rows: usize,
     pub request_timeout: Duration,
@@ -78,6 +81,7 @@ impl Default for ServeSettings {
             grpc_listen: None,
             admin_listen: None,
             fleet: None,
+            first_scrape_wait: None,
             max_body_bytes: 1024 * 1024,
             max_batch_rows: 10_000,
             request_timeout: Duration::from_secs(30),
@@ -202,6 +206,10 @@ impl ServeSettings {
             .filter(|u| !u.is_empty())
             .map(|url| fleet_source(url, fleet_refresh_interval))
             .transpose()?;
+        let first_scrape_wait = match args.ready_after_first_scrape.trim() {
+            "off" => None,
+            text => Some(positive_duration_flag("--ready-after-first-scrape", text)?),
+        };
         let slos = match &args.slo_config {
             Some(path) => crate::slo::SloSpec::read(path, crate::metrics::LATENCY_BUCKETS)
                 .map_err(|e| ConfigError::new("--slo-config", e.to_string()))?,
@@ -264,6 +272,7 @@ impl ServeSettings {
             grpc_listen,
             admin_listen,
             fleet,
+            first_scrape_wait,
             max_body_bytes: args.max_body_bytes,
             max_batch_rows: args.max_batch_rows,
             request_timeout,
@@ -628,6 +637,19 @@ mod tests {
         assert!(err.message.contains("--insecure-no-auth"), "{err}");
         let s = settings(&["--insecure-no-auth"], &[("PORT", "9000")]).unwrap();
         assert_eq!(s.listen, "0.0.0.0:9000".parse().unwrap());
+    }
+
+    #[test]
+    fn readiness_waits_for_the_first_scrape_only_when_asked_and_never_for_nothing() {
+        assert_eq!(settings(&[], &[]).unwrap().first_scrape_wait, None);
+        let s = settings(&["--ready-after-first-scrape", "45s"], &[]).unwrap();
+        assert_eq!(s.first_scrape_wait, Some(Duration::from_secs(45)));
+        let off = settings(&["--ready-after-first-scrape", "off"], &[]).unwrap();
+        assert_eq!(off.first_scrape_wait, None);
+        for bad in ["0s", "soon"] {
+            let err = settings(&["--ready-after-first-scrape", bad], &[]).unwrap_err();
+            assert_eq!(err.flag, "--ready-after-first-scrape", "{bad}: {err}");
+        }
     }
 
     #[test]

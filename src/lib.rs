@@ -17,7 +17,8 @@
 //! - [`auth`]: who may call: Google ID tokens checked in-process, allow-lists, CIDR rules.
 //! - [`registry`]: the served models by name, swapped atomically, kept current; named features.
 //! - [`metrics`]: every Prometheus metric, declared once.
-//! - [`slo`]: SLOs from `slos.yaml`, the in-process SLO engine, the Prometheus rules.
+//! - [`slo`]: SLOs from `slos.yaml`, the in-process SLO engine, the Prometheus rules, the first
+//!   scrape that readiness may wait for.
 //! - [`store`]: where model bytes come from (built-in, file, Cloud Storage).
 //! - [`telemetry`]: logging as text or Cloud Logging JSON.
 //! - [`backoff`]: jittered waits between retries.

@@ -157,6 +157,9 @@ impl Application {
             let view = FleetView::new(settings.slos.clone(), Arc::new(source), fleet.clone());
             app = app.with_fleet(Arc::new(view));
         }
+        if let Some(wait) = settings.first_scrape_wait {
+            app = app.with_first_scrape_wait(wait);
+        }
         let state = AppState(Arc::new(app));
         count_routes_from_zero(&state);
         Ok(Self {

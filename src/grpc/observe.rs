@@ -258,9 +258,12 @@ fn record(
     state
         .metrics
         .observe_http(route, "POST", rest, elapsed.as_secs_f64());
-    state
+    if state
         .slo
-        .record_request(route, outcome(code), elapsed.as_secs_f64());
+        .record_request(route, outcome(code), elapsed.as_secs_f64())
+    {
+        state.first_scrape.note_event();
+    }
     // As for REST: a shed is counted, not logged, and server faults are always logged.
     let fault = rest >= 500 && !shed;
     if fault || access.is_some() {

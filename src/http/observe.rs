@@ -122,9 +122,12 @@ fn record(
     state
         .metrics
         .observe_http(route, method, status.as_u16(), elapsed.as_secs_f64());
-    state
+    if state
         .slo
-        .record_request(route, slo_outcome(status), elapsed.as_secs_f64());
+        .record_request(route, slo_outcome(status), elapsed.as_secs_f64())
+    {
+        state.first_scrape.note_event();
+    }
 
     // A shed is a decision, counted in `skserve_http_shed_total`: logging each at error level
     // would add a write per request exactly when the server has no time to spare.

@@ -29,8 +29,8 @@ use crate::inference::{self, InferError, Inference, Observer, Unobserved};
 use crate::metrics::Metrics;
 use crate::registry::{LoadedModel, Registry};
 use crate::server::StandingQueue;
-use crate::slo::SloEngine;
 use crate::slo::fleet::FleetView;
+use crate::slo::{FirstScrape, SloEngine};
 
 /// Shared application state: cheap to clone, one `Arc` to everything requests need.
 #[derive(Clone, Debug)]
@@ -76,6 +76,8 @@ pub struct App {
     pub slo: Arc<SloEngine>,
     /// The fleet's SLOs (`--fleet-prometheus`), read by `/slo.json`.
     pub fleet: Option<Arc<FleetView>>,
+    /// The first scrape of `/metrics` and the events before it; readiness may wait for it.
+    pub first_scrape: FirstScrape,
     draining: AtomicBool,
     /// `skserve_prediction_rows_total` by model name, resolved once (names are fixed); ordered,
     /// like the registry, to spare every request a SipHash.
@@ -119,6 +121,7 @@ impl App {
             access,
             slo,
             fleet: None,
+            first_scrape: FirstScrape::new(None),
             metrics,
             limits,
             admission: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrency)),
@@ -133,6 +136,12 @@ impl App {
     /// With the fleet's SLOs on `/slo.json`.
     pub fn with_fleet(mut self, fleet: Arc<FleetView>) -> Self {
         self.fleet = Some(fleet);
+        self
+    }
+
+    /// Readiness waits for the first scrape of `/metrics`, at most `wait` from now.
+    pub fn with_first_scrape_wait(mut self, wait: Duration) -> Self {
+        self.first_scrape = FirstScrape::new(Some(wait));
         self
     }
 
@@ -162,7 +171,8 @@ impl App {
     }
 
     /// Ready to take predictions: a model is loaded (always, once built), the token issuer's
-    /// keys are in hand (or were waited for long enough) and the server is not draining.
+    /// keys are in hand (or were waited for long enough), `/metrics` was scraped (or waited for
+    /// long enough, with `--ready-after-first-scrape`) and the server is not draining.
     pub fn is_ready(&self) -> bool {
         self.not_ready().is_none()
     }
@@ -173,6 +183,8 @@ impl App {
             Some("the server is shutting down")
         } else if !self.access.is_ready() {
             Some("the server is fetching the token issuer's signing keys")
+        } else if self.first_scrape.holds_readiness() {
+            Some("waiting for the first scrape of /metrics (--ready-after-first-scrape)")
         } else {
             None
         }

@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod clients;
 mod faults;
+mod first_scrape;
 mod fleet;
 mod fuzz;
 mod grpc;
