@@ -60,6 +60,20 @@ pub fn tree_matrices() -> PathBuf {
         .clone()
 }
 
+/// The estimator matrices, one per scikit-learn version, made by
+/// `tests/python/estimators/ensure_estimators.sh` (`tests/run.sh` runs it and sets
+/// `SKSERVE_ESTIMATORS_DIR`), as [`pipeline_matrices`] are.
+pub fn estimator_matrices() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        made_by(
+            "SKSERVE_ESTIMATORS_DIR",
+            "tests/python/estimators/ensure_estimators.sh",
+        )
+    })
+    .clone()
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Manifest {
     pub sklearn_version: String,

@@ -3,6 +3,7 @@
 
 mod cli;
 mod differential;
+mod estimators;
 mod fuzz;
 mod helpers;
 mod hostile;
