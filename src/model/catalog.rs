@@ -7,6 +7,7 @@ use super::LoadError;
 use super::allow::SkClass;
 use super::cluster;
 use super::compose::{self, Step, StepReader};
+use super::covariance;
 use super::cross_decomposition;
 use super::linear;
 use super::mixture;
@@ -62,6 +63,11 @@ pub const ROOMS: &[Room] = &[
         name: "mixtures",
         reads: mixture::reads,
         read: |state, _, _| mixture::read(state),
+    },
+    Room {
+        name: "covariance",
+        reads: covariance::reads,
+        read: |state, _, _| covariance::read(state),
     },
 ];
 

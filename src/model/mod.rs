@@ -28,6 +28,7 @@ pub mod catalog;
 pub mod classes;
 pub mod cluster;
 pub mod compose;
+pub mod covariance;
 pub mod cross_decomposition;
 pub mod estimator;
 pub mod fitted;

@@ -104,6 +104,13 @@ def models():
         ("affinity_propagation", "iris", "none", lambda: cluster.AffinityPropagation(random_state=0)),
         ("mean_shift", "iris", "none", lambda: cluster.MeanShift(bandwidth=1.0)),
         ("elliptic_envelope", "iris", "none", lambda: covariance.EllipticEnvelope(random_state=0)),
+        ("elliptic_envelope_scaled", "wine", "none", lambda: make_pipeline(
+            StandardScaler(), covariance.EllipticEnvelope(contamination=0.2, random_state=0))),
+        ("isolation_forest", "wine", "none", lambda: ensemble.IsolationForest(n_estimators=30, random_state=0)),
+        ("isolation_forest_subsampled", "cancer", "none", lambda: ensemble.IsolationForest(
+            n_estimators=25, max_samples=64, max_features=0.5, contamination=0.1, random_state=0)),
+        ("isolation_forest_bootstrap", "iris", "none", lambda: ensemble.IsolationForest(
+            n_estimators=20, max_features=2, bootstrap=True, random_state=1)),
     ]
     for kind in ("full", "tied", "diag", "spherical"):
         out.append(("gaussian_mixture_" + kind, "iris", "none",
