@@ -9,6 +9,7 @@ use super::cluster;
 use super::compose::{self, Step, StepReader};
 use super::covariance;
 use super::cross_decomposition;
+use super::gaussian;
 use super::linear;
 use super::mixture;
 use super::preprocessing;
@@ -68,6 +69,11 @@ pub const ROOMS: &[Room] = &[
         name: "covariance",
         reads: covariance::reads,
         read: |state, _, _| covariance::read(state),
+    },
+    Room {
+        name: "kernel models and Gaussian processes",
+        reads: gaussian::reads,
+        read: |state, _, _| gaussian::read(state),
     },
 ];
 

@@ -33,6 +33,7 @@ pub mod cross_decomposition;
 pub mod estimator;
 pub mod fitted;
 pub mod format;
+pub mod gaussian;
 pub mod input;
 pub mod inspect;
 pub mod joblib;

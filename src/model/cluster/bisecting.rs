@@ -30,6 +30,10 @@ pub struct Bisections {
     centers: Vec<Array1<f64>>,
 }
 
+/// A node still to read: its value, the slot of its parent's pointer to fill (the parent's
+/// index, and whether it is the left child), and its path for messages.
+type Pending = (Value, Option<(usize, bool)>, String);
+
 pub fn read(state: &State<'_>, k: usize, n_features: usize) -> Result<Bisections, LoadError> {
     let root = state.get("_bisecting_tree")?;
     let mean = match state.attr("_X_mean") {
@@ -39,9 +43,7 @@ pub fn read(state: &State<'_>, k: usize, n_features: usize) -> Result<Bisections
     let mut nodes = Vec::new();
     let mut centers = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    // (value, slot of the parent's pointer to fill, path for messages)
-    let mut stack: Vec<(Value, Option<(usize, bool)>, String)> =
-        vec![(root, None, "_bisecting_tree".to_owned())];
+    let mut stack: Vec<Pending> = vec![(root, None, "_bisecting_tree".to_owned())];
     while let Some((value, parent, name)) = stack.pop() {
         let fresh = match value {
             Value::Ref(id) => seen.insert(id),
