@@ -3,6 +3,7 @@
 
 mod cli;
 mod differential;
+mod docs;
 mod fuzz;
 mod helpers;
 mod hostile;
