@@ -836,26 +836,12 @@ mod tests {
         assert_eq!(flag(&["--auth", "magic"]), "--auth");
         assert_eq!(flag(&["--auth-allow", "*@example.com"]), "--auth-allow");
         assert_eq!(flag(&["--allow-cidr", "10.0.0.0/99"]), "--allow-cidr");
+        let google = |flag: &'static str, value: &'static str| {
+            ["--auth", "google", "--auth-audience", "a", flag, value]
+        };
+        assert_eq!(flag(&google("--auth-leeway", "x")), "--auth-leeway");
         assert_eq!(
-            flag(&[
-                "--auth",
-                "google",
-                "--auth-audience",
-                "a",
-                "--auth-leeway",
-                "x"
-            ]),
-            "--auth-leeway"
-        );
-        assert_eq!(
-            flag(&[
-                "--auth",
-                "google",
-                "--auth-audience",
-                "a",
-                "--auth-jwks-url",
-                "file:///k"
-            ]),
+            flag(&google("--auth-jwks-url", "file:///k")),
             "--auth-jwks-url"
         );
     }

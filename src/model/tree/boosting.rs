@@ -395,13 +395,6 @@ impl Predictor for Boosting {
         self.n_features
     }
 
-    fn methods(&self) -> Vec<Method> {
-        match self.classes {
-            Some(_) => vec![Method::Predict, Method::PredictProba],
-            None => vec![Method::Predict],
-        }
-    }
-
     fn target(&self) -> Target<'_> {
         match &self.classes {
             Some(classes) => Target::Classes(classes),
@@ -409,6 +402,13 @@ impl Predictor for Boosting {
                 n_outputs: 1,
                 one_d: true,
             },
+        }
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        match self.classes {
+            Some(_) => vec![Method::Predict, Method::PredictProba],
+            None => vec![Method::Predict],
         }
     }
 

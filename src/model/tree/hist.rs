@@ -533,13 +533,6 @@ impl Predictor for Hist {
         self.n_features
     }
 
-    fn methods(&self) -> Vec<Method> {
-        match self.classes {
-            Some(_) => vec![Method::Predict, Method::PredictProba],
-            None => vec![Method::Predict],
-        }
-    }
-
     fn target(&self) -> Target<'_> {
         match &self.classes {
             Some(classes) => Target::Classes(classes),
@@ -547,6 +540,13 @@ impl Predictor for Hist {
                 n_outputs: 1,
                 one_d: true,
             },
+        }
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        match self.classes {
+            Some(_) => vec![Method::Predict, Method::PredictProba],
+            None => vec![Method::Predict],
         }
     }
 
