@@ -55,6 +55,7 @@ use ndarray::{Array2, ArrayView2};
 pub use allow::SkClass;
 pub use classes::{Classes, Label};
 pub use estimator::{Attribution, Method, Prediction, Target};
+pub use format::Origin;
 pub use input::{
     Absent, Cell, Column, ColumnKind, Dtype, Frame, FrameBuilder, InputError, InputSchema,
 };
@@ -131,17 +132,6 @@ pub struct Model {
     /// What the final estimator answers, `predict` first unless it only transforms.
     methods: Vec<Method>,
     origin: Origin,
-}
-
-/// Where a model came from: the kind of file and how it was wrapped.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin {
-    /// The format, as `inspect` names it: `pickle`, `joblib`.
-    pub format: &'static str,
-    /// The compression around the stream, if any.
-    pub compression: Option<Container>,
-    /// The pickle protocol, for pickles.
-    pub protocol: Option<u8>,
 }
 
 /// The matrix the final estimator sees, validated: rows × features, every value finite (or

@@ -3,6 +3,7 @@
 
 mod cli;
 mod differential;
+mod docs;
 mod estimators;
 mod fuzz;
 mod helpers;

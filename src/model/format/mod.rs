@@ -20,7 +20,16 @@ mod signatures;
 use super::joblib::Container;
 use super::pickle::GlobalRef;
 use super::{LoadError, Model};
-use signatures::{Json, LightgbmText, XgboostUbjson, Zip};
+use signatures::{JSON, LIGHTGBM_TEXT, UBJSON, ZIP};
+
+/// Where a model came from: its format as `inspect` names it (`pickle`, `joblib`), the
+/// compression around its stream if any, and its protocol for a pickle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub format: &'static str,
+    pub compression: Option<Container>,
+    pub protocol: Option<u8>,
+}
 
 /// A kind of model file: recognised from its bytes, loaded, audited.
 pub trait ModelFormat: Sync {
@@ -49,13 +58,7 @@ pub struct Audit {
 
 /// The formats skserve recognises, in the order they are tried: the ones with an unmistakable
 /// signature first, pickles (whose first byte may be one of many opcodes) last.
-pub const FORMATS: &[&dyn ModelFormat] = &[
-    &Zip,
-    &XgboostUbjson,
-    &Json,
-    &LightgbmText,
-    &pickled::Pickled,
-];
+pub const FORMATS: &[&dyn ModelFormat] = &[&ZIP, &UBJSON, &JSON, &LIGHTGBM_TEXT, &pickled::Pickled];
 
 /// The format of `bytes`, or why none fits.
 pub fn detect(bytes: &[u8]) -> Result<&'static dyn ModelFormat, LoadError> {

@@ -194,6 +194,10 @@ impl Predictor for Classifier {
         self.weights.n_features
     }
 
+    fn target(&self) -> Target<'_> {
+        Target::Classes(&self.classes)
+    }
+
     fn methods(&self) -> Vec<Method> {
         if self.weights.proba == ProbaRule::None {
             vec![Method::Predict, Method::DecisionFunction]
@@ -204,10 +208,6 @@ impl Predictor for Classifier {
                 Method::DecisionFunction,
             ]
         }
-    }
-
-    fn target(&self) -> Target<'_> {
-        Target::Classes(&self.classes)
     }
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {

@@ -395,6 +395,16 @@ impl Predictor for Boosting {
         self.n_features
     }
 
+    fn target(&self) -> Target<'_> {
+        match &self.classes {
+            Some(classes) => Target::Classes(classes),
+            None => Target::Values {
+                n_outputs: 1,
+                one_d: true,
+            },
+        }
+    }
+
     fn methods(&self) -> Vec<Method> {
         match self.classes {
             Some(_) => vec![
@@ -403,16 +413,6 @@ impl Predictor for Boosting {
                 Method::DecisionFunction,
             ],
             None => vec![Method::Predict],
-        }
-    }
-
-    fn target(&self) -> Target<'_> {
-        match &self.classes {
-            Some(classes) => Target::Classes(classes),
-            None => Target::Values {
-                n_outputs: 1,
-                one_d: true,
-            },
         }
     }
 

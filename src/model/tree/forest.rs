@@ -195,13 +195,6 @@ impl Predictor for TreeModel {
         self.n_features
     }
 
-    fn methods(&self) -> Vec<Method> {
-        match self.output {
-            Output::Classes { .. } => vec![Method::Predict, Method::PredictProba],
-            Output::Values { .. } => vec![Method::Predict],
-        }
-    }
-
     fn target(&self) -> Target<'_> {
         match &self.output {
             Output::Classes { outputs, .. } => match outputs.as_slice() {
@@ -212,6 +205,13 @@ impl Predictor for TreeModel {
                 n_outputs: *n_outputs,
                 one_d: *one_d,
             },
+        }
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        match self.output {
+            Output::Classes { .. } => vec![Method::Predict, Method::PredictProba],
+            Output::Values { .. } => vec![Method::Predict],
         }
     }
 

@@ -533,6 +533,16 @@ impl Predictor for Hist {
         self.n_features
     }
 
+    fn target(&self) -> Target<'_> {
+        match &self.classes {
+            Some(classes) => Target::Classes(classes),
+            None => Target::Values {
+                n_outputs: 1,
+                one_d: true,
+            },
+        }
+    }
+
     fn methods(&self) -> Vec<Method> {
         match self.classes {
             Some(_) => vec![
@@ -541,16 +551,6 @@ impl Predictor for Hist {
                 Method::DecisionFunction,
             ],
             None => vec![Method::Predict],
-        }
-    }
-
-    fn target(&self) -> Target<'_> {
-        match &self.classes {
-            Some(classes) => Target::Classes(classes),
-            None => Target::Values {
-                n_outputs: 1,
-                one_d: true,
-            },
         }
     }
 
