@@ -578,14 +578,19 @@ impl<'a> Vm<'a, '_> {
                 Node::Dtype(Dtype::parse(descr).map_err(|e| PickleError::malformed(offset, e))?)
             }
             Callable::NumpyFrombuffer => {
-                let [buffer, dtype, shape, order] = argv[..] else {
-                    return Err(PickleError::malformed(
-                        offset,
-                        "_frombuffer takes 4 arguments",
-                    ));
+                // numpy 2.3 on adds `axis_order` for arrays neither C nor Fortran ordered.
+                let (buffer, dtype, shape, order, axis_order) = match argv[..] {
+                    [b, d, s, o] => (b, d, s, o, Value::None),
+                    [b, d, s, o, a] => (b, d, s, o, a),
+                    _ => {
+                        return Err(PickleError::malformed(
+                            offset,
+                            "_frombuffer takes 4 or 5 arguments",
+                        ));
+                    }
                 };
                 let array = self
-                    .frombuffer(buffer, dtype, shape, order)
+                    .frombuffer(buffer, dtype, shape, order, axis_order)
                     .map_err(|e| PickleError::malformed(offset, e))?;
                 Node::Array(array)
             }
@@ -867,21 +872,28 @@ impl<'a> Vm<'a, '_> {
         }
     }
 
-    /// `numpy.core.numeric._frombuffer(buffer, dtype, shape, order)`, protocol 5's array form.
+    /// `numpy.core.numeric._frombuffer(buffer, dtype, shape, order, axis_order=None)`,
+    /// protocol 5's array form: with order `K` and an axis order, the C-ordered `shape` is
+    /// transposed by it.
     fn frombuffer(
         &self,
         buffer: Value,
         dtype: Value,
         shape: Value,
         order: Value,
+        axis_order: Value,
     ) -> Result<NdArray, String> {
         let dtype = self.dtype(dtype)?;
         let shape = self.shape(shape)?;
-        let fortran = self.heap.str(order) == Some("F");
+        let order = self.heap.str(order);
         let Some(Node::Bytes(bytes)) = self.heap.node(buffer) else {
             return Err("_frombuffer needs bytes".into());
         };
-        numpy::from_bytes(&dtype, shape, bytes, fortran)
+        if axis_order == Value::None || order != Some("K") {
+            return numpy::from_bytes(&dtype, shape, bytes, order == Some("F"));
+        }
+        let axes = self.shape(axis_order)?;
+        numpy::transposed(numpy::from_bytes(&dtype, shape, bytes, false)?, &axes)
     }
 
     /// joblib's `NumpyArrayWrapper`: its BUILD state describes the array, whose bytes follow in
