@@ -74,6 +74,14 @@ pub fn estimator_matrices() -> PathBuf {
     .clone()
 }
 
+/// The census of scikit-learn 1.9's estimators, made by `tests/python/census/ensure_census.sh`
+/// (`tests/run.sh` runs it and sets `SKSERVE_CENSUS_DIR`), as [`pipeline_matrices`] are.
+pub fn census_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| made_by("SKSERVE_CENSUS_DIR", "tests/python/census/ensure_census.sh"))
+        .clone()
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Manifest {
     pub sklearn_version: String,

@@ -545,9 +545,9 @@ impl<'a> Vm<'a, '_> {
             .heap
             .tuple(args)
             .ok_or_else(|| PickleError::malformed(offset, "REDUCE arguments are not a tuple"))?;
-        // The allowed callables take at most four arguments: read them without a copy of the
+        // The allowed callables take at most five arguments: read them without a copy of the
         // tuple; a longer tuple matches none of their patterns.
-        let mut buffer = [Value::None; 4];
+        let mut buffer = [Value::None; 5];
         let argv: &[Value] = if tuple.len() <= buffer.len() {
             buffer[..tuple.len()].copy_from_slice(tuple);
             &buffer[..tuple.len()]
