@@ -1,5 +1,5 @@
 //! What each subcommand does. Every command reports errors on stderr and returns the exit
-//! status: 0 on success, 2 when the model is refused or unsupported, 1 for anything else.
+//! status: 0 on success, 2 when the model is refused, unsupported or too large to load, 1 for anything else.
 
 mod inspect;
 mod predict;
@@ -9,7 +9,8 @@ mod slo;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
-use crate::model::{LoadError, Model};
+use crate::model::{LoadError, LoadLimits, Model};
+use crate::store::StoreError;
 
 pub use inspect::inspect;
 pub use predict::{parse_csv, predict, predict_text};
@@ -19,7 +20,7 @@ pub use slo::slo_rules;
 /// A command's failure, carrying its exit status.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
-    /// The model file was refused, malformed or unsupported (exit 2).
+    /// The model file was refused, malformed, unsupported or too large to load (exit 2).
     #[error("{0}")]
     Model(String),
     /// Anything else: unreadable files, bad input (exit 1).
@@ -43,8 +44,17 @@ impl CommandError {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Predict(args) => predict(&args.model, &args.input, &mut std::io::stdout().lock()),
-        Command::Inspect(args) => inspect(&args.model, &mut std::io::stdout().lock()),
+        Command::Predict(args) => predict(
+            &args.model,
+            &args.input,
+            args.load.limits(),
+            &mut std::io::stdout().lock(),
+        ),
+        Command::Inspect(args) => inspect(
+            &args.model,
+            args.load.limits(),
+            &mut std::io::stdout().lock(),
+        ),
         Command::Serve(args) => serve(args),
         Command::Slo(crate::cli::SloCommand::Rules(args)) => {
             slo_rules(args.config.as_deref(), &mut std::io::stdout().lock())
@@ -59,14 +69,25 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Reads a model's bytes from a file or `gs://bucket/object`; the name used in messages is
-/// the file name.
-pub(crate) fn read_model_file(path: &std::path::Path) -> Result<(String, Vec<u8>), CommandError> {
-    crate::store::read_once(&path.to_string_lossy()).map_err(|e| CommandError::Other(e.to_string()))
+/// Reads a model's bytes from a file or `gs://bucket/object`, refusing one larger than the
+/// loading budget (exit 2) before reading it; the name used in messages is the file name.
+pub(crate) fn read_model_file(
+    path: &std::path::Path,
+    limits: LoadLimits,
+) -> Result<(String, Vec<u8>), CommandError> {
+    crate::store::read_once(&path.to_string_lossy(), limits.max_model_bytes).map_err(|e| {
+        match e {
+            StoreError::TooLarge { .. } => CommandError::Model(e.to_string()),
+            other => CommandError::Other(other.to_string()),
+        }
+    })
 }
 
-/// Reads and loads a model file.
-pub(crate) fn load_model_file(path: &std::path::Path) -> Result<Model, CommandError> {
-    let (name, bytes) = read_model_file(path)?;
-    Model::from_bytes(&bytes).map_err(|e| CommandError::model(&name, &e))
+/// Reads and loads a model file within the loading budget.
+pub(crate) fn load_model_file(
+    path: &std::path::Path,
+    limits: LoadLimits,
+) -> Result<Model, CommandError> {
+    let (name, bytes) = read_model_file(path, limits)?;
+    Model::from_bytes_within(&bytes, limits).map_err(|e| CommandError::model(&name, &e))
 }

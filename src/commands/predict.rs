@@ -12,10 +12,15 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use super::{CommandError, load_model_file};
-use crate::model::{Absent, Cell, Frame, Model, Prediction, python_float};
+use crate::model::{Absent, Cell, Frame, LoadLimits, Model, Prediction, python_float};
 
-pub fn predict(model_path: &Path, input: &Path, out: &mut impl Write) -> Result<(), CommandError> {
-    let model = load_model_file(model_path)?;
+pub fn predict(
+    model_path: &Path,
+    input: &Path,
+    limits: LoadLimits,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let model = load_model_file(model_path, limits)?;
     let text = read_input(input)?;
     let lines = predict_text(&model, &text).map_err(CommandError::Other)?;
     let mut buffer = std::io::BufWriter::new(out);

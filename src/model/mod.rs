@@ -4,6 +4,7 @@
 //! not. Every protocol hands a model the same typed, named input ([`input::Frame`]).
 //!
 //! # Layout
+//! - `budget`: the memory one load may hold (`--max-model-bytes`), charged before it is taken.
 //! - `joblib`: compression containers around the pickle stream.
 //! - `pickle`: the restricted pickle VM, its opcodes by name.
 //! - `allow`: the allow-list of globals.
@@ -18,6 +19,7 @@
 //! - `catalog`: which room reads which class.
 
 pub mod allow;
+pub mod budget;
 pub mod catalog;
 pub mod classes;
 pub mod compose;
@@ -35,6 +37,7 @@ pub mod value;
 use ndarray::{Array2, ArrayView2};
 
 pub use allow::SkClass;
+pub use budget::{Budget, LoadLimits, TooLarge};
 pub use classes::{Classes, Label};
 pub use estimator::{Attribution, Prediction, Target};
 pub use input::{
@@ -61,6 +64,9 @@ pub enum LoadError {
     /// A well-formed file whose estimator skserve does not serve, or cannot use.
     #[error("{0}")]
     Unsupported(String),
+    /// A file that needs more memory than the loading budget allows.
+    #[error("{0}")]
+    TooLarge(TooLarge),
 }
 
 impl LoadError {
@@ -82,6 +88,7 @@ impl From<PickleError> for LoadError {
     fn from(e: PickleError) -> Self {
         match e {
             PickleError::Malformed { .. } => Self::Malformed(e.to_string()),
+            PickleError::TooLarge(too_large) => Self::TooLarge(too_large),
             _ => Self::Refused(e),
         }
     }
@@ -182,12 +189,33 @@ pub struct Explained {
     pub sources: Vec<usize>,
 }
 
+impl From<TooLarge> for LoadError {
+    fn from(e: TooLarge) -> Self {
+        Self::TooLarge(e)
+    }
+}
+
+/// What the model keeps for each column it takes: its name twice (as a column and as a
+/// feature), its source, kind and categories, and its place in the structure `inspect`
+/// prints. Charged before a model of so many columns is assembled.
+const BYTES_PER_INPUT_COLUMN: usize = 512;
+
 impl Model {
-    /// Loads a pickle or joblib file (any compression) without executing it.
+    /// Loads a pickle or joblib file (any compression) without executing it, within the
+    /// default loading budget.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
+        Self::from_bytes_within(bytes, LoadLimits::default())
+    }
+
+    /// Loads a pickle or joblib file without executing it, holding at most
+    /// `limits.max_model_bytes` at once (the file, its stream, its values, the model); a file
+    /// that needs more is refused with [`LoadError::TooLarge`].
+    pub fn from_bytes_within(bytes: &[u8], limits: LoadLimits) -> Result<Self, LoadError> {
+        let budget = Budget::new(limits);
+        budget.charge(bytes.len(), || "the file".to_owned())?;
         let container = Container::detect(bytes).map_err(LoadError::Malformed)?;
-        let stream = container.open(bytes).map_err(LoadError::Malformed)?;
-        let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut Vec::new())?;
+        let stream = container.open(bytes, &budget)?;
+        let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut Vec::new(), &budget)?;
         let heap = &unpickled.heap;
         let root = unpickled.root;
         let catalog = catalog::Catalog { heap };
@@ -210,6 +238,13 @@ impl Model {
             }
         };
         let names = catalog::input_names(heap, root);
+        let n_inputs = model
+            .transformers
+            .first()
+            .map_or(model.predictor.n_features_in(), |(_, t)| t.n_features_in());
+        budget.charge_items(n_inputs, BYTES_PER_INPUT_COLUMN, || {
+            format!("a model of {n_inputs} input columns")
+        })?;
         Self::assemble(
             model,
             names,
@@ -675,11 +710,21 @@ pub struct Inspection {
 
 /// Audits `bytes` without executing anything; works on refused and broken files too.
 pub fn inspect(bytes: &[u8], file: &str) -> Inspection {
+    inspect_within(bytes, file, LoadLimits::default())
+}
+
+/// [`inspect`] with a loading budget: the audit, then the load, each within `limits`.
+pub fn inspect_within(bytes: &[u8], file: &str, limits: LoadLimits) -> Inspection {
     let container = Container::detect(bytes);
     let mut globals = Vec::new();
     let mut protocol = None;
-    if let Ok(stream) = container.clone().and_then(|c| c.open(bytes)) {
-        if let Ok(audited) = pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals) {
+    let budget = Budget::new(limits);
+    if let Ok(stream) = container.clone().map_err(LoadError::Malformed).and_then(|c| {
+        budget.charge(bytes.len(), || "the file".to_owned())?;
+        c.open(bytes, &budget)
+    }) {
+        if let Ok(audited) = pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals, &budget)
+        {
             protocol = Some(audited.protocol);
         } else if let [pickle::opcodes::PROTO, p, ..] = stream[..] {
             protocol = Some(p);
@@ -691,7 +736,7 @@ pub fn inspect(bytes: &[u8], file: &str) -> Inspection {
         .iter()
         .any(|g| g.name.ends_with("NumpyArrayWrapper"));
     let compression = container.ok().filter(|c| *c != Container::Plain);
-    let loaded = Model::from_bytes(bytes);
+    let loaded = Model::from_bytes_within(bytes, limits);
     let model = loaded.as_ref().ok();
     Inspection {
         format: if joblib || compression.is_some() {
