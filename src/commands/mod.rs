@@ -75,11 +75,9 @@ pub(crate) fn read_model_file(
     path: &std::path::Path,
     limits: LoadLimits,
 ) -> Result<(String, Vec<u8>), CommandError> {
-    crate::store::read_once(&path.to_string_lossy(), limits.max_model_bytes).map_err(|e| {
-        match e {
-            StoreError::TooLarge { .. } => CommandError::Model(e.to_string()),
-            other => CommandError::Other(other.to_string()),
-        }
+    crate::store::read_once(&path.to_string_lossy(), limits.max_model_bytes).map_err(|e| match e {
+        StoreError::TooLarge { .. } => CommandError::Model(e.to_string()),
+        other => CommandError::Other(other.to_string()),
     })
 }
 

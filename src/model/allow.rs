@@ -659,10 +659,7 @@ mod tests {
             ("builtins", "bytes"),
             ("__builtin__", "bytes"),
             ("joblib.numpy_pickle", "NumpyArrayWrapper"),
-            (
-                "sklearn.externals.joblib.numpy_pickle",
-                "NumpyArrayWrapper",
-            ),
+            ("sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper"),
             ("sklearn.linear_model._logistic", "LogisticRegression"),
             ("sklearn.linear_model.logistic", "LogisticRegression"),
             ("sklearn.linear_model._stochastic_gradient", "SGDClassifier"),
@@ -692,14 +689,24 @@ mod tests {
         .map(|(m, n)| ((*m).to_owned(), (*n).to_owned()))
         .collect();
         for (modules, name, _) in ESTIMATORS {
-            rules.extend(modules.iter().map(|m| ((*m).to_owned(), (*name).to_owned())));
+            rules.extend(
+                modules
+                    .iter()
+                    .map(|m| ((*m).to_owned(), (*name).to_owned())),
+            );
         }
         for (module, names) in SEARCH_INERT {
-            rules.extend(names.iter().map(|n| ((*module).to_owned(), (*n).to_owned())));
+            rules.extend(
+                names
+                    .iter()
+                    .map(|n| ((*module).to_owned(), (*n).to_owned())),
+            );
         }
-        rules.extend(SGD_LOSSES.iter().map(|n| {
-            ("sklearn.linear_model._sgd_fast".to_owned(), (*n).to_owned())
-        }));
+        rules.extend(
+            SGD_LOSSES
+                .iter()
+                .map(|n| ("sklearn.linear_model._sgd_fast".to_owned(), (*n).to_owned())),
+        );
         rules.extend(
             CY_LOSSES
                 .iter()

@@ -62,7 +62,11 @@ impl fmt::Display for TooLarge {
             .map_or_else(|| "more than 2^64 bytes".to_owned(), bytes);
         write!(f, "too large: {} needs {needed}", self.what)?;
         if self.held > 0 {
-            write!(f, " on top of the {} the load already holds", bytes(self.held))?;
+            write!(
+                f,
+                " on top of the {} the load already holds",
+                bytes(self.held)
+            )?;
         }
         write!(
             f,
@@ -256,10 +260,15 @@ mod tests {
     fn overflowing_counts_are_refused_not_wrapped() {
         let b = budget(DEFAULT_MAX_MODEL_BYTES);
         let err = b
-            .charge_items(1 << 61, 24, || "an array of shape [2305843009213693952]".into())
+            .charge_items(1 << 61, 24, || {
+                "an array of shape [2305843009213693952]".into()
+            })
             .unwrap_err();
         assert_eq!(err.needed, None);
-        assert!(err.to_string().contains("needs more than 2^64 bytes"), "{err}");
+        assert!(
+            err.to_string().contains("needs more than 2^64 bytes"),
+            "{err}"
+        );
         assert!(err.to_string().contains("256 MiB"), "{err}");
         assert!(!b.admits(usize::MAX, 2));
         assert!(b.admits(1 << 20, 256));

@@ -188,7 +188,11 @@ mod tests {
         assert_eq!(container, Container::Zlib);
         let budget = Budget::default();
         assert_eq!(&*container.open(&bytes, &budget).unwrap(), b"\x80\x04N.");
-        assert_eq!(budget.held(), 4, "the stream is charged, its spare room given back");
+        assert_eq!(
+            budget.held(),
+            4,
+            "the stream is charged, its spare room given back"
+        );
     }
 
     #[test]

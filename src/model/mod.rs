@@ -719,12 +719,15 @@ pub fn inspect_within(bytes: &[u8], file: &str, limits: LoadLimits) -> Inspectio
     let mut globals = Vec::new();
     let mut protocol = None;
     let budget = Budget::new(limits);
-    if let Ok(stream) = container.clone().map_err(LoadError::Malformed).and_then(|c| {
-        budget.charge(bytes.len(), || "the file".to_owned())?;
-        c.open(bytes, &budget)
-    }) {
-        if let Ok(audited) = pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals, &budget)
-        {
+    if let Ok(stream) = container
+        .clone()
+        .map_err(LoadError::Malformed)
+        .and_then(|c| {
+            budget.charge(bytes.len(), || "the file".to_owned())?;
+            c.open(bytes, &budget)
+        })
+    {
+        if let Ok(audited) = pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals, &budget) {
             protocol = Some(audited.protocol);
         } else if let [pickle::opcodes::PROTO, p, ..] = stream[..] {
             protocol = Some(p);

@@ -229,9 +229,10 @@ impl<'h> State<'h> {
     /// `f64`s, text as `String`s.
     pub fn charge_copy(&self, name: &str, array: &NdArray) -> Result<(), LoadError> {
         let bytes = copy_bytes(self.heap, array);
-        Ok(self.heap.budget().charge(bytes, || {
-            format!("{}: a copy of {name}", self.label())
-        })?)
+        Ok(self
+            .heap
+            .budget()
+            .charge(bytes, || format!("{}: a copy of {name}", self.label()))?)
     }
 
     /// The items of a list or tuple attribute.
@@ -342,7 +343,11 @@ fn copy_bytes(heap: &Heap, array: &NdArray) -> usize {
         Elements::Bytes(v) => texts(v.len(), v.iter().map(Vec::len).sum()),
         Elements::Object(values) => texts(
             values.len(),
-            values.iter().filter_map(|v| heap.str(*v)).map(str::len).sum(),
+            values
+                .iter()
+                .filter_map(|v| heap.str(*v))
+                .map(str::len)
+                .sum(),
         ),
     }
 }

@@ -94,12 +94,14 @@ impl<'a> Heap<'a> {
     /// elements, text) is charged by whoever made it, before making it.
     pub fn push(&mut self, node: Node<'a>) -> Result<Value, TooLarge> {
         let id = NodeId::try_from(self.nodes.len()).map_err(|_| {
-            self.budget
-                .refusal(self.nodes.len(), NODE_BYTES, "the values the pickle builds".into())
+            self.budget.refusal(
+                self.nodes.len(),
+                NODE_BYTES,
+                "the values the pickle builds".into(),
+            )
         })?;
-        self.budget.charge(NODE_BYTES, || {
-            format!("the pickle's values (node {id})")
-        })?;
+        self.budget
+            .charge(NODE_BYTES, || format!("the pickle's values (node {id})"))?;
         self.nodes.push(node);
         Ok(Value::Ref(id))
     }

@@ -10,8 +10,10 @@
 //! - [`features`]: named columns and the one-hot encoding of named instances.
 //! - [`refresh`]: the first load with retries, and the loop that polls a store, loads, checks
 //!   and swaps.
+//! - [`loader`]: the one thread loads run on, in turn.
 
 pub mod features;
+pub mod loader;
 pub mod refresh;
 
 use std::collections::BTreeMap;

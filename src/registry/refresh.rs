@@ -10,17 +10,14 @@
 //! load is remembered by its token and not downloaded again until it changes.
 //!
 //! Every load stays within the loading budget (`--max-model-bytes`: content larger than it is
-//! not even downloaded, `too_large`), runs on a blocking thread so that serving threads go on
-//! serving, and waits for any other load of the process to finish first, so that the budget
-//! bounds the memory loading takes whatever the number of models. A loader that panics on a
-//! file fails that load like any malformed file.
+//! not even downloaded, `too_large`) and runs on the process's loader thread (`loader`), one
+//! at a time, so that the budget bounds the memory loading takes whatever the number of
+//! models. A loader that panics on a file fails that load like any malformed file.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::Semaphore;
-
-use super::{LoadedModel, ModelLoadError, Registry};
+use super::{LoadedModel, ModelLoadError, Registry, loader};
 use crate::backoff;
 use crate::metrics::Metrics;
 use crate::model::LoadLimits;
@@ -37,15 +34,12 @@ pub struct RefreshPolicy {
     pub limits: LoadLimits,
 }
 
-/// One load at a time in the process: what loads hold is bounded by one budget, not by one
-/// budget per model. A process-wide fact, hence a static.
-static LOADS: Semaphore = Semaphore::const_new(1);
-
 /// Downloads a model within the loading budget; content larger than the budget is refused
 /// before it is read, as a model too large to load.
 async fn fetch<S: ModelStore>(store: &S, limits: LoadLimits) -> Result<Fetched, ModelLoadError> {
-    store
-        .fetch_within(limits.max_model_bytes)
+    // Boxed: the Cloud Storage client's futures nest deep enough that one more level inline
+    // takes the futures of the service's start past the compiler's layout depth.
+    Box::pin(store.fetch_within(limits.max_model_bytes))
         .await
         .map_err(|e| match e {
             StoreError::TooLarge { .. } => ModelLoadError::Model {
@@ -56,45 +50,23 @@ async fn fetch<S: ModelStore>(store: &S, limits: LoadLimits) -> Result<Fetched, 
         })
 }
 
-/// Loads fetched bytes on a blocking thread, after any other load of the process, within
+/// Loads fetched bytes on the loader thread, after any other load of the process, within
 /// `limits`. The bytes are dropped as soon as the load ends.
 async fn load(
     name: &str,
     fetched: Fetched,
     limits: LoadLimits,
 ) -> Result<LoadedModel, ModelLoadError> {
-    let _turn = LOADS
-        .acquire()
-        .await
-        .expect("the load semaphore is never closed");
     let file = fetched.file.clone();
     let name = name.to_owned();
-    let loading =
-        tokio::task::spawn_blocking(move || LoadedModel::from_fetched(&name, &fetched, limits));
-    match loading.await {
-        Ok(loaded) => loaded,
-        Err(stopped) => Err(ModelLoadError::Model {
-            message: format!(
-                "cannot load {file}: the loader stopped on it ({})",
-                stopped_because(stopped)
-            ),
-            reason: "malformed",
-        }),
-    }
-}
-
-/// What a load's task ended with instead of a result: its panic's message, or why it was
-/// cancelled.
-fn stopped_because(e: tokio::task::JoinError) -> String {
-    if !e.is_panic() {
-        return e.to_string();
-    }
-    let payload = e.into_panic();
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".to_owned())
+    loader::run(move || LoadedModel::from_fetched(&name, &fetched, limits))
+        .await
+        .unwrap_or_else(|stopped| {
+            Err(ModelLoadError::Model {
+                message: format!("cannot load {file}: the loader stopped on it ({stopped})"),
+                reason: "malformed",
+            })
+        })
 }
 
 /// The longest wait between two attempts after repeated failures (unless the interval

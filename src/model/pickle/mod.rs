@@ -153,6 +153,9 @@ const FOOTPRINT_CHECK_BYTES: usize = 4096;
 /// A sparse memo entry (key, value and the map's control byte and spare room).
 const SPARSE_MEMO_ENTRY_BYTES: usize = 2 * (std::mem::size_of::<(u32, Value)>() + 1);
 
+/// What the allocator adds to a piece of owned text beyond its bytes.
+const OWNED_TEXT_BYTES: usize = 16;
+
 /// Entries the stack and memo make room for before the file has shown what it holds.
 const PRESIZED_MEMO: usize = 1 << 10;
 
@@ -350,9 +353,9 @@ impl<'a> Vm<'a, '_> {
                     };
                     let latin1 = self.take(n)?;
                     // Each byte above 127 becomes two bytes of UTF-8.
-                    self.heap.budget().charge_items(n, 2, || {
-                        format!("a string of {n} bytes (byte {offset})")
-                    })?;
+                    self.heap
+                        .budget()
+                        .charge_items(n, 2, || format!("a string of {n} bytes (byte {offset})"))?;
                     let s = latin1.iter().map(|&b| b as char).collect();
                     self.push(&mut f, Node::Str(s))?;
                 }
@@ -569,6 +572,14 @@ impl<'a> Vm<'a, '_> {
         if self.mode == Mode::Audit {
             self.record(format!("{module}.{name}"), resolved.is_some())?;
         }
+        // A marker or (while auditing) a refused name keeps its name in its node.
+        if matches!(resolved, None | Some(Callable::Inert(_))) {
+            self.heap
+                .budget()
+                .charge(module.len() + name.len() + OWNED_TEXT_BYTES, || {
+                    format!("the name {module}.{name}")
+                })?;
+        }
         match (resolved, self.mode) {
             (Some(callable), _) => Ok(self.heap.push(Node::Global(callable))?),
             (None, Mode::Load) => Err(PickleError::Refused(format!("{module}.{name}"))),
@@ -581,7 +592,7 @@ impl<'a> Vm<'a, '_> {
     /// Records a global (or a code-running opcode) in the audit, charging its entry.
     fn record(&mut self, name: String, allowed: bool) -> Result<(), PickleError> {
         self.heap.budget().charge(
-            std::mem::size_of::<GlobalRef>() + name.len(),
+            std::mem::size_of::<GlobalRef>() + name.len() + OWNED_TEXT_BYTES,
             || "the audit's list of globals".to_owned(),
         )?;
         self.audit.push(GlobalRef { name, allowed });
@@ -621,6 +632,11 @@ impl<'a> Vm<'a, '_> {
             }
         };
         self.record(format!("{label} (opcode {name})"), false)?;
+        self.heap
+            .budget()
+            .charge(label.len() + OWNED_TEXT_BYTES, || {
+                format!("the label {label}")
+            })?;
         let placeholder = self.heap.push(Node::Global(Callable::Refused(label)))?;
         f.stack.push(placeholder);
         Ok(())
