@@ -86,6 +86,8 @@ step "tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --all-targets --no-fail-fast 2>&1 | tee "$log"
+# The full tier: tests marked #[ignore = "full tier: …"] need what this script installed.
+cargo test --tests --no-fail-fast -- --ignored 2>&1 | tee -a "$log"
 # One closing line for the whole suite: cargo prints one per test binary, some of them empty
 # (the binary's own target, the benchmark run once as a test).
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "\nskserve tests: %d passed, %d failed\n", passed, failed }' "$log"
