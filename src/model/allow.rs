@@ -221,7 +221,8 @@ const CY_LOSSES: &[&str] = &[
 /// Resolves `module.name` against the allow-list; `None` means refused.
 pub fn resolve(module: &str, name: &str) -> Option<Callable> {
     use Callable::*;
-    if !is_identifier(name) || !module.split('.').all(is_identifier) {
+    // Modules are matched exactly below; names by rules too (`*_score`).
+    if !is_identifier(name.as_bytes()) {
         return None;
     }
     let numpy_core = matches!(module, "numpy.core.multiarray" | "numpy._core.multiarray");
@@ -583,13 +584,15 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
 ];
 
 /// A Python identifier as the pickler writes one: ASCII letters, digits and `_`, not starting
-/// with a digit. Nothing on the list is spelt otherwise.
-fn is_identifier(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+/// with a digit. No name on the list is spelt otherwise.
+fn is_identifier(text: &[u8]) -> bool {
+    match text {
+        [first, rest @ ..] => {
+            (first.is_ascii_alphabetic() || *first == b'_')
+                && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        [] => false,
+    }
 }
 
 /// Markers: kept as their name, never called, never read (see [`Callable::Inert`]).

@@ -107,12 +107,14 @@ impl Budget {
     }
 
     /// Takes `bytes` for the rest of the load; `what` names them if they do not fit.
+    #[inline]
     pub fn charge(&self, bytes: usize, what: impl FnOnce() -> String) -> Result<(), TooLarge> {
         self.take(Some(bytes as u64), what)
     }
 
     /// Takes `count` items of `each` bytes for the rest of the load (a count taken from a file
     /// may be anything: an overflowing product is refused like any other).
+    #[inline]
     pub fn charge_items(
         &self,
         count: usize,
@@ -150,26 +152,27 @@ impl Budget {
 
     /// The refusal for `count` items of `each` bytes.
     pub fn refusal(&self, count: usize, each: usize, what: String) -> TooLarge {
-        TooLarge {
-            what,
-            needed: product(count, each),
-            held: self.held(),
-            limit: self.limit,
-        }
+        self.refused(product(count, each), what)
     }
 
+    #[inline]
     fn take(&self, bytes: Option<u64>, what: impl FnOnce() -> String) -> Result<(), TooLarge> {
         match bytes.and_then(|n| self.held.get().checked_add(n)) {
             Some(total) if total <= self.limit => {
                 self.held.set(total);
                 Ok(())
             }
-            _ => Err(TooLarge {
-                what: what(),
-                needed: bytes,
-                held: self.held(),
-                limit: self.limit,
-            }),
+            _ => Err(self.refused(bytes, what())),
+        }
+    }
+
+    #[cold]
+    fn refused(&self, needed: Option<u64>, what: String) -> TooLarge {
+        TooLarge {
+            what,
+            needed,
+            held: self.held(),
+            limit: self.limit,
         }
     }
 }

@@ -72,15 +72,15 @@ pub struct Heap<'a> {
     budget: &'a Budget,
 }
 
-/// Nodes a heap makes room for before it first grows: a small model's whole file, and no
-/// more, since room is taken before the file has shown what it holds.
-const PRESIZED_NODES: usize = 1 << 12;
-
 impl<'a> Heap<'a> {
-    /// An empty heap for a stream of `stream_len` bytes, charging `budget`.
+    /// An empty heap for a stream of `stream_len` bytes, charging `budget`. Room is made for a
+    /// node per 8 bytes of stream, as typical files hold, so that the hot loop rarely grows the
+    /// arena; never for more nodes than the budget could pay for. Room is not memory: only the
+    /// nodes made are resident, and charged.
     pub fn new(stream_len: usize, budget: &'a Budget) -> Self {
+        let affordable = usize::try_from(budget.remaining() / NODE_BYTES as u64).unwrap_or(0);
         Self {
-            nodes: Vec::with_capacity((stream_len / 8).min(PRESIZED_NODES)),
+            nodes: Vec::with_capacity((stream_len / 8).min(affordable)),
             budget,
         }
     }
@@ -92,18 +92,21 @@ impl<'a> Heap<'a> {
 
     /// Adds a node, charging its own size; what it owns beyond that (items, decoded
     /// elements, text) is charged by whoever made it, before making it.
+    #[inline(always)]
     pub fn push(&mut self, node: Node<'a>) -> Result<Value, TooLarge> {
-        let id = NodeId::try_from(self.nodes.len()).map_err(|_| {
-            self.budget.refusal(
-                self.nodes.len(),
-                NODE_BYTES,
-                "the values the pickle builds".into(),
-            )
-        })?;
+        let Ok(id) = NodeId::try_from(self.nodes.len()) else {
+            return Err(self.too_many());
+        };
         self.budget
             .charge(NODE_BYTES, || format!("the pickle's values (node {id})"))?;
         self.nodes.push(node);
         Ok(Value::Ref(id))
+    }
+
+    #[cold]
+    fn too_many(&self) -> TooLarge {
+        let what = "the values the pickle builds".to_owned();
+        self.budget.refusal(self.nodes.len(), NODE_BYTES, what)
     }
 
     pub fn node(&self, value: Value) -> Option<&Node<'a>> {

@@ -125,11 +125,12 @@ struct Frame {
 }
 
 impl Frame {
-    /// What the stack, marks and memo take now.
+    /// What the stack, marks and memo take now: the room they took, but for the memo's dense
+    /// part, which is made room for up front and takes memory only as keys are stored.
     fn footprint(&self) -> usize {
         self.stack.capacity() * VALUE_BYTES
             + self.marks.capacity() * std::mem::size_of::<usize>()
-            + self.memo.dense.capacity() * std::mem::size_of::<Option<Value>>()
+            + self.memo.dense.len() * std::mem::size_of::<Option<Value>>()
             + self.memo.sparse.capacity() * SPARSE_MEMO_ENTRY_BYTES
     }
 
@@ -155,9 +156,6 @@ const SPARSE_MEMO_ENTRY_BYTES: usize = 2 * (std::mem::size_of::<(u32, Value)>() 
 
 /// What the allocator adds to a piece of owned text beyond its bytes.
 const OWNED_TEXT_BYTES: usize = 16;
-
-/// Entries the stack and memo make room for before the file has shown what it holds.
-const PRESIZED_MEMO: usize = 1 << 10;
 
 /// The memo: dense for the sequential keys every pickler writes, a map for anything else, so
 /// a hostile key like 2³²−1 costs one entry, not four billion.
@@ -234,6 +232,7 @@ impl<'a> Vm<'a, '_> {
     }
 
     /// Pushes `node` onto the heap (charging it) and its reference onto the stack.
+    #[inline(always)]
     fn push(&mut self, f: &mut Frame, node: Node<'a>) -> Result<(), PickleError> {
         let value = self.heap.push(node)?;
         f.stack.push(value);
@@ -270,12 +269,14 @@ impl<'a> Vm<'a, '_> {
 
     /// Runs one pickle stream from the current position to its STOP and returns its value.
     fn run_stream(&mut self, nesting: usize) -> Result<Value, PickleError> {
-        // Sized for a typical model file, so the hot loop rarely reallocates.
+        // Sized for a typical model file, so the hot loop rarely reallocates; the memo's room
+        // (not memory until used) never more than the budget could pay for.
+        let affordable = usize::try_from(self.heap.budget().remaining() / 16).unwrap_or(0);
         let mut f = Frame {
             stack: Vec::with_capacity(64),
             marks: Vec::with_capacity(16),
             memo: Memo {
-                dense: Vec::with_capacity(((self.input.len() - self.pos) / 16).min(PRESIZED_MEMO)),
+                dense: Vec::with_capacity(((self.input.len() - self.pos) / 16).min(affordable)),
                 ..Memo::default()
             },
             charged: 0,
