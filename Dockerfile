@@ -4,7 +4,7 @@
 #   docker run -p 8080:8080 -e PORT=8080 -e SKSERVE_AUTH_AUDIENCE=https://… skserve
 #
 # On Cloud Run, PORT is set by the platform and skserve listens on 0.0.0.0:$PORT with Google
-# ID token authentication (see README, "Deploy to Google Cloud"). cloudbuild.yaml builds this.
+# ID token authentication (see docs/deploying.md, "Authentication"). cloudbuild.yaml builds this.
 
 FROM rust:1-bookworm AS build
 WORKDIR /src

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus::{
-    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
@@ -110,6 +110,9 @@ pub struct Metrics {
     /// `skserve_auth_failures_total{reason}`: requests refused by authentication or
     /// authorization; `reason` is one of the fixed labels of `auth::AuthError::reason`.
     pub auth_failures: IntCounterVec,
+    /// `skserve_requests_before_first_scrape`: the SLOs' events answered before `/metrics` was
+    /// first scraped (`slo::first_scrape`), set at each scrape.
+    pub requests_before_first_scrape: IntGauge,
     /// The SLO engine's figures, set from its report at each scrape (`slo`).
     pub slo: SloGauges,
 }
@@ -307,6 +310,14 @@ impl Metrics {
             &["reason"],
         )
         .expect("valid metric");
+        let requests_before_first_scrape = IntGauge::new(
+            "skserve_requests_before_first_scrape",
+            "Requests the SLOs count (user routes; 4xx other than 429 are not counted) answered \
+             before /metrics was first scraped. A Prometheus starts a counter from its first \
+             sample, so none of them is in its increase() or the fleet's SLOs. Fixed from the \
+             first scrape on; 0 when the scrape came before any request.",
+        )
+        .expect("valid metric");
         let slo = SloGauges::new();
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -320,6 +331,7 @@ impl Metrics {
             Box::new(model_loaded_timestamp.clone()),
             Box::new(model_refresh.clone()),
             Box::new(model_refresh_failures.clone()),
+            Box::new(requests_before_first_scrape.clone()),
         ]
         .into_iter()
         .chain(slo.collectors())
@@ -355,6 +367,7 @@ impl Metrics {
             model_refresh,
             model_refresh_failures,
             auth_failures,
+            requests_before_first_scrape,
             slo,
         }
     }
@@ -513,7 +526,7 @@ mod tests {
     #[test]
     fn the_reasons_known_in_advance_are_those_the_service_counts() {
         use crate::auth::{AuthError, Refusal, TokenError};
-        use crate::http::Overload;
+        use crate::service::Overload;
         use std::time::Duration;
         let overloads = [
             Overload::Concurrency(1),

@@ -20,10 +20,12 @@ use tokio::net::TcpListener;
 use crate::auth::AccessControl;
 use crate::config::ServeSettings;
 use crate::grpc::GrpcService;
-use crate::http::{App, AppState, Limits, admin_router, router};
+use crate::http::{admin_router, count_routes_from_zero, router};
+use crate::inference::{Observer, Unobserved};
 use crate::metrics::{AUTH_FAILURE_REASONS, LATENCY_BUCKETS, Metrics};
 use crate::registry::{ModelLoadError, RefreshPolicy, Refresher, Registry, load_at_start};
 use crate::server::{self, ConnectionPolicy, Protocol};
+use crate::service::{App, AppState, Limits};
 use crate::slo::fleet::{FleetView, HttpPrometheus};
 use crate::slo::{MonotonicClock, SloEngine};
 use crate::store::Store;
@@ -58,6 +60,14 @@ impl Application {
     /// Loads every model (retrying as `--require-model-at-start` says), binds the listener
     /// (`--listen` with port 0 picks a free port) and starts a refresh task per file or object.
     pub async fn build(settings: &ServeSettings) -> Result<Self, StartError> {
+        Self::build_observed(settings, Arc::new(Unobserved)).await
+    }
+
+    /// [`Application::build`], with `observer` seeing every prediction.
+    pub async fn build_observed(
+        settings: &ServeSettings,
+        observer: Arc<dyn Observer>,
+    ) -> Result<Self, StartError> {
         let sources = std::iter::once((settings.model_name.clone(), settings.model.clone()))
             .chain(settings.extra_models.iter().cloned());
         let mut models = Vec::new();
@@ -76,7 +86,7 @@ impl Application {
             models.push(model);
             stores.push((name, store, token));
         }
-        let mut app = Self::build_with(settings, Registry::new(models)).await?;
+        let mut app = Self::build_with(settings, Registry::new(models), observer).await?;
         let policy = RefreshPolicy {
             interval: settings.refresh_interval,
             allow_shape_change: settings.allow_shape_change,
@@ -105,6 +115,7 @@ impl Application {
     pub async fn build_with(
         settings: &ServeSettings,
         registry: Registry,
+        observer: Arc<dyn Observer>,
     ) -> Result<Self, StartError> {
         let bind = |addr| server::bind(addr).map_err(|source| StartError::Bind { addr, source });
         let listener = bind(settings.listen)?;
@@ -145,17 +156,23 @@ impl Application {
             Arc::new(slo),
             limits,
             settings.gcp_project.clone(),
-        );
+        )
+        .with_observer(observer);
         if let Some(fleet) = &settings.fleet {
             let source = HttpPrometheus::for_url(&fleet.url, fleet.query_timeout);
             let view = FleetView::new(settings.slos.clone(), Arc::new(source), fleet.clone());
             app = app.with_fleet(Arc::new(view));
         }
+        if let Some(wait) = settings.first_scrape_wait {
+            app = app.with_first_scrape_wait(wait);
+        }
+        let state = AppState(Arc::new(app));
+        count_routes_from_zero(&state);
         Ok(Self {
             listener,
             grpc_listener,
             admin_listener,
-            state: AppState(Arc::new(app)),
+            state,
             shutdown_grace: settings.shutdown_grace,
             connections: ConnectionPolicy {
                 protocol: Protocol::Http1,

@@ -16,6 +16,7 @@ locals {
     "cloudbuild.googleapis.com",
     "compute.googleapis.com",
     "secretmanager.googleapis.com",
+    "dns.googleapis.com",
   ]
   image          = var.image != "" ? var.image : "${var.regions[0]}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.images.repository_id}/skserve:latest"
   model_object   = "models/${basename(var.model_path)}"

@@ -27,3 +27,8 @@ output "dashboard_proxy" {
   description = "Tunnels localhost:8081 to the first region's service with an identity token for its URL; open http://localhost:8081/slo (replace OPERATOR_SA with a service account you may impersonate, one of invokers and allowed by auth_allow)."
   value       = "gcloud run services proxy ${var.service_name} --project ${var.project_id} --region ${var.regions[0]} --port 8081 --token \"$(gcloud auth print-identity-token --impersonate-service-account=OPERATOR_SA --audiences=${local.run_urls[var.regions[0]]})\""
 }
+
+output "egress_network" {
+  description = "The VPC network and the subnet of each region the instances send all their egress into; null with private_network = false."
+  value       = var.private_network ? { network = local.network_id, subnets = local.subnetworks } : null
+}

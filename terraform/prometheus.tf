@@ -21,7 +21,7 @@ locals {
   # fleet queries select job from slos.yaml's prometheus_selector, so the name comes from there
   # (any name does when the selector names no job).
   scrape_job = try(one(regex("job=\"([^\"]+)\"", local.slo_spec.prometheus_selector)), var.service_name)
-  # The sidecar's default. Each sample is billed (see the README); the SLO counters need no
+  # The sidecar's default. Each sample is billed (docs/deploying.md); the SLO counters need no
   # finer grain, and the memory objective is evaluated at this resolution.
   scrape_interval_seconds = 30
 

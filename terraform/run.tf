@@ -1,5 +1,6 @@
 # skserve on Cloud Run, one service per region, each reading the model from the bucket, with
-# the managed-Prometheus sidecar beside it (prometheus.tf).
+# the managed-Prometheus sidecar beside it (prometheus.tf), its egress into the VPC network
+# (network.tf).
 
 locals {
   # Cloud Run's deterministic URL: the audience of ID tokens minted for the service itself.
@@ -16,16 +17,35 @@ locals {
   # own default; raising var.memory raises the budget with it.
   memory_mib      = tonumber(regex("^[0-9]+", var.memory)) * (endswith(var.memory, "Gi") ? 1024 : 1)
   max_model_bytes = "${floor(local.memory_mib / 2)}MiB"
+
+  # Who may reach the service (var.ingress): only the project's VPC networks and internal load
+  # balancers; only the load balancer when there is one; else any source. Every request still
+  # needs an invoker's ID token.
+  ingress = var.ingress == "internal" ? "INGRESS_TRAFFIC_INTERNAL_ONLY" : (
+    local.load_balancer ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL"
+  )
+
+  # The first scrape (var.ready_after_first_scrape). The sidecar scrapes first 10 s after it
+  # starts, then every scrape interval; skserve's readiness waits for that scrape for one
+  # interval more than it needs (a first scrape that failed is retried an interval later),
+  # with 5 s to spare, and then turns ready anyway. The sidecar must not wait for skserve's
+  # startup probe, which waits for it: it starts with skserve.
+  sidecar_first_scrape_seconds = 10
+  first_scrape_wait_seconds    = local.sidecar_first_scrape_seconds + local.scrape_interval_seconds + 5
+  ready_after_first_scrape     = var.ready_after_first_scrape ? "${local.first_scrape_wait_seconds}s" : "off"
+  collector_depends_on         = var.ready_after_first_scrape ? [] : ["skserve"]
+  # The startup probe (every second) allows 30 s to load the model and fetch the token
+  # issuer's keys, plus that wait; Cloud Run allows at most 240 s.
+  startup_probe_seconds = 30 + (var.ready_after_first_scrape ? local.first_scrape_wait_seconds : 0)
 }
 
 resource "google_cloud_run_v2_service" "skserve" {
   for_each = toset(var.regions)
 
-  project  = var.project_id
-  name     = var.service_name
-  location = each.value
-  # Behind the load balancer, nothing but the load balancer may reach the service.
-  ingress             = local.load_balancer ? "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER" : "INGRESS_TRAFFIC_ALL"
+  project             = var.project_id
+  name                = var.service_name
+  location            = each.value
+  ingress             = local.ingress
   custom_audiences    = local.load_balancer ? [local.public_origin] : []
   deletion_protection = false
 
@@ -43,12 +63,27 @@ resource "google_cloud_run_v2_service" "skserve" {
       max_instance_count = var.max_instances
     }
 
+    # Every packet an instance sends goes into the VPC network (network.tf), whose firewall
+    # lets through Google's APIs only.
+    dynamic "vpc_access" {
+      for_each = var.private_network ? [local.subnetworks[each.value]] : []
+      content {
+        egress = "ALL_TRAFFIC"
+        network_interfaces {
+          network    = local.network_id
+          subnetwork = vpc_access.value
+          tags       = [local.egress_tag]
+        }
+      }
+    }
+
     containers {
       name  = "skserve"
       image = local.image
 
       # HTTP/1.1 (REST). gRPC (SKSERVE_GRPC_LISTEN) needs a port named "h2c", over which Cloud
-      # Run sends every request as HTTP/2: run it as a second service (README, "On Cloud Run").
+      # Run sends every request as HTTP/2: run it as a second service (docs/deploying.md, "gRPC
+      # on Cloud Run").
       ports {
         container_port = 8080
       }
@@ -99,6 +134,12 @@ resource "google_cloud_run_v2_service" "skserve" {
         name  = "SKSERVE_MAX_MODEL_BYTES"
         value = local.max_model_bytes
       }
+      # Ready (so routed traffic) once the sidecar has scraped the admin listener, or after
+      # the wait: the SLOs count every request from the first.
+      env {
+        name  = "SKSERVE_READY_AFTER_FIRST_SCRAPE"
+        value = local.ready_after_first_scrape
+      }
 
       resources {
         limits = {
@@ -106,8 +147,8 @@ resource "google_cloud_run_v2_service" "skserve" {
           memory = var.memory
         }
         # CPU always allocated (instance-based billing): the sidecar scrapes between requests,
-        # and the model refresher and the SLO engine run in the background. The README says
-        # what it costs.
+        # and the model refresher and the SLO engine run in the background. docs/deploying.md
+        # says what it costs.
         cpu_idle          = false
         startup_cpu_boost = true
       }
@@ -120,7 +161,7 @@ resource "google_cloud_run_v2_service" "skserve" {
         initial_delay_seconds = 0
         period_seconds        = 1
         timeout_seconds       = 1
-        failure_threshold     = 30
+        failure_threshold     = local.startup_probe_seconds
       }
 
       liveness_probe {
@@ -134,12 +175,13 @@ resource "google_cloud_run_v2_service" "skserve" {
       }
     }
 
-    # Google's managed-Prometheus sidecar, started once skserve's startup probe passes (so its
-    # first scrape finds the admin listener up).
+    # Google's managed-Prometheus sidecar. It starts with skserve when skserve's readiness waits
+    # for its first scrape (10 s after it starts, by when the admin listener is up), else once
+    # skserve's startup probe passes.
     containers {
       name       = "collector"
       image      = var.collector_image
-      depends_on = ["skserve"]
+      depends_on = local.collector_depends_on
 
       resources {
         limits = {
@@ -188,6 +230,10 @@ resource "google_cloud_run_v2_service" "skserve" {
       condition     = tonumber(var.cpu) + var.collector_cpu <= 8
       error_message = "cpu and collector_cpu together exceed Cloud Run's 8 vCPUs per instance."
     }
+    precondition {
+      condition     = alltrue([for s in data.google_compute_subnetwork.given : s.private_ip_google_access && endswith(s.network, "/networks/${local.create_network ? var.service_name : var.network}")])
+      error_message = "Every subnet of subnets must be in network and have Private Google Access on (gcloud compute networks subnets update NAME --region REGION --enable-private-ip-google-access)."
+    }
   }
 
   # A revision whose identity cannot yet read the model or the sidecar's configuration would
@@ -196,6 +242,9 @@ resource "google_cloud_run_v2_service" "skserve" {
     google_project_service.apis,
     google_storage_bucket_iam_member.model_reader,
     google_secret_manager_secret_iam_member.rungmp_reader,
+    google_compute_firewall.egress,
+    google_compute_route.google_apis,
+    google_dns_record_set.google_apis,
   ]
 }
 

@@ -179,3 +179,70 @@ variable "collector_memory" {
     error_message = "collector_memory must be a quantity such as 256Mi or 512Mi."
   }
 }
+
+variable "private_network" {
+  description = "Direct VPC egress into a subnet of a VPC network: Google's APIs (Cloud Storage, the token issuer's keys, Cloud Monitoring) through Private Google Access, everything else refused by firewall rules. false: instances reach those APIs, and anything else, over the internet."
+  type        = bool
+  default     = true
+}
+
+variable "network" {
+  description = "An existing VPC network of the project (its name) to send the instances' egress into; it needs a route to 199.36.153.8/30 (its default route does). Empty: a network is created, with no route to the internet."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.network == "" || can(regex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", var.network))
+    error_message = "network must be the name of a VPC network of the project (or empty to create one)."
+  }
+}
+
+variable "subnets" {
+  description = "Existing subnets of network by region ({region = name}), each with Private Google Access on. Regions not listed get a subnet cut from subnet_range."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for r, s in var.subnets : contains(var.regions, r) && can(regex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", s))])
+    error_message = "subnets must map regions of regions to subnet names."
+  }
+}
+
+variable "subnet_range" {
+  description = "Range the created subnets are cut from, one /20 per region (4,096 addresses; Direct VPC egress takes about two per instance)."
+  type        = string
+  default     = "10.8.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.subnet_range, 0)) && can(regex("^[0-9.]+/([0-9]|1[0-6])$", var.subnet_range))
+    error_message = "subnet_range must be an IPv4 range of /16 or larger, such as 10.8.0.0/16."
+  }
+}
+
+variable "google_apis_dns_zone" {
+  description = "Create the private Cloud DNS zone that resolves *.googleapis.com to private.googleapis.com in network. false when the network already has one."
+  type        = bool
+  default     = true
+}
+
+variable "ingress" {
+  description = "Who may reach the service: all (any source with a token, through the load balancer when domain is set) or internal (only VPC networks of the project, through Private Google Access or an internal Application Load Balancer: callers inside the VPC)."
+  type        = string
+  default     = "all"
+
+  validation {
+    condition     = contains(["all", "internal"], var.ingress)
+    error_message = "ingress must be all or internal."
+  }
+
+  validation {
+    condition     = var.ingress == "all" || var.domain == ""
+    error_message = "ingress = internal admits no external load balancer: leave domain empty (several regions then need their own internal load balancer)."
+  }
+}
+
+variable "ready_after_first_scrape" {
+  description = "Instances take traffic only once the managed-Prometheus sidecar has scraped them, so that the SLOs count every request from an instance's first second (about 10 s more per cold start; see the README). false: the sidecar starts once skserve is ready, and what an instance answers before the sidecar's first scrape reaches Cloud Monitoring only through the start time the sidecar gives each counter (skserve's process_start_time_seconds)."
+  type        = bool
+  default     = true
+}

@@ -1,7 +1,8 @@
 # Terraform and provider versions. The google provider is pinned to one major version so a
 # `terraform init` next year resolves the same resource schemas this code was written against.
 terraform {
-  required_version = ">= 1.5"
+  # 1.9: variable validations that refer to other variables (ingress and domain).
+  required_version = ">= 1.9"
 
   required_providers {
     google = {

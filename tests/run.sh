@@ -3,12 +3,40 @@
 # the real scikit-learn from PyPI, Debian packages the suite drives), checks formatting and
 # lints, then runs every test. CI runs exactly this (.ci/run).
 #
-#   tests/run.sh         everything
+#   tests/run.sh         everything: the quick tier and the tests marked `#[ignore = "full
+#                        tier: ..."]`, which need Python, a Debian package or the network
+#   tests/run.sh quick   formatting, lints, and every test that needs none of those (what a
+#                        plain `cargo test` runs); offline once the crates are fetched
 #   tests/run.sh fuzz    a long fuzzing run of the loader (SKSERVE_FUZZ_CASES, default 5,000,000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# Runs the tests with cargo's extra arguments `$@` and closes with one line for the whole
+# suite: cargo prints one per test binary, some of them empty (the binary's own target, the
+# benchmark run once as a test).
+run_tests() {
+    local log
+    log=$(mktemp)
+    trap 'rm -f "$log"' RETURN
+    local status=0
+    cargo test --all-targets --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+    awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
+         END { printf "\nskserve tests: %d passed, %d failed", passed, failed
+               if (ignored) printf " (%d of the full tier not run: tests/run.sh runs them)", ignored
+               printf "\n" }' "$log"
+    return "$status"
+}
+
+if [ "${1:-}" = quick ]; then
+    step "format and lints"
+    cargo fmt --all -- --check
+    cargo clippy --all-targets --quiet -- -D warnings
+    step "tests of the quick tier: no Python, no Debian package, no network"
+    run_tests
+    exit
+fi
 
 # Installs a Debian package when the command a test drives is missing (as root, or with sudo).
 apt_need() {
@@ -82,12 +110,5 @@ SKSERVE_PIPELINES_DIR=$(sed -n 1p target/prepare-pipelines.out)
 SKSERVE_TREES_DIR=$(sed -n 2p target/prepare-pipelines.out)
 export SKSERVE_MATRIX_DIR SKSERVE_PIPELINES_DIR SKSERVE_TREES_DIR
 
-step "tests"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --all-targets --no-fail-fast 2>&1 | tee "$log"
-# The full tier: tests marked #[ignore = "full tier: …"] need what this script installed.
-cargo test --tests --no-fail-fast -- --ignored 2>&1 | tee -a "$log"
-# One closing line for the whole suite: cargo prints one per test binary, some of them empty
-# (the binary's own target, the benchmark run once as a test).
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "\nskserve tests: %d passed, %d failed\n", passed, failed }' "$log"
+step "tests: the quick tier and the full tier"
+run_tests -- --include-ignored

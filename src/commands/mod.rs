@@ -9,11 +9,12 @@ mod slo;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
-use crate::model::{LoadError, LoadLimits, Model};
+use crate::model::{LoadError, LoadLimits};
+use crate::registry::{LoadedModel, ModelLoadError};
 use crate::store::StoreError;
 
 pub use inspect::inspect;
-pub use predict::{parse_csv, predict, predict_text};
+pub use predict::{parse_csv, predict, predict_observed};
 pub use serve::serve;
 pub use slo::slo_rules;
 
@@ -81,11 +82,17 @@ pub(crate) fn read_model_file(
     })
 }
 
-/// Reads and loads a model file within the loading budget.
+/// Reads and loads a model file within the loading budget, named after its file stem.
 pub(crate) fn load_model_file(
     path: &std::path::Path,
     limits: LoadLimits,
-) -> Result<Model, CommandError> {
-    let (name, bytes) = read_model_file(path, limits)?;
-    Model::from_bytes_within(&bytes, limits).map_err(|e| CommandError::model(&name, &e))
+) -> Result<LoadedModel, CommandError> {
+    let (file, bytes) = read_model_file(path, limits)?;
+    let name = path
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    LoadedModel::from_bytes_within(&name, &bytes, &file, None, limits).map_err(|e| match e {
+        ModelLoadError::Model { message, .. } => CommandError::Model(message),
+        other => CommandError::Other(other.to_string()),
+    })
 }

@@ -11,8 +11,14 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
+use ndarray::Array2;
+
 use super::{CommandError, load_model_file};
-use crate::model::{Absent, Cell, Frame, LoadLimits, Model, Prediction, python_float};
+use crate::inference::{self, Context, Inference, Observer, Unobserved};
+use crate::model::{
+    Absent, Cell, Dtype, Frame, LoadLimits, Method, Model, Prediction, python_float,
+};
+use crate::registry::LoadedModel;
 
 pub fn predict(
     model_path: &Path,
@@ -20,9 +26,24 @@ pub fn predict(
     limits: LoadLimits,
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
-    let model = load_model_file(model_path, limits)?;
+    predict_observed(model_path, input, limits, out, &Unobserved)
+}
+
+/// [`predict`], with `observer` seeing the prediction as a server's observer would.
+pub fn predict_observed(
+    model_path: &Path,
+    input: &Path,
+    limits: LoadLimits,
+    out: &mut impl Write,
+    observer: &dyn Observer,
+) -> Result<(), CommandError> {
+    let loaded = load_model_file(model_path, limits)?;
     let text = read_input(input)?;
-    let lines = predict_text(&model, &text).map_err(CommandError::Other)?;
+    let context = Context {
+        observer,
+        ..Context::unbounded()
+    };
+    let lines = predict_lines(&loaded, &text, &context).map_err(CommandError::Other)?;
     let mut buffer = std::io::BufWriter::new(out);
     let write_failed =
         |e: std::io::Error| CommandError::Other(format!("cannot write predictions: {e}"));
@@ -33,27 +54,39 @@ pub fn predict(
 }
 
 /// The output lines for a CSV's rows.
-pub fn predict_text(model: &Model, text: &str) -> Result<Vec<String>, String> {
+fn predict_lines(
+    loaded: &LoadedModel,
+    text: &str,
+    context: &Context<'_>,
+) -> Result<Vec<String>, String> {
+    let model = loaded.model();
     let records = parse_records(text)?;
     let Some(first) = records.first() else {
         return Err("the input holds no rows".into());
     };
     let header = is_header(model, &first.1);
-    let features = if header || !model.input().all_numeric() {
-        let frame = named_frame(model, &records)?;
-        model.features(&frame).map_err(|e| e.to_string())?
+    let input = if header || !model.input().all_numeric() {
+        inference::Input::Frame(named_frame(model, &records)?)
     } else {
-        let values = numbers(&records, model.n_features())?;
-        model.rows(&values).map_err(|e| e.to_string())?.into_owned()
+        inference::Input::Rows {
+            values: numbers(&records, model.n_features())?,
+            dtype: Dtype::F64,
+        }
     };
-    Ok(match (model.predict(&features), model.classes()) {
-        (Prediction::Classes(_), Some(classes)) => model
-            .predict_scored(&features)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(class, score)| format!("{},{}", classes.label(class), python_float(score)))
-            .collect(),
-        (Prediction::Values(values), _) => values
+    let request = inference::Request {
+        score: model.classes().is_some(),
+        ..inference::Request::new(input)
+    };
+    let inference = inference::infer(loaded, request, context).map_err(|e| e.to_string())?;
+    Ok(lines(&inference))
+}
+
+/// One line per row: `LABEL,SCORE` (`LABEL` alone for a classifier with no score), each
+/// output's label for a classifier of several, the values of a regressor or a transform.
+fn lines(inference: &Inference<'_>) -> Vec<String> {
+    let model = inference.loaded().model();
+    let joined = |values: &Array2<f64>| -> Vec<String> {
+        values
             .rows()
             .into_iter()
             .map(|row| {
@@ -62,23 +95,40 @@ pub fn predict_text(model: &Model, text: &str) -> Result<Vec<String>, String> {
                     .collect::<Vec<_>>()
                     .join(",")
             })
-            .collect(),
-        (Prediction::MultiClasses(indices), _) => {
-            let outputs = model.output_classes().unwrap_or_default();
+            .collect()
+    };
+    match (inference.predicted(), model.output_classes()) {
+        (Some(Prediction::Classes(indices)), Some([classes])) => {
+            let scores = inference.scores();
             indices
-                .rows()
-                .into_iter()
-                .map(|row| {
-                    row.iter()
-                        .zip(outputs)
-                        .map(|(&i, classes)| classes.label(i).to_string())
-                        .collect::<Vec<_>>()
-                        .join(",")
+                .iter()
+                .enumerate()
+                .map(|(row, &class)| match scores {
+                    Some(scores) => {
+                        format!("{},{}", classes.label(class), python_float(scores[row]))
+                    }
+                    None => classes.label(class).to_string(),
                 })
                 .collect()
         }
-        (Prediction::Classes(_), None) => Vec::new(),
-    })
+        (Some(Prediction::MultiClasses(indices)), Some(outputs)) => indices
+            .rows()
+            .into_iter()
+            .map(|row| {
+                row.iter()
+                    .zip(outputs)
+                    .map(|(&i, classes)| classes.label(i).to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect(),
+        (Some(Prediction::Values(values)), _) => joined(values),
+        (None, _) => inference
+            .values(Method::Transform)
+            .map(joined)
+            .unwrap_or_default(),
+        (Some(Prediction::Classes(_) | Prediction::MultiClasses(_)), _) => Vec::new(),
+    }
 }
 
 fn read_input(input: &Path) -> Result<String, CommandError> {

@@ -180,6 +180,24 @@ function sloCard(slo, fleet) {
     el("div", { class: "alerts" }, ...alerts, guardNote(slo)));
 }
 
+// Says when a Prometheus misses some of this instance's requests (those answered before its
+// first scrape: a Prometheus starts each counter from its first sample), or when readiness is
+// held until that scrape comes.
+function renderFirstScrape(first) {
+  const notice = document.getElementById("first-scrape");
+  notice.dataset.state = first.state;
+  notice.dataset.value = raw(first.events_before);
+  const n = first.events_before, requests = n === 1 ? "1 request" : `${n} requests`;
+  const text = first.state === "waiting"
+    ? `Not ready until /metrics is first scraped (at most ${duration(Math.round(first.wait_seconds))} from start), so that Prometheus counts every request from the first.`
+    : !first.events_uncounted ? ""
+    : first.state === "scraped"
+      ? `${requests} answered before the first scrape of /metrics (${duration(Math.round(first.scraped_after_seconds))} after start): Prometheus starts each counter from its first sample, so the fleet's SLOs miss them.`
+      : `${requests} answered and /metrics not scraped yet: a Prometheus that scrapes it later starts each counter from then and misses them.`;
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
 function renderFleet(fleet) {
   const section = document.getElementById("fleet");
   if (!fleet) {
@@ -325,6 +343,7 @@ function render(report) {
     : { ok: "all SLOs met", ticket: "ticket alert firing", page: "page alert firing" }[worst] + where;
   document.getElementById("slos").replaceChildren(
     ...report.slos.map(slo => sloCard(slo, fleetSlos.find(f => f.name === slo.name))));
+  renderFirstScrape(report.first_scrape);
   renderFleet(report.fleet);
   renderCharts(report);
   renderMemory(report.memory);

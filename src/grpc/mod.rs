@@ -1,8 +1,8 @@
 //! V2 (Open Inference) over gRPC: `inference.GRPCInferenceService` as Triton, KServe and
 //! MLServer serve it, and gRPC's health checks, on `--grpc-listen` (off unless given). Served by
 //! the same transport as REST (`crate::server`, as HTTP/2 with prior knowledge), over the same
-//! state (`crate::http::AppState`: models, limits, access checks, SLOs) and the same inference
-//! (`crate::inference`), so a model answers alike whichever protocol asks.
+//! state (`crate::service::AppState`: models, limits, access checks, SLOs) and the same
+//! inference (`crate::service::App::infer`), so a model answers alike whichever protocol asks.
 //!
 //! What must not live here: model logic (`crate::inference`, `crate::model`), sockets
 //! (`crate::server`), REST (`crate::http`).

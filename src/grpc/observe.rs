@@ -1,4 +1,4 @@
-//! What every gRPC call passes, as every REST request passes `crate::http`'s middleware: load
+//! What every gRPC call passes, as every REST request passes the HTTP middleware: load
 //! shedding (the same admission, so one `--max-concurrency` and one standing-queue rule hold
 //! across both protocols), the access checks (an ID token in the `authorization` metadata,
 //! `--allow-cidr`), the request timeout counted from arrival (or the client's own
@@ -26,7 +26,7 @@ use super::generated::inference::grpc_inference_service_server::GrpcInferenceSer
 use super::service::{HealthService, InferenceService};
 use super::status::{of_unreadable_request, outcome, rest_equivalent};
 use crate::auth::{AuthError, TokenError};
-use crate::http::{AppState, Arrival, admit, arrival};
+use crate::service::{AppState, Arrival, admit, arrival};
 use crate::telemetry::ACCESS_TARGET;
 
 /// The calls served, each a route label of its own; anything else is `unmatched`.
@@ -105,11 +105,11 @@ impl GrpcService {
         let inference = GrpcInferenceServiceServer::new(InferenceService {
             state: state.clone(),
         })
-        .max_decoding_message_size(state.max_body_bytes);
+        .max_decoding_message_size(state.limits.max_body_bytes);
         let health = HealthServer::new(HealthService {
             state: state.clone(),
         })
-        .max_decoding_message_size(state.max_body_bytes);
+        .max_decoding_message_size(state.limits.max_body_bytes);
         Self {
             state,
             inference,
@@ -156,7 +156,7 @@ impl Service<HttpRequest<Incoming>> for GrpcService {
                 }
             }
         };
-        let deadline = start + timeout(&request, state.request_timeout);
+        let deadline = start + timeout(&request, state.limits.request_timeout);
         let peer = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
@@ -258,9 +258,12 @@ fn record(
     state
         .metrics
         .observe_http(route, "POST", rest, elapsed.as_secs_f64());
-    state
+    if state
         .slo
-        .record_request(route, outcome(code), elapsed.as_secs_f64());
+        .record_request(route, outcome(code), elapsed.as_secs_f64())
+    {
+        state.first_scrape.note_event();
+    }
     // As for REST: a shed is counted, not logged, and server faults are always logged.
     let fault = rest >= 500 && !shed;
     if fault || access.is_some() {

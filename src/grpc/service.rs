@@ -17,11 +17,11 @@ use super::generated::inference::{
     ModelReadyRequest, ModelReadyResponse, ServerLiveRequest, ServerLiveResponse,
     ServerMetadataRequest, ServerMetadataResponse, ServerReadyRequest, ServerReadyResponse,
 };
-use super::status::from_api_error;
+use super::status::{from_infer_error, from_lookup, internal};
 use super::tensors::{request_of, response_of};
-use crate::http::{AppState, explain};
-use crate::inference::{self, infer};
+use crate::inference;
 use crate::registry::LoadedModel;
+use crate::service::AppState;
 
 /// The V2 calls.
 pub struct InferenceService {
@@ -40,7 +40,7 @@ impl InferenceService {
         } else {
             self.state.model_version(name, version)
         };
-        found.map_err(from_api_error)
+        found.map_err(from_lookup)
     }
 }
 
@@ -104,7 +104,7 @@ impl GrpcInferenceService for InferenceService {
         Ok(Response::new(ModelMetadataResponse {
             name: loaded.name().into(),
             versions: vec![loaded.version().into()],
-            platform: "sklearn".into(),
+            platform: model.platform().into(),
             inputs: tensors(inference::inputs_of(model)),
             outputs: tensors(inference::outputs_of(model)),
         }))
@@ -119,20 +119,15 @@ impl GrpcInferenceService for InferenceService {
         let loaded = self.model(&message.model_name, &message.model_version)?;
         let id = std::mem::take(&mut message.id);
         let (request, asked) = request_of(&mut message)?;
-        let inference = infer(&loaded, request, self.state.max_batch_rows)
-            .map_err(|e| from_api_error(e.into()))?;
-        let explanations = if asked.explain {
-            let features = inference.features().map_err(|e| from_api_error(e.into()))?;
-            let explained = explain(&loaded, &features, inference.predicted(), inference.frame())
-                .map_err(from_api_error)?;
-            Some(
-                serde_json::to_string(&explained)
-                    .map_err(|e| from_api_error(crate::http::ApiError::Internal(e.to_string())))?,
-            )
-        } else {
-            None
-        };
-        self.state.count_rows(loaded.name(), inference.n_rows());
+        let inference = self
+            .state
+            .infer(&loaded, request)
+            .map_err(from_infer_error)?;
+        let explanations = inference
+            .explanations()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| internal(&e.to_string()))?;
         Ok(Response::new(response_of(
             loaded.name(),
             loaded.version(),

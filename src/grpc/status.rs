@@ -1,4 +1,5 @@
-//! gRPC statuses: what an [`ApiError`] becomes, and how a status is counted.
+//! gRPC statuses: what an inference's refusal ([`InferError`]) and an unknown model
+//! ([`LookupError`]) become, and how a status is counted.
 //!
 //! Refusals keep their REST meaning: a malformed request is `INVALID_ARGUMENT` (400, 422), a
 //! message or batch over the limits `RESOURCE_EXHAUSTED` (413), an unknown model `NOT_FOUND`,
@@ -10,31 +11,33 @@
 
 use tonic::{Code, Status};
 
-use crate::http::ApiError;
+use crate::inference::InferError;
+use crate::service::LookupError;
 use crate::slo::Outcome;
 
 /// What an internal error of skserve's says: the detail is logged, never sent.
 const INTERNAL: &str = "internal error";
 
-/// The status answering `error`; an internal error's detail is logged, never sent.
-pub fn from_api_error(error: ApiError) -> Status {
+/// The status refusing an inference: the caller's mistake, or more than the limits allow.
+pub fn from_infer_error(error: InferError) -> Status {
     let code = match &error {
-        ApiError::BadRequest(_)
-        | ApiError::Unprocessable(_)
-        | ApiError::UnsupportedMediaType(_) => Code::InvalidArgument,
-        ApiError::BodyTooLarge { .. } | ApiError::TooManyRows { .. } => Code::ResourceExhausted,
-        ApiError::ModelNotFound(_)
-        | ApiError::VersionNotFound { .. }
-        | ApiError::RouteNotFound(_) => Code::NotFound,
-        ApiError::MethodNotAllowed { .. } => Code::Unimplemented,
-        ApiError::Overloaded(_) | ApiError::NotReady(_) => Code::Unavailable,
-        ApiError::Timeout(_) => Code::DeadlineExceeded,
-        ApiError::Internal(detail) => {
-            tracing::error!(detail = %detail, "internal error answering a gRPC call");
-            return Status::internal(INTERNAL);
+        InferError::Invalid(_) | InferError::Unprocessable(_) | InferError::NoSuchOutput { .. } => {
+            Code::InvalidArgument
         }
+        InferError::TooManyRows { .. } => Code::ResourceExhausted,
     };
     Status::new(code, error.to_string())
+}
+
+/// The status of a model or version that is not served.
+pub fn from_lookup(error: LookupError) -> Status {
+    Status::not_found(error.to_string())
+}
+
+/// The status of a fault of skserve's: the detail is logged, never sent.
+pub fn internal(detail: &str) -> Status {
+    tracing::error!(detail = %detail, "internal error answering a gRPC call");
+    Status::internal(INTERNAL)
 }
 
 /// tonic's refusal of a request message it could not read, as skserve says it: a malformed
@@ -107,35 +110,33 @@ pub fn outcome(code: Code) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Overload;
 
     #[test]
     fn refusals_keep_their_rest_meaning() {
         let cases = [
-            (ApiError::BadRequest("x".into()), Code::InvalidArgument, 400),
             (
-                ApiError::TooManyRows { rows: 2, limit: 1 },
+                from_infer_error(InferError::Invalid("x".into())),
+                Code::InvalidArgument,
+                400,
+            ),
+            (
+                from_infer_error(InferError::TooManyRows { rows: 2, limit: 1 }),
                 Code::ResourceExhausted,
                 413,
             ),
-            (ApiError::ModelNotFound("m".into()), Code::NotFound, 404),
             (
-                ApiError::Overloaded(Overload::Concurrency(1)),
-                Code::Unavailable,
-                503,
-            ),
-            (
-                ApiError::Timeout(std::time::Duration::from_secs(1)),
-                Code::DeadlineExceeded,
-                504,
+                from_lookup(LookupError::ModelNotFound("m".into())),
+                Code::NotFound,
+                404,
             ),
         ];
-        for (error, code, rest) in cases {
-            let status = from_api_error(error);
+        for (status, code, rest) in cases {
             assert_eq!(status.code(), code);
             assert_eq!(rest_equivalent(status.code()), rest);
         }
-        let internal = from_api_error(ApiError::Internal("secret detail".into()));
+        assert_eq!(rest_equivalent(Code::Unavailable), 503);
+        assert_eq!(rest_equivalent(Code::DeadlineExceeded), 504);
+        let internal = internal("secret detail");
         assert_eq!(internal.message(), "internal error");
     }
 
@@ -155,7 +156,7 @@ mod tests {
         assert_eq!(read.code(), Code::Cancelled);
         assert_eq!(rest_equivalent(read.code()), 499);
         assert!(of_unreadable_request(&Status::unknown("something else")).is_none());
-        let ours = from_api_error(ApiError::Internal("x".into()));
+        let ours = internal("x");
         assert!(of_unreadable_request(&ours).is_none());
         assert!(of_unreadable_request(&Status::not_found("m")).is_none());
     }

@@ -22,8 +22,6 @@ use crate::model::Label;
 pub struct Asked {
     /// The inputs came raw, so the outputs go back raw.
     pub raw: bool,
-    /// The `explain` parameter.
-    pub explain: bool,
 }
 
 /// The inference request in `message`; typed contents are moved out of it, raw ones borrowed.
@@ -74,17 +72,16 @@ pub fn request_of(
         });
     }
     let request = inference::Request {
-        inputs: tensors,
+        input: inference::Input::Tensors(tensors),
         outputs: outputs
             .iter()
             .map(|o| Cow::Borrowed(o.name.as_str()))
             .collect(),
         predict_proba: flag(parameters, "predict_proba")?,
-    };
-    let asked = Asked {
-        raw,
         explain: flag(parameters, "explain")?,
+        score: false,
     };
+    let asked = Asked { raw };
     Ok((request, asked))
 }
 
@@ -324,7 +321,10 @@ mod tests {
         };
         let (request, asked) = request_of(&mut raw).unwrap();
         assert!(asked.raw);
-        assert!(matches!(request.inputs[0].data, TensorData::Raw(bytes) if bytes.len() == 8));
+        let inference::Input::Tensors(inputs) = &request.input else {
+            panic!("a gRPC request carries tensors");
+        };
+        assert!(matches!(inputs[0].data, TensorData::Raw(bytes) if bytes.len() == 8));
     }
 
     #[test]

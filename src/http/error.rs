@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use crate::inference::InferError;
 use crate::model::InputError;
 use crate::registry::EncodeError;
+use crate::service::{LookupError, Overload};
 
 /// Everything a handler can answer instead of a result.
 #[derive(Debug, thiserror::Error)]
@@ -24,14 +25,9 @@ pub enum ApiError {
     BodyTooLarge { limit: usize },
     #[error("the request has {rows} rows, more than the limit of {limit} rows per request")]
     TooManyRows { rows: usize, limit: usize },
-    #[error("no model named '{0}' is served")]
-    ModelNotFound(String),
-    #[error("model '{name}' has no version '{version}' (it serves version '{current}')")]
-    VersionNotFound {
-        name: String,
-        version: String,
-        current: String,
-    },
+    /// A model or version that is not served.
+    #[error(transparent)]
+    NotServed(#[from] LookupError),
     #[error("no route for {0}")]
     RouteNotFound(String),
     #[error("method {method} is not allowed on {path}")]
@@ -54,43 +50,12 @@ impl ApiError {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge { .. } | Self::TooManyRows { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::ModelNotFound(_) | Self::VersionNotFound { .. } | Self::RouteNotFound(_) => {
-                StatusCode::NOT_FOUND
-            }
+            Self::NotServed(_) | Self::RouteNotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Timeout(_) | Self::NotReady(_) | Self::Overloaded(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-/// Why a request was shed.
-#[derive(Clone, Copy, Debug, thiserror::Error)]
-pub enum Overload {
-    #[error("the server is at its limit of {0} requests in flight")]
-    Concurrency(usize),
-    #[error(
-        "the server is overloaded: the request waited {} ms to be handled, more than the {} ms allowed",
-        waited.as_millis(),
-        limit.as_millis()
-    )]
-    QueueWait {
-        waited: std::time::Duration,
-        limit: std::time::Duration,
-    },
-    #[error("the server is at its limit of {0} open connections")]
-    Connections(usize),
-}
-
-impl Overload {
-    /// The `reason` label of `skserve_http_shed_total`.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Self::Concurrency(_) => "concurrency",
-            Self::QueueWait { .. } => "queue_wait",
-            Self::Connections(_) => "connections",
         }
     }
 }
@@ -107,6 +72,7 @@ impl From<InferError> for ApiError {
             InferError::Invalid(message) => Self::BadRequest(message),
             InferError::Unprocessable(message) => Self::Unprocessable(message),
             InferError::TooManyRows { rows, limit } => Self::TooManyRows { rows, limit },
+            no_such @ InferError::NoSuchOutput { .. } => Self::Unprocessable(no_such.to_string()),
         }
     }
 }

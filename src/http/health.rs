@@ -1,6 +1,7 @@
 //! Liveness and readiness (V2 protocol paths), and the Prometheus scrape endpoint.
 //! Ready means a model is loaded, the token issuer's keys are in hand (or were waited for long
-//! enough) and the server is not draining for shutdown.
+//! enough), `/metrics` was scraped once when readiness waits for it, and the server is not
+//! draining for shutdown.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
+use crate::service::AppState;
 
 /// `GET /v2/health/live`: the process answers.
 pub async fn live() -> Json<serde_json::Value> {
@@ -30,8 +31,13 @@ pub async fn ready(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`: every metric in Prometheus' text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    // The SLO gauges are as fresh as the scrape.
+    // The SLO gauges are as fresh as the scrape; the first scrape fixes the count before it.
     state.metrics.slo.set(&state.slo.report());
+    let before = state.first_scrape.note_scrape();
+    state
+        .metrics
+        .requests_before_first_scrape
+        .set(before as i64);
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,8 +1,10 @@
-//! The HTTP layer: [`router`] maps routes to handlers over the shared [`AppState`]; one file per
-//! protocol, the extractors and the error type they share, and the middleware every request
-//! passes. What must not live here: sockets and connections (`crate::server`), building the
-//! service from its settings (`crate::startup`), models' bytes and their refresh
-//! (`crate::registry`, `crate::store`).
+//! The HTTP layer: [`router`] maps routes to handlers over the shared
+//! [`AppState`](crate::service::AppState); one file per protocol, the extractors and the error
+//! type they share, and the middleware every request passes. Each protocol's file only decodes
+//! its request into `crate::inference`'s and encodes the answer. What must not live here:
+//! sockets and connections (`crate::server`), the state every protocol shares and the way to a
+//! model (`crate::service`), building the service from its settings (`crate::startup`),
+//! models' bytes and their refresh (`crate::registry`, `crate::store`).
 //!
 //! Every request passes one middleware (`observe`) that sheds load, applies the request
 //! timeout, records metrics by route template, feeds the SLO engine and writes at most one
@@ -18,13 +20,11 @@
 //! - `v1`: KServe V1 with named features.
 //! - `health`: liveness, readiness, `/metrics`.
 //! - `slo`: the SLO dashboard (`/slo`) and its figures (`/slo.json`).
-//! - `explain`: per-feature contributions of linear predictions.
 //! - `observe`: the middleware of shedding, timeouts, metrics, SLO events and access logs.
 //! - `error`: [`ApiError`], the JSON error answer.
 
 mod binary;
 mod error;
-mod explain;
 mod health;
 mod observe;
 mod seed;
@@ -33,13 +33,8 @@ mod v1;
 mod v1_body;
 mod v2;
 
-use std::collections::BTreeMap;
-use std::ops::Deref;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::LazyLock;
 
-use arc_swap::Guard;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -47,182 +42,28 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method, Uri, header};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use prometheus::IntCounter;
 use serde::de::DeserializeOwned;
 use tower::Layer;
 
-pub use error::{ApiError, Overload};
-pub use explain::{Explanation, explain};
-pub use observe::{Arrival, Observe, ObserveLayer, admit, arrival};
+pub use error::ApiError;
+pub use observe::{Observe, ObserveLayer};
 pub use seed::{numpy_str_one, parse_python_list};
 
-use crate::auth::{AccessControl, AuthLayer, RequireAuth};
-use crate::metrics::Metrics;
-use crate::registry::{LoadedModel, Registry};
-use crate::server::StandingQueue;
-use crate::slo::SloEngine;
-use crate::slo::fleet::FleetView;
+use crate::auth::{AuthLayer, RequireAuth};
+use crate::service::AppState;
 
 /// The response header naming the version of the model that answered.
 pub const MODEL_VERSION: HeaderName = HeaderName::from_static("x-model-version");
 
-/// Shared application state: cheap to clone, one `Arc` to everything handlers need.
-#[derive(Clone, Debug)]
-pub struct AppState(pub Arc<App>);
-
-impl Deref for AppState {
-    type Target = App;
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
-
-/// The limits requests are held to.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub max_batch_rows: usize,
-    pub max_body_bytes: usize,
-    pub request_timeout: Duration,
-    /// Requests handled at once before the rest are shed.
-    pub max_concurrency: usize,
-    /// While a queue stands, a request that waited longer than this is shed; `None` never
-    /// sheds on waiting.
-    pub max_queue_wait: Option<Duration>,
-}
-
-/// What the handlers share. No lock anywhere: models are swapped with `ArcSwap`, the draining
-/// flag is atomic, the rest is read-only after start.
-#[derive(Debug)]
-pub struct App {
-    /// Shared with the refresh tasks, which swap models in it.
-    pub registry: Arc<Registry>,
-    pub metrics: Metrics,
-    pub max_batch_rows: usize,
-    pub max_body_bytes: usize,
-    pub request_timeout: Duration,
-    /// Permits for requests in flight; none left means shed (`observe`).
-    pub admission: Arc<tokio::sync::Semaphore>,
-    pub max_concurrency: usize,
-    /// Sheds requests that waited longer than `--max-queue-wait` while a queue stands.
-    pub standing_queue: Option<StandingQueue>,
-    /// `GOOGLE_CLOUD_PROJECT`, to link log lines to traces.
-    pub gcp_project: Option<String>,
-    /// Who may call: tokens, allow-lists, address ranges (`auth`).
-    pub access: Arc<AccessControl>,
-    /// Fed one event per answered request by `observe`; read by `/slo.json` and `/metrics`.
-    pub slo: Arc<SloEngine>,
-    /// The fleet's SLOs (`--fleet-prometheus`), read by `/slo.json`.
-    pub fleet: Option<Arc<FleetView>>,
-    draining: AtomicBool,
-    /// The route templates requests are counted under.
-    pub routes: RouteTemplates,
-    /// `skserve_prediction_rows_total` by model name, resolved once (names are fixed); ordered,
-    /// like the registry, to spare every request a SipHash.
-    rows_predicted: BTreeMap<String, IntCounter>,
-}
-
-impl App {
-    pub fn new(
-        registry: Arc<Registry>,
-        metrics: Metrics,
-        access: Arc<AccessControl>,
-        slo: Arc<SloEngine>,
-        limits: Limits,
-        gcp_project: Option<String>,
-    ) -> Self {
-        let rows_predicted = registry
-            .names()
-            .into_iter()
-            .map(|name| {
-                let counter = metrics.prediction_rows.with_label_values(&[name]);
-                (name.to_owned(), counter)
-            })
-            .collect();
-        let counted: Vec<(&str, &str)> = CALLER_ROUTES
-            .iter()
-            .copied()
-            .filter(|(route, _)| slo.spec().counts_route(route))
-            .collect();
-        metrics.start_requests_at_zero(&counted);
-        Self {
-            registry,
-            access,
-            slo,
-            fleet: None,
-            metrics,
-            max_batch_rows: limits.max_batch_rows,
-            max_body_bytes: limits.max_body_bytes,
-            request_timeout: limits.request_timeout,
-            admission: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrency)),
-            max_concurrency: limits.max_concurrency,
-            standing_queue: limits.max_queue_wait.map(StandingQueue::new),
-            gcp_project,
-            draining: AtomicBool::new(false),
-            routes: RouteTemplates::new(),
-            rows_predicted,
-        }
-    }
-
-    /// With the fleet's SLOs on `/slo.json`.
-    pub fn with_fleet(mut self, fleet: Arc<FleetView>) -> Self {
-        self.fleet = Some(fleet);
-        self
-    }
-
-    /// Counts rows predicted by a model.
-    pub fn count_rows(&self, model: &str, rows: usize) {
-        if let Some(counter) = self.rows_predicted.get(model) {
-            counter.inc_by(rows as u64);
-        }
-    }
-
-    /// Ready to take predictions: a model is loaded (always, once built), the token issuer's
-    /// keys are in hand (or were waited for long enough) and the server is not draining.
-    pub fn is_ready(&self) -> bool {
-        self.not_ready().is_none()
-    }
-
-    /// Why the server is not ready, if it is not.
-    pub fn not_ready(&self) -> Option<&'static str> {
-        if self.draining.load(Ordering::Relaxed) {
-            Some("the server is shutting down")
-        } else if !self.access.is_ready() {
-            Some("the server is fetching the token issuer's signing keys")
-        } else {
-            None
-        }
-    }
-
-    /// Marks the server as shutting down: readiness turns 503.
-    pub fn begin_draining(&self) {
-        self.draining.store(true, Ordering::Relaxed);
-    }
-
-    /// The current version of the named model, or 404.
-    pub fn model(&self, name: &str) -> Result<Guard<Arc<LoadedModel>>, ApiError> {
-        self.registry
-            .get(name)
-            .map(|slot| slot.load())
-            .ok_or_else(|| ApiError::ModelNotFound(name.to_owned()))
-    }
-
-    /// The named model if its current version is `version`, or 404.
-    pub fn model_version(
-        &self,
-        name: &str,
-        version: &str,
-    ) -> Result<Guard<Arc<LoadedModel>>, ApiError> {
-        let loaded = self.model(name)?;
-        if loaded.version() == version {
-            Ok(loaded)
-        } else {
-            Err(ApiError::VersionNotFound {
-                name: name.to_owned(),
-                version: version.to_owned(),
-                current: loaded.version().to_owned(),
-            })
-        }
-    }
+/// Starts the request metrics of every caller route the SLOs count at zero, so that a rate
+/// over them exists before the first request.
+pub fn count_routes_from_zero(state: &AppState) {
+    let counted: Vec<(&str, &str)> = CALLER_ROUTES
+        .iter()
+        .copied()
+        .filter(|(route, _)| state.slo.spec().counts_route(route))
+        .collect();
+    state.metrics.start_requests_at_zero(&counted);
 }
 
 /// Every route that answers callers rather than operators, with the method it is routed for:
@@ -253,6 +94,9 @@ const OPERATOR_ROUTES: &[&str] = &["/metrics", "/slo", "/slo.json"];
 /// route and finds each counted under its template.
 #[derive(Debug)]
 pub struct RouteTemplates(matchit::Router<&'static str>);
+
+/// The templates, made once.
+pub static ROUTES: LazyLock<RouteTemplates> = LazyLock::new(RouteTemplates::new);
 
 impl RouteTemplates {
     fn new() -> Self {
@@ -362,7 +206,7 @@ impl FromRequest<AppState> for Body {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        read_body(&parts.headers, body, state.max_body_bytes)
+        read_body(&parts.headers, body, state.limits.max_body_bytes)
             .await
             .map(Self)
     }
@@ -380,7 +224,7 @@ impl FromRequest<AppState> for HeadersAndBody {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        let body = read_body(&parts.headers, body, state.max_body_bytes).await?;
+        let body = read_body(&parts.headers, body, state.limits.max_body_bytes).await?;
         Ok(Self {
             headers: parts.headers,
             body,

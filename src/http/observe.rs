@@ -7,21 +7,19 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::BoxError;
 use axum::body::{Bytes, HttpBody};
 use axum::extract::{ConnectInfo, Request};
 use axum::http;
-use axum::http::{Extensions, Method, StatusCode, Uri, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
-use tokio::sync::OwnedSemaphorePermit;
-
-use super::AppState;
-use super::error::{ApiError, Overload};
-use crate::server::{Arrived, PastConnectionLimit};
+use super::ROUTES;
+use super::error::ApiError;
+use crate::service::{AppState, Arrival, admit, arrival};
 use crate::slo::Outcome;
 use crate::telemetry::{ACCESS_TARGET, trace_link};
 
@@ -70,7 +68,7 @@ where
             handler_start,
             queue_wait,
         } = arrival(&self.state, request.extensions());
-        let route = self.state.routes.of(request.uri().path());
+        let route = ROUTES.of(request.uri().path());
         let method = method_label(request.method());
         let access = tracing::enabled!(target: ACCESS_TARGET, tracing::Level::DEBUG)
             .then(|| AccessDetails::of(&request, self.state.gcp_project.as_deref()));
@@ -99,67 +97,16 @@ where
         Box::pin(async move {
             let _permit = permit;
             // From arrival, like the latency: a request that queued has less time left.
-            let deadline = tokio::time::Instant::from_std(start + state.request_timeout);
+            let deadline = tokio::time::Instant::from_std(start + state.limits.request_timeout);
             let response = match tokio::time::timeout_at(deadline, future).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},
-                Err(_) => ApiError::Timeout(state.request_timeout).into_response(),
+                Err(_) => ApiError::Timeout(state.limits.request_timeout).into_response(),
             };
             record(&state, route, method, &response, start, access);
             Ok(response)
         })
     }
-}
-
-/// When a request reached the server, and how long it waited for its handler to start (now).
-pub struct Arrival {
-    pub arrived: Instant,
-    pub handler_start: Instant,
-    pub queue_wait: Duration,
-}
-
-/// The [`Arrival`] of a request with `extensions`, its wait recorded in
-/// `skserve_http_queue_wait_seconds`. Latency and timeouts count from arrival: the run-queue
-/// wait before the handler is the client's too.
-pub fn arrival(state: &AppState, extensions: &Extensions) -> Arrival {
-    let handler_start = Instant::now();
-    let arrived = extensions
-        .get::<Arrived>()
-        .map_or(handler_start, |arrived| arrived.0);
-    let queue_wait = handler_start.saturating_duration_since(arrived);
-    state.metrics.queue_wait.observe(queue_wait.as_secs_f64());
-    Arrival {
-        arrived,
-        handler_start,
-        queue_wait,
-    }
-}
-
-/// A permit to be handled, or why not: the connection is past `--max-connections`, the
-/// request waited longer than `--max-queue-wait` while a queue stands, or `--max-concurrency`
-/// requests are in flight. gRPC calls are admitted here too: one limit for both protocols.
-pub fn admit(
-    state: &AppState,
-    extensions: &Extensions,
-    now: Instant,
-    queue_wait: Duration,
-) -> Result<OwnedSemaphorePermit, Overload> {
-    if let Some(PastConnectionLimit(limit)) = extensions.get() {
-        return Err(Overload::Connections(*limit));
-    }
-    if let Some(queue) = &state.standing_queue
-        && queue.should_shed(now, queue_wait)
-    {
-        return Err(Overload::QueueWait {
-            waited: queue_wait,
-            limit: queue.target(),
-        });
-    }
-    state
-        .admission
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| Overload::Concurrency(state.max_concurrency))
 }
 
 fn record(
@@ -175,9 +122,12 @@ fn record(
     state
         .metrics
         .observe_http(route, method, status.as_u16(), elapsed.as_secs_f64());
-    state
+    if state
         .slo
-        .record_request(route, slo_outcome(status), elapsed.as_secs_f64());
+        .record_request(route, slo_outcome(status), elapsed.as_secs_f64())
+    {
+        state.first_scrape.note_event();
+    }
 
     // A shed is a decision, counted in `skserve_http_shed_total`: logging each at error level
     // would add a write per request exactly when the server has no time to spare.
@@ -281,12 +231,13 @@ mod tests {
     use axum::http::{Request, StatusCode};
     use tower::Service;
 
-    use super::super::{App, AppState, CALLER_ROUTES, Limits, admin_router, router};
+    use super::super::{CALLER_ROUTES, admin_router, count_routes_from_zero, router};
     use crate::auth::{AccessControl, AuthSettings};
     use crate::metrics::{LATENCY_BUCKETS, Metrics};
     use crate::registry::{LoadedModel, Registry};
     use crate::server::standing_queue::INTERVAL as STANDING_INTERVAL;
     use crate::server::{Arrived, PastConnectionLimit};
+    use crate::service::{App, AppState, Limits};
     use crate::slo::{MonotonicClock, SloEngine, SloSpec};
     use crate::store::{EMBEDDED_FEATURES, EMBEDDED_MODEL};
 
@@ -308,14 +259,16 @@ mod tests {
             LATENCY_BUCKETS,
             Arc::new(MonotonicClock::new()),
         );
-        AppState(Arc::new(App::new(
+        let state = AppState(Arc::new(App::new(
             Arc::new(Registry::single(model)),
             metrics,
             Arc::new(access),
             Arc::new(slo),
             limits,
             None,
-        )))
+        )));
+        count_routes_from_zero(&state);
+        state
     }
 
     fn seed_request(arrived: Instant) -> Request<Body> {

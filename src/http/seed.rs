@@ -16,8 +16,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
 use super::error::ApiError;
-use super::{AppState, Body, MODEL_VERSION, require_content_type};
-use crate::model::{Label, Prediction, Target};
+use super::{Body, MODEL_VERSION, require_content_type};
+use crate::inference;
+use crate::model::{Dtype, Label, Prediction, Target};
+use crate::service::AppState;
 
 /// `POST /`: one row as the form field `x`, answered as the seed answered it.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -52,25 +54,38 @@ pub async fn predict(
             model.n_features()
         )));
     }
-    let features = model.rows(&values)?;
-    let prediction = match (model.classes(), model.target()) {
-        (Some(classes), _) => numpy_str_one(classes.label(model.predict_first(&features))),
-        (None, Target::Values { n_outputs: 1, .. }) => match model.predict(&features) {
-            Prediction::Values(v) => numpy_str_one(Label::Float(v[[0, 0]])),
-            Prediction::Classes(_) | Prediction::MultiClasses(_) => {
-                return Err(ApiError::Internal("a regressor predicted classes".into()));
-            }
-        },
-        (None, _) => {
-            return Err(ApiError::Unprocessable(format!(
-                "this model ({}) predicts several values per row, which the seed's answer cannot \
-                 hold; use V2 (/v2/models/{}/infer)",
-                model.chain(),
-                loaded.name()
-            )));
+    // The seed's answer holds one label or one value: say so before predicting anything.
+    let refusal = match model.target() {
+        _ if !model.predicts() => Some("transforms its input and predicts nothing"),
+        Target::Classes(_) | Target::Values { n_outputs: 1, .. } => None,
+        Target::MultiClasses(_) | Target::Values { .. } => Some("predicts several values per row"),
+    };
+    if let Some(refusal) = refusal {
+        return Err(ApiError::Unprocessable(format!(
+            "this model ({}) {refusal}, which the seed's answer cannot hold; use V2 \
+             (/v2/models/{}/infer)",
+            model.chain(),
+            loaded.name()
+        )));
+    }
+    let inference = state.infer(
+        &loaded,
+        inference::Request::new(inference::Input::Rows {
+            values,
+            dtype: Dtype::F64,
+        }),
+    )?;
+    let prediction = match (inference.predicted(), model.classes()) {
+        (Some(Prediction::Classes(indices)), Some(classes)) => {
+            numpy_str_one(classes.label(indices[0]))
+        }
+        (Some(Prediction::Values(v)), _) => numpy_str_one(Label::Float(v[[0, 0]])),
+        _ => {
+            return Err(ApiError::Internal(
+                "the one-answer check let a model through".into(),
+            ));
         }
     };
-    state.count_rows(loaded.name(), 1);
 
     let mut response = Response::new(axum::body::Body::from(render(&prediction, &mut fields)));
     let headers = response.headers_mut();

@@ -1,6 +1,8 @@
 //! The SLO endpoints: `GET /slo`, the dashboard (`crate::dashboard`); `GET /slo.json`, the
-//! engine's report with the build, the models served and, with `--fleet-prometheus`, the
-//! fleet's figures as last refreshed (never waited for: `slo::fleet`).
+//! engine's report with the build, the models served, the first scrape (whether the fleet's
+//! SLOs miss some of this instance's events: `slo::first_scrape`) and, with
+//! `--fleet-prometheus`, the fleet's figures as last refreshed (never waited for:
+//! `slo::fleet`).
 //!
 //! Access: `/slo`, `/slo.json` and `/metrics` are operator endpoints. On the serving address
 //! they pass the same `auth` checks as the API (every route but the health probes is checked);
@@ -14,9 +16,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
-use super::AppState;
-use crate::slo::Report;
+use crate::service::AppState;
 use crate::slo::fleet::FleetStatus;
+use crate::slo::{FirstScrapeStatus, Report};
 
 /// `GET /slo`: the dashboard, assembled once.
 pub async fn dashboard() -> Response {
@@ -54,6 +56,7 @@ pub async fn figures(State(state): State<AppState>) -> Response {
             git_sha: crate::metrics::git_sha(),
         },
         models,
+        first_scrape: state.first_scrape.status(),
         fleet: state.fleet.as_ref().map(|fleet| fleet.report()),
     };
     no_store(Json(figures).into_response())
@@ -74,6 +77,7 @@ struct Figures {
     report: Report,
     build: Build,
     models: Vec<ModelFigures>,
+    first_scrape: FirstScrapeStatus,
     /// `null` without `--fleet-prometheus`.
     fleet: Option<FleetStatus>,
 }

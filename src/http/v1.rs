@@ -17,11 +17,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::explain::explain;
 use super::v1_body::{self, Answer, Expect, Input, Labels, Predictions, Rows};
-use super::{ApiPath, AppState, HeadersAndBody, MODEL_VERSION, parse_json};
-use crate::model::{Absent, Cell};
+use super::{ApiPath, HeadersAndBody, MODEL_VERSION, parse_json};
+use crate::inference::{self, InferError};
+use crate::model::{Absent, Cell, Dtype, Method};
 use crate::registry::LoadedModel;
+use crate::service::AppState;
 
 /// `GET /v1/models`: the served model names.
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
@@ -75,63 +76,48 @@ pub async fn predict(
     }
     let loaded = state.model(name)?;
     let model = loaded.model();
-
-    let expect = Expect {
-        named: model.input().named && loaded.features().is_none(),
-        n_features: model.n_features(),
-        max_rows: state.max_batch_rows,
-    };
-    let input = match v1_body::read(model, &body, expect) {
+    let input = match v1_body::read(model, &body, Expect::of(&loaded)) {
         Some(input) => input,
-        // Whatever the fast read does not take, read in full: that is where errors are worded.
-        None => {
-            let instances = parse_instances(&headers, &body)?;
-            if instances.len() > state.max_batch_rows {
-                return Err(ApiError::TooManyRows {
-                    rows: instances.len(),
-                    limit: state.max_batch_rows,
-                });
+        // The read takes every request the model can take: what it gives up on has something
+        // wrong in it, which the full reading words.
+        None => return Err(misread(&loaded, &headers, &body)),
+    };
+    let input = match input {
+        Input::Rows(values) => inference::Input::Rows {
+            values,
+            dtype: Dtype::F64,
+        },
+        Input::Named(frame) => inference::Input::Frame(frame),
+    };
+    let inference = state
+        .infer(
+            &loaded,
+            inference::Request {
+                predict_proba: want_proba,
+                explain: want_explain,
+                ..inference::Request::new(input)
+            },
+        )
+        .map_err(|e| match e {
+            // V1 asks for probabilities by a query flag, not by an output's name.
+            InferError::NoSuchOutput { method, chain } => {
+                ApiError::Unprocessable(format!("this model ({chain}) has no {method}"))
             }
-            read_instances(&loaded, &instances)?
-        }
-    };
-    let features = match &input {
-        Input::Rows(values) => model.rows(values)?,
-        Input::Named(frame) => model.features(frame)?,
-    };
-    if want_proba && !model.has_predict_proba() {
-        return Err(ApiError::Unprocessable(format!(
-            "this model ({}) has no predict_proba",
-            model.chain()
-        )));
-    }
+            other => other.into(),
+        })?;
 
-    let predicted = model.predict(&features);
-    let proba = if want_proba {
-        model.predict_proba(&features).zip(model.output_classes())
-    } else {
-        None
-    };
-    let explanations = if want_explain {
-        let frame = match &input {
-            Input::Named(frame) => Some(frame),
-            Input::Rows(_) => None,
-        };
-        Some(explain(&loaded, &features, &predicted, frame)?)
-    } else {
-        None
-    };
+    let probabilities = inference.values(Method::PredictProba);
     let answer = Answer {
-        classes: proba.as_ref().map(|(_, classes)| Labels(classes)),
-        explanations,
+        classes: probabilities.and(model.output_classes()).map(Labels),
+        explanations: inference.explanations(),
         predictions: Predictions {
             model,
-            predicted: &predicted,
+            predicted: inference.predicted(),
+            transformed: inference.values(Method::Transform),
         },
-        probabilities: proba.as_ref().map(|(p, _)| Rows(p.view())),
+        probabilities: probabilities.map(|p| Rows(p.view())),
     };
     let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state.count_rows(loaded.name(), features.len());
 
     let mut response = body.into_response();
     if let Ok(version) = HeaderValue::from_str(loaded.version()) {
@@ -142,6 +128,18 @@ pub async fn predict(
         HeaderValue::from_static("application/json"),
     );
     Ok(response)
+}
+
+/// What is wrong with a request the read gave up on, from a full reading of its JSON. Should
+/// the full reading find nothing wrong (the test `v1_body` keeps the two in step), the request
+/// is still refused, never read a second way.
+fn misread(loaded: &LoadedModel, headers: &HeaderMap, body: &[u8]) -> ApiError {
+    match parse_instances(headers, body).and_then(|instances| read_instances(loaded, &instances)) {
+        Err(error) => error,
+        Ok(_) => ApiError::BadRequest(
+            "the request cannot be read as {\"instances\": [...]} of this model's input".into(),
+        ),
+    }
 }
 
 fn query_flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
@@ -155,7 +153,7 @@ fn query_flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-fn parse_instances(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Value>, ApiError> {
+pub(super) fn parse_instances(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Value>, ApiError> {
     let request: Value = parse_json(headers, body, "{\"instances\": [...]}")?;
     let Value::Object(mut request) = request else {
         return Err(ApiError::BadRequest(
@@ -180,8 +178,9 @@ fn parse_instances(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Value>, ApiEr
 }
 
 /// Instances as the model takes them: rows of numbers as they are; objects by column name
-/// (a Pipeline's typed columns) or through one-hot names (a bare estimator's).
-fn read_instances(loaded: &LoadedModel, instances: &[Value]) -> Result<Input, ApiError> {
+/// (a Pipeline's typed columns) or through one-hot names (a bare estimator's). The full
+/// reading, whose errors say what is wrong with a request.
+pub(super) fn read_instances(loaded: &LoadedModel, instances: &[Value]) -> Result<Input, ApiError> {
     let model = loaded.model();
     let objects = instances.iter().filter(|i| i.is_object()).count();
     if objects == 0 || loaded.features().is_some() {
@@ -276,5 +275,156 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderMap;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::{parse_instances, read_instances};
+    use crate::http::v1_body::{self, Expect};
+    use crate::registry::LoadedModel;
+    use crate::store::{EMBEDDED_FEATURES, EMBEDDED_MODEL};
+
+    /// The bundled model: a bare estimator whose named fields are one-hot encoded.
+    fn encoded() -> LoadedModel {
+        LoadedModel::from_bytes("m", EMBEDDED_MODEL, "m.pkl", Some(EMBEDDED_FEATURES)).unwrap()
+    }
+
+    /// A Pipeline over the challenge's raw columns (strings and numbers).
+    fn columns() -> LoadedModel {
+        let bytes = include_bytes!("../../model-files/pipeline_model.pkl");
+        LoadedModel::from_bytes("p", bytes, "pipeline_model.pkl", None).unwrap()
+    }
+
+    /// Feeds `body` to the read and to the full reading: when the read takes a request, the
+    /// full reading takes it the same way; when the read gives up, the full reading finds
+    /// something wrong to say.
+    fn agree(loaded: &LoadedModel, body: &[u8]) {
+        let read = v1_body::read(loaded.model(), body, Expect::of(loaded));
+        let full = parse_instances(&HeaderMap::new(), body)
+            .and_then(|instances| read_instances(loaded, &instances));
+        let body = String::from_utf8_lossy(body);
+        match (read, full) {
+            // Debug text compares missing values (NaN) as equal.
+            (Some(read), Ok(full)) => {
+                assert_eq!(format!("{read:?}"), format!("{full:?}"), "{body}")
+            }
+            (None, Err(_)) => {}
+            (Some(read), Err(error)) => {
+                panic!("the read took {body} as {read:?}; the full reading says {error}")
+            }
+            (None, Ok(full)) => panic!("the read gave up on {body}, read in full as {full:?}"),
+        }
+    }
+
+    #[test]
+    fn the_read_and_the_full_reading_agree_on_every_kind_of_request() {
+        let row: Vec<i64> = (0..37).map(|i| i % 2).collect();
+        let named = json!({"OPERA": "Grupo LATAM", "TIPOVUELO": "I", "MES": 7});
+        let bodies = [
+            json!({"instances": [row]}),
+            json!({"inputs": [row]}),
+            json!({"inputs": [[0]], "instances": [row]}),
+            json!({"instances": [named]}),
+            json!({"instances": [named, row]}),
+            json!({"instances": [row, named]}),
+            json!({"instances": [{"OPERA": "Grupo LATAM", "TIPOVUELO": "I", "MES": 7.0}]}),
+            json!({"instances": [{"OPERA": "Grupo LATAM", "TIPOVUELO": "I", "MES": "7"}]}),
+            json!({"instances": [{"OPERA": "Pan Am", "TIPOVUELO": "I", "MES": 7}]}),
+            json!({"instances": [{"OPERA": "Grupo LATAM", "MES": null}]}),
+            json!({"instances": [{"OPERA": "Grupo LATAM", "TIPOVUELO": "I", "MES": 7, "x": 1}]}),
+            json!({"instances": [{"OPERA": ["Grupo LATAM"], "TIPOVUELO": "I", "MES": 7}]}),
+            json!({"instances": []}),
+            json!({"instances": [[]]}),
+            json!({"instances": [[true, null, 1.5]]}),
+            json!({"instances": "x"}),
+            json!({"instances": [1, 2]}),
+            json!([row]),
+            json!({"other": 1}),
+        ];
+        for model in [encoded(), columns()] {
+            for body in &bodies {
+                agree(&model, &serde_json::to_vec(body).unwrap());
+            }
+            for text in ["", "{", "{\"instances\": [[0, 1]], }", "null"] {
+                agree(&model, text.as_bytes());
+            }
+        }
+    }
+
+    /// A value of an instance: numbers of both kinds, booleans, null, the strings the
+    /// challenge's columns take and others, and now and then a list.
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            (0i64..14).prop_map(Value::from),
+            (0i64..14).prop_map(|v| Value::from(v as f64)),
+            (-1e3..1e3f64).prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+            prop::sample::select(vec!["Grupo LATAM", "Sky Airline", "I", "N", "7", "Pan Am"])
+                .prop_map(Value::from),
+            Just(json!([1])),
+        ]
+    }
+
+    /// An instance: a row of about the width, or an object of known and unknown fields.
+    fn instance() -> impl Strategy<Value = Value> {
+        let fields = prop::sample::subsequence(
+            vec![
+                "OPERA",
+                "TIPOVUELO",
+                "MES",
+                "DIANOM",
+                "OPERA_Grupo LATAM",
+                "MES_7",
+                "SIGLADES",
+                "nothing",
+            ],
+            0..6,
+        );
+        prop_oneof![
+            prop_oneof![2usize..5, 35usize..39]
+                .prop_flat_map(|n| prop::collection::vec(scalar(), n))
+                .prop_map(Value::from),
+            fields
+                .prop_flat_map(|names| {
+                    let n = names.len();
+                    (Just(names), prop::collection::vec(scalar(), n))
+                })
+                .prop_map(|(names, values)| {
+                    Value::Object(names.into_iter().map(str::to_owned).zip(values).collect())
+                }),
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = Value> {
+        let instances = || prop::collection::vec(instance(), 0..4).prop_map(Value::from);
+        (prop::option::of(instances()), prop::option::of(instances())).prop_map(
+            |(instances, inputs)| {
+                let mut body = serde_json::Map::new();
+                if let Some(instances) = instances {
+                    body.insert("instances".into(), instances);
+                }
+                if let Some(inputs) = inputs {
+                    body.insert("inputs".into(), inputs);
+                }
+                Value::Object(body)
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(600))]
+
+        #[test]
+        fn the_read_and_the_full_reading_agree_on_any_body(body in body()) {
+            let body = serde_json::to_vec(&body).unwrap();
+            agree(&encoded(), &body);
+            agree(&columns(), &body);
+        }
     }
 }

@@ -1,41 +1,69 @@
 //! The V1 body without a JSON tree: `{"instances": [...]}` read straight from the bytes into
-//! the model's typed input (rows of numbers, or the cells of named columns, with strings
-//! borrowed from the body), and the answer written straight from the prediction.
+//! the model's input (rows of numbers, or the cells of named columns, with strings borrowed
+//! from the body), and the answer written straight from the inference.
 //!
-//! The fast read takes only a well-formed request (every instance of one shape, every value a
-//! number, a string, a boolean or null, every column known, no more rows than allowed). On
-//! anything else it gives up and the handler reads the body as a `serde_json::Value` (see
-//! `v1.rs`), which is what words every error: one place says what is wrong with a request.
+//! This is V1's one reader of requests: every request a model can take, it takes. What it
+//! gives up on is a request with something wrong in it, which the handler then reads again as
+//! a `serde_json::Value` only to word the error (see `v1.rs`): one place says what is wrong. A
+//! test feeds both the same bodies and checks that they agree.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use ndarray::{ArrayView1, ArrayView2};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, Serializer};
+use serde_json::value::RawValue;
 
-use super::explain::Explanation;
+use crate::inference::Explanation;
 use crate::model::{Absent, Cell, Classes, Frame, Label, Model, Prediction, Target};
+use crate::registry::{FeatureSchema, FieldValue, LoadedModel};
 
 /// What the instances become: positional rows of numbers, or named typed columns.
+#[derive(Debug, PartialEq)]
 pub(super) enum Input {
     Rows(Vec<f64>),
     Named(Frame),
 }
 
-/// What the fast read needs to know of the model.
+/// How a model takes named instances.
 #[derive(Clone, Copy)]
-pub(super) struct Expect {
-    /// Objects are read by column name (a Pipeline's typed columns); otherwise only rows.
-    pub named: bool,
-    pub n_features: usize,
-    pub max_rows: usize,
+pub(super) enum Expect<'m> {
+    /// Objects of the model's own columns (a Pipeline's typed columns), or rows.
+    Columns,
+    /// Objects one-hot encoded through feature names (a bare estimator's `features.json` or
+    /// its own names), or rows, mixed as they come.
+    Encoded(&'m FeatureSchema),
+    /// Rows only.
+    Rows,
 }
 
-/// The instances of a well-formed request, or `None` for the handler's full reading.
-pub(super) fn read(model: &Model, body: &[u8], expect: Expect) -> Option<Input> {
+impl<'m> Expect<'m> {
+    /// How `loaded` takes instances.
+    pub(super) fn of(loaded: &'m LoadedModel) -> Self {
+        match loaded.features() {
+            Some(schema) => Self::Encoded(schema),
+            None if loaded.model().input().named => Self::Columns,
+            None => Self::Rows,
+        }
+    }
+}
+
+/// The instances of a request the model can take, or `None` when something in it is wrong.
+pub(super) fn read(model: &Model, body: &[u8], expect: Expect<'_>) -> Option<Input> {
+    // As a JSON object is read into a map: the last of a repeated key counts, and "instances"
+    // wins over "inputs". Each is kept as its raw text until the one that counts is known.
     let mut de = serde_json::Deserializer::from_slice(body);
-    let parsed = Request(expect).deserialize(&mut de).ok()?;
+    let keys = Keys::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    let chosen = keys.instances.or(keys.inputs)?;
+    let mut de = serde_json::Deserializer::from_str(chosen.get());
+    let parsed = Instances {
+        expect,
+        n_features: model.n_features(),
+    }
+    .deserialize(&mut de)
+    .ok()?;
     de.end().ok()?;
     match parsed {
         Parsed::Rows(values) => Some(Input::Rows(values)),
@@ -45,12 +73,43 @@ pub(super) fn read(model: &Model, body: &[u8], expect: Expect) -> Option<Input> 
                 let column = builder.column(name).ok()?;
                 let cell = match value {
                     Raw::Missing => Cell::Missing,
-                    Raw::Number(v) => Cell::Number(*v),
+                    Raw::Int(v) => Cell::Number(*v as f64),
+                    Raw::Float(v) => Cell::Number(*v),
+                    Raw::Bool(v) => Cell::Number(f64::from(u8::from(*v))),
                     Raw::Text(s) => Cell::Text(s),
                 };
                 builder.set(*row, column, cell).ok()?;
             }
             builder.finish(Absent::Missing).ok().map(Input::Named)
+        }
+        Parsed::Mixed {
+            instances,
+            rows,
+            cells,
+        } => {
+            let Expect::Encoded(schema) = expect else {
+                return None;
+            };
+            let n = model.n_features();
+            let mut values = Vec::with_capacity(instances.len() * n);
+            let (mut row, mut cell) = (0, 0);
+            for instance in instances {
+                match instance {
+                    Shape::Rows => {
+                        values.extend_from_slice(rows.get(row * n..(row + 1) * n)?);
+                        row += 1;
+                    }
+                    Shape::Objects(count) => {
+                        let fields = cells.get(cell..cell + count)?;
+                        cell += count;
+                        let fields = fields
+                            .iter()
+                            .map(|(_, name, value)| (name.as_ref(), value.field()));
+                        schema.encode_fields(fields, &mut values).ok()?;
+                    }
+                }
+            }
+            Some(Input::Rows(values))
         }
     }
 }
@@ -62,56 +121,93 @@ enum Parsed<'de> {
         cells: Vec<(usize, Cow<'de, str>, Raw<'de>)>,
         n_rows: usize,
     },
+    /// Rows and objects in the order they came (a model that one-hot encodes named fields).
+    Mixed {
+        instances: Vec<Shape>,
+        rows: Vec<f64>,
+        cells: Vec<(usize, Cow<'de, str>, Raw<'de>)>,
+    },
 }
 
+/// One value as JSON wrote it.
+#[derive(Clone, Debug, PartialEq)]
 enum Raw<'de> {
     Missing,
-    Number(f64),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
     Text(Cow<'de, str>),
 }
 
-/// Gives up the fast read; the message is never shown.
+impl Raw<'_> {
+    /// The value as a one-hot encoding reads it.
+    fn field(&self) -> FieldValue<'_> {
+        match self {
+            Self::Missing => FieldValue::Other("null".into()),
+            Self::Int(v) => FieldValue::Int(*v),
+            Self::Float(v) => FieldValue::Float(*v),
+            Self::Bool(v) => FieldValue::Bool(*v),
+            Self::Text(s) => FieldValue::Text(s),
+        }
+    }
+
+    /// The value in a row of numbers (a boolean is 0 or 1, null missing); `None` for text.
+    fn number(&self) -> Option<f64> {
+        match self {
+            Self::Missing => Some(f64::NAN),
+            Self::Int(v) => Some(*v as f64),
+            Self::Float(v) => Some(*v),
+            Self::Bool(v) => Some(f64::from(u8::from(*v))),
+            Self::Text(_) => None,
+        }
+    }
+}
+
+/// Gives up the read; the message is never shown.
 fn give_up<E: de::Error>() -> E {
-    E::custom("not a request the fast read takes")
+    E::custom("not a request the model can take")
 }
 
-struct Request(Expect);
-
-impl<'de> DeserializeSeed<'de> for Request {
-    type Value = Parsed<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        de.deserialize_map(self)
-    }
+/// The request's two keys for instances, each as its raw JSON: the last of each counts.
+#[derive(Default)]
+struct Keys<'a> {
+    instances: Option<&'a RawValue>,
+    inputs: Option<&'a RawValue>,
 }
 
-impl<'de> Visitor<'de> for Request {
-    type Value = Parsed<'de>;
+impl<'de> Deserialize<'de> for Keys<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Keys<'de>;
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object with \"instances\"")
-    }
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object with \"instances\"")
+            }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut instances = None;
-        while let Some(Text(key)) = map.next_key()? {
-            if key == "instances" || key == "inputs" {
-                // Both, or either twice: the full reading decides which one counts.
-                if instances.is_some() {
-                    return Err(give_up());
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keys<'de>, A::Error> {
+                let mut keys = Keys::default();
+                while let Some(Text(key)) = map.next_key()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    match key.as_ref() {
+                        "instances" => keys.instances = Some(value),
+                        "inputs" => keys.inputs = Some(value),
+                        _ => {}
+                    }
                 }
-                instances = Some(map.next_value_seed(Instances(self.0))?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
+                Ok(keys)
             }
         }
-        instances.ok_or_else(give_up)
+        de.deserialize_map(V)
     }
 }
 
-struct Instances(Expect);
+struct Instances<'m> {
+    expect: Expect<'m>,
+    n_features: usize,
+}
 
-impl<'de> DeserializeSeed<'de> for Instances {
+impl<'de> DeserializeSeed<'de> for Instances<'_> {
     type Value = Parsed<'de>;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
@@ -119,7 +215,7 @@ impl<'de> DeserializeSeed<'de> for Instances {
     }
 }
 
-impl<'de> Visitor<'de> for Instances {
+impl<'de> Visitor<'de> for Instances<'_> {
     type Value = Parsed<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -128,61 +224,67 @@ impl<'de> Visitor<'de> for Instances {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut sink = Sink {
-            expect: self.0,
-            shape: None,
+            expect: self.expect,
+            n_features: self.n_features,
+            instances: Vec::new(),
             rows: Vec::new(),
             cells: Vec::new(),
             n_rows: 0,
         };
         while seq.next_element_seed(Instance(&mut sink))?.is_some() {
             sink.n_rows += 1;
-            if sink.n_rows > sink.expect.max_rows {
-                return Err(give_up());
-            }
         }
-        match sink.shape {
-            None => Err(give_up()),
-            Some(Shape::Rows) => Ok(Parsed::Rows(sink.rows)),
-            Some(Shape::Objects) => Ok(Parsed::Named {
+        let first = sink.instances.first().copied().ok_or_else(give_up)?;
+        let mixed = sink.instances.iter().any(|&s| !same_kind(s, first));
+        Ok(match (sink.expect, first) {
+            (Expect::Encoded(_), Shape::Objects(_)) => Parsed::Mixed {
+                instances: sink.instances,
+                rows: sink.rows,
+                cells: sink.cells,
+            },
+            (Expect::Encoded(_), Shape::Rows) if mixed => Parsed::Mixed {
+                instances: sink.instances,
+                rows: sink.rows,
+                cells: sink.cells,
+            },
+            (_, _) if mixed => return Err(give_up()),
+            (_, Shape::Rows) => Parsed::Rows(sink.rows),
+            (Expect::Columns, Shape::Objects(_)) => Parsed::Named {
                 cells: sink.cells,
                 n_rows: sink.n_rows,
-            }),
-        }
+            },
+            (Expect::Rows, Shape::Objects(_)) => return Err(give_up()),
+        })
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// What an instance was: a row, or an object of so many fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
     Rows,
-    Objects,
+    Objects(usize),
 }
 
-/// Where the instances go; the first decides their shape.
-struct Sink<'de> {
-    expect: Expect,
-    shape: Option<Shape>,
+fn same_kind(a: Shape, b: Shape) -> bool {
+    matches!(
+        (a, b),
+        (Shape::Rows, Shape::Rows) | (Shape::Objects(_), Shape::Objects(_))
+    )
+}
+
+/// Where the instances go.
+struct Sink<'de, 'm> {
+    expect: Expect<'m>,
+    n_features: usize,
+    instances: Vec<Shape>,
     rows: Vec<f64>,
     cells: Vec<(usize, Cow<'de, str>, Raw<'de>)>,
     n_rows: usize,
 }
 
-impl Sink<'_> {
-    fn take<E: de::Error>(&mut self, shape: Shape) -> Result<(), E> {
-        match self.shape {
-            None if shape == Shape::Objects && !self.expect.named => Err(give_up()),
-            None => {
-                self.shape = Some(shape);
-                Ok(())
-            }
-            Some(s) if s == shape => Ok(()),
-            Some(_) => Err(give_up()),
-        }
-    }
-}
+struct Instance<'s, 'de, 'm>(&'s mut Sink<'de, 'm>);
 
-struct Instance<'s, 'de>(&'s mut Sink<'de>);
-
-impl<'de> DeserializeSeed<'de> for Instance<'_, 'de> {
+impl<'de> DeserializeSeed<'de> for Instance<'_, 'de, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
@@ -190,7 +292,7 @@ impl<'de> DeserializeSeed<'de> for Instance<'_, 'de> {
     }
 }
 
-impl<'de> Visitor<'de> for Instance<'_, 'de> {
+impl<'de> Visitor<'de> for Instance<'_, 'de, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -199,29 +301,34 @@ impl<'de> Visitor<'de> for Instance<'_, 'de> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let sink = self.0;
-        sink.take(Shape::Rows)?;
         let mut n = 0;
-        while let Some(value) = seq.next_element::<Scalar>()? {
-            sink.rows.push(match value.0 {
-                Raw::Number(v) => v,
-                Raw::Missing => f64::NAN,
-                Raw::Text(_) => return Err(give_up()),
-            });
+        while let Some(Scalar(value)) = seq.next_element::<Scalar>()? {
+            sink.rows.push(value.number().ok_or_else(give_up)?);
             n += 1;
         }
-        if n != sink.expect.n_features {
+        if n != sink.n_features {
             return Err(give_up());
         }
+        sink.instances.push(Shape::Rows);
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let sink = self.0;
-        sink.take(Shape::Objects)?;
+        if matches!(sink.expect, Expect::Rows) {
+            return Err(give_up());
+        }
+        let start = sink.cells.len();
         while let Some(Text(name)) = map.next_key()? {
             let Scalar(value) = map.next_value()?;
-            sink.cells.push((sink.n_rows, name, value));
+            // A field named twice counts once, its last value, as in a map.
+            match sink.cells[start..].iter_mut().find(|(_, n, _)| *n == name) {
+                Some(cell) => cell.2 = value,
+                None => sink.cells.push((sink.n_rows, name, value)),
+            }
         }
+        sink.instances
+            .push(Shape::Objects(sink.cells.len() - start));
         Ok(())
     }
 }
@@ -251,8 +358,8 @@ impl<'de> de::Deserialize<'de> for Text<'de> {
     }
 }
 
-/// One value of an instance: a number (a boolean as 0 or 1, as `serde_json` reads it into
-/// `f64`), a string, or null (missing). A list or an object is left to the full reading.
+/// One value of an instance: a number, a boolean, a string, or null (missing). A list or an
+/// object in an instance is a mistake, worded by the full reading.
 struct Scalar<'de>(Raw<'de>);
 
 impl<'de> de::Deserialize<'de> for Scalar<'de> {
@@ -267,16 +374,19 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
                 Ok(Scalar(Raw::Missing))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Scalar(Raw::Number(f64::from(u8::from(v)))))
+                Ok(Scalar(Raw::Bool(v)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Scalar(Raw::Number(v as f64)))
+                // As `serde_json::Value` holds it: an integer while it fits an i64.
+                Ok(Scalar(
+                    i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int),
+                ))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Scalar(Raw::Number(v as f64)))
+                Ok(Scalar(Raw::Int(v)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Scalar(Raw::Number(v)))
+                Ok(Scalar(Raw::Float(v)))
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
                 Ok(Scalar(Raw::Text(Cow::Borrowed(v))))
@@ -298,22 +408,30 @@ pub(super) struct Answer<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<Labels<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub explanations: Option<Vec<Explanation<'a>>>,
+    pub explanations: Option<&'a [Explanation<'a>]>,
     pub predictions: Predictions<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probabilities: Option<Rows<'a>>,
 }
 
 /// A prediction as V1 answers it: labels for a classifier, values for a regressor (one per
-/// row, or a list per row when it predicts several).
+/// row, or a list per row when it predicts several), and the transformed rows of a model that
+/// only transforms.
 pub(super) struct Predictions<'a> {
     pub model: &'a Model,
-    pub predicted: &'a Prediction,
+    pub predicted: Option<&'a Prediction>,
+    pub transformed: Option<&'a Array2<f64>>,
 }
 
 impl Serialize for Predictions<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match (self.predicted, self.model.classes(), self.model.target()) {
+        let Some(predicted) = self.predicted else {
+            return match self.transformed {
+                Some(values) => Rows(values.view()).serialize(s),
+                None => s.collect_seq(std::iter::empty::<f64>()),
+            };
+        };
+        match (predicted, self.model.classes(), self.model.target()) {
             (Prediction::Classes(indices), Some(classes), _) => {
                 s.collect_seq(indices.iter().map(|&i| LabelJson(classes.label(i))))
             }

@@ -33,14 +33,14 @@ use serde_json::{Value, json};
 
 use super::binary::{self, Sections};
 use super::error::ApiError;
-use super::explain::{Explanation, explain};
-use super::{ApiPath, AppState, HeadersAndBody, MODEL_VERSION, parse_json};
+use super::{ApiPath, HeadersAndBody, MODEL_VERSION, parse_json};
 use crate::inference::{
-    self, Datatype, Element as TensorElement, InputTensor, OutputData, TensorData, TensorMetadata,
-    infer as run_model,
+    self, Datatype, Element as TensorElement, Explanation, InputTensor, OutputData, TensorData,
+    TensorMetadata,
 };
 use crate::model::Label;
 use crate::registry::LoadedModel;
+use crate::service::AppState;
 
 /// `GET /v2`: server metadata.
 pub async fn server_metadata() -> Json<Value> {
@@ -108,7 +108,7 @@ fn metadata(loaded: &LoadedModel) -> Response {
     let body = json!({
         "name": loaded.name(),
         "versions": [loaded.version()],
-        "platform": "sklearn",
+        "platform": model.platform(),
         "inputs": tensors(inference::inputs_of(model)),
         "outputs": tensors(inference::outputs_of(model)),
         "parameters": {
@@ -172,27 +172,16 @@ fn run_inference(
         inputs.push(input.into_tensor(&mut sections)?);
     }
     sections.finish()?;
-    let inference = run_model(
+    let inference = state.infer(
         loaded,
         inference::Request {
-            inputs,
+            input: inference::Input::Tensors(inputs),
             outputs: request.outputs.iter().map(|o| o.name.clone()).collect(),
             predict_proba: parameters.predict_proba,
+            explain: parameters.explain,
+            score: false,
         },
-        state.max_batch_rows,
     )?;
-    let explanations = if parameters.explain {
-        let features = inference.features()?;
-        Some(explain(
-            loaded,
-            &features,
-            inference.predicted(),
-            inference.frame(),
-        )?)
-    } else {
-        None
-    };
-    state.count_rows(loaded.name(), inference.n_rows());
 
     let id = match request.id {
         Some(id) => id,
@@ -205,7 +194,7 @@ fn run_inference(
         &mut binary_data,
         loaded,
         &id,
-        explanations.as_deref(),
+        inference.explanations(),
         inference
             .outputs()
             .map(|output| (binary_for(output.name), output)),

@@ -1,48 +1,62 @@
-//! Inference as the Open Inference Protocol (V2) defines it, whatever carries it: REST with JSON
-//! or binary tensors (`crate::http`), gRPC (`crate::grpc`). Each transport turns its request into
-//! a [`Request`] of [`InputTensor`]s, [`infer`] checks it against the model and predicts, and the
-//! transport encodes the [`Inference`]'s outputs its own way. One implementation of the model
-//! logic behind every protocol: the shape rules, the casts, the limits, the outputs and their
-//! order are decided here and nowhere else. A model that names its columns takes one tensor per
-//! column, built here into the model's own typed input (`crate::model::Frame`), BYTES elements
-//! as strings, so that V1, the seed form, the CLI and every V2 transport meet the same checks.
+//! The one path from a request to a model, whichever protocol brought it: the seed form, V1,
+//! V2 over REST (JSON or binary tensors) and gRPC, and `skserve predict`. Each protocol decodes
+//! its input into a [`Request`] (tensors, rows of numbers or named columns; the outputs wanted;
+//! whether to explain), [`infer`] checks it against the model and predicts, and the protocol
+//! encodes the [`Inference`] its own way. Everything between is decided here and nowhere else:
+//! the row limit, the shape rules and casts of tensors, which outputs a model gives, the calls
+//! to `predict`, `predict_proba`, `decision_function` and the rest, the explanations, and the
+//! one place every prediction is seen ([`Observer`]).
 //!
-//! What must not live here: parsing or writing JSON, HTTP or protobuf (the transports), the
-//! arithmetic of prediction and the checks of a column's values (`crate::model`).
+//! What must not live here: parsing or writing JSON, forms, CSV, HTTP or protobuf (the
+//! protocols), the arithmetic of prediction and the checks of a column's values
+//! (`crate::model`).
 //!
 //! # Layout
 //! - `tensor`: datatypes, element counts, numbers and raw little-endian elements.
+//! - `from_tensors`: V2 tensors into the model's input (a matrix, or named columns).
+//! - `outputs`: output tensors, labels and their datatypes, tensor metadata.
+//! - `explain`: per-feature contributions of a prediction.
+//! - `observer`: what sees every prediction.
 
+pub mod explain;
+mod from_tensors;
+pub mod observer;
+pub mod outputs;
 pub mod tensor;
 
 use std::borrow::Cow;
 
 use ndarray::Array2;
+
+pub use explain::Explanation;
+pub use observer::{Observer, Seen, SeenInput, Unobserved};
+pub use outputs::{
+    EXTENSIONS, INPUT, Output, OutputData, TensorMetadata, inputs_of, label_datatype, label_text,
+    labels, outputs_of,
+};
 pub use tensor::{Datatype, Element, InputTensor, TensorData};
 
-use crate::model::{
-    Absent, Cell, Classes, ColumnKind, Dtype, Features, Frame, FrameBuilder, InputError, Label,
-    Model, Prediction, Target,
-};
+use crate::model::{Dtype, Features, Frame, InputError, Method, Model, Prediction};
 use crate::registry::LoadedModel;
 
 /// The output of predicted labels (the default).
 pub const PREDICT: &str = "predict";
 /// The output of class probabilities.
 pub const PREDICT_PROBA: &str = "predict_proba";
-/// The name of the one input of a model fed a matrix.
-pub const INPUT: &str = "x";
 
-/// Why a request cannot be answered. Each transport says it its own way: HTTP 400, 422 and 413,
+/// Why a request cannot be answered. Each protocol says it its own way: HTTP 400, 422 and 413,
 /// gRPC `INVALID_ARGUMENT` and `RESOURCE_EXHAUSTED`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum InferError {
     /// The request is malformed: its structure, shapes, sizes or datatypes.
     #[error("{0}")]
     Invalid(String),
-    /// A well-formed request the model cannot take (its width, its values, an output it lacks).
+    /// A well-formed request the model cannot take (its width, its values).
     #[error("{0}")]
     Unprocessable(String),
+    /// An output the model does not give (`predict_proba` of a regressor).
+    #[error("this model ({chain}) has no '{method}'")]
+    NoSuchOutput { method: Method, chain: String },
     #[error("the request has {rows} rows, more than the limit of {limit} rows per request")]
     TooManyRows { rows: usize, limit: usize },
 }
@@ -56,23 +70,79 @@ impl From<InputError> for InferError {
 /// An inference request, whichever protocol brought it.
 #[derive(Debug)]
 pub struct Request<'a> {
-    /// One tensor of rows, or one tensor per column for a model that names its columns.
-    pub inputs: Vec<InputTensor<'a>>,
-    /// The outputs asked for by name, in order; none asks for the default (`predict`).
+    pub input: Input<'a>,
+    /// The outputs asked for by name; none asks for the default (`predict`, or `transform`
+    /// for a model that only transforms).
     pub outputs: Vec<Cow<'a, str>>,
-    /// The request parameter `predict_proba: true`, as MLServer takes it.
+    /// MLServer's request parameter `predict_proba: true` (and V1's `?proba=true`):
+    /// `predict_proba` besides the default output.
     pub predict_proba: bool,
+    /// Explain each row feature by feature.
+    pub explain: bool,
+    /// Score each row's predicted class: its probability when the model has
+    /// `predict_proba`, else its decision value (the largest over classes when there are
+    /// several), as `skserve predict` prints it.
+    pub score: bool,
 }
 
-/// What a model answered: the input it saw, what it predicted and, when asked, probabilities.
+/// What a request gives the model.
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// V2 tensors: one of rows, or one per named column.
+    Tensors(Vec<InputTensor<'a>>),
+    /// Positional rows of numbers, row-major, as a protocol's lists carry them (the seed's
+    /// `x`, V1's rows, a CSV without a header), in numpy's `dtype`.
+    Rows { values: Vec<f64>, dtype: Dtype },
+    /// Named columns of their own types (V1's objects, a CSV with a header).
+    Frame(Frame),
+}
+
+impl<'a> Request<'a> {
+    /// A request for the model's default output of `input`.
+    pub fn new(input: Input<'a>) -> Self {
+        Self {
+            input,
+            outputs: Vec::new(),
+            predict_proba: false,
+            explain: false,
+            score: false,
+        }
+    }
+}
+
+/// What a server holds every prediction to, and who sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'o> {
+    pub max_batch_rows: usize,
+    pub observer: &'o dyn Observer,
+}
+
+impl Context<'static> {
+    /// No row limit and no observer: `skserve predict` on a file.
+    pub fn unbounded() -> Self {
+        Self {
+            max_batch_rows: usize::MAX,
+            observer: &Unobserved,
+        }
+    }
+}
+
+/// What a model answered: the input it saw, what it predicted, the outputs asked for and,
+/// when asked, explanations.
 #[derive(Debug)]
 pub struct Inference<'m> {
-    model: &'m Model,
+    loaded: &'m LoadedModel,
     input: ModelInput,
-    predicted: Prediction,
-    /// Rows × classes, row-major.
-    proba: Option<Vec<f64>>,
+    /// `predict`'s answer, for a model that predicts (whether or not the request asked for
+    /// it: explanations and the observer read it).
+    predicted: Option<Prediction>,
+    /// Whether the answer carries `predict`.
     with_predict: bool,
+    /// The numeric outputs asked for, in the model's order, each row-major.
+    values: Vec<(Method, Array2<f64>)>,
+    explanations: Option<Vec<Explanation<'m>>>,
+    /// Each row's score, when asked.
+    scores: Option<Vec<f64>>,
 }
 
 /// A request's input as the model takes it.
@@ -91,107 +161,218 @@ impl ModelInput {
             Self::Frame(frame) => model.features(frame),
         }
     }
+
+    fn seen(&self, model: &Model) -> SeenInput<'_> {
+        match self {
+            Self::Matrix { values, .. } => SeenInput::Rows {
+                values,
+                n_features: model.n_features(),
+            },
+            Self::Frame(frame) => SeenInput::Frame(frame),
+        }
+    }
 }
 
-/// One output tensor of an [`Inference`].
-#[derive(Clone, Copy, Debug)]
-pub struct Output<'a> {
-    pub name: &'static str,
-    pub datatype: Datatype,
-    pub shape: [usize; 2],
-    pub data: OutputData<'a>,
-}
-
-/// The elements of an output.
-#[derive(Clone, Copy, Debug)]
-pub enum OutputData<'a> {
-    /// Predicted labels, row-major (`rows × outputs`): element `i` indexes the classes of
-    /// output `i % classes.len()` (one entry per output; one for most classifiers).
-    Labels {
-        classes: &'a [Classes],
-        indices: &'a [usize],
-    },
-    /// Probabilities, or a regressor's values, row-major.
-    Floats(&'a [f64]),
-}
-
-/// Checks `request` against the model of `loaded`, predicts, and keeps what was asked for.
-/// Nothing is allocated for tensor data before its size is checked against its shape, and the
-/// row count against `max_batch_rows`.
-///
-/// The input is one tensor of rows (`[N, n_features]`), or, for a model that names its
-/// columns, one tensor per column (`[N]` or `[N, 1]`, BYTES for strings). A single 1-D tensor
-/// named like one of the model's columns is a column.
+/// Checks `request` against the model of `loaded`, predicts, and keeps what was asked for;
+/// `context`'s observer sees the answer, or the refusal. Nothing is allocated for tensor data
+/// before its size is checked against its shape, and the row count against the limit.
 pub fn infer<'m>(
+    loaded: &'m LoadedModel,
+    request: Request<'_>,
+    context: &Context<'_>,
+) -> Result<Inference<'m>, InferError> {
+    let answered = answer(loaded, request, context.max_batch_rows);
+    match &answered {
+        Ok(inference) => context.observer.answered(&inference.seen()),
+        Err(error) => context.observer.refused(loaded, error),
+    }
+    answered
+}
+
+fn answer<'m>(
     loaded: &'m LoadedModel,
     request: Request<'_>,
     max_batch_rows: usize,
 ) -> Result<Inference<'m>, InferError> {
     let model = loaded.model();
     let Request {
-        mut inputs,
+        input,
         outputs,
         predict_proba,
+        explain,
+        score,
     } = request;
-    let schema = model.input();
-    let input = match inputs.as_slice() {
-        [] => {
-            return Err(InferError::Invalid(
-                "expected exactly one input tensor, got 0".into(),
-            ));
+    let too_many = |rows: usize| {
+        (rows > max_batch_rows).then_some(InferError::TooManyRows {
+            rows,
+            limit: max_batch_rows,
+        })
+    };
+    let input = match input {
+        Input::Tensors(tensors) => from_tensors::model_input(model, tensors, max_batch_rows)?,
+        Input::Rows { values, dtype } => {
+            if let Some(error) = too_many(values.len() / model.n_features().max(1)) {
+                return Err(error);
+            }
+            ModelInput::Matrix { values, dtype }
         }
-        [one] if schema.position(&one.name).is_none() || one.shape.len() != 1 => {
-            matrix(model, inputs.pop().expect("one input"), max_batch_rows)?
-        }
-        _ if schema.named => ModelInput::Frame(frame(model, inputs, max_batch_rows)?),
-        _ => {
-            return Err(InferError::Invalid(format!(
-                "expected exactly one input tensor, got {} (this model does not name its columns)",
-                inputs.len()
-            )));
+        Input::Frame(frame) => {
+            if let Some(error) = too_many(frame.n_rows) {
+                return Err(error);
+            }
+            ModelInput::Frame(frame)
         }
     };
-
-    let mut with_proba = predict_proba;
-    let mut with_predict = outputs.is_empty();
-    for output in &outputs {
-        match output.as_ref() {
-            PREDICT => with_predict = true,
-            PREDICT_PROBA => with_proba = true,
-            other => {
-                return Err(InferError::Invalid(format!(
-                    "only '{PREDICT}' and '{PREDICT_PROBA}' are outputs of this model \
-                     ('{other}' was asked for)"
-                )));
-            }
-        }
-    }
-    if with_proba && !model.has_predict_proba() {
-        return Err(InferError::Unprocessable(format!(
-            "this model ({}) has no '{PREDICT_PROBA}'",
-            model.chain()
-        )));
-    }
+    let wanted = Wanted::of(model, &outputs, predict_proba)?;
 
     let features = input.features(model)?;
-    let (predicted, proba) = if with_proba {
-        model.predict_with_proba(&features)
+    let mut values = Vec::with_capacity(wanted.values.len());
+    let predicted = if !model.predicts() {
+        None
+    } else if wanted.values.contains(&Method::PredictProba) {
+        // One pass over the rows for both, where the estimator allows it.
+        let (predicted, proba) = model.predict_with_proba(&features);
+        values.extend(proba.map(|p| (Method::PredictProba, standard_layout(p))));
+        Some(predicted)
     } else {
-        (model.predict(&features), None)
+        Some(model.predict(&features))
     };
-    let predicted = match predicted {
-        Prediction::Values(values) => Prediction::Values(standard_layout(values)),
+    for &method in &wanted.values {
+        if method == Method::PredictProba && model.predicts() {
+            continue;
+        }
+        let computed = model
+            .values(method, &features)
+            .ok_or_else(|| InferError::NoSuchOutput {
+                method,
+                chain: model.chain().to_owned(),
+            })?;
+        values.push((method, standard_layout(computed)));
+    }
+    values.sort_by_key(|(method, _)| *method);
+    let predicted = predicted.map(|predicted| match predicted {
+        Prediction::Values(v) => Prediction::Values(standard_layout(v)),
         classes => classes,
+    });
+    let explanations = if explain {
+        Some(explain::explain(
+            loaded,
+            &features,
+            predicted.as_ref(),
+            input.frame(),
+        )?)
+    } else {
+        None
     };
-    let proba = proba.map(|p| standard_layout(p).into_raw_vec_and_offset().0);
+    let scores = if score {
+        scores(model, &features, &values)
+    } else {
+        None
+    };
     drop(features);
     Ok(Inference {
-        model,
+        loaded,
         input,
         predicted,
-        proba,
-        with_predict: with_predict || !with_proba,
+        with_predict: wanted.predict,
+        values,
+        explanations,
+        scores,
     })
+}
+
+/// Each row's score: its largest probability, else its largest decision value; `None` for a
+/// model with neither (a regressor). Probabilities already computed are not computed again.
+fn scores(
+    model: &Model,
+    features: &Features<'_>,
+    values: &[(Method, Array2<f64>)],
+) -> Option<Vec<f64>> {
+    let computed = values
+        .iter()
+        .find(|(m, _)| *m == Method::PredictProba)
+        .map(|(_, p)| p.clone());
+    let scores = computed
+        .or_else(|| model.predict_proba(features))
+        .or_else(|| model.decision_function(features))?;
+    Some(
+        scores
+            .rows()
+            .into_iter()
+            .map(|row| row.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+            .collect(),
+    )
+}
+
+/// Which outputs a request wants of a model.
+struct Wanted {
+    /// `predict`.
+    predict: bool,
+    /// The numeric outputs, in the model's order.
+    values: Vec<Method>,
+}
+
+impl Wanted {
+    /// The outputs named in `outputs` (none: the model's default), with `predict_proba` when
+    /// `predict_proba` is set; each must be one the model gives.
+    fn of(
+        model: &Model,
+        outputs: &[Cow<'_, str>],
+        predict_proba: bool,
+    ) -> Result<Self, InferError> {
+        let default = if model.predicts() {
+            Method::Predict
+        } else {
+            Method::Transform
+        };
+        let mut asked = Vec::with_capacity(outputs.len() + 2);
+        for name in outputs {
+            match Method::parse(name) {
+                // Probabilities are what a client most often expects of a classifier: asking a
+                // model without them is a request it cannot take (422), as MLServer says it.
+                Some(method) if model.has(method) || method == Method::PredictProba => {
+                    asked.push(method);
+                }
+                _ => {
+                    let offered: Vec<String> =
+                        model.methods().iter().map(|m| format!("'{m}'")).collect();
+                    let (list, verb) = match offered.as_slice() {
+                        [one] => (one.clone(), "is an output"),
+                        [rest @ .., last] => {
+                            (format!("{} and {last}", rest.join(", ")), "are outputs")
+                        }
+                        [] => ("nothing".into(), "is an output"),
+                    };
+                    return Err(InferError::Invalid(format!(
+                        "only {list} {verb} of this model ('{name}' was asked for)"
+                    )));
+                }
+            }
+        }
+        if outputs.is_empty() {
+            asked.push(default);
+        }
+        if predict_proba {
+            asked.push(Method::PredictProba);
+        }
+        if let Some(&method) = asked.iter().find(|m| !model.has(**m)) {
+            return Err(InferError::NoSuchOutput {
+                method,
+                chain: model.chain().to_owned(),
+            });
+        }
+        let mut values: Vec<Method> = asked
+            .iter()
+            .copied()
+            .filter(|m| *m != Method::Predict)
+            .collect();
+        values.sort();
+        values.dedup();
+        Ok(Self {
+            predict: asked.contains(&Method::Predict),
+            values,
+        })
+    }
 }
 
 /// Row-major, so that its elements are one slice.
@@ -203,203 +384,78 @@ fn standard_layout(values: Array2<f64>) -> Array2<f64> {
     }
 }
 
-/// The numeric type numpy would hold a tensor of `datatype` as.
-fn dtype_of(datatype: Datatype) -> Dtype {
-    match datatype {
-        Datatype::Fp32 | Datatype::Fp16 => Dtype::F32,
-        Datatype::Bool => Dtype::Bool,
-        Datatype::Fp64 | Datatype::Bytes => Dtype::F64,
-        Datatype::Int8
-        | Datatype::Int16
-        | Datatype::Int32
-        | Datatype::Int64
-        | Datatype::Uint8
-        | Datatype::Uint16
-        | Datatype::Uint32
-        | Datatype::Uint64 => Dtype::Int,
-    }
-}
-
-/// One tensor of rows of numbers.
-fn matrix(
-    model: &Model,
-    input: InputTensor<'_>,
-    max_batch_rows: usize,
-) -> Result<ModelInput, InferError> {
-    input.check_numbers()?;
-    input.check_size()?;
-    let n_rows = rows_of(&input.name, &input.shape, model.n_features())?;
-    if n_rows > max_batch_rows {
-        return Err(InferError::TooManyRows {
-            rows: n_rows,
-            limit: max_batch_rows,
-        });
-    }
-    let dtype = dtype_of(input.datatype);
-    Ok(ModelInput::Matrix {
-        values: input.into_values()?,
-        dtype,
-    })
-}
-
-/// One tensor per named column: numbers in a numeric datatype, strings as BYTES, missing
-/// values as JSON `null`. Every size is checked before any column is built.
-fn frame(
-    model: &Model,
-    inputs: Vec<InputTensor<'_>>,
-    max_batch_rows: usize,
-) -> Result<Frame, InferError> {
-    let counts = inputs
-        .iter()
-        .map(InputTensor::check_size)
-        .collect::<Result<Vec<usize>, _>>()?;
-    let n_rows = counts[0];
-    if n_rows > max_batch_rows {
-        return Err(InferError::TooManyRows {
-            rows: n_rows,
-            limit: max_batch_rows,
-        });
-    }
-    let mut builder = model.frame_builder(n_rows);
-    for (input, n) in inputs.into_iter().zip(counts) {
-        let column = builder.column(&input.name)?;
-        let shape_ok = match input.shape.as_slice() {
-            [rows] | [rows, 1] => usize::try_from(*rows) == Ok(n),
-            _ => false,
-        };
-        if !shape_ok {
-            return Err(InferError::Invalid(format!(
-                "input '{}' has shape {:?} for {n} values; a column's input has shape [N] or \
-                 [N, 1]",
-                input.name, input.shape
-            )));
-        }
-        if n != n_rows {
-            return Err(InputError::ColumnLength {
-                column: input.name.into_owned(),
-                got: n,
-                expected: n_rows,
-            }
-            .into());
-        }
-        if input.datatype == Datatype::Bytes {
-            builder.claim(column)?;
-            set_cells(&mut builder, column, &input)?;
-        } else {
-            let dtype = dtype_of(input.datatype);
-            builder.set_numbers(column, input.into_column_values()?, dtype)?;
-        }
-    }
-    Ok(builder.finish(Absent::Refused)?)
-}
-
-/// The elements of a BYTES column, each checked by the builder against what the column takes.
-fn set_cells(
-    builder: &mut FrameBuilder<'_>,
-    column: usize,
-    input: &InputTensor<'_>,
-) -> Result<(), InferError> {
-    let name = &input.name;
-    fn text<'t>(name: &str, row: usize, bytes: &'t [u8]) -> Result<Cell<'t>, InferError> {
-        std::str::from_utf8(bytes).map(Cell::Text).map_err(|_| {
-            InferError::Invalid(format!(
-                "input '{name}': BYTES element {row} is not UTF-8 text"
-            ))
-        })
-    }
-    match &input.data {
-        TensorData::Numbers(values) => {
-            for (row, &v) in values.iter().enumerate() {
-                builder.set(row, column, Cell::Number(v))?;
-            }
-        }
-        TensorData::Strings(values) => {
-            for (row, bytes) in values.iter().enumerate() {
-                builder.set(row, column, text(name, row, bytes)?)?;
-            }
-        }
-        TensorData::Elements(elements) => {
-            for (row, element) in elements.iter().enumerate() {
-                let cell = match element {
-                    Element::Number(v) => Cell::Number(*v),
-                    Element::Text(bytes) => text(name, row, bytes)?,
-                    Element::Missing => Cell::Missing,
-                };
-                builder.set(row, column, cell)?;
-            }
-        }
-        TensorData::Raw(bytes) => {
-            let count = input.element_count()?;
-            for (row, bytes) in tensor::raw_strings(name, bytes, count)?.iter().enumerate() {
-                builder.set(row, column, text(name, row, bytes)?)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The rows of an input of `shape` (its element count already checked) for a model of
-/// `n_features` columns: `[N, n_features]`, or `[n_features]` for one row.
-fn rows_of(name: &str, shape: &[i64], n_features: usize) -> Result<usize, InferError> {
-    let width = n_features as i64;
-    let rows = match *shape {
-        [features] if features == width => 1,
-        [rows, features] if features == width => rows as usize,
-        [_] | [_, _] => {
-            return Err(InferError::Unprocessable(format!(
-                "input '{name}' has shape {shape:?}; the model expects [N, {n_features}] \
-                 ({n_features} features per row)"
-            )));
-        }
-        _ => {
-            return Err(InferError::Unprocessable(format!(
-                "input '{name}' has shape {shape:?}; expected [N, {n_features}]"
-            )));
-        }
-    };
-    if rows == 0 {
-        return Err(InferError::Unprocessable(format!(
-            "input '{name}' has no rows"
-        )));
-    }
-    Ok(rows)
-}
-
 impl<'m> Inference<'m> {
-    /// The features the model predicted from (for explanations), computed again.
-    pub fn features(&self) -> Result<Features<'_>, InferError> {
-        Ok(self.input.features(self.model)?)
+    /// The model that answered.
+    pub fn loaded(&self) -> &'m LoadedModel {
+        self.loaded
     }
 
     /// The client's named columns, when it sent them.
     pub fn frame(&self) -> Option<&Frame> {
-        match &self.input {
-            ModelInput::Frame(frame) => Some(frame),
-            ModelInput::Matrix { .. } => None,
-        }
+        self.input.frame()
     }
 
-    pub fn predicted(&self) -> &Prediction {
-        &self.predicted
+    /// `predict`'s answer; `None` for a model that only transforms.
+    pub fn predicted(&self) -> Option<&Prediction> {
+        self.predicted.as_ref()
+    }
+
+    /// Whether the request asked for `predict`.
+    pub fn with_predict(&self) -> bool {
+        self.with_predict
+    }
+
+    /// A numeric output the request asked for, rows × its width.
+    pub fn values(&self, method: Method) -> Option<&Array2<f64>> {
+        self.values
+            .iter()
+            .find(|(m, _)| *m == method)
+            .map(|(_, values)| values)
+    }
+
+    /// The explanations, when asked.
+    pub fn explanations(&self) -> Option<&[Explanation<'m>]> {
+        self.explanations.as_deref()
+    }
+
+    /// Each row's score, when asked and the model has one.
+    pub fn scores(&self) -> Option<&[f64]> {
+        self.scores.as_deref()
     }
 
     pub fn n_rows(&self) -> usize {
-        self.predicted.n_rows()
+        match (&self.predicted, self.values.first()) {
+            (Some(predicted), _) => predicted.n_rows(),
+            (None, Some((_, values))) => values.nrows(),
+            (None, None) => 0,
+        }
     }
 
-    /// The outputs asked for, in the protocol's order: `predict`, then `predict_proba`.
+    /// What the observer is shown.
+    fn seen(&self) -> Seen<'_> {
+        Seen {
+            model: self.loaded,
+            input: self.input.seen(self.loaded.model()),
+            predicted: self.predicted.as_ref(),
+            n_rows: self.n_rows(),
+        }
+    }
+
+    /// The outputs asked for, in the protocol's order: `predict`, then the numeric outputs in
+    /// the model's order (`predict_proba`, `decision_function`, …).
     pub fn outputs(&self) -> impl Iterator<Item = Output<'_>> {
+        let model = self.loaded.model();
         let n_rows = self.n_rows();
-        let classes = self.model.output_classes();
+        let classes = model.output_classes();
         let predict = match (&self.predicted, classes) {
             _ if !self.with_predict => None,
-            (Prediction::Classes(indices), Some(classes)) => Some(Output {
+            (Some(Prediction::Classes(indices)), Some(classes)) => Some(Output {
                 name: PREDICT,
                 datatype: label_datatype(classes),
                 shape: [n_rows, 1],
                 data: OutputData::Labels { classes, indices },
             }),
-            (Prediction::MultiClasses(indices), Some(classes)) => Some(Output {
+            (Some(Prediction::MultiClasses(indices)), Some(classes)) => Some(Output {
                 name: PREDICT,
                 datatype: label_datatype(classes),
                 shape: [n_rows, classes.len()],
@@ -409,173 +465,33 @@ impl<'m> Inference<'m> {
                     indices: indices.as_slice().unwrap_or(&[]),
                 },
             }),
-            (Prediction::Values(values), _) => Some(Output {
+            (Some(Prediction::Values(values)), _) => Some(Output {
                 name: PREDICT,
                 datatype: Datatype::Fp64,
                 shape: [n_rows, values.ncols()],
                 // Made row-major by `infer`.
                 data: OutputData::Floats(values.as_slice().unwrap_or(&[])),
             }),
-            (Prediction::Classes(_) | Prediction::MultiClasses(_), None) => None,
+            (Some(Prediction::Classes(_) | Prediction::MultiClasses(_)), None) | (None, _) => None,
         };
-        let proba = self
-            .proba
-            .as_deref()
-            .zip(classes)
-            .map(|(proba, classes)| Output {
-                name: PREDICT_PROBA,
-                datatype: Datatype::Fp64,
-                shape: [n_rows, classes.iter().map(Classes::len).sum()],
-                data: OutputData::Floats(proba),
-            });
-        predict.into_iter().chain(proba)
-    }
-}
-
-impl OutputData<'_> {
-    /// How many bytes [`OutputData::write_raw`] writes.
-    pub fn raw_len(&self) -> usize {
-        match self {
-            Self::Floats(values) => values.len() * 8,
-            Self::Labels { classes, indices } => match label_datatype(classes) {
-                Datatype::Bool => indices.len(),
-                Datatype::Bytes => labels(classes, indices)
-                    .map(|label| 4 + label_text(label).len())
-                    .sum(),
-                _ => indices.len() * 8,
-            },
-        }
-    }
-
-    /// Appends the elements little-endian, as the binary extension and gRPC's raw contents
-    /// carry them (BYTES: each a 4-byte length, then its UTF-8).
-    pub fn write_raw(&self, out: &mut Vec<u8>) {
-        out.reserve(self.raw_len());
-        match self {
-            Self::Floats(values) => values.iter().for_each(|v| out.extend(v.to_le_bytes())),
-            Self::Labels { classes, indices } => {
-                let text = label_datatype(classes) == Datatype::Bytes;
-                for label in labels(classes, indices) {
-                    match (text, label) {
-                        (true, _) | (_, Label::Str(_)) => {
-                            let label = label_text(label);
-                            let length = u32::try_from(label.len()).unwrap_or(u32::MAX);
-                            out.extend(length.to_le_bytes());
-                            out.extend(label.as_bytes());
-                        }
-                        (_, Label::Int(v)) => out.extend(v.to_le_bytes()),
-                        (_, Label::Float(v)) => out.extend(v.to_le_bytes()),
-                        (_, Label::Bool(v)) => out.push(u8::from(v)),
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The labels of [`OutputData::Labels`], in order.
-pub fn labels<'a>(
-    classes: &'a [Classes],
-    indices: &'a [usize],
-) -> impl Iterator<Item = Label<'a>> + 'a {
-    indices
-        .iter()
-        .zip(classes.iter().cycle())
-        .map(|(&i, classes)| classes.label(i))
-}
-
-/// A label as a BYTES element carries it: a string as it is, another label as Python's
-/// `str()` prints it (outputs of different kinds share one BYTES tensor).
-pub fn label_text(label: Label<'_>) -> Cow<'_, str> {
-    match label {
-        Label::Str(text) => Cow::Borrowed(text),
-        other => Cow::Owned(other.to_string()),
-    }
-}
-
-/// The datatype of a model's labels: the one of its outputs' classes, or BYTES when outputs
-/// hold labels of different kinds.
-pub fn label_datatype(classes: &[Classes]) -> Datatype {
-    let of = |classes: &Classes| match classes {
-        Classes::Int(_) => Datatype::Int64,
-        Classes::Float(_) => Datatype::Fp64,
-        Classes::Bool(_) => Datatype::Bool,
-        Classes::Str(_) => Datatype::Bytes,
-    };
-    let first = classes.first().map_or(Datatype::Bytes, of);
-    if classes.iter().all(|c| of(c) == first) {
-        first
-    } else {
-        Datatype::Bytes
-    }
-}
-
-/// A tensor a model takes or gives, as metadata describes it (`-1`: any size).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TensorMetadata {
-    pub name: String,
-    pub datatype: Datatype,
-    pub shape: [i64; 2],
-}
-
-/// The model's input tensors: one per column for a Pipeline that names its columns (BYTES
-/// where it takes strings), else one of rows.
-pub fn inputs_of(model: &Model) -> Vec<TensorMetadata> {
-    if model.is_pipeline() && model.input().named {
-        return model
-            .input()
-            .columns
-            .iter()
-            .filter(|c| c.kind != ColumnKind::Unused)
-            .map(|c| TensorMetadata {
-                name: c.name.clone(),
-                datatype: if c.kind == ColumnKind::Text {
-                    Datatype::Bytes
-                } else {
-                    Datatype::Fp64
-                },
-                shape: [-1, 1],
-            })
-            .collect();
-    }
-    vec![TensorMetadata {
-        name: INPUT.into(),
-        datatype: Datatype::Fp64,
-        shape: [-1, model.n_features() as i64],
-    }]
-}
-
-/// The model's output tensors: `predict` (labels, or a regressor's values), and
-/// `predict_proba` when it has one.
-pub fn outputs_of(model: &Model) -> Vec<TensorMetadata> {
-    let Some(classes) = model.output_classes() else {
-        let n_outputs = match model.target() {
-            Target::Values { n_outputs, .. } => n_outputs,
-            Target::Classes(_) | Target::MultiClasses(_) => 1,
-        };
-        return vec![TensorMetadata {
-            name: PREDICT.into(),
+        let values = self.values.iter().map(move |(method, values)| Output {
+            name: method.name(),
             datatype: Datatype::Fp64,
-            shape: [-1, n_outputs as i64],
-        }];
-    };
-    let mut outputs = vec![TensorMetadata {
-        name: PREDICT.into(),
-        datatype: label_datatype(classes),
-        shape: [-1, classes.len() as i64],
-    }];
-    if model.has_predict_proba() {
-        outputs.push(TensorMetadata {
-            name: PREDICT_PROBA.into(),
-            datatype: Datatype::Fp64,
-            shape: [-1, classes.iter().map(Classes::len).sum::<usize>() as i64],
+            shape: [n_rows, values.ncols()],
+            data: OutputData::Floats(values.as_slice().unwrap_or(&[])),
         });
+        predict.into_iter().chain(values)
     }
-    outputs
 }
 
-/// The extensions of the protocol skserve serves, for server metadata.
-pub const EXTENSIONS: &[&str] = &["binary_tensor_data"];
+impl ModelInput {
+    fn frame(&self) -> Option<&Frame> {
+        match self {
+            Self::Frame(frame) => Some(frame),
+            Self::Matrix { .. } => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -588,14 +504,23 @@ mod tests {
 
     fn request<'a>(shape: Vec<i64>, data: TensorData<'a>, outputs: &[&'static str]) -> Request<'a> {
         Request {
-            inputs: vec![InputTensor {
+            input: Input::Tensors(vec![InputTensor {
                 name: "x".into(),
                 datatype: Datatype::Fp64,
                 shape,
                 data,
-            }],
+            }]),
             outputs: outputs.iter().map(|&o| o.into()).collect(),
             predict_proba: false,
+            explain: false,
+            score: false,
+        }
+    }
+
+    fn limited(max_batch_rows: usize) -> Context<'static> {
+        Context {
+            max_batch_rows,
+            observer: &Unobserved,
         }
     }
 
@@ -611,13 +536,13 @@ mod tests {
                 TensorData::Numbers(row.clone()),
                 &[PREDICT_PROBA],
             ),
-            10,
+            &limited(10),
         )
         .unwrap();
         let from_raw = infer(
             &loaded,
             request(vec![1, 37], TensorData::Raw(&raw), &[PREDICT_PROBA]),
-            10,
+            &limited(10),
         )
         .unwrap();
         let floats = |inference: &Inference<'_>| match inference.outputs().next().unwrap().data {
@@ -634,14 +559,14 @@ mod tests {
         let short = infer(
             &loaded,
             request(vec![1_000_000, 37], TensorData::Raw(&[]), &[]),
-            10,
+            &limited(10),
         );
         assert!(matches!(short, Err(InferError::Invalid(_))), "{short:?}");
         let eleven_rows = vec![0u8; 11 * 37 * 8];
         let error = infer(
             &loaded,
             request(vec![11, 37], TensorData::Raw(&eleven_rows), &[]),
-            10,
+            &limited(10),
         )
         .unwrap_err();
         assert_eq!(
@@ -654,43 +579,62 @@ mod tests {
     }
 
     #[test]
-    fn labels_are_written_raw_in_their_datatype() {
-        let classes = [Classes::Str(vec!["on time".into(), "late".into()])];
-        let data = OutputData::Labels {
-            classes: &classes,
-            indices: &[1, 0],
+    fn rows_and_tensors_meet_the_same_limit_and_give_the_same_answer() {
+        let loaded = model();
+        let row: Vec<f64> = (0..37).map(|i| f64::from(i % 3 == 0)).collect();
+        let two_rows = [row.clone(), row.clone()].concat();
+        let rows = |values: Vec<f64>| Request {
+            outputs: vec![PREDICT.into(), PREDICT_PROBA.into()],
+            ..Request::new(Input::Rows {
+                values,
+                dtype: Dtype::F64,
+            })
         };
-        let mut raw = Vec::new();
-        data.write_raw(&mut raw);
-        assert_eq!(raw.len(), data.raw_len());
-        assert_eq!(&raw[..8], b"\x04\0\0\0late");
-        let classes = [Classes::Int(vec![0, -3])];
-        let mut raw = Vec::new();
-        OutputData::Labels {
-            classes: &classes,
-            indices: &[1],
-        }
-        .write_raw(&mut raw);
-        assert_eq!(raw, (-3i64).to_le_bytes());
+        let error = infer(&loaded, rows(two_rows), &limited(1)).unwrap_err();
+        assert_eq!(error, InferError::TooManyRows { rows: 2, limit: 1 });
+
+        let from_rows = infer(&loaded, rows(row.clone()), &limited(1)).unwrap();
+        let from_tensor = infer(
+            &loaded,
+            request(
+                vec![1, 37],
+                TensorData::Numbers(row),
+                &[PREDICT, PREDICT_PROBA],
+            ),
+            &limited(1),
+        )
+        .unwrap();
+        assert_eq!(from_rows.predicted(), from_tensor.predicted());
+        assert_eq!(
+            from_rows.values(Method::PredictProba),
+            from_tensor.values(Method::PredictProba)
+        );
     }
 
     #[test]
-    fn outputs_of_different_kinds_share_one_bytes_tensor_as_text() {
-        // Row-major, two outputs: [int label, string label] per row.
-        let classes = [
-            Classes::Int(vec![3, 7]),
-            Classes::Str(vec!["a".into(), "bc".into()]),
-        ];
-        assert_eq!(label_datatype(&classes), Datatype::Bytes);
-        let data = OutputData::Labels {
-            classes: &classes,
-            indices: &[1, 1, 0, 0],
+    fn outputs_the_model_lacks_are_named() {
+        let loaded = model();
+        let row = vec![0.0; 37];
+        let asking = |outputs: &[&'static str]| {
+            infer(
+                &loaded,
+                request(vec![1, 37], TensorData::Numbers(row.clone()), outputs),
+                &limited(1),
+            )
         };
-        let mut raw = Vec::new();
-        data.write_raw(&mut raw);
-        assert_eq!(raw.len(), data.raw_len());
-        assert_eq!(raw, b"\x01\0\0\x007\x02\0\0\0bc\x01\0\0\x003\x01\0\0\0a");
-        let same = [Classes::Int(vec![0, 1]), Classes::Int(vec![5, 6, 9])];
-        assert_eq!(label_datatype(&same), Datatype::Int64);
+        assert!(matches!(
+            asking(&["score_samples"]).unwrap_err(),
+            InferError::Invalid(_)
+        ));
+        let unknown = asking(&["probabilities"]).unwrap_err().to_string();
+        assert_eq!(
+            unknown,
+            "only 'predict' and 'predict_proba' are outputs of this model ('probabilities' was \
+             asked for)"
+        );
+        assert!(matches!(
+            asking(&["decision_function"]).unwrap_err(),
+            InferError::Invalid(_)
+        ));
     }
 }

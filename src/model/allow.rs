@@ -14,122 +14,7 @@
 
 use std::fmt;
 
-/// A scikit-learn class skserve knows how to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SkClass {
-    LogisticRegression,
-    SgdClassifier,
-    LinearSvc,
-    RidgeClassifier,
-    RidgeClassifierCv,
-    Perceptron,
-    /// RidgeClassifier keeps its `classes_` inside a LabelBinarizer.
-    LabelBinarizer,
-    LinearRegression,
-    Ridge,
-    RidgeCv,
-    Lasso,
-    LassoCv,
-    ElasticNet,
-    ElasticNetCv,
-    SgdRegressor,
-    HuberRegressor,
-    LinearSvr,
-    PoissonRegressor,
-    GammaRegressor,
-    TweedieRegressor,
-    Pipeline,
-    ColumnTransformer,
-    StandardScaler,
-    MinMaxScaler,
-    RobustScaler,
-    MaxAbsScaler,
-    OneHotEncoder,
-    OrdinalEncoder,
-    SimpleImputer,
-    MissingIndicator,
-    FunctionTransformer,
-    GridSearchCv,
-    RandomizedSearchCv,
-    DecisionTreeClassifier,
-    DecisionTreeRegressor,
-    ExtraTreeClassifier,
-    ExtraTreeRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-    ExtraTreesClassifier,
-    ExtraTreesRegressor,
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-    /// `sklearn.tree._tree.Tree`: a fitted tree's nodes and values.
-    Tree,
-    /// HistGradientBoosting's trees: nodes and categorical bitsets.
-    TreePredictor,
-    /// HistGradientBoosting's binning, where its known categories live.
-    BinMapper,
-    /// GradientBoosting's default `init_` estimators.
-    DummyClassifier,
-    DummyRegressor,
-}
-
-impl SkClass {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::LogisticRegression => "LogisticRegression",
-            Self::SgdClassifier => "SGDClassifier",
-            Self::LinearSvc => "LinearSVC",
-            Self::RidgeClassifier => "RidgeClassifier",
-            Self::RidgeClassifierCv => "RidgeClassifierCV",
-            Self::Perceptron => "Perceptron",
-            Self::LabelBinarizer => "LabelBinarizer",
-            Self::LinearRegression => "LinearRegression",
-            Self::Ridge => "Ridge",
-            Self::RidgeCv => "RidgeCV",
-            Self::Lasso => "Lasso",
-            Self::LassoCv => "LassoCV",
-            Self::ElasticNet => "ElasticNet",
-            Self::ElasticNetCv => "ElasticNetCV",
-            Self::SgdRegressor => "SGDRegressor",
-            Self::HuberRegressor => "HuberRegressor",
-            Self::LinearSvr => "LinearSVR",
-            Self::PoissonRegressor => "PoissonRegressor",
-            Self::GammaRegressor => "GammaRegressor",
-            Self::TweedieRegressor => "TweedieRegressor",
-            Self::Pipeline => "Pipeline",
-            Self::ColumnTransformer => "ColumnTransformer",
-            Self::StandardScaler => "StandardScaler",
-            Self::MinMaxScaler => "MinMaxScaler",
-            Self::RobustScaler => "RobustScaler",
-            Self::MaxAbsScaler => "MaxAbsScaler",
-            Self::OneHotEncoder => "OneHotEncoder",
-            Self::OrdinalEncoder => "OrdinalEncoder",
-            Self::SimpleImputer => "SimpleImputer",
-            Self::MissingIndicator => "MissingIndicator",
-            Self::FunctionTransformer => "FunctionTransformer",
-            Self::GridSearchCv => "GridSearchCV",
-            Self::RandomizedSearchCv => "RandomizedSearchCV",
-            Self::DecisionTreeClassifier => "DecisionTreeClassifier",
-            Self::DecisionTreeRegressor => "DecisionTreeRegressor",
-            Self::ExtraTreeClassifier => "ExtraTreeClassifier",
-            Self::ExtraTreeRegressor => "ExtraTreeRegressor",
-            Self::RandomForestClassifier => "RandomForestClassifier",
-            Self::RandomForestRegressor => "RandomForestRegressor",
-            Self::ExtraTreesClassifier => "ExtraTreesClassifier",
-            Self::ExtraTreesRegressor => "ExtraTreesRegressor",
-            Self::GradientBoostingClassifier => "GradientBoostingClassifier",
-            Self::GradientBoostingRegressor => "GradientBoostingRegressor",
-            Self::HistGradientBoostingClassifier => "HistGradientBoostingClassifier",
-            Self::HistGradientBoostingRegressor => "HistGradientBoostingRegressor",
-            Self::Tree => "Tree",
-            Self::TreePredictor => "TreePredictor",
-            Self::BinMapper => "_BinMapper",
-            Self::DummyClassifier => "DummyClassifier",
-            Self::DummyRegressor => "DummyRegressor",
-        }
-    }
-}
+pub use super::sk_class::SkClass;
 
 /// What an allowed global stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,7 +112,6 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
     }
     let numpy_core = matches!(module, "numpy.core.multiarray" | "numpy._core.multiarray");
     let numpy_numeric = matches!(module, "numpy.core.numeric" | "numpy._core.numeric");
-    let class = |c| Some(Class(c));
     match (module, name) {
         (_, "_reconstruct") if numpy_core => Some(NumpyReconstruct),
         (_, "scalar") if numpy_core => Some(NumpyScalar),
@@ -239,247 +123,12 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
         ("joblib.numpy_pickle" | "sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper") => {
             Some(JoblibArrayWrapper)
         }
-        (
-            "sklearn.linear_model._logistic" | "sklearn.linear_model.logistic",
-            "LogisticRegression",
-        ) => class(SkClass::LogisticRegression),
-        (
-            "sklearn.linear_model._stochastic_gradient"
-            | "sklearn.linear_model.stochastic_gradient",
-            "SGDClassifier",
-        ) => class(SkClass::SgdClassifier),
-        ("sklearn.svm._classes" | "sklearn.svm.classes", "LinearSVC") => class(SkClass::LinearSvc),
-        ("sklearn.linear_model._ridge" | "sklearn.linear_model.ridge", "RidgeClassifier") => {
-            class(SkClass::RidgeClassifier)
-        }
-        ("sklearn.linear_model._ridge" | "sklearn.linear_model.ridge", "RidgeClassifierCV") => {
-            class(SkClass::RidgeClassifierCv)
-        }
-        ("sklearn.linear_model._perceptron" | "sklearn.linear_model.perceptron", "Perceptron") => {
-            class(SkClass::Perceptron)
-        }
-        ("sklearn.preprocessing._label" | "sklearn.preprocessing.label", "LabelBinarizer") => {
-            class(SkClass::LabelBinarizer)
-        }
         ("builtins" | "__builtin__", "slice") => Some(Slice),
         ("functools", "partial") => Some(Partial),
         _ if is_inert(module, name) => Some(Inert(format!("{module}.{name}"))),
-        _ => ESTIMATORS
-            .iter()
-            .find(|(modules, class_name, _)| *class_name == name && modules.contains(&module))
-            .map(|(_, _, class)| Class(*class)),
+        _ => SkClass::resolve(module, name).map(Class),
     }
 }
-
-/// Estimator classes beyond the classifiers above: the modules each has lived in, its name.
-const ESTIMATORS: &[(&[&str], &str, SkClass)] = &[
-    (
-        &["sklearn.linear_model._base", "sklearn.linear_model.base"],
-        "LinearRegression",
-        SkClass::LinearRegression,
-    ),
-    (
-        &["sklearn.linear_model._ridge", "sklearn.linear_model.ridge"],
-        "Ridge",
-        SkClass::Ridge,
-    ),
-    (
-        &["sklearn.linear_model._ridge", "sklearn.linear_model.ridge"],
-        "RidgeCV",
-        SkClass::RidgeCv,
-    ),
-    (
-        &["sklearn.linear_model._coordinate_descent"],
-        "Lasso",
-        SkClass::Lasso,
-    ),
-    (
-        &["sklearn.linear_model._coordinate_descent"],
-        "LassoCV",
-        SkClass::LassoCv,
-    ),
-    (
-        &["sklearn.linear_model._coordinate_descent"],
-        "ElasticNet",
-        SkClass::ElasticNet,
-    ),
-    (
-        &["sklearn.linear_model._coordinate_descent"],
-        "ElasticNetCV",
-        SkClass::ElasticNetCv,
-    ),
-    (
-        &["sklearn.linear_model._stochastic_gradient"],
-        "SGDRegressor",
-        SkClass::SgdRegressor,
-    ),
-    (
-        &["sklearn.linear_model._huber"],
-        "HuberRegressor",
-        SkClass::HuberRegressor,
-    ),
-    (&["sklearn.svm._classes"], "LinearSVR", SkClass::LinearSvr),
-    (
-        &[
-            "sklearn.linear_model._glm.glm",
-            "sklearn.linear_model._glm._newton_solver",
-        ],
-        "PoissonRegressor",
-        SkClass::PoissonRegressor,
-    ),
-    (
-        &["sklearn.linear_model._glm.glm"],
-        "GammaRegressor",
-        SkClass::GammaRegressor,
-    ),
-    (
-        &["sklearn.linear_model._glm.glm"],
-        "TweedieRegressor",
-        SkClass::TweedieRegressor,
-    ),
-    (&["sklearn.pipeline"], "Pipeline", SkClass::Pipeline),
-    (
-        &["sklearn.compose._column_transformer"],
-        "ColumnTransformer",
-        SkClass::ColumnTransformer,
-    ),
-    (
-        &["sklearn.preprocessing._data"],
-        "StandardScaler",
-        SkClass::StandardScaler,
-    ),
-    (
-        &["sklearn.preprocessing._data"],
-        "MinMaxScaler",
-        SkClass::MinMaxScaler,
-    ),
-    (
-        &["sklearn.preprocessing._data"],
-        "RobustScaler",
-        SkClass::RobustScaler,
-    ),
-    (
-        &["sklearn.preprocessing._data"],
-        "MaxAbsScaler",
-        SkClass::MaxAbsScaler,
-    ),
-    (
-        &["sklearn.preprocessing._encoders"],
-        "OneHotEncoder",
-        SkClass::OneHotEncoder,
-    ),
-    (
-        &["sklearn.preprocessing._encoders"],
-        "OrdinalEncoder",
-        SkClass::OrdinalEncoder,
-    ),
-    (
-        &["sklearn.impute._base"],
-        "SimpleImputer",
-        SkClass::SimpleImputer,
-    ),
-    (
-        &["sklearn.impute._base"],
-        "MissingIndicator",
-        SkClass::MissingIndicator,
-    ),
-    (
-        &["sklearn.preprocessing._function_transformer"],
-        "FunctionTransformer",
-        SkClass::FunctionTransformer,
-    ),
-    (
-        &["sklearn.model_selection._search"],
-        "GridSearchCV",
-        SkClass::GridSearchCv,
-    ),
-    (
-        &["sklearn.model_selection._search"],
-        "RandomizedSearchCV",
-        SkClass::RandomizedSearchCv,
-    ),
-    (
-        &["sklearn.tree._classes"],
-        "DecisionTreeClassifier",
-        SkClass::DecisionTreeClassifier,
-    ),
-    (
-        &["sklearn.tree._classes"],
-        "DecisionTreeRegressor",
-        SkClass::DecisionTreeRegressor,
-    ),
-    (
-        &["sklearn.tree._classes"],
-        "ExtraTreeClassifier",
-        SkClass::ExtraTreeClassifier,
-    ),
-    (
-        &["sklearn.tree._classes"],
-        "ExtraTreeRegressor",
-        SkClass::ExtraTreeRegressor,
-    ),
-    (&["sklearn.tree._tree"], "Tree", SkClass::Tree),
-    (
-        &["sklearn.ensemble._forest"],
-        "RandomForestClassifier",
-        SkClass::RandomForestClassifier,
-    ),
-    (
-        &["sklearn.ensemble._forest"],
-        "RandomForestRegressor",
-        SkClass::RandomForestRegressor,
-    ),
-    (
-        &["sklearn.ensemble._forest"],
-        "ExtraTreesClassifier",
-        SkClass::ExtraTreesClassifier,
-    ),
-    (
-        &["sklearn.ensemble._forest"],
-        "ExtraTreesRegressor",
-        SkClass::ExtraTreesRegressor,
-    ),
-    (
-        &["sklearn.ensemble._gb"],
-        "GradientBoostingClassifier",
-        SkClass::GradientBoostingClassifier,
-    ),
-    (
-        &["sklearn.ensemble._gb"],
-        "GradientBoostingRegressor",
-        SkClass::GradientBoostingRegressor,
-    ),
-    (
-        &["sklearn.ensemble._hist_gradient_boosting.gradient_boosting"],
-        "HistGradientBoostingClassifier",
-        SkClass::HistGradientBoostingClassifier,
-    ),
-    (
-        &["sklearn.ensemble._hist_gradient_boosting.gradient_boosting"],
-        "HistGradientBoostingRegressor",
-        SkClass::HistGradientBoostingRegressor,
-    ),
-    (
-        &["sklearn.ensemble._hist_gradient_boosting.predictor"],
-        "TreePredictor",
-        SkClass::TreePredictor,
-    ),
-    (
-        &["sklearn.ensemble._hist_gradient_boosting.binning"],
-        "_BinMapper",
-        SkClass::BinMapper,
-    ),
-    (
-        &["sklearn.dummy"],
-        "DummyClassifier",
-        SkClass::DummyClassifier,
-    ),
-    (
-        &["sklearn.dummy"],
-        "DummyRegressor",
-        SkClass::DummyRegressor,
-    ),
-];
 
 /// numpy's scalar types, which an encoder's `dtype` parameter names.
 const NUMPY_TYPES: &[&str] = &[
@@ -691,11 +340,12 @@ mod tests {
         .iter()
         .map(|(m, n)| ((*m).to_owned(), (*n).to_owned()))
         .collect();
-        for (modules, name, _) in ESTIMATORS {
+        for &class in SkClass::ALL {
             rules.extend(
-                modules
+                class
+                    .modules()
                     .iter()
-                    .map(|m| ((*m).to_owned(), (*name).to_owned())),
+                    .map(|m| ((*m).to_owned(), class.name().to_owned())),
             );
         }
         for (module, names) in SEARCH_INERT {

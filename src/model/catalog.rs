@@ -1,6 +1,7 @@
-//! Which room reads which class: the one place a new family of estimators registers.
-//! [`Catalog`] is the [`StepReader`] every composite is handed, so that a Pipeline can hold
-//! any step the catalog knows without knowing it itself.
+//! Which room reads which class: the one place a new family of estimators registers, as one
+//! entry of [`ROOMS`]. [`Catalog`] is the [`StepReader`] every composite is handed, so that a
+//! Pipeline can hold any step the catalog knows without knowing it itself; [`supported`] lists
+//! what is served, for messages and the docs.
 
 use super::LoadError;
 use super::allow::SkClass;
@@ -11,6 +12,47 @@ use super::state::{Path, State};
 use super::tree;
 use super::value::{Heap, Node, Value};
 
+/// A family of classes and how they are read.
+pub struct Room {
+    /// How messages and the docs name the family.
+    pub name: &'static str,
+    /// Whether it reads `class`.
+    pub reads: fn(SkClass) -> bool,
+    /// Reads a step of one of its classes; `width` is the number of columns it is given,
+    /// where the caller knows it.
+    pub read: fn(&State<'_>, &dyn StepReader, Option<usize>) -> Result<Step, LoadError>,
+}
+
+/// Every room, each reading its own classes. A class read by none is refused at load.
+pub const ROOMS: &[Room] = &[
+    Room {
+        name: "linear models",
+        reads: linear::reads,
+        read: |state, _, _| {
+            Ok(Step::Model(Model {
+                transformers: Vec::new(),
+                predictor: linear::read(state)?,
+                wrappers: Vec::new(),
+            }))
+        },
+    },
+    Room {
+        name: "trees and tree ensembles",
+        reads: tree::reads,
+        read: |state, reader, _| tree::read(state, reader),
+    },
+    Room {
+        name: "preprocessing",
+        reads: preprocessing::reads,
+        read: |state, _, width| Ok(Step::Transformer(preprocessing::read(state, width)?)),
+    },
+    Room {
+        name: "composition",
+        reads: compose::reads,
+        read: compose::read,
+    },
+];
+
 /// Reads steps out of one file's values.
 pub struct Catalog<'h> {
     pub heap: &'h Heap<'h>,
@@ -20,33 +62,41 @@ impl StepReader for Catalog<'_> {
     fn read(&self, value: Value, path: &Path, width: Option<usize>) -> Result<Step, LoadError> {
         let state = State::of(self.heap, value, path)?;
         let class = state.class;
-        if linear::reads(class) {
-            return Ok(Step::Model(Model {
-                transformers: Vec::new(),
-                predictor: linear::read(&state)?,
-                wrappers: Vec::new(),
-            }));
-        }
-        if tree::reads(class) {
-            return tree::read(&state, self);
-        }
-        if preprocessing::reads(class) {
-            return Ok(Step::Transformer(preprocessing::read(&state, width)?));
-        }
-        match class {
-            SkClass::Pipeline => compose::pipeline::read(&state, self, width),
-            SkClass::ColumnTransformer => Ok(Step::Transformer(Box::new(
-                compose::column_transformer::read(&state, self, width)?,
-            ))),
-            SkClass::GridSearchCv | SkClass::RandomizedSearchCv => {
-                compose::search::read(&state, self, width)
-            }
-            other => Err(state.unsupported(format!(
+        match ROOMS.iter().find(|room| (room.reads)(class)) {
+            Some(room) => (room.read)(&state, self, width),
+            None => Err(state.unsupported(format!(
                 "{} is not an estimator skserve serves on its own",
-                other.name()
+                class.name()
             ))),
         }
     }
+}
+
+/// The classes served, room by room, in the table's order.
+pub fn served() -> Vec<(&'static str, Vec<SkClass>)> {
+    ROOMS
+        .iter()
+        .map(|room| {
+            let classes = SkClass::ALL
+                .iter()
+                .copied()
+                .filter(|&class| (room.reads)(class))
+                .collect();
+            (room.name, classes)
+        })
+        .collect()
+}
+
+/// What skserve serves, for messages: `linear models (LogisticRegression, …); trees …`.
+pub fn supported() -> String {
+    served()
+        .into_iter()
+        .map(|(room, classes)| {
+            let names: Vec<&str> = classes.iter().map(|c| c.name()).collect();
+            format!("{room} ({})", names.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The column names the model was fitted with: the `feature_names_in_` of the first step that

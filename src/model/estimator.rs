@@ -276,11 +276,103 @@ pub struct Attribution {
     pub output: f64,
 }
 
+/// What a request may ask of a model: each output named as the scikit-learn method that
+/// computes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    /// `predict`: labels for a classifier, values for a regressor, -1/1 for an outlier
+    /// detector.
+    Predict,
+    /// `predict_proba`: rows × classes (each output's classes side by side for several).
+    PredictProba,
+    /// `decision_function`: rows × 1 for a binary classifier or an outlier detector, rows ×
+    /// classes otherwise.
+    DecisionFunction,
+    /// `score_samples`: one score per row (outlier detectors, density models).
+    ScoreSamples,
+    /// `transform`: the features the model maps a row to (clusters' distances, components).
+    Transform,
+    /// `predict(X, return_std=True)[1]`: the standard deviation of a Bayesian or Gaussian
+    /// process regressor's prediction.
+    PredictStd,
+}
+
+impl Method {
+    pub const ALL: [Method; 6] = [
+        Method::Predict,
+        Method::PredictProba,
+        Method::DecisionFunction,
+        Method::ScoreSamples,
+        Method::Transform,
+        Method::PredictStd,
+    ];
+
+    /// The output's name, as the protocols and the metadata give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Predict => "predict",
+            Self::PredictProba => "predict_proba",
+            Self::DecisionFunction => "decision_function",
+            Self::ScoreSamples => "score_samples",
+            Self::Transform => "transform",
+            Self::PredictStd => "predict_std",
+        }
+    }
+
+    /// The method an output name asks for.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A fitted final estimator.
 pub trait Predictor: fmt::Debug + Send + Sync {
     fn class(&self) -> &'static str;
     fn n_features_in(&self) -> usize;
     fn target(&self) -> Target<'_>;
+    /// What it answers, in the order metadata lists them: [`Method::Predict`] first unless it
+    /// only transforms, then the numeric outputs it has.
+    fn methods(&self) -> Vec<Method>;
+    /// The values of a numeric method (any of [`Predictor::methods`] but `Predict`), rows ×
+    /// [`Predictor::width`]; `None` for a method it does not have. New methods need only this;
+    /// `predict_proba` and `decision_function` are reached through their own functions.
+    fn values(&self, method: Method, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+        match method {
+            Method::PredictProba => self.predict_proba(x),
+            Method::DecisionFunction => self.decision_function(x),
+            Method::Predict | Method::ScoreSamples | Method::Transform | Method::PredictStd => None,
+        }
+    }
+    /// How many columns `method` gives per row. The default follows the target; an estimator
+    /// whose `transform` (or anything else) differs says so.
+    fn width(&self, method: Method) -> usize {
+        let classes = |target: Target<'_>| match target {
+            Target::Classes(classes) => classes.len(),
+            Target::MultiClasses(outputs) => outputs.iter().map(Classes::len).sum(),
+            Target::Values { n_outputs, .. } => n_outputs,
+        };
+        match (method, self.target()) {
+            (Method::Predict, Target::Classes(_)) => 1,
+            (Method::Predict, Target::MultiClasses(outputs)) => outputs.len(),
+            (Method::Predict | Method::PredictStd, Target::Values { n_outputs, .. }) => n_outputs,
+            (Method::PredictProba, target) => classes(target),
+            (Method::DecisionFunction, Target::Classes(c)) if c.len() == 2 => 1,
+            (Method::DecisionFunction, target) => classes(target),
+            (Method::ScoreSamples | Method::PredictStd, _) => 1,
+            (Method::Transform, _) => 0,
+        }
+    }
+    /// Whether it predicts at all: `false` for a model of transformers only, which answers
+    /// `transform`.
+    fn predicts(&self) -> bool {
+        true
+    }
     /// Whether a missing value may reach it (HistGradientBoosting, trees with a missing-value
     /// direction); linear models refuse one.
     fn accepts_missing(&self) -> bool {
@@ -292,27 +384,33 @@ pub trait Predictor: fmt::Debug + Send + Sync {
         false
     }
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction;
-    /// The class index of one row, without allocating (the seed's one-row request), for a
-    /// classifier of one output.
-    fn predict_one(&self, row: &[f64]) -> usize;
     /// `rows × n_classes`, or `None` when scikit-learn has no `predict_proba` for it. A
     /// classifier of several outputs puts each output's classes side by side, in order (the
     /// `np.hstack` of the list scikit-learn returns).
-    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>>;
+    fn predict_proba(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+        None
+    }
     /// `rows × n_outputs` (one column for binary classifiers), or `None` without one.
-    fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>>;
-    fn has_predict_proba(&self) -> bool;
+    fn decision_function(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+        None
+    }
+    fn has_predict_proba(&self) -> bool {
+        false
+    }
     /// `predict` and `predict_proba` of the same rows, for a request that asks for both. An
     /// estimator that derives both from one pass over the rows answers from that one pass.
     fn predict_with_proba(&self, x: ArrayView2<'_, f64>) -> (Prediction, Option<Array2<f64>>) {
         (self.predict(x), self.predict_proba(x))
     }
-    /// One row taken apart feature by feature, given the class predicted for it.
+    /// One row taken apart feature by feature, given the class predicted for it; `None` when
+    /// it cannot be explained exactly.
     fn attribution(
         &self,
-        row: ArrayView1<'_, f64>,
-        predicted: Option<usize>,
-    ) -> Option<Attribution>;
+        _row: ArrayView1<'_, f64>,
+        _predicted: Option<usize>,
+    ) -> Option<Attribution> {
+        None
+    }
     /// What `inspect` shows of it.
     fn describe(&self) -> serde_json::Value;
 }

@@ -1,22 +1,28 @@
-//! The only place that knows pickles and scikit-learn: [`Model::from_bytes`] turns a pickle or
-//! joblib file into a validated model (an estimator alone, or a Pipeline of transformers
-//! ending in one) without executing anything, and [`inspect`] audits any file, loadable or
-//! not. Every protocol hands a model the same typed, named input ([`input::Frame`]).
+//! The only place that knows model files and scikit-learn: [`Model::from_bytes`] turns a file
+//! into a validated model (an estimator alone, a Pipeline of transformers ending in one, or
+//! transformers alone) without executing anything, whatever its format, and [`inspect`]
+//! audits any file, loadable or not. Every protocol hands a model the same typed, named input
+//! ([`input::Frame`]).
 //!
 //! # Layout
 //! - `budget`: the memory one load may hold (`--max-model-bytes`), charged before it is taken.
+//! - `format`: the seam of model files: each format recognised by its bytes, loaded, audited
+//!   (pickles and joblib files in `format::pickled`).
 //! - `joblib`: compression containers around the pickle stream.
 //! - `pickle`: the restricted pickle VM, its opcodes by name.
-//! - `allow`: the allow-list of globals.
+//! - `allow`: the allow-list of globals; `sk_class`: the classes in it, one table.
 //! - `value`: what the VM builds (scalars, an arena of nodes, numpy arrays and dtypes).
 //! - `numpy`: decoding arrays and dtypes from their pickled form.
 //! - `state`: reading an object's fitted state; errors name the step and the attribute.
 //! - `input`: the typed input (columns of numbers or strings, missing values) and its errors.
 //! - `classes`: class labels.
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
-//!   [`estimator::Predictor`]) and the data between steps.
+//!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
+//!   steps.
 //! - `linear`, `preprocessing`, `tree`, `compose`: the rooms, one family of classes each.
-//! - `catalog`: which room reads which class.
+//! - `catalog`: which room reads which class, and the list of classes served.
+//! - `inspect`: what `skserve inspect` reports of a file.
+//! - `pyfmt`: numbers as Python prints them.
 
 pub mod allow;
 pub mod budget;
@@ -24,12 +30,16 @@ pub mod catalog;
 pub mod classes;
 pub mod compose;
 pub mod estimator;
+pub mod format;
 pub mod input;
+pub mod inspect;
 pub mod joblib;
 pub mod linear;
 pub mod numpy;
 pub mod pickle;
 pub mod preprocessing;
+pub mod pyfmt;
+pub mod sk_class;
 pub mod state;
 pub mod tree;
 pub mod value;
@@ -39,15 +49,17 @@ use ndarray::{Array2, ArrayView2};
 pub use allow::SkClass;
 pub use budget::{Budget, LoadLimits, TooLarge};
 pub use classes::{Classes, Label};
-pub use estimator::{Attribution, Prediction, Target};
+pub use estimator::{Attribution, Method, Prediction, Target};
+pub use format::Origin;
 pub use input::{
     Absent, Cell, Column, ColumnKind, Dtype, Frame, FrameBuilder, InputError, InputSchema,
 };
+pub use inspect::{Inspection, inspect, inspect_within};
 pub use joblib::Container;
 pub use linear::{LinearClassifier, ProbaRule};
 pub use pickle::{GlobalRef, PickleError};
+pub use pyfmt::{python_float, python_float_or_int};
 
-use compose::{Step, StepReader};
 use estimator::{Data, Needs, Predictor, Problem, Refusal, Transformer};
 
 /// Why a model file could not be loaded. Every variant is a property of the file, never of
@@ -76,7 +88,10 @@ impl LoadError {
             // A scikit-learn class we do not serve is refused like any other global, but the
             // person reading wants to know which estimators would work.
             Self::Refused(PickleError::Refused(name)) if name.starts_with("sklearn.") => {
-                format!("refusing to load {file}: {self} (skserve serves {SUPPORTED_ESTIMATORS})")
+                format!(
+                    "refusing to load {file}: {self} (skserve serves {})",
+                    catalog::supported()
+                )
             }
             Self::Refused(_) => format!("refusing to load {file}: {self}"),
             _ => format!("cannot load {file}: {self}"),
@@ -93,17 +108,6 @@ impl From<PickleError> for LoadError {
         }
     }
 }
-
-/// Estimators skserve serves, for error messages.
-pub const SUPPORTED_ESTIMATORS: &str = "Pipeline and ColumnTransformer of StandardScaler, \
-    MinMaxScaler, RobustScaler, MaxAbsScaler, OneHotEncoder, OrdinalEncoder, SimpleImputer, \
-    MissingIndicator and FunctionTransformer (without func), ending in LogisticRegression, \
-    SGDClassifier, LinearSVC, RidgeClassifier(CV), Perceptron, LinearRegression, Ridge(CV), \
-    Lasso(CV), ElasticNet(CV), SGDRegressor, HuberRegressor, LinearSVR, PoissonRegressor, \
-    GammaRegressor, TweedieRegressor, DecisionTree(Classifier|Regressor), \
-    ExtraTree(Classifier|Regressor), RandomForest(Classifier|Regressor), \
-    ExtraTrees(Classifier|Regressor), GradientBoosting(Classifier|Regressor) or \
-    HistGradientBoosting(Classifier|Regressor); GridSearchCV and RandomizedSearchCV of those";
 
 /// A loaded, validated model, ready to predict. Cheap to share behind an `Arc`.
 #[derive(Debug)]
@@ -124,8 +128,9 @@ pub struct Model {
     feature_names: Vec<String>,
     structure: serde_json::Value,
     sklearn_version: Option<String>,
-    container: Container,
-    protocol: u8,
+    /// What the final estimator answers, `predict` first unless it only transforms.
+    methods: Vec<Method>,
+    origin: Origin,
 }
 
 /// The matrix the final estimator sees, validated: rows × features, every value finite (or
@@ -198,70 +203,33 @@ impl From<TooLarge> for LoadError {
 /// What the model keeps for each column it takes: its name twice (as a column and as a
 /// feature), its source, kind and categories, and its place in the structure `inspect`
 /// prints. Charged before a model of so many columns is assembled.
-const BYTES_PER_INPUT_COLUMN: usize = 512;
+pub(crate) const BYTES_PER_INPUT_COLUMN: usize = 512;
 
 impl Model {
-    /// Loads a pickle or joblib file (any compression) without executing it, within the
-    /// default loading budget.
+    /// Loads a model file of any format skserve reads (`format::FORMATS`), told apart by its
+    /// bytes, without executing anything, within the default loading budget.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
         Self::from_bytes_within(bytes, LoadLimits::default())
     }
 
-    /// Loads a pickle or joblib file without executing it, holding at most
-    /// `limits.max_model_bytes` at once (the file, its stream, its values, the model); a file
-    /// that needs more is refused with [`LoadError::TooLarge`].
+    /// [`Model::from_bytes`] holding at most `limits.max_model_bytes` at once (the file, its
+    /// stream, its values, the model); a file that needs more is refused with
+    /// [`LoadError::TooLarge`].
     pub fn from_bytes_within(bytes: &[u8], limits: LoadLimits) -> Result<Self, LoadError> {
         let budget = Budget::new(limits);
         budget.charge(bytes.len(), || "the file".to_owned())?;
-        let container = Container::detect(bytes).map_err(LoadError::Malformed)?;
-        let stream = container.open(bytes, &budget)?;
-        let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut Vec::new(), &budget)?;
-        let heap = &unpickled.heap;
-        let root = unpickled.root;
-        let catalog = catalog::Catalog { heap };
-        let root_state = state::State::of(heap, root, &state::Path::default())?;
-        let root_class = root_state.class;
-        let sklearn_version = root_state.sklearn_version().map(str::to_owned);
-        let model = match catalog.read(root, &state::Path::default(), None)? {
-            Step::Model(model) => model,
-            Step::Transformer(t) => {
-                return Err(LoadError::Unsupported(format!(
-                    "the file holds a {} of transformers only ({}): nothing in it predicts",
-                    root_class.name(),
-                    t.chain().join(", ")
-                )));
-            }
-            Step::Passthrough | Step::Drop => {
-                return Err(LoadError::Unsupported(
-                    "the file holds a Pipeline with no steps that do anything".into(),
-                ));
-            }
-        };
-        let names = catalog::input_names(heap, root);
-        let n_inputs = model
-            .transformers
-            .first()
-            .map_or(model.predictor.n_features_in(), |(_, t)| t.n_features_in());
-        budget.charge_items(n_inputs, BYTES_PER_INPUT_COLUMN, || {
-            format!("a model of {n_inputs} input columns")
-        })?;
-        Self::assemble(
-            model,
-            names,
-            root_class,
-            sklearn_version,
-            container,
-            unpickled.protocol,
-        )
+        format::detect(bytes)?.load(bytes, &budget)
     }
 
-    fn assemble(
+    /// The model a format read: its steps, the column names it was fitted with, the class the
+    /// file holds, and where it came from. Checks that each step takes what the one before it
+    /// gives, and works out what each input column must be.
+    pub(crate) fn assemble(
         model: compose::Model,
         names: Option<Vec<String>>,
         root: SkClass,
         sklearn_version: Option<String>,
-        container: Container,
-        protocol: u8,
+        origin: Origin,
     ) -> Result<Self, LoadError> {
         let compose::Model {
             transformers,
@@ -334,7 +302,10 @@ impl Model {
         for (_, t) in &transformers {
             chain.extend(t.chain());
         }
-        chain.push(predictor.class().to_owned());
+        if predictor.predicts() {
+            chain.push(predictor.class().to_owned());
+        }
+        let methods = predictor.methods();
         Ok(Self {
             structure: serde_json::json!({ "wrappers": wrappers, "steps": steps }),
             transformers,
@@ -346,8 +317,8 @@ impl Model {
             sources,
             feature_names,
             sklearn_version,
-            container,
-            protocol,
+            methods,
+            origin,
         })
     }
 
@@ -448,12 +419,43 @@ impl Model {
         self.predictor.has_predict_proba()
     }
 
-    pub fn container(&self) -> Container {
-        self.container
+    /// The kind of file it came from and how it was wrapped.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
 
-    pub fn protocol(&self) -> u8 {
-        self.protocol
+    /// The serving platform V2 metadata names: the library whose estimator answers.
+    pub fn platform(&self) -> &'static str {
+        "sklearn"
+    }
+
+    /// What it answers: `predict` first unless it only transforms, then the numeric outputs.
+    pub fn methods(&self) -> &[Method] {
+        &self.methods
+    }
+
+    /// Whether it answers `method`.
+    pub fn has(&self, method: Method) -> bool {
+        self.methods.contains(&method)
+    }
+
+    /// Whether it predicts at all (a model of transformers only answers `transform`).
+    pub fn predicts(&self) -> bool {
+        self.has(Method::Predict)
+    }
+
+    /// How many columns `method` gives per row.
+    pub fn width(&self, method: Method) -> usize {
+        self.predictor.width(method)
+    }
+
+    /// The values of a numeric method, rows × [`Model::width`]; `None` when the model does not
+    /// answer it (or for `predict`, which is [`Model::predict`]).
+    pub fn values(&self, method: Method, features: &Features<'_>) -> Option<Array2<f64>> {
+        if method == Method::Predict || !self.has(method) {
+            return None;
+        }
+        self.predictor.values(method, features.view())
     }
 
     /// The structure `inspect` prints: every step with its columns and categories.
@@ -611,15 +613,6 @@ impl Model {
         self.predictor.predict(features.view())
     }
 
-    /// The class index of the first row, without allocating (the seed's one-row request).
-    pub fn predict_first(&self, features: &Features<'_>) -> usize {
-        let row = features.row(0);
-        match row.as_slice() {
-            Some(row) => self.predictor.predict_one(row),
-            None => self.predictor.predict_one(&row.to_vec()),
-        }
-    }
-
     /// `predict_proba`, `rows × n_classes`; `None` when the estimator has none (as
     /// scikit-learn raises AttributeError).
     pub fn predict_proba(&self, features: &Features<'_>) -> Option<Array2<f64>> {
@@ -637,24 +630,6 @@ impl Model {
         self.predictor.decision_function(features.view())
     }
 
-    /// Each row's class index and its score: the largest probability when the model has
-    /// `predict_proba`, else its decision value (the largest over classes when several).
-    pub fn predict_scored(&self, features: &Features<'_>) -> Option<Vec<(usize, f64)>> {
-        let Prediction::Classes(classes) = self.predict(features) else {
-            return None;
-        };
-        let scores = self
-            .predict_proba(features)
-            .or_else(|| self.decision_function(features))?;
-        Some(
-            classes
-                .into_iter()
-                .zip(scores.rows())
-                .map(|(c, row)| (c, row.iter().copied().fold(f64::NEG_INFINITY, f64::max)))
-                .collect(),
-        )
-    }
-
     /// Row `row` taken apart feature by feature, given the class predicted for it.
     pub fn explain(
         &self,
@@ -669,137 +644,5 @@ impl Model {
             values: x.to_vec(),
             sources: self.sources.clone(),
         })
-    }
-}
-
-/// A float as a message shows a number a client sent: `7` for an integral value, else as
-/// Python's `repr` (`7.5`, `1e-07`).
-pub fn python_float_or_int(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e16 {
-        format!("{}", v as i64)
-    } else {
-        python_float(v)
-    }
-}
-
-/// What `skserve inspect` reports of a file.
-#[derive(Debug, serde::Serialize)]
-pub struct Inspection {
-    /// `pickle` or `joblib`.
-    pub format: &'static str,
-    pub compression: Option<Container>,
-    pub protocol: Option<u8>,
-    pub loadable: bool,
-    pub error: Option<String>,
-    /// The class the file holds (`Pipeline`, `GridSearchCV`, `LogisticRegression`).
-    pub estimator: Option<String>,
-    /// Every class from the outside in: `ColumnTransformer>LogisticRegression`.
-    pub chain: Option<String>,
-    pub sklearn_version: Option<String>,
-    pub n_features_in: Option<usize>,
-    pub classes: Option<serde_json::Value>,
-    pub feature_names: Option<Vec<String>>,
-    /// The columns the model takes and what each accepts (numbers or strings).
-    pub columns: Option<Vec<input::InputColumn>>,
-    pub predict_proba: Option<bool>,
-    /// Every step with its columns, categories and settings.
-    pub structure: Option<serde_json::Value>,
-    /// Every global the file references, in order of first use, each allowed or refused.
-    pub globals: Vec<GlobalRef>,
-}
-
-/// Audits `bytes` without executing anything; works on refused and broken files too.
-pub fn inspect(bytes: &[u8], file: &str) -> Inspection {
-    inspect_within(bytes, file, LoadLimits::default())
-}
-
-/// [`inspect`] with a loading budget: the audit, then the load, each within `limits`.
-pub fn inspect_within(bytes: &[u8], file: &str, limits: LoadLimits) -> Inspection {
-    let container = Container::detect(bytes);
-    let mut globals = Vec::new();
-    let mut protocol = None;
-    let budget = Budget::new(limits);
-    if let Ok(stream) = container
-        .clone()
-        .map_err(LoadError::Malformed)
-        .and_then(|c| {
-            budget.charge(bytes.len(), || "the file".to_owned())?;
-            c.open(bytes, &budget)
-        })
-    {
-        if let Ok(audited) = pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals, &budget) {
-            protocol = Some(audited.protocol);
-        } else if let [pickle::opcodes::PROTO, p, ..] = stream[..] {
-            protocol = Some(p);
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    globals.retain(|g| seen.insert(g.name.clone()));
-    let joblib = globals
-        .iter()
-        .any(|g| g.name.ends_with("NumpyArrayWrapper"));
-    let compression = container.ok().filter(|c| *c != Container::Plain);
-    let loaded = Model::from_bytes_within(bytes, limits);
-    let model = loaded.as_ref().ok();
-    Inspection {
-        format: if joblib || compression.is_some() {
-            "joblib"
-        } else {
-            "pickle"
-        },
-        compression,
-        protocol,
-        loadable: model.is_some(),
-        error: loaded.as_ref().err().map(|e| e.explain(file)),
-        estimator: model.map(|m| m.estimator().to_owned()),
-        chain: model.map(|m| m.chain().to_owned()),
-        sklearn_version: model.and_then(|m| m.sklearn_version().map(str::to_owned)),
-        n_features_in: model.map(Model::n_features),
-        classes: model.and_then(Model::classes_json),
-        feature_names: model.and_then(Model::feature_names),
-        columns: model.map(|m| m.input().columns.clone()),
-        predict_proba: model.map(Model::has_predict_proba),
-        structure: model.map(|m| m.structure().clone()),
-        globals,
-    }
-}
-
-/// A float as Python's `repr` writes it (`1.0`, `0.1`, `1e-07`, `inf`).
-pub fn python_float(v: f64) -> String {
-    if v.is_nan() {
-        return "nan".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let debug = format!("{v:?}");
-    match debug.split_once('e') {
-        Some((mantissa, exponent)) => {
-            let (sign, digits) = exponent
-                .strip_prefix('-')
-                .map_or(("+", exponent), |d| ("-", d));
-            format!("{mantissa}e{sign}{digits:0>2}")
-        }
-        None => debug,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn python_float_matches_repr() {
-        for (v, repr) in [
-            (1.0, "1.0"),
-            (0.1, "0.1"),
-            (1e-7, "1e-07"),
-            (1e16, "1e+16"),
-            (1.5e300, "1.5e+300"),
-            (0.43884413297560365, "0.43884413297560365"),
-            (-0.0, "-0.0"),
-        ] {
-            assert_eq!(python_float(v), repr);
-        }
     }
 }

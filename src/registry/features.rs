@@ -86,23 +86,38 @@ impl FeatureSchema {
         instance: &Map<String, Value>,
         out: &mut Vec<f64>,
     ) -> Result<(), EncodeError> {
+        self.encode_fields(
+            instance
+                .iter()
+                .map(|(field, value)| (field.as_str(), FieldValue::of(value))),
+            out,
+        )
+    }
+
+    /// Appends the row encoding an instance's fields to `out` (`names().len()` values), the
+    /// fields as a reader of the request met them.
+    pub fn encode_fields<'v>(
+        &self,
+        fields: impl IntoIterator<Item = (&'v str, FieldValue<'v>)>,
+        out: &mut Vec<f64>,
+    ) -> Result<(), EncodeError> {
         let start = out.len();
         out.resize(start + self.names.len(), 0.0);
         let row = &mut out[start..];
         let mut covered = vec![false; self.names.len()];
-        for (field, value) in instance {
+        for (field, value) in fields {
             if let Some(&column) = self.exact.get(field) {
-                row[column] = number(field, value)?;
+                row[column] = number(field, &value)?;
                 covered[column] = true;
                 continue;
             }
             let Some(columns) = self.groups.get(field) else {
                 return Err(EncodeError::UnknownField {
-                    field: field.clone(),
+                    field: field.to_owned(),
                     known: self.fields.join(", "),
                 });
             };
-            let column = self.one_hot_column(field, value)?;
+            let column = self.one_hot_column(field, &value)?;
             row[column] = 1.0;
             for &c in columns {
                 covered[c] = true;
@@ -122,22 +137,19 @@ impl FeatureSchema {
         ))
     }
 
-    fn one_hot_column(&self, field: &str, value: &Value) -> Result<usize, EncodeError> {
+    fn one_hot_column(&self, field: &str, value: &FieldValue<'_>) -> Result<usize, EncodeError> {
         let candidates: Vec<String> = match value {
-            Value::String(s) => vec![s.clone()],
-            Value::Bool(b) => vec![if *b { "True" } else { "False" }.to_owned()],
-            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-                (Some(i), _) => vec![i.to_string(), python_float(i as f64)],
-                (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                    vec![python_float(f), format!("{f:.0}")]
-                }
-                (None, Some(f)) => vec![python_float(f)],
-                (None, None) => vec![n.to_string()],
-            },
-            other => {
+            FieldValue::Text(s) => vec![(*s).to_owned()],
+            FieldValue::Bool(b) => vec![if *b { "True" } else { "False" }.to_owned()],
+            FieldValue::Int(i) => vec![i.to_string(), python_float(*i as f64)],
+            FieldValue::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                vec![python_float(*f), format!("{f:.0}")]
+            }
+            FieldValue::Float(f) => vec![python_float(*f)],
+            FieldValue::Other(_) => {
                 return Err(EncodeError::BadValue {
                     field: field.to_owned(),
-                    value: other.to_string(),
+                    value: value.to_string(),
                 });
             }
         };
@@ -156,13 +168,56 @@ impl FeatureSchema {
     }
 }
 
-fn number(field: &str, value: &Value) -> Result<f64, EncodeError> {
+/// A field's value in a named instance, as JSON wrote it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue<'a> {
+    /// A number written without a fraction or exponent.
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Text(&'a str),
+    /// Anything else (`null`, a list, an object), as JSON writes it, for messages.
+    Other(String),
+}
+
+impl<'a> FieldValue<'a> {
+    /// The value of a parsed JSON field.
+    pub fn of(value: &'a Value) -> Self {
+        match value {
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Self::Int(i),
+                None => n
+                    .as_f64()
+                    .map_or_else(|| Self::Other(n.to_string()), Self::Float),
+            },
+            Value::Bool(b) => Self::Bool(*b),
+            Value::String(s) => Self::Text(s),
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldValue<'_> {
+    /// As JSON writes the value (`"Pan Am"`, `7`, `7.5`, `true`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Int(i) => write!(f, "{i}"),
+            Self::Float(v) => match serde_json::Number::from_f64(*v) {
+                Some(n) => write!(f, "{n}"),
+                None => f.write_str("null"),
+            },
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Text(s) => write!(f, "{}", Value::from(*s)),
+            Self::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+fn number(field: &str, value: &FieldValue<'_>) -> Result<f64, EncodeError> {
     match value {
-        Value::Number(n) => n.as_f64().ok_or_else(|| EncodeError::NotANumber {
-            field: field.to_owned(),
-            value: n.to_string(),
-        }),
-        Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+        FieldValue::Int(i) => Ok(*i as f64),
+        FieldValue::Float(v) => Ok(*v),
+        FieldValue::Bool(b) => Ok(f64::from(u8::from(*b))),
         other => Err(EncodeError::NotANumber {
             field: field.to_owned(),
             value: other.to_string(),

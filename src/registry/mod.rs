@@ -23,7 +23,7 @@ use arc_swap::ArcSwap;
 
 use crate::model::{LoadError, LoadLimits, Model};
 use crate::store::{Fetched, StoreError, content_version};
-pub use features::{EncodeError, FeatureSchema};
+pub use features::{EncodeError, FeatureSchema, FieldValue};
 pub use refresh::{RefreshPolicy, Refresher, load_at_start, record_served};
 
 /// A model ready to serve, with what the HTTP layer needs to describe it.

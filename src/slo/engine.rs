@@ -333,16 +333,17 @@ impl SloEngine {
         &self.spec
     }
 
-    /// Counts one answered request: `route` is its template, `seconds` its duration.
-    pub fn record_request(&self, route: &str, outcome: Outcome, seconds: f64) {
+    /// Counts one answered request: `route` is its template, `seconds` its duration. Whether
+    /// it is an event of the SLOs (a route they count, and not a caller's mistake).
+    pub fn record_request(&self, route: &str, outcome: Outcome, seconds: f64) -> bool {
         if !self.spec.counts_route(route) {
-            return;
+            return false;
         }
         match outcome {
             Outcome::Throttled => {
                 self.pending.shed.fetch_add(1, Ordering::Relaxed);
             }
-            Outcome::CallerMistake => {}
+            Outcome::CallerMistake => return false,
             Outcome::Answered | Outcome::Failed => {
                 let bucket = self
                     .latency_edges
@@ -357,6 +358,7 @@ impl SloEngine {
                 }
             }
         }
+        true
     }
 
     /// Counts one sample of resident memory (the service samples every [`TICK`]).
@@ -926,11 +928,12 @@ mod tests {
     fn availability_counts_5xx_and_sheds_as_bad_and_ignores_caller_mistakes() {
         let (engine, _clock) = engine(&availability(0, true));
         requests(&engine, 1996, 2);
-        engine.record_request("/", Outcome::Throttled, 0.0001);
-        engine.record_request("/", Outcome::Failed, 0.0001);
-        engine.record_request("/", Outcome::CallerMistake, 0.0001); // the caller's mistake: not counted
-        engine.record_request("/", Outcome::CallerMistake, 0.0001);
-        engine.record_request("/metrics", Outcome::Failed, 0.0001); // excluded route
+        assert!(engine.record_request("/", Outcome::Throttled, 0.0001));
+        assert!(engine.record_request("/", Outcome::Failed, 0.0001));
+        // The caller's mistake and an excluded route are not events.
+        assert!(!engine.record_request("/", Outcome::CallerMistake, 0.0001));
+        assert!(!engine.record_request("/", Outcome::CallerMistake, 0.0001));
+        assert!(!engine.record_request("/metrics", Outcome::Failed, 0.0001));
 
         let slo = &engine.report().slos[0];
 

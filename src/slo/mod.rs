@@ -10,11 +10,14 @@
 //! - [`spec`]: `slos.yaml` parsed and validated; the workbook's windows and alert pairs.
 //! - [`engine`]: rolling counts in fixed-size rings; SLIs, budgets, burn rates, alert states.
 //! - [`memory`]: the resident-memory sampler that also ticks the engine.
+//! - [`first_scrape`]: the first scrape of `/metrics`, the events answered before it, and the
+//!   readiness that waits for it (`--ready-after-first-scrape`).
 //! - [`rules`]: the Prometheus recording and alerting rules (`skserve slo rules`), and the
 //!   PromQL of each SLO's events over the raw series.
 //! - [`fleet`]: every SLO for the whole fleet, from a Prometheus-compatible query API.
 
 pub mod engine;
+pub mod first_scrape;
 pub mod fleet;
 pub mod memory;
 pub mod rules;
@@ -24,5 +27,6 @@ pub use engine::{
     BudgetHistory, Clock, Counts, ManualClock, MonotonicClock, Outcome, Report, SloEngine,
     SloReport, Status, TICK, WindowReport, evaluate,
 };
+pub use first_scrape::{FirstScrape, FirstScrapeStatus};
 pub use rules::prometheus_rules;
 pub use spec::{EMBEDDED_SLOS_YAML, SloSpec, SpecError};

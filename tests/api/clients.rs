@@ -108,6 +108,7 @@ fn assert_answers_like_scikit_learn(report: &Value, protocol: &str) {
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs tritonclient and the KServe SDK from PyPI (tests/run.sh)"]
 async fn tritonclient_http_and_grpc_with_their_defaults() {
     let python = venv_python(
         "test-venv",
@@ -153,6 +154,7 @@ async fn tritonclient_http_and_grpc_with_their_defaults() {
 /// A classifier of two outputs of string labels: tritonclient decodes `predict` as a
 /// `[N, 2]` array of strings and `predict_proba` as both outputs' probabilities side by side.
 #[tokio::test]
+#[ignore = "full tier: needs tritonclient and the KServe SDK from PyPI (tests/run.sh)"]
 async fn tritonclient_reads_every_output_of_a_multi_output_classifier() {
     let python = venv_python(
         "test-venv",
@@ -208,6 +210,7 @@ fn numbers(rows: &Value) -> Vec<f64> {
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs tritonclient and the KServe SDK from PyPI (tests/run.sh)"]
 async fn kserve_rest_and_grpc_clients() {
     let python = venv_python("kserve-venv", "requirements-kserve.txt", "kserve");
     let app = spawn_app_with_grpc(ServeSettings::default()).await;

@@ -5,7 +5,8 @@
 //! that every request that could be served was (200), that every other one got its documented
 //! status with a JSON error, that nothing panicked, that the process is healthy and exits
 //! cleanly on SIGTERM, and that its resident memory came back near its level after warm-up
-//! ([`assert_memory_returns`]). README's "Failure behaviour" table points at these tests.
+//! ([`assert_memory_returns`]). The "Failure behaviour" table of docs/operating.md points at
+//! these tests.
 //! Waits poll observable state against generous deadlines; nothing asserts on latency.
 
 use std::collections::{BTreeMap, HashSet};
@@ -157,6 +158,7 @@ async fn spawn_gcs_server(host: &str) -> ServerProcess {
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs fake-gcs-server from PyPI (tests/run.sh)"]
 async fn gcs_killed_during_a_refresh_under_load_then_back_with_a_new_generation() {
     let mut emulator = GcsEmulator::start().await;
     let first = emulator.upload(OBJECT, challenge_model()).await;
@@ -187,6 +189,7 @@ async fn gcs_killed_during_a_refresh_under_load_then_back_with_a_new_generation(
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs fake-gcs-server from PyPI (tests/run.sh)"]
 async fn gcs_slowed_and_stalled_during_refreshes_leaves_serving_untouched() {
     let emulator = GcsEmulator::start().await;
     let first = emulator.upload(OBJECT, challenge_model()).await;
@@ -229,6 +232,7 @@ async fn gcs_slowed_and_stalled_during_refreshes_leaves_serving_untouched() {
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs fake-gcs-server from PyPI (tests/run.sh)"]
 async fn corrupt_truncated_and_hostile_generations_are_refused_under_load() {
     let emulator = GcsEmulator::start().await;
     let good = emulator.upload(OBJECT, challenge_model()).await;

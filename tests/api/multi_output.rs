@@ -42,6 +42,7 @@ fn assert_all_close(got: &[f64], want: &[f64], what: &str) {
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 async fn v2_json_answers_every_output_of_every_row() {
     for (id, datatype, n_classes) in [(LABELS, "BYTES", 5), (CLASSES, "INT64", 6)] {
         let (model, rows, expected) = matrix_tree(id);
@@ -90,6 +91,7 @@ async fn v2_json_answers_every_output_of_every_row() {
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 async fn binary_tensors_and_grpc_carry_the_same_answers() {
     let (model, rows, expected) = matrix_tree(LABELS);
     let (labels, proba) = answers(&expected);
@@ -125,6 +127,7 @@ async fn binary_tensors_and_grpc_carry_the_same_answers() {
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 async fn v1_answers_a_list_of_labels_per_row() {
     let (model, rows, expected) = matrix_tree(CLASSES);
     let (_, proba) = answers(&expected);
@@ -152,6 +155,7 @@ async fn v1_answers_a_list_of_labels_per_row() {
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 async fn one_answer_per_row_is_refused_with_a_reason() {
     let (model, rows, _) = matrix_tree(LABELS);
     let app = spawn_app_with_model(&model).await;

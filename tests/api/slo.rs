@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::{
-    README_X, TestApp, chromium, number, rendered, repo, slo, spawn_app, spawn_app_with,
+    README_X, TestApp, by_id, chromium, number, rendered, repo, slo, spawn_app, spawn_app_with,
     v2_request, x_test,
 };
 
@@ -137,6 +137,13 @@ async fn slo_json_counts_known_traffic() {
             "{latency}"
         );
     }
+    // The 22 answers before `mixed_traffic` first scraped /metrics are missing from a
+    // Prometheus' counts, and /slo.json says so (4xx other than 429 are no SLO events).
+    let first = &figures["first_scrape"];
+    assert_eq!(first["state"], "scraped", "{first}");
+    assert_eq!(first["events_before"], 22);
+    assert_eq!(first["events_uncounted"], true);
+    assert_eq!(first["wait_seconds"], Value::Null);
     let memory = slo(&figures, "memory");
     assert_eq!(memory["limit_bytes"], 268_435_456);
     assert_eq!(figures["memory"]["limit_bytes"], 268_435_456);
@@ -222,6 +229,7 @@ async fn every_metric_named_in_monitoring_is_exported() {
 }
 
 #[tokio::test]
+#[ignore = "full tier: needs Debian's chromium (tests/run.sh)"]
 async fn the_dashboard_shows_the_figures_of_slo_json() {
     let app = spawn_app_with_timeout().await;
     mixed_traffic(&app).await;
@@ -331,5 +339,11 @@ async fn the_dashboard_shows_the_figures_of_slo_json() {
         "<td data-field=\"model-version\">{}</td>",
         figures["models"][0]["version"].as_str().unwrap()
     )));
+    let (before, said) = by_id(&dom, "first-scrape");
+    assert_eq!(before.as_deref(), Some("22"));
+    assert!(
+        said.starts_with("22 requests answered before the first scrape of /metrics"),
+        "{said}"
+    );
     assert!(screenshot.exists());
 }

@@ -18,6 +18,7 @@ const REL: f64 = 1e-9;
 const DECISION_FLOOR: f64 = 1e-6;
 
 #[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 fn live_scikit_learn_matrix() {
     let dir = live_matrix();
     let checked = check_matrix(&dir);

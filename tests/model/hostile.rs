@@ -196,7 +196,7 @@ fn an_unsupported_estimator_is_named_with_what_is_served() {
         format!(
             "refusing to load svc.pkl: it references sklearn.svm._classes.SVC, \
              which is not an allowed class (skserve serves {})",
-            skserve::model::SUPPORTED_ESTIMATORS
+            skserve::model::catalog::supported()
         )
     );
 }

@@ -4,6 +4,7 @@
 mod budget;
 mod cli;
 mod differential;
+mod docs;
 mod fuzz;
 mod helpers;
 mod hostile;

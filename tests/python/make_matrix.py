@@ -52,7 +52,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_CHALLENGE_DIR = os.path.join(REPO, "model-files")
 
-# Column names of the challenge data (see model-files/README.md, "Feature layout").
+# Column names of the challenge data (the names of model-files/features.json).
 CHALLENGE_FEATURES = (
     [
         "OPERA_" + name

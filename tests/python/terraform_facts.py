@@ -5,8 +5,11 @@
 
 Parses every .tf file with python-hcl2 (nothing is planned or applied) and monitoring/slos.yaml,
 and prints JSON:
-  containers     the Cloud Run service's containers: {name, image, depends_on, env
-                 (name -> value as written), probe_paths, ports, volume_mounts}
+  containers     the Cloud Run service's containers: {name, image, depends_on (a list, or
+                 the expression that makes it), env (name -> value as written), probe_paths,
+                 ports, volume_mounts, startup_probe}
+  resources      every resource and data source as parsed, by TYPE.NAME (data.TYPE.NAME),
+                 strings unquoted
   volumes        the service's volumes, as parsed
   env_vars       names of the environment variables the skserve container gets
   probe_paths    HTTP paths of the skserve container's startup and liveness probes
@@ -49,7 +52,7 @@ def body_items(body):
 def strip(value):
     """A parsed block without python-hcl2's markers, its strings unquoted."""
     if isinstance(value, dict):
-        return {k: strip(v) for k, v in body_items(value)}
+        return {unquote(k): strip(v) for k, v in body_items(value)}
     if isinstance(value, list):
         return [strip(v) for v in value]
     return unquote(value)
@@ -86,10 +89,12 @@ def main(repo):
         for template in body.get("template", []):
             volumes += [strip(v) for v in template.get("volumes", [])]
             for container in template.get("containers", []):
+                depends_on = container.get("depends_on", [])
                 containers.append({
                     "name": unquote(container.get("name")),
                     "image": unquote(container.get("image")),
-                    "depends_on": [unquote(d) for d in container.get("depends_on", [])],
+                    "depends_on": unquote(depends_on) if isinstance(depends_on, str)
+                    else [unquote(d) for d in depends_on],
                     "env": {unquote(e["name"]): unquote(e["value"]) for e in container.get("env", [])},
                     "probe_paths": [
                         unquote(get["path"])
@@ -99,6 +104,7 @@ def main(repo):
                     ],
                     "ports": [p.get("container_port") for p in container.get("ports", [])],
                     "volume_mounts": [strip(m) for m in container.get("volume_mounts", [])],
+                    "startup_probe": [strip(p) for p in container.get("startup_probe", [])],
                 })
     skserve = [c for c in containers if c["name"] == "skserve"]
     env_vars = list(skserve[0]["env"]) if skserve else []
@@ -136,6 +142,15 @@ def main(repo):
         for tier, windows in local.get("burn_windows", {}).items()
     }
 
+    every = {}
+    for doc in docs:
+        for kind in ("resource", "data"):
+            for block in doc.get(kind, []):
+                for rtype, named in block.items():
+                    for name, body in named.items():
+                        prefix = "data." if kind == "data" else ""
+                        every[f"{prefix}{unquote(rtype)}.{unquote(name)}"] = strip(body)
+
     with open(os.path.join(repo, "monitoring", "slos.yaml")) as f:
         spec = yaml.safe_load(f)
 
@@ -153,6 +168,7 @@ def main(repo):
         "burn_windows": burn_windows,
         "alert_for_each": alert_for_each,
         "memory_alert": memory_alert,
+        "resources": every,
         "spec": spec,
     }, indent=1))
 

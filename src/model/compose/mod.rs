@@ -8,11 +8,15 @@
 //! - `columns`: ColumnTransformer's column selections (names, indices, slices, masks).
 //! - `column_transformer`: ColumnTransformer.
 //! - `search`: GridSearchCV and RandomizedSearchCV.
+//! - `transforming`: a model of transformers only, answering `transform`.
 
 pub mod column_transformer;
 pub mod columns;
 pub mod pipeline;
 pub mod search;
+pub mod transforming;
+
+pub use transforming::transforming;
 
 use super::LoadError;
 use super::allow::SkClass;
@@ -59,6 +63,22 @@ pub fn reads(class: SkClass) -> bool {
             | SkClass::GridSearchCv
             | SkClass::RandomizedSearchCv
     )
+}
+
+/// Reads a step of one of this room's classes through `reader`.
+pub fn read(
+    state: &super::state::State<'_>,
+    reader: &dyn StepReader,
+    width: Option<usize>,
+) -> Result<Step, LoadError> {
+    match state.class {
+        SkClass::Pipeline => pipeline::read(state, reader, width),
+        SkClass::ColumnTransformer => Ok(Step::Transformer(Box::new(column_transformer::read(
+            state, reader, width,
+        )?))),
+        SkClass::GridSearchCv | SkClass::RandomizedSearchCv => search::read(state, reader, width),
+        other => Err(state.unsupported(format!("{} is not a composite", other.name()))),
+    }
 }
 
 /// Combines what several readers of one feature need: strings win over numbers (a conflict

@@ -11,7 +11,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use super::math::{dot, exp};
 use crate::model::allow::SkClass;
 use crate::model::classes::Classes;
-use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
+use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
 
 /// How `predict_proba` is derived from the decision values, or that there is none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -51,21 +51,6 @@ impl LinearClassifier {
             .zip(&self.intercept)
         {
             *o = dot(row, weights) + b;
-        }
-    }
-
-    /// Class index `predict` chooses for one row; no allocation for up to 16 classes.
-    pub fn predict_row(&self, row: &[f64]) -> usize {
-        const ON_STACK: usize = 16;
-        if self.n_outputs <= ON_STACK {
-            let mut decision = [0.0; ON_STACK];
-            let decision = &mut decision[..self.n_outputs];
-            self.decision_row(row, decision);
-            self.class_index(decision)
-        } else {
-            let mut decision = vec![0.0; self.n_outputs];
-            self.decision_row(row, &mut decision);
-            self.class_index(&decision)
         }
     }
 
@@ -213,6 +198,14 @@ impl Predictor for Classifier {
         Target::Classes(&self.classes)
     }
 
+    fn methods(&self) -> Vec<Method> {
+        if self.weights.proba == ProbaRule::None {
+            vec![Method::Predict]
+        } else {
+            vec![Method::Predict, Method::PredictProba]
+        }
+    }
+
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         let w = &self.weights;
         let mut decision = vec![0.0; w.n_outputs];
@@ -222,10 +215,6 @@ impl Predictor for Classifier {
             out.push(w.class_index(&decision));
         });
         Prediction::Classes(out)
-    }
-
-    fn predict_one(&self, row: &[f64]) -> usize {
-        self.weights.predict_row(row)
     }
 
     fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {

@@ -9,7 +9,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use super::classifier::for_each_row;
 use super::math::{dot, exp};
 use crate::model::allow::SkClass;
-use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
+use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
 
 /// The inverse link turning the linear predictor into the predicted value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -61,6 +61,10 @@ impl Predictor for Regressor {
         }
     }
 
+    fn methods(&self) -> Vec<Method> {
+        vec![Method::Predict]
+    }
+
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         let mut out = Array2::zeros((x.nrows(), self.n_outputs));
         let n = self.n_outputs;
@@ -71,22 +75,6 @@ impl Predictor for Regressor {
             }
         });
         Prediction::Values(out)
-    }
-
-    fn predict_one(&self, _row: &[f64]) -> usize {
-        0
-    }
-
-    fn predict_proba(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
-        None
-    }
-
-    fn decision_function(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
-        None
-    }
-
-    fn has_predict_proba(&self) -> bool {
-        false
     }
 
     fn attribution(

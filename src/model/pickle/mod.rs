@@ -4,7 +4,8 @@
 //! Every `GLOBAL`/`STACK_GLOBAL` is resolved against [`allow::resolve`]; a name that is not on
 //! the allow-list stops the load with [`PickleError::Refused`]. The callables that are allowed
 //! (numpy's array constructors, `_codecs.encode`, estimator classes) are interpreted here as data
-//! constructors; estimator instances stay inert [`Object`]s that `sklearn.rs` reads later.
+//! constructors; estimator instances stay inert [`Object`]s that the rooms read later, through
+//! `state` and `catalog`.
 //! Opcodes go by their names (`opcodes`).
 //!
 //! Values live in an arena ([`Heap`]) and refer to each other by index, so a hostile file cannot
@@ -16,8 +17,8 @@
 //! copies, and every [`FOOTPRINT_CHECK_BYTES`] of input the stack, marks and memo as they grew.
 //! A file cannot make the VM hold more than the budget, whatever its sizes claim.
 //!
-//! What must not live here: knowledge of scikit-learn estimators (that is `sklearn.rs`) or of
-//! compression (`joblib.rs`).
+//! What must not live here: knowledge of scikit-learn estimators (the rooms, through `catalog`)
+//! or of compression (`joblib.rs`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -22,7 +22,7 @@ use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::classes::Classes;
 use crate::model::compose::{Step, StepReader};
-use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
+use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
 use crate::model::state::State;
 use crate::model::value::{Node, Value};
 
@@ -405,16 +405,19 @@ impl Predictor for Boosting {
         }
     }
 
+    fn methods(&self) -> Vec<Method> {
+        match self.classes {
+            Some(_) => vec![Method::Predict, Method::PredictProba],
+            None => vec![Method::Predict],
+        }
+    }
+
     fn float32_input(&self) -> bool {
         true
     }
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         scores::predict(self, x)
-    }
-
-    fn predict_one(&self, row: &[f64]) -> usize {
-        scores::predict_one(self, row)
     }
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {

@@ -8,7 +8,7 @@ use super::math::argmax;
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::classes::{Classes, read_classes};
-use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
+use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
 use crate::model::state::State;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +126,13 @@ impl Predictor for Dummy {
         }
     }
 
+    fn methods(&self) -> Vec<Method> {
+        match self.constant {
+            Constant::Classes { .. } => vec![Method::Predict, Method::PredictProba],
+            Constant::Values(_) => vec![Method::Predict],
+        }
+    }
+
     fn accepts_missing(&self) -> bool {
         // A dummy never reads its input (`skip_check_array`).
         true
@@ -135,13 +142,6 @@ impl Predictor for Dummy {
         match &self.constant {
             Constant::Classes { predicted, .. } => Prediction::Classes(vec![*predicted; x.nrows()]),
             Constant::Values(v) => Prediction::Values(Array2::from_elem((x.nrows(), 1), v[0])),
-        }
-    }
-
-    fn predict_one(&self, _row: &[f64]) -> usize {
-        match &self.constant {
-            Constant::Classes { predicted, .. } => *predicted,
-            Constant::Values(_) => 0,
         }
     }
 

@@ -19,7 +19,7 @@ use super::shap;
 use crate::model::allow::SkClass;
 use crate::model::budget::{Budget, TooLarge};
 use crate::model::classes::Classes;
-use crate::model::estimator::{Attribution, Prediction, Predictor, Target};
+use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
 
 /// What the leaves hold and how they become predictions.
 #[derive(Clone, Debug, PartialEq)]
@@ -214,6 +214,13 @@ impl Predictor for TreeModel {
         }
     }
 
+    fn methods(&self) -> Vec<Method> {
+        match self.output {
+            Output::Classes { .. } => vec![Method::Predict, Method::PredictProba],
+            Output::Values { .. } => vec![Method::Predict],
+        }
+    }
+
     fn accepts_missing(&self) -> bool {
         self.accepts_missing
     }
@@ -232,14 +239,6 @@ impl Predictor for TreeModel {
                         .expect("rows × outputs"),
                 )
             }
-        }
-    }
-
-    fn predict_one(&self, row: &[f64]) -> usize {
-        let x = ArrayView2::from_shape((1, row.len()), row).expect("one row");
-        match &self.output {
-            Output::Classes { .. } => self.class_indices(x)[0],
-            Output::Values { .. } => 0,
         }
     }
 

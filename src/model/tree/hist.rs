@@ -27,7 +27,7 @@ use crate::model::allow::{Callable, SkClass};
 use crate::model::classes::Classes;
 use crate::model::compose::{Model, Step, StepReader};
 use crate::model::estimator::{
-    Attribution, Data, Needs, Prediction, Predictor, Refusal, Target, Transformer,
+    Attribution, Data, Method, Needs, Prediction, Predictor, Refusal, Target, Transformer,
 };
 use crate::model::state::State;
 use crate::model::value::{Elements, Heap, NdArray, Node, Value};
@@ -544,16 +544,19 @@ impl Predictor for Hist {
         }
     }
 
+    fn methods(&self) -> Vec<Method> {
+        match self.classes {
+            Some(_) => vec![Method::Predict, Method::PredictProba],
+            None => vec![Method::Predict],
+        }
+    }
+
     fn accepts_missing(&self) -> bool {
         true
     }
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         scores::predict(self, x)
-    }
-
-    fn predict_one(&self, row: &[f64]) -> usize {
-        scores::predict_one(self, row)
     }
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {

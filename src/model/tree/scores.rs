@@ -33,15 +33,6 @@ pub fn predict(model: &impl RawScores, x: ArrayView2<'_, f64>) -> Prediction {
     labelled(model, model.raw(x))
 }
 
-/// The class of a single row (0 for a regressor, which has none).
-pub fn predict_one(model: &impl RawScores, row: &[f64]) -> usize {
-    let x = ArrayView2::from_shape((1, row.len()), row).expect("one row");
-    match model.classes() {
-        Some(_) => model.class_of(&model.raw(x)),
-        None => 0,
-    }
-}
-
 /// `predict_proba`, `None` for a regressor.
 pub fn predict_proba(model: &impl RawScores, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
     let classes = model.classes()?;

@@ -350,7 +350,8 @@ impl FleetView {
     }
 }
 
-fn unix_now() -> f64 {
+/// Now, in seconds since the Unix epoch.
+pub(crate) fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())

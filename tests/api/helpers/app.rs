@@ -52,8 +52,27 @@ pub async fn spawn_app_with_admin(settings: ServeSettings) -> (TestApp, TestApp)
     (app, admin.expect("an admin listener"))
 }
 
+/// The service with `observer` seeing every prediction.
+pub async fn spawn_app_observed(
+    settings: ServeSettings,
+    observer: std::sync::Arc<dyn skserve::inference::Observer>,
+) -> TestApp {
+    start_observed(settings, observer).await.0
+}
+
 /// Builds and runs the service on 127.0.0.1:0; clients of its serving and admin addresses.
 async fn start(settings: ServeSettings) -> (TestApp, Option<TestApp>) {
+    start_observed(
+        settings,
+        std::sync::Arc::new(skserve::inference::Unobserved),
+    )
+    .await
+}
+
+async fn start_observed(
+    settings: ServeSettings,
+    observer: std::sync::Arc<dyn skserve::inference::Observer>,
+) -> (TestApp, Option<TestApp>) {
     static LOG: Once = Once::new();
     LOG.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
@@ -64,7 +83,7 @@ async fn start(settings: ServeSettings) -> (TestApp, Option<TestApp>) {
         listen: "127.0.0.1:0".parse().unwrap(),
         ..settings
     };
-    let app = Application::build(&settings)
+    let app = Application::build_observed(&settings, observer)
         .await
         .expect("the application builds");
     let port = app.port();

@@ -32,8 +32,8 @@ mod tensors;
 mod wait;
 
 pub use app::{
-    TestApp, json, spawn_app, spawn_app_with, spawn_app_with_admin, spawn_app_with_grpc,
-    spawn_app_with_model,
+    TestApp, json, spawn_app, spawn_app_observed, spawn_app_with, spawn_app_with_admin,
+    spawn_app_with_grpc, spawn_app_with_model,
 };
 pub use binary::{ServerProcess, spawn_binary, spawn_binary_within};
 pub use browser::{attribute, by_id, chromium, number, rendered};

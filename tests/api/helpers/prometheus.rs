@@ -1,8 +1,12 @@
 //! A real Prometheus server (Debian's `prometheus`, installed by `tests/run.sh`) on 127.0.0.1,
-//! scraping the given targets every 500 ms as job `skserve` and evaluating the given rules
-//! every second. Its configuration and data live in a temporary directory removed with it; it
-//! runs under `timeout`, so that it cannot outlive a test run that dies, and is stopped by PID
-//! (killed if dropped).
+//! scraping the given targets as job `skserve` (every 500 ms unless told) and evaluating the
+//! given rules every second. Its configuration and data live in a temporary directory removed
+//! with it; it runs under `timeout`, so that it cannot outlive a test run that dies, and is
+//! stopped by PID (killed if dropped).
+//!
+//! Prometheus 2.42 scrapes a target first 5 to 10 s after it starts: its discovery and scrape
+//! managers hand targets on at 5-s ticks, and each target is scraped at an offset of its own
+//! within the interval.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,14 +36,32 @@ pub fn free_port() -> u16 {
 impl Prometheus {
     /// Starts Prometheus on `port` and waits until it scrapes every target.
     pub async fn start(port: u16, targets: &[SocketAddr], rules: &str) -> Self {
+        let prometheus = Self::launch(port, targets, rules, Duration::from_millis(500));
+        let expected = targets.len() as f64;
+        prometheus
+            .wait_for("every target scraped", |p| async move {
+                p.value("sum(up{job=\"skserve\"})").await == Some(expected)
+            })
+            .await;
+        prometheus
+    }
+
+    /// Starts Prometheus on `port`, scraping every `scrape_interval`, without waiting for it.
+    pub fn launch(
+        port: u16,
+        targets: &[SocketAddr],
+        rules: &str,
+        scrape_interval: Duration,
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!("skserve-prometheus-{port}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("rules.yaml"), rules).unwrap();
         let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
         let config = format!(
-            "global:\n  scrape_interval: 500ms\n  evaluation_interval: 1s\nrule_files:\n  - rules.yaml\n\
+            "global:\n  scrape_interval: {}ms\n  evaluation_interval: 1s\nrule_files:\n  - rules.yaml\n\
              scrape_configs:\n  - job_name: skserve\n    static_configs:\n      - targets: [{}]\n",
+            scrape_interval.as_millis(),
             targets.join(", ")
         );
         std::fs::write(dir.join("prometheus.yml"), config).unwrap();
@@ -61,19 +83,12 @@ impl Prometheus {
             .kill_on_drop(true)
             .spawn()
             .expect("prometheus runs (Debian package `prometheus`, installed by tests/run.sh)");
-        let prometheus = Self {
+        Self {
             child,
             port,
             dir,
             client: reqwest::Client::new(),
-        };
-        let expected = targets.len() as f64;
-        prometheus
-            .wait_for("every target scraped", |p| async move {
-                p.value("sum(up{job=\"skserve\"})").await == Some(expected)
-            })
-            .await;
-        prometheus
+        }
     }
 
     pub fn url(&self) -> String {
@@ -82,11 +97,28 @@ impl Prometheus {
 
     /// An instant query's vector: labels and value of each element (empty while unreachable).
     pub async fn query(&self, promql: &str) -> Vec<(Value, f64)> {
+        self.query_with(&[("query", promql)]).await
+    }
+
+    /// The value of a query that yields one element, evaluated at `time` (Unix seconds).
+    pub async fn value_at(&self, promql: &str, time: f64) -> Option<f64> {
+        let time = format!("{time:.3}");
+        match self
+            .query_with(&[("query", promql), ("time", &time)])
+            .await
+            .as_slice()
+        {
+            [(_, value)] => Some(*value),
+            _ => None,
+        }
+    }
+
+    async fn query_with(&self, form: &[(&str, &str)]) -> Vec<(Value, f64)> {
         let answer = self
             .client
             .post(format!("{}/api/v1/query", self.url()))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string([("query", promql)]).unwrap())
+            .body(serde_urlencoded::to_string(form).unwrap())
             .send()
             .await;
         let Ok(answer) = answer else {

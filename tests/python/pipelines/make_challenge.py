@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The challenge data as the Pipelines people deploy, for the HTTP tests, the README and the
+"""The challenge data as the Pipelines people deploy, for the HTTP tests, the docs and the
 benchmarks: the flight-delay rows of model-files/ turned back into their raw columns
 (OPERA, TIPOVUELO, MES) and a ColumnTransformer(OneHotEncoder) + LogisticRegression fitted on
 them; and a numeric SimpleImputer + StandardScaler + Ridge pipeline. Each is written with

@@ -33,7 +33,7 @@ def main():
         ).fit(X, y)
         with open(os.path.join(outdir, name + ".pkl"), "wb") as f:
             pickle.dump(model, f, protocol=5)
-        np.savetxt(os.path.join(outdir, name + ".csv"), model.predict(rows), fmt="%r")
+        np.savetxt(os.path.join(outdir, name + ".csv"), model.predict(rows), fmt="%.17g")
         nodes = sum(e.tree_.node_count for e in model.estimators_)
         print("%s: %d trees, %d nodes" % (name, trees, nodes), file=sys.stderr)
 

@@ -89,6 +89,16 @@ const BYTES_PER_SPLIT: usize = 112;
 const BYTES_PER_TREE: usize = 24 + 2 * 4 * MAX_LEAVES;
 const BYTES_PER_FEATURE: usize = 64;
 
+/// The first node of tree `t` of `forest`, and one past its last.
+fn tree_nodes(forest: &Forest, t: usize) -> (usize, usize) {
+    let end = if t + 1 < forest.n_trees() {
+        forest.root(t + 1)
+    } else {
+        forest.n_nodes()
+    };
+    (forest.root(t), end)
+}
+
 impl LeafMasks {
     /// At most what [`LeafMasks::of`] takes for `forest`, before it is made; `None` when no
     /// masks would be made.
@@ -99,12 +109,7 @@ impl LeafMasks {
         let n_trees = forest.n_trees();
         let (mut splits, mut features) = (0usize, 0usize);
         for t in 0..n_trees {
-            let root = forest.root(t);
-            let end = if t + 1 < n_trees {
-                forest.root(t + 1)
-            } else {
-                forest.n_nodes()
-            };
+            let (root, end) = tree_nodes(forest, t);
             let leaves = (root..end).filter(|&i| forest.node(i).is_leaf()).count();
             if leaves > MAX_LEAVES {
                 return None;
@@ -131,12 +136,7 @@ impl LeafMasks {
         let mut entries = Vec::new();
         let mut tree_leaves = Vec::with_capacity(n_trees);
         for t in 0..n_trees {
-            let root = forest.root(t);
-            let end = if t + 1 < n_trees {
-                forest.root(t + 1)
-            } else {
-                forest.n_nodes()
-            };
+            let (root, end) = tree_nodes(forest, t);
             // How many of the tree's leaves come before each node, and one past the last.
             let mut leaves_before = Vec::with_capacity(end - root + 1);
             let mut leaves = Vec::new();

@@ -1,6 +1,6 @@
-//! Explanations of linear predictions: each feature's contribution `coef × value` to the value
-//! the estimator computed, in the space it sees (after encoding and scaling), largest
-//! magnitude first, with the intercept; and, for a model with named columns, the same summed
+//! Explanations of predictions: each feature's contribution to the value the estimator
+//! computed (`coef × value` for a linear model, its TreeSHAP value for trees), in the space it
+//! sees (after encoding and scaling), largest magnitude first, with the base value; and, for a model with named columns, the same summed
 //! by the client's column (`OPERA=Grupo LATAM: +0.36`, the sum of that column's one-hot
 //! terms). For a binary classifier the value is its single decision (positive means the second
 //! class), for a multiclass one the predicted class's, for a regressor its linear predictor
@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::error::ApiError;
+use super::InferError;
 use crate::model::{Cell, Features, Frame, Prediction, python_float_or_int};
 use crate::registry::LoadedModel;
 
@@ -54,14 +54,21 @@ pub struct ColumnContribution {
 }
 
 /// Explains each row given what was predicted for it; `frame` is the client's named input,
-/// when it sent one.
+/// when it sent one. A model that cannot be explained exactly is refused, never approximated.
 pub fn explain<'a>(
     loaded: &'a LoadedModel,
     features: &Features<'_>,
-    predicted: &Prediction,
+    predicted: Option<&Prediction>,
     frame: Option<&Frame>,
-) -> Result<Vec<Explanation<'a>>, ApiError> {
+) -> Result<Vec<Explanation<'a>>, InferError> {
     let model = loaded.model();
+    let unexplained = || {
+        InferError::Unprocessable(format!(
+            "this model ({}) cannot be explained feature by feature",
+            model.chain()
+        ))
+    };
+    let predicted = predicted.ok_or_else(unexplained)?;
     let classes = model.classes();
     (0..features.len())
         .map(|row| {
@@ -70,12 +77,9 @@ pub fn explain<'a>(
                 // Explained output by output it is not: the model says so below.
                 Prediction::MultiClasses(_) | Prediction::Values(_) => None,
             };
-            let explained = model.explain(features, row, class).ok_or_else(|| {
-                ApiError::Unprocessable(format!(
-                    "this model ({}) cannot be explained feature by feature",
-                    model.chain()
-                ))
-            })?;
+            let explained = model
+                .explain(features, row, class)
+                .ok_or_else(unexplained)?;
             let a = &explained.attribution;
             let weights = a.weights.clone().unwrap_or_default();
             let mut contributions: Vec<Contribution<'a>> = a
