@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::telemetry::LogFormat;
 
+use crate::model::{LoadLimits, budget::DEFAULT_MAX_MODEL_BYTES};
+
 /// Serve scikit-learn models over HTTP, loaded without executing them.
 #[derive(Debug, Parser)]
 #[command(name = "skserve", version, about)]
@@ -56,6 +58,8 @@ pub struct PredictArgs {
     /// CSV of feature rows, no header; `-` reads standard input.
     #[arg(long, env = "SKSERVE_INPUT")]
     pub input: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -63,6 +67,61 @@ pub struct InspectArgs {
     /// Model to describe, a file or `gs://bucket/object` (never executed, even when refused).
     #[arg(long, env = "SKSERVE_MODEL")]
     pub model: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// How large a model may be to load, for every command that loads one.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LoadArgs {
+    /// The most memory loading one model may take: the file, its decompressed stream, the
+    /// values decoded from it and the model built from them (`256MiB`, `1GiB`, or bytes). A
+    /// model that needs more is refused (exit 2; a refresh keeps the model it serves) [default:
+    /// 256MiB, half the 512 MiB Cloud Run instance of terraform/].
+    #[arg(long, env = "SKSERVE_MAX_MODEL_BYTES", value_parser = parse_byte_size,
+          default_value_t = DEFAULT_MAX_MODEL_BYTES, hide_default_value = true)]
+    pub max_model_bytes: u64,
+}
+
+impl LoadArgs {
+    pub fn limits(&self) -> LoadLimits {
+        LoadLimits {
+            max_model_bytes: self.max_model_bytes,
+        }
+    }
+}
+
+/// A size in bytes: a plain number, or one with a binary unit (`512KiB`, `256MiB`, `1GiB`,
+/// `1TiB`; `B` for bytes). Zero is refused: no model fits in it.
+pub fn parse_byte_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        "TiB" => 40,
+        other => {
+            return Err(format!(
+                "'{other}' is not a size unit: write bytes, or a number with KiB, MiB, GiB or \
+                 TiB (256MiB, 1GiB)"
+            ));
+        }
+    };
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size: write bytes or 256MiB, 1GiB"))?;
+    let bytes = number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("'{text}' is more than 2^64 bytes"))?;
+    if bytes == 0 {
+        return Err("must be more than 0 bytes".into());
+    }
+    Ok(bytes)
 }
 
 #[derive(Debug, clap::Args)]
@@ -171,6 +230,8 @@ pub struct ServeArgs {
     /// Worker threads of the runtime [default: the number of CPUs].
     #[arg(long, env = "SKSERVE_WORKERS")]
     pub workers: Option<usize>,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 /// Who may call `skserve serve`: ID tokens, allowed accounts, client address ranges.

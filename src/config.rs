@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::auth::{AllowList, AuthSettings, GOOGLE_ISSUERS, TokenRules, TokenSettings};
 use crate::cli::{AuthArgs, AuthMode, ServeArgs};
+use crate::model::LoadLimits;
 use crate::store::{EMBEDDED_MODEL_NAME, ModelSource};
 use crate::telemetry::LogFormat;
 
@@ -21,6 +22,8 @@ pub struct ServeSettings {
     pub extra_models: Vec<(String, ModelSource)>,
     /// How often files and objects are checked for a new version.
     pub refresh_interval: Duration,
+    /// `--max-model-bytes`: the memory one load of a model may take, at start and on refresh.
+    pub load_limits: LoadLimits,
     pub allow_shape_change: bool,
     /// Exit when a model cannot be loaded at start, rather than retrying until it can.
     pub require_model_at_start: bool,
@@ -74,6 +77,7 @@ impl Default for ServeSettings {
             model_name: EMBEDDED_MODEL_NAME.into(),
             extra_models: Vec::new(),
             refresh_interval: Duration::from_secs(60),
+            load_limits: LoadLimits::default(),
             allow_shape_change: false,
             require_model_at_start: true,
             storage_emulator_host: None,
@@ -245,6 +249,7 @@ impl ServeSettings {
             model_name,
             extra_models: models,
             refresh_interval,
+            load_limits: args.load.limits(),
             allow_shape_change: args.allow_shape_change,
             require_model_at_start: args.require_model_at_start,
             storage_emulator_host: env("STORAGE_EMULATOR_HOST").filter(|h| !h.is_empty()),

@@ -74,6 +74,19 @@ pub fn estimator_matrices() -> PathBuf {
     .clone()
 }
 
+/// Two forests sized against the default loading budget, made by
+/// `tests/python/trees/ensure_large_forests.sh` (scikit-learn 1.9), as [`tree_matrices`] are.
+pub fn large_forests() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        made_by(
+            "SKSERVE_LARGE_FORESTS_DIR",
+            "tests/python/trees/ensure_large_forests.sh",
+        )
+    })
+    .clone()
+}
+
 /// The census of scikit-learn 1.9's estimators, made by `tests/python/census/ensure_census.sh`
 /// (`tests/run.sh` runs it and sets `SKSERVE_CENSUS_DIR`), as [`pipeline_matrices`] are.
 pub fn census_dir() -> PathBuf {

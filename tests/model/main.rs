@@ -1,6 +1,7 @@
 //! The model test binary: the safe loader checked against real scikit-learn output, hostile
-//! files, the command line, and a mutation fuzzer.
+//! files, the loading budget, the command line, and a mutation fuzzer.
 
+mod budget;
 mod census;
 mod cli;
 mod differential;

@@ -19,7 +19,7 @@ mod signatures;
 
 use super::joblib::Container;
 use super::pickle::GlobalRef;
-use super::{LoadError, Model};
+use super::{Budget, LoadError, Model};
 use signatures::{JSON, LIGHTGBM_TEXT, UBJSON, ZIP};
 
 /// Where a model came from: its format as `inspect` names it (`pickle`, `joblib`), the
@@ -37,10 +37,12 @@ pub trait ModelFormat: Sync {
     fn name(&self) -> &'static str;
     /// Whether `bytes` are of this format, from their content alone.
     fn sniff(&self, bytes: &[u8]) -> bool;
-    /// The model in `bytes`, read without executing anything.
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError>;
-    /// What the file references and how it is wrapped, for `inspect`, whether or not it loads.
-    fn audit(&self, bytes: &[u8]) -> Audit;
+    /// The model in `bytes`, read without executing anything, every size it claims charged to
+    /// `budget` before anything is allocated for it (the file itself is charged already).
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError>;
+    /// What the file references and how it is wrapped, for `inspect`, whether or not it loads;
+    /// reading it within `budget` as a load would.
+    fn audit(&self, bytes: &[u8], budget: &Budget) -> Audit;
 }
 
 /// What a format's audit finds in a file.

@@ -3,7 +3,7 @@
 //! opcode or a JSON model as garbage.
 
 use super::{Audit, ModelFormat, READS};
-use crate::model::{LoadError, Model};
+use crate::model::{Budget, LoadError, Model};
 
 /// A format known by its first bytes, refused by what it is.
 pub struct Recognised {
@@ -22,14 +22,14 @@ impl ModelFormat for Recognised {
         (self.sniff)(bytes)
     }
 
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError> {
+    fn load(&self, bytes: &[u8], _budget: &Budget) -> Result<Model, LoadError> {
         Err(LoadError::Unsupported(format!(
             "the file is {}; skserve reads {READS}",
             (self.describe)(bytes)
         )))
     }
 
-    fn audit(&self, _bytes: &[u8]) -> Audit {
+    fn audit(&self, _bytes: &[u8], _budget: &Budget) -> Audit {
         Audit::default()
     }
 }

@@ -140,7 +140,7 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Boosting, Load
             .map_err(|f| site.node_error(f.node, f.field, f.problem))?;
     }
     debug_assert_eq!(forest.n_trees(), n_stages * k);
-    forest.finish();
+    forest.finish(state.heap.budget())?;
     let legacy_losses = state.saved_before((1, 4));
     let init = read_init(
         state,

@@ -100,7 +100,7 @@ pub fn read(state: &State<'_>) -> Result<Isolation, LoadError> {
             .push(&raw, &tree.order, tree.depth)
             .map_err(|f| site.node_error(f.node, f.field, f.problem))?;
     }
-    forest.finish();
+    forest.finish(state.heap.budget())?;
     let max_samples = match state.number("_max_samples")? {
         Some(n) => n,
         None => state
