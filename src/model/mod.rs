@@ -34,6 +34,7 @@ pub mod inspect;
 pub mod joblib;
 pub mod linear;
 pub mod numpy;
+pub mod pairwise;
 pub mod pickle;
 pub mod preprocessing;
 pub mod pyfmt;

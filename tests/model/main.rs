@@ -6,5 +6,6 @@ mod differential;
 mod fuzz;
 mod helpers;
 mod hostile;
+mod pairwise;
 mod pipelines;
 mod trees;
