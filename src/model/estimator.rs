@@ -411,6 +411,16 @@ pub trait Predictor: fmt::Debug + Send + Sync {
     ) -> Option<Attribution> {
         None
     }
+    /// Why [`Predictor::attribution`] gives nothing for it, for the refusal of an
+    /// explanation; `None` leaves the general sentence.
+    fn unexplained_because(&self) -> Option<String> {
+        None
+    }
+    /// The same fitted estimator as a transformer, for one that is both (a
+    /// LinearDiscriminantAnalysis): what a Pipeline uses when it is not the last step.
+    fn as_transformer(&self) -> Option<Box<dyn Transformer>> {
+        None
+    }
     /// What `inspect` shows of it.
     fn describe(&self) -> serde_json::Value;
 }
