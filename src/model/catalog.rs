@@ -9,6 +9,7 @@ use super::compose::{self, Model, Step, StepReader};
 use super::linear;
 use super::preprocessing;
 use super::state::{Path, State};
+use super::svm;
 use super::tree;
 use super::value::{Heap, Node, Value};
 
@@ -51,7 +52,21 @@ pub const ROOMS: &[Room] = &[
         reads: compose::reads,
         read: compose::read,
     },
+    Room {
+        name: "support vector machines",
+        reads: svm::reads,
+        read: |state, _, _| Ok(predicting(svm::read(state)?)),
+    },
 ];
+
+/// A final estimator alone, as a step.
+fn predicting(predictor: Box<dyn super::estimator::Predictor>) -> Step {
+    Step::Model(Model {
+        transformers: Vec::new(),
+        predictor,
+        wrappers: Vec::new(),
+    })
+}
 
 /// Reads steps out of one file's values.
 pub struct Catalog<'h> {

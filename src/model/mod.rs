@@ -28,6 +28,7 @@ pub mod catalog;
 pub mod classes;
 pub mod compose;
 pub mod estimator;
+pub mod fitted;
 pub mod format;
 pub mod input;
 pub mod inspect;
@@ -40,6 +41,7 @@ pub mod preprocessing;
 pub mod pyfmt;
 pub mod sk_class;
 pub mod state;
+pub mod svm;
 pub mod tree;
 pub mod value;
 
