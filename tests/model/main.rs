@@ -3,6 +3,7 @@
 
 mod cli;
 mod differential;
+mod families;
 mod fuzz;
 mod helpers;
 mod hostile;
