@@ -64,7 +64,6 @@ pub fn explain<'a>(
     let model = loaded.model();
     let unexplained = || {
         let because = model
-            .predictor()
             .unexplained_because()
             .map(|why| format!(": {why}"))
             .unwrap_or_default();

@@ -217,6 +217,11 @@ pub trait Transformer: fmt::Debug + Send + Sync {
         None
     }
     fn transform(&self, data: Data) -> Result<Data, Refusal>;
+    /// Whether an output mixes several inputs (a projection): its `sources` then name only
+    /// one of them, and an explanation by the client's columns cannot pass through it.
+    fn mixes_features(&self) -> bool {
+        false
+    }
     /// The classes it is built of, outermost first (`ColumnTransformer`, or the steps of a
     /// Pipeline), for the estimator chain.
     fn chain(&self) -> Vec<String> {
@@ -409,6 +414,11 @@ pub trait Predictor: fmt::Debug + Send + Sync {
         _row: ArrayView1<'_, f64>,
         _predicted: Option<usize>,
     ) -> Option<Attribution> {
+        None
+    }
+    /// The first value of `x` it cannot take (a category beyond those CategoricalNB counted),
+    /// refused as scikit-learn raises on it; `None` when it takes every value.
+    fn refusal(&self, _x: ArrayView2<'_, f64>) -> Option<Refusal> {
         None
     }
     /// Why [`Predictor::attribution`] gives nothing for it, for the refusal of an

@@ -27,6 +27,7 @@ pub mod allow;
 pub mod catalog;
 pub mod classes;
 pub mod compose;
+pub mod discriminant_analysis;
 pub mod estimator;
 pub mod fitted;
 pub mod format;
@@ -34,10 +35,12 @@ pub mod input;
 pub mod inspect;
 pub mod joblib;
 pub mod linear;
+pub mod naive_bayes;
 pub mod numpy;
 pub mod pairwise;
 pub mod pickle;
 pub mod preprocessing;
+pub mod projection;
 pub mod pyfmt;
 pub mod sk_class;
 pub mod state;
@@ -510,6 +513,9 @@ impl Model {
         if !all_finite {
             self.check_missing(features.view())?;
         }
+        if let Some(refusal) = self.predictor.refusal(features.view()) {
+            return Err(self.input_error(refusal, &self.sources));
+        }
         Ok(features)
     }
 
@@ -537,6 +543,9 @@ impl Model {
             .into_numbers(self.predictor.class())
             .map_err(|refusal| self.input_error(refusal, &self.sources))?;
         self.check_missing(x.view())?;
+        if let Some(refusal) = self.predictor.refusal(x.view()) {
+            return Err(self.input_error(refusal, &self.sources));
+        }
         Ok(Features {
             x: Matrix::Owned(x),
         })
@@ -616,6 +625,17 @@ impl Model {
         self.predictor.decision_function(features.view())
     }
 
+    /// Why [`Model::explain`] gives nothing for this model, where it can say.
+    pub fn unexplained_because(&self) -> Option<String> {
+        if let Some((name, t)) = self.transformers.iter().find(|(_, t)| t.mixes_features()) {
+            return Some(format!(
+                "step {name} ({}) mixes the columns, so no feature's part can be traced to one",
+                t.class()
+            ));
+        }
+        self.predictor.unexplained_because()
+    }
+
     /// Row `row` taken apart feature by feature, given the class predicted for it.
     pub fn explain(
         &self,
@@ -623,6 +643,9 @@ impl Model {
         row: usize,
         predicted: Option<usize>,
     ) -> Option<Explained> {
+        if self.transformers.iter().any(|(_, t)| t.mixes_features()) {
+            return None;
+        }
         let x = features.row(row);
         let attribution = self.predictor.attribution(x, predicted)?;
         Some(Explained {

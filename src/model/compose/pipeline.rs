@@ -192,6 +192,10 @@ impl Transformer for Chain {
         self.steps.iter().flat_map(|(_, s)| s.chain()).collect()
     }
 
+    fn mixes_features(&self) -> bool {
+        self.steps.iter().any(|(_, s)| s.mixes_features())
+    }
+
     fn describe(&self, input: &[String]) -> serde_json::Value {
         let mut names = input.to_vec();
         let steps: Vec<serde_json::Value> = self
