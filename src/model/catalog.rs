@@ -6,7 +6,9 @@
 use super::LoadError;
 use super::allow::SkClass;
 use super::compose::{self, Model, Step, StepReader};
+use super::discriminant_analysis;
 use super::linear;
+use super::naive_bayes;
 use super::preprocessing;
 use super::state::{Path, State};
 use super::svm;
@@ -56,6 +58,16 @@ pub const ROOMS: &[Room] = &[
         name: "support vector machines",
         reads: svm::reads,
         read: |state, _, _| Ok(predicting(svm::read(state)?)),
+    },
+    Room {
+        name: "naive Bayes",
+        reads: naive_bayes::reads,
+        read: |state, _, _| Ok(predicting(naive_bayes::read(state)?)),
+    },
+    Room {
+        name: "discriminant analysis",
+        reads: discriminant_analysis::reads,
+        read: |state, _, _| Ok(predicting(discriminant_analysis::read(state)?)),
     },
 ];
 
