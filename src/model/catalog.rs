@@ -9,6 +9,7 @@ use super::compose::{self, Model, Step, StepReader};
 use super::discriminant_analysis;
 use super::linear;
 use super::naive_bayes;
+use super::neural_network;
 use super::preprocessing;
 use super::state::{Path, State};
 use super::svm;
@@ -68,6 +69,19 @@ pub const ROOMS: &[Room] = &[
         name: "discriminant analysis",
         reads: discriminant_analysis::reads,
         read: |state, _, _| Ok(predicting(discriminant_analysis::read(state)?)),
+    },
+    Room {
+        name: "neural networks",
+        reads: |class| neural_network::reads(class) || neural_network::reads_transformer(class),
+        read: |state, _, _| {
+            if neural_network::reads_transformer(state.class) {
+                Ok(Step::Transformer(Box::new(neural_network::read_rbm(
+                    state,
+                )?)))
+            } else {
+                Ok(predicting(neural_network::read(state)?))
+            }
+        },
     },
 ];
 

@@ -36,6 +36,7 @@ pub mod inspect;
 pub mod joblib;
 pub mod linear;
 pub mod naive_bayes;
+pub mod neural_network;
 pub mod numpy;
 pub mod pairwise;
 pub mod pickle;

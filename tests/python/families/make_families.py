@@ -303,6 +303,11 @@ def main():
             expected = {"chain": ">".join(chain(model)), "family": family, "dataset": dataset,
                         "methods": answers(model, on), "ties": neighbour_ties(model, on)}
             classes = getattr(model, "classes_", None)
+            last = model.steps[-1][1] if hasattr(model, "steps") else model
+            if getattr(getattr(last, "_label_binarizer", None), "y_type_", None) == "multilabel-indicator":
+                # Several labels: skserve lists each output's classes, [0, 1] for every label
+                # (scikit-learn's classes_ there is the labels' range).
+                classes = [np.array([0, 1])] * last.n_outputs_
             expected["classes"] = ([np.asarray(c).tolist() for c in classes] if isinstance(classes, list)
                                    else None if classes is None else np.asarray(classes).tolist())
             with open(os.path.join(outdir, "expected", model_id + ".json"), "w") as f:
