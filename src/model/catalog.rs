@@ -9,6 +9,7 @@ use super::compose::{self, Model, Step, StepReader};
 use super::discriminant_analysis;
 use super::linear;
 use super::naive_bayes;
+use super::neighbors;
 use super::neural_network;
 use super::preprocessing;
 use super::state::{Path, State};
@@ -80,6 +81,17 @@ pub const ROOMS: &[Room] = &[
                 )?)))
             } else {
                 Ok(predicting(neural_network::read(state)?))
+            }
+        },
+    },
+    Room {
+        name: "neighbours",
+        reads: |class| neighbors::reads(class) || neighbors::reads_transformer(class),
+        read: |state, _, _| {
+            if neighbors::reads_transformer(state.class) {
+                Ok(Step::Transformer(neighbors::read_transformer(state)?))
+            } else {
+                Ok(predicting(neighbors::read(state)?))
             }
         },
     },

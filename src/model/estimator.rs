@@ -189,6 +189,9 @@ pub enum Problem {
     Text { step: String },
     /// A category the encoder did not see in training, under `handle_unknown="error"`.
     UnknownCategory { value: String, allowed: String },
+    /// A row the estimator has no answer for (`step` names it, `reason` says why), as
+    /// scikit-learn raises on it.
+    NoAnswer { step: String, reason: String },
 }
 
 /// What a step needs of one of its input features.

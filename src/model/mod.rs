@@ -36,6 +36,7 @@ pub mod inspect;
 pub mod joblib;
 pub mod linear;
 pub mod naive_bayes;
+pub mod neighbors;
 pub mod neural_network;
 pub mod numpy;
 pub mod pairwise;
@@ -601,6 +602,7 @@ impl Model {
                 value,
                 allowed,
             },
+            Problem::NoAnswer { step, reason } => InputError::NoAnswer { row, step, reason },
         }
     }
 
