@@ -12,6 +12,7 @@ use super::naive_bayes;
 use super::neighbors;
 use super::neural_network;
 use super::preprocessing;
+use super::semi_supervised;
 use super::state::{Path, State};
 use super::svm;
 use super::tree;
@@ -94,6 +95,11 @@ pub const ROOMS: &[Room] = &[
                 Ok(predicting(neighbors::read(state)?))
             }
         },
+    },
+    Room {
+        name: "label propagation",
+        reads: semi_supervised::reads,
+        read: |state, _, _| Ok(predicting(semi_supervised::read(state)?)),
     },
 ];
 

@@ -18,7 +18,9 @@
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
-//! - `linear`, `preprocessing`, `tree`, `compose`: the rooms, one family of classes each.
+//! - `linear`, `preprocessing`, `tree`, `compose`, `svm`, `neighbors`, `naive_bayes`,
+//!   `neural_network`, `discriminant_analysis`, `semi_supervised`: the rooms, one family of
+//!   classes each (`fitted`, `pairwise` and `projection` are what several of them share).
 //! - `catalog`: which room reads which class, and the list of classes served.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
@@ -44,6 +46,7 @@ pub mod pickle;
 pub mod preprocessing;
 pub mod projection;
 pub mod pyfmt;
+pub mod semi_supervised;
 pub mod sk_class;
 pub mod state;
 pub mod svm;
