@@ -73,7 +73,12 @@ pub fn read(state: &State<'_>) -> Result<Box<dyn Predictor>, LoadError> {
         SkClass::CategoricalNb => categorical(state, k)?,
         _ => discrete(state, k)?,
     };
-    fitted::features(state, n_features, "the fitted statistics")?;
+    let statistics = if state.class == SkClass::GaussianNb {
+        "theta_"
+    } else {
+        "feature_log_prob_"
+    };
+    fitted::features(state, n_features, statistics)?;
     Ok(Box::new(NaiveBayes {
         class: state.class,
         classes,

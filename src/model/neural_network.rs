@@ -128,10 +128,13 @@ pub fn read(state: &State<'_>) -> Result<Box<dyn Predictor>, LoadError> {
         if weights.0.len() != 2 || width.is_some_and(|w| w != rows) {
             return Err(state.malformed(
                 &format!("coefs_[{i}]"),
-                format!(
-                    "has shape {:?}, but the layer before gives {width:?} units",
-                    weights.0
-                ),
+                match width {
+                    Some(w) => format!(
+                        "has shape {:?}, but the layer before gives {w} units",
+                        weights.0
+                    ),
+                    None => format!("has shape {:?}, not a matrix", weights.0),
+                },
             ));
         }
         let bias = layer_array(state, "intercepts_", i, b)?;

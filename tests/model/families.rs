@@ -277,3 +277,43 @@ fn neighbours_match_scikit_learn_1_1_1_3_and_1_9() {
 fn label_propagation_matches_scikit_learn_1_1_1_3_and_1_9() {
     check_family("semi_supervised", 20);
 }
+
+/// Real models of every class above with one fitted attribute edited (`tests/python/families/
+/// make_malformed_families.py`): each refused at load naming the attribute, and by the CLI
+/// with exit status 2 and no panic.
+#[test]
+fn every_malformed_family_model_is_refused_naming_the_attribute() {
+    let classes = [
+        "SVC",
+        "NuSVC",
+        "SVR",
+        "NuSVR",
+        "OneClassSVM",
+        "KNeighborsClassifier",
+        "KNeighborsRegressor",
+        "RadiusNeighborsClassifier",
+        "RadiusNeighborsRegressor",
+        "NearestCentroid",
+        "LocalOutlierFactor",
+        "KNeighborsTransformer",
+        "RadiusNeighborsTransformer",
+        "NeighborhoodComponentsAnalysis",
+        "LabelPropagation",
+        "LabelSpreading",
+        "GaussianNB",
+        "MultinomialNB",
+        "ComplementNB",
+        "BernoulliNB",
+        "CategoricalNB",
+        "MLPClassifier",
+        "MLPRegressor",
+        "BernoulliRBM",
+        "LinearDiscriminantAnalysis",
+        "QuadraticDiscriminantAnalysis",
+    ];
+    crate::hostile::refused_as_listed(
+        &crate::helpers::repo().join("tests/fixtures/malformed_families"),
+        80,
+        &classes,
+    );
+}

@@ -230,7 +230,6 @@ fn read_platt(state: &State<'_>, n_pairs: usize) -> Result<(Vec<f64>, Vec<f64>),
         return Ok((Vec::new(), Vec::new()));
     }
     let a = fitted::vector(state, "_probA", None)?.to_vec();
-    let b = fitted::vector(state, "_probB", Some(a.len()))?.to_vec();
     if !a.is_empty() && a.len() != n_pairs {
         return Err(state.malformed(
             "_probA",
@@ -240,5 +239,6 @@ fn read_platt(state: &State<'_>, n_pairs: usize) -> Result<(Vec<f64>, Vec<f64>),
             ),
         ));
     }
+    let b = fitted::vector(state, "_probB", Some(a.len()))?.to_vec();
     Ok((a, b))
 }
