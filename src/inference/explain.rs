@@ -63,8 +63,12 @@ pub fn explain<'a>(
 ) -> Result<Vec<Explanation<'a>>, InferError> {
     let model = loaded.model();
     let unexplained = || {
+        let because = model
+            .unexplained_because()
+            .map(|why| format!(": {why}"))
+            .unwrap_or_default();
         InferError::Unprocessable(format!(
-            "this model ({}) cannot be explained feature by feature",
+            "this model ({}) cannot be explained feature by feature{because}",
             model.chain()
         ))
     };

@@ -40,6 +40,10 @@ pub enum Callable {
     /// HistGradientBoosting's own preprocessor validates its numeric columns. A partial of
     /// anything else is refused when it is built.
     Partial,
+    /// `newObj(cls)` of the neighbour trees and distance metrics (`sklearn.neighbors._kd_tree`,
+    /// `_ball_tree`, `sklearn.metrics._dist_metrics`): an empty instance of `cls`, an allowed
+    /// class or marker, that BUILD fills.
+    NewObj,
     Class(SkClass),
     /// Kept as its name, never called and never read: losses (`Hinge`, `CyHalfPoissonLoss`),
     /// links, numpy scalar types (`numpy.float64` as an encoder's `dtype`), and what a search
@@ -63,6 +67,7 @@ impl Callable {
             Self::JoblibArrayWrapper => "joblib.numpy_pickle.NumpyArrayWrapper".into(),
             Self::Slice => "builtins.slice".into(),
             Self::Partial => "functools.partial".into(),
+            Self::NewObj => "newObj".into(),
             Self::Class(c) => c.name().into(),
             Self::Inert(name) | Self::Refused(name) => name.clone(),
         }
@@ -125,10 +130,38 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
         }
         ("builtins" | "__builtin__", "slice") => Some(Slice),
         ("functools", "partial") => Some(Partial),
+        (
+            "sklearn.neighbors._kd_tree"
+            | "sklearn.neighbors._ball_tree"
+            | "sklearn.metrics._dist_metrics",
+            "newObj",
+        ) => Some(NewObj),
         _ if is_inert(module, name) => Some(Inert(format!("{module}.{name}"))),
         _ => SkClass::resolve(module, name).map(Class),
     }
 }
+
+/// The classes of `sklearn.metrics._dist_metrics` (named with a `64` suffix since 1.3).
+pub const DISTANCE_METRICS: &[&str] = &[
+    "EuclideanDistance",
+    "SEuclideanDistance",
+    "ManhattanDistance",
+    "ChebyshevDistance",
+    "MinkowskiDistance",
+    "MahalanobisDistance",
+    "HammingDistance",
+    "CanberraDistance",
+    "BrayCurtisDistance",
+    "JaccardDistance",
+    "MatchingDistance",
+    "DiceDistance",
+    "KulsinskiDistance",
+    "RogersTanimotoDistance",
+    "RussellRaoDistance",
+    "SokalMichenerDistance",
+    "SokalSneathDistance",
+    "HaversineDistance",
+];
 
 /// numpy's scalar types, which an encoder's `dtype` parameter names.
 const NUMPY_TYPES: &[&str] = &[
@@ -225,6 +258,11 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
             "QuantileLossFunction",
         ],
     ),
+    // MLP keeps its optimizer's state for warm starts; predictions read only the weights.
+    (
+        "sklearn.neural_network._stochastic_optimizers",
+        &["SGDOptimizer", "AdamOptimizer"],
+    ),
     // HistGradientBoosting keeps the encoder of its labels (`classes_` says the same).
     ("sklearn.preprocessing._label", &["LabelEncoder"]),
     // What HistGradientBoosting's preprocessor validates numeric columns with (inside a
@@ -265,6 +303,11 @@ fn is_inert(module: &str, name: &str) -> bool {
                     .is_some_and(|class| CY_LOSSES.contains(&class))
         }
         "numpy" => NUMPY_TYPES.contains(&name),
+        // A neighbour tree's distance metric (its kind and parameters are read from the
+        // estimator's `effective_metric_` and checked against its name).
+        "sklearn.metrics._dist_metrics" => DISTANCE_METRICS
+            .iter()
+            .any(|m| name.strip_suffix("64").unwrap_or(name) == *m),
         // The score functions a named scorer refers to.
         "sklearn.metrics._regression"
         | "sklearn.metrics._classification"

@@ -6,14 +6,20 @@
 use super::LoadError;
 use super::allow::SkClass;
 use super::cluster;
-use super::compose::{self, Step, StepReader};
+use super::compose::{self, Model, Step, StepReader};
 use super::covariance;
 use super::cross_decomposition;
+use super::discriminant_analysis;
 use super::gaussian;
 use super::linear;
 use super::mixture;
+use super::naive_bayes;
+use super::neighbors;
+use super::neural_network;
 use super::preprocessing;
+use super::semi_supervised;
 use super::state::{Path, State};
+use super::svm;
 use super::tree;
 use super::value::{Heap, Node, Value};
 
@@ -75,7 +81,60 @@ pub const ROOMS: &[Room] = &[
         reads: gaussian::reads,
         read: |state, _, _| gaussian::read(state),
     },
+    Room {
+        name: "support vector machines",
+        reads: svm::reads,
+        read: |state, _, _| Ok(predicting(svm::read(state)?)),
+    },
+    Room {
+        name: "naive Bayes",
+        reads: naive_bayes::reads,
+        read: |state, _, _| Ok(predicting(naive_bayes::read(state)?)),
+    },
+    Room {
+        name: "discriminant analysis",
+        reads: discriminant_analysis::reads,
+        read: |state, _, _| Ok(predicting(discriminant_analysis::read(state)?)),
+    },
+    Room {
+        name: "neural networks",
+        reads: |class| neural_network::reads(class) || neural_network::reads_transformer(class),
+        read: |state, _, _| {
+            if neural_network::reads_transformer(state.class) {
+                Ok(Step::Transformer(Box::new(neural_network::read_rbm(
+                    state,
+                )?)))
+            } else {
+                Ok(predicting(neural_network::read(state)?))
+            }
+        },
+    },
+    Room {
+        name: "neighbours",
+        reads: |class| neighbors::reads(class) || neighbors::reads_transformer(class),
+        read: |state, _, _| {
+            if neighbors::reads_transformer(state.class) {
+                Ok(Step::Transformer(neighbors::read_transformer(state)?))
+            } else {
+                Ok(predicting(neighbors::read(state)?))
+            }
+        },
+    },
+    Room {
+        name: "label propagation",
+        reads: semi_supervised::reads,
+        read: |state, _, _| Ok(predicting(semi_supervised::read(state)?)),
+    },
 ];
+
+/// A final estimator alone, as a step.
+fn predicting(predictor: Box<dyn super::estimator::Predictor>) -> Step {
+    Step::Model(Model {
+        transformers: Vec::new(),
+        predictor,
+        wrappers: Vec::new(),
+    })
+}
 
 /// Reads steps out of one file's values.
 pub struct Catalog<'h> {

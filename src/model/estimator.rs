@@ -189,6 +189,9 @@ pub enum Problem {
     Text { step: String },
     /// A category the encoder did not see in training, under `handle_unknown="error"`.
     UnknownCategory { value: String, allowed: String },
+    /// A row the estimator has no answer for (`step` names it, `reason` says why), as
+    /// scikit-learn raises on it.
+    NoAnswer { step: String, reason: String },
 }
 
 /// What a step needs of one of its input features.
@@ -217,6 +220,11 @@ pub trait Transformer: fmt::Debug + Send + Sync {
         None
     }
     fn transform(&self, data: Data) -> Result<Data, Refusal>;
+    /// Whether an output mixes several inputs (a projection): its `sources` then name only
+    /// one of them, and an explanation by the client's columns cannot pass through it.
+    fn mixes_features(&self) -> bool {
+        false
+    }
     /// The classes it is built of, outermost first (`ColumnTransformer`, or the steps of a
     /// Pipeline), for the estimator chain.
     fn chain(&self) -> Vec<String> {
@@ -409,6 +417,21 @@ pub trait Predictor: fmt::Debug + Send + Sync {
         _row: ArrayView1<'_, f64>,
         _predicted: Option<usize>,
     ) -> Option<Attribution> {
+        None
+    }
+    /// The first value of `x` it cannot take (a category beyond those CategoricalNB counted),
+    /// refused as scikit-learn raises on it; `None` when it takes every value.
+    fn refusal(&self, _x: ArrayView2<'_, f64>) -> Option<Refusal> {
+        None
+    }
+    /// Why [`Predictor::attribution`] gives nothing for it, for the refusal of an
+    /// explanation; `None` leaves the general sentence.
+    fn unexplained_because(&self) -> Option<String> {
+        None
+    }
+    /// The same fitted estimator as a transformer, for one that is both (a
+    /// LinearDiscriminantAnalysis): what a Pipeline uses when it is not the last step.
+    fn as_transformer(&self) -> Option<Box<dyn Transformer>> {
         None
     }
     /// What `inspect` shows of it.

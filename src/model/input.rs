@@ -249,6 +249,12 @@ pub enum InputError {
         "this model takes named columns ({columns}); send them by name, not as a row of numbers"
     )]
     NamedColumnsNeeded { columns: String },
+    #[error("row {row}: {step} has no answer for it: {reason}")]
+    NoAnswer {
+        row: usize,
+        step: String,
+        reason: String,
+    },
 }
 
 /// Whether a column a request does not name is a missing value in every row (V1 objects, as

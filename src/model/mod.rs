@@ -19,7 +19,9 @@
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
-//! - `linear`, `preprocessing`, `tree`, `compose`: the rooms, one family of classes each.
+//! - `linear`, `preprocessing`, `tree`, `compose`, `svm`, `neighbors`, `naive_bayes`,
+//!   `neural_network`, `discriminant_analysis`, `semi_supervised`: the rooms, one family of
+//!   classes each (`fitted`, `pairwise` and `projection` are what several of them share).
 //! - `catalog`: which room reads which class, and the list of classes served.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
@@ -32,6 +34,7 @@ pub mod cluster;
 pub mod compose;
 pub mod covariance;
 pub mod cross_decomposition;
+pub mod discriminant_analysis;
 pub mod estimator;
 pub mod fitted;
 pub mod format;
@@ -41,14 +44,20 @@ pub mod inspect;
 pub mod joblib;
 pub mod linear;
 pub mod mixture;
+pub mod naive_bayes;
+pub mod neighbors;
+pub mod neural_network;
 pub mod numpy;
 pub mod pairwise;
 pub mod pickle;
 pub mod preprocessing;
+pub mod projection;
 pub mod pyfmt;
+pub mod semi_supervised;
 pub mod sk_class;
 pub mod special;
 pub mod state;
+pub mod svm;
 pub mod tree;
 pub mod value;
 
@@ -532,6 +541,9 @@ impl Model {
         if !all_finite {
             self.check_missing(features.view())?;
         }
+        if let Some(refusal) = self.predictor.refusal(features.view()) {
+            return Err(self.input_error(refusal, &self.sources));
+        }
         Ok(features)
     }
 
@@ -559,6 +571,9 @@ impl Model {
             .into_numbers(self.predictor.class())
             .map_err(|refusal| self.input_error(refusal, &self.sources))?;
         self.check_missing(x.view())?;
+        if let Some(refusal) = self.predictor.refusal(x.view()) {
+            return Err(self.input_error(refusal, &self.sources));
+        }
         Ok(Features {
             x: Matrix::Owned(x),
         })
@@ -613,6 +628,7 @@ impl Model {
                 value,
                 allowed,
             },
+            Problem::NoAnswer { step, reason } => InputError::NoAnswer { row, step, reason },
         }
     }
 
@@ -638,6 +654,17 @@ impl Model {
         self.predictor.decision_function(features.view())
     }
 
+    /// Why [`Model::explain`] gives nothing for this model, where it can say.
+    pub fn unexplained_because(&self) -> Option<String> {
+        if let Some((name, t)) = self.transformers.iter().find(|(_, t)| t.mixes_features()) {
+            return Some(format!(
+                "step {name} ({}) mixes the columns, so no feature's part can be traced to one",
+                t.class()
+            ));
+        }
+        self.predictor.unexplained_because()
+    }
+
     /// Row `row` taken apart feature by feature, given the class predicted for it.
     pub fn explain(
         &self,
@@ -645,6 +672,9 @@ impl Model {
         row: usize,
         predicted: Option<usize>,
     ) -> Option<Explained> {
+        if self.transformers.iter().any(|(_, t)| t.mixes_features()) {
+            return None;
+        }
         let x = features.row(row);
         let attribution = self.predictor.attribution(x, predicted)?;
         Some(Explained {

@@ -200,6 +200,53 @@ sk_classes! {
     ExponentiationKernel = "Exponentiation" in ["sklearn.gaussian_process.kernels"],
     PairwiseKernel = "PairwiseKernel" in ["sklearn.gaussian_process.kernels"],
     CompoundKernel = "CompoundKernel" in ["sklearn.gaussian_process.kernels"],
+
+    // svm
+    Svc = "SVC" in ["sklearn.svm._classes", "sklearn.svm.classes"],
+    NuSvc = "NuSVC" in ["sklearn.svm._classes", "sklearn.svm.classes"],
+    Svr = "SVR" in ["sklearn.svm._classes", "sklearn.svm.classes"],
+    NuSvr = "NuSVR" in ["sklearn.svm._classes", "sklearn.svm.classes"],
+    OneClassSvm = "OneClassSVM" in ["sklearn.svm._classes", "sklearn.svm.classes"],
+
+    // neighbors
+    KNeighborsClassifier = "KNeighborsClassifier" in ["sklearn.neighbors._classification"],
+    RadiusNeighborsClassifier = "RadiusNeighborsClassifier"
+        in ["sklearn.neighbors._classification"],
+    KNeighborsRegressor = "KNeighborsRegressor" in ["sklearn.neighbors._regression"],
+    RadiusNeighborsRegressor = "RadiusNeighborsRegressor" in ["sklearn.neighbors._regression"],
+    NearestCentroid = "NearestCentroid" in ["sklearn.neighbors._nearest_centroid"],
+    LocalOutlierFactor = "LocalOutlierFactor" in ["sklearn.neighbors._lof"],
+    KNeighborsTransformer = "KNeighborsTransformer" in ["sklearn.neighbors._graph"],
+    RadiusNeighborsTransformer = "RadiusNeighborsTransformer" in ["sklearn.neighbors._graph"],
+    NeighborhoodComponentsAnalysis = "NeighborhoodComponentsAnalysis"
+        in ["sklearn.neighbors._nca"],
+    /// LabelSpreading's `knn` kernel keeps the NearestNeighbors it searched with.
+    NearestNeighbors = "NearestNeighbors" in ["sklearn.neighbors._unsupervised"],
+    /// A neighbour search's tree: its points, index permutation, nodes and bounds.
+    KdTree = "KDTree" in ["sklearn.neighbors._kd_tree"],
+    BallTree = "BallTree" in ["sklearn.neighbors._ball_tree"],
+
+    // semi_supervised
+    LabelPropagation = "LabelPropagation" in ["sklearn.semi_supervised._label_propagation"],
+    LabelSpreading = "LabelSpreading" in ["sklearn.semi_supervised._label_propagation"],
+
+    // naive_bayes
+    GaussianNb = "GaussianNB" in ["sklearn.naive_bayes"],
+    MultinomialNb = "MultinomialNB" in ["sklearn.naive_bayes"],
+    ComplementNb = "ComplementNB" in ["sklearn.naive_bayes"],
+    BernoulliNb = "BernoulliNB" in ["sklearn.naive_bayes"],
+    CategoricalNb = "CategoricalNB" in ["sklearn.naive_bayes"],
+
+    // neural_network
+    MlpClassifier = "MLPClassifier" in ["sklearn.neural_network._multilayer_perceptron"],
+    MlpRegressor = "MLPRegressor" in ["sklearn.neural_network._multilayer_perceptron"],
+    BernoulliRbm = "BernoulliRBM" in ["sklearn.neural_network._rbm"],
+
+    // discriminant_analysis
+    LinearDiscriminantAnalysis = "LinearDiscriminantAnalysis"
+        in ["sklearn.discriminant_analysis"],
+    QuadraticDiscriminantAnalysis = "QuadraticDiscriminantAnalysis"
+        in ["sklearn.discriminant_analysis"],
 }
 
 #[cfg(test)]

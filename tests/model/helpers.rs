@@ -149,3 +149,18 @@ pub fn close(a: f64, b: f64, rel: f64, floor: f64) -> bool {
 pub fn skserve() -> Command {
     Command::new(env!("CARGO_BIN_EXE_skserve"))
 }
+
+/// The matrices of SVMs, neighbours, naive Bayes, neural networks, discriminant analysis and
+/// label propagation, one per scikit-learn version, made by
+/// `tests/python/families/ensure_families.sh` (`tests/run.sh` runs it and sets
+/// `SKSERVE_FAMILIES_DIR`), as [`pipeline_matrices`] are.
+pub fn family_matrices() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        made_by(
+            "SKSERVE_FAMILIES_DIR",
+            "tests/python/families/ensure_families.sh",
+        )
+    })
+    .clone()
+}

@@ -182,6 +182,12 @@ impl Transformer for ColumnTransformer {
         "ColumnTransformer"
     }
 
+    fn mixes_features(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(&e.part, Part::Transformer(t) if t.mixes_features()))
+    }
+
     fn n_features_in(&self) -> usize {
         self.n_features
     }

@@ -80,6 +80,16 @@ pub fn read(
                     wrappers: model.wrappers,
                 }));
             }
+            // An estimator that also transforms (LinearDiscriminantAnalysis) is a
+            // transformer wherever it is not the last step.
+            Step::Model(model)
+                if model.transformers.is_empty()
+                    && let Some(t) = model.predictor.as_transformer() =>
+            {
+                check_width(state, name, t.n_features_in(), width)?;
+                width = Some(t.sources().len());
+                transformers.push((name.to_owned(), t));
+            }
             Step::Model(model) => {
                 return Err(LoadError::Unsupported(format!(
                     "step {} ({}) predicts, but it is not the last step of its Pipeline",
@@ -180,6 +190,10 @@ impl Transformer for Chain {
 
     fn chain(&self) -> Vec<String> {
         self.steps.iter().flat_map(|(_, s)| s.chain()).collect()
+    }
+
+    fn mixes_features(&self) -> bool {
+        self.steps.iter().any(|(_, s)| s.mixes_features())
     }
 
     fn describe(&self, input: &[String]) -> serde_json::Value {

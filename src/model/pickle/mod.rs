@@ -783,6 +783,32 @@ impl<'a> Vm<'a, '_> {
                     state: None,
                 })
             }
+            Callable::NewObj => {
+                let class = match argv {
+                    [class] => match self.heap.node(*class) {
+                        Some(Node::Global(c @ (Callable::Class(_) | Callable::Inert(_)))) => {
+                            c.clone()
+                        }
+                        Some(Node::Global(c @ Callable::Refused(_)))
+                            if self.mode == Mode::Audit =>
+                        {
+                            c.clone()
+                        }
+                        _ => {
+                            return Err(PickleError::malformed(
+                                offset,
+                                "newObj of something that is not an allowed class",
+                            ));
+                        }
+                    },
+                    _ => return Err(PickleError::malformed(offset, "newObj takes one class")),
+                };
+                Node::Object(Object {
+                    class,
+                    args,
+                    state: None,
+                })
+            }
             Callable::Refused(_)
             | Callable::Class(_)
             | Callable::Inert(_)

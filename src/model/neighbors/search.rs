@@ -1,0 +1,228 @@
+//! The neighbour search every estimator of this room shares: brute force over the fitted
+//! points `_fit_X`, by the estimator's effective metric, with the arithmetic scikit-learn used
+//! for the way it was fitted:
+//! - `brute`: the matrix scikit-learn's brute search computes (Euclidean through
+//!   `‖x‖² − 2 x·y + ‖y‖²`, cosine through normalised rows, the others pair by pair);
+//! - `kd_tree` and `ball_tree`: each pair's distance by the metric, as the trees compute it.
+//!   The tree itself is only checked (`tree.rs`).
+//!
+//! Of points equally far, the one of lower index comes first, as scikit-learn's brute search
+//! keeps them; a tree keeps the ones its walk meets first, so where the k-th and the next
+//! point are equally far the neighbours kept may differ from scikit-learn's (docs/models.md).
+
+use ndarray::{Array2, ArrayView2};
+
+use super::tree;
+use crate::model::LoadError;
+use crate::model::fitted;
+use crate::model::pairwise::{self, Metric, MetricParams};
+use crate::model::state::{State, number_of, numbers_of};
+
+/// The fitted points and how distances to them are measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Search {
+    pub fit: Array2<f64>,
+    pub metric: Metric,
+    /// `_fit_method` is `brute` (matrix arithmetic) rather than a tree (pair by pair).
+    brute: bool,
+}
+
+/// A row's neighbours: (distance, index into the fitted points).
+pub type Neighbours = Vec<(f64, usize)>;
+
+impl Search {
+    /// Reads `_fit_X`, `_fit_method`, `effective_metric_` and `effective_metric_params_`, and
+    /// checks `_tree` where there is one.
+    pub fn read(state: &State<'_>) -> Result<Self, LoadError> {
+        let fit = fitted::matrix(state, "_fit_X", None, None)?;
+        let (n, d) = fit.dim();
+        if n == 0 {
+            return Err(state.malformed("_fit_X", "holds no points"));
+        }
+        if let Some(stored) = state.count("n_samples_fit_")?
+            && stored != n
+        {
+            return Err(state.malformed(
+                "n_samples_fit_",
+                format!("is {stored}, but _fit_X holds {n} points"),
+            ));
+        }
+        let method = fitted::one_of(state, "_fit_method", &["brute", "kd_tree", "ball_tree"])?;
+        let metric = read_metric(state, d)?;
+        if method != "brute" {
+            tree::check(state, &fit, &metric, method == "ball_tree")?;
+        }
+        Ok(Self {
+            fit,
+            metric,
+            brute: method == "brute",
+        })
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.fit.ncols()
+    }
+
+    pub fn n_fit(&self) -> usize {
+        self.fit.nrows()
+    }
+
+    /// Every query row's distance to every fitted point (rows × fitted points).
+    pub fn distances(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        if self.brute {
+            match self.metric {
+                Metric::SqEuclidean => pairwise::euclidean_distances(x, self.fit.view(), true),
+                _ => pairwise::pairwise_distances(&self.metric, x, self.fit.view()),
+            }
+        } else {
+            let x = x.as_standard_layout();
+            let mut out = Array2::zeros((x.nrows(), self.fit.nrows()));
+            for (a, mut row) in x.rows().into_iter().zip(out.rows_mut()) {
+                let a = a.to_slice().expect("standard layout");
+                for (b, o) in self.fit.rows().into_iter().zip(row.iter_mut()) {
+                    *o = self.metric.dist(a, b.to_slice().expect("standard layout"));
+                }
+            }
+            out
+        }
+    }
+
+    /// Each row's `k` nearest points, nearest first, the lower index first among equals.
+    pub fn kneighbors(&self, x: ArrayView2<'_, f64>, k: usize) -> Vec<Neighbours> {
+        let k = k.min(self.n_fit());
+        self.distances(x)
+            .rows()
+            .into_iter()
+            .map(|row| {
+                let mut all: Neighbours = row.iter().copied().zip(0..).collect();
+                let by =
+                    |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                if k < all.len() {
+                    all.select_nth_unstable_by(k, by);
+                    all.truncate(k);
+                }
+                all.sort_unstable_by(by);
+                all
+            })
+            .collect()
+    }
+
+    /// Each row's points within `radius` (inclusive), by index. Euclidean compares squared
+    /// distances with `radius²`, as scikit-learn does.
+    pub fn within(&self, x: ArrayView2<'_, f64>, radius: f64) -> Vec<Neighbours> {
+        let euclidean = self.metric == Metric::Euclidean;
+        let r2 = radius * radius;
+        self.distances(x)
+            .rows()
+            .into_iter()
+            .map(|row| {
+                row.iter()
+                    .copied()
+                    .zip(0..)
+                    .filter(|(d, _)| if euclidean { d * d <= r2 } else { *d <= radius })
+                    .collect()
+            })
+            .collect()
+    }
+
+    pub fn describe(&self) -> serde_json::Value {
+        serde_json::json!({
+            "metric": self.metric.name(),
+            "n_samples_fit": self.n_fit(),
+            "search": if self.brute { "brute" } else { "brute (over a tree's points)" },
+        })
+    }
+}
+
+/// `effective_metric_` with `effective_metric_params_` (`p`, `w`, `V`, `VI`).
+fn read_metric(state: &State<'_>, n_features: usize) -> Result<Metric, LoadError> {
+    let name = match state.text("effective_metric_") {
+        Some(name) => name,
+        None => {
+            return Err(state.unsupported(
+                "effective_metric_ is not a metric's name (a callable metric is code, which skserve never runs)",
+            ));
+        }
+    };
+    if name == "precomputed" {
+        return Err(state.unsupported(
+            "effective_metric_ is precomputed: the model takes distances, not rows, and skserve serves rows",
+        ));
+    }
+    let mut params = MetricParams::default();
+    if let Some(value) = state.attr("effective_metric_params_")
+        && value != crate::model::value::Value::None
+    {
+        let items = state.heap.str_dict(value).ok_or_else(|| {
+            state.malformed(
+                "effective_metric_params_",
+                "is not a dict of named parameters",
+            )
+        })?;
+        let heap = state.heap;
+        for (key, value) in items {
+            if value == crate::model::value::Value::None {
+                continue;
+            }
+            let at = format!("effective_metric_params_[{key:?}]");
+            let vector = || -> Result<Vec<f64>, LoadError> {
+                numbers_of(heap, value)
+                    .map(|(v, _)| v)
+                    .or_else(|| {
+                        heap.tuple(value)?
+                            .iter()
+                            .map(|v| number_of(heap, *v))
+                            .collect::<Option<Vec<f64>>>()
+                    })
+                    .ok_or_else(|| state.malformed(&at, "is not numeric"))
+            };
+            match key {
+                "p" => {
+                    params.p = Some(
+                        number_of(heap, value)
+                            .ok_or_else(|| state.malformed(&at, "is not a number"))?,
+                    )
+                }
+                "w" => params.w = Some(vector()?),
+                "V" => params.v = Some(vector()?),
+                "VI" => {
+                    let values = vector()?;
+                    if values.len() != n_features * n_features {
+                        return Err(state.malformed(
+                            &at,
+                            format!(
+                                "holds {} values, not {n_features} × {n_features}",
+                                values.len()
+                            ),
+                        ));
+                    }
+                    params.vi = Some(
+                        Array2::from_shape_vec((n_features, n_features), values)
+                            .expect("the length was checked"),
+                    );
+                }
+                other => {
+                    return Err(state.malformed(
+                        "effective_metric_params_",
+                        format!("holds {other:?}, a parameter no metric takes"),
+                    ));
+                }
+            }
+        }
+    }
+    Metric::from_name(name, params, n_features)
+        .map_err(|e| state.malformed("effective_metric_", e.to_string()))
+}
+
+/// `_get_weights`: `None` for uniform weights; for distance weights `1 / d`, except that a
+/// row with a neighbour at distance 0 weighs those neighbours 1 and the others 0.
+pub fn distance_weights(neighbours: &Neighbours) -> Vec<f64> {
+    if neighbours.iter().any(|(d, _)| *d == 0.0) {
+        neighbours
+            .iter()
+            .map(|(d, _)| f64::from(u8::from(*d == 0.0)))
+            .collect()
+    } else {
+        neighbours.iter().map(|(d, _)| 1.0 / d).collect()
+    }
+}
