@@ -9,6 +9,7 @@ use super::compose::{self, Model, Step, StepReader};
 use super::linear;
 use super::preprocessing;
 use super::state::{Path, State};
+use super::text;
 use super::tree;
 use super::value::{Heap, Node, Value};
 
@@ -50,6 +51,11 @@ pub const ROOMS: &[Room] = &[
         name: "composition",
         reads: compose::reads,
         read: compose::read,
+    },
+    Room {
+        name: "text",
+        reads: text::reads,
+        read: |state, _, width| Ok(Step::Transformer(text::read(state, width)?)),
     },
 ];
 

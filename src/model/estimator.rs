@@ -249,6 +249,10 @@ pub enum Problem {
     Text { step: String },
     /// A category the encoder did not see in training, under `handle_unknown="error"`.
     UnknownCategory { value: String, allowed: String },
+    /// A value the step cannot transform exactly as scikit-learn would (a document whose
+    /// tokens the pattern cannot cut as Python's `re` cuts them), refused rather than
+    /// approximated.
+    Inexact { step: String, reason: String },
 }
 
 /// What a step needs of one of its input features.

@@ -239,6 +239,13 @@ pub enum InputError {
         column: String,
         step: String,
     },
+    #[error("row {row}, column \"{column}\": {step} cannot transform this value exactly: {reason}")]
+    Inexact {
+        row: usize,
+        column: String,
+        step: String,
+        reason: String,
+    },
     #[error("row {row}, column \"{column}\": strings reach {step}, which takes numbers")]
     TextReachesNumbers {
         row: usize,

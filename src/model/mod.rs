@@ -15,11 +15,13 @@
 //! - `state`: reading an object's fitted state; errors name the step and the attribute.
 //! - `input`: the typed input (columns of numbers or strings, missing values) and its errors.
 //! - `classes`: class labels.
-//! - `sparse`: sparse rows (what text vectorizers give) and their arithmetic.
+//! - `sparse`: sparse rows (what text vectorizers give) and their arithmetic; `scipy`: the
+//!   sparse matrices a fitted estimator holds.
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
-//! - `linear`, `preprocessing`, `tree`, `compose`: the rooms, one family of classes each.
+//! - `linear`, `preprocessing`, `tree`, `compose`, `text`: the rooms, one family of classes
+//!   each.
 //! - `catalog`: which room reads which class, and the list of classes served.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
@@ -38,9 +40,11 @@ pub mod numpy;
 pub mod pickle;
 pub mod preprocessing;
 pub mod pyfmt;
+pub mod scipy;
 pub mod sk_class;
 pub mod sparse;
 pub mod state;
+pub mod text;
 pub mod tree;
 pub mod value;
 
@@ -616,6 +620,12 @@ impl Model {
         match refusal.problem {
             Problem::Missing { step } => InputError::MissingValue { row, column, step },
             Problem::Text { step } => InputError::TextReachesNumbers { row, column, step },
+            Problem::Inexact { step, reason } => InputError::Inexact {
+                row,
+                column,
+                step,
+                reason,
+            },
             Problem::UnknownCategory { value, allowed } => InputError::UnknownCategory {
                 row,
                 column,

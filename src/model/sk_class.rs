@@ -125,6 +125,18 @@ sk_classes! {
     /// GradientBoosting's default `init_` estimators.
     DummyClassifier = "DummyClassifier" in ["sklearn.dummy"],
     DummyRegressor = "DummyRegressor" in ["sklearn.dummy"],
+
+    // text (feature_extraction)
+    CountVectorizer = "CountVectorizer" in ["sklearn.feature_extraction.text"],
+    TfidfVectorizer = "TfidfVectorizer" in ["sklearn.feature_extraction.text"],
+    TfidfTransformer = "TfidfTransformer" in ["sklearn.feature_extraction.text"],
+    HashingVectorizer = "HashingVectorizer" in ["sklearn.feature_extraction.text"],
+    DictVectorizer = "DictVectorizer" in ["sklearn.feature_extraction._dict_vectorizer"],
+    FeatureHasher = "FeatureHasher" in ["sklearn.feature_extraction._hash"],
+
+    // sparse matrices (scipy), as fitted estimators hold them
+    CsrMatrix = "csr_matrix" in ["scipy.sparse._csr", "scipy.sparse.csr"],
+    CsrArray = "csr_array" in ["scipy.sparse._csr"],
 }
 
 #[cfg(test)]
