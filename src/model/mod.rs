@@ -514,6 +514,9 @@ impl Model {
             });
         }
         if !self.transformers.is_empty() {
+            if self.input.text_column().is_some() {
+                return Err(InputError::TextNeeded);
+            }
             if !self.input.all_numeric() {
                 return Err(InputError::NamedColumnsNeeded {
                     columns: self.input.described(),
