@@ -60,6 +60,20 @@ pub fn tree_matrices() -> PathBuf {
         .clone()
 }
 
+/// The text and transformer matrices (`text/`, `dense/`), one per scikit-learn version each,
+/// made by `tests/python/transformers/ensure_transformers.sh` (`tests/run.sh` runs it and sets
+/// `SKSERVE_TRANSFORMERS_DIR`), as [`pipeline_matrices`] are.
+pub fn transformer_matrices() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        made_by(
+            "SKSERVE_TRANSFORMERS_DIR",
+            "tests/python/transformers/ensure_transformers.sh",
+        )
+    })
+    .clone()
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Manifest {
     pub sklearn_version: String,

@@ -1,0 +1,320 @@
+//! The text and transformer matrices against scikit-learn 1.1, 1.3 and 1.9
+//! (`tests/python/text/make_text.py`, `tests/python/transformers/make_transformers.py`):
+//! every model in every container, alone (its `transform`) and in Pipelines, on documents
+//! with accents, emoji, non-Latin scripts and an empty string, and on real numeric data.
+//! Labels identical; probabilities, decision values, predicted and transformed values within
+//! 1e-9 relative; where scikit-learn refuses a row, skserve refuses it too.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use skserve::model::{Absent, Cell, Frame, InputError, Method, Model, Prediction};
+
+use crate::helpers::{close, manifests_under, read_json, transformer_matrices};
+
+const REL: f64 = 1e-9;
+/// Values below this compare absolutely (sums that cancel).
+const FLOOR: f64 = 1e-6;
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    sklearn_version: String,
+    numpy_version: String,
+    inputs: HashMap<String, String>,
+    cases: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Case {
+    file: String,
+    format: String,
+    estimator: String,
+    expected: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Expected {
+    chain: String,
+    classes: Option<serde_json::Value>,
+    answers: HashMap<String, Answers>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Answers {
+    predict: Option<serde_json::Value>,
+    predict_proba: Option<serde_json::Value>,
+    decision_function: Option<serde_json::Value>,
+    transform: Option<serde_json::Value>,
+    row_errors: Option<Vec<Option<String>>>,
+}
+
+/// An input of the matrix: documents, or named columns of rows.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Input {
+    Documents {
+        documents: Vec<String>,
+    },
+    Rows {
+        columns: Vec<String>,
+        rows: Vec<Vec<serde_json::Value>>,
+    },
+}
+
+impl Input {
+    fn len(&self) -> usize {
+        match self {
+            Self::Documents { documents } => documents.len(),
+            Self::Rows { rows, .. } => rows.len(),
+        }
+    }
+
+    /// The frame a client would send for `rows`: documents into the model's text column,
+    /// or every model column by name (null missing).
+    fn frame(&self, model: &Model, rows: &[usize]) -> Result<Frame, InputError> {
+        let mut builder = model.frame_builder(rows.len());
+        match self {
+            Self::Documents { documents } => {
+                for (i, &row) in rows.iter().enumerate() {
+                    builder.set(i, 0, Cell::Text(&documents[row]))?;
+                }
+            }
+            Self::Rows {
+                columns,
+                rows: data,
+            } => {
+                for (index, column) in model.input().columns.iter().enumerate() {
+                    let at = columns
+                        .iter()
+                        .position(|c| *c == column.name)
+                        .unwrap_or_else(|| panic!("the input has no column {}", column.name));
+                    for (i, &row) in rows.iter().enumerate() {
+                        let cell = match &data[row][at] {
+                            serde_json::Value::Null => Cell::Missing,
+                            serde_json::Value::String(s) => Cell::Text(s),
+                            v => Cell::Number(v.as_f64().expect("a number")),
+                        };
+                        builder.set(i, index, cell)?;
+                    }
+                }
+            }
+        }
+        builder.finish(Absent::Refused)
+    }
+}
+
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn scikit_learn_1_1_1_3_and_1_9_text() {
+    check_family(&transformer_matrices().join("text"), 500);
+}
+
+/// Checks every version's matrix under `root`: one each of 1.1, 1.3 and 1.9, at least
+/// `at_least` cases in all.
+pub fn check_family(root: &Path, at_least: usize) {
+    let mut versions = Vec::new();
+    let mut total = 0;
+    for dir in manifests_under(root) {
+        let (version, checked) = check_matrix(&dir);
+        versions.push(version);
+        total += checked;
+    }
+    versions.sort();
+    let minors: Vec<&str> = versions.iter().map(|v| &v[..3]).collect();
+    assert_eq!(minors, ["1.1", "1.3", "1.9"], "{versions:?}");
+    assert!(
+        total >= at_least,
+        "only {total} cases in {}",
+        root.display()
+    );
+}
+
+fn check_matrix(dir: &Path) -> (String, usize) {
+    let manifest: Manifest = read_json(&dir.join("manifest.json"));
+    let inputs: HashMap<&str, Input> = manifest
+        .inputs
+        .iter()
+        .map(|(name, file)| (name.as_str(), read_json(&dir.join(file))))
+        .collect();
+    let mut failures = Vec::new();
+    for case in &manifest.cases {
+        let expected: Expected = read_json(&dir.join(&case.expected));
+        if let Err(why) = check_case(dir, case, &expected, &inputs) {
+            failures.push(format!("{} [{}]: {why}", case.file, case.format));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from scikit-learn {} / numpy {}:\n{}",
+        failures.len(),
+        manifest.cases.len(),
+        manifest.sklearn_version,
+        manifest.numpy_version,
+        failures.join("\n")
+    );
+    eprintln!(
+        "{}: {} cases match scikit-learn {} / numpy {}",
+        dir.display(),
+        manifest.cases.len(),
+        manifest.sklearn_version,
+        manifest.numpy_version
+    );
+    (manifest.sklearn_version, manifest.cases.len())
+}
+
+fn check_case(
+    dir: &Path,
+    case: &Case,
+    expected: &Expected,
+    inputs: &HashMap<&str, Input>,
+) -> Result<(), String> {
+    let bytes = std::fs::read(dir.join(&case.file)).map_err(|e| e.to_string())?;
+    let model = Model::from_bytes(&bytes).map_err(|e| e.explain(&case.file))?;
+    if model.estimator() != case.estimator {
+        return Err(format!(
+            "estimator {} != {}",
+            model.estimator(),
+            case.estimator
+        ));
+    }
+    if model.chain() != expected.chain {
+        return Err(format!("chain {} != {}", model.chain(), expected.chain));
+    }
+    if let (Some(classes), Some(want)) = (model.classes_json(), &expected.classes)
+        && classes != *want
+    {
+        return Err(format!("classes {classes} != {want}"));
+    }
+    for (name, answers) in &expected.answers {
+        let input = &inputs[name.as_str()];
+        let check = || -> Result<(), String> {
+            if let Some(row_errors) = &answers.row_errors {
+                return check_refusals(&model, input, row_errors);
+            }
+            let all: Vec<usize> = (0..input.len()).collect();
+            let frame = input.frame(&model, &all).map_err(|e| e.to_string())?;
+            let features = model.features(&frame).map_err(|e| e.to_string())?;
+            if let Some(want) = &answers.predict {
+                compare_prediction(&model, &model.predict(&features), want)?;
+            }
+            let proba = model.predict_proba(&features);
+            compare(
+                "predict_proba",
+                proba.as_ref(),
+                answers.predict_proba.as_ref(),
+                1e-300,
+            )?;
+            let (predicted, one_pass) = model.predict_with_proba(&features);
+            if model.predicts() && (predicted != model.predict(&features) || one_pass != proba) {
+                return Err("predict_with_proba differs from predict and predict_proba".into());
+            }
+            compare(
+                "decision_function",
+                model.decision_function(&features).as_ref(),
+                answers.decision_function.as_ref(),
+                FLOOR,
+            )?;
+            let transformed = model.values(Method::Transform, &features);
+            compare(
+                "transform",
+                transformed.as_ref(),
+                answers.transform.as_ref(),
+                FLOOR,
+            )
+        };
+        check().map_err(|why| format!("{name}: {why}"))?;
+    }
+    Ok(())
+}
+
+/// Where scikit-learn refused the batch: each row it refuses alone is refused, the others
+/// served.
+fn check_refusals(
+    model: &Model,
+    input: &Input,
+    row_errors: &[Option<String>],
+) -> Result<(), String> {
+    let mut refused = 0;
+    for (row, error) in row_errors.iter().enumerate() {
+        let result = input.frame(model, &[row]).and_then(|f| model.features(&f));
+        match (result, error) {
+            (Err(_), Some(_)) => refused += 1,
+            (Ok(_), None) => {}
+            (Ok(_), Some(error)) => {
+                return Err(format!("row {row} was served; scikit-learn: {error}"));
+            }
+            (Err(e), None) => {
+                return Err(format!(
+                    "row {row} was refused ({e}); scikit-learn served it"
+                ));
+            }
+        }
+    }
+    if refused == 0 {
+        return Err("scikit-learn refused the batch but no row alone".into());
+    }
+    Ok(())
+}
+
+fn compare_prediction(
+    model: &Model,
+    got: &Prediction,
+    want: &serde_json::Value,
+) -> Result<(), String> {
+    match got {
+        Prediction::Classes(indices) => {
+            let classes = model.classes().ok_or("no classes")?;
+            let labels: Vec<serde_json::Value> = indices
+                .iter()
+                .map(|&i| classes.label(i).to_json())
+                .collect();
+            let want = want.as_array().ok_or("predict is not a list")?;
+            if labels.len() != want.len() {
+                return Err("row counts differ".into());
+            }
+            match (0..labels.len()).find(|&i| labels[i] != want[i]) {
+                Some(i) => Err(format!("row {i}: label {} != {}", labels[i], want[i])),
+                None => Ok(()),
+            }
+        }
+        Prediction::Values(values) => compare("predict", Some(values), Some(want), FLOOR),
+        Prediction::MultiClasses(_) => Err("several outputs are not in this matrix".into()),
+    }
+}
+
+fn flatten(value: &serde_json::Value, out: &mut Vec<f64>) {
+    match value {
+        serde_json::Value::Array(items) => items.iter().for_each(|v| flatten(v, out)),
+        v => out.push(v.as_f64().unwrap_or(f64::NAN)),
+    }
+}
+
+fn compare(
+    what: &str,
+    got: Option<&ndarray::Array2<f64>>,
+    want: Option<&serde_json::Value>,
+    floor: f64,
+) -> Result<(), String> {
+    match (got, want) {
+        (None, None) => Ok(()),
+        (Some(got), Some(want)) => {
+            let mut expected = Vec::new();
+            flatten(want, &mut expected);
+            let got: Vec<f64> = got.iter().copied().collect();
+            if got.len() != expected.len() {
+                return Err(format!(
+                    "{what}: {} values != {}",
+                    got.len(),
+                    expected.len()
+                ));
+            }
+            let agree = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || close(a, b, REL, floor);
+            match (0..got.len()).find(|&i| !agree(got[i], expected[i])) {
+                Some(i) => Err(format!("{what}[{i}]: {} != {}", got[i], expected[i])),
+                None => Ok(()),
+            }
+        }
+        (got, _) => Err(format!("{what} present: {} vs scikit-learn", got.is_some())),
+    }
+}
