@@ -6,6 +6,7 @@
 use super::LoadError;
 use super::allow::SkClass;
 use super::compose::{self, Model, Step, StepReader};
+use super::decomposition;
 use super::linear;
 use super::preprocessing;
 use super::state::{Path, State};
@@ -56,6 +57,11 @@ pub const ROOMS: &[Room] = &[
         name: "text",
         reads: text::reads,
         read: |state, _, width| Ok(Step::Transformer(text::read(state, width)?)),
+    },
+    Room {
+        name: "decomposition",
+        reads: decomposition::reads,
+        read: |state, _, _| Ok(Step::Transformer(decomposition::read(state)?)),
     },
 ];
 

@@ -20,8 +20,8 @@
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
-//! - `linear`, `preprocessing`, `tree`, `compose`, `text`: the rooms, one family of classes
-//!   each.
+//! - `linear`, `preprocessing`, `tree`, `compose`, `text`, `decomposition`: the rooms, one
+//!   family of classes each.
 //! - `catalog`: which room reads which class, and the list of classes served.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
@@ -30,6 +30,7 @@ pub mod allow;
 pub mod catalog;
 pub mod classes;
 pub mod compose;
+pub mod decomposition;
 pub mod estimator;
 pub mod format;
 pub mod input;

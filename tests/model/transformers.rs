@@ -3,7 +3,8 @@
 //! every model in every container, alone (its `transform`) and in Pipelines, on documents
 //! with accents, emoji, non-Latin scripts and an empty string, and on real numeric data.
 //! Labels identical; probabilities, decision values, predicted and transformed values within
-//! 1e-9 relative; where scikit-learn refuses a row, skserve refuses it too.
+//! 1e-9 relative; where scikit-learn refuses a row, skserve refuses it too. Hostile
+//! transformer files are refused naming the attribute.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 use skserve::model::{Absent, Cell, Frame, InputError, Method, Model, Prediction};
 
-use crate::helpers::{close, manifests_under, read_json, transformer_matrices};
+use crate::helpers::{close, manifests_under, read_json, repo, transformer_matrices};
 
 const REL: f64 = 1e-9;
 /// Values below this compare absolutely (sums that cancel).
@@ -108,6 +109,37 @@ impl Input {
 #[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 fn scikit_learn_1_1_1_3_and_1_9_text() {
     check_family(&transformer_matrices().join("text"), 500);
+}
+
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn scikit_learn_1_1_1_3_and_1_9_decomposition_and_row_transformers() {
+    check_family(&transformer_matrices().join("dense"), 450);
+}
+
+/// Real transformers with one attribute edited (`tests/python/transformers/
+/// make_malformed_transformers.py`), and the decompositions whose `transform` is an
+/// optimisation: each refused at load naming the step and the attribute or the reason, with
+/// exit status 2.
+#[test]
+fn every_malformed_transformer_is_refused_naming_what() {
+    let classes = [
+        "PCA",
+        "IncrementalPCA",
+        "TruncatedSVD",
+        "Normalizer",
+        "Binarizer",
+        "PolynomialFeatures",
+        "NMF",
+        "LatentDirichletAllocation",
+        "TfidfTransformer",
+        "CountVectorizer",
+    ];
+    crate::hostile::refused_as_listed(
+        &repo().join("tests/fixtures/malformed_transformers"),
+        40,
+        &classes,
+    );
 }
 
 /// Checks every version's matrix under `root`: one each of 1.1, 1.3 and 1.9, at least
