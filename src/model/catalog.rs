@@ -65,6 +65,22 @@ pub const ROOMS: &[Room] = &[
     },
 ];
 
+/// Why a decomposition whose `transform` is an optimisation is refused.
+const OPTIMISED_AT_PREDICT: &str = "its transform solves an optimisation problem for every row \
+     it is given (iterations, tolerances and, for some, random restarts), so its answers cannot \
+     be reproduced exactly outside scikit-learn";
+
+/// Classes recognised and refused at load, each with the reason, rather than refused as
+/// unknown.
+pub const REFUSED: &[(SkClass, &str)] = &[
+    (SkClass::Nmf, OPTIMISED_AT_PREDICT),
+    (SkClass::MiniBatchNmf, OPTIMISED_AT_PREDICT),
+    (SkClass::Lda, OPTIMISED_AT_PREDICT),
+    (SkClass::DictionaryLearning, OPTIMISED_AT_PREDICT),
+    (SkClass::MiniBatchDictionaryLearning, OPTIMISED_AT_PREDICT),
+    (SkClass::SparseCoder, OPTIMISED_AT_PREDICT),
+];
+
 /// Reads steps out of one file's values.
 pub struct Catalog<'h> {
     pub heap: &'h Heap<'h>,
@@ -74,6 +90,9 @@ impl StepReader for Catalog<'_> {
     fn read(&self, value: Value, path: &Path, width: Option<usize>) -> Result<Step, LoadError> {
         let state = State::of(self.heap, value, path)?;
         let class = state.class;
+        if let Some((_, why)) = REFUSED.iter().find(|(refused, _)| *refused == class) {
+            return Err(state.unsupported(format!("{} is not served: {why}", class.name())));
+        }
         match ROOMS.iter().find(|room| (room.reads)(class)) {
             Some(room) => (room.read)(&state, self, width),
             None => Err(state.unsupported(format!(

@@ -139,6 +139,7 @@ sk_classes! {
     Binarizer = "Binarizer" in ["sklearn.preprocessing._data", "sklearn.preprocessing.data"],
     PolynomialFeatures = "PolynomialFeatures"
         in ["sklearn.preprocessing._polynomial", "sklearn.preprocessing._data"],
+    KBinsDiscretizer = "KBinsDiscretizer" in ["sklearn.preprocessing._discretization"],
 
     // decomposition
     Pca = "PCA" in ["sklearn.decomposition._pca", "sklearn.decomposition.pca"],

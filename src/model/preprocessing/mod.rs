@@ -9,8 +9,10 @@
 //! - `function`: FunctionTransformer without a function.
 //! - `rows`: Normalizer, Binarizer.
 //! - `polynomial`: PolynomialFeatures.
+//! - `discretize`: KBinsDiscretizer.
 
 pub mod categories;
+pub mod discretize;
 pub mod encoders;
 pub mod function;
 pub mod impute;
@@ -40,6 +42,7 @@ pub fn reads(class: SkClass) -> bool {
             | Normalizer
             | Binarizer
             | PolynomialFeatures
+            | KBinsDiscretizer
     )
 }
 
@@ -58,6 +61,7 @@ pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Box<dyn Transform
         FunctionTransformer => Box::new(function::FunctionTransformer::read(state, width)?),
         Normalizer | Binarizer => Box::new(rows::RowTransformer::read(state, width)?),
         PolynomialFeatures => Box::new(polynomial::PolynomialFeatures::read(state)?),
+        KBinsDiscretizer => Box::new(discretize::KBinsDiscretizer::read(state)?),
         other => unreachable!("{other:?} is not a preprocessing class"),
     })
 }

@@ -10,9 +10,7 @@ the refusal must name: the step and the attribute, or the reason.
         tests/fixtures/malformed_transformers
 """
 
-import json
 import os
-import pickle
 import sys
 import warnings
 
@@ -21,7 +19,10 @@ from sklearn.decomposition import NMF, PCA, IncrementalPCA, LatentDirichletAlloc
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import Binarizer, Normalizer, PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import Binarizer, KBinsDiscretizer, Normalizer, PolynomialFeatures, StandardScaler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pipelines"))
+from make_malformed import write  # noqa: E402
 
 warnings.simplefilter("ignore")
 
@@ -46,6 +47,14 @@ def with_nan(a, at=(0, 1)):
     a = np.array(a, dtype=float)
     a[at] = np.nan
     return a
+
+
+def objects(arrays):
+    """A 1-D object array of `arrays`, as `bin_edges_` is (np.array would stack them)."""
+    out = np.empty(len(arrays), dtype=object)
+    for i, a in enumerate(arrays):
+        out[i] = a
+    return out
 
 
 def pca(**kw):
@@ -109,9 +118,24 @@ def cases():
          "a minimum degree above the maximum", edited(PolynomialFeatures().fit(X), "_min_degree", 3)),
         ("poly_unfitted_width", "PolynomialFeatures: n_features_in_ is missing",
          "no n_features_in_", edited(PolynomialFeatures().fit(X), "n_features_in_", delattr)),
-        ("nmf_refused", "NMF.transform solves an optimisation problem",
+        ("kbins_edges_unsorted", "KBinsDiscretizer: bin_edges_[1] is not sorted",
+         "edges out of order", edited(KBinsDiscretizer(n_bins=3).fit(X), "bin_edges_",
+                                      lambda e: objects([e[0], e[1][::-1], e[2], e[3], e[4]]))),
+        ("kbins_edges_nan", "KBinsDiscretizer: bin_edges_[0][1] is NaN",
+         "an edge that is not a number", edited(KBinsDiscretizer(n_bins=3).fit(X), "bin_edges_",
+                                               lambda e: objects([with_nan(e[0], 1)] + list(e[1:])))),
+        ("kbins_n_bins_disagree", "KBinsDiscretizer: bin_edges_[2] has 4 edges for n_bins_[2] = 5",
+         "n_bins_ disagreeing with the edges", edited(KBinsDiscretizer(n_bins=3).fit(X), "n_bins_",
+                                                      lambda n: np.where(np.arange(5) == 2, 5, n))),
+        ("kbins_encode_unknown", "KBinsDiscretizer: encode is \"binary\"",
+         "an encoding that is none of scikit-learn's", edited(KBinsDiscretizer(n_bins=3).fit(X), "encode", "binary")),
+        ("kbins_encoder_categories", "_encoder categories_[0] are not the bins",
+         "an inner encoder whose categories are not the bins",
+         edited(KBinsDiscretizer(n_bins=3).fit(X), "_encoder",
+                lambda enc: (setattr(enc, "categories_", [np.array([0, 2, 1])] + list(enc.categories_[1:])), enc)[1])),
+        ("nmf_refused", "NMF is not served: its transform solves an optimisation problem",
          "NMF: transform is an optimisation", NMF(n_components=2, max_iter=500).fit(np.abs(X))),
-        ("lda_refused", "LatentDirichletAllocation.transform solves an optimisation problem",
+        ("lda_refused", "LatentDirichletAllocation is not served: its transform solves an optimisation",
          "LatentDirichletAllocation: transform is an optimisation",
          LatentDirichletAllocation(n_components=2, random_state=0).fit(np.abs(X))),
         ("tfidf_svd_components_short", "step truncatedsvd (TruncatedSVD): n_features_in_",
@@ -129,19 +153,7 @@ def cases():
 
 
 def main():
-    outdir = sys.argv[1]
-    os.makedirs(outdir, exist_ok=True)
-    manifest = []
-    for name, refused, why, model in cases():
-        for protocol in (2, 5):
-            file = "%s_p%d.pkl" % (name, protocol)
-            with open(os.path.join(outdir, file), "wb") as f:
-                pickle.dump(model, f, protocol=protocol)
-            manifest.append({"file": file, "refused": refused, "why": why})
-    with open(os.path.join(outdir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
-    print("%d malformed files in %s" % (len(manifest), outdir))
+    write(sys.argv[1], cases())
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Fit the transformer matrix with the installed scikit-learn: PCA (every solver, whitened or
 not, a fraction of variance), IncrementalPCA, TruncatedSVD, Normalizer, Binarizer and
-PolynomialFeatures (degrees, ranges of degrees, interaction only, with and without bias), alone
+PolynomialFeatures (degrees, ranges of degrees, interaction only, with and without bias),
+KBinsDiscretizer (every strategy and encoding, float32), alone
 (their `transform`) and in Pipelines before linear models, on numbers with a zero row, large
 and tiny values and rows with a missing value (which scikit-learn refuses), and TruncatedSVD,
 Normalizer and Binarizer after vectorizers on the text matrix's documents
@@ -20,7 +21,14 @@ from sklearn.decomposition import PCA, IncrementalPCA, TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import Binarizer, Normalizer, OneHotEncoder, PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import (
+    Binarizer,
+    KBinsDiscretizer,
+    Normalizer,
+    OneHotEncoder,
+    PolynomialFeatures,
+    StandardScaler,
+)
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
@@ -91,6 +99,11 @@ def models():
         ("poly_0", lambda: PolynomialFeatures(degree=0), None, "numbers", num),
         ("scaler_poly_ridge", lambda: make_pipeline(StandardScaler(), PolynomialFeatures(degree=3), Ridge()), "rating", "numbers", num),
         ("poly_scaler_logistic", lambda: make_pipeline(PolynomialFeatures(degree=2, interaction_only=True), StandardScaler(), lr()), "binary", "numbers", num),
+        ("kbins_quantile_onehot", lambda: KBinsDiscretizer(n_bins=5, strategy="quantile"), None, "numbers", num),
+        ("kbins_uniform_ordinal", lambda: KBinsDiscretizer(n_bins=4, encode="ordinal", strategy="uniform"), None, "numbers", num),
+        ("kbins_kmeans_dense", lambda: KBinsDiscretizer(n_bins=3, encode="onehot-dense", strategy="kmeans"), None, "numbers", num),
+        ("kbins_float32_ordinal", lambda: KBinsDiscretizer(n_bins=6, encode="ordinal", dtype=np.float32), None, "numbers", num),
+        ("kbins_logistic", lambda: make_pipeline(KBinsDiscretizer(n_bins=4), lr()), "binary", "numbers", num),
         ("scaler_pca_logistic", lambda: make_pipeline(StandardScaler(), PCA(n_components=3), lr()), "binary", "numbers", num),
         ("pca_whiten_ridge", lambda: make_pipeline(PCA(n_components=4, whiten=True), Ridge()), "rating", "numbers", num),
         ("normalizer_logistic", lambda: make_pipeline(Normalizer(), lr()), "binary", "numbers", num),
