@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 use skserve::model::{Absent, Cell, Frame, InputError, Method, Model, Prediction};
 
-use crate::helpers::{check_each_version, close, read_json, repo, transformer_matrices};
+use crate::helpers::{check_each_version, close, read_json, repo, skserve, transformer_matrices};
 
 const REL: f64 = 1e-9;
 /// Values below this compare absolutely (sums that cancel).
@@ -115,6 +115,59 @@ fn scikit_learn_1_1_1_3_and_1_9_text() {
 #[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 fn scikit_learn_1_1_1_3_and_1_9_decomposition_and_row_transformers() {
     check_family(&transformer_matrices().join("dense"), 450);
+}
+
+/// `skserve predict` takes a CSV column of quoted documents without a header (commas, quotes,
+/// emoji, an empty document) and answers scikit-learn's labels and probabilities.
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn the_command_line_takes_a_column_of_documents() {
+    let dir = transformer_matrices().join("text/sk1.9");
+    let Input::Documents { documents } = read_json(&dir.join("inputs/scored.json")) else {
+        panic!("the scored input holds documents");
+    };
+    let expected: Expected = read_json(&dir.join("expected/tfidf_logistic_multi.json"));
+    let answers = &expected.answers["scored"];
+    let labels = answers.predict.as_ref().and_then(|v| v.as_array()).unwrap();
+    let proba = answers
+        .predict_proba
+        .as_ref()
+        .and_then(|v| v.as_array())
+        .unwrap();
+    let csv: String = documents
+        .iter()
+        .map(|d| format!("\"{}\"\n", d.replace('"', "\"\"")))
+        .collect();
+    let mut child = skserve()
+        .args(["predict", "--input", "-", "--model"])
+        .arg(dir.join("models/tfidf_logistic_multi__joblib.joblib"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), csv.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), documents.len(), "{printed}");
+    for (row, line) in lines.iter().enumerate() {
+        let (label, score) = line.split_once(',').unwrap();
+        assert_eq!(label, labels[row].as_str().unwrap(), "row {row}");
+        let best = proba[row]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_f64().unwrap())
+            .fold(f64::MIN, f64::max);
+        let score: f64 = score.parse().unwrap();
+        assert!(close(score, best, REL, 0.0), "row {row}: {score} vs {best}");
+    }
 }
 
 /// Real transformers with one attribute edited (`tests/python/transformers/
