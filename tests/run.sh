@@ -86,7 +86,7 @@ prepare matrix bash -c 'bash tests/python/ensure_matrix.sh &&
     bash tests/terraform/ensure_tools.sh'
 prepare pipelines bash -c 'bash tests/python/pipelines/ensure_pipelines.sh && bash tests/python/trees/ensure_trees.sh &&
     bash tests/python/estimators/ensure_estimators.sh && bash tests/python/census/ensure_census.sh &&
-    bash tests/python/families/ensure_families.sh'
+    bash tests/python/families/ensure_families.sh && bash tests/python/transformers/ensure_transformers.sh'
 
 if [ "${1:-}" = fuzz ]; then
     finish matrix
@@ -113,8 +113,9 @@ SKSERVE_TREES_DIR=$(sed -n 2p target/prepare-pipelines.out)
 SKSERVE_ESTIMATORS_DIR=$(sed -n 3p target/prepare-pipelines.out)
 SKSERVE_CENSUS_DIR=$(sed -n 4p target/prepare-pipelines.out)
 SKSERVE_FAMILIES_DIR=$(sed -n 5p target/prepare-pipelines.out)
+SKSERVE_TRANSFORMERS_DIR=$(sed -n 6p target/prepare-pipelines.out)
 export SKSERVE_MATRIX_DIR SKSERVE_PIPELINES_DIR SKSERVE_TREES_DIR SKSERVE_ESTIMATORS_DIR SKSERVE_CENSUS_DIR \
-    SKSERVE_FAMILIES_DIR
+    SKSERVE_FAMILIES_DIR SKSERVE_TRANSFORMERS_DIR
 
 step "tests: the quick tier and the full tier"
 run_tests -- --include-ignored

@@ -4,9 +4,11 @@
 //! them.
 //!
 //! The CSV has a header row of column names when the model names its columns (a Pipeline over
-//! a DataFrame); without one, its rows are the model's columns in order, numbers only. Fields
-//! may be quoted (`"a, b"`, `""` for a quote); an empty field, `nan` or `NaN` is a missing
-//! value, as pandas and numpy's `savetxt` write one.
+//! a DataFrame); without one, its rows are the model's columns in order, numbers only. A model
+//! of one text column (a vectorizer's documents) takes one document per row, the header
+//! optional, every field a document. Fields may be quoted (`"a, b"`, `""` for a quote);
+//! otherwise an empty field, `nan` or `NaN` is a missing value, as pandas and numpy's `savetxt`
+//! write one. The input is UTF-8 text.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -65,7 +67,9 @@ fn predict_lines(
         return Err("the input holds no rows".into());
     };
     let header = is_header(model, &first.1);
-    let input = if header || !model.input().all_numeric() {
+    let input = if let Some(column) = model.input().text_column() {
+        inference::Input::Frame(text_frame(model, &column.name, &records)?)
+    } else if header || !model.input().all_numeric() {
         inference::Input::Frame(named_frame(model, &records)?)
     } else {
         inference::Input::Rows {
@@ -132,14 +136,21 @@ fn lines(inference: &Inference<'_>) -> Vec<String> {
 }
 
 fn read_input(input: &Path) -> Result<String, CommandError> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     let result = if input.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text)
+        std::io::stdin().read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(input).and_then(|mut f| f.read_to_string(&mut text))
+        std::fs::File::open(input).and_then(|mut f| f.read_to_end(&mut bytes))
     };
     result.map_err(|e| CommandError::Other(format!("cannot read {}: {e}", input.display())))?;
-    Ok(text)
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let row = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        CommandError::Other(format!(
+            "{}: row {row} is not UTF-8 text (byte {at})",
+            input.display()
+        ))
+    })
 }
 
 /// Whether the first record names the model's columns: every field is a column name, or the
@@ -165,6 +176,7 @@ fn parse_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
         let mut field = String::new();
         let mut quoted = false;
         let mut was_quoted = false;
+        let mut any_quoted = false;
         loop {
             match chars.next() {
                 None => break,
@@ -180,6 +192,7 @@ fn parse_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
                     field.clear();
                     quoted = true;
                     was_quoted = true;
+                    any_quoted = true;
                 }
                 Some(c) if quoted => {
                     line += usize::from(c == '\n');
@@ -200,7 +213,7 @@ fn parse_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
             return Err(format!("row {start_line}: a quoted field is never closed"));
         }
         fields.push(finish(&mut field, &mut was_quoted));
-        if fields.len() == 1 && fields[0].trim().is_empty() {
+        if fields.len() == 1 && fields[0].trim().is_empty() && !any_quoted {
             continue;
         }
         records.push((start_line, fields));
@@ -303,6 +316,32 @@ fn named_frame(model: &Model, records: &[(usize, Vec<String>)]) -> Result<Frame,
                 .set(i, column, cell)
                 .map_err(|e| renumber(&e.to_string(), i + 1, *line))?;
         }
+    }
+    builder.finish(Absent::Refused).map_err(|e| e.to_string())
+}
+
+/// Documents for a model of one text column: one field per row, after an optional header
+/// naming the column. Every field is a document (a blank line is skipped, `""` is an empty
+/// document); an unquoted one is trimmed, so quote a document to keep its edge spaces.
+fn text_frame(
+    model: &Model,
+    column: &str,
+    records: &[(usize, Vec<String>)],
+) -> Result<Frame, String> {
+    let skip = usize::from(records[0].1.len() == 1 && records[0].1[0] == column);
+    let rows = &records[skip..];
+    let mut builder = model.frame_builder(rows.len());
+    for (i, (line, fields)) in rows.iter().enumerate() {
+        let [text] = fields.as_slice() else {
+            return Err(format!(
+                "row {line} has {} fields; this model takes one column of text, one document \
+                 per row (quote a document that holds commas)",
+                fields.len()
+            ));
+        };
+        builder
+            .set(i, 0, Cell::Text(text))
+            .map_err(|e| renumber(&e.to_string(), i + 1, *line))?;
     }
     builder.finish(Absent::Refused).map_err(|e| e.to_string())
 }

@@ -182,6 +182,9 @@ pub(super) fn parse_instances(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Va
 /// reading, whose errors say what is wrong with a request.
 pub(super) fn read_instances(loaded: &LoadedModel, instances: &[Value]) -> Result<Input, ApiError> {
     let model = loaded.model();
+    if let Some(column) = model.input().text_column() {
+        return read_documents(loaded, &column.name, instances);
+    }
     let objects = instances.iter().filter(|i| i.is_object()).count();
     if objects == 0 || loaded.features().is_some() {
         return encode_instances(loaded, instances).map(Input::Rows);
@@ -214,6 +217,47 @@ pub(super) fn read_instances(loaded: &LoadedModel, instances: &[Value]) -> Resul
                 }
             };
             builder.set(i, column, cell)?;
+        }
+    }
+    Ok(Input::Named(builder.finish(Absent::Missing)?))
+}
+
+/// Documents for a model of one text column: each instance a string, `null` (a missing
+/// document) or an object naming the column.
+fn read_documents(
+    loaded: &LoadedModel,
+    column: &str,
+    instances: &[Value],
+) -> Result<Input, ApiError> {
+    let model = loaded.model();
+    let mut builder = model.frame_builder(instances.len());
+    for (i, instance) in instances.iter().enumerate() {
+        let cell = |value: &'_ Value| -> Result<Option<String>, ApiError> {
+            match value {
+                Value::String(s) => Ok(Some(s.clone())),
+                Value::Null => Ok(None),
+                other => Err(ApiError::Unprocessable(format!(
+                    "instance {i} is {}; this model takes text: send each instance as a \
+                     string (or an object {{\"{column}\": \"…\"}})",
+                    kind(other)
+                ))),
+            }
+        };
+        match instance {
+            Value::Object(fields) => {
+                for (name, value) in fields {
+                    let index = builder.column(name)?;
+                    match cell(value)? {
+                        Some(text) => builder.set(i, index, Cell::Text(&text))?,
+                        None => builder.set(i, index, Cell::Missing)?,
+                    }
+                }
+            }
+            other => {
+                let text = cell(other)?;
+                let cell = text.as_deref().map_or(Cell::Missing, Cell::Text);
+                builder.set(i, 0, cell)?;
+            }
         }
     }
     Ok(Input::Named(builder.finish(Absent::Missing)?))

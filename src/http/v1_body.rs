@@ -36,11 +36,16 @@ pub(super) enum Expect<'m> {
     Encoded(&'m FeatureSchema),
     /// Rows only.
     Rows,
+    /// Documents, each a string (or an object naming the model's one text column).
+    Text(&'m str),
 }
 
 impl<'m> Expect<'m> {
     /// How `loaded` takes instances.
     pub(super) fn of(loaded: &'m LoadedModel) -> Self {
+        if let Some(column) = loaded.model().input().text_column() {
+            return Self::Text(&column.name);
+        }
         match loaded.features() {
             Some(schema) => Self::Encoded(schema),
             None if loaded.model().input().named => Self::Columns,
@@ -107,6 +112,8 @@ pub(super) fn read(model: &Model, body: &[u8], expect: Expect<'_>) -> Option<Inp
                             .map(|(_, name, value)| (name.as_ref(), value.field()));
                         schema.encode_fields(fields, &mut values).ok()?;
                     }
+                    // Documents are taken only by a model of text, never encoded.
+                    Shape::Text => return None,
                 }
             }
             Some(Input::Rows(values))
@@ -248,27 +255,35 @@ impl<'de> Visitor<'de> for Instances<'_> {
                 cells: sink.cells,
             },
             (_, _) if mixed => return Err(give_up()),
+            (Expect::Text(_), Shape::Rows) => return Err(give_up()),
             (_, Shape::Rows) => Parsed::Rows(sink.rows),
-            (Expect::Columns, Shape::Objects(_)) => Parsed::Named {
+            (Expect::Columns | Expect::Text(_), Shape::Objects(_) | Shape::Text) => Parsed::Named {
                 cells: sink.cells,
                 n_rows: sink.n_rows,
             },
-            (Expect::Rows, Shape::Objects(_)) => return Err(give_up()),
+            (_, Shape::Text) | (Expect::Rows, Shape::Objects(_)) => return Err(give_up()),
         })
     }
 }
 
-/// What an instance was: a row, or an object of so many fields.
+/// What an instance was: a row, an object of so many fields, or a document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
     Rows,
     Objects(usize),
+    Text,
 }
 
+/// Whether two instances may come in one request: rows with rows, objects with objects (and
+/// documents, which are objects of one field).
 fn same_kind(a: Shape, b: Shape) -> bool {
     matches!(
         (a, b),
-        (Shape::Rows, Shape::Rows) | (Shape::Objects(_), Shape::Objects(_))
+        (Shape::Rows, Shape::Rows)
+            | (
+                Shape::Objects(_) | Shape::Text,
+                Shape::Objects(_) | Shape::Text
+            )
     )
 }
 
@@ -313,6 +328,22 @@ impl<'de> Visitor<'de> for Instance<'_, 'de, '_> {
         Ok(())
     }
 
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.document(Raw::Text(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.document(Raw::Text(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
+        self.document(Raw::Text(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.document(Raw::Missing)
+    }
+
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let sink = self.0;
         if matches!(sink.expect, Expect::Rows) {
@@ -329,6 +360,20 @@ impl<'de> Visitor<'de> for Instance<'_, 'de, '_> {
         }
         sink.instances
             .push(Shape::Objects(sink.cells.len() - start));
+        Ok(())
+    }
+}
+
+impl<'de> Instance<'_, 'de, '_> {
+    /// A document (or `null`, a missing one) for a model of one text column.
+    fn document<E: de::Error>(self, value: Raw<'de>) -> Result<(), E> {
+        let sink = self.0;
+        let Expect::Text(column) = sink.expect else {
+            return Err(give_up());
+        };
+        sink.cells
+            .push((sink.n_rows, Cow::Owned(column.to_owned()), value));
+        sink.instances.push(Shape::Text);
         Ok(())
     }
 }

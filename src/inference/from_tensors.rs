@@ -21,6 +21,14 @@ pub(super) fn model_input(
         [] => Err(InferError::Invalid(
             "expected exactly one input tensor, got 0".into(),
         )),
+        // A model of one text column takes one BYTES tensor of documents, whatever its name.
+        [one] if one.datatype == Datatype::Bytes && schema.text_column().is_some() => {
+            Ok(ModelInput::Frame(texts(
+                model,
+                inputs.pop().expect("one input"),
+                max_batch_rows,
+            )?))
+        }
         [one] if schema.position(&one.name).is_none() || one.shape.len() != 1 => {
             matrix(model, inputs.pop().expect("one input"), max_batch_rows)
         }
@@ -119,6 +127,31 @@ fn frame(
             builder.set_numbers(column, input.into_column_values()?, dtype)?;
         }
     }
+    Ok(builder.finish(Absent::Refused)?)
+}
+
+/// One BYTES tensor of documents (`[N]` or `[N, 1]`) as a model's one text column.
+fn texts(
+    model: &Model,
+    input: InputTensor<'_>,
+    max_batch_rows: usize,
+) -> Result<crate::model::Frame, InferError> {
+    let n_rows = input.check_size()?;
+    if !matches!(input.shape.as_slice(), [_] | [_, 1]) {
+        return Err(InferError::Invalid(format!(
+            "input '{}' has shape {:?}; documents come as shape [N] or [N, 1]",
+            input.name, input.shape
+        )));
+    }
+    if n_rows > max_batch_rows {
+        return Err(InferError::TooManyRows {
+            rows: n_rows,
+            limit: max_batch_rows,
+        });
+    }
+    let mut builder = model.frame_builder(n_rows);
+    builder.claim(0)?;
+    set_cells(&mut builder, 0, &input)?;
     Ok(builder.finish(Absent::Refused)?)
 }
 

@@ -118,9 +118,20 @@ pub struct TensorMetadata {
     pub shape: [i64; 2],
 }
 
-/// The model's input tensors: one per column for a Pipeline that names its columns (BYTES
-/// where it takes strings), else one of rows.
+/// The model's input tensors: one of BYTES for a model of one text column, one per column for
+/// a Pipeline that names its columns (BYTES where it takes strings), else one of rows.
 pub fn inputs_of(model: &Model) -> Vec<TensorMetadata> {
+    if let Some(column) = model.input().text_column() {
+        return vec![TensorMetadata {
+            name: if model.input().named {
+                column.name.clone()
+            } else {
+                INPUT.into()
+            },
+            datatype: Datatype::Bytes,
+            shape: [-1, 1],
+        }];
+    }
     if model.is_pipeline() && model.input().named {
         return model
             .input()

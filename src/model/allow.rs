@@ -36,6 +36,9 @@ pub enum Callable {
     JoblibArrayWrapper,
     /// `builtins.slice(start, stop, step)`: ColumnTransformer's column ranges.
     Slice,
+    /// `builtins.set(items)` and `builtins.frozenset(items)`: how protocols 2 and 3 write a
+    /// set (a vectorizer's stop words).
+    Set,
     /// `functools.partial`, allowed only around `sklearn.utils.validation.check_array`: how
     /// HistGradientBoosting's own preprocessor validates its numeric columns. A partial of
     /// anything else is refused when it is built.
@@ -66,6 +69,7 @@ impl Callable {
             Self::EmptyBytes => "builtins.bytes".into(),
             Self::JoblibArrayWrapper => "joblib.numpy_pickle.NumpyArrayWrapper".into(),
             Self::Slice => "builtins.slice".into(),
+            Self::Set => "builtins.set".into(),
             Self::Partial => "functools.partial".into(),
             Self::NewObj => "newObj".into(),
             Self::Class(c) => c.name().into(),
@@ -129,6 +133,7 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
             Some(JoblibArrayWrapper)
         }
         ("builtins" | "__builtin__", "slice") => Some(Slice),
+        ("builtins" | "__builtin__", "set" | "frozenset") => Some(Set),
         ("functools", "partial") => Some(Partial),
         (
             "sklearn.neighbors._kd_tree"

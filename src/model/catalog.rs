@@ -9,6 +9,7 @@ use super::cluster;
 use super::compose::{self, Model, Step, StepReader};
 use super::covariance;
 use super::cross_decomposition;
+use super::decomposition;
 use super::discriminant_analysis;
 use super::gaussian;
 use super::linear;
@@ -20,6 +21,7 @@ use super::preprocessing;
 use super::semi_supervised;
 use super::state::{Path, State};
 use super::svm;
+use super::text;
 use super::tree;
 use super::value::{Heap, Node, Value};
 
@@ -125,6 +127,32 @@ pub const ROOMS: &[Room] = &[
         reads: semi_supervised::reads,
         read: |state, _, _| Ok(predicting(semi_supervised::read(state)?)),
     },
+    Room {
+        name: "text",
+        reads: text::reads,
+        read: |state, _, width| Ok(Step::Transformer(text::read(state, width)?)),
+    },
+    Room {
+        name: "decomposition",
+        reads: decomposition::reads,
+        read: |state, _, _| Ok(Step::Transformer(decomposition::read(state)?)),
+    },
+];
+
+/// Why a decomposition whose `transform` is an optimisation is refused.
+const OPTIMISED_AT_PREDICT: &str = "its transform solves an optimisation problem for every row \
+     it is given (iterations, tolerances and, for some, random restarts), so its answers cannot \
+     be reproduced exactly outside scikit-learn";
+
+/// Classes recognised and refused at load, each with the reason, rather than refused as
+/// unknown.
+pub const REFUSED: &[(SkClass, &str)] = &[
+    (SkClass::Nmf, OPTIMISED_AT_PREDICT),
+    (SkClass::MiniBatchNmf, OPTIMISED_AT_PREDICT),
+    (SkClass::Lda, OPTIMISED_AT_PREDICT),
+    (SkClass::DictionaryLearning, OPTIMISED_AT_PREDICT),
+    (SkClass::MiniBatchDictionaryLearning, OPTIMISED_AT_PREDICT),
+    (SkClass::SparseCoder, OPTIMISED_AT_PREDICT),
 ];
 
 /// A final estimator alone, as a step.
@@ -145,6 +173,9 @@ impl StepReader for Catalog<'_> {
     fn read(&self, value: Value, path: &Path, width: Option<usize>) -> Result<Step, LoadError> {
         let state = State::of(self.heap, value, path)?;
         let class = state.class;
+        if let Some((_, why)) = REFUSED.iter().find(|(refused, _)| *refused == class) {
+            return Err(state.unsupported(format!("{} is not served: {why}", class.name())));
+        }
         match ROOMS.iter().find(|room| (room.reads)(class)) {
             Some(room) => (room.read)(&state, self, width),
             None => Err(state.unsupported(format!(

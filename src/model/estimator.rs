@@ -1,8 +1,8 @@
 //! The one interface of every fitted step: [`Transformer`] for the steps that turn data into
 //! data (scalers, encoders, imputers, ColumnTransformer, Pipeline), [`Predictor`] for the
 //! final estimator (linear models here; trees plug in the same way), and the [`Data`] that
-//! flows between them: a numeric matrix (ndarray, rows × features) or, while strings are
-//! still about, a [`Frame`] of typed columns.
+//! flows between them: a numeric matrix (ndarray, rows × features), a sparse one (what the
+//! text vectorizers give), or, while strings are still about, a [`Frame`] of typed columns.
 //!
 //! A step refuses a value it cannot take with a [`Refusal`] naming its own input feature; the
 //! model maps that feature back to the client's column (`Model::features`). Nothing here reads
@@ -14,6 +14,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use super::classes::Classes;
 use super::input::{Cell, Column, ColumnKind, Dtype, Frame};
+use super::sparse::Csr;
 
 /// What flows between steps.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +23,8 @@ pub enum Data {
     Numbers { values: Array2<f64>, dtype: Dtype },
     /// Columns of their own kinds, strings among them (a DataFrame with object columns).
     Frame(Frame),
+    /// Every column numeric, most values zero and not stored (a vectorizer's counts).
+    Sparse { values: Csr, dtype: Dtype },
 }
 
 impl Data {
@@ -29,6 +32,7 @@ impl Data {
         match self {
             Self::Numbers { values, .. } => values.nrows(),
             Self::Frame(frame) => frame.n_rows,
+            Self::Sparse { values, .. } => values.n_rows(),
         }
     }
 
@@ -36,6 +40,7 @@ impl Data {
         match self {
             Self::Numbers { values, .. } => values.ncols(),
             Self::Frame(frame) => frame.columns.len(),
+            Self::Sparse { values, .. } => values.n_cols(),
         }
     }
 
@@ -51,13 +56,14 @@ impl Data {
                 }
             }
             Self::Frame(frame) => frame.columns[column].cell(row),
+            Self::Sparse { values, .. } => Cell::Number(values.get(row, column)),
         }
     }
 
     /// The numeric type of a column (`None` for strings).
     pub fn dtype_of(&self, column: usize) -> Option<Dtype> {
         match self {
-            Self::Numbers { dtype, .. } => Some(*dtype),
+            Self::Numbers { dtype, .. } | Self::Sparse { dtype, .. } => Some(*dtype),
             Self::Frame(frame) => match &frame.columns[column] {
                 Column::Numbers { dtype, .. } => Some(*dtype),
                 Column::Texts(_) => None,
@@ -70,6 +76,7 @@ impl Data {
     pub fn into_numbers(self, step: &str) -> Result<(Array2<f64>, Dtype), Refusal> {
         match self {
             Self::Numbers { values, dtype } => Ok((values, dtype)),
+            Self::Sparse { values, dtype } => Ok((values.to_dense(), dtype)),
             Self::Frame(frame) => {
                 let mut dtype: Option<Dtype> = None;
                 let mut values = Array2::zeros((frame.n_rows, frame.columns.len()));
@@ -125,13 +132,40 @@ impl Data {
                 n_rows: frame.n_rows,
                 columns: indices.iter().map(|&i| frame.columns[i].clone()).collect(),
             }),
+            Self::Sparse { values, dtype } => Self::Sparse {
+                values: values.select_columns(indices),
+                dtype: *dtype,
+            },
         }
     }
 
-    /// Blocks side by side (`np.hstack`): a matrix when every block is numeric, else a frame.
+    /// Blocks side by side (`np.hstack`): a matrix when every block is numeric (sparse when
+    /// one of them is, as `scipy.sparse.hstack`), else a frame.
     pub fn hstack(parts: Vec<Data>, n_rows: usize) -> Data {
         if parts.len() == 1 {
             return parts.into_iter().next().expect("one part");
+        }
+        let numeric = parts.iter().all(|p| !matches!(p, Self::Frame(_)));
+        if numeric && parts.iter().any(|p| matches!(p, Self::Sparse { .. })) {
+            let mut dtype: Option<Dtype> = None;
+            let blocks: Vec<Csr> = parts
+                .into_iter()
+                .map(|part| match part {
+                    Self::Sparse { values, dtype: d } => {
+                        dtype = Some(dtype.map_or(d, |t| t.promote(d)));
+                        values
+                    }
+                    Self::Numbers { values, dtype: d } => {
+                        dtype = Some(dtype.map_or(d, |t| t.promote(d)));
+                        Csr::from_dense(values.view())
+                    }
+                    Self::Frame(_) => unreachable!("every part is numeric"),
+                })
+                .collect();
+            return Self::Sparse {
+                values: Csr::hstack(&blocks, n_rows),
+                dtype: dtype.unwrap_or(Dtype::F64),
+            };
         }
         if parts.iter().all(|p| matches!(p, Self::Numbers { .. })) {
             let width = parts.iter().map(Data::n_columns).sum();
@@ -159,8 +193,16 @@ impl Data {
         }
         let mut columns = Vec::new();
         for part in parts {
+            let part = match part {
+                Self::Sparse { values, dtype } => Self::Numbers {
+                    values: values.to_dense(),
+                    dtype,
+                },
+                other => other,
+            };
             match part {
                 Self::Frame(frame) => columns.extend(frame.columns),
+                Self::Sparse { .. } => unreachable!("made dense above"),
                 Self::Numbers { values, dtype } => {
                     columns.extend(values.columns().into_iter().map(|c| Column::Numbers {
                         values: c.to_vec(),
@@ -171,6 +213,24 @@ impl Data {
         }
         Self::Frame(Frame { n_rows, columns })
     }
+}
+
+/// `a`'s rows then `b`'s.
+fn stack_rows(a: Array2<f64>, b: Array2<f64>) -> Array2<f64> {
+    ndarray::concatenate(Axis(0), &[a.view(), b.view()]).expect("same width")
+}
+
+/// The values of consecutive blocks of rows, one after the other (`None` if any is).
+fn concat_values(parts: impl Iterator<Item = Option<Array2<f64>>>) -> Option<Array2<f64>> {
+    let mut out: Option<Array2<f64>> = None;
+    for part in parts {
+        let part = part?;
+        out = Some(match out {
+            None => part,
+            Some(all) => stack_rows(all, part),
+        });
+    }
+    out
 }
 
 /// A value a step cannot take, at its own input `feature` (from 0) and `row` (from 0).
@@ -192,6 +252,10 @@ pub enum Problem {
     /// A row the estimator has no answer for (`step` names it, `reason` says why), as
     /// scikit-learn raises on it.
     NoAnswer { step: String, reason: String },
+    /// A value the step cannot transform exactly as scikit-learn would (a document whose
+    /// tokens the pattern cannot cut as Python's `re` cuts them), refused rather than
+    /// approximated.
+    Inexact { step: String, reason: String },
 }
 
 /// What a step needs of one of its input features.
@@ -260,6 +324,25 @@ pub enum Prediction {
 }
 
 impl Prediction {
+    /// Predictions of consecutive blocks of rows, one after the other.
+    pub fn concat(parts: Vec<Prediction>) -> Prediction {
+        let mut parts = parts.into_iter();
+        let Some(first) = parts.next() else {
+            return Prediction::Classes(Vec::new());
+        };
+        parts.fold(first, |all, next| match (all, next) {
+            (Self::Classes(mut a), Self::Classes(b)) => {
+                a.extend(b);
+                Self::Classes(a)
+            }
+            (Self::MultiClasses(a), Self::MultiClasses(b)) => Self::MultiClasses(
+                ndarray::concatenate(Axis(0), &[a.view(), b.view()]).expect("same outputs"),
+            ),
+            (Self::Values(a), Self::Values(b)) => Self::Values(stack_rows(a, b)),
+            (all, _) => unreachable!("one predictor predicts one kind: {all:?}"),
+        })
+    }
+
     pub fn n_rows(&self) -> usize {
         match self {
             Self::Classes(indices) => indices.len(),
@@ -410,6 +493,40 @@ pub trait Predictor: fmt::Debug + Send + Sync {
     fn predict_with_proba(&self, x: ArrayView2<'_, f64>) -> (Prediction, Option<Array2<f64>>) {
         (self.predict(x), self.predict_proba(x))
     }
+    /// `predict` of sparse rows. The default makes them dense a block of rows at a time; an
+    /// estimator that reads sparse rows as they are (the linear models) overrides it.
+    fn predict_sparse(&self, x: &Csr) -> Prediction {
+        Prediction::concat(
+            x.dense_blocks()
+                .map(|rows| self.predict(x.dense_rows(rows).view()))
+                .collect(),
+        )
+    }
+    /// [`Predictor::values`] of sparse rows, dense a block at a time unless overridden.
+    fn values_sparse(&self, method: Method, x: &Csr) -> Option<Array2<f64>> {
+        concat_values(
+            x.dense_blocks()
+                .map(|rows| self.values(method, x.dense_rows(rows).view())),
+        )
+    }
+    /// [`Predictor::predict_with_proba`] of sparse rows, dense a block at a time unless
+    /// overridden.
+    fn predict_with_proba_sparse(&self, x: &Csr) -> (Prediction, Option<Array2<f64>>) {
+        let mut predictions = Vec::new();
+        let mut proba = Some(Vec::new());
+        for rows in x.dense_blocks() {
+            let (p, q) = self.predict_with_proba(x.dense_rows(rows).view());
+            predictions.push(p);
+            proba = proba.zip(q).map(|(mut all, q)| {
+                all.push(Some(q));
+                all
+            });
+        }
+        (
+            Prediction::concat(predictions),
+            proba.and_then(|parts| concat_values(parts.into_iter())),
+        )
+    }
     /// One row taken apart feature by feature, given the class predicted for it; `None` when
     /// it cannot be explained exactly.
     fn attribution(
@@ -436,4 +553,76 @@ pub trait Predictor: fmt::Debug + Send + Sync {
     }
     /// What `inspect` shows of it.
     fn describe(&self) -> serde_json::Value;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A predictor that only knows dense rows: the sum of each row.
+    #[derive(Debug)]
+    struct RowSums;
+
+    impl Predictor for RowSums {
+        fn class(&self) -> &'static str {
+            "RowSums"
+        }
+        fn n_features_in(&self) -> usize {
+            3
+        }
+        fn target(&self) -> Target<'_> {
+            Target::Values {
+                n_outputs: 1,
+                one_d: true,
+            }
+        }
+        fn methods(&self) -> Vec<Method> {
+            vec![Method::Predict]
+        }
+        fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
+            Prediction::Values(x.sum_axis(Axis(1)).insert_axis(Axis(1)))
+        }
+        fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+            Some(x.to_owned())
+        }
+        fn describe(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+    }
+
+    #[test]
+    fn a_dense_predictor_takes_sparse_rows_through_the_default() {
+        let x = ndarray::array![[1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, -4.0, 0.5]];
+        let sparse = Csr::from_dense(x.view());
+        assert_eq!(RowSums.predict_sparse(&sparse), RowSums.predict(x.view()));
+        assert_eq!(
+            RowSums.values_sparse(Method::DecisionFunction, &sparse),
+            Some(x.clone())
+        );
+        assert_eq!(RowSums.values_sparse(Method::PredictProba, &sparse), None);
+        let (p, q) = RowSums.predict_with_proba_sparse(&sparse);
+        assert_eq!(p, RowSums.predict(x.view()));
+        assert_eq!(q, None);
+    }
+
+    #[test]
+    fn sparse_blocks_stack_side_by_side() {
+        let dense = Data::Numbers {
+            values: ndarray::array![[1.0], [2.0]],
+            dtype: Dtype::F32,
+        };
+        let sparse = Data::Sparse {
+            values: Csr::from_dense(ndarray::array![[0.0, 3.0], [0.0, 0.0]].view()),
+            dtype: Dtype::F64,
+        };
+        let stacked = Data::hstack(vec![dense, sparse], 2);
+        let Data::Sparse { values, dtype } = stacked else {
+            panic!("{stacked:?}")
+        };
+        assert_eq!(dtype, Dtype::F64);
+        assert_eq!(
+            values.to_dense(),
+            ndarray::array![[1.0, 0.0, 3.0], [2.0, 0.0, 0.0]]
+        );
+    }
 }

@@ -239,6 +239,13 @@ pub enum InputError {
         column: String,
         step: String,
     },
+    #[error("row {row}, column \"{column}\": {step} cannot transform this value exactly: {reason}")]
+    Inexact {
+        row: usize,
+        column: String,
+        step: String,
+        reason: String,
+    },
     #[error("row {row}, column \"{column}\": strings reach {step}, which takes numbers")]
     TextReachesNumbers {
         row: usize,
@@ -255,6 +262,8 @@ pub enum InputError {
         step: String,
         reason: String,
     },
+    #[error("this model takes text, one document per row; send strings, not numbers")]
+    TextNeeded,
 }
 
 /// Whether a column a request does not name is a missing value in every row (V1 objects, as
@@ -300,6 +309,15 @@ impl InputSchema {
 
     pub fn position(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The one column of a model that takes a single column of text (a vectorizer's
+    /// documents), whose rows may be sent as plain strings.
+    pub fn text_column(&self) -> Option<&InputColumn> {
+        match self.columns.as_slice() {
+            [only] if only.kind == ColumnKind::Text => Some(only),
+            _ => None,
+        }
     }
 
     /// Every column is a number (or unused): a row of numbers can stand for a named row.

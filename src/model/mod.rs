@@ -16,12 +16,16 @@
 //! - `state`: reading an object's fitted state; errors name the step and the attribute.
 //! - `input`: the typed input (columns of numbers or strings, missing values) and its errors.
 //! - `classes`: class labels.
+//! - `sparse`: sparse rows (what text vectorizers give) and their arithmetic; `scipy`: the
+//!   sparse matrices a fitted estimator holds.
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
 //! - `linear`, `preprocessing`, `tree`, `compose`, `svm`, `neighbors`, `naive_bayes`,
-//!   `neural_network`, `discriminant_analysis`, `semi_supervised`: the rooms, one family of
-//!   classes each (`fitted`, `pairwise` and `projection` are what several of them share).
+//!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`,
+//!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`: the rooms, one
+//!   family of classes each (`fitted`, `pairwise`, `projection`, `special`, `sparse` and
+//!   `scipy` are what several of them share).
 //! - `catalog`: which room reads which class, and the list of classes served.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
@@ -34,6 +38,7 @@ pub mod cluster;
 pub mod compose;
 pub mod covariance;
 pub mod cross_decomposition;
+pub mod decomposition;
 pub mod discriminant_analysis;
 pub mod estimator;
 pub mod fitted;
@@ -53,11 +58,14 @@ pub mod pickle;
 pub mod preprocessing;
 pub mod projection;
 pub mod pyfmt;
+pub mod scipy;
 pub mod semi_supervised;
 pub mod sk_class;
+pub mod sparse;
 pub mod special;
 pub mod state;
 pub mod svm;
+pub mod text;
 pub mod tree;
 pub mod value;
 
@@ -157,26 +165,39 @@ pub struct Features<'a> {
     x: Matrix<'a>,
 }
 
-/// Borrowed from the request where the estimator reads it as sent, else computed.
+/// Borrowed from the request where the estimator reads it as sent, else computed; sparse as a
+/// vectorizer gave it.
 #[derive(Clone, Debug)]
 enum Matrix<'a> {
     Borrowed(ArrayView2<'a, f64>),
     Owned(Array2<f64>),
+    Sparse(sparse::Csr),
+}
+
+/// The features as the estimator is handed them.
+#[derive(Clone, Copy, Debug)]
+pub enum Rows<'a> {
+    Dense(ArrayView2<'a, f64>),
+    Sparse(&'a sparse::Csr),
 }
 
 impl Features<'_> {
     pub fn len(&self) -> usize {
-        self.view().nrows()
+        match self.rows() {
+            Rows::Dense(x) => x.nrows(),
+            Rows::Sparse(x) => x.n_rows(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub fn view(&self) -> ArrayView2<'_, f64> {
+    pub fn rows(&self) -> Rows<'_> {
         match &self.x {
-            Matrix::Borrowed(x) => x.view(),
-            Matrix::Owned(x) => x.view(),
+            Matrix::Borrowed(x) => Rows::Dense(x.view()),
+            Matrix::Owned(x) => Rows::Dense(x.view()),
+            Matrix::Sparse(x) => Rows::Sparse(x),
         }
     }
 
@@ -189,13 +210,17 @@ impl Features<'_> {
             Matrix::Borrowed(x) => Features {
                 x: Matrix::Owned(x.to_owned()),
             },
+            Matrix::Sparse(x) => Features {
+                x: Matrix::Sparse(x),
+            },
         }
     }
 
-    fn row(&self, i: usize) -> ndarray::ArrayView1<'_, f64> {
-        match &self.x {
-            Matrix::Borrowed(x) => x.row(i),
-            Matrix::Owned(x) => x.row(i),
+    /// Row `i`, dense.
+    fn row(&self, i: usize) -> ndarray::CowArray<'_, f64, ndarray::Ix1> {
+        match self.rows() {
+            Rows::Dense(x) => x.index_axis_move(ndarray::Axis(0), i).into(),
+            Rows::Sparse(x) => x.dense_rows(i..i + 1).row(0).to_owned().into(),
         }
     }
 }
@@ -472,7 +497,10 @@ impl Model {
         if method == Method::Predict || !self.has(method) {
             return None;
         }
-        self.predictor.values(method, features.view())
+        match features.rows() {
+            Rows::Dense(x) => self.predictor.values(method, x),
+            Rows::Sparse(x) => self.predictor.values_sparse(method, x),
+        }
     }
 
     /// The structure `inspect` prints: every step with its columns and categories.
@@ -522,6 +550,9 @@ impl Model {
             });
         }
         if !self.transformers.is_empty() {
+            if self.input.text_column().is_some() {
+                return Err(InputError::TextNeeded);
+            }
             if !self.input.all_numeric() {
                 return Err(InputError::NamedColumnsNeeded {
                     columns: self.input.described(),
@@ -538,10 +569,12 @@ impl Model {
             Matrix::Borrowed(x)
         };
         let features = Features { x };
-        if !all_finite {
-            self.check_missing(features.view())?;
+        if !all_finite && let Rows::Dense(x) = features.rows() {
+            self.check_missing(x)?;
         }
-        if let Some(refusal) = self.predictor.refusal(features.view()) {
+        if let Rows::Dense(x) = features.rows()
+            && let Some(refusal) = self.predictor.refusal(x)
+        {
             return Err(self.input_error(refusal, &self.sources));
         }
         Ok(features)
@@ -566,6 +599,18 @@ impl Model {
                 .transform(data)
                 .map_err(|refusal| self.input_error(refusal, &sources))?;
             sources = t.sources().iter().map(|&s| sources[s]).collect();
+        }
+        if let Data::Sparse { values, .. } = data {
+            if let Some((row, feature, value)) = values.first_not_finite() {
+                return Err(InputError::NotFiniteIn {
+                    row: row + 1,
+                    column: self.input.columns[self.sources[feature]].name.clone(),
+                    value: python_float(value),
+                });
+            }
+            return Ok(Features {
+                x: Matrix::Sparse(values),
+            });
         }
         let (x, _) = data
             .into_numbers(self.predictor.class())
@@ -622,6 +667,12 @@ impl Model {
         match refusal.problem {
             Problem::Missing { step } => InputError::MissingValue { row, column, step },
             Problem::Text { step } => InputError::TextReachesNumbers { row, column, step },
+            Problem::Inexact { step, reason } => InputError::Inexact {
+                row,
+                column,
+                step,
+                reason,
+            },
             Problem::UnknownCategory { value, allowed } => InputError::UnknownCategory {
                 row,
                 column,
@@ -634,24 +685,36 @@ impl Model {
 
     /// `predict`.
     pub fn predict(&self, features: &Features<'_>) -> Prediction {
-        self.predictor.predict(features.view())
+        match features.rows() {
+            Rows::Dense(x) => self.predictor.predict(x),
+            Rows::Sparse(x) => self.predictor.predict_sparse(x),
+        }
     }
 
     /// `predict_proba`, `rows × n_classes`; `None` when the estimator has none (as
     /// scikit-learn raises AttributeError).
     pub fn predict_proba(&self, features: &Features<'_>) -> Option<Array2<f64>> {
-        self.predictor.predict_proba(features.view())
+        match features.rows() {
+            Rows::Dense(x) => self.predictor.predict_proba(x),
+            Rows::Sparse(x) => self.predictor.values_sparse(Method::PredictProba, x),
+        }
     }
 
     /// `predict` and `predict_proba` together, from one pass over the rows where the estimator
     /// allows it; the probabilities are `None` as [`Model::predict_proba`]'s are.
     pub fn predict_with_proba(&self, features: &Features<'_>) -> (Prediction, Option<Array2<f64>>) {
-        self.predictor.predict_with_proba(features.view())
+        match features.rows() {
+            Rows::Dense(x) => self.predictor.predict_with_proba(x),
+            Rows::Sparse(x) => self.predictor.predict_with_proba_sparse(x),
+        }
     }
 
     /// `decision_function`, `rows × n_outputs` (one column for binary classifiers).
     pub fn decision_function(&self, features: &Features<'_>) -> Option<Array2<f64>> {
-        self.predictor.decision_function(features.view())
+        match features.rows() {
+            Rows::Dense(x) => self.predictor.decision_function(x),
+            Rows::Sparse(x) => self.predictor.values_sparse(Method::DecisionFunction, x),
+        }
     }
 
     /// Why [`Model::explain`] gives nothing for this model, where it can say.
@@ -676,7 +739,7 @@ impl Model {
             return None;
         }
         let x = features.row(row);
-        let attribution = self.predictor.attribution(x, predicted)?;
+        let attribution = self.predictor.attribution(x.view(), predicted)?;
         Some(Explained {
             attribution,
             values: x.to_vec(),

@@ -247,6 +247,38 @@ sk_classes! {
         in ["sklearn.discriminant_analysis"],
     QuadraticDiscriminantAnalysis = "QuadraticDiscriminantAnalysis"
         in ["sklearn.discriminant_analysis"],
+
+    // text (feature_extraction)
+    CountVectorizer = "CountVectorizer" in ["sklearn.feature_extraction.text"],
+    TfidfVectorizer = "TfidfVectorizer" in ["sklearn.feature_extraction.text"],
+    TfidfTransformer = "TfidfTransformer" in ["sklearn.feature_extraction.text"],
+    HashingVectorizer = "HashingVectorizer" in ["sklearn.feature_extraction.text"],
+    DictVectorizer = "DictVectorizer" in ["sklearn.feature_extraction._dict_vectorizer"],
+    FeatureHasher = "FeatureHasher" in ["sklearn.feature_extraction._hash"],
+
+    // transformers of rows (preprocessing)
+    Normalizer = "Normalizer" in ["sklearn.preprocessing._data", "sklearn.preprocessing.data"],
+    Binarizer = "Binarizer" in ["sklearn.preprocessing._data", "sklearn.preprocessing.data"],
+    PolynomialFeatures = "PolynomialFeatures"
+        in ["sklearn.preprocessing._polynomial", "sklearn.preprocessing._data"],
+    KBinsDiscretizer = "KBinsDiscretizer" in ["sklearn.preprocessing._discretization"],
+
+    // decomposition
+    Pca = "PCA" in ["sklearn.decomposition._pca", "sklearn.decomposition.pca"],
+    IncrementalPca = "IncrementalPCA" in ["sklearn.decomposition._incremental_pca"],
+    TruncatedSvd = "TruncatedSVD" in ["sklearn.decomposition._truncated_svd"],
+    /// Refused with the reason: `transform` is an optimisation.
+    Nmf = "NMF" in ["sklearn.decomposition._nmf"],
+    MiniBatchNmf = "MiniBatchNMF" in ["sklearn.decomposition._nmf"],
+    Lda = "LatentDirichletAllocation" in ["sklearn.decomposition._lda"],
+    DictionaryLearning = "DictionaryLearning" in ["sklearn.decomposition._dict_learning"],
+    MiniBatchDictionaryLearning = "MiniBatchDictionaryLearning"
+        in ["sklearn.decomposition._dict_learning"],
+    SparseCoder = "SparseCoder" in ["sklearn.decomposition._dict_learning"],
+
+    // sparse matrices (scipy), as fitted estimators hold them
+    CsrMatrix = "csr_matrix" in ["scipy.sparse._csr", "scipy.sparse.csr"],
+    CsrArray = "csr_array" in ["scipy.sparse._csr"],
 }
 
 #[cfg(test)]

@@ -74,6 +74,20 @@ pub fn estimator_matrices() -> PathBuf {
     .clone()
 }
 
+/// The text and transformer matrices (`text/`, `dense/`), one per scikit-learn version each,
+/// made by `tests/python/transformers/ensure_transformers.sh` (`tests/run.sh` runs it and sets
+/// `SKSERVE_TRANSFORMERS_DIR`), as [`pipeline_matrices`] are.
+pub fn transformer_matrices() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        made_by(
+            "SKSERVE_TRANSFORMERS_DIR",
+            "tests/python/transformers/ensure_transformers.sh",
+        )
+    })
+    .clone()
+}
+
 /// Two forests sized against the default loading budget, made by
 /// `tests/python/trees/ensure_large_forests.sh` (scikit-learn 1.9), as [`tree_matrices`] are.
 pub fn large_forests() -> PathBuf {
@@ -137,6 +151,27 @@ pub fn manifests_under(root: &Path) -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
+}
+
+/// Checks the matrix of every version under `root` with `check` (which gives the version and
+/// the number of cases it checked): one each of 1.1, 1.3 and 1.9, at least `at_least` cases in
+/// all.
+pub fn check_each_version(root: &Path, at_least: usize, check: fn(&Path) -> (String, usize)) {
+    let mut versions = Vec::new();
+    let mut total = 0;
+    for dir in manifests_under(root) {
+        let (version, checked) = check(&dir);
+        versions.push(version);
+        total += checked;
+    }
+    versions.sort();
+    let minors: Vec<&str> = versions.iter().map(|v| &v[..3]).collect();
+    assert_eq!(minors, ["1.1", "1.3", "1.9"], "{versions:?}");
+    assert!(
+        total >= at_least,
+        "only {total} cases in {}",
+        root.display()
+    );
 }
 
 /// Scores agree when within `rel` of each other, relative to the larger; values whose

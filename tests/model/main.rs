@@ -13,4 +13,5 @@ mod helpers;
 mod hostile;
 mod pairwise;
 mod pipelines;
+mod transformers;
 mod trees;

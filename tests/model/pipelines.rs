@@ -109,21 +109,7 @@ fn scikit_learn_1_1_1_3_and_1_9_pipelines() {
 /// Checks the matrix of every version under `root` (the tree matrix shares the layout): one
 /// each of 1.1, 1.3 and 1.9, at least `at_least` cases in all.
 pub fn check_versions(root: &Path, at_least: usize) {
-    let mut versions = Vec::new();
-    let mut total = 0;
-    for dir in crate::helpers::manifests_under(root) {
-        let (version, checked) = check_matrix(&dir);
-        versions.push(version);
-        total += checked;
-    }
-    versions.sort();
-    let minors: Vec<&str> = versions.iter().map(|v| &v[..3]).collect();
-    assert_eq!(minors, ["1.1", "1.3", "1.9"], "{versions:?}");
-    assert!(
-        total >= at_least,
-        "only {total} cases in {}",
-        root.display()
-    );
+    crate::helpers::check_each_version(root, at_least, check_matrix);
 }
 
 fn check_matrix(dir: &Path) -> (String, usize) {

@@ -12,6 +12,7 @@ use super::math::{dot, exp};
 use crate::model::allow::SkClass;
 use crate::model::classes::Classes;
 use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
+use crate::model::sparse::Csr;
 
 /// How `predict_proba` is derived from the decision values, or that there is none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -52,6 +53,26 @@ impl LinearClassifier {
         {
             *o = dot(row, weights) + b;
         }
+    }
+
+    /// Decision values of sparse row `i` into `out`: scipy's `X @ coef_.T`, then the
+    /// intercept.
+    #[inline]
+    pub fn decision_sparse_row(&self, x: &Csr, i: usize, out: &mut [f64]) {
+        x.row_dot(i, &self.coef, out);
+        for (o, b) in out.iter_mut().zip(&self.intercept) {
+            *o += b;
+        }
+    }
+
+    /// Decision values of every sparse row, `rows × n_outputs`.
+    pub fn decision_sparse(&self, x: &Csr) -> Array2<f64> {
+        let mut out = Array2::zeros((x.n_rows(), self.n_outputs));
+        let flat = out.as_slice_mut().expect("a new array is contiguous");
+        for (i, o) in flat.chunks_exact_mut(self.n_outputs).enumerate() {
+            self.decision_sparse_row(x, i, o);
+        }
+        out
     }
 
     /// Class index `predict` chooses from one row's decision values.
@@ -268,6 +289,40 @@ impl Predictor for Classifier {
         (Prediction::Classes(labels), Some(proba))
     }
 
+    fn predict_sparse(&self, x: &Csr) -> Prediction {
+        let w = &self.weights;
+        let decision = w.decision_sparse(x);
+        Prediction::Classes(
+            decision
+                .rows()
+                .into_iter()
+                .map(|d| w.class_index(d.as_slice().expect("contiguous")))
+                .collect(),
+        )
+    }
+
+    fn values_sparse(&self, method: Method, x: &Csr) -> Option<Array2<f64>> {
+        let w = &self.weights;
+        match method {
+            Method::DecisionFunction => Some(w.decision_sparse(x)),
+            Method::PredictProba if w.proba != ProbaRule::None => {
+                let decision = w.decision_sparse(x);
+                let mut out = Array2::zeros((x.n_rows(), w.n_classes));
+                w.proba_rows(
+                    decision.as_slice().expect("contiguous"),
+                    out.as_slice_mut().expect("contiguous"),
+                );
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+
+    fn predict_with_proba_sparse(&self, x: &Csr) -> (Prediction, Option<Array2<f64>>) {
+        let proba = self.values_sparse(Method::PredictProba, x);
+        (self.predict_sparse(x), proba)
+    }
+
     fn attribution(
         &self,
         row: ArrayView1<'_, f64>,
@@ -377,6 +432,39 @@ mod tests {
                 assert_eq!(labels, classifier.predict(x.view()), "{rule:?}");
                 assert_eq!(proba, classifier.predict_proba(x.view()), "{rule:?}");
             }
+        }
+    }
+
+    #[test]
+    fn sparse_rows_answer_as_dense_ones() {
+        let x = ndarray::array![[0.5, 0.0, -1.0], [0.0, 0.0, 0.0], [0.0, 3.0, 0.0]];
+        let sparse = Csr::from_dense(x.view());
+        for (coef, intercept, n_classes) in [
+            (vec![1.0, -2.0, 0.25], vec![0.5], 2),
+            (
+                vec![1.0, 0.0, 0.0, 0.0, 1.0, -1.0, -1.0, 2.0, 0.0],
+                vec![0.0, 0.0, 0.1],
+                3,
+            ),
+        ] {
+            let classifier = Classifier {
+                class: SkClass::LogisticRegression,
+                weights: model(coef, intercept, n_classes, ProbaRule::Multinomial),
+                classes: Classes::Int((0..n_classes as i64).collect()),
+            };
+            assert_eq!(
+                classifier.predict_sparse(&sparse),
+                classifier.predict(x.view())
+            );
+            for method in [Method::PredictProba, Method::DecisionFunction] {
+                assert_eq!(
+                    classifier.values_sparse(method, &sparse),
+                    classifier.values(method, x.view()),
+                    "{method}"
+                );
+            }
+            let (p, q) = classifier.predict_with_proba_sparse(&sparse);
+            assert_eq!((p, q), classifier.predict_with_proba(x.view()));
         }
     }
 

@@ -10,6 +10,7 @@ use super::classifier::for_each_row;
 use super::math::{dot, exp};
 use crate::model::allow::SkClass;
 use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
+use crate::model::sparse::Csr;
 
 /// The inverse link turning the linear predictor into the predicted value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -74,6 +75,19 @@ impl Predictor for Regressor {
                 flat[i * n + k] = self.value(dot(row, weights) + self.intercept[k]);
             }
         });
+        Prediction::Values(out)
+    }
+
+    fn predict_sparse(&self, x: &Csr) -> Prediction {
+        let n = self.n_outputs;
+        let mut out = Array2::zeros((x.n_rows(), n));
+        let flat = out.as_slice_mut().expect("a new array is contiguous");
+        for (i, o) in flat.chunks_exact_mut(n).enumerate() {
+            x.row_dot(i, &self.coef, o);
+            for (v, b) in o.iter_mut().zip(&self.intercept) {
+                *v = self.value(*v + b);
+            }
+        }
         Prediction::Values(out)
     }
 

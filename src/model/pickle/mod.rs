@@ -809,6 +809,25 @@ impl<'a> Vm<'a, '_> {
                     state: None,
                 })
             }
+            Callable::Set => {
+                let items = match argv {
+                    [] => Vec::new(),
+                    [items] => self
+                        .heap
+                        .tuple(*items)
+                        .map(<[Value]>::to_vec)
+                        .ok_or_else(|| {
+                            PickleError::malformed(offset, "a set is made of something not a list")
+                        })?,
+                    _ => {
+                        return Err(PickleError::malformed(
+                            offset,
+                            "a set takes at most one argument",
+                        ));
+                    }
+                };
+                Node::Set(items)
+            }
             Callable::Refused(_)
             | Callable::Class(_)
             | Callable::Inert(_)

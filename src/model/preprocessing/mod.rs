@@ -7,11 +7,17 @@
 //! - `encoders`: OneHotEncoder, OrdinalEncoder.
 //! - `impute`: SimpleImputer, MissingIndicator.
 //! - `function`: FunctionTransformer without a function.
+//! - `rows`: Normalizer, Binarizer.
+//! - `polynomial`: PolynomialFeatures.
+//! - `discretize`: KBinsDiscretizer.
 
 pub mod categories;
+pub mod discretize;
 pub mod encoders;
 pub mod function;
 pub mod impute;
+pub mod polynomial;
+pub mod rows;
 pub mod scalers;
 
 use super::LoadError;
@@ -33,6 +39,10 @@ pub fn reads(class: SkClass) -> bool {
             | SimpleImputer
             | MissingIndicator
             | FunctionTransformer
+            | Normalizer
+            | Binarizer
+            | PolynomialFeatures
+            | KBinsDiscretizer
     )
 }
 
@@ -49,6 +59,9 @@ pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Box<dyn Transform
         SimpleImputer => Box::new(impute::SimpleImputer::read(state)?),
         MissingIndicator => Box::new(impute::MissingIndicator::read(state)?),
         FunctionTransformer => Box::new(function::FunctionTransformer::read(state, width)?),
+        Normalizer | Binarizer => Box::new(rows::RowTransformer::read(state, width)?),
+        PolynomialFeatures => Box::new(polynomial::PolynomialFeatures::read(state)?),
+        KBinsDiscretizer => Box::new(discretize::KBinsDiscretizer::read(state)?),
         other => unreachable!("{other:?} is not a preprocessing class"),
     })
 }

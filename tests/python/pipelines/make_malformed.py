@@ -251,11 +251,11 @@ def cases():
     return out
 
 
-def main():
-    outdir = sys.argv[1]
+def write(outdir, cases):
+    """Each case pickled with protocols 2 and 5, and the manifest of what each refusal names."""
     os.makedirs(outdir, exist_ok=True)
     manifest = []
-    for name, refused, why, model in cases():
+    for name, refused, why, model in cases:
         for protocol in (2, 5):
             file = "%s_p%d.pkl" % (name, protocol)
             with open(os.path.join(outdir, file), "wb") as f:
@@ -265,6 +265,10 @@ def main():
         json.dump(manifest, f, indent=1)
         f.write("\n")
     print("%d malformed files in %s" % (len(manifest), outdir))
+
+
+def main():
+    write(sys.argv[1], cases())
 
 
 if __name__ == "__main__":
