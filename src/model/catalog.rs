@@ -6,11 +6,13 @@
 use super::LoadError;
 use super::allow::SkClass;
 use super::compose::{self, Model, Step, StepReader};
+use super::lightgbm;
 use super::linear;
 use super::preprocessing;
 use super::state::{Path, State};
 use super::tree;
 use super::value::{Heap, Node, Value};
+use super::xgboost;
 
 /// A family of classes and how they are read.
 pub struct Room {
@@ -50,6 +52,16 @@ pub const ROOMS: &[Room] = &[
         name: "composition",
         reads: compose::reads,
         read: compose::read,
+    },
+    Room {
+        name: "XGBoost",
+        reads: xgboost::reads,
+        read: |state, _, _| Ok(Step::Model(Model::alone(xgboost::read(state)?))),
+    },
+    Room {
+        name: "LightGBM",
+        reads: lightgbm::reads,
+        read: |state, _, _| Ok(Step::Model(Model::alone(lightgbm::read(state)?))),
     },
 ];
 

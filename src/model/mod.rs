@@ -18,7 +18,9 @@
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
-//! - `linear`, `preprocessing`, `tree`, `compose`: the rooms, one family of classes each.
+//! - `linear`, `preprocessing`, `tree`, `compose`: the rooms, one family of classes each;
+//!   `xgboost` and `lightgbm`: the rooms of those libraries' wrappers, which also read their
+//!   own model files (through `format`).
 //! - `catalog`: which room reads which class, and the list of classes served.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
@@ -32,6 +34,7 @@ pub mod format;
 pub mod input;
 pub mod inspect;
 pub mod joblib;
+pub mod lightgbm;
 pub mod linear;
 pub mod numpy;
 pub mod pickle;
@@ -41,6 +44,7 @@ pub mod sk_class;
 pub mod state;
 pub mod tree;
 pub mod value;
+pub mod xgboost;
 
 use ndarray::{Array2, ArrayView2};
 
@@ -242,6 +246,13 @@ impl Model {
                 predictor.n_features_in()
             )));
         }
+        // XGBoost's and LightGBM's boosters keep the names they were fitted with themselves.
+        let names = names.or_else(|| {
+            transformers
+                .is_empty()
+                .then(|| predictor.feature_names())
+                .flatten()
+        });
         let named = names.as_ref().is_some_and(|n| n.len() == n_inputs);
         let input_names: Vec<String> = match names {
             Some(names) if names.len() == n_inputs => names,
@@ -409,7 +420,7 @@ impl Model {
 
     /// The serving platform V2 metadata names: the library whose estimator answers.
     pub fn platform(&self) -> &'static str {
-        "sklearn"
+        self.predictor.platform()
     }
 
     /// What it answers: `predict` first unless it only transforms, then the numeric outputs.

@@ -125,6 +125,22 @@ sk_classes! {
     /// GradientBoosting's default `init_` estimators.
     DummyClassifier = "DummyClassifier" in ["sklearn.dummy"],
     DummyRegressor = "DummyRegressor" in ["sklearn.dummy"],
+
+    // xgboost
+    XgbClassifier = "XGBClassifier" in ["xgboost.sklearn"],
+    XgbRegressor = "XGBRegressor" in ["xgboost.sklearn"],
+    XgbRfClassifier = "XGBRFClassifier" in ["xgboost.sklearn"],
+    XgbRfRegressor = "XGBRFRegressor" in ["xgboost.sklearn"],
+    XgbRanker = "XGBRanker" in ["xgboost.sklearn"],
+    /// A wrapper's booster (its model as bytes), and what a model file holds.
+    XgbBooster = "Booster" in ["xgboost.core"],
+
+    // lightgbm
+    LgbmClassifier = "LGBMClassifier" in ["lightgbm.sklearn"],
+    LgbmRegressor = "LGBMRegressor" in ["lightgbm.sklearn"],
+    LgbmRanker = "LGBMRanker" in ["lightgbm.sklearn"],
+    /// A wrapper's booster (its model as text), and what a model file holds.
+    LgbmBooster = "Booster" in ["lightgbm.basic"],
 }
 
 #[cfg(test)]

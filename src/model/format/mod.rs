@@ -12,15 +12,19 @@
 //!
 //! # Layout
 //! - `pickled`: pickles and joblib files.
+//! - `xgboost`: XGBoost's model files, JSON and UBJSON.
+//! - `lightgbm`: LightGBM's text model files.
 //! - `signatures`: the formats recognised but not read yet, refused by what they are.
 
+mod lightgbm;
 mod pickled;
 mod signatures;
+mod xgboost;
 
 use super::joblib::Container;
 use super::pickle::GlobalRef;
 use super::{LoadError, Model};
-use signatures::{Json, LightgbmText, XgboostUbjson, Zip};
+use signatures::Zip;
 
 /// A kind of model file: recognised from its bytes, loaded, audited.
 pub trait ModelFormat: Sync {
@@ -51,9 +55,9 @@ pub struct Audit {
 /// signature first, pickles (whose first byte may be one of many opcodes) last.
 pub const FORMATS: &[&dyn ModelFormat] = &[
     &Zip,
-    &XgboostUbjson,
-    &Json,
-    &LightgbmText,
+    &xgboost::Ubjson,
+    &xgboost::Json,
+    &lightgbm::LightgbmText,
     &pickled::Pickled,
 ];
 
@@ -77,7 +81,7 @@ pub fn detect(bytes: &[u8]) -> Result<&'static dyn ModelFormat, LoadError> {
 
 /// What skserve reads, for messages.
 pub const READS: &str = "scikit-learn pickles and joblib files (plain, zlib, gzip, bz2, xz or \
-                         lzma)";
+                         lzma), XGBoost models (JSON or UBJSON) and LightGBM models (text)";
 
 /// The first bytes of a file as a person can read them: `50 4b 03 04`.
 fn leading(bytes: &[u8]) -> String {
