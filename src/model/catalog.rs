@@ -56,7 +56,7 @@ pub const ROOMS: &[Room] = &[
     Room {
         name: "XGBoost",
         reads: xgboost::reads,
-        read: |state, _, _| Ok(Step::Model(Model::alone(xgboost::read(state)?))),
+        read: |state, _, _| Ok(Step::Model(xgboost::read(state)?)),
     },
     Room {
         name: "LightGBM",

@@ -22,11 +22,13 @@
 //!   `xgboost` and `lightgbm`: the rooms of those libraries' wrappers, which also read their
 //!   own model files (through `format`).
 //! - `catalog`: which room reads which class, and the list of classes served.
+//! - `category_codes`: the categories XGBoost and LightGBM keep, as a model's first step.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
 
 pub mod allow;
 pub mod catalog;
+pub mod category_codes;
 pub mod classes;
 pub mod compose;
 pub mod estimator;
@@ -246,13 +248,11 @@ impl Model {
                 predictor.n_features_in()
             )));
         }
-        // XGBoost's and LightGBM's boosters keep the names they were fitted with themselves.
-        let names = names.or_else(|| {
-            transformers
-                .is_empty()
-                .then(|| predictor.feature_names())
-                .flatten()
-        });
+        // XGBoost's and LightGBM's boosters keep the names they were fitted with themselves,
+        // which are the client's where the steps before them keep every column in place.
+        let in_place =
+            sources.len() == n_inputs && sources.iter().enumerate().all(|(i, &s)| i == s);
+        let names = names.or_else(|| in_place.then(|| predictor.feature_names()).flatten());
         let named = names.as_ref().is_some_and(|n| n.len() == n_inputs);
         let input_names: Vec<String> = match names {
             Some(names) if names.len() == n_inputs => names,

@@ -141,6 +141,10 @@ sk_classes! {
     LgbmRanker = "LGBMRanker" in ["lightgbm.sklearn"],
     /// A wrapper's booster (its model as text), and what a model file holds.
     LgbmBooster = "Booster" in ["lightgbm.basic"],
+
+    // compose: scikit-learn 1.5 and 1.6 keep a ColumnTransformer's remainder columns in a
+    // list of their own (its `data`)
+    RemainderColsList = "_RemainderColsList" in ["sklearn.compose._column_transformer"],
 }
 
 #[cfg(test)]

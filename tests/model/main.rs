@@ -4,6 +4,7 @@
 mod cli;
 mod differential;
 mod fuzz;
+mod gbm;
 mod helpers;
 mod hostile;
 mod pipelines;

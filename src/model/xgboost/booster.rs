@@ -10,9 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use super::document::{self, Document, Gblinear, Gbtree, parse_f32};
+use super::document::{self, Cats, Document, Gblinear, Gbtree, parse_f32};
 use super::objective::{Objective, SERVED, Task};
 use super::trees::{self, count};
+use crate::model::category_codes::Categories;
 use crate::model::tree::nodes::{Forest, MAX_FEATURES};
 
 /// Trees a model may hold: real ones hold thousands.
@@ -44,6 +45,8 @@ pub enum FeatureType {
 
 /// The booster's own part.
 #[derive(Debug)]
+// One per model: its size does not matter, and boxing the forest would cost a pointer chase.
+#[allow(clippy::large_enum_variant)]
 pub enum Engine {
     /// Trees: each adds its leaf's value to the output `groups[t]` (`tree_info`), or, when
     /// `groups` is `None`, its leaf's `k` values to the `k` outputs.
@@ -69,6 +72,8 @@ pub struct Booster {
     pub base_margin: Vec<f32>,
     pub feature_names: Option<Vec<String>>,
     pub feature_types: Vec<FeatureType>,
+    /// Each feature's training categories, where the model keeps them (3.1 and later).
+    pub categories: Vec<Option<Categories>>,
     pub attributes: BTreeMap<String, String>,
     pub engine: Engine,
     /// Iterations predicted with, and iterations the document holds.
@@ -145,11 +150,15 @@ pub fn read(doc: Document, settings: Settings) -> Result<Booster, Fault> {
             .map(|m| m.get())
             .ok_or_else(|| malformed(format!("the {what} booster has no model")))
     };
+    let mut categories = vec![None; n_features];
     let (engine, iterations) = match booster.name.as_str() {
         "gbtree" => {
             let gbtree: Gbtree = document::parse(model_text("gbtree")?).map_err(|e| {
                 malformed(format!("gradient_booster.model is not a gbtree model: {e}"))
             })?;
+            if let Some(cats) = &gbtree.cats {
+                categories = read_categories(cats, &feature_types)?;
+            }
             read_trees(&gbtree, n_features, k, settings)?
         }
         "gblinear" => {
@@ -190,6 +199,7 @@ pub fn read(doc: Document, settings: Settings) -> Result<Booster, Fault> {
         base_margin,
         feature_names,
         feature_types,
+        categories,
         attributes: learner.attributes,
         engine,
         iterations,
@@ -254,6 +264,65 @@ fn feature_types(types: &[String], n_features: usize) -> Result<Vec<FeatureType>
             ))),
         })
         .collect()
+}
+
+/// Each categorical feature's categories from `cats` (3.1 and later): strings as UTF-8 bytes
+/// cut at `offsets`, or numbers; a numeric feature has none.
+fn read_categories(cats: &Cats, types: &[FeatureType]) -> Result<Vec<Option<Categories>>, Fault> {
+    let n = types.len();
+    if cats.enc.is_empty() {
+        return Ok(vec![None; n]);
+    }
+    if cats.enc.len() != n {
+        return Err(Fault::Malformed(format!(
+            "cats.enc holds {} entries for {n} features",
+            cats.enc.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(n);
+    for (f, column) in cats.enc.iter().enumerate() {
+        let bad = |problem: &str| Fault::Malformed(format!("cats.enc[{f}] {problem}"));
+        let values = column.values.as_ref().map_or("[]", |v| v.get());
+        let categories = match &column.offsets {
+            Some(offsets) => {
+                let bytes: Vec<i64> =
+                    document::parse(values).map_err(|_| bad("holds values that are not bytes"))?;
+                let bytes: Vec<u8> = bytes.iter().map(|&b| b as u8).collect();
+                let mut names = Vec::with_capacity(offsets.len().saturating_sub(1));
+                for pair in offsets.windows(2) {
+                    let (start, end) = (pair[0], pair[1]);
+                    let range = usize::try_from(start)
+                        .ok()
+                        .zip(usize::try_from(end).ok())
+                        .filter(|&(s, e)| s <= e && e <= bytes.len())
+                        .ok_or_else(|| bad("has offsets beyond its values"))?;
+                    let name = std::str::from_utf8(&bytes[range.0..range.1])
+                        .map_err(|_| bad("holds a category that is not UTF-8"))?;
+                    names.push(name.to_owned());
+                }
+                Categories::Names(names)
+            }
+            None => {
+                let numbers: Vec<f64> = document::parse(values)
+                    .map_err(|_| bad("holds values that are not numbers"))?;
+                Categories::Numbers(numbers)
+            }
+        };
+        let empty = match &categories {
+            Categories::Names(v) => v.is_empty(),
+            Categories::Numbers(v) => v.is_empty(),
+        };
+        match (types[f], empty) {
+            (FeatureType::Categorical, false) => out.push(Some(categories)),
+            (FeatureType::Numeric, true) => out.push(None),
+            // A categorical feature whose categories were not recorded is read by its codes.
+            (FeatureType::Categorical, true) => out.push(None),
+            (FeatureType::Numeric, false) => {
+                return Err(bad("holds categories of a numeric feature"));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The trees of the first `settings.iterations` iterations, laid out; and the iterations

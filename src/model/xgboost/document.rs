@@ -165,6 +165,8 @@ pub struct Tree {
     pub split_conditions: Vec<F32>,
     pub default_left: Vec<Flag>,
     pub base_weights: Vec<F32>,
+    /// Each node's cover; 2.x leaves it out of multi-target trees.
+    #[serde(default)]
     pub sum_hessian: Vec<F32>,
     #[serde(default)]
     pub split_type: Option<Vec<u8>>,
@@ -198,17 +200,16 @@ pub struct Gblinear {
 pub struct Cats {
     #[serde(default)]
     pub enc: Vec<CatColumn>,
-    #[serde(default)]
-    pub feature_segments: Vec<i64>,
 }
 
-/// A feature's categories: strings as UTF-8 bytes cut at `offsets`, or numbers.
+/// A feature's categories: strings as UTF-8 bytes cut at `offsets`, or numbers (`type` says
+/// which array type they were).
 #[derive(Debug, Deserialize)]
 pub struct CatColumn {
     #[serde(default)]
     pub offsets: Option<Vec<i64>>,
     #[serde(default)]
-    pub values: Option<Vec<F32>>,
+    pub values: Option<Box<RawValue>>,
 }
 
 /// How a document's text failed to parse, said for a person: serde's message and the text

@@ -26,9 +26,10 @@ pub mod trees;
 pub mod ubjson;
 
 use super::allow::SkClass;
+use super::category_codes::{CategoryCodes, Unknown};
 use super::classes::Classes;
 use super::compose;
-use super::estimator::Predictor;
+use super::estimator::Transformer;
 use super::state::State;
 use super::value::Node;
 use super::{LoadError, Model, Origin};
@@ -143,16 +144,29 @@ pub fn load_file(bytes: &[u8], encoding: Encoding) -> Result<Model, LoadError> {
         compression: None,
         protocol: None,
     };
-    let model = compose::Model {
-        transformers: Vec::new(),
+    Model::assemble(with_categories(predictor), None, class, None, origin)
+}
+
+/// The model of `predictor`, its training categories first where it keeps them (3.1 and
+/// later), so that clients send a category by its name.
+fn with_categories(predictor: Xgb) -> compose::Model {
+    let categories = predictor.booster.categories.clone();
+    let transformers: Vec<(String, Box<dyn Transformer>)> =
+        if categories.iter().any(Option::is_some) {
+            let codes = CategoryCodes::new(categories, Unknown::Refused, predictor.class.name());
+            vec![("categories".to_owned(), Box::new(codes))]
+        } else {
+            Vec::new()
+        };
+    compose::Model {
+        transformers,
         predictor: Box::new(predictor),
         wrappers: Vec::new(),
-    };
-    Model::assemble(model, None, class, None, origin)
+    }
 }
 
 /// A pickled wrapper: its parameters, and the model its `Booster` keeps as bytes.
-pub fn read(state: &State<'_>) -> Result<Box<dyn Predictor>, LoadError> {
+pub fn read(state: &State<'_>) -> Result<compose::Model, LoadError> {
     let path = state.path.join("_Booster");
     let booster_state = State::of(state.heap, state.get("_Booster")?, &path)?;
     if booster_state.class != SkClass::XgbBooster {
@@ -195,7 +209,7 @@ pub fn read(state: &State<'_>) -> Result<Box<dyn Predictor>, LoadError> {
     } else {
         None
     };
-    Ok(Box::new(Xgb {
+    Ok(with_categories(Xgb {
         class: state.class,
         booster,
         missing,

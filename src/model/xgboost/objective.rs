@@ -87,14 +87,12 @@ impl Objective {
             "binary:logistic" | "reg:logistic" => {
                 // 3.2 bounds the intercept away from 0 and 1 first.
                 let p = if version >= (3, 2) {
-                    base_score.max(1e-6).min(1.0 - 1e-6)
+                    base_score.clamp(1e-6, 1.0 - 1e-6)
                 } else {
                     base_score
                 };
                 logit(p)
             }
-            // Until 2.0 `binary:logitraw` kept the logistic loss's conversion.
-            "binary:logitraw" if version < (2, 0) => logit(base_score),
             "count:poisson" | "reg:gamma" | "reg:tweedie" | "survival:cox" | "survival:aft" => {
                 base_score.ln()
             }
@@ -173,7 +171,7 @@ mod tests {
         assert_eq!(m[0], 0.5);
         let raw = Objective::parse("binary:logitraw").unwrap();
         assert_eq!(raw.prob_to_margin(0.5, (2, 1)), 0.5);
-        assert_eq!(raw.prob_to_margin(0.5, (1, 7)), 0.0);
+        assert_eq!(raw.prob_to_margin(0.5, (1, 7)), 0.5);
         let clamped = logistic.prob_to_margin(1.0, (3, 2));
         assert!(clamped.is_finite() && clamped > 13.0, "{clamped}");
         let mut row = [1.0f32, 3.0, 3.0];

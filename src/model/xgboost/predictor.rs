@@ -235,26 +235,27 @@ impl Predictor for Xgb {
         let view = ArrayView2::from_shape((1, one.len()), &one).ok()?;
         let x = self.prepared(view);
         let output = f64::from(self.margins(view)[column]);
-        let base = f64::from(self.booster.base_margin[column]);
+        let base = self.booster.base_margin[column];
         match &self.booster.engine {
             Engine::Trees {
                 forest,
                 groups: Some(groups),
-                ..
+                leaf_values,
             } => {
                 if !shap::explainable(forest) {
                     return None;
                 }
-                let explained = shap::explain(forest, &x, self.booster.n_features, |leaf| {
+                // In float, as XGBoost's `pred_contribs` computes it.
+                let explained = shap::explain_f32(forest, &x, self.booster.n_features, |leaf| {
                     if groups[forest.tree_of(leaf)] as usize == column {
-                        forest.leaf_value(leaf)
+                        leaf_values[forest.value_offset(leaf)]
                     } else {
                         0.0
                     }
                 });
                 Some(Attribution {
                     explained_class,
-                    base: base + explained.expected,
+                    base: f64::from(explained.expected as f32 + base),
                     contributions: explained.phi,
                     weights: None,
                     output,

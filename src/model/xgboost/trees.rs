@@ -72,7 +72,9 @@ pub fn add(forest: &mut Forest, tree: &Tree, t: usize, n_features: usize) -> Res
         ("sum_hessian", tree.sum_hessian.len()),
     ];
     for (field, len) in lengths {
-        if len != n {
+        // 2.x keeps no cover in multi-target trees (they are not explained).
+        let absent = field == "sum_hessian" && width > 1 && len == 0;
+        if len != n && !absent {
             return Err(fault(
                 t,
                 None,
@@ -139,7 +141,8 @@ pub fn add(forest: &mut Forest, tree: &Tree, t: usize, n_features: usize) -> Res
         width,
     };
     for &node in &order {
-        raw.cover.push(f64::from(tree.sum_hessian[node].0));
+        raw.cover
+            .push(tree.sum_hessian.get(node).map_or(0.0, |h| f64::from(h.0)));
         let condition = tree.split_conditions[node].0;
         if tree.left_children[node] == -1 {
             let leaf: &[document::F32] = if width == 1 {
