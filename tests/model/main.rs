@@ -5,6 +5,7 @@ mod cli;
 mod differential;
 mod fuzz;
 mod gbm;
+mod gbm_hostile;
 mod helpers;
 mod hostile;
 mod pipelines;
