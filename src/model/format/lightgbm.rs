@@ -4,7 +4,7 @@
 //! What must not live here: what the text means (the room).
 
 use super::{Audit, ModelFormat};
-use crate::model::{LoadError, Model, lightgbm};
+use crate::model::{Budget, LoadError, Model, lightgbm};
 
 /// LightGBM's text model: a first line `tree`, then `version=`.
 pub struct LightgbmText;
@@ -18,11 +18,11 @@ impl ModelFormat for LightgbmText {
         bytes.starts_with(b"tree\n") || bytes.starts_with(b"tree\r\n")
     }
 
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError> {
-        lightgbm::load_file(bytes)
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError> {
+        lightgbm::load_file(bytes, budget)
     }
 
-    fn audit(&self, _bytes: &[u8]) -> Audit {
+    fn audit(&self, _bytes: &[u8], _budget: &Budget) -> Audit {
         Audit {
             format: Some("lightgbm"),
             ..Audit::default()

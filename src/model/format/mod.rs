@@ -23,8 +23,17 @@ mod xgboost;
 
 use super::joblib::Container;
 use super::pickle::GlobalRef;
-use super::{LoadError, Model};
-use signatures::Zip;
+use super::{Budget, LoadError, Model};
+use signatures::ZIP;
+
+/// Where a model came from: its format as `inspect` names it (`pickle`, `joblib`), the
+/// compression around its stream if any, and its protocol for a pickle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub format: &'static str,
+    pub compression: Option<Container>,
+    pub protocol: Option<u8>,
+}
 
 /// A kind of model file: recognised from its bytes, loaded, audited.
 pub trait ModelFormat: Sync {
@@ -32,10 +41,12 @@ pub trait ModelFormat: Sync {
     fn name(&self) -> &'static str;
     /// Whether `bytes` are of this format, from their content alone.
     fn sniff(&self, bytes: &[u8]) -> bool;
-    /// The model in `bytes`, read without executing anything.
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError>;
-    /// What the file references and how it is wrapped, for `inspect`, whether or not it loads.
-    fn audit(&self, bytes: &[u8]) -> Audit;
+    /// The model in `bytes`, read without executing anything, every size it claims charged to
+    /// `budget` before anything is allocated for it (the file itself is charged already).
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError>;
+    /// What the file references and how it is wrapped, for `inspect`, whether or not it loads;
+    /// reading it within `budget` as a load would.
+    fn audit(&self, bytes: &[u8], budget: &Budget) -> Audit;
 }
 
 /// What a format's audit finds in a file.
@@ -54,7 +65,7 @@ pub struct Audit {
 /// The formats skserve recognises, in the order they are tried: the ones with an unmistakable
 /// signature first, pickles (whose first byte may be one of many opcodes) last.
 pub const FORMATS: &[&dyn ModelFormat] = &[
-    &Zip,
+    &ZIP,
     &xgboost::Ubjson,
     &xgboost::Json,
     &lightgbm::LightgbmText,

@@ -3,32 +3,41 @@
 //! opcode.
 
 use super::{Audit, ModelFormat, READS};
-use crate::model::{LoadError, Model};
+use crate::model::{Budget, LoadError, Model};
 
-/// A format skserve recognises but does not read yet: refused with a message that says what
-/// the file is, so that nobody reads a zip archive's `P` as a pickle opcode.
-fn not_read_yet(what: &str) -> LoadError {
-    LoadError::Unsupported(format!("the file is {what}; skserve reads {READS}"))
+/// A format known by its first bytes, refused by what it is.
+pub struct Recognised {
+    name: &'static str,
+    sniff: fn(&[u8]) -> bool,
+    /// What the file is, for the refusal: `a zip archive (skops?), not a pickle`.
+    describe: fn(&[u8]) -> &'static str,
 }
 
-/// A zip archive: what skops writes (`schema.json` and `.npy` members).
-pub struct Zip;
-
-impl ModelFormat for Zip {
+impl ModelFormat for Recognised {
     fn name(&self) -> &'static str {
-        "zip"
+        self.name
     }
 
     fn sniff(&self, bytes: &[u8]) -> bool {
-        // A local file header, or the end of an archive with no member.
-        bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
+        (self.sniff)(bytes)
     }
 
-    fn load(&self, _bytes: &[u8]) -> Result<Model, LoadError> {
-        Err(not_read_yet("a zip archive (skops?), not a pickle"))
+    fn load(&self, bytes: &[u8], _budget: &Budget) -> Result<Model, LoadError> {
+        Err(LoadError::Unsupported(format!(
+            "the file is {}; skserve reads {READS}",
+            (self.describe)(bytes)
+        )))
     }
 
-    fn audit(&self, _bytes: &[u8]) -> Audit {
+    fn audit(&self, _bytes: &[u8], _budget: &Budget) -> Audit {
         Audit::default()
     }
 }
+
+/// A zip archive: what skops writes (`schema.json` and `.npy` members). A local file header,
+/// or the end of an archive with no member.
+pub const ZIP: Recognised = Recognised {
+    name: "zip",
+    sniff: |bytes| bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06"),
+    describe: |_| "a zip archive (skops?), not a pickle",
+};

@@ -5,7 +5,7 @@
 
 use super::{Audit, ModelFormat, READS};
 use crate::model::xgboost::{self, Encoding};
-use crate::model::{LoadError, Model};
+use crate::model::{Budget, LoadError, Model};
 
 /// A JSON document: XGBoost's `save_model("model.json")`.
 pub struct Json;
@@ -24,17 +24,17 @@ impl ModelFormat for Json {
                 .is_some_and(|&b| b == b'"' || b == b'}')
     }
 
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError> {
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError> {
         if !bytes.windows(9).any(|w| w == b"\"learner\"") {
             return Err(LoadError::Unsupported(format!(
                 "the file is a JSON document but not an XGBoost model (it has no \"learner\"); \
                  skserve reads {READS}"
             )));
         }
-        xgboost::load_file(bytes, Encoding::Json)
+        xgboost::load_file(bytes, Encoding::Json, budget)
     }
 
-    fn audit(&self, _bytes: &[u8]) -> Audit {
+    fn audit(&self, _bytes: &[u8], _budget: &Budget) -> Audit {
         Audit {
             format: Some("json"),
             ..Audit::default()
@@ -59,11 +59,11 @@ impl ModelFormat for Ubjson {
         )
     }
 
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError> {
-        xgboost::load_file(bytes, Encoding::Ubjson)
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError> {
+        xgboost::load_file(bytes, Encoding::Ubjson, budget)
     }
 
-    fn audit(&self, _bytes: &[u8]) -> Audit {
+    fn audit(&self, _bytes: &[u8], _budget: &Budget) -> Audit {
         Audit {
             format: Some("ubjson"),
             ..Audit::default()

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use super::objective::{Objective, Task};
 use super::text::{ModelText, TreeText, count, numbers};
+use crate::model::Budget;
 use crate::model::tree::nodes::{Forest, MAX_FEATURES, RawTree, SetRule, Split, check};
 
 /// Leaves a tree may have: real ones have hundreds.
@@ -78,7 +79,11 @@ pub struct Booster {
 }
 
 /// The booster `model` describes, predicting with its first `iterations` (all when `None`).
-pub fn read(model: &ModelText<'_>, iterations: Option<usize>) -> Result<Booster, String> {
+pub fn read(
+    model: &ModelText<'_>,
+    iterations: Option<usize>,
+    budget: &Budget,
+) -> Result<Booster, String> {
     let header = &model.header;
     let version = header.get("version").copied().unwrap_or("");
     if !matches!(version, "v2" | "v3" | "v4") {
@@ -168,7 +173,7 @@ pub fn read(model: &ModelText<'_>, iterations: Option<usize>) -> Result<Booster,
     for (t, tree) in model.trees[..used * k].iter().enumerate() {
         builder.add(tree).map_err(|e| format!("Tree={t}: {e}"))?;
     }
-    builder.forest.finish();
+    builder.forest.finish(budget).map_err(|e| e.to_string())?;
     let pandas_categorical = match model.pandas_categorical {
         None | Some("null") => None,
         Some(json) => Some(

@@ -27,7 +27,7 @@ use super::compose;
 use super::estimator::Predictor;
 use super::state::State;
 use super::value::Node;
-use super::{LoadError, Model, Origin};
+use super::{Budget, LoadError, Model, Origin};
 use objective::Task;
 use predictor::{Lgb, classes_for};
 
@@ -40,13 +40,13 @@ pub fn reads(class: SkClass) -> bool {
 }
 
 /// A model file (`save_model`): every iteration it holds, served as its objective's wrapper.
-pub fn load_file(bytes: &[u8]) -> Result<Model, LoadError> {
+pub fn load_file(bytes: &[u8], budget: &Budget) -> Result<Model, LoadError> {
     let what = "the LightGBM model";
     let text = std::str::from_utf8(bytes)
         .map_err(|e| LoadError::Malformed(format!("{what} is not UTF-8 text ({e})")))?;
     let model = text::parse(text).map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
-    let booster =
-        booster::read(&model, None).map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
+    let booster = booster::read(&model, None, budget)
+        .map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
     let task = booster.objective.task;
     let class = match task {
         Task::Binary | Task::Multiclass => SkClass::LgbmClassifier,
@@ -96,8 +96,8 @@ pub fn read(state: &State<'_>) -> Result<Box<dyn Predictor>, LoadError> {
     };
     let what = format!("{}: the model of _Booster", state.label());
     let model = text::parse(text).map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
-    let booster =
-        booster::read(&model, best).map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
+    let booster = booster::read(&model, best, state.heap.budget())
+        .map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
     let classes = if state.class == SkClass::LgbmClassifier {
         Some(wrapper_classes(state, &booster)?)
     } else {

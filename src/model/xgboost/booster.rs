@@ -15,6 +15,7 @@ use super::objective::{Objective, SERVED, Task};
 use super::trees::{self, count};
 use crate::model::category_codes::Categories;
 use crate::model::tree::nodes::{Forest, MAX_FEATURES};
+use crate::model::{Budget, TooLarge};
 
 /// Trees a model may hold: real ones hold thousands.
 const MAX_TREES: usize = 1 << 20;
@@ -26,6 +27,8 @@ const MAX_OUTPUTS: usize = 1 << 16;
 pub enum Fault {
     Malformed(String),
     Unsupported(String),
+    /// The model needs more memory than the loading budget has left.
+    TooLarge(TooLarge),
 }
 
 /// What the document does not say but a prediction needs: from the scikit-learn wrapper, or
@@ -81,7 +84,7 @@ pub struct Booster {
 }
 
 /// The booster `doc` describes, laid out for prediction.
-pub fn read(doc: Document, settings: Settings) -> Result<Booster, Fault> {
+pub fn read(doc: Document, settings: Settings, budget: &Budget) -> Result<Booster, Fault> {
     let malformed = Fault::Malformed;
     let version = match doc.version.as_slice() {
         [major, minor, ..] => (*major, *minor),
@@ -159,7 +162,7 @@ pub fn read(doc: Document, settings: Settings) -> Result<Booster, Fault> {
             if let Some(cats) = &gbtree.cats {
                 categories = read_categories(cats, &feature_types)?;
             }
-            read_trees(&gbtree, n_features, k, settings)?
+            read_trees(&gbtree, n_features, k, settings, budget)?
         }
         "gblinear" => {
             let linear: Gblinear = document::parse(model_text("gblinear")?).map_err(|e| {
@@ -332,6 +335,7 @@ fn read_trees(
     n_features: usize,
     k: usize,
     settings: Settings,
+    budget: &Budget,
 ) -> Result<(Engine, (usize, usize)), Fault> {
     let malformed = Fault::Malformed;
     let n_trees = count(
@@ -407,7 +411,7 @@ fn read_trees(
         }
         trees::add(&mut forest, tree, t, n_features).map_err(malformed)?;
     }
-    forest.finish();
+    forest.finish(budget).map_err(Fault::TooLarge)?;
     let leaf_values = forest.values().iter().map(|&v| v as f32).collect();
     let engine = Engine::Trees {
         forest,

@@ -32,7 +32,7 @@ use super::compose;
 use super::estimator::Transformer;
 use super::state::State;
 use super::value::Node;
-use super::{LoadError, Model, Origin};
+use super::{Budget, LoadError, Model, Origin};
 use booster::{Booster, Fault, Settings};
 use document::{Document, Snapshot};
 use objective::Task;
@@ -77,6 +77,7 @@ fn fault(what: &str, fault: Fault) -> LoadError {
     match fault {
         Fault::Malformed(m) => LoadError::Malformed(format!("{what}: {m}")),
         Fault::Unsupported(m) => LoadError::Unsupported(format!("{what}: {m}")),
+        Fault::TooLarge(too_large) => LoadError::TooLarge(too_large),
     }
 }
 
@@ -99,7 +100,7 @@ fn iterations_of(doc: &Document, what: &str) -> Result<Option<usize>, LoadError>
 }
 
 /// A model file (`save_model`), served as the wrapper that saved it would serve it.
-pub fn load_file(bytes: &[u8], encoding: Encoding) -> Result<Model, LoadError> {
+pub fn load_file(bytes: &[u8], encoding: Encoding, budget: &Budget) -> Result<Model, LoadError> {
     let what = "the XGBoost model";
     let doc: Document = document(bytes, encoding)
         .map_err(|e| LoadError::Malformed(format!("{what} cannot be read: {e}")))?;
@@ -112,7 +113,7 @@ pub fn load_file(bytes: &[u8], encoding: Encoding) -> Result<Model, LoadError> {
         .get("scikit_learn")
         .and_then(|meta| serde_json::from_str::<serde_json::Value>(meta).ok())
         .and_then(|meta| meta["_estimator_type"].as_str().map(str::to_owned));
-    let booster = booster::read(doc, settings).map_err(|f| fault(what, f))?;
+    let booster = booster::read(doc, settings, budget).map_err(|f| fault(what, f))?;
     let task = booster.objective.task;
     let class = match (estimator_type.as_deref(), task) {
         (Some("ranker"), _) | (None, Task::Ranking) => SkClass::XgbRanker,
@@ -199,7 +200,8 @@ pub fn read(state: &State<'_>) -> Result<compose::Model, LoadError> {
         Some(best) => Some(best + 1),
         None => iterations_of(&doc, &what)?,
     };
-    let booster = booster::read(doc, Settings { iterations }).map_err(|f| fault(&what, f))?;
+    let booster = booster::read(doc, Settings { iterations }, state.heap.budget())
+        .map_err(|f| fault(&what, f))?;
     let missing = match state.attr("missing") {
         None | Some(super::value::Value::None) => f32::NAN,
         Some(_) => state.number("missing")?.map_or(f32::NAN, |m| m as f32),
