@@ -87,6 +87,7 @@ prepare matrix bash -c 'bash tests/python/ensure_matrix.sh &&
 prepare pipelines bash -c 'bash tests/python/pipelines/ensure_pipelines.sh && bash tests/python/trees/ensure_trees.sh &&
     bash tests/python/estimators/ensure_estimators.sh && bash tests/python/census/ensure_census.sh &&
     bash tests/python/families/ensure_families.sh && bash tests/python/transformers/ensure_transformers.sh'
+prepare gbm bash tests/python/gbm/ensure_gbm.sh  # XGBoost 1.7/2.1/3.x and LightGBM 3.3/4.x against themselves
 
 if [ "${1:-}" = fuzz ]; then
     finish matrix
@@ -107,6 +108,9 @@ cargo test --all-targets --no-run --quiet
 step "waiting for the Python side"
 finish matrix
 finish pipelines
+finish gbm
+SKSERVE_GBM_DIR=$(sed -n 1p target/prepare-gbm.out)
+export SKSERVE_GBM_DIR
 SKSERVE_MATRIX_DIR=$(sed -n 1p target/prepare-matrix.out)
 SKSERVE_PIPELINES_DIR=$(sed -n 1p target/prepare-pipelines.out)
 SKSERVE_TREES_DIR=$(sed -n 2p target/prepare-pipelines.out)

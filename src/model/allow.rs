@@ -32,6 +32,13 @@ pub enum Callable {
     /// `builtins.bytes()` without arguments: how protocol 2 writes empty bytes (the data of
     /// an empty array, such as a tree's bitsets when it has no categorical split).
     EmptyBytes,
+    /// `builtins.bytearray(bytes)` (or `(str, 'latin-1')` in protocol 2): how protocols
+    /// before 5 carry a `bytearray`, such as the model an XGBoost `Booster` pickles.
+    ByteArray,
+    /// `collections.OrderedDict` or `collections.defaultdict` called: an empty dict that
+    /// SETITEMS fills (a defaultdict's factory is kept as nothing: no reader ever calls it).
+    /// LightGBM's wrappers keep their evaluation results in them.
+    Dict(&'static str),
     /// joblib's `NumpyArrayWrapper`: the array's bytes follow its BUILD in the stream.
     JoblibArrayWrapper,
     /// `builtins.slice(start, stop, step)`: ColumnTransformer's column ranges.
@@ -67,6 +74,8 @@ impl Callable {
             Self::NumpyDtype => "numpy.dtype".into(),
             Self::CodecsEncode => "_codecs.encode".into(),
             Self::EmptyBytes => "builtins.bytes".into(),
+            Self::ByteArray => "builtins.bytearray".into(),
+            Self::Dict(name) => format!("collections.{name}"),
             Self::JoblibArrayWrapper => "joblib.numpy_pickle.NumpyArrayWrapper".into(),
             Self::Slice => "builtins.slice".into(),
             Self::Set => "builtins.set".into(),
@@ -129,6 +138,9 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
         ("numpy", "dtype") => Some(NumpyDtype),
         ("_codecs", "encode") => Some(CodecsEncode),
         ("builtins" | "__builtin__", "bytes") => Some(EmptyBytes),
+        ("builtins" | "__builtin__", "bytearray") => Some(ByteArray),
+        ("collections", "OrderedDict") => Some(Dict("OrderedDict")),
+        ("collections", "defaultdict") => Some(Dict("defaultdict")),
         ("joblib.numpy_pickle" | "sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper") => {
             Some(JoblibArrayWrapper)
         }

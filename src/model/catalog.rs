@@ -12,6 +12,7 @@ use super::cross_decomposition;
 use super::decomposition;
 use super::discriminant_analysis;
 use super::gaussian;
+use super::lightgbm;
 use super::linear;
 use super::mixture;
 use super::naive_bayes;
@@ -24,6 +25,7 @@ use super::svm;
 use super::text;
 use super::tree;
 use super::value::{Heap, Node, Value};
+use super::xgboost;
 
 /// A family of classes and how they are read.
 pub struct Room {
@@ -136,6 +138,16 @@ pub const ROOMS: &[Room] = &[
         name: "decomposition",
         reads: decomposition::reads,
         read: |state, _, _| Ok(Step::Transformer(decomposition::read(state)?)),
+    },
+    Room {
+        name: "XGBoost",
+        reads: xgboost::reads,
+        read: |state, _, _| Ok(Step::Model(xgboost::read(state)?)),
+    },
+    Room {
+        name: "LightGBM",
+        reads: lightgbm::reads,
+        read: |state, _, _| Ok(Step::Model(Model::alone(lightgbm::read(state)?))),
     },
 ];
 

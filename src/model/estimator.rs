@@ -551,6 +551,15 @@ pub trait Predictor: fmt::Debug + Send + Sync {
     fn as_transformer(&self) -> Option<Box<dyn Transformer>> {
         None
     }
+    /// The library whose estimator this is, as V2 metadata's `platform` names it.
+    fn platform(&self) -> &'static str {
+        "sklearn"
+    }
+    /// The column names it was fitted with, where it keeps them itself (XGBoost's and
+    /// LightGBM's boosters) rather than in `feature_names_in_`.
+    fn feature_names(&self) -> Option<Vec<String>> {
+        None
+    }
     /// What `inspect` shows of it.
     fn describe(&self) -> serde_json::Value;
 }

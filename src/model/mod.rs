@@ -25,14 +25,17 @@
 //!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`,
 //!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`: the rooms, one
 //!   family of classes each (`fitted`, `pairwise`, `projection`, `special`, `sparse` and
-//!   `scipy` are what several of them share).
+//!   `scipy` are what several of them share); `xgboost` and `lightgbm`: the rooms of those
+//!   libraries' wrappers, which also read their own model files (through `format`).
 //! - `catalog`: which room reads which class, and the list of classes served.
+//! - `category_codes`: the categories XGBoost and LightGBM keep, as a model's first step.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
 
 pub mod allow;
 pub mod budget;
 pub mod catalog;
+pub mod category_codes;
 pub mod classes;
 pub mod cluster;
 pub mod compose;
@@ -47,6 +50,7 @@ pub mod gaussian;
 pub mod input;
 pub mod inspect;
 pub mod joblib;
+pub mod lightgbm;
 pub mod linear;
 pub mod mixture;
 pub mod naive_bayes;
@@ -68,6 +72,7 @@ pub mod svm;
 pub mod text;
 pub mod tree;
 pub mod value;
+pub mod xgboost;
 
 use ndarray::{Array2, ArrayView2};
 
@@ -301,6 +306,11 @@ impl Model {
                 predictor.n_features_in()
             )));
         }
+        // XGBoost's and LightGBM's boosters keep the names they were fitted with themselves,
+        // which are the client's where the steps before them keep every column in place.
+        let in_place =
+            sources.len() == n_inputs && sources.iter().enumerate().all(|(i, &s)| i == s);
+        let names = names.or_else(|| in_place.then(|| predictor.feature_names()).flatten());
         let named = names.as_ref().is_some_and(|n| n.len() == n_inputs);
         let input_names: Vec<String> = match names {
             Some(names) if names.len() == n_inputs => names,
@@ -468,7 +478,7 @@ impl Model {
 
     /// The serving platform V2 metadata names: the library whose estimator answers.
     pub fn platform(&self) -> &'static str {
-        "sklearn"
+        self.predictor.platform()
     }
 
     /// What it answers: `predict` first unless it only transforms, then the numeric outputs.

@@ -279,6 +279,26 @@ sk_classes! {
     // sparse matrices (scipy), as fitted estimators hold them
     CsrMatrix = "csr_matrix" in ["scipy.sparse._csr", "scipy.sparse.csr"],
     CsrArray = "csr_array" in ["scipy.sparse._csr"],
+
+    // xgboost
+    XgbClassifier = "XGBClassifier" in ["xgboost.sklearn"],
+    XgbRegressor = "XGBRegressor" in ["xgboost.sklearn"],
+    XgbRfClassifier = "XGBRFClassifier" in ["xgboost.sklearn"],
+    XgbRfRegressor = "XGBRFRegressor" in ["xgboost.sklearn"],
+    XgbRanker = "XGBRanker" in ["xgboost.sklearn"],
+    /// A wrapper's booster (its model as bytes), and what a model file holds.
+    XgbBooster = "Booster" in ["xgboost.core"],
+
+    // lightgbm
+    LgbmClassifier = "LGBMClassifier" in ["lightgbm.sklearn"],
+    LgbmRegressor = "LGBMRegressor" in ["lightgbm.sklearn"],
+    LgbmRanker = "LGBMRanker" in ["lightgbm.sklearn"],
+    /// A wrapper's booster (its model as text), and what a model file holds.
+    LgbmBooster = "Booster" in ["lightgbm.basic"],
+
+    // compose: scikit-learn 1.5 and 1.6 keep a ColumnTransformer's remainder columns in a
+    // list of their own (its `data`)
+    RemainderColsList = "_RemainderColsList" in ["sklearn.compose._column_transformer"],
 }
 
 #[cfg(test)]

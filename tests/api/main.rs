@@ -12,6 +12,7 @@ mod faults;
 mod first_scrape;
 mod fleet;
 mod fuzz;
+mod gbm;
 mod grpc;
 mod half_close;
 mod helpers;

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 #[path = "../common/made_by.rs"]
-mod made_by;
+pub mod made_by;
 use made_by::made_by;
 
 pub fn repo() -> PathBuf {

@@ -9,6 +9,8 @@ mod docs;
 mod estimators;
 mod families;
 mod fuzz;
+mod gbm;
+mod gbm_hostile;
 mod helpers;
 mod hostile;
 mod pairwise;

@@ -4,7 +4,7 @@
 //! ends included). Every position is checked against the input's width.
 
 use crate::model::LoadError;
-use crate::model::allow::Callable;
+use crate::model::allow::{Callable, SkClass};
 use crate::model::state::State;
 use crate::model::value::{Elements, Node, Value};
 
@@ -61,6 +61,18 @@ pub fn resolve(
         },
         (_, Some(Node::Object(o))) if o.class == Callable::Slice => {
             return slice(state, attr, o.args, n_features, names);
+        }
+        // scikit-learn 1.5 and 1.6's remainder columns: a list kept as the object's `data`.
+        (_, Some(Node::Object(o))) if o.class == Callable::Class(SkClass::RemainderColsList) => {
+            let data = o
+                .state
+                .and_then(|s| heap.str_dict(s))
+                .and_then(|d| d.into_iter().find(|(k, _)| *k == "data").map(|(_, v)| v))
+                .ok_or_else(|| bad("is a remainder column list without its data".into()))?;
+            if matches!(heap.node(data), Some(Node::Object(_))) {
+                return Err(bad("is a remainder column list that holds an object".into()));
+            }
+            return resolve(state, attr, data, n_features, names);
         }
         _ => {
             return Err(bad(

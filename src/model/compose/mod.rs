@@ -47,6 +47,17 @@ pub struct Model {
     pub wrappers: Vec<&'static str>,
 }
 
+impl Model {
+    /// A predictor with no steps before it.
+    pub fn alone(predictor: Box<dyn Predictor>) -> Self {
+        Self {
+            transformers: Vec::new(),
+            predictor,
+            wrappers: Vec::new(),
+        }
+    }
+}
+
 /// Reads any step: given to the composites so that they can read what they hold.
 pub trait StepReader {
     /// The step at `value`, named by `path`; `width` is the number of columns it is given,

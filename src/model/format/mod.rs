@@ -12,15 +12,19 @@
 //!
 //! # Layout
 //! - `pickled`: pickles and joblib files.
+//! - `xgboost`: XGBoost's model files, JSON and UBJSON.
+//! - `lightgbm`: LightGBM's text model files.
 //! - `signatures`: the formats recognised but not read yet, refused by what they are.
 
+mod lightgbm;
 mod pickled;
 mod signatures;
+mod xgboost;
 
 use super::joblib::Container;
 use super::pickle::GlobalRef;
 use super::{Budget, LoadError, Model};
-use signatures::{JSON, LIGHTGBM_TEXT, UBJSON, ZIP};
+use signatures::ZIP;
 
 /// Where a model came from: its format as `inspect` names it (`pickle`, `joblib`), the
 /// compression around its stream if any, and its protocol for a pickle.
@@ -60,7 +64,13 @@ pub struct Audit {
 
 /// The formats skserve recognises, in the order they are tried: the ones with an unmistakable
 /// signature first, pickles (whose first byte may be one of many opcodes) last.
-pub const FORMATS: &[&dyn ModelFormat] = &[&ZIP, &UBJSON, &JSON, &LIGHTGBM_TEXT, &pickled::Pickled];
+pub const FORMATS: &[&dyn ModelFormat] = &[
+    &ZIP,
+    &xgboost::Ubjson,
+    &xgboost::Json,
+    &lightgbm::LightgbmText,
+    &pickled::Pickled,
+];
 
 /// The format of `bytes`, or why none fits.
 pub fn detect(bytes: &[u8]) -> Result<&'static dyn ModelFormat, LoadError> {
@@ -82,7 +92,7 @@ pub fn detect(bytes: &[u8]) -> Result<&'static dyn ModelFormat, LoadError> {
 
 /// What skserve reads, for messages.
 pub const READS: &str = "scikit-learn pickles and joblib files (plain, zlib, gzip, bz2, xz or \
-                         lzma)";
+                         lzma), XGBoost models (JSON or UBJSON) and LightGBM models (text)";
 
 /// The first bytes of a file as a person can read them: `50 4b 03 04`.
 fn leading(bytes: &[u8]) -> String {

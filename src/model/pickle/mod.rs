@@ -762,6 +762,44 @@ impl<'a> Vm<'a, '_> {
                 }
                 Node::Bytes(Cow::Owned(Vec::new()))
             }
+            Callable::Dict(_) => Node::Dict(Vec::new()),
+            Callable::ByteArray => {
+                let bytes = match argv {
+                    [] => Cow::Owned(Vec::new()),
+                    [data] => match self.heap.node(*data) {
+                        Some(Node::Bytes(bytes)) => bytes.clone(),
+                        _ => {
+                            return Err(PickleError::malformed(
+                                offset,
+                                "builtins.bytearray is only allowed of bytes",
+                            ));
+                        }
+                    },
+                    [text, encoding] => match (self.heap.str(*text), self.heap.str(*encoding)) {
+                        (Some(text), Some("latin1" | "latin-1")) => text
+                            .chars()
+                            .map(|c| u8::try_from(c as u32))
+                            .collect::<Result<Vec<u8>, _>>()
+                            .map(Cow::Owned)
+                            .map_err(|_| {
+                                PickleError::malformed(offset, "latin1 text out of range")
+                            })?,
+                        _ => {
+                            return Err(PickleError::malformed(
+                                offset,
+                                "builtins.bytearray is only allowed of (str, 'latin-1')",
+                            ));
+                        }
+                    },
+                    _ => {
+                        return Err(PickleError::malformed(
+                            offset,
+                            "builtins.bytearray takes at most 2 arguments",
+                        ));
+                    }
+                };
+                Node::Bytes(bytes)
+            }
             Callable::Partial => {
                 // Only check_array may be wrapped: a partial of anything else would hand its
                 // reader a callable to run.

@@ -23,8 +23,10 @@
 //! What must not live here: reading files (`sktree`, `hist`) or any estimator's arithmetic.
 
 mod masks;
+pub mod sets;
 
 use masks::LeafMasks;
+pub use sets::{CategorySets, SetRule};
 
 use crate::model::budget::{Budget, TooLarge};
 
@@ -39,11 +41,14 @@ pub const LAID_OUT_BYTES_PER_NODE: usize = std::mem::size_of::<Node>()
 const LEAF: u32 = 1 << 31;
 /// A missing value goes to the left child.
 const MISSING_LEFT: u32 = 1 << 30;
-/// A categorical split (HistGradientBoosting): `threshold` holds the index of its bitset.
+/// A categorical split: `threshold` holds the index of its bitset (HistGradientBoosting) or,
+/// with [`SET`], of its set of categories (XGBoost, LightGBM).
 const CATEGORICAL: u32 = 1 << 29;
+/// A categorical split read by a library's set rule ([`CategorySets`]).
+const SET: u32 = 1 << 28;
 /// Feature indices must stay below the flag bits.
-pub const MAX_FEATURES: usize = (1 << 29) - 1;
-const FEATURE: u32 = CATEGORICAL - 1;
+pub const MAX_FEATURES: usize = (1 << 28) - 1;
+const FEATURE: u32 = SET - 1;
 
 /// One node, 16 bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,12 +111,21 @@ pub enum Split {
         bitset: usize,
         missing_left: bool,
     },
+    /// A set of categories read by its library's rule; `set` indexes
+    /// [`Forest::category_sets`].
+    CategorySet {
+        feature: usize,
+        set: usize,
+        missing_left: bool,
+    },
 }
 
 impl Split {
     pub fn feature(&self) -> usize {
         match self {
-            Self::Numeric { feature, .. } | Self::Categorical { feature, .. } => *feature,
+            Self::Numeric { feature, .. }
+            | Self::Categorical { feature, .. }
+            | Self::CategorySet { feature, .. } => *feature,
         }
     }
 }
@@ -280,6 +294,8 @@ pub struct Forest {
     pub left_categories: Vec<Bitset>,
     /// For each feature, the categories training saw (`None` for a numeric feature).
     pub known_categories: Vec<Option<Bitset>>,
+    /// The sets of XGBoost's and LightGBM's categorical splits.
+    pub category_sets: CategorySets,
     width: usize,
     /// Whether some split is categorical (then a walk takes the categorical rule's branch).
     categorical: bool,
@@ -404,6 +420,12 @@ impl Forest {
                             self.categorical = true;
                             (*bitset as f64, CATEGORICAL, *missing_left)
                         }
+                        Split::CategorySet {
+                            set, missing_left, ..
+                        } => {
+                            self.categorical = true;
+                            (*set as f64, CATEGORICAL | SET, *missing_left)
+                        }
                     };
                     let missing = if missing_left { MISSING_LEFT } else { 0 };
                     Node {
@@ -511,6 +533,11 @@ impl Forest {
     /// values go.
     fn category_goes_left(&self, node: &Node, x: f64) -> bool {
         let missing = node.feature & MISSING_LEFT != 0;
+        if node.feature & SET != 0 {
+            return self
+                .category_sets
+                .goes_left(node.threshold as usize, x, missing);
+        }
         if x.is_nan() || x < 0.0 {
             return missing;
         }
