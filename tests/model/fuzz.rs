@@ -11,7 +11,8 @@ use crate::helpers::repo;
 
 /// The fixtures mutations start from: the challenge model and every checked-in model file,
 /// among them the malformed trees and the intact forest and HistGradientBoosting model of
-/// tests/fixtures/tree_seeds (so mutations reach the tree checks from both sides).
+/// tests/fixtures/tree_seeds (so mutations reach the tree checks from both sides), the skops
+/// archives of tests/fixtures/skops_seeds and the hostile archives made from them.
 fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = vec![repo().join("model-files/pickle_model.pkl")];
     let mut dirs = vec![repo().join("tests/fixtures")];
@@ -22,20 +23,31 @@ fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
                 dirs.push(path);
             } else if matches!(
                 path.extension().and_then(|e| e.to_str()),
-                Some("pkl" | "joblib")
+                Some("pkl" | "joblib" | "skops")
             ) {
                 files.push(path);
             }
         }
     }
     files.sort();
-    let seeds: Vec<_> = files
+    let mut seeds: Vec<_> = files
         .into_iter()
         .map(|p| {
             let bytes = std::fs::read(&p).unwrap();
             (p, bytes)
         })
         .collect();
+    seeds.extend(
+        crate::skops::hostile::archives()
+            .into_iter()
+            .filter(|h| h.limits.is_none() && h.bytes.len() < 1 << 20)
+            .map(|h| {
+                (
+                    PathBuf::from(format!("hostile skops archive {}", h.name)),
+                    h.bytes,
+                )
+            }),
+    );
     assert!(
         seeds.len() > 50,
         "expected the checked-in fixtures, found {} files",
@@ -110,17 +122,17 @@ fn cut_points(len: usize) -> Vec<usize> {
 }
 
 /// xorshift64*: deterministic and fast; the seed is printed so a failure can be replayed.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 }
@@ -128,7 +140,7 @@ impl Rng {
 /// Opcodes worth inserting: every one the VM knows, plus the refused ones.
 const OPCODES: &[u8] = b"\x80\x95.(N\x88\x89JKM\x8a\x8bG\x8cXUTCB\x8e\x96)t\x85\x86\x87}dsu]lae\x8f\x90\x91012\x94qrhjc\x93R\x81bio\x92\x82\x83\x84PQ\x97\x98";
 
-fn mutate(rng: &mut Rng, seeds: &[(PathBuf, Vec<u8>)], input: &mut Vec<u8>) {
+pub fn mutate(rng: &mut Rng, seeds: &[(PathBuf, Vec<u8>)], input: &mut Vec<u8>) {
     for _ in 0..=rng.below(4) {
         let len = input.len().max(1);
         match rng.below(7) {
@@ -183,16 +195,22 @@ fn mutate(rng: &mut Rng, seeds: &[(PathBuf, Vec<u8>)], input: &mut Vec<u8>) {
     }
 }
 
-#[test]
-fn random_mutations_never_panic() {
-    let cases: usize = std::env::var("SKSERVE_FUZZ_CASES")
+/// `SKSERVE_FUZZ_CASES` (default 300,000) and `SKSERVE_FUZZ_SEED`.
+pub fn cases_and_seed() -> (usize, u64) {
+    let cases = std::env::var("SKSERVE_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300_000);
-    let seed: u64 = std::env::var("SKSERVE_FUZZ_SEED")
+    let seed = std::env::var("SKSERVE_FUZZ_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5eed_cafe);
+    (cases, seed)
+}
+
+#[test]
+fn random_mutations_never_panic() {
+    let (cases, seed) = cases_and_seed();
     eprintln!("fuzzing the loader: {cases} inputs, SKSERVE_FUZZ_SEED={seed}");
     let seeds = seeds();
     let mut rng = Rng(seed | 1);

@@ -7,4 +7,5 @@ mod fuzz;
 mod helpers;
 mod hostile;
 mod pipelines;
+mod skops;
 mod trees;

@@ -118,7 +118,7 @@ impl<'a> Archive<'a> {
             CompressionMethod::Stored | CompressionMethod::Deflated => {}
             other => {
                 return Err(format!(
-                    "the member {name:?} is compressed with {other:?} (skserve reads members \
+                    "the member {name:?} is compressed with {other} (skserve reads members \
                      stored or deflated)"
                 ));
             }

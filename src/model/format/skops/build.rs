@@ -70,15 +70,21 @@ impl<'a, 'z> Builder<'a, 'z> {
             Kind::Set => Node::Set(self.items(content()?)?),
             Kind::Bytes => Node::Bytes(Cow::Owned(self.member(state)?)),
             Kind::Slice => {
+                // The ends as Python wrote them: integers, None, or column names.
                 let content = content()?;
-                let ends = ["start", "stop", "step"]
-                    .map(|end| match content.get(end) {
-                        Some(Json::Int(v)) => Ok(Value::Int(*v)),
-                        Some(Json::Null) => Ok(Value::None),
-                        _ => Err(format!("a slice whose {end} is not an integer or None")),
-                    })
-                    .into_iter()
-                    .collect::<Result<Vec<_>, _>>()?;
+                let mut ends = Vec::with_capacity(3);
+                for end in ["start", "stop", "step"] {
+                    ends.push(match content.get(end) {
+                        Some(Json::Int(v)) => Value::Int(*v),
+                        Some(Json::Null) => Value::None,
+                        Some(Json::Str(s)) => self.heap.push(Node::Str(Cow::Owned(s.clone()))),
+                        _ => {
+                            return Err(format!(
+                                "a slice whose {end} is not an integer, a name or None"
+                            ));
+                        }
+                    });
+                }
                 let args = self.heap.push(Node::Tuple(ends));
                 return Ok(self.object(Callable::Slice, args, None));
             }
@@ -99,6 +105,10 @@ impl<'a, 'z> Builder<'a, 'z> {
             }
             Kind::Object(class) | Kind::Random(class) => {
                 let state = match state.get("content") {
+                    // A generator's content is a plain object of states.
+                    Some(content) if content.get("__loader__").is_none() => {
+                        Some(self.fields(content)?)
+                    }
                     Some(content) => Some(self.value(content)?),
                     None => None,
                 };
@@ -152,6 +162,19 @@ impl<'a, 'z> Builder<'a, 'z> {
 
     fn object(&mut self, class: Callable, args: Value, state: Option<Value>) -> Value {
         self.heap.push(Node::Object(Object { class, args, state }))
+    }
+
+    /// A plain JSON object of states, as a dict of their names.
+    fn fields(&mut self, content: &Json) -> Built {
+        let fields = content
+            .object()
+            .ok_or("a content that is neither a state nor an object")?;
+        let mut pairs = Vec::with_capacity(fields.len());
+        for (name, state) in fields {
+            let key = self.heap.push(Node::Str(Cow::Owned(name.clone())));
+            pairs.push((key, self.value(state)?));
+        }
+        Ok(self.heap.push(Node::Dict(pairs)))
     }
 
     fn items(&mut self, content: &Json) -> Result<Vec<Value>, String> {

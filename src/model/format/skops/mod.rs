@@ -118,8 +118,8 @@ fn protocol(schema: &Json) -> Result<u8, LoadError> {
                 .into(),
         )),
         Some(Json::Int(p)) => Err(LoadError::Unsupported(format!(
-            "the skops archive has protocol {p}, newer than skserve reads (1 and 2, skops 0.6 to \
-             0.16)"
+            "the skops archive has protocol {p}, newer than skserve reads (1 and 2: skops 0.6 and \
+             later, to date)"
         ))),
         _ => Err(LoadError::Malformed(
             "the skops archive: schema.json has no protocol".into(),
