@@ -99,7 +99,8 @@ fn skops_archives_answer_exactly_as_their_pickles_and_audit_clean() {
         );
     }
     assert_eq!(versions.len(), 3, "{versions:?}");
-    assert!(checked >= 500, "only {checked} archives");
+    // About 200 models, each stored and, from skops 0.7, deflated: 334 archives today.
+    assert!(checked >= 300, "only {checked} archives");
     eprintln!("{checked} skops archives of skops {versions:?} answer exactly as their pickles");
 }
 
