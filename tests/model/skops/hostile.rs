@@ -4,8 +4,9 @@
 //! `operator` function (skops's CVE-2025-54413 and CVE-2025-54412), as a loss that names its
 //! own constructor, with a list in the file that claims to trust them; and archives that are
 //! malformed on purpose: bombs, lying `.npy` headers, object dtypes, members missing,
-//! duplicated or climbing out with `..`, nesting too deep. Every one is refused with a reason,
-//! by the loader and by the command line with exit status 2.
+//! duplicated or climbing out with `..`, nesting too deep; and real models with one attribute
+//! edited (`attributes`). Every one is refused with a reason, by the loader and by the command
+//! line with exit status 2.
 
 use serde_json::{Value, json};
 use skserve::model::format::skops::{self, Limits};
@@ -64,6 +65,7 @@ fn case(name: &'static str, bytes: Vec<u8>, says: &[&'static str]) -> Hostile {
 pub fn archives() -> Vec<Hostile> {
     let mut out = names();
     out.extend(malformed());
+    out.extend(super::attributes::archives());
     out
 }
 

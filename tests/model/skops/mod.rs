@@ -2,6 +2,7 @@
 //! inside archives fuzzed (quick tier); the matrix of real archives written by skops 0.6, 0.10
 //! and the newest skops answering exactly as their pickles and scikit-learn do (full tier).
 
+mod attributes;
 mod fuzz;
 pub mod hostile;
 mod matrix;
