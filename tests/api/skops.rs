@@ -16,7 +16,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::helpers::{
-    BUCKET, GcsEmulator, OBJECT, TestApp, eventually, json, repo, spawn_app_with,
+    BUCKET, GcsEmulator, OBJECT, TestApp, eventually, json, replace_file, repo, spawn_app_with,
     spawn_app_with_model, wait_for_refresh_failures,
 };
 
@@ -230,13 +230,6 @@ async fn a_watched_archive_is_replaced_and_a_hostile_one_refused() {
     })
     .await;
     std::fs::remove_dir_all(&dir).ok();
-}
-
-/// Writes a file beside `path` and renames it over `path`, as deployments replace files.
-fn replace_file(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
 }
 
 #[tokio::test]
