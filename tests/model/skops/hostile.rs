@@ -343,7 +343,7 @@ fn malformed() -> Vec<Hostile> {
         name: "zip_bomb_lying_about_its_size",
         bytes: lying,
         limits: Some(small),
-        says: vec![],
+        says: vec!["larger than its declared uncompressed size"],
     });
 
     let few = Limits {
