@@ -24,8 +24,17 @@ use super::joblib::Container;
 use super::pickle::GlobalRef;
 use super::state::{Path, State};
 use super::value::{Heap, Value};
-use super::{LoadError, Model, Origin, catalog};
-use signatures::{Json, LightgbmText, XgboostUbjson};
+use super::{BYTES_PER_INPUT_COLUMN, Budget, LoadError, Model, catalog};
+use signatures::{JSON, LIGHTGBM_TEXT, UBJSON};
+
+/// Where a model came from: its format as `inspect` names it (`pickle`, `joblib`, `skops`), the
+/// compression around its stream if any, and its protocol: a pickle's, or a skops archive's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub format: &'static str,
+    pub compression: Option<Container>,
+    pub protocol: Option<u8>,
+}
 
 /// A kind of model file: recognised from its bytes, loaded, audited.
 pub trait ModelFormat: Sync {
@@ -33,10 +42,12 @@ pub trait ModelFormat: Sync {
     fn name(&self) -> &'static str;
     /// Whether `bytes` are of this format, from their content alone.
     fn sniff(&self, bytes: &[u8]) -> bool;
-    /// The model in `bytes`, read without executing anything.
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError>;
-    /// What the file references and how it is wrapped, for `inspect`, whether or not it loads.
-    fn audit(&self, bytes: &[u8]) -> Audit;
+    /// The model in `bytes`, read without executing anything, every size it claims charged to
+    /// `budget` before anything is allocated for it (the file itself is charged already).
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError>;
+    /// What the file references and how it is wrapped, for `inspect`, whether or not it loads;
+    /// reading it within `budget` as a load would.
+    fn audit(&self, bytes: &[u8], budget: &Budget) -> Audit;
 }
 
 /// What a format's audit finds in a file.
@@ -56,9 +67,9 @@ pub struct Audit {
 /// signature first, pickles (whose first byte may be one of many opcodes) last.
 pub const FORMATS: &[&dyn ModelFormat] = &[
     &skops::Skops,
-    &XgboostUbjson,
-    &Json,
-    &LightgbmText,
+    &UBJSON,
+    &JSON,
+    &LIGHTGBM_TEXT,
     &pickled::Pickled,
 ];
 
@@ -86,7 +97,13 @@ pub const READS: &str = "scikit-learn pickles and joblib files (plain, zlib, gzi
 
 /// The model held by the object at `root`, read by the catalog's rooms: where every format
 /// ends once it has built its file's values.
-fn read_model(heap: &Heap<'_>, root: Value, origin: Origin) -> Result<Model, LoadError> {
+/// What the model keeps per input column is charged to `budget`.
+fn read_model(
+    heap: &Heap<'_>,
+    root: Value,
+    origin: Origin,
+    budget: &Budget,
+) -> Result<Model, LoadError> {
     let catalog = catalog::Catalog { heap };
     let root_state = State::of(heap, root, &Path::default())?;
     let sklearn_version = root_state.sklearn_version().map(str::to_owned);
@@ -99,6 +116,13 @@ fn read_model(heap: &Heap<'_>, root: Value, origin: Origin) -> Result<Model, Loa
             ));
         }
     };
+    let n_inputs = model
+        .transformers
+        .first()
+        .map_or(model.predictor.n_features_in(), |(_, t)| t.n_features_in());
+    budget.charge_items(n_inputs, BYTES_PER_INPUT_COLUMN, || {
+        format!("a model of {n_inputs} input columns")
+    })?;
     Model::assemble(
         model,
         catalog::input_names(heap, root),

@@ -8,7 +8,7 @@
 use super::{Audit, ModelFormat};
 use crate::model::joblib::Container;
 use crate::model::pickle::{self, opcodes};
-use crate::model::{LoadError, Model, Origin};
+use crate::model::{Budget, LoadError, Model, Origin};
 
 /// Pickle streams, plain or in a joblib container of any compression.
 pub struct Pickled;
@@ -23,11 +23,11 @@ impl ModelFormat for Pickled {
         Container::detect(bytes).is_ok() || bytes.starts_with(b"ZF")
     }
 
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError> {
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError> {
         let container = Container::detect(bytes).map_err(LoadError::Malformed)?;
-        let stream = container.open(bytes).map_err(LoadError::Malformed)?;
+        let stream = container.open(bytes, budget)?;
         let mut globals = Vec::new();
-        let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut globals)?;
+        let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut globals, budget)?;
         let origin = Origin {
             format: if is_joblib(&globals) || container != Container::Plain {
                 "joblib"
@@ -37,15 +37,21 @@ impl ModelFormat for Pickled {
             compression: Some(container).filter(|c| *c != Container::Plain),
             protocol: Some(unpickled.protocol),
         };
-        super::read_model(&unpickled.heap, unpickled.root, origin)
+        super::read_model(&unpickled.heap, unpickled.root, origin, budget)
     }
 
-    fn audit(&self, bytes: &[u8]) -> Audit {
+    fn audit(&self, bytes: &[u8], budget: &Budget) -> Audit {
         let container = Container::detect(bytes);
         let mut globals = Vec::new();
         let mut protocol = None;
-        if let Ok(stream) = container.clone().and_then(|c| c.open(bytes)) {
-            if let Ok(audited) = pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals) {
+        let opened = container
+            .clone()
+            .map_err(LoadError::Malformed)
+            .and_then(|c| c.open(bytes, budget));
+        if let Ok(stream) = opened {
+            if let Ok(audited) =
+                pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals, budget)
+            {
                 protocol = Some(audited.protocol);
             } else if let [opcodes::PROTO, p, ..] = stream[..] {
                 protocol = Some(p);

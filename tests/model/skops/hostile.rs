@@ -10,7 +10,7 @@
 
 use serde_json::{Value, json};
 use skserve::model::format::skops::{self, Limits};
-use skserve::model::{Model, inspect};
+use skserve::model::{Budget, LoadLimits, Model, inspect};
 use zip::CompressionMethod;
 
 use super::surgery::*;
@@ -397,7 +397,9 @@ fn malformed() -> Vec<Hostile> {
 }
 
 fn load(h: &Hostile) -> Result<Model, String> {
-    skops::load(&h.bytes, h.limits.unwrap_or(Limits::DEFAULT)).map_err(|e| e.explain(h.name))
+    let budget = Budget::new(LoadLimits::default());
+    skops::load(&h.bytes, h.limits.unwrap_or(Limits::DEFAULT), &budget)
+        .map_err(|e| e.explain(h.name))
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::io::{Cursor, Read};
 
 use zip::{CompressionMethod, ZipArchive};
 
-use crate::model::joblib::MAX_DECOMPRESSED_BYTES;
+use crate::model::budget::{Budget, TooLarge};
 
 /// The bounds of one archive. A field each, so that a wider loading budget can set them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub struct Limits {
     /// Members an archive may hold: a forest of 1,000 trees writes about 5,000, a
     /// HistGradientBoosting model of 1,000 iterations and 10 classes about 30,000.
     pub max_members: usize,
-    /// Bytes every member read together may inflate to (the joblib containers' ceiling).
+    /// Bytes every member read together may inflate to, whatever the loading budget allows.
     pub max_total_bytes: u64,
     /// Bytes `schema.json` may inflate to: its parsed tree costs several times as much.
     pub max_schema_bytes: u64,
@@ -29,7 +29,7 @@ pub struct Limits {
 impl Limits {
     pub const DEFAULT: Limits = Limits {
         max_members: 100_000,
-        max_total_bytes: MAX_DECOMPRESSED_BYTES,
+        max_total_bytes: 2 << 30,
         max_schema_bytes: 256 << 20,
     };
 }
@@ -40,11 +40,15 @@ pub struct Archive<'a> {
     limits: Limits,
     /// Bytes inflated so far.
     read: u64,
+    /// The load's budget, charged every byte inflated before it is kept.
+    budget: &'a Budget,
+    /// The charge past the budget that stopped a read, if one did.
+    too_large: Option<TooLarge>,
 }
 
 impl<'a> Archive<'a> {
     /// Opens `bytes` and checks the directory: member count, names, overlaps, declared sizes.
-    pub fn open(bytes: &'a [u8], limits: Limits) -> Result<Self, String> {
+    pub fn open(bytes: &'a [u8], limits: Limits, budget: &'a Budget) -> Result<Self, String> {
         let mut zip = ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| format!("it is not a readable zip archive: {e}"))?;
         if zip.len() > limits.max_members {
@@ -89,7 +93,31 @@ impl<'a> Archive<'a> {
             zip,
             limits,
             read: 0,
+            budget,
+            too_large: None,
         })
+    }
+
+    /// The load's budget.
+    pub fn budget(&self) -> &'a Budget {
+        self.budget
+    }
+
+    /// The charge past the budget that stopped a read, if that is what stopped it.
+    pub fn too_large(&mut self) -> Option<TooLarge> {
+        self.too_large.take()
+    }
+
+    /// Takes `bytes` of member `name` from the budget, or keeps the refusal and tells it.
+    fn charge(&mut self, name: &str, bytes: u64) -> Result<(), String> {
+        let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        self.budget
+            .charge(bytes, || format!("the member {name:?} inflated"))
+            .map_err(|e| {
+                let told = e.to_string();
+                self.too_large = Some(e);
+                told
+            })
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -127,19 +155,27 @@ impl<'a> Archive<'a> {
             return Err(too_large(name, left));
         }
         let declared = entry.size();
-        let mut member = self
-            .zip
-            .by_index(index)
-            .map_err(|e| format!("the member {name:?} is unreadable: {e}"))?;
+        // What the member claims is charged before it is inflated, and what it inflates to
+        // may not go past the budget either, whatever it claimed.
+        if declared > self.budget.remaining() {
+            self.charge(name, declared)?;
+        }
+        let left = left.min(self.budget.remaining());
         // The declared size only sets the first allocation; the reads below are what count.
-        let mut out = Vec::with_capacity(declared.min(1 << 20) as usize);
-        (&mut member)
+        let mut out = Vec::with_capacity(declared.min(left).min(1 << 20) as usize);
+        self.zip
+            .by_index(index)
+            .map_err(|e| format!("the member {name:?} is unreadable: {e}"))?
             .take(left + 1)
             .read_to_end(&mut out)
             .map_err(|e| format!("the member {name:?} cannot be inflated: {e}"))?;
+        if out.len() as u64 > self.budget.remaining() {
+            self.charge(name, out.len() as u64)?;
+        }
         if out.len() as u64 > left {
             return Err(too_large(name, left));
         }
+        self.charge(name, out.len() as u64)?;
         self.read += out.len() as u64;
         Ok(out)
     }

@@ -14,20 +14,24 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::model::allow::Callable;
+use crate::model::budget::TooLarge;
 use crate::model::numpy;
-use crate::model::value::{Heap, Kind as ElementKind, Node, Object, Value};
+use crate::model::value::{Heap, Kind as ElementKind, Node, Object, VALUE_BYTES, Value};
 
 use super::archive::Archive;
 use super::json::{self, Json, Scalar};
 use super::names::{self, Key, Kind, Refusal};
 use super::npy;
 
-/// Builds values out of one archive's states.
+/// Builds values out of one archive's states, charging them to the archive's budget.
 pub struct Builder<'a, 'z> {
-    pub heap: Heap<'static>,
+    pub heap: Heap<'a>,
     archive: &'z mut Archive<'a>,
     /// Arrays already decoded, by member name.
     members: HashMap<String, Value>,
+    /// The charge that stopped the build, if one did: the load is refused as too large, not
+    /// as malformed.
+    too_large: Option<TooLarge>,
 }
 
 type Built = Result<Value, String>;
@@ -35,10 +39,52 @@ type Built = Result<Value, String>;
 impl<'a, 'z> Builder<'a, 'z> {
     pub fn new(archive: &'z mut Archive<'a>) -> Self {
         Self {
-            heap: Heap::default(),
+            heap: Heap::new(0, archive.budget()),
             archive,
             members: HashMap::new(),
+            too_large: None,
         }
+    }
+
+    /// The charge past the budget that stopped the build, if that is what stopped it.
+    pub fn too_large(&mut self) -> Option<TooLarge> {
+        self.too_large.take().or_else(|| self.archive.too_large())
+    }
+
+    /// A charge's refusal, kept for [`Self::too_large`] and told as text on the way out.
+    fn refuse(&mut self, e: TooLarge) -> String {
+        let told = e.to_string();
+        self.too_large = Some(e);
+        told
+    }
+
+    /// Adds `node` to the arena, charging it.
+    fn push(&mut self, node: Node<'a>) -> Built {
+        match self.heap.push(node) {
+            Ok(value) => Ok(value),
+            Err(e) => Err(self.refuse(e)),
+        }
+    }
+
+    /// Owned text as a node, its bytes charged first.
+    fn text(&mut self, text: String) -> Built {
+        let n = text.len();
+        if let Err(e) = self
+            .heap
+            .budget()
+            .charge(n, || format!("a string of {n} bytes"))
+        {
+            return Err(self.refuse(e));
+        }
+        self.push(Node::Str(Cow::Owned(text)))
+    }
+
+    /// Charges `count` items a container is about to hold.
+    fn charge_items(&mut self, count: usize) -> Result<(), String> {
+        let charged = self.heap.budget().charge_items(count, VALUE_BYTES, || {
+            format!("a container of {count} items")
+        });
+        charged.map_err(|e| self.refuse(e))
     }
 
     /// The value `state` describes.
@@ -62,7 +108,7 @@ impl<'a, 'z> Builder<'a, 'z> {
                 let text = content()?
                     .str()
                     .ok_or("a JsonNode whose content is not text")?;
-                return Ok(self.scalar(json::scalar(text)?));
+                return self.scalar(json::scalar(text)?);
             }
             Kind::Dict => return self.dict(state),
             Kind::List => Node::List(self.items(content()?)?),
@@ -77,7 +123,7 @@ impl<'a, 'z> Builder<'a, 'z> {
                     ends.push(match content.get(end) {
                         Some(Json::Int(v)) => Value::Int(*v),
                         Some(Json::Null) => Value::None,
-                        Some(Json::Str(s)) => self.heap.push(Node::Str(Cow::Owned(s.clone()))),
+                        Some(Json::Str(s)) => self.text(s.clone())?,
                         _ => {
                             return Err(format!(
                                 "a slice whose {end} is not an integer, a name or None"
@@ -85,8 +131,8 @@ impl<'a, 'z> Builder<'a, 'z> {
                         }
                     });
                 }
-                let args = self.heap.push(Node::Tuple(ends));
-                return Ok(self.object(Callable::Slice, args, None));
+                let args = self.push(Node::Tuple(ends))?;
+                return self.object(Callable::Slice, args, None);
             }
             Kind::Global(callable) => Node::Global(callable),
             Kind::Key(_) => return Err(format!("{} as a value, not as a dict's key type", at())),
@@ -99,9 +145,9 @@ impl<'a, 'z> Builder<'a, 'z> {
                         .ok_or_else(|| format!("a functools.partial without its {field}"))?;
                     parts.push(self.value(part)?);
                 }
-                let args = self.heap.push(Node::Tuple(vec![parts[0]]));
-                let state = self.heap.push(Node::Tuple(parts));
-                return Ok(self.object(Callable::Partial, args, Some(state)));
+                let args = self.push(Node::Tuple(vec![parts[0]]))?;
+                let state = self.push(Node::Tuple(parts))?;
+                return self.object(Callable::Partial, args, Some(state));
             }
             Kind::Object(class) | Kind::Random(class) => {
                 let state = match state.get("content") {
@@ -112,15 +158,15 @@ impl<'a, 'z> Builder<'a, 'z> {
                     Some(content) => Some(self.value(content)?),
                     None => None,
                 };
-                let args = self.heap.push(Node::Tuple(Vec::new()));
-                return Ok(self.object(class, args, state));
+                let args = self.push(Node::Tuple(Vec::new()))?;
+                return self.object(class, args, state);
             }
             Kind::Constructed(class) => {
                 let args = self.value(content()?)?;
                 if self.heap.tuple(args).is_none() {
                     return Err(format!("the arguments of a {} are not a tuple", at()));
                 }
-                return Ok(self.object(class, args, None));
+                return self.object(class, args, None);
             }
             Kind::Reduced(class) => {
                 let args = state
@@ -132,7 +178,7 @@ impl<'a, 'z> Builder<'a, 'z> {
                     return Err(format!("the arguments of a {} are not a tuple", at()));
                 }
                 let attrs = self.value(content()?)?;
-                return Ok(self.object(class, args, Some(attrs)));
+                return self.object(class, args, Some(attrs));
             }
             Kind::Array { scalar } => return self.array(state, scalar, &at()),
             Kind::Masked(class) => {
@@ -144,8 +190,8 @@ impl<'a, 'z> Builder<'a, 'z> {
                         .ok_or_else(|| format!("a masked array without its {field}"))?;
                     parts.push(self.value(part)?);
                 }
-                let args = self.heap.push(Node::Tuple(parts));
-                return Ok(self.object(class, args, None));
+                let args = self.push(Node::Tuple(parts))?;
+                return self.object(class, args, None);
             }
             Kind::Dtype => {
                 let array = self.value(content()?)?;
@@ -157,11 +203,11 @@ impl<'a, 'z> Builder<'a, 'z> {
                 Node::Dtype(dtype)
             }
         };
-        Ok(self.heap.push(node))
+        self.push(node)
     }
 
-    fn object(&mut self, class: Callable, args: Value, state: Option<Value>) -> Value {
-        self.heap.push(Node::Object(Object { class, args, state }))
+    fn object(&mut self, class: Callable, args: Value, state: Option<Value>) -> Built {
+        self.push(Node::Object(Object { class, args, state }))
     }
 
     /// A plain JSON object of states, as a dict of their names.
@@ -169,30 +215,32 @@ impl<'a, 'z> Builder<'a, 'z> {
         let fields = content
             .object()
             .ok_or("a content that is neither a state nor an object")?;
+        self.charge_items(fields.len().saturating_mul(2))?;
         let mut pairs = Vec::with_capacity(fields.len());
         for (name, state) in fields {
-            let key = self.heap.push(Node::Str(Cow::Owned(name.clone())));
+            let key = self.text(name.clone())?;
             pairs.push((key, self.value(state)?));
         }
-        Ok(self.heap.push(Node::Dict(pairs)))
+        self.push(Node::Dict(pairs))
     }
 
     fn items(&mut self, content: &Json) -> Result<Vec<Value>, String> {
         let items = content
             .array()
             .ok_or("a container whose content is not a list")?;
+        self.charge_items(items.len())?;
         items.iter().map(|item| self.value(item)).collect()
     }
 
-    fn scalar(&mut self, scalar: Scalar) -> Value {
-        match scalar {
+    fn scalar(&mut self, scalar: Scalar) -> Built {
+        Ok(match scalar {
             Scalar::None => Value::None,
             Scalar::Bool(b) => Value::Bool(b),
             Scalar::Int(v) => Value::Int(v),
             Scalar::Float(v) => Value::Float(v),
-            Scalar::Str(s) => self.heap.push(Node::Str(Cow::Owned(s))),
-            Scalar::BigInt(bytes) => self.heap.push(Node::BigInt(bytes)),
-        }
+            Scalar::Str(s) => self.text(s)?,
+            Scalar::BigInt(bytes) => self.push(Node::BigInt(bytes))?,
+        })
     }
 
     /// A dict: its keys are JSON text, each read by the type at its position in `key_types`.
@@ -216,6 +264,7 @@ impl<'a, 'z> Builder<'a, 'z> {
                 list.len()
             ));
         }
+        self.charge_items(content.len().saturating_mul(2))?;
         let mut pairs = Vec::with_capacity(content.len());
         for ((text, value), key_type) in content.iter().zip(list) {
             let key = match names::kind(key_type, true) {
@@ -231,7 +280,7 @@ impl<'a, 'z> Builder<'a, 'z> {
             };
             pairs.push((key, self.value(value)?));
         }
-        Ok(self.heap.push(Node::Dict(pairs)))
+        self.push(Node::Dict(pairs))
     }
 
     /// A key as skops rebuilds it, calling its type on the text (so `bool` of any non-empty
@@ -239,10 +288,10 @@ impl<'a, 'z> Builder<'a, 'z> {
     fn key(&mut self, text: &str, key: Key) -> Built {
         let bad = || format!("the key {text:?} is not a {key:?}");
         Ok(match key {
-            Key::Str => self.heap.push(Node::Str(Cow::Owned(text.to_owned()))),
+            Key::Str => self.text(text.to_owned())?,
             Key::Bool => Value::Bool(!text.is_empty()),
             Key::Int => match json::scalar(text.trim()).map_err(|_| bad())? {
-                scalar @ (Scalar::Int(_) | Scalar::BigInt(_)) => self.scalar(scalar),
+                scalar @ (Scalar::Int(_) | Scalar::BigInt(_)) => self.scalar(scalar)?,
                 _ => return Err(bad()),
             },
             Key::Float => Value::Float(text.trim().parse().map_err(|_| bad())?),
@@ -299,7 +348,10 @@ impl<'a, 'z> Builder<'a, 'z> {
                 array.dtype.name()
             ));
         }
-        Ok(array.scalar_value(&mut self.heap))
+        match array.scalar_value(&mut self.heap) {
+            Ok(value) => Ok(value),
+            Err(e) => Err(self.refuse(e)),
+        }
     }
 
     fn npy_member(&mut self, state: &Json) -> Built {
@@ -308,8 +360,23 @@ impl<'a, 'z> Builder<'a, 'z> {
             return Ok(*value);
         }
         let bytes = self.member(state)?;
-        let array = npy::read(&bytes).map_err(|e| format!("the array {name:?}: {e}"))?;
-        let value = self.heap.push(Node::Array(array));
+        let budget = self.heap.budget();
+        let mut too_large = None;
+        let decoded = npy::read(&bytes, |count, dtype| {
+            let each = numpy::decoded_item_bytes(dtype);
+            budget
+                .charge_items(count, each, || format!("the array {name:?} decoded"))
+                .map_err(|e| {
+                    let told = e.to_string();
+                    too_large = Some(e);
+                    told
+                })
+        });
+        if let Some(e) = too_large {
+            return Err(self.refuse(e));
+        }
+        let array = decoded.map_err(|e| format!("the array {name:?}: {e}"))?;
+        let value = self.push(Node::Array(array))?;
         self.members.insert(name.to_owned(), value);
         Ok(value)
     }
@@ -357,6 +424,6 @@ impl<'a, 'z> Builder<'a, 'z> {
             items = flat;
         }
         let array = numpy::from_objects(shape, items, false)?;
-        Ok(self.heap.push(Node::Array(array)))
+        self.push(Node::Array(array))
     }
 }

@@ -33,7 +33,7 @@ pub use archive::Limits;
 
 use super::{Audit, ModelFormat, READS};
 use crate::model::pickle::PickleError;
-use crate::model::{LoadError, Model, Origin};
+use crate::model::{Budget, LoadError, Model, Origin};
 use archive::Archive;
 use json::Json;
 
@@ -53,16 +53,16 @@ impl ModelFormat for Skops {
         bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
     }
 
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError> {
-        load(bytes, Limits::DEFAULT)
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError> {
+        load(bytes, Limits::DEFAULT, budget)
     }
 
-    fn audit(&self, bytes: &[u8]) -> Audit {
+    fn audit(&self, bytes: &[u8], budget: &Budget) -> Audit {
         let mut audit = Audit {
             format: Some("zip"),
             ..Audit::default()
         };
-        let Ok(mut archive) = Archive::open(bytes, Limits::DEFAULT) else {
+        let Ok(mut archive) = Archive::open(bytes, Limits::DEFAULT, budget) else {
             return audit;
         };
         let Ok(schema) = archive.schema().and_then(|s| Json::parse(&s)) else {
@@ -75,17 +75,24 @@ impl ModelFormat for Skops {
     }
 }
 
-/// Loads a skops archive within `limits`.
-pub fn load(bytes: &[u8], limits: Limits) -> Result<Model, LoadError> {
+/// Loads a skops archive within `limits`, charging what it inflates and builds to `budget`.
+pub fn load(bytes: &[u8], limits: Limits, budget: &Budget) -> Result<Model, LoadError> {
     let malformed = |why: String| LoadError::Malformed(format!("the skops archive: {why}"));
-    let mut archive = Archive::open(bytes, limits).map_err(malformed)?;
+    let mut archive = Archive::open(bytes, limits, budget).map_err(malformed)?;
     if !archive.contains(archive::SCHEMA) {
         return Err(LoadError::Unsupported(format!(
             "the file is a zip archive without {}, so not a skops archive; skserve reads {READS}",
             archive::SCHEMA
         )));
     }
-    let schema = archive.schema().map_err(malformed)?;
+    let schema = match archive.schema() {
+        Ok(schema) => schema,
+        Err(why) => {
+            return Err(archive
+                .too_large()
+                .map_or_else(|| malformed(why), LoadError::TooLarge));
+        }
+    };
     let schema = Json::parse(&schema).map_err(malformed)?;
     let protocol = protocol(&schema)?;
     let refused: Vec<String> = names::audit(&schema)
@@ -97,7 +104,14 @@ pub fn load(bytes: &[u8], limits: Limits) -> Result<Model, LoadError> {
         return Err(LoadError::Refused(PickleError::RefusedNames(refused)));
     }
     let mut builder = build::Builder::new(&mut archive);
-    let root = builder.value(&schema).map_err(malformed)?;
+    let root = match builder.value(&schema) {
+        Ok(root) => root,
+        Err(why) => {
+            return Err(builder
+                .too_large()
+                .map_or_else(|| malformed(why), LoadError::TooLarge));
+        }
+    };
     let heap = builder.heap;
     heap.depth_limited(root).map_err(malformed)?;
     let origin = Origin {
@@ -105,7 +119,7 @@ pub fn load(bytes: &[u8], limits: Limits) -> Result<Model, LoadError> {
         compression: None,
         protocol: Some(protocol),
     };
-    super::read_model(&heap, root, origin)
+    super::read_model(&heap, root, origin, budget)
 }
 
 /// The archive's protocol, if skserve reads it.

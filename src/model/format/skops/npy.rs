@@ -21,8 +21,12 @@ const MAX_ZERO_WIDTH_ELEMENTS: usize = 1 << 16;
 /// How deep the header's literal may nest (a dict of a list of tuples is three).
 const MAX_LITERAL_DEPTH: usize = 4;
 
-/// Decodes a `.npy` member into an array in C order.
-pub fn read(bytes: &[u8]) -> Result<NdArray, String> {
+/// Decodes a `.npy` member into an array in C order, once `charge` has taken the decoded
+/// size (the element count and dtype the header gives, checked against the bytes present).
+pub fn read(
+    bytes: &[u8],
+    charge: impl FnOnce(usize, &Dtype) -> Result<(), String>,
+) -> Result<NdArray, String> {
     let rest = bytes
         .strip_prefix(b"\x93NUMPY")
         .ok_or("it is not a .npy array (no \\x93NUMPY magic)")?;
@@ -53,6 +57,8 @@ pub fn read(bytes: &[u8]) -> Result<NdArray, String> {
             header.shape
         ));
     }
+    numpy::check_layout(&header.dtype, &header.shape, data.len())?;
+    charge(count, &header.dtype)?;
     numpy::from_bytes(&header.dtype, header.shape, data, header.fortran)
 }
 
@@ -339,6 +345,11 @@ impl<'a> Parser<'a> {
 mod tests {
     use super::*;
     use crate::model::value::Elements;
+
+    /// [`super::read`] with no budget to charge.
+    fn read(bytes: &[u8]) -> Result<NdArray, String> {
+        super::read(bytes, |_, _| Ok(()))
+    }
 
     /// A `.npy` file as `np.save` writes one: header padded with spaces to 64 bytes, a newline.
     pub(crate) fn npy(header: &str, data: &[u8]) -> Vec<u8> {
