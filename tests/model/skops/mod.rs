@@ -3,6 +3,7 @@
 //! and the newest skops answering exactly as their pickles and scikit-learn do (full tier).
 
 mod attributes;
+mod budget;
 mod fuzz;
 pub mod hostile;
 mod matrix;
