@@ -80,13 +80,14 @@ finish() {
         exit 1
     fi
 }
-step "in the background: the scikit-learn venv and model matrix, KServe's SDK, the Terraform checks' tools (npm, checkov), the Pipeline, tree and estimator matrices of scikit-learn 1.1, 1.3 and 1.9, the census of 1.9, shap's answers"
+step "in the background: the scikit-learn venv and model matrix, KServe's SDK, the Terraform checks' tools (npm, checkov), the Pipeline, tree, estimator, family, meta-estimator and transformer matrices of scikit-learn 1.1, 1.3 and 1.9, the census of 1.9, shap's answers, skops archives, XGBoost's and LightGBM's own answers"
 prepare matrix bash -c 'bash tests/python/ensure_matrix.sh &&
     bash tests/python/setup_venv.sh target/kserve-venv tests/python/requirements-kserve.txt kserve >&2 &&
     bash tests/terraform/ensure_tools.sh'
 prepare pipelines bash -c 'bash tests/python/pipelines/ensure_pipelines.sh && bash tests/python/trees/ensure_trees.sh &&
     bash tests/python/estimators/ensure_estimators.sh && bash tests/python/census/ensure_census.sh &&
-    bash tests/python/families/ensure_families.sh && bash tests/python/transformers/ensure_transformers.sh'
+    bash tests/python/families/ensure_families.sh && bash tests/python/transformers/ensure_transformers.sh &&
+    bash tests/python/skops/ensure_skops.sh'
 prepare gbm bash tests/python/gbm/ensure_gbm.sh  # XGBoost 1.7/2.1/3.x and LightGBM 3.3/4.x against themselves
 
 if [ "${1:-}" = fuzz ]; then
@@ -118,8 +119,9 @@ SKSERVE_ESTIMATORS_DIR=$(sed -n 3p target/prepare-pipelines.out)
 SKSERVE_CENSUS_DIR=$(sed -n 4p target/prepare-pipelines.out)
 SKSERVE_FAMILIES_DIR=$(sed -n 5p target/prepare-pipelines.out)
 SKSERVE_TRANSFORMERS_DIR=$(sed -n 6p target/prepare-pipelines.out)
+SKSERVE_SKOPS_DIR=$(sed -n 7p target/prepare-pipelines.out)
 export SKSERVE_MATRIX_DIR SKSERVE_PIPELINES_DIR SKSERVE_TREES_DIR SKSERVE_ESTIMATORS_DIR SKSERVE_CENSUS_DIR \
-    SKSERVE_FAMILIES_DIR SKSERVE_TRANSFORMERS_DIR
+    SKSERVE_FAMILIES_DIR SKSERVE_TRANSFORMERS_DIR SKSERVE_SKOPS_DIR
 
 step "tests: the quick tier and the full tier"
 run_tests -- --include-ignored

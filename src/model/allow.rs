@@ -224,6 +224,10 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
         ],
     ),
     ("numpy.random._mt19937", &["MT19937"]),
+    // How a skops archive names a random state or generator (a pickle names their
+    // constructors, above).
+    ("numpy.random.mtrand", &["RandomState"]),
+    ("numpy.random._generator", &["Generator"]),
     ("numpy.random._pcg64", &["PCG64"]),
     (
         "numpy.random.bit_generator",

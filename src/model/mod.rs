@@ -117,7 +117,7 @@ impl LoadError {
         match self {
             // A scikit-learn class we do not serve is refused like any other global, but the
             // person reading wants to know which estimators would work.
-            Self::Refused(PickleError::Refused(name)) if name.starts_with("sklearn.") => {
+            Self::Refused(refused) if names_sklearn(refused) => {
                 format!(
                     "refusing to load {file}: {self} (skserve serves {})",
                     catalog::supported()
@@ -126,6 +126,15 @@ impl LoadError {
             Self::Refused(_) => format!("refusing to load {file}: {self}"),
             _ => format!("cannot load {file}: {self}"),
         }
+    }
+}
+
+/// Whether a refusal names a scikit-learn class (one skserve does not serve).
+fn names_sklearn(refused: &PickleError) -> bool {
+    match refused {
+        PickleError::Refused(name) => name.starts_with("sklearn."),
+        PickleError::RefusedNames(names) => names.iter().any(|n| n.starts_with("sklearn.")),
+        _ => false,
     }
 }
 

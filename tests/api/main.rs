@@ -27,6 +27,7 @@ mod rules;
 mod seed;
 mod shed;
 mod shutdown;
+mod skops;
 mod slo;
 mod terraform;
 mod v1;

@@ -5,7 +5,6 @@
 //! deadline; nothing asserts on timing.
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -16,8 +15,9 @@ use skserve::store::ModelSource;
 
 use crate::helpers::{
     BUCKET, GcsEmulator, OBJECT, TestApp, challenge_model, eventually, fixture_model,
-    hostile_model, other_challenge_model, refresh_failures, repo, served_version, spawn_app_with,
-    twelve_feature_model, v2_request, wait_for_refresh_failures, wait_for_version, x_test,
+    hostile_model, other_challenge_model, refresh_failures, replace_file, repo, served_version,
+    spawn_app_with, twelve_feature_model, v2_request, wait_for_refresh_failures, wait_for_version,
+    x_test,
 };
 
 fn settings(source: ModelSource, emulator: Option<&GcsEmulator>) -> ServeSettings {
@@ -220,13 +220,6 @@ async fn a_local_file_is_watched_and_replaced() {
     })
     .await;
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// Writes a file beside `path` and renames it over `path`, as deployments replace files.
-fn replace_file(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
 }
 
 #[tokio::test]

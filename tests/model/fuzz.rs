@@ -16,7 +16,7 @@ use skserve::model::{LoadError, Model, inspect};
 use crate::helpers::repo;
 
 #[path = "../common/mutate.rs"]
-mod mutate;
+pub mod mutate;
 use mutate::{Rng, mutate, mutate_size};
 
 /// The address space the fuzzing child runs in.
@@ -53,7 +53,8 @@ fn in_limited_child(test: &str) -> bool {
 
 /// The fixtures mutations start from: the challenge model and every checked-in model file,
 /// among them the malformed trees and the intact forest and HistGradientBoosting model of
-/// tests/fixtures/tree_seeds (so mutations reach the tree checks from both sides).
+/// tests/fixtures/tree_seeds (so mutations reach the tree checks from both sides), the skops
+/// archives of tests/fixtures/skops_seeds and the hostile archives made from them.
 fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = vec![repo().join("model-files/pickle_model.pkl")];
     let mut dirs = vec![repo().join("tests/fixtures")];
@@ -64,7 +65,7 @@ fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
                 dirs.push(path);
             } else if matches!(
                 path.extension().and_then(|e| e.to_str()),
-                Some("pkl" | "joblib")
+                Some("pkl" | "joblib" | "skops")
             ) && !path.to_string_lossy().contains("_bomb")
             {
                 // The compression bombs cost their whole budget to refuse, every time: they
@@ -74,13 +75,22 @@ fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     files.sort();
-    let seeds: Vec<_> = files
+    let mut seeds: Vec<_> = files
         .into_iter()
         .map(|p| {
             let bytes = std::fs::read(&p).unwrap();
             (p, bytes)
         })
         .collect();
+    seeds.extend(
+        crate::skops::hostile::archives()
+            .into_iter()
+            .filter(|h| h.limits.is_none() && h.bytes.len() < 1 << 20)
+            .map(|h| {
+                let name = format!("hostile skops archive {}", h.name);
+                (PathBuf::from(name), h.bytes)
+            }),
+    );
     assert!(
         seeds.len() > 50,
         "expected the checked-in fixtures, found {} files",
@@ -157,19 +167,25 @@ fn cut_points(len: usize) -> Vec<usize> {
         .collect()
 }
 
+/// `SKSERVE_FUZZ_CASES` (default 300,000) and `SKSERVE_FUZZ_SEED`.
+pub fn cases_and_seed() -> (usize, u64) {
+    let cases = std::env::var("SKSERVE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300_000);
+    let seed = std::env::var("SKSERVE_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_cafe);
+    (cases, seed)
+}
+
 #[test]
 fn random_mutations_never_panic() {
     if in_limited_child("fuzz::random_mutations_never_panic") {
         return;
     }
-    let cases: usize = std::env::var("SKSERVE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300_000);
-    let seed: u64 = std::env::var("SKSERVE_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_cafe);
+    let (cases, seed) = cases_and_seed();
     let trace = std::env::var_os("SKSERVE_FUZZ_TRACE").is_some();
     eprintln!("fuzzing the loader: {cases} inputs, SKSERVE_FUZZ_SEED={seed}");
     let seeds = seeds();

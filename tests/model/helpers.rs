@@ -88,6 +88,15 @@ pub fn transformer_matrices() -> PathBuf {
     .clone()
 }
 
+/// The skops matrices (every model of the Pipeline and tree matrices written by skops 0.6, 0.10
+/// and the newest skops), made by `tests/python/skops/ensure_skops.sh` (`tests/run.sh` runs it
+/// and sets `SKSERVE_SKOPS_DIR`), as [`pipeline_matrices`] are.
+pub fn skops_matrices() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| made_by("SKSERVE_SKOPS_DIR", "tests/python/skops/ensure_skops.sh"))
+        .clone()
+}
+
 /// Two forests sized against the default loading budget, made by
 /// `tests/python/trees/ensure_large_forests.sh` (scikit-learn 1.9), as [`tree_matrices`] are.
 pub fn large_forests() -> PathBuf {

@@ -16,4 +16,5 @@ mod hostile;
 mod pairwise;
 mod pipelines;
 mod transformers;
+mod skops;
 mod trees;

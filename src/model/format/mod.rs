@@ -12,22 +12,24 @@
 //!
 //! # Layout
 //! - `pickled`: pickles and joblib files.
+//! - `skops`: skops archives (a zip of `schema.json` and `.npy` arrays).
 //! - `xgboost`: XGBoost's model files, JSON and UBJSON.
 //! - `lightgbm`: LightGBM's text model files.
-//! - `signatures`: the formats recognised but not read yet, refused by what they are.
 
 mod lightgbm;
 mod pickled;
-mod signatures;
+pub mod skops;
 mod xgboost;
 
+use super::compose::{self, Step, StepReader};
 use super::joblib::Container;
 use super::pickle::GlobalRef;
-use super::{Budget, LoadError, Model};
-use signatures::ZIP;
+use super::state::{Path, State};
+use super::value::{Heap, Value};
+use super::{BYTES_PER_INPUT_COLUMN, Budget, LoadError, Model, catalog};
 
-/// Where a model came from: its format as `inspect` names it (`pickle`, `joblib`), the
-/// compression around its stream if any, and its protocol for a pickle.
+/// Where a model came from: its format as `inspect` names it (`pickle`, `joblib`, `skops`), the
+/// compression around its stream if any, and its protocol: a pickle's, or a skops archive's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
     pub format: &'static str,
@@ -37,7 +39,7 @@ pub struct Origin {
 
 /// A kind of model file: recognised from its bytes, loaded, audited.
 pub trait ModelFormat: Sync {
-    /// How `inspect`, V2 metadata and errors name it: `pickle`, `joblib`, `zip`.
+    /// How `inspect`, V2 metadata and errors name it: `pickle`, `joblib`, `skops`.
     fn name(&self) -> &'static str;
     /// Whether `bytes` are of this format, from their content alone.
     fn sniff(&self, bytes: &[u8]) -> bool;
@@ -56,7 +58,7 @@ pub struct Audit {
     pub format: Option<&'static str>,
     /// The compression around the stream, if any.
     pub compression: Option<Container>,
-    /// The pickle protocol, for pickles.
+    /// The pickle protocol of a pickle, the skops protocol of a skops archive.
     pub protocol: Option<u8>,
     /// Every class or function the file names, each allowed or refused.
     pub globals: Vec<GlobalRef>,
@@ -65,7 +67,7 @@ pub struct Audit {
 /// The formats skserve recognises, in the order they are tried: the ones with an unmistakable
 /// signature first, pickles (whose first byte may be one of many opcodes) last.
 pub const FORMATS: &[&dyn ModelFormat] = &[
-    &ZIP,
+    &skops::Skops,
     &xgboost::Ubjson,
     &xgboost::Json,
     &lightgbm::LightgbmText,
@@ -92,7 +94,45 @@ pub fn detect(bytes: &[u8]) -> Result<&'static dyn ModelFormat, LoadError> {
 
 /// What skserve reads, for messages.
 pub const READS: &str = "scikit-learn pickles and joblib files (plain, zlib, gzip, bz2, xz or \
-                         lzma), XGBoost models (JSON or UBJSON) and LightGBM models (text)";
+                         lzma), skops archives, XGBoost models (JSON or UBJSON) and LightGBM models \
+                         (text)";
+
+/// The model held by the object at `root`, read by the catalog's rooms: where every format
+/// ends once it has built its file's values.
+/// What the model keeps per input column is charged to `budget`.
+fn read_model(
+    heap: &Heap<'_>,
+    root: Value,
+    origin: Origin,
+    budget: &Budget,
+) -> Result<Model, LoadError> {
+    let catalog = catalog::Catalog { heap };
+    let root_state = State::of(heap, root, &Path::default())?;
+    let sklearn_version = root_state.sklearn_version().map(str::to_owned);
+    let model = match catalog.read(root, &Path::default(), None)? {
+        Step::Model(model) => model,
+        Step::Transformer(t) => compose::transforming(t),
+        Step::Passthrough | Step::Drop => {
+            return Err(LoadError::Unsupported(
+                "the file holds a Pipeline with no steps that do anything".into(),
+            ));
+        }
+    };
+    let n_inputs = model
+        .transformers
+        .first()
+        .map_or(model.predictor.n_features_in(), |(_, t)| t.n_features_in());
+    budget.charge_items(n_inputs, BYTES_PER_INPUT_COLUMN, || {
+        format!("a model of {n_inputs} input columns")
+    })?;
+    Model::assemble(
+        model,
+        catalog::input_names(heap, root),
+        root_state.class,
+        sklearn_version,
+        origin,
+    )
+}
 
 /// The first bytes of a file as a person can read them: `50 4b 03 04`.
 fn leading(bytes: &[u8]) -> String {
@@ -114,7 +154,7 @@ mod tests {
 
     #[test]
     fn formats_are_told_apart_by_their_bytes() {
-        assert_eq!(name_of(b"PK\x03\x04\x14\x00"), "zip");
+        assert_eq!(name_of(b"PK\x03\x04\x14\x00"), "skops");
         assert_eq!(name_of(b"{\"learner\": {}}"), "json");
         assert_eq!(name_of(b"  {\n  \"version\": [2, 1, 0]}"), "json");
         assert_eq!(
@@ -130,10 +170,7 @@ mod tests {
     fn a_zip_archive_is_not_read_as_a_pickle() {
         let error = crate::model::Model::from_bytes(b"PK\x03\x04rest").unwrap_err();
         let message = error.to_string();
-        assert!(
-            message.contains("a zip archive (skops?), not a pickle"),
-            "{message}"
-        );
+        assert!(message.contains("not a readable zip archive"), "{message}");
         assert!(!message.contains("PERSID"), "{message}");
     }
 

@@ -6,11 +6,9 @@
 //! estimator's state means (the rooms, through `catalog`).
 
 use super::{Audit, ModelFormat};
-use crate::model::compose::{self, Step, StepReader};
 use crate::model::joblib::Container;
 use crate::model::pickle::{self, opcodes};
-use crate::model::state::{Path, State};
-use crate::model::{BYTES_PER_INPUT_COLUMN, Budget, LoadError, Model, Origin, catalog};
+use crate::model::{Budget, LoadError, Model, Origin};
 
 /// Pickle streams, plain or in a joblib container of any compression.
 pub struct Pickled;
@@ -30,28 +28,6 @@ impl ModelFormat for Pickled {
         let stream = container.open(bytes, budget)?;
         let mut globals = Vec::new();
         let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut globals, budget)?;
-        let heap = &unpickled.heap;
-        let root = unpickled.root;
-        let catalog = catalog::Catalog { heap };
-        let root_state = State::of(heap, root, &Path::default())?;
-        let root_class = root_state.class;
-        let sklearn_version = root_state.sklearn_version().map(str::to_owned);
-        let model = match catalog.read(root, &Path::default(), None)? {
-            Step::Model(model) => model,
-            Step::Transformer(t) => compose::transforming(t),
-            Step::Passthrough | Step::Drop => {
-                return Err(LoadError::Unsupported(
-                    "the file holds a Pipeline with no steps that do anything".into(),
-                ));
-            }
-        };
-        let n_inputs = model
-            .transformers
-            .first()
-            .map_or(model.predictor.n_features_in(), |(_, t)| t.n_features_in());
-        budget.charge_items(n_inputs, BYTES_PER_INPUT_COLUMN, || {
-            format!("a model of {n_inputs} input columns")
-        })?;
         let origin = Origin {
             format: if is_joblib(&globals) || container != Container::Plain {
                 "joblib"
@@ -61,13 +37,7 @@ impl ModelFormat for Pickled {
             compression: Some(container).filter(|c| *c != Container::Plain),
             protocol: Some(unpickled.protocol),
         };
-        Model::assemble(
-            model,
-            catalog::input_names(heap, root),
-            root_class,
-            sklearn_version,
-            origin,
-        )
+        super::read_model(&unpickled.heap, unpickled.root, origin, budget)
     }
 
     fn audit(&self, bytes: &[u8], budget: &Budget) -> Audit {

@@ -36,6 +36,10 @@ use opcodes::*;
 pub enum PickleError {
     #[error("it references {0}, which is not an allowed class")]
     Refused(String),
+    /// Every name a file gives that is not allowed (a skops archive is audited whole before
+    /// anything is built, so all of them are known at once).
+    #[error("it names types that are not allowed: {}", .0.join(", "))]
+    RefusedNames(Vec<String>),
     #[error(
         "it uses the pickle opcode {name} (byte {offset}), which can run code and is not allowed"
     )]

@@ -212,3 +212,10 @@ pub fn pipeline_expected(file: &str, n: usize) -> Vec<Vec<f64>> {
         .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
         .collect()
 }
+
+/// Writes a file beside `path` and renames it over `path`, as deployments replace files.
+pub fn replace_file(path: &std::path::Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
