@@ -217,6 +217,11 @@ pub trait Transformer: fmt::Debug + Send + Sync {
         None
     }
     fn transform(&self, data: Data) -> Result<Data, Refusal>;
+    /// `inverse_transform` of numbers (a TransformedTargetRegressor's predictions), rows ×
+    /// its output features in, rows × its input features out; `None` when it has none.
+    fn inverse_transform(&self, _values: Array2<f64>) -> Option<Array2<f64>> {
+        None
+    }
     /// The classes it is built of, outermost first (`ColumnTransformer`, or the steps of a
     /// Pipeline), for the estimator chain.
     fn chain(&self) -> Vec<String> {
@@ -409,6 +414,11 @@ pub trait Predictor: fmt::Debug + Send + Sync {
         _row: ArrayView1<'_, f64>,
         _predicted: Option<usize>,
     ) -> Option<Attribution> {
+        None
+    }
+    /// The transformer it is as a step before others (RFE keeps the columns it selected),
+    /// where it is also one; `None` for an estimator that only predicts.
+    fn as_transformer(&self) -> Option<Box<dyn Transformer>> {
         None
     }
     /// What `inspect` shows of it.

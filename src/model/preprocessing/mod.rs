@@ -6,13 +6,16 @@
 //! - `categories`: one feature's categories and the infrequent grouping encoders share.
 //! - `encoders`: OneHotEncoder, OrdinalEncoder.
 //! - `impute`: SimpleImputer, MissingIndicator.
-//! - `function`: FunctionTransformer without a function.
+//! - `function`: FunctionTransformer: the identity, or a numpy ufunc (`ufunc`).
+//! - `label`: LabelEncoder and LabelBinarizer served alone (MultiLabelBinarizer refused).
 
 pub mod categories;
 pub mod encoders;
 pub mod function;
 pub mod impute;
+pub mod label;
 pub mod scalers;
+pub mod ufunc;
 
 use super::LoadError;
 use super::allow::SkClass;
@@ -33,6 +36,9 @@ pub fn reads(class: SkClass) -> bool {
             | SimpleImputer
             | MissingIndicator
             | FunctionTransformer
+            | LabelEncoder
+            | LabelBinarizer
+            | MultiLabelBinarizer
     )
 }
 
@@ -49,6 +55,9 @@ pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Box<dyn Transform
         SimpleImputer => Box::new(impute::SimpleImputer::read(state)?),
         MissingIndicator => Box::new(impute::MissingIndicator::read(state)?),
         FunctionTransformer => Box::new(function::FunctionTransformer::read(state, width)?),
+        LabelEncoder | LabelBinarizer | MultiLabelBinarizer => {
+            Box::new(label::LabelTransformer::read(state)?)
+        }
         other => unreachable!("{other:?} is not a preprocessing class"),
     })
 }
