@@ -18,7 +18,8 @@
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
-//! - `linear`, `preprocessing`, `tree`, `compose`: the rooms, one family of classes each.
+//! - `linear`, `preprocessing`, `tree`, `compose`, `meta`, `selection`: the rooms, one family
+//!   of classes each.
 //! - `catalog`: which room reads which class, and the list of classes served.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
@@ -33,10 +34,12 @@ pub mod input;
 pub mod inspect;
 pub mod joblib;
 pub mod linear;
+pub mod meta;
 pub mod numpy;
 pub mod pickle;
 pub mod preprocessing;
 pub mod pyfmt;
+pub mod selection;
 pub mod sk_class;
 pub mod state;
 pub mod tree;

@@ -32,7 +32,7 @@ impl ModelFormat for Pickled {
         let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut globals)?;
         let heap = &unpickled.heap;
         let root = unpickled.root;
-        let catalog = catalog::Catalog { heap };
+        let catalog = catalog::Catalog::new(heap);
         let root_state = State::of(heap, root, &Path::default())?;
         let root_class = root_state.class;
         let sklearn_version = root_state.sklearn_version().map(str::to_owned);
