@@ -1,7 +1,7 @@
 //! AdaBoostClassifier and AdaBoostRegressor.
 //!
 //! The classifier's decision is the weighted vote of its members (SAMME: `w` for the class a
-//! member predicts, `-w / (K - 1)` for the others) or, for SAMME.R (until scikit-learn 1.6),
+//! member predicts, `-w / (K - 1)` for the others, 0 before scikit-learn 1.3) or, for SAMME.R (until scikit-learn 1.6),
 //! the sum of each member's centred log-probabilities; both divided by the sum of
 //! `estimator_weights_`. Its probabilities are the softmax of that decision over `K - 1`.
 //! The regressor predicts the weighted median of its members' predictions. Members are fitted
@@ -30,6 +30,9 @@ pub struct AdaBoost {
     /// boosting stopped early, are zeros).
     total: f64,
     kind: Kind,
+    /// SAMME's vote for the classes a member does not predict: `-w / (K - 1)` from
+    /// scikit-learn 1.3 (a file without a version is taken as recent), 0 before.
+    symmetric: bool,
 }
 
 #[derive(Debug)]
@@ -146,6 +149,9 @@ pub fn read(
         members: assembled.members,
         total,
         kind,
+        symmetric: state
+            .sklearn_version()
+            .is_none_or(|v| crate::model::state::parse_version(v) >= (1, 3)),
     };
     Ok(built(assembled.fan, Box::new(boost)))
 }
@@ -184,7 +190,11 @@ impl AdaBoost {
                 pred += &proba;
             } else {
                 let w = self.weights[i];
-                let other = -1.0 / (k as f64 - 1.0) * w;
+                let other = if self.symmetric {
+                    -1.0 / (k as f64 - 1.0) * w
+                } else {
+                    0.0
+                };
                 if let Prediction::Classes(indices) = m.predict(x) {
                     for (mut row, index) in pred.rows_mut().into_iter().zip(indices) {
                         let hit = positions[i][index];

@@ -155,6 +155,15 @@ pub fn read_classes_checked(state: &State<'_>) -> Result<Classes, LoadError> {
     if classes.is_empty() {
         return Err(state.malformed("classes_", "holds no class"));
     }
+    // AdaBoost's decision and probabilities divide by it.
+    if let Some(n) = state.count("n_classes_")?
+        && n != classes.len()
+    {
+        return Err(state.malformed(
+            "n_classes_",
+            format!("is {n} but classes_ holds {}", classes.len()),
+        ));
+    }
     Ok(classes)
 }
 
@@ -223,7 +232,9 @@ pub fn input_width(
 /// How many columns the estimator at `value` was fitted on, as its state records it (through
 /// a Pipeline's first step or a search's best estimator), without reading it.
 pub fn fitted_width(heap: &Heap<'_>, value: Value, depth: usize) -> Option<usize> {
-    if depth > crate::model::catalog::MAX_NESTING {
+    // Bounded for a graph that loops; looser than the catalog's bound, so that a model
+    // nested too deep is refused for that, by the catalog, when it reads the members.
+    if depth > 4 * crate::model::catalog::MAX_NESTING {
         return None;
     }
     let state = State::of(heap, value, &Path::default()).ok()?;

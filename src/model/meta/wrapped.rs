@@ -22,10 +22,11 @@ pub fn read(
     reader: &dyn StepReader,
     width: Option<usize>,
 ) -> Result<Step, LoadError> {
-    let attr = if state.class == SkClass::FrozenEstimator {
-        "estimator"
-    } else {
-        "estimator_"
+    let attr = match state.class {
+        SkClass::FrozenEstimator => "estimator",
+        // Its name before scikit-learn 1.6.
+        SkClass::SelfTrainingClassifier if state.attr("estimator_").is_none() => "base_estimator_",
+        _ => "estimator_",
     };
     let inner = state.get(attr)?;
     let wrapper = state.class.name();
@@ -50,12 +51,14 @@ pub fn read(
             ));
         }
     }
-    match state.class {
-        SkClass::FixedThresholdClassifier | SkClass::TunedThresholdClassifierCv => {
-            model.predictor = Box::new(Thresholded::read(state, model.predictor)?);
-        }
-        _ => model.wrappers.insert(0, wrapper),
+    if matches!(
+        state.class,
+        SkClass::FixedThresholdClassifier | SkClass::TunedThresholdClassifierCv
+    ) {
+        model.predictor = Box::new(Thresholded::read(state, model.predictor)?);
     }
+    // Named outermost, as a search is: the estimator's own steps follow it in the chain.
+    model.wrappers.insert(0, wrapper);
     Ok(Step::Model(model))
 }
 
@@ -209,8 +212,9 @@ fn position(state: &State<'_>, classes: &Classes, label: Value) -> Result<usize,
 }
 
 impl Predictor for Thresholded {
+    /// Its estimator's: the threshold is named among the model's wrappers.
     fn class(&self) -> &'static str {
-        self.class
+        self.inner.class()
     }
 
     fn n_features_in(&self) -> usize {

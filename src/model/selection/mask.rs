@@ -86,7 +86,14 @@ pub fn univariate(state: &State<'_>) -> Result<(Vec<usize>, usize), LoadError> {
             };
             k_best(&scores, k)
         }
-        "percentile" => percentile_mask(&scores, number("percentile")?),
+        "percentile" => {
+            // Outside 0..=100 scikit-learn's transform raises (np.percentile refuses it).
+            let percentile = number("percentile")?;
+            if !(0.0..=100.0).contains(&percentile) {
+                return Err(state.malformed("percentile", format!("is {percentile}")));
+            }
+            percentile_mask(&scores, percentile)
+        }
         "fpr" => {
             let alpha = number("alpha")?;
             pvalues()?.iter().map(|&p| p < alpha).collect()

@@ -88,8 +88,18 @@ fn check_width(state: &State<'_>, n: usize, width: Option<usize>) -> Result<(), 
             format!("is {n} but it is given {w} columns"),
         ));
     }
-    state.check_n_features(n, "its mask")?;
+    state.check_n_features(n, mask_source(state.class))?;
     Ok(())
+}
+
+/// The fitted attribute a selector's mask is made from, for a refusal to name.
+fn mask_source(class: SkClass) -> &'static str {
+    match class {
+        SkClass::VarianceThreshold => "variances_",
+        SkClass::SelectFromModel => "its estimator's importances",
+        SkClass::Rfe | SkClass::Rfecv | SkClass::SequentialFeatureSelector => "support_",
+        _ => "scores_",
+    }
 }
 
 /// Whether the unfitted estimator a SequentialFeatureSelector was configured with takes
