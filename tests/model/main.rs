@@ -6,5 +6,6 @@ mod differential;
 mod fuzz;
 mod helpers;
 mod hostile;
+mod meta;
 mod pipelines;
 mod trees;
