@@ -76,8 +76,13 @@ impl Application {
             let store = Store::open(&source, settings.storage_emulator_host.as_deref())
                 .await
                 .map_err(ModelLoadError::from)?;
-            let (model, token) =
-                load_at_start(&name, &store, settings.require_model_at_start).await?;
+            let (model, token) = load_at_start(
+                &name,
+                &store,
+                settings.require_model_at_start,
+                settings.load_limits,
+            )
+            .await?;
             models.push(model);
             stores.push((name, store, token));
         }
@@ -85,6 +90,7 @@ impl Application {
         let policy = RefreshPolicy {
             interval: settings.refresh_interval,
             allow_shape_change: settings.allow_shape_change,
+            limits: settings.load_limits,
         };
         for (name, store, token) in stores {
             if matches!(store, Store::Embedded) {
