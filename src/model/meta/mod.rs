@@ -232,9 +232,10 @@ pub fn input_width(
 /// How many columns the estimator at `value` was fitted on, as its state records it (through
 /// a Pipeline's first step or a search's best estimator), without reading it.
 pub fn fitted_width(heap: &Heap<'_>, value: Value, depth: usize) -> Option<usize> {
-    // Bounded for a graph that loops; looser than the catalog's bound, so that a model
-    // nested too deep is refused for that, by the catalog, when it reads the members.
-    if depth > 4 * crate::model::catalog::MAX_NESTING {
+    // Bounded for a graph that loops; looser than the catalog's bound on nesting (16), so
+    // that a model nested too deep is refused for that, by the catalog, when it reads the
+    // members.
+    if depth > 64 {
         return None;
     }
     let state = State::of(heap, value, &Path::default()).ok()?;
