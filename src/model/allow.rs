@@ -55,8 +55,12 @@ pub enum Callable {
     /// class or marker, that BUILD fills.
     NewObj,
     Class(SkClass),
+    /// `sklearn.utils._bunch.Bunch`: a dict with attribute access, how a meta-estimator keeps
+    /// `named_estimators_` beside `estimators_`. Built as a plain dict, never read.
+    Bunch,
     /// Kept as its name, never called and never read: losses (`Hinge`, `CyHalfPoissonLoss`),
-    /// links, numpy scalar types (`numpy.float64` as an encoder's `dtype`), and what a search
+    /// links, numpy scalar types (`numpy.float64` as an encoder's `dtype`), the numpy ufuncs a
+    /// FunctionTransformer names (computed by skserve, never called), and what a search
     /// was configured with (scorers, CV splitters, random states, distributions, the masked
     /// arrays of `cv_results_`).
     Inert(String),
@@ -82,6 +86,7 @@ impl Callable {
             Self::Partial => "functools.partial".into(),
             Self::NewObj => "newObj".into(),
             Self::Class(c) => c.name().into(),
+            Self::Bunch => "sklearn.utils._bunch.Bunch".into(),
             Self::Inert(name) | Self::Refused(name) => name.clone(),
         }
     }
@@ -153,6 +158,7 @@ pub fn resolve(module: &str, name: &str) -> Option<Callable> {
             | "sklearn.metrics._dist_metrics",
             "newObj",
         ) => Some(NewObj),
+        ("sklearn.utils._bunch", "Bunch") => Some(Bunch),
         _ if is_inert(module, name) => Some(Inert(format!("{module}.{name}"))),
         _ => SkClass::resolve(module, name).map(Class),
     }
@@ -186,6 +192,27 @@ const NUMPY_TYPES: &[&str] = &[
     "uint16", "uint8", "bool_", "object_", "str_", "longlong", "intc",
 ];
 
+/// The numpy ufuncs a FunctionTransformer or a TransformedTargetRegressor may name, kept as
+/// names: `preprocessing::ufunc` computes each itself (and says why these).
+pub const NUMPY_UFUNCS: &[&str] = &[
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "exp",
+    "exp2",
+    "expm1",
+    "sqrt",
+    "cbrt",
+    "arcsinh",
+    "fabs",
+    "square",
+    "absolute",
+    "sign",
+    "negative",
+    "reciprocal",
+];
+
 /// What a search was configured with and a fitted model carries along unread.
 const SEARCH_INERT: &[(&str, &[&str])] = &[
     (
@@ -198,7 +225,31 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
             "_ProbaScorer",
             "_ThresholdScorer",
             "_MultimetricScorer",
+            // TunedThresholdClassifierCV's scorer of every threshold (its threshold is
+            // `best_threshold_`).
+            "_CurveScorer",
         ],
+    ),
+    // What a scorer records of the metadata it routes.
+    (
+        "sklearn.utils._metadata_requests",
+        &["MetadataRequest", "MethodMetadataRequest"],
+    ),
+    // The score functions a univariate selector was fitted with (its mask follows from
+    // `scores_` and `pvalues_`).
+    (
+        "sklearn.feature_selection._univariate_selection",
+        &[
+            "f_classif",
+            "f_regression",
+            "chi2",
+            "r_regression",
+            "f_oneway",
+        ],
+    ),
+    (
+        "sklearn.feature_selection._mutual_info",
+        &["mutual_info_classif", "mutual_info_regression"],
     ),
     (
         "sklearn.model_selection._split",
@@ -284,8 +335,6 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
         "sklearn.neural_network._stochastic_optimizers",
         &["SGDOptimizer", "AdamOptimizer"],
     ),
-    // HistGradientBoosting keeps the encoder of its labels (`classes_` says the same).
-    ("sklearn.preprocessing._label", &["LabelEncoder"]),
     // What HistGradientBoosting's preprocessor validates numeric columns with (inside a
     // `functools.partial`, see `Callable::Partial`).
     ("sklearn.utils.validation", &["check_array"]),
@@ -323,7 +372,12 @@ fn is_inert(module: &str, name: &str) -> bool {
                     .strip_prefix("__pyx_unpickle_")
                     .is_some_and(|class| CY_LOSSES.contains(&class))
         }
-        "numpy" => NUMPY_TYPES.contains(&name),
+        "numpy" => NUMPY_TYPES.contains(&name) || NUMPY_UFUNCS.contains(&name),
+        // Where numpy 1 and the first numpy 2 releases pickle their ufuncs from.
+        "numpy.core._multiarray_umath"
+        | "numpy._core._multiarray_umath"
+        | "numpy.core.umath"
+        | "numpy._core.umath" => NUMPY_UFUNCS.contains(&name),
         // A neighbour tree's distance metric (its kind and parameters are read from the
         // estimator's `effective_metric_` and checked against its name).
         "sklearn.metrics._dist_metrics" => DISTANCE_METRICS

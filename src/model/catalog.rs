@@ -2,6 +2,15 @@
 //! entry of [`ROOMS`]. [`Catalog`] is the [`StepReader`] every composite is handed, so that a
 //! Pipeline can hold any step the catalog knows without knowing it itself; [`supported`] lists
 //! what is served, for messages and the docs.
+//!
+//! The catalog also bounds what a file may make it read, whatever the rooms: estimators
+//! nested at most [`MAX_NESTING`] steps deep, at most [`MAX_ESTIMATORS`] of them, and each
+//! estimator object read once. A pickle is a graph, not a tree: without the last rule, a few
+//! kilobytes of meta-estimators whose members all refer to one shared member would make the
+//! reader walk it exponentially many times.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 
 use super::LoadError;
 use super::allow::SkClass;
@@ -14,17 +23,19 @@ use super::discriminant_analysis;
 use super::gaussian;
 use super::lightgbm;
 use super::linear;
+use super::meta;
 use super::mixture;
 use super::naive_bayes;
 use super::neighbors;
 use super::neural_network;
 use super::preprocessing;
+use super::selection;
 use super::semi_supervised;
 use super::state::{Path, State};
 use super::svm;
 use super::text;
 use super::tree;
-use super::value::{Heap, Node, Value};
+use super::value::{Heap, Node, NodeId, Value};
 use super::xgboost;
 
 /// A family of classes and how they are read.
@@ -149,6 +160,16 @@ pub const ROOMS: &[Room] = &[
         reads: lightgbm::reads,
         read: |state, _, _| Ok(Step::Model(Model::alone(lightgbm::read(state)?))),
     },
+    Room {
+        name: "meta-estimators",
+        reads: meta::reads,
+        read: meta::read,
+    },
+    Room {
+        name: "feature selection",
+        reads: selection::reads,
+        read: selection::read,
+    },
 ];
 
 /// Why a decomposition whose `transform` is an optimisation is refused.
@@ -176,13 +197,71 @@ fn predicting(predictor: Box<dyn super::estimator::Predictor>) -> Step {
     })
 }
 
+/// How many steps deep estimators may nest (a search around a Pipeline around a
+/// ColumnTransformer around a Pipeline is five; a stacked ensemble of such, eight).
+pub const MAX_NESTING: usize = 16;
+
+/// How many estimators one file may hold, counted as they are read (a bagged ensemble of 500
+/// trees is 501; a one-vs-one classifier of 100 classes, 4,951).
+pub const MAX_ESTIMATORS: usize = 50_000;
+
 /// Reads steps out of one file's values.
 pub struct Catalog<'h> {
     pub heap: &'h Heap<'h>,
+    /// Estimators read so far.
+    read: Cell<usize>,
+    /// The objects read so far.
+    seen: RefCell<HashSet<NodeId>>,
+}
+
+impl<'h> Catalog<'h> {
+    pub fn new(heap: &'h Heap<'h>) -> Self {
+        Self {
+            heap,
+            read: Cell::new(0),
+            seen: RefCell::new(HashSet::new()),
+        }
+    }
+
+    /// Counts the step at `value` against the limits, before it is read.
+    fn admit(&self, value: Value, path: &Path) -> Result<(), LoadError> {
+        let at = || {
+            if path.is_root() {
+                "the model".to_owned()
+            } else {
+                format!("step {path}")
+            }
+        };
+        if path.depth() > MAX_NESTING {
+            return Err(LoadError::Unsupported(format!(
+                "{}: estimators nest more than {MAX_NESTING} steps deep",
+                at()
+            )));
+        }
+        let read = self.read.get() + 1;
+        if read > MAX_ESTIMATORS {
+            return Err(LoadError::Unsupported(format!(
+                "{}: the file holds more than {MAX_ESTIMATORS} estimators",
+                at()
+            )));
+        }
+        self.read.set(read);
+        if let Value::Ref(id) = value
+            && !self.seen.borrow_mut().insert(id)
+        {
+            return Err(LoadError::Malformed(format!(
+                "{}: is an estimator object already read at another step (a fitted model \
+                 holds each of its estimators once)",
+                at()
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl StepReader for Catalog<'_> {
     fn read(&self, value: Value, path: &Path, width: Option<usize>) -> Result<Step, LoadError> {
+        self.admit(value, path)?;
         let state = State::of(self.heap, value, path)?;
         let class = state.class;
         if let Some((_, why)) = REFUSED.iter().find(|(refused, _)| *refused == class) {
@@ -245,6 +324,8 @@ pub fn input_names(heap: &Heap<'_>, value: Value) -> Option<Vec<String>> {
         SkClass::GridSearchCv | SkClass::RandomizedSearchCv => {
             input_names(heap, state.attr("best_estimator_")?)
         }
+        // A meta-estimator that does not check its input itself: its first member does.
+        class if meta::reads(class) => input_names(heap, meta::first_member(&state)?),
         _ => None,
     }
 }

@@ -289,6 +289,11 @@ pub trait Transformer: fmt::Debug + Send + Sync {
     fn mixes_features(&self) -> bool {
         false
     }
+    /// `inverse_transform` of numbers (a TransformedTargetRegressor's predictions), rows ×
+    /// its output features in, rows × its input features out; `None` when it has none.
+    fn inverse_transform(&self, _values: Array2<f64>) -> Option<Array2<f64>> {
+        None
+    }
     /// The classes it is built of, outermost first (`ColumnTransformer`, or the steps of a
     /// Pipeline), for the estimator chain.
     fn chain(&self) -> Vec<String> {
@@ -547,7 +552,8 @@ pub trait Predictor: fmt::Debug + Send + Sync {
         None
     }
     /// The same fitted estimator as a transformer, for one that is both (a
-    /// LinearDiscriminantAnalysis): what a Pipeline uses when it is not the last step.
+    /// LinearDiscriminantAnalysis, an RFE keeping the columns it selected): what a Pipeline
+    /// uses when it is not the last step; `None` for an estimator that only predicts.
     fn as_transformer(&self) -> Option<Box<dyn Transformer>> {
         None
     }

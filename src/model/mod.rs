@@ -21,7 +21,7 @@
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
-//! - `linear`, `preprocessing`, `tree`, `compose`, `svm`, `neighbors`, `naive_bayes`,
+//! - `linear`, `preprocessing`, `tree`, `compose`, `meta`, `selection`, `svm`, `neighbors`, `naive_bayes`,
 //!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`,
 //!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`: the rooms, one
 //!   family of classes each (`fitted`, `pairwise`, `projection`, `special`, `sparse` and
@@ -52,6 +52,7 @@ pub mod inspect;
 pub mod joblib;
 pub mod lightgbm;
 pub mod linear;
+pub mod meta;
 pub mod mixture;
 pub mod naive_bayes;
 pub mod neighbors;
@@ -63,6 +64,7 @@ pub mod preprocessing;
 pub mod projection;
 pub mod pyfmt;
 pub mod scipy;
+pub mod selection;
 pub mod semi_supervised;
 pub mod sk_class;
 pub mod sparse;

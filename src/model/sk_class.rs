@@ -185,9 +185,6 @@ sk_classes! {
     /// GaussianProcessClassifier's binary Laplace approximation, one per class pair or class.
     BinaryGpcLaplace = "_BinaryGaussianProcessClassifierLaplace"
         in ["sklearn.gaussian_process._gpc", "sklearn.gaussian_process.gpc"],
-    /// How GaussianProcessClassifier holds a multiclass model's binary ones.
-    OneVsRestClassifier = "OneVsRestClassifier" in ["sklearn.multiclass"],
-    OneVsOneClassifier = "OneVsOneClassifier" in ["sklearn.multiclass"],
     RbfKernel = "RBF" in ["sklearn.gaussian_process.kernels"],
     MaternKernel = "Matern" in ["sklearn.gaussian_process.kernels"],
     RationalQuadraticKernel = "RationalQuadratic" in ["sklearn.gaussian_process.kernels"],
@@ -299,6 +296,62 @@ sk_classes! {
     // compose: scikit-learn 1.5 and 1.6 keep a ColumnTransformer's remainder columns in a
     // list of their own (its `data`)
     RemainderColsList = "_RemainderColsList" in ["sklearn.compose._column_transformer"],
+
+    // meta-estimators: ensembles of any served estimators, multiclass and multi-output
+    // wrappers, calibration, target transforms, thresholds
+    AdaBoostClassifier = "AdaBoostClassifier" in ["sklearn.ensemble._weight_boosting"],
+    AdaBoostRegressor = "AdaBoostRegressor" in ["sklearn.ensemble._weight_boosting"],
+    BaggingClassifier = "BaggingClassifier" in ["sklearn.ensemble._bagging"],
+    BaggingRegressor = "BaggingRegressor" in ["sklearn.ensemble._bagging"],
+    VotingClassifier = "VotingClassifier" in ["sklearn.ensemble._voting"],
+    VotingRegressor = "VotingRegressor" in ["sklearn.ensemble._voting"],
+    StackingClassifier = "StackingClassifier" in ["sklearn.ensemble._stacking"],
+    StackingRegressor = "StackingRegressor" in ["sklearn.ensemble._stacking"],
+    CalibratedClassifierCv = "CalibratedClassifierCV" in ["sklearn.calibration"],
+    /// One fold of CalibratedClassifierCV: a classifier and a calibrator per class.
+    CalibratedClassifier = "_CalibratedClassifier" in ["sklearn.calibration"],
+    SigmoidCalibration = "_SigmoidCalibration" in ["sklearn.calibration"],
+    TemperatureScaling = "_TemperatureScaling" in ["sklearn.calibration"],
+    IsotonicRegression = "IsotonicRegression" in ["sklearn.isotonic"],
+    OneVsRestClassifier = "OneVsRestClassifier" in ["sklearn.multiclass"],
+    OneVsOneClassifier = "OneVsOneClassifier" in ["sklearn.multiclass"],
+    OutputCodeClassifier = "OutputCodeClassifier" in ["sklearn.multiclass"],
+    /// What OneVsRest and OutputCode fit for a column that never varied.
+    ConstantPredictor = "_ConstantPredictor" in ["sklearn.multiclass"],
+    MultiOutputClassifier = "MultiOutputClassifier" in ["sklearn.multioutput"],
+    MultiOutputRegressor = "MultiOutputRegressor" in ["sklearn.multioutput"],
+    ClassifierChain = "ClassifierChain" in ["sklearn.multioutput"],
+    RegressorChain = "RegressorChain" in ["sklearn.multioutput"],
+    TransformedTargetRegressor = "TransformedTargetRegressor" in ["sklearn.compose._target"],
+    SelfTrainingClassifier = "SelfTrainingClassifier"
+        in ["sklearn.semi_supervised._self_training"],
+    FixedThresholdClassifier = "FixedThresholdClassifier"
+        in ["sklearn.model_selection._classification_threshold"],
+    TunedThresholdClassifierCv = "TunedThresholdClassifierCV"
+        in ["sklearn.model_selection._classification_threshold"],
+    /// A fitted estimator marked as not to be refitted (`cv="prefit"`'s successor).
+    FrozenEstimator = "FrozenEstimator" in ["sklearn.frozen._frozen"],
+    FeatureUnion = "FeatureUnion" in ["sklearn.pipeline"],
+
+    // feature selection
+    VarianceThreshold = "VarianceThreshold" in ["sklearn.feature_selection._variance_threshold"],
+    SelectKBest = "SelectKBest" in ["sklearn.feature_selection._univariate_selection"],
+    SelectPercentile = "SelectPercentile" in ["sklearn.feature_selection._univariate_selection"],
+    SelectFpr = "SelectFpr" in ["sklearn.feature_selection._univariate_selection"],
+    SelectFdr = "SelectFdr" in ["sklearn.feature_selection._univariate_selection"],
+    SelectFwe = "SelectFwe" in ["sklearn.feature_selection._univariate_selection"],
+    GenericUnivariateSelect = "GenericUnivariateSelect"
+        in ["sklearn.feature_selection._univariate_selection"],
+    SelectFromModel = "SelectFromModel" in ["sklearn.feature_selection._from_model"],
+    Rfe = "RFE" in ["sklearn.feature_selection._rfe"],
+    Rfecv = "RFECV" in ["sklearn.feature_selection._rfe"],
+    SequentialFeatureSelector = "SequentialFeatureSelector"
+        in ["sklearn.feature_selection._sequential"],
+
+    // labels: the encoders of targets, served alone on one column and read inside the
+    // meta-estimators that keep them
+    LabelEncoder = "LabelEncoder" in ["sklearn.preprocessing._label"],
+    MultiLabelBinarizer = "MultiLabelBinarizer" in ["sklearn.preprocessing._label"],
 }
 
 #[cfg(test)]

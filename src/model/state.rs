@@ -32,6 +32,11 @@ impl Path {
         self.0.is_empty()
     }
 
+    /// How many steps lead to it (0 at the root).
+    pub fn depth(&self) -> usize {
+        self.0.len()
+    }
+
     /// The innermost step's name, or `""` at the root.
     pub fn name(&self) -> &str {
         self.0.last().map_or("", String::as_str)

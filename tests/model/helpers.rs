@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 #[path = "../common/made_by.rs"]
 pub mod made_by;
-use made_by::made_by;
+pub use made_by::made_by;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -130,13 +130,16 @@ pub fn read(
                     }
                     Part::Transformer(t)
                 }
-                Step::Model(m) => {
-                    return Err(LoadError::Unsupported(format!(
-                        "step {} ({}) predicts; a ColumnTransformer holds transformers",
-                        state.path.join(name),
-                        m.predictor.class()
-                    )));
-                }
+                Step::Model(m) => match m.predictor.as_transformer() {
+                    Some(t) if t.n_features_in() == columns.len() => Part::Transformer(t),
+                    _ => {
+                        return Err(LoadError::Unsupported(format!(
+                            "step {} ({}) predicts; a ColumnTransformer holds transformers",
+                            state.path.join(name),
+                            m.predictor.class()
+                        )));
+                    }
+                },
             },
         };
         let weight = weights.iter().find(|(n, _)| n == name).map(|(_, w)| *w);

@@ -1,4 +1,4 @@
-//! Composition: Pipeline, ColumnTransformer, and the searches (GridSearchCV,
+//! Composition: Pipeline, ColumnTransformer, FeatureUnion, and the searches (GridSearchCV,
 //! RandomizedSearchCV) served through their `best_estimator_`. They read their inner steps
 //! through a [`StepReader`] handed down by the catalog (`super::catalog`), so that this room
 //! never names the classes of another.
@@ -9,12 +9,14 @@
 //! - `column_transformer`: ColumnTransformer.
 //! - `search`: GridSearchCV and RandomizedSearchCV.
 //! - `transforming`: a model of transformers only, answering `transform`.
+//! - `union`: FeatureUnion.
 
 pub mod column_transformer;
 pub mod columns;
 pub mod pipeline;
 pub mod search;
 pub mod transforming;
+pub mod union;
 
 pub use transforming::transforming;
 
@@ -73,6 +75,7 @@ pub fn reads(class: SkClass) -> bool {
             | SkClass::ColumnTransformer
             | SkClass::GridSearchCv
             | SkClass::RandomizedSearchCv
+            | SkClass::FeatureUnion
     )
 }
 
@@ -88,6 +91,9 @@ pub fn read(
             state, reader, width,
         )?))),
         SkClass::GridSearchCv | SkClass::RandomizedSearchCv => search::read(state, reader, width),
+        SkClass::FeatureUnion => Ok(Step::Transformer(Box::new(union::read(
+            state, reader, width,
+        )?))),
         other => Err(state.unsupported(format!("{} is not a composite", other.name()))),
     }
 }

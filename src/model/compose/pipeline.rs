@@ -91,11 +91,17 @@ pub fn read(
                 transformers.push((name.to_owned(), t));
             }
             Step::Model(model) => {
-                return Err(LoadError::Unsupported(format!(
-                    "step {} ({}) predicts, but it is not the last step of its Pipeline",
-                    path,
-                    model.predictor.class()
-                )));
+                // A step that predicts and also transforms (RFE), as a transformer.
+                let Some(t) = model.predictor.as_transformer() else {
+                    return Err(LoadError::Unsupported(format!(
+                        "step {} ({}) predicts, but it is not the last step of its Pipeline",
+                        path,
+                        model.predictor.class()
+                    )));
+                };
+                check_width(state, name, t.n_features_in(), width)?;
+                width = Some(t.sources().len());
+                transformers.push((name.to_owned(), t));
             }
         }
     }

@@ -106,7 +106,7 @@ fn read_model(
     origin: Origin,
     budget: &Budget,
 ) -> Result<Model, LoadError> {
-    let catalog = catalog::Catalog { heap };
+    let catalog = catalog::Catalog::new(heap);
     let root_state = State::of(heap, root, &Path::default())?;
     let sklearn_version = root_state.sklearn_version().map(str::to_owned);
     let model = match catalog.read(root, &Path::default(), None)? {

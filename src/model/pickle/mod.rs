@@ -21,14 +21,14 @@
 //! or of compression (`joblib.rs`).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub mod opcodes;
 
 use super::allow::{self, Callable};
 use super::budget::{Budget, TooLarge};
 use super::numpy;
-use super::value::{Dtype, Heap, Kind, NdArray, Node, Object, VALUE_BYTES, Value};
+use super::value::{Dtype, Heap, Kind, NdArray, Node, NodeId, Object, VALUE_BYTES, Value};
 use opcodes::*;
 
 /// Why a pickle was not loaded.
@@ -97,6 +97,7 @@ pub fn unpickle<'a>(
         mode,
         audit,
         protocol: 0,
+        bunches: HashSet::new(),
     };
     let root = vm.run_stream(0)?;
     let heap = vm.heap;
@@ -116,6 +117,8 @@ struct Vm<'a, 'b> {
     mode: Mode,
     audit: &'b mut Vec<GlobalRef>,
     protocol: u8,
+    /// The dicts made from a `Bunch` (see [`Callable::Bunch`]), whose BUILD is a no-op.
+    bunches: HashSet<NodeId>,
 }
 
 /// The per-stream machine state: joblib embeds whole pickle streams (object arrays) inside its
@@ -885,6 +888,7 @@ impl<'a> Vm<'a, '_> {
                     "numpy.ndarray called directly",
                 ));
             }
+            Callable::Bunch => return self.bunch(argv.len(), offset),
         };
         Ok(self.heap.push(node)?)
     }
@@ -913,11 +917,30 @@ impl<'a> Vm<'a, '_> {
                     state: None,
                 }))?)
             }
+            Callable::Bunch => {
+                let n_args = self.heap.tuple(args).map_or(usize::MAX, <[Value]>::len);
+                self.bunch(n_args, offset)
+            }
             other => Err(PickleError::malformed(
                 offset,
                 format!("NEWOBJ of {}", other.name()),
             )),
         }
+    }
+
+    /// An empty `Bunch` as a plain dict, which SETITEM(S) then fill.
+    fn bunch(&mut self, n_args: usize, offset: usize) -> Result<Value, PickleError> {
+        if n_args != 0 {
+            return Err(PickleError::malformed(
+                offset,
+                "a Bunch is only built empty (its items follow)",
+            ));
+        }
+        let value = self.heap.push(Node::Dict(Vec::new()))?;
+        if let Value::Ref(id) = value {
+            self.bunches.insert(id);
+        }
+        Ok(value)
     }
 
     fn build(
@@ -985,6 +1008,8 @@ impl<'a> Vm<'a, '_> {
                     o.state = Some(state);
                 }
             }
+            // A Bunch's own attributes (a record of deprecated keys): nothing reads them.
+            Some(Node::Dict(_)) if self.bunches.contains(&id) => {}
             _ => return Err(malformed("BUILD on a value that takes no state".into())),
         }
         Ok(())

@@ -1,22 +1,38 @@
-//! FunctionTransformer, served only as the identity (`func=None`) or as `check_array` (a
+//! FunctionTransformer, served as the identity (`func=None`), as `check_array` (a
 //! `functools.partial` of it, which is how HistGradientBoosting's own preprocessor passes its
-//! numeric columns through): a file naming any other `func` is refused with the callable's
-//! name, since serving it would mean running code from the file. With `validate=True`, or as
-//! `check_array`, its input must be numeric.
+//! numeric columns through), or as one of the numpy ufuncs of [`Ufunc`] applied element by
+//! element with numpy's types; `kw_args` must be empty, since a ufunc's keywords (`out`,
+//! `where`, `dtype`) change what it computes. A file naming any other `func` is refused with
+//! the callable's name, since serving it would mean running code from the file. With
+//! `validate=True`, or as `check_array`, its input must be numeric and is made one array.
+//! Its `inverse_func` (a ufunc or the identity) is what a TransformedTargetRegressor applies
+//! to its predictions.
 
+use ndarray::Array2;
+
+use super::ufunc::Ufunc;
 use crate::model::LoadError;
 use crate::model::allow::{Callable, SkClass};
-use crate::model::estimator::{Data, Needs, Transformer};
-use crate::model::input::ColumnKind;
+use crate::model::estimator::{Data, Needs, Refusal, Transformer};
+use crate::model::input::{Column, ColumnKind, Frame};
 use crate::model::pickle::PARTIAL_MAY_WRAP;
 use crate::model::state::{State, describe};
 use crate::model::value::{Heap, Node, Value};
+
+/// What a FunctionTransformer's `func` (or `inverse_func`) is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Func {
+    Identity,
+    Ufunc(Ufunc),
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionTransformer {
     label: String,
     n_features: usize,
     validate: bool,
+    func: Func,
+    inverse: Func,
 }
 
 impl FunctionTransformer {
@@ -24,18 +40,19 @@ impl FunctionTransformer {
     /// `n_features_in_` (scikit-learn before 1.2 without `validate`).
     pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Self, LoadError> {
         let mut validate = state.bool_or("validate", false)?;
-        match state.attr("func") {
-            None | Some(Value::None) => {}
-            Some(func) if wraps_check_array(state.heap, func) => validate = true,
-            Some(func) => {
-                return Err(LoadError::Unsupported(format!(
-                    "{}: func is {}; skserve serves FunctionTransformer only without a func \
-                     (the identity), since any other would run code from the file",
-                    state.label(),
-                    describe(state.heap, func)
-                )));
+        let func = match state.attr("func") {
+            Some(func) if wraps_check_array(state.heap, func) => {
+                validate = true;
+                Func::Identity
             }
-        }
+            func => read_func(state, "func", func, "kw_args")?,
+        };
+        let inverse = read_func(
+            state,
+            "inverse_func",
+            state.attr("inverse_func"),
+            "inv_kw_args",
+        )?;
         let n_features = match (state.count("n_features_in_")?, width) {
             (Some(n), Some(w)) if n != w => {
                 return Err(state.malformed(
@@ -51,8 +68,60 @@ impl FunctionTransformer {
             label: state.label(),
             n_features,
             validate,
+            func,
+            inverse,
         })
     }
+
+    /// `inverse_transform` of numbers: the inverse function, element by element.
+    pub fn inverse(&self, values: Array2<f64>) -> Array2<f64> {
+        apply_to_numbers(self.inverse, values)
+    }
+}
+
+/// A function attribute (`func`, `inverse_func`) with its keyword arguments (`kw_attr`).
+pub fn read_func(
+    state: &State<'_>,
+    attr: &str,
+    func: Option<Value>,
+    kw_attr: &str,
+) -> Result<Func, LoadError> {
+    let func = match func {
+        None | Some(Value::None) => Func::Identity,
+        Some(value) => match state.heap.node(value) {
+            Some(Node::Global(Callable::Inert(name))) if Ufunc::of_global(name).is_some() => {
+                Func::Ufunc(Ufunc::of_global(name).expect("checked"))
+            }
+            _ => {
+                return Err(LoadError::Unsupported(format!(
+                    "{}: {attr} is {}; skserve serves a FunctionTransformer whose function is \
+                     none (the identity) or one of numpy's {}, since any other would run code \
+                     from the file",
+                    state.label(),
+                    describe(state.heap, value),
+                    Ufunc::ALL.map(Ufunc::name).join(", ")
+                )));
+            }
+        },
+    };
+    match state.attr(kw_attr) {
+        None | Some(Value::None) => {}
+        Some(kw) => match state.heap.node(kw) {
+            Some(Node::Dict(items)) if items.is_empty() => {}
+            Some(Node::Dict(items)) => {
+                let keys: Vec<&str> = items
+                    .iter()
+                    .filter_map(|(k, _)| state.heap.str(*k))
+                    .collect();
+                return Err(state.unsupported(format!(
+                    "{kw_attr} passes {keys:?} to {attr}; skserve applies numpy's functions \
+                     without keywords"
+                )));
+            }
+            _ => return Err(state.malformed(kw_attr, "is not a dict")),
+        },
+    }
+    Ok(func)
 }
 
 /// Whether `func` is `functools.partial(check_array, …)`: numbers in, the same numbers out.
@@ -66,6 +135,14 @@ fn wraps_check_array(heap: &Heap<'_>, func: Value) -> bool {
     object.class == Callable::Partial
         && matches!(wrapped.and_then(|w| heap.node(w)),
             Some(Node::Global(c)) if c.name() == PARTIAL_MAY_WRAP)
+}
+
+/// `func` on a float64 array (a regressor's predictions, for `inverse_func`).
+pub fn apply_to_numbers(func: Func, mut values: Array2<f64>) -> Array2<f64> {
+    if let Func::Ufunc(u) = func {
+        values.mapv_inplace(|v| u.apply(v, crate::model::input::Dtype::F64));
+    }
+    values
 }
 
 impl Transformer for FunctionTransformer {
@@ -86,7 +163,7 @@ impl Transformer for FunctionTransformer {
     }
 
     fn needs(&self) -> Vec<Needs> {
-        let need = if self.validate {
+        let need = if self.validate || self.func != Func::Identity {
             Needs::Kind(ColumnKind::Number)
         } else {
             Needs::AsOutput
@@ -94,15 +171,77 @@ impl Transformer for FunctionTransformer {
         vec![need; self.n_features]
     }
 
-    fn transform(&self, data: Data) -> Result<Data, crate::model::estimator::Refusal> {
-        if self.validate {
+    fn transform(&self, data: Data) -> Result<Data, Refusal> {
+        let data = if self.validate {
             let (values, dtype) = data.into_numbers(&self.label)?;
-            return Ok(Data::Numbers { values, dtype });
-        }
-        Ok(data)
+            Data::Numbers { values, dtype }
+        } else {
+            data
+        };
+        let Func::Ufunc(u) = self.func else {
+            return Ok(data);
+        };
+        Ok(match data {
+            // Sparse rows (a vectorizer's): the ufunc of every cell, zeros included, as numpy
+            // applies it to the dense array a FunctionTransformer would be given.
+            sparse @ Data::Sparse { .. } => {
+                let (mut values, dtype) = sparse.into_numbers(&self.label)?;
+                values.mapv_inplace(|v| u.apply(v, dtype));
+                Data::Numbers {
+                    values,
+                    dtype: u.output(dtype),
+                }
+            }
+            Data::Numbers { mut values, dtype } => {
+                values.mapv_inplace(|v| u.apply(v, dtype));
+                Data::Numbers {
+                    values,
+                    dtype: u.output(dtype),
+                }
+            }
+            // A DataFrame: numpy applies the ufunc column by column, each keeping its type.
+            Data::Frame(frame) => {
+                let mut columns = Vec::with_capacity(frame.columns.len());
+                for (j, column) in frame.columns.into_iter().enumerate() {
+                    columns.push(match column {
+                        Column::Numbers { values, dtype } => Column::Numbers {
+                            values: values.into_iter().map(|v| u.apply(v, dtype)).collect(),
+                            dtype: u.output(dtype),
+                        },
+                        Column::Texts(texts) => {
+                            let row = texts.iter().position(Option::is_some).unwrap_or(0);
+                            return Err(Refusal {
+                                row,
+                                feature: j,
+                                problem: crate::model::estimator::Problem::Text {
+                                    step: self.label.clone(),
+                                },
+                            });
+                        }
+                    });
+                }
+                Data::Frame(Frame {
+                    n_rows: frame.n_rows,
+                    columns,
+                })
+            }
+        })
+    }
+
+    fn inverse_transform(&self, values: Array2<f64>) -> Option<Array2<f64>> {
+        Some(self.inverse(values))
     }
 
     fn describe(&self, input: &[String]) -> serde_json::Value {
-        serde_json::json!({ "class": "FunctionTransformer", "func": null, "columns": input })
+        let name = |f: Func| match f {
+            Func::Identity => serde_json::Value::Null,
+            Func::Ufunc(u) => format!("numpy.{}", u.name()).into(),
+        };
+        serde_json::json!({
+            "class": "FunctionTransformer",
+            "func": name(self.func),
+            "inverse_func": name(self.inverse),
+            "columns": input,
+        })
     }
 }

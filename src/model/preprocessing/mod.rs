@@ -6,7 +6,8 @@
 //! - `categories`: one feature's categories and the infrequent grouping encoders share.
 //! - `encoders`: OneHotEncoder, OrdinalEncoder.
 //! - `impute`: SimpleImputer, MissingIndicator.
-//! - `function`: FunctionTransformer without a function.
+//! - `function`: FunctionTransformer: the identity, or a numpy ufunc (`ufunc`).
+//! - `label`: LabelEncoder and LabelBinarizer served alone (MultiLabelBinarizer refused).
 //! - `rows`: Normalizer, Binarizer.
 //! - `polynomial`: PolynomialFeatures.
 //! - `discretize`: KBinsDiscretizer.
@@ -16,9 +17,11 @@ pub mod discretize;
 pub mod encoders;
 pub mod function;
 pub mod impute;
+pub mod label;
 pub mod polynomial;
 pub mod rows;
 pub mod scalers;
+pub mod ufunc;
 
 use super::LoadError;
 use super::allow::SkClass;
@@ -43,6 +46,9 @@ pub fn reads(class: SkClass) -> bool {
             | Binarizer
             | PolynomialFeatures
             | KBinsDiscretizer
+            | LabelEncoder
+            | LabelBinarizer
+            | MultiLabelBinarizer
     )
 }
 
@@ -62,6 +68,9 @@ pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Box<dyn Transform
         Normalizer | Binarizer => Box::new(rows::RowTransformer::read(state, width)?),
         PolynomialFeatures => Box::new(polynomial::PolynomialFeatures::read(state)?),
         KBinsDiscretizer => Box::new(discretize::KBinsDiscretizer::read(state)?),
+        LabelEncoder | LabelBinarizer | MultiLabelBinarizer => {
+            Box::new(label::LabelTransformer::read(state)?)
+        }
         other => unreachable!("{other:?} is not a preprocessing class"),
     })
 }

@@ -188,6 +188,28 @@ impl Transformer for Scaler {
         Ok(Data::Numbers { values, dtype })
     }
 
+    /// The operations undone in reverse order (`X *= scale_; X += mean_` for
+    /// StandardScaler), on float64.
+    fn inverse_transform(&self, mut values: Array2<f64>) -> Option<Array2<f64>> {
+        if values.ncols() != self.n_features {
+            return None;
+        }
+        for mut row in values.rows_mut() {
+            for (j, x) in row.iter_mut().enumerate() {
+                for (op, operand) in self.ops.iter().rev() {
+                    let w = operand[j];
+                    *x = match op {
+                        Op::Sub => *x + w,
+                        Op::Div => *x * w,
+                        Op::Mul => *x / w,
+                        Op::Add => *x - w,
+                    };
+                }
+            }
+        }
+        Some(values)
+    }
+
     fn describe(&self, input: &[String]) -> serde_json::Value {
         serde_json::json!({
             "class": self.class.name(),

@@ -212,8 +212,8 @@ def cases():
          edited("logisticregression", "coef_", lambda c: np.vstack([c, c]))),
     ]
     # A FunctionTransformer with code: a library function, and an allowed class as func.
-    ft = make_pipeline(FunctionTransformer(np.log1p), LinearRegression()).fit(FRAME[["delay"]].abs(), Y)
-    out.append(("function_transformer_numpy_func", "numpy.log1p", "a FunctionTransformer running numpy.log1p", ft))
+    ft = make_pipeline(FunctionTransformer(np.sin), LinearRegression()).fit(FRAME[["delay"]].abs(), Y)
+    out.append(("function_transformer_numpy_func", "numpy.sin", "a FunctionTransformer running numpy.sin, off the ufunc list", ft))
     ft = make_pipeline(FunctionTransformer(), LinearRegression()).fit(FRAME[["delay"]], Y)
     ft.steps[0][1].func = LogisticRegression
     out.append(("function_transformer_class_func", "func", "a FunctionTransformer whose func is a class", ft))
