@@ -8,10 +8,12 @@
 //!
 //! # Layout
 //! - [`features`]: named columns and the one-hot encoding of named instances.
+//! - [`profile`]: a model's reference profile, checked against the model.
 //! - [`refresh`]: the first load with retries, and the loop that polls a store, loads, checks
 //!   and swaps.
 
 pub mod features;
+pub mod profile;
 pub mod refresh;
 
 use std::collections::BTreeMap;
@@ -22,6 +24,7 @@ use arc_swap::ArcSwap;
 use crate::model::{LoadError, Model};
 use crate::store::{Fetched, StoreError, content_version};
 pub use features::{EncodeError, FeatureSchema, FieldValue};
+pub use profile::{Profile, ProfileStatus};
 pub use refresh::{RefreshPolicy, Refresher, load_at_start, record_served};
 
 /// A model ready to serve, with what the HTTP layer needs to describe it.
@@ -29,8 +32,12 @@ pub use refresh::{RefreshPolicy, Refresher, load_at_start, record_served};
 pub struct LoadedModel {
     name: String,
     version: String,
+    /// The content hash of the model's bytes (its version too, when read from a file).
+    content_hash: String,
     model: Model,
     features: Option<FeatureSchema>,
+    /// Its reference profile, read with it.
+    profile: ProfileStatus,
 }
 
 /// Why a model could not be made ready to serve.
@@ -101,15 +108,20 @@ impl LoadedModel {
             None if model.is_pipeline() => None,
             None => model.feature_names(),
         };
+        let version = content_version(bytes);
         Ok(Self {
             name: name.to_owned(),
-            version: content_version(bytes),
+            content_hash: version.clone(),
+            version,
             features: names.map(FeatureSchema::new),
             model,
+            profile: ProfileStatus::Absent,
         })
     }
 
     /// Loads what a store fetched; the version is the store's (generation or content hash).
+    /// The profile read with it is checked against it; a refused one is logged, and the model
+    /// loads all the same.
     pub fn from_fetched(name: &str, fetched: &Fetched) -> Result<Self, ModelLoadError> {
         let mut loaded = Self::from_bytes(
             name,
@@ -118,7 +130,30 @@ impl LoadedModel {
             fetched.features.as_deref(),
         )?;
         loaded.version.clone_from(&fetched.version);
+        loaded.profile = ProfileStatus::of(
+            fetched.profile.as_ref(),
+            name,
+            &loaded.model,
+            &loaded.content_hash,
+        );
         Ok(loaded)
+    }
+
+    /// With `profile` as its reference profile.
+    pub fn with_profile(mut self, profile: ProfileStatus) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// The content hash of the model's bytes, whatever its version (a Cloud Storage object's is
+    /// its generation): what a profile records of the model it was made with.
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
+    /// Its reference profile, as read with it.
+    pub fn profile(&self) -> &ProfileStatus {
+        &self.profile
     }
 
     pub fn name(&self) -> &str {
