@@ -1,15 +1,18 @@
-//! `skserve profile`: a model's reference profile from training-like data. The CSV is read as
-//! `skserve predict --input` reads it and predicted through the one prediction path, with
-//! `health::profile::ProfileMaker` as the observer; the profile it makes is written as JSON,
-//! by default beside the model (`NAME.profile.json`), where `skserve serve` finds it.
+//! `skserve profile`: a model's reference profile from training-like data. The model is read as
+//! `skserve serve` reads it (with the `features.json` beside a file, which names its columns),
+//! the CSV as `skserve predict --input` reads it, and its rows predicted through the one
+//! prediction path with `health::profile::ProfileMaker` as the observer; the profile it makes
+//! is written as JSON, by default beside the model (`NAME.profile.json`), where `skserve serve`
+//! finds it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::predict::{csv_input, read_input};
-use super::{CommandError, load_model_file};
+use super::{CommandError, read_model_file};
 use crate::health::profile::ProfileMaker;
 use crate::inference::{self, Context};
+use crate::registry::{LoadedModel, ModelLoadError};
 use crate::store::ModelSource;
 
 /// Profiles `model_path` over the rows of `data`, in `bins` quantile bins per numeric column,
@@ -21,7 +24,7 @@ pub fn profile(
     bins: usize,
     say: &mut impl Write,
 ) -> Result<(), CommandError> {
-    let loaded = load_model_file(model_path)?;
+    let loaded = load_with_features(model_path)?;
     let text = read_input(data)?;
     let input = csv_input(loaded.model(), &text).map_err(CommandError::Other)?;
     let maker = ProfileMaker::new(bins);
@@ -48,6 +51,26 @@ pub fn profile(
         model_path.display()
     );
     Ok(())
+}
+
+/// A model file and, as `skserve serve` reads it, the `features.json` beside it: the profile
+/// names the columns as the server will.
+fn load_with_features(path: &Path) -> Result<LoadedModel, CommandError> {
+    let (file, bytes) = read_model_file(path)?;
+    let features = match ModelSource::parse(&path.to_string_lossy()) {
+        ModelSource::File(path) => path
+            .parent()
+            .map(|dir| dir.join("features.json"))
+            .and_then(|features| std::fs::read(features).ok()),
+        _ => None,
+    };
+    let name = path
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    LoadedModel::from_bytes(&name, &bytes, &file, features.as_deref()).map_err(|e| match e {
+        ModelLoadError::Model { message, .. } => CommandError::Model(message),
+        other => CommandError::Other(other.to_string()),
+    })
 }
 
 /// Beside a model file; for a Cloud Storage object, its file name's in the current directory

@@ -99,6 +99,20 @@ fn short(v: f64) -> String {
 }
 
 impl ColumnPlan {
+    /// A column binned against `reference` alone, without what a model knows of it.
+    pub fn of_reference(reference: &Distribution) -> Self {
+        let kind = match reference.kind {
+            BinKind::Categorical => ColumnKind::Text,
+            _ => ColumnKind::Number,
+        };
+        column_plan(&reference.name, kind, Some(reference), None, None, None)
+    }
+
+    /// The bin a value falls in: a listed one, then `other` (`listed`), then `missing`.
+    pub fn bin(&self, cell: Cell<'_>) -> Option<usize> {
+        self.observe(cell, |_| {}).1
+    }
+
     /// Counts one value: its issues into `issue`, and the bin it falls in (`None` while bins are
     /// pending, or for an unused column). Returns whether it had an issue.
     #[inline]
@@ -184,11 +198,16 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The plan of `model`'s columns against `reference` (one distribution per input column,
+    /// The plan of `model`'s columns (named `names`) against `reference` (one distribution per
+    /// input column,
     /// and one of the predictions), or against what the model alone knows while `reference`
     /// is `None` (a window filling: strings are binned by their encoder's categories, numbers
     /// not yet).
-    pub fn new(model: &Model, reference: Option<(&[Distribution], Option<&Distribution>)>) -> Self {
+    pub fn new(
+        model: &Model,
+        names: &[String],
+        reference: Option<(&[Distribution], Option<&Distribution>)>,
+    ) -> Self {
         let categories = model.categories();
         let mut slot = ROWS_WITH_ISSUES + 1;
         let mut columns = Vec::with_capacity(model.n_features());
@@ -196,7 +215,7 @@ impl Plan {
             let distribution = reference.and_then(|(columns, _)| columns.get(i));
             let known = categories.get(i).and_then(Option::as_ref);
             let mut plan = column_plan(
-                &input.name,
+                names.get(i).unwrap_or(&input.name),
                 input.kind,
                 distribution,
                 known,

@@ -50,14 +50,13 @@ impl ProfileMaker {
             return Err("no rows were predicted: there is nothing to profile".into());
         }
         let model = loaded.model();
-        let columns = model
-            .input()
-            .columns
+        let names = loaded.column_names();
+        let columns = names
             .iter()
             .zip(&rows.columns)
-            .map(|(input, values)| match values {
-                Values::Numbers(v) => reference::numbers(&input.name, v, self.bins),
-                Values::Texts(v) => reference::strings(&input.name, v.iter().map(Option::as_deref)),
+            .map(|(name, values)| match values {
+                Values::Numbers(v) => reference::numbers(name, v, self.bins),
+                Values::Texts(v) => reference::strings(name, v.iter().map(Option::as_deref)),
             })
             .collect();
         let prediction = match model.classes() {
@@ -85,7 +84,7 @@ impl ProfileMaker {
             columns,
             prediction,
         };
-        profile.check(model).map_err(|e| e.to_string())?;
+        profile.check(model, &names).map_err(|e| e.to_string())?;
         Ok(profile)
     }
 }

@@ -123,7 +123,7 @@ impl Tracker {
                     }
                     _ => None,
                 };
-                let plan = Plan::new(model, None);
+                let plan = Plan::new(model, &loaded.column_names(), None);
                 let window =
                     (window_rows > 0).then(|| Window::new(window_rows, plan.columns.len() + 1));
                 Self::assemble(loaded, plan, None, profile_error, window)
@@ -139,6 +139,7 @@ impl Tracker {
     ) -> Self {
         let plan = Plan::new(
             loaded.model(),
+            &loaded.column_names(),
             Some((&reference.columns, reference.prediction.as_ref())),
         );
         Self::assemble(loaded, plan, Some(reference), profile_error, None)

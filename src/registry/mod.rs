@@ -134,6 +134,7 @@ impl LoadedModel {
             fetched.profile.as_ref(),
             name,
             &loaded.model,
+            &loaded.column_names(),
             &loaded.content_hash,
         );
         Ok(loaded)
@@ -154,6 +155,21 @@ impl LoadedModel {
     /// Its reference profile, as read with it.
     pub fn profile(&self) -> &ProfileStatus {
         &self.profile
+    }
+
+    /// The names of the columns it takes, as model health and profiles name them: the
+    /// `features.json` names of a bare estimator that has them, else the model's own.
+    pub fn column_names(&self) -> Vec<String> {
+        match &self.features {
+            Some(f) if f.names().len() == self.model.n_features() => f.names().to_vec(),
+            _ => self
+                .model
+                .input()
+                .columns
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
+        }
     }
 
     pub fn name(&self) -> &str {

@@ -198,8 +198,14 @@ pub struct Checked {
 }
 
 impl Profile {
-    /// Parses `bytes` and checks them against `model`, whose content hash is `version`.
-    pub fn parse(bytes: &[u8], model: &Model, version: &str) -> Result<Checked, ProfileError> {
+    /// Parses `bytes` and checks them against `model`, whose columns are named `names` and
+    /// whose content hash is `version`.
+    pub fn parse(
+        bytes: &[u8],
+        model: &Model,
+        names: &[String],
+        version: &str,
+    ) -> Result<Checked, ProfileError> {
         if bytes.len() as u64 > MAX_PROFILE_BYTES {
             return Err(ProfileError(format!(
                 "it holds {} bytes, more than a profile may ({MAX_PROFILE_BYTES})",
@@ -208,7 +214,7 @@ impl Profile {
         }
         let profile: Profile = serde_json::from_slice(bytes)
             .map_err(|e| ProfileError(format!("not a profile skserve reads: {e}")))?;
-        profile.check(model)?;
+        profile.check(model, names)?;
         let same_version = profile.model.version == version;
         Ok(Checked {
             profile,
@@ -216,9 +222,9 @@ impl Profile {
         })
     }
 
-    /// Checks that the profile describes `model`: its columns, their kinds and its classes,
-    /// and that every distribution is well formed.
-    pub fn check(&self, model: &Model) -> Result<(), ProfileError> {
+    /// Checks that the profile describes `model`, whose columns are named `names`: its
+    /// columns, their kinds and its classes, and that every distribution is well formed.
+    pub fn check(&self, model: &Model, names: &[String]) -> Result<(), ProfileError> {
         let error = |m: String| Err(ProfileError(m));
         if self.skserve_profile != FORMAT {
             return error(format!(
@@ -227,12 +233,7 @@ impl Profile {
             ));
         }
         let theirs: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
-        let ours: Vec<&str> = model
-            .input()
-            .columns
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
+        let ours: Vec<&str> = names.iter().map(String::as_str).collect();
         if theirs != ours {
             return error(format!(
                 "it was made for another model: it describes {} columns ({}), the model takes \
@@ -326,6 +327,7 @@ impl ProfileStatus {
         fetched: Option<&crate::store::FetchedProfile>,
         model_name: &str,
         model: &Model,
+        names: &[String],
         version: &str,
     ) -> Self {
         let Some(fetched) = fetched else {
@@ -333,7 +335,7 @@ impl ProfileStatus {
         };
         let location = fetched.location.clone();
         let checked = match &fetched.bytes {
-            Ok(bytes) => Profile::parse(bytes, model, version).map_err(|e| e.0),
+            Ok(bytes) => Profile::parse(bytes, model, names, version).map_err(|e| e.0),
             Err(message) => Err(message.clone()),
         };
         match checked {
