@@ -36,6 +36,8 @@ pub mod reference;
 mod series;
 pub mod settings;
 pub mod stats;
+#[cfg(test)]
+mod tests;
 pub mod tracker;
 mod window;
 

@@ -4,6 +4,9 @@ distribution. Run once; the files are committed, so that the quick tier needs no
 
     python tests/python/health/make_health_model.py tests/fixtures/health
 
+`flights_v2.pkl` is a second version of the model (refitted), for the tests of a model refreshed
+with its profile.
+
 Columns: `distance` and `duration` (numbers, MinMaxScaler: the model knows their range),
 `airline` (strings, OneHotEncoder ignoring unknown categories: the model knows its categories),
 `passengers` (small integers, some missing, imputed with the median).
@@ -65,6 +68,11 @@ def main(out: Path) -> None:
     model.fit(train, delayed)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "flights.pkl", "wb") as f:
+        pickle.dump(model, f, protocol=5)
+    # A second version of the same model (refitted with more regularisation): its own bytes,
+    # the same columns.
+    model.set_params(classifier__C=0.1).fit(train, delayed)
+    with open(out / "flights_v2.pkl", "wb") as f:
         pickle.dump(model, f, protocol=5)
     train.to_csv(out / "train.csv", index=False)
     rows(rng, 1000).to_csv(out / "fresh.csv", index=False)
