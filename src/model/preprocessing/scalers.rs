@@ -71,7 +71,9 @@ impl Scaler {
                 if state.has("data_min_") && state.has("data_max_") {
                     let (low, high) =
                         (state.vector("data_min_", n)?, state.vector("data_max_", n)?);
-                    if let Some(i) = (0..n).find(|&i| !(low[i] <= high[i])) {
+                    // A column all missing in training has NaN for both (its range is not
+                    // checked); a minimum over the maximum no fit can give.
+                    if let Some(i) = (0..n).find(|&i| low[i] > high[i]) {
                         return Err(state.malformed(
                             &format!("data_min_[{i}]"),
                             format!("is {} but data_max_[{i}] is {}", low[i], high[i]),
