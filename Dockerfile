@@ -20,5 +20,12 @@ COPY --from=build /src/target/release/skserve /usr/local/bin/skserve
 USER nonroot:nonroot
 EXPOSE 8080
 ENV SKSERVE_LOG_FORMAT=json
+# glibc's allocator otherwise raises the size from which it maps memory straight from the
+# system (up to 32 MiB) as large blocks are freed, and keeps every smaller block it was given
+# back: after each model load, up to a load's worth of freed memory would stay resident, per
+# thread, beside the next load. With a fixed threshold of 1 MiB a load's large blocks go back
+# to the system when it ends, and the instance holds what it serves plus one load within
+# --max-model-bytes (README, "The loading budget"; tests/api/budget.rs runs skserve with this).
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576
 ENTRYPOINT ["/usr/local/bin/skserve"]
 CMD ["serve"]

@@ -9,6 +9,9 @@
 //! and a 100-iteration HistGradientBoosting), `predict_proba` on one row and on 10,000, beside
 //! the scikit-learn figures that script prints.
 //!
+//! Loading: the challenge model, the 100-tree forest and the HistGradientBoosting model above,
+//! and the largest file of the tree matrices (`tests/python/trees/ensure_trees.sh`).
+//!
 //! `cargo bench --bench model`; `load-tests/pipelines.sh` runs both sides interleaved.
 
 use std::hint::black_box;
@@ -147,5 +150,57 @@ fn tree_benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, model_benches, pipeline_benches, tree_benches);
+/// The largest model file of the tree matrices (`SKSERVE_TREES_DIR`, else `target/sk-trees`),
+/// the benchmark's own models aside.
+fn largest_matrix_model() -> PathBuf {
+    let root = std::env::var_os("SKSERVE_TREES_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/sk-trees"),
+        PathBuf::from,
+    );
+    let mut dirs = vec![root.clone()];
+    let mut largest: Option<(u64, PathBuf)> = None;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let size = entry.metadata().unwrap().len();
+            if path.is_dir() {
+                if !path.ends_with("bench") {
+                    dirs.push(path);
+                }
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "pkl" || e == "joblib")
+                && largest.as_ref().is_none_or(|(most, _)| size > *most)
+            {
+                largest = Some((size, path));
+            }
+        }
+    }
+    largest
+        .unwrap_or_else(|| panic!("no model under {} (ensure_trees.sh)", root.display()))
+        .1
+}
+
+fn load_benches(c: &mut Criterion) {
+    let dir = tree_bench_dir();
+    for (name, path) in [
+        ("forest.pkl", dir.join("forest.pkl")),
+        ("hist.pkl", dir.join("hist.pkl")),
+        ("the largest matrix model", largest_matrix_model()),
+    ] {
+        let bytes = std::fs::read(&path).unwrap();
+        eprintln!("load {name}: {} ({} bytes)", path.display(), bytes.len());
+        c.bench_function(&format!("load {name}"), |b| {
+            b.iter(|| Model::from_bytes(black_box(&bytes)).unwrap())
+        });
+    }
+}
+
+criterion_group!(
+    benches,
+    model_benches,
+    pipeline_benches,
+    tree_benches,
+    load_benches
+);
 criterion_main!(benches);

@@ -1,9 +1,16 @@
 //! The command line: subcommands and flags, each flag readable from an environment variable
-//! (shown in `--help`). Parsing only; what the commands do lives in `commands`.
+//! (shown in `--help`). Parsing only, and typed: enums and durations are parsed here by clap,
+//! so that a bad value is refused naming its flag before anything starts. What the commands do
+//! lives in `commands`; how settings fit together is checked in `config`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::telemetry::LogFormat;
+
+use crate::model::{LoadLimits, budget::DEFAULT_MAX_MODEL_BYTES};
 
 /// Serve scikit-learn models over HTTP, loaded without executing them.
 #[derive(Debug, Parser)]
@@ -51,6 +58,8 @@ pub struct ProfileArgs {
     /// distinct values gets a bin per value.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=64))]
     pub bins: u16,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 /// Whether model health is measured (`--health`).
@@ -82,6 +91,8 @@ pub struct PredictArgs {
     /// CSV of feature rows, no header; `-` reads standard input.
     #[arg(long, env = "SKSERVE_INPUT")]
     pub input: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,6 +100,61 @@ pub struct InspectArgs {
     /// Model to describe, a file or `gs://bucket/object` (never executed, even when refused).
     #[arg(long, env = "SKSERVE_MODEL")]
     pub model: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// How large a model may be to load, for every command that loads one.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LoadArgs {
+    /// The most memory loading one model may take: the file, its decompressed stream, the
+    /// values decoded from it and the model built from them (`256MiB`, `1GiB`, or bytes). A
+    /// model that needs more is refused (exit 2; a refresh keeps the model it serves) [default:
+    /// 256MiB, half the 512 MiB Cloud Run instance of terraform/].
+    #[arg(long, env = "SKSERVE_MAX_MODEL_BYTES", value_parser = parse_byte_size,
+          default_value_t = DEFAULT_MAX_MODEL_BYTES, hide_default_value = true)]
+    pub max_model_bytes: u64,
+}
+
+impl LoadArgs {
+    pub fn limits(&self) -> LoadLimits {
+        LoadLimits {
+            max_model_bytes: self.max_model_bytes,
+        }
+    }
+}
+
+/// A size in bytes: a plain number, or one with a binary unit (`512KiB`, `256MiB`, `1GiB`,
+/// `1TiB`; `B` for bytes). Zero is refused: no model fits in it.
+pub fn parse_byte_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        "TiB" => 40,
+        other => {
+            return Err(format!(
+                "'{other}' is not a size unit: write bytes, or a number with KiB, MiB, GiB or \
+                 TiB (256MiB, 1GiB)"
+            ));
+        }
+    };
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size: write bytes or 256MiB, 1GiB"))?;
+    let bytes = number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("'{text}' is more than 2^64 bytes"))?;
+    if bytes == 0 {
+        return Err("must be more than 0 bytes".into());
+    }
+    Ok(bytes)
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,8 +170,9 @@ pub struct ServeArgs {
     #[arg(long, env = "SKSERVE_MODEL_NAME")]
     pub model_name: Option<String>,
     /// How often each model's file or object is checked for a new version (`60s`, `200ms`).
-    #[arg(long, env = "SKSERVE_REFRESH_INTERVAL", default_value = "60s")]
-    pub refresh_interval: String,
+    #[arg(long, env = "SKSERVE_REFRESH_INTERVAL", default_value = "60s",
+          value_parser = duration)]
+    pub refresh_interval: Duration,
     /// Accept a new version whose feature count differs from the served one.
     #[arg(long, env = "SKSERVE_ALLOW_SHAPE_CHANGE")]
     pub allow_shape_change: bool,
@@ -141,14 +208,16 @@ pub struct ServeArgs {
     #[arg(long, env = "SKSERVE_FLEET_PROMETHEUS")]
     pub fleet_prometheus: Option<String>,
     /// How long the fleet's figures are kept before the query API is asked again.
-    #[arg(long, env = "SKSERVE_FLEET_REFRESH_INTERVAL", default_value = "30s")]
-    pub fleet_refresh_interval: String,
+    #[arg(long, env = "SKSERVE_FLEET_REFRESH_INTERVAL", default_value = "30s",
+          value_parser = positive_duration)]
+    pub fleet_refresh_interval: Duration,
     /// Readiness (`/v2/health/ready`) waits until `/metrics` has been scraped once, for at
     /// most this long from start (`45s`): a Prometheus starts each counter from its first
     /// sample, so taken before traffic arrives it counts every request. `off` does not wait.
     /// The scraper must not itself wait for readiness (on Cloud Run: no `depends_on`).
-    #[arg(long, env = "SKSERVE_READY_AFTER_FIRST_SCRAPE", default_value = "off")]
-    pub ready_after_first_scrape: String,
+    #[arg(long, env = "SKSERVE_READY_AFTER_FIRST_SCRAPE", default_value = "off",
+          value_parser = wait)]
+    pub ready_after_first_scrape: Wait,
     /// Model health: data quality and drift of every prediction against the model's reference
     /// (docs/operating.md#model-health). `off` counts nothing.
     #[arg(long, env = "SKSERVE_HEALTH", value_enum, default_value_t = HealthMode::On)]
@@ -176,8 +245,8 @@ pub struct ServeArgs {
     /// Queue wait (from a request's bytes reaching the server to its handler starting) beyond
     /// which requests are shed with 503 and `Retry-After`, once no request in a whole 100 ms
     /// interval waited less (a standing queue, not a burst); `off` never sheds on waiting.
-    #[arg(long, env = "SKSERVE_MAX_QUEUE_WAIT", default_value = "25ms")]
-    pub max_queue_wait: String,
+    #[arg(long, env = "SKSERVE_MAX_QUEUE_WAIT", default_value = "25ms", value_parser = wait)]
+    pub max_queue_wait: Wait,
     /// Most open connections, idle keep-alive ones included; a connection past it has its
     /// request answered 503 with `Retry-After` and is closed [default: 256 per CPU].
     #[arg(long, env = "SKSERVE_MAX_CONNECTIONS")]
@@ -186,17 +255,19 @@ pub struct ServeArgs {
     /// request on an idle keep-alive connection, before the connection is closed. Behind a proxy
     /// that reuses idle connections, set it above the proxy's idle timeout (Google's front end:
     /// 600 s).
-    #[arg(long, env = "SKSERVE_HEADER_READ_TIMEOUT", default_value = "10s")]
-    pub header_read_timeout: String,
+    #[arg(long, env = "SKSERVE_HEADER_READ_TIMEOUT", default_value = "10s",
+          value_parser = positive_duration)]
+    pub header_read_timeout: Duration,
     /// Longest a request may take before it is answered 503 (`30s`, `500ms`, `2m`).
-    #[arg(long, env = "SKSERVE_REQUEST_TIMEOUT", default_value = "30s")]
-    pub request_timeout: String,
+    #[arg(long, env = "SKSERVE_REQUEST_TIMEOUT", default_value = "30s",
+          value_parser = positive_duration)]
+    pub request_timeout: Duration,
     /// On SIGTERM or Ctrl-C, how long in-flight requests get to finish.
-    #[arg(long, env = "SKSERVE_SHUTDOWN_GRACE", default_value = "10s")]
-    pub shutdown_grace: String,
+    #[arg(long, env = "SKSERVE_SHUTDOWN_GRACE", default_value = "10s", value_parser = duration)]
+    pub shutdown_grace: Duration,
     /// Log format: `text` for people, `json` for Cloud Logging, `auto` picks text on a terminal.
-    #[arg(long, env = "SKSERVE_LOG_FORMAT", default_value = "auto")]
-    pub log_format: String,
+    #[arg(long, env = "SKSERVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
     /// Log filter (tracing `EnvFilter` syntax). Access logs are at debug level:
     /// `info,skserve::access=debug` logs every request.
     #[arg(long, env = "SKSERVE_LOG", default_value = "info")]
@@ -204,6 +275,8 @@ pub struct ServeArgs {
     /// Worker threads of the runtime [default: the number of CPUs].
     #[arg(long, env = "SKSERVE_WORKERS")]
     pub workers: Option<usize>,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 /// Who may call `skserve serve`: ID tokens, allowed accounts, client address ranges.
@@ -211,8 +284,8 @@ pub struct ServeArgs {
 pub struct AuthArgs {
     /// How requests are authenticated: `google` (a Google-signed ID token in `Authorization:
     /// Bearer`) or `none` [default: google when --listen is not loopback, else none].
-    #[arg(long = "auth", env = "SKSERVE_AUTH")]
-    pub mode: Option<String>,
+    #[arg(long = "auth", env = "SKSERVE_AUTH", value_enum)]
+    pub mode: Option<AuthMode>,
     /// Accepted `aud` of ID tokens; repeatable, required with --auth google. On Cloud Run:
     /// the service's URL.
     #[arg(
@@ -229,9 +302,10 @@ pub struct AuthArgs {
     #[arg(
         long = "auth-leeway",
         env = "SKSERVE_AUTH_LEEWAY",
-        default_value = "60s"
+        default_value = "60s",
+        value_parser = duration
     )]
-    pub leeway: String,
+    pub leeway: Duration,
     /// Where the token issuer publishes its signing keys (JWKS).
     #[arg(long = "auth-jwks-url", env = "SKSERVE_AUTH_JWKS_URL",
           default_value = crate::auth::GOOGLE_JWKS_URL)]
@@ -252,4 +326,91 @@ pub struct AuthArgs {
     /// (1 on Cloud Run); the client is that many entries from the right. 0: the socket's peer.
     #[arg(long, env = "SKSERVE_TRUST_PROXY_HOPS", default_value_t = 0)]
     pub trust_proxy_hops: usize,
+}
+
+/// How `skserve serve` authenticates requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// A Google-signed ID token in `Authorization: Bearer`.
+    Google,
+    /// None: anyone who can reach the address.
+    None,
+}
+
+/// A wait that may be turned off: `off`, or a duration longer than 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    Off,
+    For(Duration),
+}
+
+impl Wait {
+    /// The duration, `None` when off.
+    pub fn duration(self) -> Option<Duration> {
+        match self {
+            Self::Off => None,
+            Self::For(d) => Some(d),
+        }
+    }
+}
+
+/// `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
+pub fn duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("'{value}' is not a duration (e.g. 30s, 500ms, 2m)"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{value}' (use ms, s, m or h)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("'{value}' is out of range"))
+}
+
+/// A [`duration`] longer than 0.
+pub fn positive_duration(value: &str) -> Result<Duration, String> {
+    match duration(value)? {
+        d if d.is_zero() => Err("must be longer than 0".into()),
+        d => Ok(d),
+    }
+}
+
+/// `off`, or a [`positive_duration`].
+pub fn wait(value: &str) -> Result<Wait, String> {
+    match value.trim() {
+        "off" => Ok(Wait::Off),
+        text => positive_duration(text)
+            .map(Wait::For)
+            .map_err(|e| format!("{e} (or `off`)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(duration("1.5").unwrap(), Duration::from_millis(1500));
+        assert!(duration("-1s").is_err());
+        assert!(duration("5 parsecs").is_err());
+        assert!(positive_duration("0s").is_err());
+        assert_eq!(wait("off").unwrap(), Wait::Off);
+        assert_eq!(wait("25ms").unwrap(), Wait::For(Duration::from_millis(25)));
+        assert!(wait("0ms").unwrap_err().contains("or `off`"));
+    }
 }

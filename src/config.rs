@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::auth::{AllowList, AuthSettings, GOOGLE_ISSUERS, TokenRules, TokenSettings};
-use crate::cli::{AuthArgs, ServeArgs};
+use crate::cli::{AuthArgs, AuthMode, ServeArgs};
+use crate::model::LoadLimits;
 use crate::store::{EMBEDDED_MODEL_NAME, ModelSource};
 use crate::telemetry::LogFormat;
 
@@ -21,6 +22,8 @@ pub struct ServeSettings {
     pub extra_models: Vec<(String, ModelSource)>,
     /// How often files and objects are checked for a new version.
     pub refresh_interval: Duration,
+    /// `--max-model-bytes`: the memory one load of a model may take, at start and on refresh.
+    pub load_limits: LoadLimits,
     pub allow_shape_change: bool,
     /// Exit when a model cannot be loaded at start, rather than retrying until it can.
     pub require_model_at_start: bool,
@@ -76,6 +79,7 @@ impl Default for ServeSettings {
             model_name: EMBEDDED_MODEL_NAME.into(),
             extra_models: Vec::new(),
             refresh_interval: Duration::from_secs(60),
+            load_limits: LoadLimits::default(),
             allow_shape_change: false,
             require_model_at_start: true,
             storage_emulator_host: None,
@@ -131,15 +135,22 @@ impl ServeSettings {
         let mut models = Vec::new();
         for (i, spec) in args.model.iter().map(|s| s.trim()).enumerate() {
             let (name, source) = parse_model_spec(spec);
-            let name = match name {
-                Some(name) => name.to_owned(),
-                None if i == 0 => args
-                    .model_name
-                    .clone()
-                    .unwrap_or_else(|| source.default_name()),
-                None => source.default_name(),
+            // The flag that carried the name: --model-name, or --model's NAME= or file stem.
+            let (name, flag) = match (name, &args.model_name) {
+                (Some(name), _) => (name.to_owned(), "--model"),
+                (None, Some(given)) if i == 0 => (given.clone(), "--model-name"),
+                (None, _) => (source.default_name(), "--model"),
             };
-            validate_model_name(&name)?;
+            validate_model_name(flag, &name).map_err(|e| match flag {
+                "--model" => ConfigError::new(
+                    flag,
+                    format!(
+                        "{}; it is the file name of {spec}: name the model with NAME={spec}",
+                        e.message
+                    ),
+                ),
+                _ => e,
+            })?;
             if models.iter().any(|(n, _)| *n == name) {
                 return Err(ConfigError::new(
                     "--model",
@@ -153,11 +164,11 @@ impl ServeSettings {
                 .model_name
                 .clone()
                 .unwrap_or_else(|| EMBEDDED_MODEL_NAME.into());
-            validate_model_name(&name)?;
+            validate_model_name("--model-name", &name)?;
             models.push((name, ModelSource::Embedded));
         }
         let (model_name, model) = models.remove(0);
-        let refresh_interval = duration_flag("--refresh-interval", &args.refresh_interval)?;
+        let refresh_interval = args.refresh_interval;
         if refresh_interval < Duration::from_millis(10) {
             return Err(ConfigError::new(
                 "--refresh-interval",
@@ -200,8 +211,7 @@ impl ServeSettings {
             .filter(|a| !a.is_empty())
             .map(|a| admin_address(a, listen, args.insecure_no_auth))
             .transpose()?;
-        let fleet_refresh_interval =
-            positive_duration_flag("--fleet-refresh-interval", &args.fleet_refresh_interval)?;
+        let fleet_refresh_interval = args.fleet_refresh_interval;
         let fleet = args
             .fleet_prometheus
             .as_deref()
@@ -209,10 +219,7 @@ impl ServeSettings {
             .filter(|u| !u.is_empty())
             .map(|url| fleet_source(url, fleet_refresh_interval))
             .transpose()?;
-        let first_scrape_wait = match args.ready_after_first_scrape.trim() {
-            "off" => None,
-            text => Some(positive_duration_flag("--ready-after-first-scrape", text)?),
-        };
+        let first_scrape_wait = args.ready_after_first_scrape.duration();
         let slos = match &args.slo_config {
             Some(path) => crate::slo::SloSpec::read(path, crate::metrics::LATENCY_BUCKETS)
                 .map_err(|e| ConfigError::new("--slo-config", e.to_string()))?,
@@ -224,44 +231,21 @@ impl ServeSettings {
         if args.max_batch_rows == 0 {
             return Err(ConfigError::new("--max-batch-rows", "must be at least 1"));
         }
-        let request_timeout = positive_duration_flag("--request-timeout", &args.request_timeout)?;
+        let request_timeout = args.request_timeout;
         let max_concurrency = count_flag(
             "--max-concurrency",
             args.max_concurrency,
             default_max_concurrency,
         )?;
-        let max_queue_wait = match args.max_queue_wait.as_str() {
-            "off" => None,
-            text => match parse_duration(text) {
-                Ok(wait) if wait.is_zero() => {
-                    return Err(ConfigError::new(
-                        "--max-queue-wait",
-                        "must be longer than 0 (or `off`)",
-                    ));
-                }
-                Ok(wait) => Some(wait),
-                Err(m) => return Err(ConfigError::new("--max-queue-wait", m)),
-            },
-        };
+        let max_queue_wait = args.max_queue_wait.duration();
         let max_connections = count_flag(
             "--max-connections",
             args.max_connections,
             default_max_connections,
         )?;
-        let header_read_timeout =
-            positive_duration_flag("--header-read-timeout", &args.header_read_timeout)?;
-        let shutdown_grace = duration_flag("--shutdown-grace", &args.shutdown_grace)?;
-        let log_format = match args.log_format.as_str() {
-            "text" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            "auto" => LogFormat::Auto,
-            other => {
-                return Err(ConfigError::new(
-                    "--log-format",
-                    format!("'{other}' is not one of auto, json, text"),
-                ));
-            }
-        };
+        let header_read_timeout = args.header_read_timeout;
+        let shutdown_grace = args.shutdown_grace;
+        let log_format = args.log_format;
         let workers = count_flag("--workers", args.workers, default_workers)?;
         let served: Vec<&str> = std::iter::once(model_name.as_str())
             .chain(models.iter().map(|(n, _)| n.as_str()))
@@ -277,6 +261,7 @@ impl ServeSettings {
             model_name,
             extra_models: models,
             refresh_interval,
+            load_limits: args.load.limits(),
             allow_shape_change: args.allow_shape_change,
             require_model_at_start: args.require_model_at_start,
             storage_emulator_host: env("STORAGE_EMULATOR_HOST").filter(|h| !h.is_empty()),
@@ -314,15 +299,9 @@ fn auth_settings(
 ) -> Result<AuthSettings, ConfigError> {
     let error = |flag: &'static str, message: String| ConfigError { flag, message };
     let exposed = !listen.ip().is_loopback();
-    let google = match args.mode.as_deref().map(str::trim) {
-        Some("google") => true,
-        Some("none") => false,
-        Some(other) => {
-            return Err(error(
-                "--auth",
-                format!("'{other}' is not one of google, none"),
-            ));
-        }
+    let google = match args.mode {
+        Some(AuthMode::Google) => true,
+        Some(AuthMode::None) => false,
         None => exposed && !insecure_no_auth,
     };
     if !google && exposed && !insecure_no_auth {
@@ -357,7 +336,7 @@ fn auth_settings(
         } else {
             issuers
         };
-        let leeway = parse_duration(&args.leeway).map_err(|m| error("--auth-leeway", m))?;
+        let leeway = args.leeway;
         if !(args.jwks_url.starts_with("https://") || args.jwks_url.starts_with("http://")) {
             return Err(error(
                 "--auth-jwks-url",
@@ -494,19 +473,6 @@ fn nonempty(values: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// A duration flag (`30s`, `500ms`, `2m`).
-fn duration_flag(flag: &'static str, text: &str) -> Result<Duration, ConfigError> {
-    parse_duration(text).map_err(|m| ConfigError::new(flag, m))
-}
-
-/// A duration flag that must be longer than 0.
-fn positive_duration_flag(flag: &'static str, text: &str) -> Result<Duration, ConfigError> {
-    match duration_flag(flag, text)? {
-        d if d.is_zero() => Err(ConfigError::new(flag, "must be longer than 0")),
-        d => Ok(d),
-    }
-}
-
 /// A count flag given as `value`, at least 1, or `default()` when not given.
 fn count_flag(
     flag: &'static str,
@@ -551,14 +517,15 @@ fn default_workers() -> usize {
 /// `NAME=URI` or `URI`; a prefix that is not a valid model name belongs to the URI.
 fn parse_model_spec(spec: &str) -> (Option<&str>, ModelSource) {
     match spec.split_once('=') {
-        Some((name, uri)) if validate_model_name(name).is_ok() => {
+        Some((name, uri)) if validate_model_name("--model", name).is_ok() => {
             (Some(name), ModelSource::parse(uri))
         }
         _ => (None, ModelSource::parse(spec)),
     }
 }
 
-fn validate_model_name(name: &str) -> Result<(), ConfigError> {
+/// A model name as `flag` gave it (`--model-name`, or `--model`'s `NAME=` or file stem).
+fn validate_model_name(flag: &'static str, name: &str) -> Result<(), ConfigError> {
     let ok = !name.is_empty()
         && name
             .bytes()
@@ -567,8 +534,10 @@ fn validate_model_name(name: &str) -> Result<(), ConfigError> {
         Ok(())
     } else {
         Err(ConfigError::new(
-            "--model-name",
-            format!("'{name}' must be non-empty ASCII letters, digits, '_', '-' or '.'"),
+            flag,
+            format!(
+                "the model name '{name}' must be non-empty ASCII letters, digits, '_', '-' or '.'"
+            ),
         ))
     }
 }
@@ -590,40 +559,27 @@ fn parse_address(
     })
 }
 
-/// Parses `30s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
-pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    let value = value.trim();
-    let split = value
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("'{value}' is not a duration (e.g. 30s, 500ms, 2m)"))?;
-    let seconds = match unit.trim() {
-        "" | "s" => number,
-        "ms" => number / 1000.0,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit '{other}' in '{value}' (use ms, s, m or h)"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("'{value}' is out of range"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::GOOGLE_JWKS_URL;
     use clap::Parser;
 
+    /// The flag a refusal by clap names (`--request-timeout <REQUEST_TIMEOUT>` →
+    /// `--request-timeout`), so that its refusals read like `config`'s own.
+    fn clap_refusal(error: &clap::Error) -> ConfigError {
+        let argument = match error.get(clap::error::ContextKind::InvalidArg) {
+            Some(clap::error::ContextValue::String(argument)) => argument.clone(),
+            other => panic!("clap refused without naming an argument: {other:?}: {error}"),
+        };
+        let flag = argument.split_whitespace().next().unwrap_or_default();
+        ConfigError::new(String::leak(flag.to_owned()), error.to_string())
+    }
+
     fn settings(flags: &[&str], env: &[(&str, &str)]) -> Result<ServeSettings, ConfigError> {
         let mut argv = vec!["skserve", "serve"];
         argv.extend_from_slice(flags);
-        let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+        let cli = crate::cli::Cli::try_parse_from(argv).map_err(|e| clap_refusal(&e))?;
         let crate::cli::Command::Serve(args) = cli.command else {
             unreachable!()
         };
@@ -755,6 +711,13 @@ mod tests {
             settings(&["--model-name", "a/b"], &[]).unwrap_err().flag,
             "--model-name"
         );
+        // A name taken from --model's file is --model's to fix.
+        let stem = settings(&["--model", "/models/two words.pkl"], &[]).unwrap_err();
+        assert_eq!(stem.flag, "--model");
+        assert!(
+            stem.message.contains("NAME=/models/two words.pkl"),
+            "{stem}"
+        );
     }
 
     #[test]
@@ -844,22 +807,11 @@ mod tests {
         assert_eq!(err.flag, "--fleet-refresh-interval");
     }
 
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
-        assert!(parse_duration("-1s").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
-    }
-
     fn auth(flags: &[&str], listen: &str) -> Result<AuthSettings, ConfigError> {
         let mut argv = vec!["skserve", "serve"];
         argv.extend_from_slice(flags);
-        let crate::cli::Command::Serve(args) =
-            crate::cli::Cli::try_parse_from(argv).unwrap().command
-        else {
+        let cli = crate::cli::Cli::try_parse_from(argv).map_err(|e| clap_refusal(&e))?;
+        let crate::cli::Command::Serve(args) = cli.command else {
             unreachable!()
         };
         auth_settings(args.auth, listen.parse().unwrap(), args.insecure_no_auth)
@@ -902,26 +854,12 @@ mod tests {
         assert_eq!(flag(&["--auth", "magic"]), "--auth");
         assert_eq!(flag(&["--auth-allow", "*@example.com"]), "--auth-allow");
         assert_eq!(flag(&["--allow-cidr", "10.0.0.0/99"]), "--allow-cidr");
+        let google = |flag: &'static str, value: &'static str| {
+            ["--auth", "google", "--auth-audience", "a", flag, value]
+        };
+        assert_eq!(flag(&google("--auth-leeway", "x")), "--auth-leeway");
         assert_eq!(
-            flag(&[
-                "--auth",
-                "google",
-                "--auth-audience",
-                "a",
-                "--auth-leeway",
-                "x"
-            ]),
-            "--auth-leeway"
-        );
-        assert_eq!(
-            flag(&[
-                "--auth",
-                "google",
-                "--auth-audience",
-                "a",
-                "--auth-jwks-url",
-                "file:///k"
-            ]),
+            flag(&google("--auth-jwks-url", "file:///k")),
             "--auth-jwks-url"
         );
     }

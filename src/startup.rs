@@ -90,8 +90,13 @@ impl Application {
                 .map_err(ModelLoadError::from)?;
             // The profile is read with the model, beside it or where --profile names it.
             let store = ProfileAt::new(store, settings.health.profile_of(&name), emulator);
-            let (model, token) =
-                load_at_start(&name, &store, settings.require_model_at_start).await?;
+            let (model, token) = load_at_start(
+                &name,
+                &store,
+                settings.require_model_at_start,
+                settings.load_limits,
+            )
+            .await?;
             models.push(model);
             stores.push((name, store, token));
         }
@@ -99,6 +104,7 @@ impl Application {
         let policy = RefreshPolicy {
             interval: settings.refresh_interval,
             allow_shape_change: settings.allow_shape_change,
+            limits: settings.load_limits,
         };
         for (name, store, token) in stores {
             if matches!(store.inner(), Store::Embedded) {

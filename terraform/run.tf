@@ -9,6 +9,15 @@ locals {
   # Invoker bindings: every member in every region.
   invocations = { for pair in setproduct(var.regions, var.invokers) : "${pair[0]} ${pair[1]}" => { region = pair[0], member = pair[1] } }
 
+  # The memory limit and the loading budget, stated together. A model load may hold its budget
+  # (--max-model-bytes: the file, its stream, its values and the model built from them) while
+  # the model being served stays in memory, and skserve itself takes a few tens of MiB beyond a
+  # load's budget (LOAD_OVERHEAD_BYTES, src/model/budget.rs): half the instance for a load
+  # leaves the other half for the served model and the service. 512Mi gives 256MiB, skserve's
+  # own default; raising var.memory raises the budget with it.
+  memory_mib      = tonumber(regex("^[0-9]+", var.memory)) * (endswith(var.memory, "Gi") ? 1024 : 1)
+  max_model_bytes = "${floor(local.memory_mib / 2)}MiB"
+
   # Who may reach the service (var.ingress): only the project's VPC networks and internal load
   # balancers; only the load balancer when there is one; else any source. Every request still
   # needs an invoker's ID token.
@@ -118,6 +127,12 @@ resource "google_cloud_run_v2_service" "skserve" {
       env {
         name  = "SKSERVE_FLEET_PROMETHEUS"
         value = local.fleet_prometheus_url
+      }
+      # Half of var.memory (local.max_model_bytes above): a model needing more is refused, and
+      # a refresh to it keeps the served model.
+      env {
+        name  = "SKSERVE_MAX_MODEL_BYTES"
+        value = local.max_model_bytes
       }
       # Ready (so routed traffic) once the sidecar has scraped the admin listener, or after
       # the wait: the SLOs count every request from the first.

@@ -70,7 +70,7 @@ variable "cpu" {
 }
 
 variable "memory" {
-  description = "Memory limit per instance. The memory SLO (monitoring/slos.yaml) is stated against 256 MiB; skserve uses a few tens of MiB."
+  description = "Memory limit per instance. Half of it is the loading budget of a model (SKSERVE_MAX_MODEL_BYTES, run.tf). The memory SLO (monitoring/slos.yaml) is stated against 256 MiB; skserve uses a few tens of MiB beyond its model."
   type        = string
   default     = "512Mi"
 

@@ -15,21 +15,29 @@ use ndarray::Array2;
 
 use super::{CommandError, load_model_file};
 use crate::inference::{self, Context, Inference, Observer, Unobserved};
-use crate::model::{Absent, Cell, Dtype, Frame, Method, Model, Prediction, python_float};
+use crate::model::{
+    Absent, Cell, Dtype, Frame, LoadLimits, Method, Model, Prediction, python_float,
+};
 use crate::registry::LoadedModel;
 
-pub fn predict(model_path: &Path, input: &Path, out: &mut impl Write) -> Result<(), CommandError> {
-    predict_observed(model_path, input, out, &Unobserved)
+pub fn predict(
+    model_path: &Path,
+    input: &Path,
+    limits: LoadLimits,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    predict_observed(model_path, input, limits, out, &Unobserved)
 }
 
 /// [`predict`], with `observer` seeing the prediction as a server's observer would.
 pub fn predict_observed(
     model_path: &Path,
     input: &Path,
+    limits: LoadLimits,
     out: &mut impl Write,
     observer: &dyn Observer,
 ) -> Result<(), CommandError> {
-    let loaded = load_model_file(model_path)?;
+    let loaded = load_model_file(model_path, limits)?;
     let text = read_input(input)?;
     let context = Context {
         observer,

@@ -12,19 +12,22 @@ use super::predict::{csv_input, read_input};
 use super::{CommandError, read_model_file};
 use crate::health::profile::ProfileMaker;
 use crate::inference::{self, Context};
+use crate::model::LoadLimits;
 use crate::registry::{LoadedModel, ModelLoadError};
 use crate::store::ModelSource;
 
-/// Profiles `model_path` over the rows of `data`, in `bins` quantile bins per numeric column,
-/// and writes the profile to `out` (default: beside the model); says what it wrote on `say`.
+/// Profiles `model_path` (loaded within `limits`) over the rows of `data`, in `bins` quantile
+/// bins per numeric column, and writes the profile to `out` (default: beside the model); says
+/// what it wrote on `say`.
 pub fn profile(
     model_path: &Path,
     data: &Path,
     out: Option<&Path>,
     bins: usize,
+    limits: LoadLimits,
     say: &mut impl Write,
 ) -> Result<(), CommandError> {
-    let loaded = load_with_features(model_path)?;
+    let loaded = load_with_features(model_path, limits)?;
     let text = read_input(data)?;
     let input = csv_input(loaded.model(), &text).map_err(CommandError::Other)?;
     let maker = ProfileMaker::new(bins);
@@ -55,8 +58,8 @@ pub fn profile(
 
 /// A model file and, as `skserve serve` reads it, the `features.json` beside it: the profile
 /// names the columns as the server will.
-fn load_with_features(path: &Path) -> Result<LoadedModel, CommandError> {
-    let (file, bytes) = read_model_file(path)?;
+fn load_with_features(path: &Path, limits: LoadLimits) -> Result<LoadedModel, CommandError> {
+    let (file, bytes) = read_model_file(path, limits)?;
     let features = match ModelSource::parse(&path.to_string_lossy()) {
         ModelSource::File(path) => path
             .parent()
@@ -67,7 +70,8 @@ fn load_with_features(path: &Path) -> Result<LoadedModel, CommandError> {
     let name = path
         .file_stem()
         .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
-    LoadedModel::from_bytes(&name, &bytes, &file, features.as_deref()).map_err(|e| match e {
+    let loaded = LoadedModel::from_bytes_within(&name, &bytes, &file, features.as_deref(), limits);
+    loaded.map_err(|e| match e {
         ModelLoadError::Model { message, .. } => CommandError::Model(message),
         other => CommandError::Other(other.to_string()),
     })

@@ -23,7 +23,7 @@
 //!   does not grow with models, clients or traffic.
 //! - sheds by reason (3, always), auth failures by reason (14, when tokens or address ranges
 //!   are checked), and per model kept current from a file or object its refresh outcomes (3)
-//!   and failure reasons (6); rows predicted per model (1 each) are created with the model.
+//!   and failure reasons (7); rows predicted per model (1 each) are created with the model.
 //! - model health (`health`): per model its row counters, issue counters and drift gauges of
 //!   every exported column, its classes, its drift SLOs' intervals, and, once its reference
 //!   is known, the bins of every exported column.
@@ -72,11 +72,12 @@ pub const AUTH_FAILURE_REASONS: [&str; 14] = [
 /// The `outcome`s of `skserve_model_refresh_total`.
 pub const REFRESH_OUTCOMES: [&str; 3] = ["updated", "unchanged", "failed"];
 /// The `reason`s of `skserve_model_refresh_failures_total`.
-pub const REFRESH_FAILURE_REASONS: [&str; 6] = [
+pub const REFRESH_FAILURE_REASONS: [&str; 7] = [
     "download",
     "refused",
     "malformed",
     "unsupported",
+    "too_large",
     "shape",
     "features",
 ];
@@ -111,7 +112,8 @@ pub struct Metrics {
     /// `skserve_model_refresh_total{model,outcome}`: `updated`, `unchanged`, `failed`.
     pub model_refresh: IntCounterVec,
     /// `skserve_model_refresh_failures_total{model,reason}`: `download`, `refused`,
-    /// `malformed`, `unsupported`, `shape`, `features`.
+    /// `malformed`, `unsupported`, `too_large` (over `--max-model-bytes`), `shape`,
+    /// `features`.
     pub model_refresh_failures: IntCounterVec,
     /// `skserve_auth_failures_total{reason}`: requests refused by authentication or
     /// authorization; `reason` is one of the fixed labels of `auth::AuthError::reason`.
@@ -302,7 +304,7 @@ impl Metrics {
             Opts::new(
                 "skserve_model_refresh_failures_total",
                 "Failed refreshes by model and reason (download, refused, malformed, \
-                 unsupported, shape, features); the last good model stays served.",
+                 unsupported, too_large, shape, features); the last good model stays served.",
             ),
             &["model", "reason"],
         )

@@ -6,6 +6,11 @@
 //! whose instances skserve reads field by field and validates, or a marker kept only as its
 //! name (a loss, a link, a scorer, a CV splitter, a random state or distribution a search was
 //! configured with), which no reader ever looks inside.
+//!
+//! Names are matched exactly: a name must be a plain identifier. Protocols 4 and 5 resolve a
+//! dotted name (`accuracy_score.__globals__`, `f2py.crackfortran.codecs.register_error`) by
+//! walking attributes from the module, which would reach far past what the list names, so
+//! no rule, not even a suffix rule (`*_score`), admits one.
 
 use std::fmt;
 
@@ -101,6 +106,10 @@ const CY_LOSSES: &[&str] = &[
 /// Resolves `module.name` against the allow-list; `None` means refused.
 pub fn resolve(module: &str, name: &str) -> Option<Callable> {
     use Callable::*;
+    // Modules are matched exactly below; names by rules too (`*_score`).
+    if !is_identifier(name.as_bytes()) {
+        return None;
+    }
     let numpy_core = matches!(module, "numpy.core.multiarray" | "numpy._core.multiarray");
     let numpy_numeric = matches!(module, "numpy.core.numeric" | "numpy._core.numeric");
     match (module, name) {
@@ -223,6 +232,18 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
     ("sklearn.utils.validation", &["check_array"]),
 ];
 
+/// A Python identifier as the pickler writes one: ASCII letters, digits and `_`, not starting
+/// with a digit. No name on the list is spelt otherwise.
+fn is_identifier(text: &[u8]) -> bool {
+    match text {
+        [first, rest @ ..] => {
+            (first.is_ascii_alphabetic() || *first == b'_')
+                && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        [] => false,
+    }
+}
+
 /// Markers: kept as their name, never called, never read (see [`Callable::Inert`]).
 fn is_inert(module: &str, name: &str) -> bool {
     match module {
@@ -272,6 +293,157 @@ mod tests {
         ] {
             assert_eq!(resolve(module, name), None, "{module}.{name}");
         }
+    }
+
+    /// Every name the list admits, one per rule: the match arms of [`resolve`], each
+    /// estimator, each marker, and an example of each suffix and prefix rule.
+    fn every_rule() -> Vec<(String, String)> {
+        let mut rules: Vec<(String, String)> = [
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy.core.multiarray", "scalar"),
+            ("numpy._core.multiarray", "scalar"),
+            ("numpy.core.numeric", "_frombuffer"),
+            ("numpy._core.numeric", "_frombuffer"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("_codecs", "encode"),
+            ("builtins", "bytes"),
+            ("__builtin__", "bytes"),
+            ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+            ("sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper"),
+            ("sklearn.linear_model._logistic", "LogisticRegression"),
+            ("sklearn.linear_model.logistic", "LogisticRegression"),
+            ("sklearn.linear_model._stochastic_gradient", "SGDClassifier"),
+            ("sklearn.linear_model.stochastic_gradient", "SGDClassifier"),
+            ("sklearn.svm._classes", "LinearSVC"),
+            ("sklearn.svm.classes", "LinearSVC"),
+            ("sklearn.linear_model._ridge", "RidgeClassifier"),
+            ("sklearn.linear_model.ridge", "RidgeClassifierCV"),
+            ("sklearn.linear_model._perceptron", "Perceptron"),
+            ("sklearn.linear_model.perceptron", "Perceptron"),
+            ("sklearn.preprocessing._label", "LabelBinarizer"),
+            ("sklearn.preprocessing.label", "LabelBinarizer"),
+            ("builtins", "slice"),
+            ("__builtin__", "slice"),
+            ("functools", "partial"),
+            ("sklearn.linear_model._sgd_fast", "Hinge"),
+            ("sklearn.linear_model.sgd_fast", "Log"),
+            ("sklearn._loss._loss", "__pyx_unpickle_CyHalfBinomialLoss"),
+            ("sklearn.metrics._regression", "r2_score"),
+            ("sklearn.metrics._regression", "mean_squared_error"),
+            ("sklearn.metrics._classification", "log_loss"),
+            ("sklearn.metrics._ranking", "roc_auc_score"),
+            ("scipy.stats._continuous_distns", "uniform_gen"),
+            ("scipy.stats._discrete_distns", "randint_gen"),
+        ]
+        .iter()
+        .map(|(m, n)| ((*m).to_owned(), (*n).to_owned()))
+        .collect();
+        for &class in SkClass::ALL {
+            rules.extend(
+                class
+                    .modules()
+                    .iter()
+                    .map(|m| ((*m).to_owned(), class.name().to_owned())),
+            );
+        }
+        for (module, names) in SEARCH_INERT {
+            rules.extend(
+                names
+                    .iter()
+                    .map(|n| ((*module).to_owned(), (*n).to_owned())),
+            );
+        }
+        rules.extend(
+            SGD_LOSSES
+                .iter()
+                .map(|n| ("sklearn.linear_model._sgd_fast".to_owned(), (*n).to_owned())),
+        );
+        rules.extend(
+            CY_LOSSES
+                .iter()
+                .map(|n| ("sklearn._loss._loss".to_owned(), (*n).to_owned())),
+        );
+        rules.extend(
+            NUMPY_TYPES
+                .iter()
+                .map(|n| ("numpy".to_owned(), (*n).to_owned())),
+        );
+        rules
+    }
+
+    #[test]
+    fn every_rule_admits_its_own_name() {
+        for (module, name) in every_rule() {
+            assert!(resolve(&module, &name).is_some(), "{module}.{name}");
+        }
+    }
+
+    #[test]
+    fn every_rule_refuses_dotted_and_lookalike_names() {
+        for (module, name) in every_rule() {
+            let names = [
+                format!("{name}.__globals__"),
+                format!("{name}.__call__"),
+                format!("{name}.__reduce__.__globals__.os.system"),
+                format!("__class__.{name}"),
+                format!("x.{name}"),
+                format!("{name}."),
+                format!(".{name}"),
+                format!("{name} "),
+                format!(" {name}"),
+                format!("{name}\0"),
+                format!("{name}\t"),
+                // A Cyrillic 'а' for the first Latin 'a' or 'e', where the name has one.
+                name.replacen('a', "\u{430}", 1),
+                name.replacen('e', "\u{435}", 1),
+            ];
+            for dotted in names.iter().filter(|n| **n != name) {
+                assert_eq!(resolve(&module, dotted), None, "{module} . {dotted:?}");
+            }
+            let modules = [
+                format!("{module}.{name}"),
+                format!("{module}."),
+                format!("{module} "),
+                format!("x.{module}"),
+                format!("{module}..x"),
+                module.replace('.', ".."),
+            ];
+            for lookalike in modules.iter().filter(|m| **m != module) {
+                assert_eq!(resolve(lookalike, &name), None, "{lookalike:?} . {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn suffix_rules_admit_only_plain_names() {
+        // The file that reached codecs.register_error through scikit-learn's metrics module.
+        for module in [
+            "sklearn.metrics._regression",
+            "sklearn.metrics._classification",
+            "sklearn.metrics._ranking",
+        ] {
+            assert_eq!(
+                resolve(module, "f2py.crackfortran.codecs.register_error"),
+                None
+            );
+            assert_eq!(resolve(module, "np.testing.build_err_msg.__error"), None);
+            assert!(resolve(module, "balanced_accuracy_score").is_some());
+        }
+        for module in [
+            "scipy.stats._continuous_distns",
+            "scipy.stats._discrete_distns",
+        ] {
+            assert_eq!(resolve(module, "np.random.default_rng.__gen"), None);
+        }
+        assert_eq!(
+            resolve(
+                "sklearn._loss._loss",
+                "__pyx_unpickle_CyHalfBinomialLoss.__globals__"
+            ),
+            None
+        );
     }
 
     #[test]

@@ -113,6 +113,7 @@ fn classes_of(state: &State<'_>, name: &str, array: &NdArray) -> Result<Classes,
             format!("has shape {:?}, expected one dimension", array.shape),
         ));
     }
+    state.charge_copy(name, array)?;
     Ok(match &array.elements {
         Elements::Int(v) => Classes::Int(v.clone()),
         Elements::UInt(v) => Classes::Int(v.iter().map(|&x| x as i64).collect()),

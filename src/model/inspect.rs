@@ -3,11 +3,11 @@
 //! references, each allowed or refused. It works on refused and broken files too, and never
 //! executes anything.
 
-use super::Model;
-use super::format;
+use super::format::{self, Audit};
 use super::input::InputColumn;
 use super::joblib::Container;
 use super::pickle::GlobalRef;
+use super::{Budget, LoadLimits, Model};
 
 /// What `skserve inspect` reports of a file.
 #[derive(Debug, serde::Serialize)]
@@ -39,9 +39,22 @@ pub struct Inspection {
 
 /// Audits `bytes` without executing anything; works on refused and broken files too.
 pub fn inspect(bytes: &[u8], file: &str) -> Inspection {
+    inspect_within(bytes, file, LoadLimits::default())
+}
+
+/// [`inspect`] with a loading budget: the audit, then the load, each within `limits`.
+pub fn inspect_within(bytes: &[u8], file: &str, limits: LoadLimits) -> Inspection {
     let detected = format::detect(bytes).ok();
-    let audit = detected.map(|f| f.audit(bytes)).unwrap_or_default();
-    let loaded = Model::from_bytes(bytes);
+    let audit = detected
+        .map(|f| {
+            let budget = Budget::new(limits);
+            match budget.charge(bytes.len(), || "the file".to_owned()) {
+                Ok(()) => f.audit(bytes, &budget),
+                Err(_) => Audit::default(),
+            }
+        })
+        .unwrap_or_default();
+    let loaded = Model::from_bytes_within(bytes, limits);
     let model = loaded.as_ref().ok();
     Inspection {
         format: audit

@@ -5,6 +5,7 @@
 //! ([`input::Frame`]).
 //!
 //! # Layout
+//! - `budget`: the memory one load may hold (`--max-model-bytes`), charged before it is taken.
 //! - `format`: the seam of model files: each format recognised by its bytes, loaded, audited
 //!   (pickles and joblib files in `format::pickled`).
 //! - `joblib`: compression containers around the pickle stream.
@@ -24,6 +25,7 @@
 //! - `pyfmt`: numbers as Python prints them.
 
 pub mod allow;
+pub mod budget;
 pub mod catalog;
 pub mod classes;
 pub mod compose;
@@ -45,12 +47,14 @@ pub mod value;
 use ndarray::{Array2, ArrayView2};
 
 pub use allow::SkClass;
+pub use budget::{Budget, LoadLimits, TooLarge};
 pub use classes::{Classes, Label};
 pub use estimator::{Attribution, Method, Prediction, Target};
+pub use format::Origin;
 pub use input::{
     Absent, Cell, Column, ColumnKind, Dtype, Frame, FrameBuilder, InputError, InputSchema,
 };
-pub use inspect::{Inspection, inspect};
+pub use inspect::{Inspection, inspect, inspect_within};
 pub use joblib::Container;
 pub use linear::{LinearClassifier, ProbaRule};
 pub use pickle::{GlobalRef, PickleError};
@@ -72,6 +76,9 @@ pub enum LoadError {
     /// A well-formed file whose estimator skserve does not serve, or cannot use.
     #[error("{0}")]
     Unsupported(String),
+    /// A file that needs more memory than the loading budget allows.
+    #[error("{0}")]
+    TooLarge(TooLarge),
 }
 
 impl LoadError {
@@ -96,6 +103,7 @@ impl From<PickleError> for LoadError {
     fn from(e: PickleError) -> Self {
         match e {
             PickleError::Malformed { .. } => Self::Malformed(e.to_string()),
+            PickleError::TooLarge(too_large) => Self::TooLarge(too_large),
             _ => Self::Refused(e),
         }
     }
@@ -123,17 +131,6 @@ pub struct Model {
     /// What the final estimator answers, `predict` first unless it only transforms.
     methods: Vec<Method>,
     origin: Origin,
-}
-
-/// Where a model came from: the kind of file and how it was wrapped.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin {
-    /// The format, as `inspect` names it: `pickle`, `joblib`.
-    pub format: &'static str,
-    /// The compression around the stream, if any.
-    pub compression: Option<Container>,
-    /// The pickle protocol, for pickles.
-    pub protocol: Option<u8>,
 }
 
 /// The matrix the final estimator sees, validated: rows × features, every value finite (or
@@ -197,11 +194,31 @@ pub struct Explained {
     pub sources: Vec<usize>,
 }
 
+impl From<TooLarge> for LoadError {
+    fn from(e: TooLarge) -> Self {
+        Self::TooLarge(e)
+    }
+}
+
+/// What the model keeps for each column it takes: its name twice (as a column and as a
+/// feature), its source, kind and categories, and its place in the structure `inspect`
+/// prints. Charged before a model of so many columns is assembled.
+pub(crate) const BYTES_PER_INPUT_COLUMN: usize = 512;
+
 impl Model {
     /// Loads a model file of any format skserve reads (`format::FORMATS`), told apart by its
-    /// bytes, without executing anything.
+    /// bytes, without executing anything, within the default loading budget.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LoadError> {
-        format::detect(bytes)?.load(bytes)
+        Self::from_bytes_within(bytes, LoadLimits::default())
+    }
+
+    /// [`Model::from_bytes`] holding at most `limits.max_model_bytes` at once (the file, its
+    /// stream, its values, the model); a file that needs more is refused with
+    /// [`LoadError::TooLarge`].
+    pub fn from_bytes_within(bytes: &[u8], limits: LoadLimits) -> Result<Self, LoadError> {
+        let budget = Budget::new(limits);
+        budget.charge(bytes.len(), || "the file".to_owned())?;
+        format::detect(bytes)?.load(bytes, &budget)
     }
 
     /// The model a format read: its steps, the column names it was fitted with, the class the

@@ -130,13 +130,25 @@ pub fn element_count(shape: &[usize]) -> Result<usize, String> {
         .ok_or_else(|| format!("array shape {shape:?} is impossibly large"))
 }
 
-/// Decodes raw array bytes laid out as `dtype`, `shape` and order.
-pub fn from_bytes(
-    dtype: &Dtype,
-    shape: Vec<usize>,
-    bytes: &[u8],
-    fortran: bool,
-) -> Result<NdArray, String> {
+/// What one element of `dtype` takes once decoded ([`Elements`]): a number widened to 8
+/// bytes, a text or bytes item as its own allocation (header, at most its width, and the
+/// allocator's own word), a record as its bytes, an object as a reference.
+pub fn decoded_item_bytes(dtype: &Dtype) -> usize {
+    const OWNED: usize = std::mem::size_of::<String>() + 2 * std::mem::size_of::<usize>();
+    match dtype.kind {
+        Kind::Float | Kind::Int | Kind::UInt => 8,
+        Kind::Bool => 1,
+        Kind::Unicode | Kind::Bytes => OWNED + dtype.size,
+        Kind::Record => dtype.size,
+        Kind::Object => std::mem::size_of::<Value>(),
+    }
+}
+
+/// Checks that `n_bytes` are exactly what `shape` of `dtype` needs, before anything is
+/// allocated, and returns the number of elements. A zero-width dtype (`<U0`, `S0`) matches no
+/// bytes for any count, so an array of one is refused unless it is empty: numpy widens such a
+/// dtype to one character before it stores anything.
+pub fn check_layout(dtype: &Dtype, shape: &[usize], n_bytes: usize) -> Result<usize, String> {
     if dtype.is_object() {
         return Err("object array with raw bytes".into());
     }
@@ -146,17 +158,33 @@ pub fn from_bytes(
             dtype.size
         ));
     }
-    let count = element_count(&shape)?;
+    let count = element_count(shape)?;
+    if dtype.size == 0 && count > 0 {
+        return Err(format!(
+            "array shape {shape:?} of the zero-width dtype {} holds no bytes for its elements",
+            dtype.name()
+        ));
+    }
     let expected = count
         .checked_mul(dtype.size)
         .ok_or_else(|| format!("array shape {shape:?} is impossibly large"))?;
-    if expected != bytes.len() {
+    if expected != n_bytes {
         return Err(format!(
-            "array shape {shape:?} of {} needs {expected} bytes but the file holds {}",
+            "array shape {shape:?} of {} needs {expected} bytes but the file holds {n_bytes}",
             dtype.name(),
-            bytes.len()
         ));
     }
+    Ok(count)
+}
+
+/// Decodes raw array bytes laid out as `dtype`, `shape` and order.
+pub fn from_bytes(
+    dtype: &Dtype,
+    shape: Vec<usize>,
+    bytes: &[u8],
+    fortran: bool,
+) -> Result<NdArray, String> {
+    let count = check_layout(dtype, &shape, bytes.len())?;
     if dtype.kind == Kind::Record {
         if fortran && shape.len() > 1 {
             return Err("record arrays in Fortran order are not supported".into());
@@ -199,14 +227,9 @@ fn decode_text(dtype: &Dtype, bytes: &[u8], count: usize) -> Result<Elements, St
     let items = bytes.chunks_exact(dtype.size.max(1)).take(count);
     let little = dtype.little_endian;
     Ok(match dtype.kind {
-        _ if dtype.size == 0 => {
-            let empty = vec![Vec::new(); count];
-            if dtype.kind == Kind::Bytes {
-                Elements::Bytes(empty)
-            } else {
-                Elements::Str(vec![String::new(); count])
-            }
-        }
+        // Only an empty array has a zero-width dtype (`check_layout`).
+        _ if dtype.size == 0 && dtype.kind == Kind::Bytes => Elements::Bytes(Vec::new()),
+        _ if dtype.size == 0 => Elements::Str(Vec::new()),
         Kind::Unicode => Elements::Str(items.map(|b| ucs4(b, little)).collect::<Result<_, _>>()?),
         Kind::Bytes => Elements::Bytes(
             items

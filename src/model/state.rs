@@ -12,6 +12,10 @@ use super::LoadError;
 use super::allow::{Callable, SkClass};
 use super::value::{Elements, Heap, NdArray, Node, Value};
 
+/// The least a counted thing (a feature, an output) costs once read: a column's name and
+/// place, an output's classes.
+const BYTES_PER_COUNTED: usize = 64;
+
 /// Where an object sits in the model: the names of the steps leading to it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Path(Vec<String>);
@@ -167,11 +171,21 @@ impl<'h> State<'h> {
         }
     }
 
-    /// A count (`n_features_in_`), if there is one.
+    /// A count (`n_features_in_`, `n_outputs_`), if there is one. What a count counts costs
+    /// memory once read, so a count the loading budget could not hold is refused before
+    /// anything is made of it.
     pub fn count(&self, name: &str) -> Result<Option<usize>, LoadError> {
         match self.attr(name) {
             None | Some(Value::None) => Ok(None),
-            Some(Value::Int(n)) if n >= 0 => Ok(Some(n as usize)),
+            Some(Value::Int(n)) if n >= 0 => {
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                let budget = self.heap.budget();
+                if !budget.admits(n, BYTES_PER_COUNTED) {
+                    let what = format!("{}: {name} = {n}", self.label());
+                    return Err(budget.refusal(n, BYTES_PER_COUNTED, what).into());
+                }
+                Ok(Some(n))
+            }
             Some(_) => Err(self.malformed(name, "is not a non-negative integer")),
         }
     }
@@ -184,9 +198,12 @@ impl<'h> State<'h> {
     }
 
     /// A numeric array (or a plain number, as `intercept_ = 0.0`), flattened, with its shape
-    /// (`[]` for a plain number).
+    /// (`[]` for a plain number). The copy is charged to the load.
     pub fn numbers(&self, name: &str) -> Result<(Vec<f64>, Vec<usize>), LoadError> {
         let value = self.get(name)?;
+        if let Some(array) = self.heap.array(value) {
+            self.charge_copy(name, array)?;
+        }
         numbers_of(self.heap, value).ok_or_else(|| self.malformed(name, "is not numeric"))
     }
 
@@ -208,6 +225,16 @@ impl<'h> State<'h> {
         Ok(values)
     }
 
+    /// Charges the copy a reader is about to make of `array` (attribute `name`): numbers as
+    /// `f64`s, text as `String`s.
+    pub fn charge_copy(&self, name: &str, array: &NdArray) -> Result<(), LoadError> {
+        let bytes = copy_bytes(self.heap, array);
+        Ok(self
+            .heap
+            .budget()
+            .charge(bytes, || format!("{}: a copy of {name}", self.label()))?)
+    }
+
     /// The items of a list or tuple attribute.
     pub fn items(&self, name: &str) -> Result<&'h [Value], LoadError> {
         let value = self.get(name)?;
@@ -225,6 +252,7 @@ impl<'h> State<'h> {
             .heap
             .array(value)
             .ok_or_else(|| self.malformed("feature_names_in_", "is not an array"))?;
+        self.charge_copy("feature_names_in_", array)?;
         strings_of(self.heap, array).map(Some).ok_or_else(|| {
             self.malformed("feature_names_in_", "holds something other than strings")
         })
@@ -297,6 +325,30 @@ pub fn numbers_of(heap: &Heap, value: Value) -> Option<(Vec<f64>, Vec<usize>)> {
             let array = heap.array(other)?;
             Some((array.to_f64()?, array.shape.clone()))
         }
+    }
+}
+
+/// What a reader's copy of `array` takes: a word per number, a `String` (its header, its
+/// text and the allocator's word) per text, bytes or object item.
+fn copy_bytes(heap: &Heap, array: &NdArray) -> usize {
+    const OWNED: usize = std::mem::size_of::<String>() + std::mem::size_of::<usize>();
+    let texts = |count: usize, text: usize| count.saturating_mul(OWNED).saturating_add(text);
+    match &array.elements {
+        Elements::Float(v) => v.len() * 8,
+        Elements::Int(v) => v.len() * 8,
+        Elements::UInt(v) => v.len() * 8,
+        Elements::Bool(v) => v.len() * 8,
+        Elements::Records(bytes) => bytes.len(),
+        Elements::Str(v) => texts(v.len(), v.iter().map(String::len).sum()),
+        Elements::Bytes(v) => texts(v.len(), v.iter().map(Vec::len).sum()),
+        Elements::Object(values) => texts(
+            values.len(),
+            values
+                .iter()
+                .filter_map(|v| heap.str(*v))
+                .map(str::len)
+                .sum(),
+        ),
     }
 }
 

@@ -8,12 +8,20 @@
 use std::borrow::Cow;
 
 use super::allow::Callable;
+use super::budget::{Budget, TooLarge};
 
 /// Nesting depth beyond which a value is refused: real model files nest a handful of levels.
 pub const MAX_DEPTH: usize = 128;
 
 /// Index of a node in the [`Heap`].
 pub type NodeId = u32;
+
+/// What one node costs in the arena, whatever it holds, with its height while nesting is
+/// checked ([`Heap::depth_limited`]).
+pub const NODE_BYTES: usize = std::mem::size_of::<Node<'static>>() + std::mem::size_of::<u32>();
+
+/// What one item of a tuple, list or set costs; a dict's pair costs two.
+pub const VALUE_BYTES: usize = std::mem::size_of::<Value>();
 
 /// A pickle value: small scalars inline, everything else a reference into the [`Heap`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -57,23 +65,48 @@ pub struct Object {
     pub state: Option<Value>,
 }
 
-/// The arena every value of one load lives in.
-#[derive(Debug, Default)]
+/// The arena every value of one load lives in, and the budget the load charges.
+#[derive(Debug)]
 pub struct Heap<'a> {
     nodes: Vec<Node<'a>>,
+    budget: &'a Budget,
 }
 
 impl<'a> Heap<'a> {
-    /// An empty heap with room for `capacity` nodes.
-    pub fn with_capacity(capacity: usize) -> Self {
+    /// An empty heap for a stream of `stream_len` bytes, charging `budget`. Room is made for a
+    /// node per 8 bytes of stream, as typical files hold, so that the hot loop rarely grows the
+    /// arena; never for more nodes than the budget could pay for. Room is not memory: only the
+    /// nodes made are resident, and charged.
+    pub fn new(stream_len: usize, budget: &'a Budget) -> Self {
+        let affordable = usize::try_from(budget.remaining() / NODE_BYTES as u64).unwrap_or(0);
         Self {
-            nodes: Vec::with_capacity(capacity),
+            nodes: Vec::with_capacity((stream_len / 8).min(affordable)),
+            budget,
         }
     }
 
-    pub fn push(&mut self, node: Node<'a>) -> Value {
+    /// The budget of the load these values belong to.
+    pub fn budget(&self) -> &'a Budget {
+        self.budget
+    }
+
+    /// Adds a node, charging its own size; what it owns beyond that (items, decoded
+    /// elements, text) is charged by whoever made it, before making it.
+    #[inline(always)]
+    pub fn push(&mut self, node: Node<'a>) -> Result<Value, TooLarge> {
+        let Ok(id) = NodeId::try_from(self.nodes.len()) else {
+            return Err(self.too_many());
+        };
+        self.budget
+            .charge(NODE_BYTES, || format!("the pickle's values (node {id})"))?;
         self.nodes.push(node);
-        Value::Ref((self.nodes.len() - 1) as NodeId)
+        Ok(Value::Ref(id))
+    }
+
+    #[cold]
+    fn too_many(&self) -> TooLarge {
+        let what = "the values the pickle builds".to_owned();
+        self.budget.refusal(self.nodes.len(), NODE_BYTES, what)
     }
 
     pub fn node(&self, value: Value) -> Option<&Node<'a>> {
@@ -329,16 +362,16 @@ impl NdArray {
     }
 
     /// A 0-d array as a pickle value (what `numpy.core.multiarray.scalar` produces).
-    pub fn scalar_value(&self, heap: &mut Heap) -> Value {
-        match &self.elements {
+    pub fn scalar_value(self, heap: &mut Heap) -> Result<Value, TooLarge> {
+        Ok(match self.elements {
             Elements::Float(v) => Value::Float(v[0]),
             Elements::Int(v) => Value::Int(v[0]),
             Elements::UInt(v) => i64::try_from(v[0]).map_or(Value::Float(v[0] as f64), Value::Int),
             Elements::Bool(v) => Value::Bool(v[0]),
-            Elements::Str(v) => heap.push(Node::Str(v[0].clone().into())),
-            Elements::Bytes(v) => heap.push(Node::Bytes(v[0].clone().into())),
+            Elements::Str(mut v) => heap.push(Node::Str(v.swap_remove(0).into()))?,
+            Elements::Bytes(mut v) => heap.push(Node::Bytes(v.swap_remove(0).into()))?,
             Elements::Object(v) => v[0],
-            Elements::Records(bytes) => heap.push(Node::Bytes(bytes.clone().into())),
-        }
+            Elements::Records(bytes) => heap.push(Node::Bytes(bytes.into()))?,
+        })
     }
 }

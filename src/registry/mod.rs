@@ -11,8 +11,10 @@
 //! - [`profile`]: a model's reference profile, checked against the model.
 //! - [`refresh`]: the first load with retries, and the loop that polls a store, loads, checks
 //!   and swaps.
+//! - [`loader`]: the one thread loads run on, in turn.
 
 pub mod features;
+pub mod loader;
 pub mod profile;
 pub mod refresh;
 
@@ -21,7 +23,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::model::{LoadError, Model};
+use crate::model::{LoadError, LoadLimits, Model};
 use crate::store::{Fetched, StoreError, content_version};
 pub use features::{EncodeError, FeatureSchema, FieldValue};
 pub use profile::{Profile, ProfileStatus};
@@ -47,7 +49,8 @@ pub enum ModelLoadError {
     #[error("{message}")]
     Model {
         message: String,
-        /// `refused`, `malformed` or `unsupported`: the metrics' failure reason.
+        /// `refused`, `malformed`, `unsupported` or `too_large`: the metrics' failure
+        /// reason.
         reason: &'static str,
     },
     #[error("{path}: {message}")]
@@ -88,12 +91,24 @@ impl LoadedModel {
         file: &str,
         features_json: Option<&[u8]>,
     ) -> Result<Self, ModelLoadError> {
-        let model = Model::from_bytes(bytes).map_err(|e| ModelLoadError::Model {
+        Self::from_bytes_within(name, bytes, file, features_json, LoadLimits::default())
+    }
+
+    /// [`LoadedModel::from_bytes`] within a loading budget.
+    pub fn from_bytes_within(
+        name: &str,
+        bytes: &[u8],
+        file: &str,
+        features_json: Option<&[u8]>,
+        limits: LoadLimits,
+    ) -> Result<Self, ModelLoadError> {
+        let model = Model::from_bytes_within(bytes, limits).map_err(|e| ModelLoadError::Model {
             message: e.explain(file),
             reason: match e {
                 LoadError::Refused(_) => "refused",
                 LoadError::Malformed(_) => "malformed",
                 LoadError::Unsupported(_) => "unsupported",
+                LoadError::TooLarge(_) => "too_large",
             },
         })?;
         let names = match features_json {
@@ -122,12 +137,17 @@ impl LoadedModel {
     /// Loads what a store fetched; the version is the store's (generation or content hash).
     /// The profile read with it is checked against it; a refused one is logged, and the model
     /// loads all the same.
-    pub fn from_fetched(name: &str, fetched: &Fetched) -> Result<Self, ModelLoadError> {
-        let mut loaded = Self::from_bytes(
+    pub fn from_fetched(
+        name: &str,
+        fetched: &Fetched,
+        limits: LoadLimits,
+    ) -> Result<Self, ModelLoadError> {
+        let mut loaded = Self::from_bytes_within(
             name,
             &fetched.bytes,
             &fetched.file,
             fetched.features.as_deref(),
+            limits,
         )?;
         loaded.version.clone_from(&fetched.version);
         loaded.profile = ProfileStatus::of(

@@ -8,22 +8,65 @@
 //! and the next attempt waits longer (doubling, capped, and stretched at random by up to a
 //! quarter so that a fleet does not retry in step: `crate::backoff`). Content that failed to
 //! load is remembered by its token and not downloaded again until it changes.
+//!
+//! Every load stays within the loading budget (`--max-model-bytes`: content larger than it is
+//! not even downloaded, `too_large`) and runs on the process's loader thread (`loader`), one
+//! at a time, so that the budget bounds the memory loading takes whatever the number of
+//! models. A loader that panics on a file fails that load like any malformed file.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{LoadedModel, ModelLoadError, Registry};
+use super::{LoadedModel, ModelLoadError, Registry, loader};
 use crate::backoff;
 use crate::metrics::Metrics;
-use crate::store::ModelStore;
+use crate::model::LoadLimits;
+use crate::store::{Fetched, ModelStore, StoreError};
 
-/// How often models are checked, and what a replacement may change.
+/// How often models are checked, what a replacement may change, and how large it may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RefreshPolicy {
     /// Time between two probes of a store while all is well.
     pub interval: Duration,
     /// Accept a replacement whose feature count differs from the served model's.
     pub allow_shape_change: bool,
+    /// The loading budget of every load (`--max-model-bytes`).
+    pub limits: LoadLimits,
+}
+
+/// Downloads a model within the loading budget; content larger than the budget is refused
+/// before it is read, as a model too large to load.
+async fn fetch<S: ModelStore>(store: &S, limits: LoadLimits) -> Result<Fetched, ModelLoadError> {
+    // Boxed: the Cloud Storage client's futures nest deep enough that one more level inline
+    // takes the futures of the service's start past the compiler's layout depth.
+    Box::pin(store.fetch_within(limits.max_model_bytes))
+        .await
+        .map_err(|e| match e {
+            StoreError::TooLarge { .. } => ModelLoadError::Model {
+                message: e.to_string(),
+                reason: "too_large",
+            },
+            other => ModelLoadError::Store(other),
+        })
+}
+
+/// Loads fetched bytes on the loader thread, after any other load of the process, within
+/// `limits`. The bytes are dropped as soon as the load ends.
+async fn load(
+    name: &str,
+    fetched: Fetched,
+    limits: LoadLimits,
+) -> Result<LoadedModel, ModelLoadError> {
+    let file = fetched.file.clone();
+    let name = name.to_owned();
+    loader::run(move || LoadedModel::from_fetched(&name, &fetched, limits))
+        .await
+        .unwrap_or_else(|stopped| {
+            Err(ModelLoadError::Model {
+                message: format!("cannot load {file}: the loader stopped on it ({stopped})"),
+                reason: "malformed",
+            })
+        })
 }
 
 /// The longest wait between two attempts after repeated failures (unless the interval
@@ -79,13 +122,15 @@ pub async fn load_at_start<S: ModelStore>(
     name: &str,
     store: &S,
     require: bool,
+    limits: LoadLimits,
 ) -> Result<(LoadedModel, String), ModelLoadError> {
     let mut failures = 0u32;
     loop {
         let attempt = async {
-            let fetched = store.fetch().await?;
-            let model = LoadedModel::from_fetched(name, &fetched)?;
-            Ok::<_, ModelLoadError>((model, fetched.token))
+            let fetched = fetch(store, limits).await?;
+            let token = fetched.token.clone();
+            let model = load(name, fetched, limits).await?;
+            Ok::<_, ModelLoadError>((model, token))
         };
         match attempt.await {
             Ok(loaded) => return Ok(loaded),
@@ -227,7 +272,14 @@ impl<S: ModelStore> Refresher<S> {
         if token == self.served || self.rejected.as_ref() == Some(&token) {
             return Ok(Outcome::Unchanged);
         }
-        let fetched = self.store.fetch().await?;
+        let fetched = match fetch(&self.store, self.policy.limits).await {
+            // Too large is a property of the content: not asked for again until it changes.
+            Err(e @ ModelLoadError::Model { .. }) => {
+                self.rejected = Some(token);
+                return Err(e);
+            }
+            other => other?,
+        };
         if self.rejected.as_ref() == Some(&fetched.token) {
             return Ok(Outcome::Unchanged);
         }
@@ -239,21 +291,20 @@ impl<S: ModelStore> Refresher<S> {
             self.served = fetched.token;
             return Ok(Outcome::Unchanged);
         }
-        let checked = LoadedModel::from_fetched(&self.name, &fetched).and_then(|model| {
-            let (old, new) = (current.model().n_features(), model.model().n_features());
-            if old != new && !self.policy.allow_shape_change {
-                return Err(ModelLoadError::Shape {
-                    file: fetched.file.clone(),
-                    old,
-                    new,
-                });
-            }
-            Ok(model)
-        });
+        let (token, file) = (fetched.token.clone(), fetched.file.clone());
+        let checked = load(&self.name, fetched, self.policy.limits)
+            .await
+            .and_then(|model| {
+                let (old, new) = (current.model().n_features(), model.model().n_features());
+                if old != new && !self.policy.allow_shape_change {
+                    return Err(ModelLoadError::Shape { file, old, new });
+                }
+                Ok(model)
+            });
         let model = match checked {
             Ok(model) => Arc::new(model),
             Err(e) => {
-                self.rejected = Some(fetched.token);
+                self.rejected = Some(token);
                 return Err(e);
             }
         };
@@ -266,7 +317,7 @@ impl<S: ModelStore> Refresher<S> {
             "serving a new version"
         );
         if self.registry.swap(model).is_ok() {
-            self.served = fetched.token;
+            self.served = token;
             self.rejected = None;
         }
         Ok(Outcome::Updated)
@@ -324,13 +375,16 @@ mod tests {
         RefreshPolicy {
             interval: Duration::from_millis(200),
             allow_shape_change: false,
+            limits: LoadLimits::default(),
         }
     }
 
     async fn setup() -> (Arc<FakeStore>, Refresher<Arc<FakeStore>>, Arc<Registry>) {
         let store = Arc::new(FakeStore::default());
         store.put("1", EMBEDDED_MODEL);
-        let (model, token) = load_at_start("m", &store, true).await.unwrap();
+        let (model, token) = load_at_start("m", &store, true, LoadLimits::default())
+            .await
+            .unwrap();
         let registry = Arc::new(Registry::new(vec![model]));
         let refresher = Refresher::new(
             "m",
@@ -382,7 +436,9 @@ mod tests {
     async fn the_first_load_gives_up_on_bad_content_when_required() {
         let store = Arc::new(FakeStore::default());
         store.put("1", b"\x80\x04junk");
-        let err = load_at_start("m", &store, true).await.unwrap_err();
+        let err = load_at_start("m", &store, true, LoadLimits::default())
+            .await
+            .unwrap_err();
         assert_eq!(err.reason(), "malformed");
     }
 

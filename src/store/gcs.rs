@@ -101,6 +101,12 @@ impl ModelStore for GcsStore {
     }
 
     async fn fetch(&self) -> Result<Fetched, StoreError> {
+        self.fetch_within(u64::MAX).await
+    }
+
+    /// Refuses an object whose declared size is over `max_bytes` before reading its content,
+    /// and stops reading one that passes it anyway.
+    async fn fetch_within(&self, max_bytes: u64) -> Result<Fetched, StoreError> {
         let mut response = self
             .client
             .read_object(&self.bucket_path, &self.object)
@@ -108,19 +114,23 @@ impl ModelStore for GcsStore {
             .await
             .map_err(|e| self.error(e))?;
         let object = response.object();
-        // The declared size is only a hint: never reserve more than 64 MiB up front.
-        let hint = usize::try_from(object.size).unwrap_or(0).min(64 << 20);
-        let mut bytes = Vec::with_capacity(hint);
-        while let Some(chunk) = response.next().await {
-            bytes.extend_from_slice(&chunk.map_err(|e| self.error(e))?);
-        }
-        let generation = object.generation.to_string();
         let file = self
             .object
             .rsplit('/')
             .next()
             .unwrap_or(&self.object)
             .to_owned();
+        let declared = u64::try_from(object.size).unwrap_or(0);
+        super::within(&file, declared, max_bytes)?;
+        // The declared size is only a hint: never reserve more than 64 MiB up front.
+        let hint = usize::try_from(declared).unwrap_or(0).min(64 << 20);
+        let mut bytes = Vec::with_capacity(hint);
+        while let Some(chunk) = response.next().await {
+            let chunk = chunk.map_err(|e| self.error(e))?;
+            super::within(&file, (bytes.len() + chunk.len()) as u64, max_bytes)?;
+            bytes.extend_from_slice(&chunk);
+        }
+        let generation = object.generation.to_string();
         let sibling = super::profile::beside_object(&self.object);
         let profile = match self.read_limited(&sibling).await {
             Ok(None) => None,

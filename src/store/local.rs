@@ -49,10 +49,15 @@ impl ModelStore for FileStore {
     }
 
     async fn fetch(&self) -> Result<Fetched, StoreError> {
+        self.fetch_within(u64::MAX).await
+    }
+
+    async fn fetch_within(&self, max_bytes: u64) -> Result<Fetched, StoreError> {
         let token = self.token().await?;
-        let bytes = tokio::fs::read(&self.path)
+        let path = self.path.clone();
+        let bytes = tokio::task::spawn_blocking(move || read_within(&path, max_bytes))
             .await
-            .map_err(|e| self.io(&self.path, e))?;
+            .map_err(|e| self.io(&self.path, std::io::Error::other(e)))??;
         let features_path = self
             .path
             .parent()
@@ -73,6 +78,25 @@ impl ModelStore for FileStore {
             file: file_name(&self.path),
         })
     }
+}
+
+/// Reads a file of at most `max_bytes`, refusing a larger one from its size before reading
+/// it (and, should it grow meanwhile, as soon as it passes the limit).
+pub(super) fn read_within(path: &Path, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
+    use std::io::Read;
+    let io = |source| StoreError::Io {
+        what: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    super::within(&file_name(path), size, max_bytes)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    super::within(&file_name(path), bytes.len() as u64, max_bytes)?;
+    Ok(bytes)
 }
 
 /// The file name of a path, for messages.

@@ -19,6 +19,8 @@ mod source;
 
 use std::future::Future;
 
+use crate::model::budget::bytes;
+
 pub use gcs::GcsStore;
 pub use local::FileStore;
 pub use profile::{FetchedProfile, ProfileAt};
@@ -58,6 +60,14 @@ pub enum StoreError {
     },
     #[error("cannot read {what}: {message}")]
     Gcs { what: String, message: String },
+    /// Content larger than a load may hold, refused before it is read.
+    #[error(
+        "refusing to load {what}: too large: the file is {}, beyond the {} that \
+         --max-model-bytes (SKSERVE_MAX_MODEL_BYTES) allows a load",
+        bytes(*size),
+        bytes(*limit)
+    )]
+    TooLarge { what: String, size: u64, limit: u64 },
 }
 
 /// One source of model bytes. Implementations must be cheap to probe: the refresh loop calls
@@ -70,6 +80,30 @@ pub trait ModelStore: Send + Sync + 'static {
     fn probe(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// The content and its token.
     fn fetch(&self) -> impl Future<Output = Result<Fetched, StoreError>> + Send;
+    /// [`fetch`](Self::fetch), refusing content larger than `max_bytes`: a store that knows
+    /// the size first refuses it before reading it.
+    fn fetch_within(
+        &self,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Fetched, StoreError>> + Send {
+        async move {
+            let fetched = self.fetch().await?;
+            within(&fetched.file, fetched.bytes.len() as u64, max_bytes)?;
+            Ok(fetched)
+        }
+    }
+}
+
+/// Refuses `size` bytes of `what` beyond `limit`.
+fn within(what: &str, size: u64, limit: u64) -> Result<(), StoreError> {
+    if size > limit {
+        return Err(StoreError::TooLarge {
+            what: what.to_owned(),
+            size,
+            limit,
+        });
+    }
+    Ok(())
 }
 
 /// Every kind of store skserve reads models from.
@@ -128,17 +162,27 @@ impl ModelStore for Store {
             Self::Gcs(s) => s.fetch().await,
         }
     }
+
+    async fn fetch_within(&self, max_bytes: u64) -> Result<Fetched, StoreError> {
+        match self {
+            Self::Embedded => {
+                let fetched = self.fetch().await?;
+                within(&fetched.file, fetched.bytes.len() as u64, max_bytes)?;
+                Ok(fetched)
+            }
+            Self::File(s) => s.fetch_within(max_bytes).await,
+            Self::Gcs(s) => s.fetch_within(max_bytes).await,
+        }
+    }
 }
 
 /// Reads a model's bytes once, for `predict` and `inspect`: a path or `gs://bucket/object`
-/// (honouring `STORAGE_EMULATOR_HOST`). Returns the file name for messages and the bytes.
-pub fn read_once(location: &str) -> Result<(String, Vec<u8>), StoreError> {
+/// (honouring `STORAGE_EMULATOR_HOST`), refusing one larger than `max_bytes` before reading
+/// it. Returns the file name for messages and the bytes.
+pub fn read_once(location: &str, max_bytes: u64) -> Result<(String, Vec<u8>), StoreError> {
     let source = ModelSource::parse(location);
     if let ModelSource::File(path) = &source {
-        let bytes = std::fs::read(path).map_err(|source| StoreError::Io {
-            what: path.display().to_string(),
-            source,
-        })?;
+        let bytes = local::read_within(path, max_bytes)?;
         return Ok((local::file_name(path), bytes));
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -153,7 +197,7 @@ pub fn read_once(location: &str) -> Result<(String, Vec<u8>), StoreError> {
         .filter(|h| !h.is_empty());
     runtime.block_on(async {
         let store = Store::open(&source, emulator.as_deref()).await?;
-        let fetched = store.fetch().await?;
+        let fetched = store.fetch_within(max_bytes).await?;
         Ok((fetched.file, fetched.bytes))
     })
 }

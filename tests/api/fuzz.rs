@@ -3,13 +3,24 @@
 //! Whatever arrives, the answer is never a 5xx (over gRPC, never a server fault's status)
 //! and every refusal is a JSON `{"error": …}`. `SKSERVE_HTTP_FUZZ_CASES` sets how many inputs
 //! each parser gets (default 1,500).
+//!
+//! The built binary, in a 1 GiB address space, is also fed mutated model files through its
+//! refresher (size fields set to hurt among the other mutations of `tests/common/mutate.rs`)
+//! while fuzzed requests arrive: an allocation without bound would end it there.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, challenge_pipeline, spawn_app, spawn_app_with_model};
+use crate::helpers::{
+    TestApp, challenge_model, challenge_pipeline, metric, other_challenge_model, repo, spawn_app,
+    spawn_app_with_model, spawn_binary_within, wait_for_version,
+};
+
+#[path = "../common/mutate.rs"]
+mod mutate;
+use mutate::{Rng, mutate, mutate_size};
 
 fn cases() -> usize {
     std::env::var("SKSERVE_HTTP_FUZZ_CASES")
@@ -583,4 +594,79 @@ async fn grpc_calls_never_fail_the_server() {
             "grpc-status {status:?} for {what}"
         );
     }
+}
+
+/// How many refreshes of model `m` have ended, whatever their outcome.
+async fn refreshes(app: &TestApp) -> f64 {
+    let mut total = 0.0;
+    for outcome in ["updated", "unchanged", "failed"] {
+        let name = format!(r#"skserve_model_refresh_total{{model="m",outcome="{outcome}"}}"#);
+        total += metric(app, &name).await;
+    }
+    total
+}
+
+#[tokio::test]
+async fn a_server_in_a_limited_address_space_survives_mutated_models_and_requests() {
+    let dir = std::env::temp_dir().join(format!("skserve-fuzz-models-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.pkl");
+    std::fs::write(&path, challenge_model()).unwrap();
+    let model = path.to_string_lossy().into_owned();
+    let args = [
+        "--model",
+        &model,
+        "--model-name",
+        "m",
+        "--refresh-interval",
+        "20ms",
+    ];
+    let mut server = spawn_binary_within(1 << 30, &args, &[]).await;
+    let mut seeds = vec![challenge_model(), other_challenge_model()];
+    for dir in [
+        "tests/fixtures/tree_seeds",
+        "tests/fixtures/legacy/sk1.3.2-np1.26/models",
+    ] {
+        let mut files: Vec<_> = std::fs::read_dir(repo().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        seeds.extend(files.iter().take(24).map(|p| std::fs::read(p).unwrap()));
+    }
+    let files: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+    let mut rng = Rng(0x5eed_f00d);
+    let bodies = draw(prop::collection::vec(any::<u8>(), 0..120), 3 * cases() / 10);
+    let mut bodies = bodies.into_iter().cycle();
+    let (mut good, mut input) = (0usize, Vec::new());
+    for case in 0..cases() / 10 {
+        input.clear();
+        input.extend_from_slice(files[rng.below(files.len())]);
+        mutate_size(&mut rng, &mut input);
+        mutate(&mut rng, &files, &mut input);
+        let before = refreshes(&server).await;
+        let next = path.with_extension("next");
+        std::fs::write(&next, &input).unwrap();
+        std::fs::rename(&next, &path).unwrap();
+        crate::helpers::eventually("a refresh of the mutated model", || async {
+            refreshes(&server).await > before
+        })
+        .await;
+        for path in ["/", "/v2/models/m/infer"] {
+            let body = bodies.next().unwrap();
+            assert_never_5xx(&server, path, "application/octet-stream", body).await;
+        }
+        assert!(server.is_running(), "skserve ended on mutated model {case}");
+        // A good model again, so that the refresher's backoff starts over.
+        let bytes = [challenge_model(), other_challenge_model()][good % 2].clone();
+        good += 1;
+        std::fs::write(&next, &bytes).unwrap();
+        std::fs::rename(&next, &path).unwrap();
+        wait_for_version(&server, &skserve::store::content_version(&bytes)).await;
+    }
+    server.sigterm();
+    let (status, log) = server.exit().await;
+    assert!(status.success(), "{status:?}: {log}");
+    assert!(!log.contains("panicked"), "{log}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

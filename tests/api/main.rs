@@ -9,6 +9,7 @@
 
 mod admin;
 mod auth;
+mod budget;
 mod clients;
 mod faults;
 mod first_scrape;

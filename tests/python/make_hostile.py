@@ -8,6 +8,12 @@ file, the text the loader's error message must contain ("refused": the global
 as module.name, the opcode name, or a short word such as "shape" / "dtype")
 and why the file is hostile.
 
+Some attack resources rather than run code: compression bombs, counts and
+shapes that ask for more memory than the file holds, dotted global names
+that protocol 4 resolves by walking attributes.  These are refused within the
+default loading budget (--max-model-bytes, 256 MiB) naming the limit or the
+name.
+
 The files are built with hand-written opcodes or with pickle.dumps of small
 classes whose __reduce__ names a dangerous callable.  Nothing here is ever
 unpickled: the script only checks its own output with pickle_scan.py, which
@@ -367,6 +373,50 @@ def build_cases(base_model):
     add("joblib_array_shape_terabytes.joblib",
         wrapper + bytes([pad]) + b"\xff" * pad + f8 + STOP,
         "shape", "joblib NumpyArrayWrapper of shape (10**7, 10**7) followed by 8 bytes")
+
+    # --- resources: more memory than the file holds ----------------------------
+    import numpy as np
+
+    def joblib_bomb(compress):
+        # A real model beside 512 MiB of zeros: a few hundred KiB compressed.
+        def write(path):
+            joblib.dump({"model": base_model, "padding": np.zeros(64 << 20)}, path,
+                        compress=compress)
+        return write
+
+    add("joblib_zlib_bomb.joblib", joblib_bomb(("zlib", 9)), "--max-model-bytes",
+        "zlib joblib of a real model and 512 MiB of zeros: decompression stops at the budget")
+    add("joblib_gzip_bomb.joblib", joblib_bomb(("gzip", 9)), "--max-model-bytes",
+        "the same in gzip")
+    add("joblib_bz2_bomb.joblib", joblib_bomb(("bz2", 9)), "--max-model-bytes",
+        "the same in bz2")
+    add("estimator_n_features_in_huge.pkl", with_attr("n_features_in_", 2 ** 40, 4),
+        "n_features_in_ = 1099511627776",
+        "a real LogisticRegression claiming 2**40 features: a count is checked against the budget")
+    bad_coef("array_zero_width_text_huge_shape.pkl",
+             numpy_array((2 ** 40,), "U0", b""),
+             "zero-width", "a <U0 array of 2**40 elements in no bytes (numpy never saves one)")
+    bad_coef("array_zero_width_bytes_huge_shape_p5.pkl",
+             CALL(GLOBAL("numpy.core.numeric", "_frombuffer"), b"C\x00",
+                  numpy_dtype("S0"), TUP(INT(2 ** 61)), U("C")),
+             "zero-width", "protocol 5's _frombuffer of an S0 array of 2**61 elements", protocol=5)
+
+    # Dotted names: protocol 4 resolves module + 'a.b.c' by walking attributes, so a
+    # suffix rule (*_error, *_score, *_gen) must not admit one.
+    for proto in (4, 5):
+        dotted = (SU("sklearn.metrics._regression") + SU("f2py.crackfortran.codecs.register_error")
+                  + STACK_GLOBAL)
+        add("dotted_suffix_name_p%d.pkl" % proto,
+            with_attr("scoring", Raw(dotted), proto, pickler=dumps_raw),
+            "sklearn.metrics._regression.f2py.crackfortran.codecs.register_error",
+            "a real model holding sklearn.metrics._regression + 'f2py.crackfortran.codecs."
+            "register_error': ends with _error, but reaches codecs through attributes")
+    add("dotted_class_name_p4.pkl",
+        with_attr("loss", Raw(SU("sklearn.linear_model._logistic")
+                              + SU("LogisticRegression.__init__.__globals__") + STACK_GLOBAL),
+                  4, pickler=dumps_raw),
+        "sklearn.linear_model._logistic.LogisticRegression.__init__.__globals__",
+        "an allowed class's name with attributes after it")
 
     # very deep nesting: a recursive loader would overflow its stack
     add("deep_nesting.pkl",

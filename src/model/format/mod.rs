@@ -19,8 +19,17 @@ mod signatures;
 
 use super::joblib::Container;
 use super::pickle::GlobalRef;
-use super::{LoadError, Model};
-use signatures::{Json, LightgbmText, XgboostUbjson, Zip};
+use super::{Budget, LoadError, Model};
+use signatures::{JSON, LIGHTGBM_TEXT, UBJSON, ZIP};
+
+/// Where a model came from: its format as `inspect` names it (`pickle`, `joblib`), the
+/// compression around its stream if any, and its protocol for a pickle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub format: &'static str,
+    pub compression: Option<Container>,
+    pub protocol: Option<u8>,
+}
 
 /// A kind of model file: recognised from its bytes, loaded, audited.
 pub trait ModelFormat: Sync {
@@ -28,10 +37,12 @@ pub trait ModelFormat: Sync {
     fn name(&self) -> &'static str;
     /// Whether `bytes` are of this format, from their content alone.
     fn sniff(&self, bytes: &[u8]) -> bool;
-    /// The model in `bytes`, read without executing anything.
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError>;
-    /// What the file references and how it is wrapped, for `inspect`, whether or not it loads.
-    fn audit(&self, bytes: &[u8]) -> Audit;
+    /// The model in `bytes`, read without executing anything, every size it claims charged to
+    /// `budget` before anything is allocated for it (the file itself is charged already).
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError>;
+    /// What the file references and how it is wrapped, for `inspect`, whether or not it loads;
+    /// reading it within `budget` as a load would.
+    fn audit(&self, bytes: &[u8], budget: &Budget) -> Audit;
 }
 
 /// What a format's audit finds in a file.
@@ -49,13 +60,7 @@ pub struct Audit {
 
 /// The formats skserve recognises, in the order they are tried: the ones with an unmistakable
 /// signature first, pickles (whose first byte may be one of many opcodes) last.
-pub const FORMATS: &[&dyn ModelFormat] = &[
-    &Zip,
-    &XgboostUbjson,
-    &Json,
-    &LightgbmText,
-    &pickled::Pickled,
-];
+pub const FORMATS: &[&dyn ModelFormat] = &[&ZIP, &UBJSON, &JSON, &LIGHTGBM_TEXT, &pickled::Pickled];
 
 /// The format of `bytes`, or why none fits.
 pub fn detect(bytes: &[u8]) -> Result<&'static dyn ModelFormat, LoadError> {

@@ -10,7 +10,7 @@ use crate::model::compose::{self, Step, StepReader};
 use crate::model::joblib::Container;
 use crate::model::pickle::{self, opcodes};
 use crate::model::state::{Path, State};
-use crate::model::{LoadError, Model, Origin, catalog};
+use crate::model::{BYTES_PER_INPUT_COLUMN, Budget, LoadError, Model, Origin, catalog};
 
 /// Pickle streams, plain or in a joblib container of any compression.
 pub struct Pickled;
@@ -25,11 +25,11 @@ impl ModelFormat for Pickled {
         Container::detect(bytes).is_ok() || bytes.starts_with(b"ZF")
     }
 
-    fn load(&self, bytes: &[u8]) -> Result<Model, LoadError> {
+    fn load(&self, bytes: &[u8], budget: &Budget) -> Result<Model, LoadError> {
         let container = Container::detect(bytes).map_err(LoadError::Malformed)?;
-        let stream = container.open(bytes).map_err(LoadError::Malformed)?;
+        let stream = container.open(bytes, budget)?;
         let mut globals = Vec::new();
-        let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut globals)?;
+        let unpickled = pickle::unpickle(&stream, pickle::Mode::Load, &mut globals, budget)?;
         let heap = &unpickled.heap;
         let root = unpickled.root;
         let catalog = catalog::Catalog { heap };
@@ -45,6 +45,13 @@ impl ModelFormat for Pickled {
                 ));
             }
         };
+        let n_inputs = model
+            .transformers
+            .first()
+            .map_or(model.predictor.n_features_in(), |(_, t)| t.n_features_in());
+        budget.charge_items(n_inputs, BYTES_PER_INPUT_COLUMN, || {
+            format!("a model of {n_inputs} input columns")
+        })?;
         let origin = Origin {
             format: if is_joblib(&globals) || container != Container::Plain {
                 "joblib"
@@ -63,12 +70,18 @@ impl ModelFormat for Pickled {
         )
     }
 
-    fn audit(&self, bytes: &[u8]) -> Audit {
+    fn audit(&self, bytes: &[u8], budget: &Budget) -> Audit {
         let container = Container::detect(bytes);
         let mut globals = Vec::new();
         let mut protocol = None;
-        if let Ok(stream) = container.clone().and_then(|c| c.open(bytes)) {
-            if let Ok(audited) = pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals) {
+        let opened = container
+            .clone()
+            .map_err(LoadError::Malformed)
+            .and_then(|c| c.open(bytes, budget));
+        if let Ok(stream) = opened {
+            if let Ok(audited) =
+                pickle::unpickle(&stream, pickle::Mode::Audit, &mut globals, budget)
+            {
                 protocol = Some(audited.protocol);
             } else if let [opcodes::PROTO, p, ..] = stream[..] {
                 protocol = Some(p);

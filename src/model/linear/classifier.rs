@@ -194,16 +194,16 @@ impl Predictor for Classifier {
         self.weights.n_features
     }
 
+    fn target(&self) -> Target<'_> {
+        Target::Classes(&self.classes)
+    }
+
     fn methods(&self) -> Vec<Method> {
         if self.weights.proba == ProbaRule::None {
             vec![Method::Predict]
         } else {
             vec![Method::Predict, Method::PredictProba]
         }
-    }
-
-    fn target(&self) -> Target<'_> {
-        Target::Classes(&self.classes)
     }
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {

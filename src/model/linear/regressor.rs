@@ -54,15 +54,15 @@ impl Predictor for Regressor {
         self.n_features
     }
 
-    fn methods(&self) -> Vec<Method> {
-        vec![Method::Predict]
-    }
-
     fn target(&self) -> Target<'_> {
         Target::Values {
             n_outputs: self.n_outputs,
             one_d: self.one_d,
         }
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        vec![Method::Predict]
     }
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {

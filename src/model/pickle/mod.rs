@@ -12,6 +12,11 @@
 //! build reference cycles that leak or nesting that overflows the stack when dropped; anything
 //! that walks values (see `Heap::depth_limited`) carries a depth limit.
 //!
+//! Everything the VM makes is charged to the load's [`Budget`] before it is made: nodes,
+//! container items, decoded arrays (at their decoded size: a `<U1` element is a `String`),
+//! copies, and every [`FOOTPRINT_CHECK_BYTES`] of input the stack, marks and memo as they grew.
+//! A file cannot make the VM hold more than the budget, whatever its sizes claim.
+//!
 //! What must not live here: knowledge of scikit-learn estimators (the rooms, through `catalog`)
 //! or of compression (`joblib.rs`).
 
@@ -21,8 +26,9 @@ use std::collections::HashMap;
 pub mod opcodes;
 
 use super::allow::{self, Callable};
+use super::budget::{Budget, TooLarge};
 use super::numpy;
-use super::value::{Dtype, Heap, Kind, NdArray, Node, Object, Value};
+use super::value::{Dtype, Heap, Kind, NdArray, Node, Object, VALUE_BYTES, Value};
 use opcodes::*;
 
 /// Why a pickle was not loaded.
@@ -36,6 +42,9 @@ pub enum PickleError {
     RefusedOpcode { name: &'static str, offset: usize },
     #[error("malformed pickle at byte {offset}: {reason}")]
     Malformed { offset: usize, reason: String },
+    /// The file asks for more memory than the load's budget allows.
+    #[error(transparent)]
+    TooLarge(#[from] TooLarge),
 }
 
 impl PickleError {
@@ -69,16 +78,18 @@ pub struct Unpickled<'a> {
     pub protocol: u8,
 }
 
-/// Runs the VM on `bytes` in `mode`, recording every global into `audit` as it is met.
+/// Runs the VM on `bytes` in `mode`, recording every global into `audit` as it is met, and
+/// charging what it builds to `budget`.
 pub fn unpickle<'a>(
     bytes: &'a [u8],
     mode: Mode,
     audit: &mut Vec<GlobalRef>,
+    budget: &'a Budget,
 ) -> Result<Unpickled<'a>, PickleError> {
     let mut vm = Vm {
         input: bytes,
         pos: 0,
-        heap: Heap::with_capacity(bytes.len() / 8),
+        heap: Heap::new(bytes.len(), budget),
         mode,
         audit,
         protocol: 0,
@@ -110,7 +121,42 @@ struct Frame {
     stack: Vec<Value>,
     marks: Vec<usize>,
     memo: Memo,
+    /// The bytes of stack, marks and memo charged so far (their largest size).
+    charged: usize,
 }
+
+impl Frame {
+    /// What the stack, marks and memo take now: the room they took, but for the memo's dense
+    /// part, which is made room for up front and takes memory only as keys are stored.
+    fn footprint(&self) -> usize {
+        self.stack.capacity() * VALUE_BYTES
+            + self.marks.capacity() * std::mem::size_of::<usize>()
+            + self.memo.dense.len() * std::mem::size_of::<Option<Value>>()
+            + self.memo.sparse.capacity() * SPARSE_MEMO_ENTRY_BYTES
+    }
+
+    /// Charges what the stack, marks and memo grew by since the last charge.
+    fn charge_growth(&mut self, budget: &Budget) -> Result<(), TooLarge> {
+        let now = self.footprint();
+        if now > self.charged {
+            budget.charge(now - self.charged, || {
+                "the pickle's stack and memo".to_owned()
+            })?;
+            self.charged = now;
+        }
+        Ok(())
+    }
+}
+
+/// Input bytes between two charges of the stack's and memo's growth. Between two, each opcode
+/// adds at most one entry to each, so what goes uncharged is bounded by a few times this.
+const FOOTPRINT_CHECK_BYTES: usize = 4096;
+
+/// A sparse memo entry (key, value and the map's control byte and spare room).
+const SPARSE_MEMO_ENTRY_BYTES: usize = 2 * (std::mem::size_of::<(u32, Value)>() + 1);
+
+/// What the allocator adds to a piece of owned text beyond its bytes.
+const OWNED_TEXT_BYTES: usize = 16;
 
 /// The memo: dense for the sequential keys every pickler writes, a map for anything else, so
 /// a hostile key like 2³²−1 costs one entry, not four billion.
@@ -186,6 +232,24 @@ impl<'a> Vm<'a, '_> {
         usize::try_from(n).map_err(|_| self.err("length field too large"))
     }
 
+    /// Pushes `node` onto the heap (charging it) and its reference onto the stack.
+    #[inline(always)]
+    fn push(&mut self, f: &mut Frame, node: Node<'a>) -> Result<(), PickleError> {
+        let value = self.heap.push(node)?;
+        f.stack.push(value);
+        Ok(())
+    }
+
+    /// Charges `count` values a container is about to hold.
+    fn charge_items(&self, count: usize, offset: usize) -> Result<(), PickleError> {
+        self.heap
+            .budget()
+            .charge_items(count, VALUE_BYTES, || {
+                format!("a container of {count} items (byte {offset})")
+            })
+            .map_err(PickleError::from)
+    }
+
     fn text(&mut self, n: usize) -> Result<Node<'a>, PickleError> {
         let bytes = self.take(n)?;
         std::str::from_utf8(bytes)
@@ -206,17 +270,26 @@ impl<'a> Vm<'a, '_> {
 
     /// Runs one pickle stream from the current position to its STOP and returns its value.
     fn run_stream(&mut self, nesting: usize) -> Result<Value, PickleError> {
-        // Sized for a typical model file, so the hot loop rarely reallocates.
+        // Sized for a typical model file, so the hot loop rarely reallocates; the memo's room
+        // (not memory until used) never more than the budget could pay for.
+        let affordable = usize::try_from(self.heap.budget().remaining() / 16).unwrap_or(0);
         let mut f = Frame {
             stack: Vec::with_capacity(64),
             marks: Vec::with_capacity(16),
             memo: Memo {
-                dense: Vec::with_capacity((self.input.len() - self.pos) / 16),
+                dense: Vec::with_capacity(((self.input.len() - self.pos) / 16).min(affordable)),
                 ..Memo::default()
             },
+            charged: 0,
         };
+        f.charge_growth(self.heap.budget())?;
+        let mut next_check = self.pos + FOOTPRINT_CHECK_BYTES;
         loop {
             let offset = self.pos;
+            if offset >= next_check {
+                f.charge_growth(self.heap.budget())?;
+                next_check = offset + FOOTPRINT_CHECK_BYTES;
+            }
             let op = self.u8()?;
             match op {
                 PROTO => {
@@ -261,17 +334,17 @@ impl<'a> Vm<'a, '_> {
                 SHORT_BINUNICODE => {
                     let n = self.u8()? as usize;
                     let s = self.text(n)?;
-                    f.stack.push(self.heap.push(s));
+                    self.push(&mut f, s)?;
                 }
                 BINUNICODE => {
                     let n = self.len_u32()?;
                     let s = self.text(n)?;
-                    f.stack.push(self.heap.push(s));
+                    self.push(&mut f, s)?;
                 }
                 BINUNICODE8 => {
                     let n = self.len_u64()?;
                     let s = self.text(n)?;
-                    f.stack.push(self.heap.push(s));
+                    self.push(&mut f, s)?;
                 }
                 // Python 2 `str`: only ever text in model files; read as Latin-1 like `encoding='latin1'`.
                 SHORT_BINSTRING | BINSTRING => {
@@ -280,8 +353,13 @@ impl<'a> Vm<'a, '_> {
                     } else {
                         self.len_u32()?
                     };
-                    let s = self.take(n)?.iter().map(|&b| b as char).collect();
-                    f.stack.push(self.heap.push(Node::Str(s)));
+                    let latin1 = self.take(n)?;
+                    // Each byte above 127 becomes two bytes of UTF-8.
+                    self.heap
+                        .budget()
+                        .charge_items(n, 2, || format!("a string of {n} bytes (byte {offset})"))?;
+                    let s = latin1.iter().map(|&b| b as char).collect();
+                    self.push(&mut f, Node::Str(s))?;
                 }
                 SHORT_BINBYTES | BINBYTES | BINBYTES8 | BYTEARRAY8 => {
                     let n = match op {
@@ -290,64 +368,60 @@ impl<'a> Vm<'a, '_> {
                         _ => self.len_u64()?,
                     };
                     let bytes = self.take(n)?;
-                    f.stack
-                        .push(self.heap.push(Node::Bytes(Cow::Borrowed(bytes))));
+                    self.push(&mut f, Node::Bytes(Cow::Borrowed(bytes)))?;
                 }
-                EMPTY_TUPLE => f.stack.push(self.heap.push(Node::Tuple(Vec::new()))),
+                EMPTY_TUPLE => self.push(&mut f, Node::Tuple(Vec::new()))?,
                 TUPLE => {
+                    self.charge_items(marked(&f, offset)?, offset)?;
                     let items = pop_mark(&mut f, offset)?;
-                    f.stack.push(self.heap.push(Node::Tuple(items)));
+                    self.push(&mut f, Node::Tuple(items))?;
                 }
                 TUPLE1 | TUPLE2 | TUPLE3 => {
                     let n = usize::from(op - TUPLE1) + 1;
                     if f.stack.len() < n + fence(&f) {
                         return Err(PickleError::malformed(offset, "stack underflow"));
                     }
+                    self.charge_items(n, offset)?;
                     let items = f.stack.split_off(f.stack.len() - n);
-                    f.stack.push(self.heap.push(Node::Tuple(items)));
+                    self.push(&mut f, Node::Tuple(items))?;
                 }
-                EMPTY_DICT => f.stack.push(self.heap.push(Node::Dict(Vec::new()))),
+                EMPTY_DICT => self.push(&mut f, Node::Dict(Vec::new()))?,
                 DICT => {
-                    let items = pop_mark(&mut f, offset)?;
-                    let pairs = pairs(items, offset)?;
-                    f.stack.push(self.heap.push(Node::Dict(pairs)));
+                    self.charge_items(marked(&f, offset)?, offset)?;
+                    let mark = f.marks.pop().expect("marked() found a mark");
+                    let pairs = pairs(f.stack.drain(mark..), offset)?;
+                    self.push(&mut f, Node::Dict(pairs))?;
                 }
-                SETITEM => {
-                    let value = pop(&mut f, offset)?;
-                    let key = pop(&mut f, offset)?;
-                    let dict = top(&f, offset)?;
-                    self.add(dict, Addition::Dict(vec![(key, value)]), offset)?;
+                SETITEM | APPEND => {
+                    let n = if op == SETITEM { 2 } else { 1 };
+                    if f.stack.len() < n + 1 + fence(&f) {
+                        return Err(PickleError::malformed(offset, "stack underflow"));
+                    }
+                    let at = f.stack.len() - n;
+                    let target = f.stack[at - 1];
+                    self.add(target, op, f.stack.drain(at..), offset)?;
                 }
-                SETITEMS => {
-                    let items = pop_mark(&mut f, offset)?;
-                    let pairs = pairs(items, offset)?;
-                    let dict = top(&f, offset)?;
-                    self.add(dict, Addition::Dict(pairs), offset)?;
+                SETITEMS | APPENDS | ADDITEMS => {
+                    marked(&f, offset)?;
+                    let mark = f.marks.pop().expect("marked() found a mark");
+                    // The container is the value just below the mark.
+                    if mark <= fence(&f) {
+                        return Err(PickleError::malformed(offset, "stack underflow"));
+                    }
+                    let target = f.stack[mark - 1];
+                    self.add(target, op, f.stack.drain(mark..), offset)?;
                 }
-                EMPTY_LIST => f.stack.push(self.heap.push(Node::List(Vec::new()))),
+                EMPTY_LIST => self.push(&mut f, Node::List(Vec::new()))?,
                 LIST => {
+                    self.charge_items(marked(&f, offset)?, offset)?;
                     let items = pop_mark(&mut f, offset)?;
-                    f.stack.push(self.heap.push(Node::List(items)));
+                    self.push(&mut f, Node::List(items))?;
                 }
-                APPEND => {
-                    let item = pop(&mut f, offset)?;
-                    let list = top(&f, offset)?;
-                    self.add(list, Addition::List(vec![item]), offset)?;
-                }
-                APPENDS => {
-                    let items = pop_mark(&mut f, offset)?;
-                    let list = top(&f, offset)?;
-                    self.add(list, Addition::List(items), offset)?;
-                }
-                EMPTY_SET => f.stack.push(self.heap.push(Node::Set(Vec::new()))),
-                ADDITEMS => {
-                    let items = pop_mark(&mut f, offset)?;
-                    let set = top(&f, offset)?;
-                    self.add(set, Addition::Set(items), offset)?;
-                }
+                EMPTY_SET => self.push(&mut f, Node::Set(Vec::new()))?,
                 FROZENSET => {
+                    self.charge_items(marked(&f, offset)?, offset)?;
                     let items = pop_mark(&mut f, offset)?;
-                    f.stack.push(self.heap.push(Node::Set(items)));
+                    self.push(&mut f, Node::Set(items))?;
                 }
                 POP => {
                     pop(&mut f, offset)?;
@@ -451,22 +525,46 @@ impl<'a> Vm<'a, '_> {
             buf[..n].copy_from_slice(bytes);
             return Ok(Value::Int(i64::from_le_bytes(buf)));
         }
-        let bytes = bytes.to_vec();
-        Ok(self.heap.push(Node::BigInt(bytes)))
+        self.heap
+            .budget()
+            .charge(n, || format!("an integer of {n} bytes"))?;
+        Ok(self.heap.push(Node::BigInt(bytes.to_vec()))?)
     }
 
-    /// APPEND(S), SETITEM(S) and ADDITEMS: adds to the container at `target` in place, which
-    /// must be of the kind the opcode adds to.
-    fn add(&mut self, target: Value, addition: Addition, offset: usize) -> Result<(), PickleError> {
+    /// APPEND(S), SETITEM(S) and ADDITEMS (`op`): moves `items` off the stack into the
+    /// container at `target`, which must be of the kind the opcode adds to.
+    fn add(
+        &mut self,
+        target: Value,
+        op: u8,
+        mut items: std::vec::Drain<'_, Value>,
+        offset: usize,
+    ) -> Result<(), PickleError> {
+        self.charge_items(items.len(), offset)?;
         let node = match target {
             Value::Ref(id) => Some(self.heap.node_mut(id)),
             _ => None,
         };
-        match (node, addition) {
-            (Some(Node::List(items)), Addition::List(values)) => items.extend(values),
-            (Some(Node::Dict(items)), Addition::Dict(pairs)) => items.extend(pairs),
-            (Some(Node::Set(items)), Addition::Set(values)) => items.extend(values),
-            (_, addition) => return Err(PickleError::malformed(offset, addition.misplaced())),
+        match (node, op) {
+            (Some(Node::List(list)), APPEND | APPENDS) => list.extend(items),
+            (Some(Node::Set(set)), ADDITEMS) => set.extend(items),
+            (Some(Node::Dict(dict)), SETITEM | SETITEMS) => {
+                if !items.len().is_multiple_of(2) {
+                    return Err(PickleError::malformed(
+                        offset,
+                        "odd number of items for a dict",
+                    ));
+                }
+                dict.reserve(items.len() / 2);
+                while let (Some(key), Some(value)) = (items.next(), items.next()) {
+                    dict.push((key, value));
+                }
+            }
+            (_, APPEND | APPENDS) => {
+                return Err(PickleError::malformed(offset, "APPEND(S) on a non-list"));
+            }
+            (_, ADDITEMS) => return Err(PickleError::malformed(offset, "ADDITEMS on a non-set")),
+            _ => return Err(PickleError::malformed(offset, "SETITEM(S) on a non-dict")),
         }
         Ok(())
     }
@@ -474,18 +572,33 @@ impl<'a> Vm<'a, '_> {
     fn global(&mut self, module: &str, name: &str) -> Result<Value, PickleError> {
         let resolved = allow::resolve(module, name);
         if self.mode == Mode::Audit {
-            self.audit.push(GlobalRef {
-                name: format!("{module}.{name}"),
-                allowed: resolved.is_some(),
-            });
+            self.record(format!("{module}.{name}"), resolved.is_some())?;
+        }
+        // A marker or (while auditing) a refused name keeps its name in its node.
+        if matches!(resolved, None | Some(Callable::Inert(_))) {
+            self.heap
+                .budget()
+                .charge(module.len() + name.len() + OWNED_TEXT_BYTES, || {
+                    format!("the name {module}.{name}")
+                })?;
         }
         match (resolved, self.mode) {
-            (Some(callable), _) => Ok(self.heap.push(Node::Global(callable))),
+            (Some(callable), _) => Ok(self.heap.push(Node::Global(callable))?),
             (None, Mode::Load) => Err(PickleError::Refused(format!("{module}.{name}"))),
             (None, Mode::Audit) => Ok(self
                 .heap
-                .push(Node::Global(Callable::Refused(format!("{module}.{name}"))))),
+                .push(Node::Global(Callable::Refused(format!("{module}.{name}"))))?),
         }
+    }
+
+    /// Records a global (or a code-running opcode) in the audit, charging its entry.
+    fn record(&mut self, name: String, allowed: bool) -> Result<(), PickleError> {
+        self.heap.budget().charge(
+            std::mem::size_of::<GlobalRef>() + name.len() + OWNED_TEXT_BYTES,
+            || "the audit's list of globals".to_owned(),
+        )?;
+        self.audit.push(GlobalRef { name, allowed });
+        Ok(())
     }
 
     /// In audit mode a code-running opcode is recorded and stepped over; in load mode it stops.
@@ -520,11 +633,13 @@ impl<'a> Vm<'a, '_> {
                 "persistent id".to_owned()
             }
         };
-        self.audit.push(GlobalRef {
-            name: format!("{label} (opcode {name})"),
-            allowed: false,
-        });
-        let placeholder = self.heap.push(Node::Global(Callable::Refused(label)));
+        self.record(format!("{label} (opcode {name})"), false)?;
+        self.heap
+            .budget()
+            .charge(label.len() + OWNED_TEXT_BYTES, || {
+                format!("the label {label}")
+            })?;
+        let placeholder = self.heap.push(Node::Global(Callable::Refused(label)))?;
         f.stack.push(placeholder);
         Ok(())
     }
@@ -584,10 +699,7 @@ impl<'a> Vm<'a, '_> {
                         "_frombuffer takes 4 arguments",
                     ));
                 };
-                let array = self
-                    .frombuffer(buffer, dtype, shape, order)
-                    .map_err(|e| PickleError::malformed(offset, e))?;
-                Node::Array(array)
+                Node::Array(self.frombuffer(buffer, dtype, shape, order, offset)?)
             }
             Callable::NumpyScalar => {
                 let (dtype, data) = match argv[..] {
@@ -608,15 +720,17 @@ impl<'a> Vm<'a, '_> {
                         "numpy scalar of an object dtype",
                     ));
                 };
-                let array = numpy::from_bytes(&dtype, vec![], bytes, false)
-                    .map_err(|e| PickleError::malformed(offset, e))?;
-                return Ok(array.scalar_value(&mut self.heap));
+                let array = self.decode(&dtype, vec![], bytes, false, offset)?;
+                return Ok(array.scalar_value(&mut self.heap)?);
             }
             Callable::CodecsEncode => {
                 let text = argv.first().and_then(|v| self.heap.str(*v));
                 let encoding = argv.get(1).and_then(|v| self.heap.str(*v));
                 match (text, encoding) {
                     (Some(text), Some("latin1" | "latin-1")) => {
+                        self.heap.budget().charge(text.len(), || {
+                            format!("bytes of {} characters (byte {offset})", text.len())
+                        })?;
                         let bytes = text
                             .chars()
                             .map(|c| u8::try_from(c as u32))
@@ -680,7 +794,7 @@ impl<'a> Vm<'a, '_> {
                 ));
             }
         };
-        Ok(self.heap.push(node))
+        Ok(self.heap.push(node)?)
     }
 
     fn new_object(
@@ -705,7 +819,7 @@ impl<'a> Vm<'a, '_> {
                     class,
                     args,
                     state: None,
-                })))
+                }))?)
             }
             other => Err(PickleError::malformed(
                 offset,
@@ -727,7 +841,7 @@ impl<'a> Vm<'a, '_> {
         let malformed = |e: String| PickleError::malformed(offset, e);
         match self.heap.node(target) {
             Some(Node::PendingArray) => {
-                let array = self.reconstruct(state).map_err(malformed)?;
+                let array = self.reconstruct(state, offset)?;
                 *self.heap.node_mut(id) = Node::Array(array);
             }
             Some(Node::Dtype(_)) => {
@@ -845,25 +959,71 @@ impl<'a> Vm<'a, '_> {
             .collect()
     }
 
+    /// Decodes an array's bytes, once they are known to be what `shape` and `dtype` need and
+    /// its decoded elements are charged (a `<U1` element is a `String`, an `int8` an `i64`).
+    fn decode(
+        &self,
+        dtype: &Dtype,
+        shape: Vec<usize>,
+        bytes: &[u8],
+        fortran: bool,
+        offset: usize,
+    ) -> Result<NdArray, PickleError> {
+        let malformed = |e: String| PickleError::malformed(offset, e);
+        let count = numpy::check_layout(dtype, &shape, bytes.len()).map_err(malformed)?;
+        self.charge_array(dtype, &shape, count, fortran)?;
+        numpy::from_bytes(dtype, shape, bytes, fortran).map_err(malformed)
+    }
+
+    /// Charges the elements of an array of `count` items before they are decoded (twice over
+    /// when they arrive in Fortran order: they are reordered into a copy).
+    fn charge_array(
+        &self,
+        dtype: &Dtype,
+        shape: &[usize],
+        count: usize,
+        fortran: bool,
+    ) -> Result<(), TooLarge> {
+        let copies = if fortran && shape.len() > 1 { 2 } else { 1 };
+        let each = numpy::decoded_item_bytes(dtype).saturating_mul(copies);
+        self.heap.budget().charge_items(count, each, || {
+            format!("an array of shape {shape:?} of {}", dtype.name())
+        })
+    }
+
     /// `ndarray.__setstate__((version, shape, dtype, is_fortran, data))`.
-    fn reconstruct(&mut self, state: Value) -> Result<NdArray, String> {
+    fn reconstruct(&mut self, state: Value, offset: usize) -> Result<NdArray, PickleError> {
+        let malformed = |e: String| PickleError::malformed(offset, e);
         let items = self
             .heap
             .tuple(state)
-            .ok_or("array state is not a tuple")?
-            .to_vec();
+            .ok_or_else(|| malformed("array state is not a tuple".into()))?;
         let [_version, shape, dtype, fortran, data] = items[..] else {
-            return Err(format!("array state has {} items, expected 5", items.len()));
+            return Err(malformed(format!(
+                "array state has {} items, expected 5",
+                items.len()
+            )));
         };
-        let shape = self.shape(shape)?;
-        let dtype = self.dtype(dtype)?;
+        let shape = self.shape(shape).map_err(malformed)?;
+        let dtype = self.dtype(dtype).map_err(malformed)?;
         let fortran = matches!(fortran, Value::Bool(true) | Value::Int(1));
         match self.heap.node(data) {
-            Some(Node::Bytes(bytes)) => numpy::from_bytes(&dtype, shape, bytes, fortran),
+            Some(Node::Bytes(bytes)) => self.decode(&dtype, shape, bytes, fortran, offset),
             Some(Node::List(values)) if dtype.is_object() => {
-                numpy::from_objects(shape, values.clone(), fortran)
+                // The list may be memoized and built into many arrays: every copy is charged.
+                let count = numpy::element_count(&shape).map_err(malformed)?;
+                if count != values.len() {
+                    return Err(malformed(format!(
+                        "object array shape {shape:?} needs {count} items but the file holds {}",
+                        values.len()
+                    )));
+                }
+                self.charge_array(&dtype, &shape, count, fortran)?;
+                numpy::from_objects(shape, values.clone(), fortran).map_err(malformed)
             }
-            _ => Err("array data is neither bytes nor an object list".into()),
+            _ => Err(malformed(
+                "array data is neither bytes nor an object list".into(),
+            )),
         }
     }
 
@@ -874,14 +1034,16 @@ impl<'a> Vm<'a, '_> {
         dtype: Value,
         shape: Value,
         order: Value,
-    ) -> Result<NdArray, String> {
-        let dtype = self.dtype(dtype)?;
-        let shape = self.shape(shape)?;
+        offset: usize,
+    ) -> Result<NdArray, PickleError> {
+        let malformed = |e: String| PickleError::malformed(offset, e);
+        let dtype = self.dtype(dtype).map_err(malformed)?;
+        let shape = self.shape(shape).map_err(malformed)?;
         let fortran = self.heap.str(order) == Some("F");
         let Some(Node::Bytes(bytes)) = self.heap.node(buffer) else {
-            return Err("_frombuffer needs bytes".into());
+            return Err(malformed("_frombuffer needs bytes".into()));
         };
-        numpy::from_bytes(&dtype, shape, bytes, fortran)
+        self.decode(&dtype, shape, bytes, fortran, offset)
     }
 
     /// joblib's `NumpyArrayWrapper`: its BUILD state describes the array, whose bytes follow in
@@ -908,10 +1070,15 @@ impl<'a> Vm<'a, '_> {
         let aligned = field("numpy_array_alignment_bytes").is_some_and(|v| v != Value::None);
         if dtype.is_object() {
             let inner = self.run_stream(nesting + 1)?;
-            return match self.heap.node(inner) {
-                Some(Node::Array(a)) => Ok(a.clone()),
-                _ => Err(malformed("joblib object array is not an array".into())),
-            };
+            // The nested stream's array is moved out, not copied: nothing outside that stream
+            // refers to it.
+            if let Value::Ref(id) = inner
+                && let Node::Array(array) =
+                    std::mem::replace(self.heap.node_mut(id), Node::PendingArray)
+            {
+                return Ok(array);
+            }
+            return Err(malformed("joblib object array is not an array".into()));
         }
         if aligned {
             let padding = self.u8()? as usize;
@@ -921,26 +1088,10 @@ impl<'a> Vm<'a, '_> {
         let n_bytes = count
             .checked_mul(dtype.item_size())
             .ok_or_else(|| malformed("array size overflows".into()))?;
-        let bytes = self.take(n_bytes)?.to_vec();
-        numpy::from_bytes(&dtype, shape, &bytes, fortran).map_err(malformed)
-    }
-}
-
-/// What an opcode adds to a container in place.
-enum Addition {
-    List(Vec<Value>),
-    Dict(Vec<(Value, Value)>),
-    Set(Vec<Value>),
-}
-
-impl Addition {
-    /// The error when the target is not the container the opcode adds to.
-    fn misplaced(&self) -> &'static str {
-        match self {
-            Self::List(_) => "APPEND(S) on a non-list",
-            Self::Dict(_) => "SETITEM(S) on a non-dict",
-            Self::Set(_) => "ADDITEMS on a non-set",
-        }
+        // Checked against the bytes that remain before anything is charged or decoded; read
+        // in place, never copied.
+        let bytes = self.take(n_bytes)?;
+        self.decode(&dtype, shape, bytes, fortran, offset)
     }
 }
 
@@ -968,23 +1119,37 @@ fn top(f: &Frame, offset: usize) -> Result<Value, PickleError> {
         .ok_or_else(|| PickleError::malformed(offset, "stack underflow"))
 }
 
-fn pop_mark(f: &mut Frame, offset: usize) -> Result<Vec<Value>, PickleError> {
-    let mark = f
+/// How many values lie above the innermost MARK.
+fn marked(f: &Frame, offset: usize) -> Result<usize, PickleError> {
+    let mark = *f
         .marks
-        .pop()
+        .last()
         .ok_or_else(|| PickleError::malformed(offset, "no MARK on the stack"))?;
-    if mark > f.stack.len() {
-        return Err(PickleError::malformed(offset, "MARK beyond the stack"));
-    }
+    f.stack
+        .len()
+        .checked_sub(mark)
+        .ok_or_else(|| PickleError::malformed(offset, "MARK beyond the stack"))
+}
+
+fn pop_mark(f: &mut Frame, offset: usize) -> Result<Vec<Value>, PickleError> {
+    marked(f, offset)?;
+    let mark = f.marks.pop().expect("marked() found a mark");
     Ok(f.stack.split_off(mark))
 }
 
-fn pairs(items: Vec<Value>, offset: usize) -> Result<Vec<(Value, Value)>, PickleError> {
+fn pairs(
+    mut items: impl ExactSizeIterator<Item = Value>,
+    offset: usize,
+) -> Result<Vec<(Value, Value)>, PickleError> {
     if !items.len().is_multiple_of(2) {
         return Err(PickleError::malformed(
             offset,
             "odd number of items for a dict",
         ));
     }
-    Ok(items.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect())
+    let mut pairs = Vec::with_capacity(items.len() / 2);
+    while let (Some(key), Some(value)) = (items.next(), items.next()) {
+        pairs.push((key, value));
+    }
+    Ok(pairs)
 }

@@ -59,6 +59,7 @@ impl Categories {
                 format!("has shape {:?}, expected one dimension", array.shape),
             ));
         }
+        state.charge_copy(attr, array)?;
         let (kind, missing) = match &array.elements {
             Elements::Float(v) => numbers(v.clone(), false),
             Elements::Int(v) => numbers(v.iter().map(|&x| x as f64).collect(), true),
@@ -320,9 +321,12 @@ pub fn positions(
     limit: usize,
 ) -> Result<Vec<usize>, LoadError> {
     let values: Vec<f64> = match state.heap.array(value) {
-        Some(array) => array
-            .to_f64()
-            .ok_or_else(|| state.malformed(attr, "is not an integer array"))?,
+        Some(array) => {
+            state.charge_copy(attr, array)?;
+            array
+                .to_f64()
+                .ok_or_else(|| state.malformed(attr, "is not an integer array"))?
+        }
         None => state
             .heap
             .tuple(value)

@@ -208,6 +208,9 @@ impl OneHotEncoder {
         let drop = match state.attr(drop_attr) {
             None | Some(Value::None) => vec![None; n],
             Some(value) => {
+                if let Some(a) = state.heap.array(value) {
+                    state.charge_copy(drop_attr, a)?;
+                }
                 let items: Vec<Value> = match state.heap.array(value) {
                     Some(a) if a.shape.len() == 1 => match &a.elements {
                         crate::model::value::Elements::Object(v) => v.clone(),

@@ -213,6 +213,7 @@ impl SimpleImputer {
                 format!("has shape {:?}, expected one dimension", array.shape),
             ));
         }
+        state.charge_copy("statistics_", array)?;
         let statistics =
             match &array.elements {
                 Elements::Object(values) => {

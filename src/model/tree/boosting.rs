@@ -140,7 +140,7 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Boosting, Load
             .map_err(|f| site.node_error(f.node, f.field, f.problem))?;
     }
     debug_assert_eq!(forest.n_trees(), n_stages * k);
-    forest.finish();
+    forest.finish(state.heap.budget())?;
     let legacy_losses = state.saved_before((1, 4));
     let init = read_init(
         state,
@@ -395,13 +395,6 @@ impl Predictor for Boosting {
         self.n_features
     }
 
-    fn methods(&self) -> Vec<Method> {
-        match self.classes {
-            Some(_) => vec![Method::Predict, Method::PredictProba],
-            None => vec![Method::Predict],
-        }
-    }
-
     fn target(&self) -> Target<'_> {
         match &self.classes {
             Some(classes) => Target::Classes(classes),
@@ -409,6 +402,13 @@ impl Predictor for Boosting {
                 n_outputs: 1,
                 one_d: true,
             },
+        }
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        match self.classes {
+            Some(_) => vec![Method::Predict, Method::PredictProba],
+            None => vec![Method::Predict],
         }
     }
 

@@ -116,13 +116,6 @@ impl Predictor for Dummy {
         self.n_features
     }
 
-    fn methods(&self) -> Vec<Method> {
-        match self.constant {
-            Constant::Classes { .. } => vec![Method::Predict, Method::PredictProba],
-            Constant::Values(_) => vec![Method::Predict],
-        }
-    }
-
     fn target(&self) -> Target<'_> {
         match &self.constant {
             Constant::Classes { classes, .. } => Target::Classes(classes),
@@ -130,6 +123,13 @@ impl Predictor for Dummy {
                 n_outputs: 1,
                 one_d: true,
             },
+        }
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        match self.constant {
+            Constant::Classes { .. } => vec![Method::Predict, Method::PredictProba],
+            Constant::Values(_) => vec![Method::Predict],
         }
     }
 

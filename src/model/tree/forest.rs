@@ -17,6 +17,7 @@ use super::math::{argmax, f32_rows, pairwise_sum};
 use super::nodes::Forest;
 use super::shap;
 use crate::model::allow::SkClass;
+use crate::model::budget::{Budget, TooLarge};
 use crate::model::classes::Classes;
 use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
 
@@ -54,6 +55,7 @@ pub struct TreeModel {
 }
 
 impl TreeModel {
+    /// The model of `forest`, its masks and divided leaves charged to `budget`.
     pub fn new(
         class: SkClass,
         mut forest: Forest,
@@ -61,13 +63,17 @@ impl TreeModel {
         output: Output,
         single: bool,
         accepts_missing: bool,
-    ) -> Self {
-        forest.finish();
+        budget: &Budget,
+    ) -> Result<Self, TooLarge> {
+        forest.finish(budget)?;
         let divided = match &output {
             Output::Classes {
                 outputs,
                 normalise: true,
             } => {
+                budget.charge_items(forest.values().len(), 8, || {
+                    "the leaves' values divided by their sums".to_owned()
+                })?;
                 let mut divided = vec![0.0; forest.values().len()];
                 let width = forest.width().max(1);
                 for (values, out) in forest
@@ -86,7 +92,7 @@ impl TreeModel {
             }
             _ => None,
         };
-        Self {
+        Ok(Self {
             class,
             forest,
             n_features,
@@ -94,7 +100,7 @@ impl TreeModel {
             single,
             accepts_missing,
             divided,
-        }
+        })
     }
 
     /// What each leaf adds to the sum over trees, at the leaf's [`Forest::value_offset`].
@@ -195,13 +201,6 @@ impl Predictor for TreeModel {
         self.n_features
     }
 
-    fn methods(&self) -> Vec<Method> {
-        match self.output {
-            Output::Classes { .. } => vec![Method::Predict, Method::PredictProba],
-            Output::Values { .. } => vec![Method::Predict],
-        }
-    }
-
     fn target(&self) -> Target<'_> {
         match &self.output {
             Output::Classes { outputs, .. } => match outputs.as_slice() {
@@ -212,6 +211,13 @@ impl Predictor for TreeModel {
                 n_outputs: *n_outputs,
                 one_d: *one_d,
             },
+        }
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        match self.output {
+            Output::Classes { .. } => vec![Method::Predict, Method::PredictProba],
+            Output::Values { .. } => vec![Method::Predict],
         }
     }
 

@@ -117,7 +117,7 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Step, LoadErro
             add_predictor(&mut forest, state.heap, tree, n_features, &site)?;
         }
     }
-    forest.finish();
+    forest.finish(state.heap.budget())?;
     let predictor = Hist {
         class: state.class,
         n_features,
@@ -312,6 +312,7 @@ fn add_predictor(
             _ => Err(site.error(format!("nodes has no float field {name}"))),
         }
     };
+    let _copies = super::charge_tree(heap.budget(), nodes.len(), 1, site)?;
     let values = float("value")?;
     let thresholds = float("num_threshold")?;
     let count = int("count")?;
@@ -533,13 +534,6 @@ impl Predictor for Hist {
         self.n_features
     }
 
-    fn methods(&self) -> Vec<Method> {
-        match self.classes {
-            Some(_) => vec![Method::Predict, Method::PredictProba],
-            None => vec![Method::Predict],
-        }
-    }
-
     fn target(&self) -> Target<'_> {
         match &self.classes {
             Some(classes) => Target::Classes(classes),
@@ -547,6 +541,13 @@ impl Predictor for Hist {
                 n_outputs: 1,
                 one_d: true,
             },
+        }
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        match self.classes {
+            Some(_) => vec![Method::Predict, Method::PredictProba],
+            None => vec![Method::Predict],
         }
     }
 

@@ -34,6 +34,7 @@ pub mod sktree;
 
 use super::LoadError;
 use super::allow::SkClass;
+use super::budget::{Budget, Held};
 use super::classes::{Classes, read_classes, read_output_classes};
 use super::compose::{Model, Step, StepReader};
 use super::estimator::Predictor;
@@ -104,6 +105,35 @@ fn is_classifier(class: SkClass) -> bool {
             | GradientBoostingClassifier
             | HistGradientBoostingClassifier
     )
+}
+
+/// What one node costs while its tree is read and checked, beyond its values: its fields
+/// decoded from the node records (up to ten words), its split, its place in the pre-order and
+/// in the check's stack, and its place once laid out.
+const READ_BYTES_PER_NODE: usize = 160;
+
+/// Charges a tree of `n_nodes` nodes of `width` values each before it is read: what its
+/// laid-out form keeps ([`nodes::LAID_OUT_BYTES_PER_NODE`] and its values) for the rest of the
+/// load, and what reading it copies (its decoded fields, and its values twice over) until the
+/// returned guard drops, once the tree is laid out.
+fn charge_tree<'b>(
+    budget: &'b Budget,
+    n_nodes: usize,
+    width: usize,
+    site: &TreeSite,
+) -> Result<Held<'b>, LoadError> {
+    let what = || format!("{}: {} of {n_nodes} nodes", site.owner, site.tree);
+    let values = width.saturating_mul(8);
+    budget.charge_items(
+        n_nodes,
+        nodes::LAID_OUT_BYTES_PER_NODE.saturating_add(values),
+        what,
+    )?;
+    Ok(budget.hold_items(
+        n_nodes,
+        READ_BYTES_PER_NODE.saturating_add(values.saturating_mul(2)),
+        what,
+    )?)
 }
 
 /// `n_features_in_`, which every fitted tree model of scikit-learn 1.0 and later records.
@@ -303,7 +333,8 @@ fn read_single(state: &State<'_>) -> Result<TreeModel, LoadError> {
         output,
         true,
         tree_accepts_missing(state),
-    ))
+        state.heap.budget(),
+    )?)
 }
 
 /// Trees a forest may hold: real ones hold hundreds.
@@ -351,5 +382,6 @@ fn read_forest(state: &State<'_>) -> Result<TreeModel, LoadError> {
         output,
         false,
         accepts_missing,
-    ))
+        state.heap.budget(),
+    )?)
 }

@@ -26,6 +26,15 @@ mod masks;
 
 use masks::LeafMasks;
 
+use crate::model::budget::{Budget, TooLarge};
+
+/// What a laid-out node keeps, beyond its values: itself, its keyed copy, where its values
+/// start and its cover.
+pub const LAID_OUT_BYTES_PER_NODE: usize = std::mem::size_of::<Node>()
+    + std::mem::size_of::<KeyedNode>()
+    + std::mem::size_of::<u32>()
+    + std::mem::size_of::<f64>();
+
 /// A leaf.
 const LEAF: u32 = 1 << 31;
 /// A missing value goes to the left child.
@@ -422,8 +431,14 @@ impl Forest {
 
     /// Called once every tree is pushed: lays the splits out as masks of leaves too when every
     /// tree is small enough ([`LeafMasks`]), which finds one row's leaves fastest.
-    pub fn finish(&mut self) {
+    pub fn finish(&mut self, budget: &Budget) -> Result<(), TooLarge> {
+        if let Some(bytes) = LeafMasks::cost(self) {
+            budget.charge(bytes, || {
+                format!("the leaf masks of {} trees", self.n_trees())
+            })?;
+        }
         self.masks = LeafMasks::of(self);
+        Ok(())
     }
 
     /// Whether rows find their leaves by [`LeafMasks`].
@@ -916,7 +931,7 @@ mod tests {
                 forest.push(&tree, &order, depth).unwrap();
             }
             if masked {
-                forest.finish();
+                forest.finish(&Budget::default()).unwrap();
                 assert!(forest.has_leaf_masks());
             }
             // 150 rows: three blocks of a categorical batch, the last one short.
@@ -985,7 +1000,7 @@ mod tests {
             let (order, levels) = check(&tree).unwrap();
             let mut forest = Forest::new(1);
             forest.push(&tree, &order, levels).unwrap();
-            forest.finish();
+            forest.finish(&Budget::default()).unwrap();
             assert_eq!(forest.has_leaf_masks(), masked, "depth {depth}");
             let leaves = 1 << depth;
             let rows: Vec<f64> = (0..leaves).map(|i| i as f64).collect();

@@ -13,6 +13,7 @@
 use super::nodes::{RawTree, Split, check};
 use super::site::TreeSite;
 use crate::model::LoadError;
+use crate::model::budget::Held;
 use crate::model::value::{Elements, Heap, NdArray, Node, Value};
 
 /// scikit-learn's marker for a leaf's children (`_TREE_LEAF`).
@@ -20,7 +21,7 @@ const TREE_LEAF: i64 = -1;
 
 /// A `Tree`, checked, in the file's node numbering.
 #[derive(Debug)]
-pub struct SkTree {
+pub struct SkTree<'h> {
     pub raw: RawTree,
     /// The tree's pre-order and depth, from [`check`].
     pub order: Vec<usize>,
@@ -30,15 +31,17 @@ pub struct SkTree {
     pub n_classes: Vec<usize>,
     /// Whether nodes record `missing_go_to_left` (scikit-learn 1.3 and later).
     pub has_missing_direction: bool,
+    /// What reading it copied, charged to the load until the tree is laid out and dropped.
+    _copies: Held<'h>,
 }
 
 /// Reads the `Tree` at `value`; its splits must read features below `n_features`.
-pub fn read(
-    heap: &Heap<'_>,
+pub fn read<'h>(
+    heap: &Heap<'h>,
     value: Value,
     n_features: usize,
     site: &TreeSite,
-) -> Result<SkTree, LoadError> {
+) -> Result<SkTree<'h>, LoadError> {
     let Some(Node::Object(object)) = heap.node(value) else {
         return Err(site.error("is not a Tree"));
     };
@@ -102,6 +105,7 @@ pub fn read(
     let Elements::Float(values) = &values.elements else {
         return Err(site.error("values is not an array of floats"));
     };
+    let copies = super::charge_tree(heap.budget(), n, n_outputs * max_classes, site)?;
     let left = int_field(nodes, "left_child", site)?;
     let right = int_field(nodes, "right_child", site)?;
     let feature = int_field(nodes, "feature", site)?;
@@ -193,6 +197,7 @@ pub fn read(
         n_outputs,
         n_classes,
         has_missing_direction: missing.is_some(),
+        _copies: copies,
     })
 }
 

@@ -27,8 +27,32 @@ impl Deref for ServerProcess {
 /// Starts `skserve serve --listen 127.0.0.1:0 --log-format json ARGS` with `env` added, and
 /// waits for its "listening on" line (and, with `--admin-listen`, for the admin address's).
 pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+    spawn(
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_skserve")),
+        args,
+        env,
+    )
+    .await
+}
+
+/// [`spawn_binary`] in an address space of `bytes` (`prlimit --as`, which runs skserve as
+/// the same process): an allocation without bound fails there, not on the machine.
+pub async fn spawn_binary_within(bytes: u64, args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+    let mut command = tokio::process::Command::new("prlimit");
+    command
+        .arg(format!("--as={bytes}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_skserve"));
+    spawn(command, args, env).await
+}
+
+async fn spawn(
+    mut command: tokio::process::Command,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> ServerProcess {
     use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_skserve"))
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .args(args)
         .envs(env.iter().copied())
@@ -84,6 +108,22 @@ pub async fn spawn_binary(args: &[&str], env: &[(&str, &str)]) -> ServerProcess 
 impl ServerProcess {
     pub fn pid(&self) -> u32 {
         self.child.id().expect("skserve is still running")
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The peak resident memory of the process so far (VmHWM), in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status");
+        kib * 1024
     }
 
     pub fn sigterm(&self) {

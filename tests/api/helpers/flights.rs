@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use skserve::grpc::generated::inference::model_infer_request::InferInputTensor;
 use skserve::grpc::generated::inference::{InferTensorContents, ModelInferRequest};
+use skserve::model::LoadLimits;
 
 use super::{TestApp, eventually, repo};
 
@@ -62,7 +63,8 @@ pub fn model_in(dir: &Path, fixture: &str, as_name: &str) -> PathBuf {
 /// `skserve profile --model MODEL --data DATA [--out OUT]`, in process; the profile's path.
 pub fn profile(model: &Path, data: &Path, out: Option<&Path>) -> PathBuf {
     let mut said = Vec::new();
-    skserve::commands::profile(model, data, out, 10, &mut said).expect("skserve profile");
+    skserve::commands::profile(model, data, out, 10, LoadLimits::default(), &mut said)
+        .expect("skserve profile");
     let said = String::from_utf8(said).unwrap();
     let path = said
         .strip_prefix("wrote ")

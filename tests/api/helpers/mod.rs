@@ -37,7 +37,7 @@ pub use app::{
     TestApp, json, spawn_app, spawn_app_observed, spawn_app_with, spawn_app_with_admin,
     spawn_app_with_grpc, spawn_app_with_model,
 };
-pub use binary::{ServerProcess, spawn_binary};
+pub use binary::{ServerProcess, spawn_binary, spawn_binary_within};
 pub use browser::{attribute, by_id, chromium, number, rendered};
 pub use data::*;
 pub use fault_proxy::{Fault, FaultProxy};

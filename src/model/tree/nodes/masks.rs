@@ -82,7 +82,53 @@ struct Entry {
     mask: u64,
 }
 
+/// What masks keep and copy per split (its entry while sorting, key, tree, mask, missing
+/// mask and checkpoint words), per tree (its leaves' values), and per feature split on (its
+/// run and two words per tree while its checkpoints are made).
+const BYTES_PER_SPLIT: usize = 112;
+const BYTES_PER_TREE: usize = 24 + 2 * 4 * MAX_LEAVES;
+const BYTES_PER_FEATURE: usize = 64;
+
+/// The first node of tree `t` of `forest`, and one past its last.
+fn tree_nodes(forest: &Forest, t: usize) -> (usize, usize) {
+    let end = if t + 1 < forest.n_trees() {
+        forest.root(t + 1)
+    } else {
+        forest.n_nodes()
+    };
+    (forest.root(t), end)
+}
+
 impl LeafMasks {
+    /// At most what [`LeafMasks::of`] takes for `forest`, before it is made; `None` when no
+    /// masks would be made.
+    pub fn cost(forest: &Forest) -> Option<usize> {
+        if forest.categorical {
+            return None;
+        }
+        let n_trees = forest.n_trees();
+        let (mut splits, mut features) = (0usize, 0usize);
+        for t in 0..n_trees {
+            let (root, end) = tree_nodes(forest, t);
+            let leaves = (root..end).filter(|&i| forest.node(i).is_leaf()).count();
+            if leaves > MAX_LEAVES {
+                return None;
+            }
+            splits += end - root - leaves;
+            features = (root..end)
+                .filter(|&i| !forest.node(i).is_leaf())
+                .map(|i| forest.node(i).feature() + 1)
+                .fold(features, usize::max);
+        }
+        let per_feature = BYTES_PER_FEATURE.saturating_add(n_trees.saturating_mul(16));
+        Some(
+            splits
+                .saturating_mul(BYTES_PER_SPLIT)
+                .saturating_add(n_trees.saturating_mul(BYTES_PER_TREE))
+                .saturating_add(features.min(splits).saturating_mul(per_feature)),
+        )
+    }
+
     /// The masks of `forest`'s splits, or `None` when some tree has more than 64 leaves or a
     /// categorical split (which a threshold cannot order).
     pub fn of(forest: &Forest) -> Option<Self> {
@@ -90,12 +136,7 @@ impl LeafMasks {
         let mut entries = Vec::new();
         let mut tree_leaves = Vec::with_capacity(n_trees);
         for t in 0..n_trees {
-            let root = forest.root(t);
-            let end = if t + 1 < n_trees {
-                forest.root(t + 1)
-            } else {
-                forest.n_nodes()
-            };
+            let (root, end) = tree_nodes(forest, t);
             // How many of the tree's leaves come before each node, and one past the last.
             let mut leaves_before = Vec::with_capacity(end - root + 1);
             let mut leaves = Vec::new();
