@@ -265,3 +265,97 @@ fn read(asked: &[Asked], samples: &[Sample]) -> BTreeMap<String, FleetModel> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::reference;
+    use crate::health::tracker::Source;
+
+    fn sample(tag: &str, labels: &[(&str, &str)], value: f64) -> Sample {
+        let mut all: BTreeMap<String, String> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        all.insert(TAG.into(), tag.into());
+        Sample { labels: all, value }
+    }
+
+    #[test]
+    fn the_fleets_drift_is_the_statistics_of_its_summed_bins() {
+        let airlines = ["a"; 60].into_iter().chain(["b"; 40]).map(Some);
+        let column = reference::strings("airline", airlines);
+        let asked = vec![(
+            "flights".to_owned(),
+            Arc::new(Reference {
+                id: "r1".into(),
+                columns: vec![column.clone()],
+                prediction: None,
+                source: Source::Window { rows: 100 },
+            }),
+        )];
+        let bin = |bin: &'static str, rows: f64| {
+            sample("flights/1h", &[("feature", "airline"), ("bin", bin)], rows)
+        };
+        // As Prometheus sums them over two instances: "a", "b", a category the reference never
+        // saw, and rows of another model, which count for nothing here.
+        let samples = vec![
+            bin("0", 30.0),
+            bin("1", 9.6),
+            bin("other", 10.0),
+            bin("missing", 0.0),
+            sample("trains/1h", &[("feature", "airline"), ("bin", "0")], 99.0),
+            sample("flights/instances", &[], 2.0),
+        ];
+
+        let model = &read(&asked, &samples)["flights"];
+        assert_eq!((model.reference.as_str(), model.instances), ("r1", 2));
+        let hour = &model.columns[0].drift[0];
+        assert_eq!((hour.window, hour.rows), ("1h", 50));
+        let (shares, counts) = (column.all_shares(), [30, 10, 10, 0]);
+        assert_eq!(hour.psi, stats::psi(&shares, &counts));
+        assert_eq!(hour.jensen_shannon, stats::jensen_shannon(&shares, &counts));
+        assert!(
+            hour.psi.unwrap() > 0.25,
+            "a new category in a fifth of the rows"
+        );
+        assert_eq!(model.columns[0].drift[1].rows, 0, "nothing over 1d");
+    }
+
+    #[test]
+    fn one_query_asks_every_window_and_the_instances_sharing_the_reference() {
+        use crate::slo::fleet::prometheus::{Answer, Series, Span};
+        struct Nobody;
+        impl PromQl for Nobody {
+            fn instant<'a>(&'a self, _promql: &'a str) -> Answer<'a, Vec<Sample>> {
+                Box::pin(async { Ok(Vec::new()) })
+            }
+            fn range<'a>(&'a self, _promql: &'a str, _span: Span) -> Answer<'a, Vec<Series>> {
+                Box::pin(async { Ok(Vec::new()) })
+            }
+        }
+        let fleet = FleetDrift::new(
+            Arc::new(Nobody),
+            "job=\"skserve\"",
+            Duration::from_secs(5),
+            Duration::from_secs(1),
+        );
+        let reference = Arc::new(Reference {
+            id: "r1".into(),
+            columns: Vec::new(),
+            prediction: None,
+            source: Source::Window { rows: 100 },
+        });
+        let query = fleet.query(&[("flights".into(), reference)]);
+        let series = r#"skserve_feature_bin_total{job="skserve",model="flights",reference="r1"}"#;
+        for window in WINDOWS {
+            assert!(
+                query.contains(&format!(
+                    "sum by (feature, bin) (increase({series}[{window}]))"
+                )),
+                "{query}"
+            );
+        }
+        assert!(query.contains(&format!("count(count by (instance) ({series}))")));
+    }
+}
