@@ -80,11 +80,12 @@ finish() {
         exit 1
     fi
 }
-step "in the background: the scikit-learn venv and model matrix, KServe's SDK, the Terraform checks' tools (npm, checkov), the Pipeline and tree matrices of scikit-learn 1.1, 1.3 and 1.9, shap's answers, model health's Evidently"
+step "in the background: the scikit-learn venv and model matrix, KServe's SDK, the Terraform checks' tools (npm, checkov), the Pipeline, tree and estimator matrices of scikit-learn 1.1, 1.3 and 1.9, the census of 1.9, shap's answers, model health's Evidently"
 prepare matrix bash -c 'bash tests/python/ensure_matrix.sh &&
     bash tests/python/setup_venv.sh target/kserve-venv tests/python/requirements-kserve.txt kserve >&2 &&
     bash tests/terraform/ensure_tools.sh'
-prepare pipelines bash -c 'bash tests/python/pipelines/ensure_pipelines.sh && bash tests/python/trees/ensure_trees.sh'
+prepare pipelines bash -c 'bash tests/python/pipelines/ensure_pipelines.sh && bash tests/python/trees/ensure_trees.sh &&
+    bash tests/python/estimators/ensure_estimators.sh && bash tests/python/census/ensure_census.sh'
 prepare health bash tests/python/health/ensure_health.sh  # Evidently and scipy (tests/api/health_stats.rs)
 
 if [ "${1:-}" = fuzz ]; then
@@ -110,7 +111,9 @@ finish health
 SKSERVE_MATRIX_DIR=$(sed -n 1p target/prepare-matrix.out)
 SKSERVE_PIPELINES_DIR=$(sed -n 1p target/prepare-pipelines.out)
 SKSERVE_TREES_DIR=$(sed -n 2p target/prepare-pipelines.out)
-export SKSERVE_MATRIX_DIR SKSERVE_PIPELINES_DIR SKSERVE_TREES_DIR
+SKSERVE_ESTIMATORS_DIR=$(sed -n 3p target/prepare-pipelines.out)
+SKSERVE_CENSUS_DIR=$(sed -n 4p target/prepare-pipelines.out)
+export SKSERVE_MATRIX_DIR SKSERVE_PIPELINES_DIR SKSERVE_TREES_DIR SKSERVE_ESTIMATORS_DIR SKSERVE_CENSUS_DIR
 
 step "tests: the quick tier and the full tier"
 run_tests -- --include-ignored

@@ -629,12 +629,14 @@ mod tests {
         let unknown = asking(&["probabilities"]).unwrap_err().to_string();
         assert_eq!(
             unknown,
-            "only 'predict' and 'predict_proba' are outputs of this model ('probabilities' was \
-             asked for)"
+            "only 'predict', 'predict_proba' and 'decision_function' are outputs of this model \
+             ('probabilities' was asked for)"
         );
-        assert!(matches!(
-            asking(&["decision_function"]).unwrap_err(),
-            InferError::Invalid(_)
-        ));
+        // A classifier's decision values are an output of their own.
+        let decision = asking(&["decision_function"]).unwrap();
+        assert_eq!(
+            decision.values(Method::DecisionFunction).map(|d| d.dim()),
+            Some((1, 1))
+        );
     }
 }

@@ -230,6 +230,13 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
     // What HistGradientBoosting's preprocessor validates numeric columns with (inside a
     // `functools.partial`, see `Callable::Partial`).
     ("sklearn.utils.validation", &["check_array"]),
+    // BisectingKMeans names the function it bisected with; Birch keeps the tree of
+    // subclusters it was fitted through (its `subcluster_centers_` say all `predict` needs).
+    (
+        "sklearn.cluster._kmeans",
+        &["_kmeans_single_lloyd", "_kmeans_single_elkan"],
+    ),
+    ("sklearn.cluster._birch", &["_CFNode", "_CFSubcluster"]),
 ];
 
 /// A Python identifier as the pickler writes one: ASCII letters, digits and `_`, not starting

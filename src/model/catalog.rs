@@ -5,8 +5,13 @@
 
 use super::LoadError;
 use super::allow::SkClass;
-use super::compose::{self, Model, Step, StepReader};
+use super::cluster;
+use super::compose::{self, Step, StepReader};
+use super::covariance;
+use super::cross_decomposition;
+use super::gaussian;
 use super::linear;
+use super::mixture;
 use super::preprocessing;
 use super::state::{Path, State};
 use super::tree;
@@ -28,13 +33,7 @@ pub const ROOMS: &[Room] = &[
     Room {
         name: "linear models",
         reads: linear::reads,
-        read: |state, _, _| {
-            Ok(Step::Model(Model {
-                transformers: Vec::new(),
-                predictor: linear::read(state)?,
-                wrappers: Vec::new(),
-            }))
-        },
+        read: |state, reader, _| linear::read_step(state, reader),
     },
     Room {
         name: "trees and tree ensembles",
@@ -50,6 +49,31 @@ pub const ROOMS: &[Room] = &[
         name: "composition",
         reads: compose::reads,
         read: compose::read,
+    },
+    Room {
+        name: "cross decomposition",
+        reads: cross_decomposition::reads,
+        read: |state, _, _| cross_decomposition::read(state),
+    },
+    Room {
+        name: "clusters",
+        reads: cluster::reads,
+        read: |state, _, _| cluster::read(state),
+    },
+    Room {
+        name: "mixtures",
+        reads: mixture::reads,
+        read: |state, _, _| mixture::read(state),
+    },
+    Room {
+        name: "covariance",
+        reads: covariance::reads,
+        read: |state, _, _| covariance::read(state),
+    },
+    Room {
+        name: "kernel models and Gaussian processes",
+        reads: gaussian::reads,
+        read: |state, _, _| gaussian::read(state),
     },
 ];
 

@@ -323,6 +323,67 @@ fn ucs4(bytes: &[u8], little: bool) -> Result<String, String> {
         .collect()
 }
 
+/// `array.transpose(axes)` made C-ordered: output axis `k` is input axis `axes[k]`.
+pub fn transposed(array: NdArray, axes: &[usize]) -> Result<NdArray, String> {
+    let n = array.shape.len();
+    let mut seen = vec![false; n];
+    if axes.len() != n
+        || axes
+            .iter()
+            .any(|&a| a >= n || std::mem::replace(&mut seen[a], true))
+    {
+        return Err(format!(
+            "axis order {axes:?} is not a permutation of {n} axes"
+        ));
+    }
+    fn permute<T: Clone>(data: Vec<T>, shape: &[usize], axes: &[usize]) -> Vec<T> {
+        if data.is_empty() {
+            return data;
+        }
+        let mut strides = vec![1usize; shape.len()];
+        for axis in (0..shape.len().saturating_sub(1)).rev() {
+            strides[axis] = strides[axis + 1] * shape[axis + 1];
+        }
+        let out_shape: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
+        let out_strides: Vec<usize> = axes.iter().map(|&a| strides[a]).collect();
+        let mut index = vec![0usize; shape.len()];
+        let mut offset = 0usize;
+        let mut out = Vec::with_capacity(data.len());
+        for _ in 0..data.len() {
+            out.push(data[offset].clone());
+            for axis in (0..out_shape.len()).rev() {
+                index[axis] += 1;
+                offset += out_strides[axis];
+                if index[axis] < out_shape[axis] {
+                    break;
+                }
+                offset -= out_strides[axis] * out_shape[axis];
+                index[axis] = 0;
+            }
+        }
+        out
+    }
+    let shape = &array.shape;
+    let elements = match array.elements {
+        Elements::Float(v) => Elements::Float(permute(v, shape, axes)),
+        Elements::Int(v) => Elements::Int(permute(v, shape, axes)),
+        Elements::UInt(v) => Elements::UInt(permute(v, shape, axes)),
+        Elements::Bool(v) => Elements::Bool(permute(v, shape, axes)),
+        Elements::Str(v) => Elements::Str(permute(v, shape, axes)),
+        Elements::Bytes(v) => Elements::Bytes(permute(v, shape, axes)),
+        Elements::Object(v) => Elements::Object(permute(v, shape, axes)),
+        Elements::Records(_) if n > 1 => {
+            return Err("record arrays in a permuted order are not supported".into());
+        }
+        records @ Elements::Records(_) => records,
+    };
+    Ok(NdArray {
+        shape: axes.iter().map(|&a| array.shape[a]).collect(),
+        dtype: array.dtype,
+        elements,
+    })
+}
+
 fn to_c_order(elements: Elements, shape: &[usize]) -> Elements {
     fn permute<T: Clone>(data: Vec<T>, shape: &[usize]) -> Vec<T> {
         if shape.len() < 2 || data.is_empty() {
@@ -377,6 +438,27 @@ mod tests {
             .collect();
         let a = from_bytes(&dtype, vec![2, 3], &bytes, true).unwrap();
         assert_eq!(a.elements, Elements::Int(vec![1, 2, 3, 4, 5, 6]));
+    }
+
+    #[test]
+    fn an_axis_order_transposes_the_c_ordered_buffer() {
+        // numpy 2.3+: np.arange(24).reshape(2, 3, 4).transpose(2, 0, 1) pickles its buffer
+        // in the (2, 3, 4) C order with axis order (2, 0, 1).
+        let dtype = Dtype::parse("i8").unwrap();
+        let bytes: Vec<u8> = (0..24i64).flat_map(|v| v.to_le_bytes()).collect();
+        let a = transposed(
+            from_bytes(&dtype, vec![2, 3, 4], &bytes, false).unwrap(),
+            &[2, 0, 1],
+        )
+        .unwrap();
+        assert_eq!(a.shape, vec![4, 2, 3]);
+        let want: Vec<i64> = (0..4)
+            .flat_map(|k| (0..2).flat_map(move |i| (0..3).map(move |j| i * 12 + j * 4 + k)))
+            .collect();
+        assert_eq!(a.elements, Elements::Int(want));
+        let b = from_bytes(&dtype, vec![2, 3, 4], &bytes, false).unwrap();
+        assert!(transposed(b.clone(), &[2, 2, 1]).is_err());
+        assert!(transposed(b, &[0, 1]).is_err());
     }
 
     #[test]

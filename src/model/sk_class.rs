@@ -125,6 +125,81 @@ sk_classes! {
     /// GradientBoosting's default `init_` estimators.
     DummyClassifier = "DummyClassifier" in ["sklearn.dummy"],
     DummyRegressor = "DummyRegressor" in ["sklearn.dummy"],
+
+    // linear_model, the rest
+    QuantileRegressor = "QuantileRegressor" in ["sklearn.linear_model._quantile"],
+    BayesianRidge = "BayesianRidge" in ["sklearn.linear_model._bayes"],
+    ArdRegression = "ARDRegression" in ["sklearn.linear_model._bayes"],
+    TheilSenRegressor = "TheilSenRegressor" in ["sklearn.linear_model._theil_sen"],
+    RansacRegressor = "RANSACRegressor" in ["sklearn.linear_model._ransac"],
+    PassiveAggressiveClassifier = "PassiveAggressiveClassifier"
+        in ["sklearn.linear_model._passive_aggressive"],
+    PassiveAggressiveRegressor = "PassiveAggressiveRegressor"
+        in ["sklearn.linear_model._passive_aggressive"],
+    LogisticRegressionCv = "LogisticRegressionCV" in ["sklearn.linear_model._logistic"],
+    Lars = "Lars" in ["sklearn.linear_model._least_angle"],
+    LarsCv = "LarsCV" in ["sklearn.linear_model._least_angle"],
+    LassoLars = "LassoLars" in ["sklearn.linear_model._least_angle"],
+    LassoLarsCv = "LassoLarsCV" in ["sklearn.linear_model._least_angle"],
+    LassoLarsIc = "LassoLarsIC" in ["sklearn.linear_model._least_angle"],
+    OrthogonalMatchingPursuit = "OrthogonalMatchingPursuit" in ["sklearn.linear_model._omp"],
+    OrthogonalMatchingPursuitCv = "OrthogonalMatchingPursuitCV" in ["sklearn.linear_model._omp"],
+    SgdOneClassSvm = "SGDOneClassSVM" in ["sklearn.linear_model._stochastic_gradient"],
+    MultiTaskLasso = "MultiTaskLasso" in ["sklearn.linear_model._coordinate_descent"],
+    MultiTaskElasticNet = "MultiTaskElasticNet" in ["sklearn.linear_model._coordinate_descent"],
+    MultiTaskLassoCv = "MultiTaskLassoCV" in ["sklearn.linear_model._coordinate_descent"],
+    MultiTaskElasticNetCv = "MultiTaskElasticNetCV"
+        in ["sklearn.linear_model._coordinate_descent"],
+
+    // cross_decomposition
+    PlsRegression = "PLSRegression" in ["sklearn.cross_decomposition._pls"],
+    PlsCanonical = "PLSCanonical" in ["sklearn.cross_decomposition._pls"],
+    Cca = "CCA" in ["sklearn.cross_decomposition._pls"],
+    PlsSvd = "PLSSVD" in ["sklearn.cross_decomposition._pls"],
+
+    // outlier detection
+    IsolationForest = "IsolationForest" in ["sklearn.ensemble._iforest"],
+    EllipticEnvelope = "EllipticEnvelope" in ["sklearn.covariance._elliptic_envelope"],
+
+    // cluster
+    KMeans = "KMeans" in ["sklearn.cluster._kmeans"],
+    MiniBatchKMeans = "MiniBatchKMeans" in ["sklearn.cluster._kmeans"],
+    BisectingKMeans = "BisectingKMeans" in ["sklearn.cluster._bisect_k_means"],
+    /// BisectingKMeans's hierarchy of bisections: each node's center and children.
+    BisectingTree = "_BisectingTree" in ["sklearn.cluster._bisect_k_means"],
+    Birch = "Birch" in ["sklearn.cluster._birch"],
+    AffinityPropagation = "AffinityPropagation" in ["sklearn.cluster._affinity_propagation"],
+    MeanShift = "MeanShift" in ["sklearn.cluster._mean_shift"],
+
+    // mixture
+    GaussianMixture = "GaussianMixture" in ["sklearn.mixture._gaussian_mixture"],
+    BayesianGaussianMixture = "BayesianGaussianMixture"
+        in ["sklearn.mixture._bayesian_mixture"],
+
+    // kernel models and Gaussian processes
+    KernelRidge = "KernelRidge" in ["sklearn.kernel_ridge"],
+    GaussianProcessRegressor = "GaussianProcessRegressor"
+        in ["sklearn.gaussian_process._gpr", "sklearn.gaussian_process.gpr"],
+    GaussianProcessClassifier = "GaussianProcessClassifier"
+        in ["sklearn.gaussian_process._gpc", "sklearn.gaussian_process.gpc"],
+    /// GaussianProcessClassifier's binary Laplace approximation, one per class pair or class.
+    BinaryGpcLaplace = "_BinaryGaussianProcessClassifierLaplace"
+        in ["sklearn.gaussian_process._gpc", "sklearn.gaussian_process.gpc"],
+    /// How GaussianProcessClassifier holds a multiclass model's binary ones.
+    OneVsRestClassifier = "OneVsRestClassifier" in ["sklearn.multiclass"],
+    OneVsOneClassifier = "OneVsOneClassifier" in ["sklearn.multiclass"],
+    RbfKernel = "RBF" in ["sklearn.gaussian_process.kernels"],
+    MaternKernel = "Matern" in ["sklearn.gaussian_process.kernels"],
+    RationalQuadraticKernel = "RationalQuadratic" in ["sklearn.gaussian_process.kernels"],
+    ExpSineSquaredKernel = "ExpSineSquared" in ["sklearn.gaussian_process.kernels"],
+    DotProductKernel = "DotProduct" in ["sklearn.gaussian_process.kernels"],
+    WhiteKernel = "WhiteKernel" in ["sklearn.gaussian_process.kernels"],
+    ConstantKernel = "ConstantKernel" in ["sklearn.gaussian_process.kernels"],
+    SumKernel = "Sum" in ["sklearn.gaussian_process.kernels"],
+    ProductKernel = "Product" in ["sklearn.gaussian_process.kernels"],
+    ExponentiationKernel = "Exponentiation" in ["sklearn.gaussian_process.kernels"],
+    PairwiseKernel = "PairwiseKernel" in ["sklearn.gaussian_process.kernels"],
+    CompoundKernel = "CompoundKernel" in ["sklearn.gaussian_process.kernels"],
 }
 
 #[cfg(test)]

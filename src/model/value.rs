@@ -161,6 +161,11 @@ impl<'a> Heap<'a> {
             Node::Dict(items) => items
                 .get(index / 2)
                 .map(|(k, v)| if index.is_multiple_of(2) { *k } else { *v }),
+            // An inert marker's state is never read (Birch's tree of subclusters, whose
+            // leaves link to each other both ways): only its arguments are followed.
+            Node::Object(o) if matches!(o.class, Callable::Inert(_)) => {
+                [o.args].into_iter().nth(index)
+            }
             Node::Object(o) => [Some(o.args), o.state].into_iter().flatten().nth(index),
             Node::Array(a) => a.object_values().get(index).copied(),
             _ => None,

@@ -217,9 +217,9 @@ async fn mistakes_are_refused_with_a_reason() {
             "is 592 bytes (8 per element) but 100 bytes were sent",
         ),
         (
-            raw_infer(MODEL, &rows, "FP64", &["decision_function"]),
+            raw_infer(MODEL, &rows, "FP64", &["score_samples"]),
             Code::InvalidArgument,
-            "only 'predict' and 'predict_proba' are outputs",
+            "only 'predict', 'predict_proba' and 'decision_function' are outputs",
         ),
         (
             raw_infer("nope", &rows, "FP64", &[]),

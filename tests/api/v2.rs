@@ -40,6 +40,9 @@ async fn model_metadata_describes_inputs_and_outputs() {
     assert_eq!(meta["outputs"][0]["name"], "predict");
     assert_eq!(meta["outputs"][1]["name"], "predict_proba");
     assert_eq!(meta["outputs"][1]["shape"], json!([-1, 2]));
+    assert_eq!(meta["outputs"][2]["name"], "decision_function");
+    assert_eq!(meta["outputs"][2]["shape"], json!([-1, 1]));
+    assert_eq!(meta["outputs"].as_array().unwrap().len(), 3);
     assert_eq!(meta["parameters"]["feature_names"][12], "OPERA_Grupo LATAM");
 
     let (status, ready) = json(app.model_ready("pickle_model").await).await;
@@ -102,6 +105,26 @@ async fn a_batch_predicts_labels_and_probabilities_like_scikit_learn() {
         assert_close(got, p1, &format!("row {i} predict_proba[:, 1]"));
         let p0 = probabilities[2 * i].as_f64().unwrap();
         assert_close(p0 + got, 1.0, &format!("row {i} sums to 1"));
+    }
+}
+
+#[tokio::test]
+async fn a_classifier_gives_its_decision_values() {
+    let app = spawn_app().await;
+    let rows = x_test(20);
+    let mut request = v2_request(&rows);
+    request["outputs"] = json!([{"name": "decision_function"}]);
+
+    let (status, body) = json(app.infer("pickle_model", &request).await).await;
+
+    assert_eq!(status, 200, "{body}");
+    let decision = &body["outputs"][0];
+    assert_eq!(decision["name"], "decision_function");
+    assert_eq!(decision["shape"], json!([20, 1]));
+    for (i, (_, p1)) in expected_test(20).into_iter().enumerate() {
+        let d = decision["data"][i].as_f64().unwrap();
+        // A logistic regression's probability is the sigmoid of its decision.
+        assert_close(1.0 / (1.0 + (-d).exp()), p1, &format!("row {i}"));
     }
 }
 

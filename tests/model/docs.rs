@@ -9,7 +9,7 @@ use skserve::model::catalog;
 
 /// The text between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in `file`, replaced by
 /// `generated` when blessing; otherwise checked against it.
-fn generated_block(file: &str, name: &str, generated: &str) {
+pub(crate) fn generated_block(file: &str, name: &str, generated: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     let (begin, end) = (

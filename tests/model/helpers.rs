@@ -60,6 +60,20 @@ pub fn tree_matrices() -> PathBuf {
         .clone()
 }
 
+/// The estimator matrices, one per scikit-learn version, made by
+/// `tests/python/estimators/ensure_estimators.sh` (`tests/run.sh` runs it and sets
+/// `SKSERVE_ESTIMATORS_DIR`), as [`pipeline_matrices`] are.
+pub fn estimator_matrices() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        made_by(
+            "SKSERVE_ESTIMATORS_DIR",
+            "tests/python/estimators/ensure_estimators.sh",
+        )
+    })
+    .clone()
+}
+
 /// Two forests sized against the default loading budget, made by
 /// `tests/python/trees/ensure_large_forests.sh` (scikit-learn 1.9), as [`tree_matrices`] are.
 pub fn large_forests() -> PathBuf {
@@ -71,6 +85,14 @@ pub fn large_forests() -> PathBuf {
         )
     })
     .clone()
+}
+
+/// The census of scikit-learn 1.9's estimators, made by `tests/python/census/ensure_census.sh`
+/// (`tests/run.sh` runs it and sets `SKSERVE_CENSUS_DIR`), as [`pipeline_matrices`] are.
+pub fn census_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| made_by("SKSERVE_CENSUS_DIR", "tests/python/census/ensure_census.sh"))
+        .clone()
 }
 
 #[derive(Debug, Deserialize)]

@@ -287,3 +287,55 @@ pub fn refused_as_listed(dir: &std::path::Path, at_least: usize, classes: &[&str
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Real estimators with one attribute edited (`tests/python/estimators/
+/// make_malformed_estimators.py`): the rest of the linear models, cross decomposition,
+/// outlier detectors, clusters, mixtures, KernelRidge and Gaussian processes, each refused at
+/// load naming the attribute, with exit status 2 and no panic.
+#[test]
+fn every_malformed_estimator_is_refused_naming_the_attribute() {
+    let classes = [
+        "QuantileRegressor",
+        "BayesianRidge",
+        "ARDRegression",
+        "TheilSenRegressor",
+        "RANSACRegressor",
+        "PassiveAggressiveClassifier",
+        "PassiveAggressiveRegressor",
+        "LogisticRegressionCV",
+        ": Lars:",
+        "LarsCV",
+        ": LassoLars:",
+        "LassoLarsCV",
+        "LassoLarsIC",
+        ": OrthogonalMatchingPursuit:",
+        "OrthogonalMatchingPursuitCV",
+        "SGDOneClassSVM",
+        ": MultiTaskLasso:",
+        ": MultiTaskElasticNet:",
+        "MultiTaskLassoCV",
+        "MultiTaskElasticNetCV",
+        "PLSRegression",
+        "PLSCanonical",
+        "CCA",
+        "PLSSVD",
+        "IsolationForest",
+        "EllipticEnvelope",
+        ": KMeans:",
+        "MiniBatchKMeans",
+        "BisectingKMeans",
+        "Birch",
+        "AffinityPropagation",
+        "MeanShift",
+        "GaussianMixture",
+        "BayesianGaussianMixture",
+        "KernelRidge",
+        "GaussianProcessRegressor",
+        "GaussianProcessClassifier",
+    ];
+    refused_as_listed(
+        &repo().join("tests/fixtures/malformed_estimators"),
+        100,
+        &classes,
+    );
+}

@@ -2,9 +2,11 @@
 //! files, the loading budget, the command line, and a mutation fuzzer.
 
 mod budget;
+mod census;
 mod cli;
 mod differential;
 mod docs;
+mod estimators;
 mod fuzz;
 mod helpers;
 mod hostile;

@@ -200,9 +200,13 @@ impl Predictor for Classifier {
 
     fn methods(&self) -> Vec<Method> {
         if self.weights.proba == ProbaRule::None {
-            vec![Method::Predict]
+            vec![Method::Predict, Method::DecisionFunction]
         } else {
-            vec![Method::Predict, Method::PredictProba]
+            vec![
+                Method::Predict,
+                Method::PredictProba,
+                Method::DecisionFunction,
+            ]
         }
     }
 

@@ -6,14 +6,22 @@
 //! - `math`: the dot product and `exp` they share.
 //! - `classifier`: decision functions, `predict`, the three ways to `predict_proba`.
 //! - `regressor`: `X @ coef_ + intercept_` and the GLMs' links.
+//! - `bayes`: BayesianRidge and ARDRegression, with the standard deviation of their
+//!   predictions.
+//! - `one_class`: SGDOneClassSVM, an outlier detector.
+//! - `ransac`: RANSACRegressor, served through the estimator it refitted on its inliers.
 
+pub mod bayes;
 pub mod classifier;
 pub mod math;
+pub mod one_class;
+pub mod ransac;
 pub mod regressor;
 
 use super::LoadError;
 use super::allow::SkClass;
 use super::classes::read_classes;
+use super::compose::{Model, Step, StepReader};
 use super::estimator::Predictor;
 use super::state::State;
 pub use classifier::{Classifier, LinearClassifier, ProbaRule};
@@ -43,21 +51,62 @@ pub fn reads(class: SkClass) -> bool {
             | PoissonRegressor
             | GammaRegressor
             | TweedieRegressor
+            | QuantileRegressor
+            | BayesianRidge
+            | ArdRegression
+            | TheilSenRegressor
+            | RansacRegressor
+            | PassiveAggressiveClassifier
+            | PassiveAggressiveRegressor
+            | LogisticRegressionCv
+            | Lars
+            | LarsCv
+            | LassoLars
+            | LassoLarsCv
+            | LassoLarsIc
+            | OrthogonalMatchingPursuit
+            | OrthogonalMatchingPursuitCv
+            | SgdOneClassSvm
+            | MultiTaskLasso
+            | MultiTaskElasticNet
+            | MultiTaskLassoCv
+            | MultiTaskElasticNetCv
     )
+}
+
+/// Reads a step of one of this room's classes; `reader` reads the estimator RANSACRegressor
+/// holds.
+pub fn read_step(state: &State<'_>, reader: &dyn StepReader) -> Result<Step, LoadError> {
+    if state.class == SkClass::RansacRegressor {
+        return ransac::read(state, reader);
+    }
+    Ok(Step::Model(Model {
+        transformers: Vec::new(),
+        predictor: read(state)?,
+        wrappers: Vec::new(),
+    }))
 }
 
 /// Reads the linear model whose state is `state`.
 pub fn read(state: &State<'_>) -> Result<Box<dyn Predictor>, LoadError> {
     use SkClass::*;
     match state.class {
-        LogisticRegression | SgdClassifier | LinearSvc | RidgeClassifier | RidgeClassifierCv
-        | Perceptron => Ok(Box::new(read_classifier(state)?)),
+        LogisticRegression
+        | SgdClassifier
+        | LinearSvc
+        | RidgeClassifier
+        | RidgeClassifierCv
+        | Perceptron
+        | PassiveAggressiveClassifier
+        | LogisticRegressionCv => Ok(Box::new(read_classifier(state)?)),
+        BayesianRidge | ArdRegression => Ok(Box::new(bayes::read(state, read_regressor(state)?)?)),
+        SgdOneClassSvm => Ok(Box::new(one_class::read(state)?)),
         _ => Ok(Box::new(read_regressor(state)?)),
     }
 }
 
 /// `coef_` as `n_outputs × n_features` and whether it was 1-D.
-fn read_coef(state: &State<'_>) -> Result<(Vec<f64>, usize, usize, bool), LoadError> {
+pub(crate) fn read_coef(state: &State<'_>) -> Result<(Vec<f64>, usize, usize, bool), LoadError> {
     let (values, shape) = state.numbers("coef_")?;
     let (n_outputs, n_features, one_d) = match shape[..] {
         [rows, cols] => (rows, cols, false),
@@ -149,7 +198,7 @@ fn read_classifier(state: &State<'_>) -> Result<Classifier, LoadError> {
 /// How this classifier, as saved, computes `predict_proba`.
 fn proba_rule(state: &State<'_>, n_classes: usize) -> ProbaRule {
     match state.class {
-        SkClass::LogisticRegression => {
+        SkClass::LogisticRegression | SkClass::LogisticRegressionCv => {
             // newton-cholesky fitted one-vs-rest until scikit-learn 1.6 taught it softmax.
             let ovr_solver = match state.text("solver") {
                 Some("liblinear") => true,
@@ -174,7 +223,7 @@ fn proba_rule(state: &State<'_>, n_classes: usize) -> ProbaRule {
     }
 }
 
-fn read_regressor(state: &State<'_>) -> Result<Regressor, LoadError> {
+pub(crate) fn read_regressor(state: &State<'_>) -> Result<Regressor, LoadError> {
     let (coef, n_outputs, n_features, one_d) = read_coef(state)?;
     let intercept = read_intercept(state, n_outputs)?;
     state.check_n_features(n_features, "coef_")?;

@@ -660,9 +660,9 @@ impl<'a> Vm<'a, '_> {
             .heap
             .tuple(args)
             .ok_or_else(|| PickleError::malformed(offset, "REDUCE arguments are not a tuple"))?;
-        // The allowed callables take at most four arguments: read them without a copy of the
+        // The allowed callables take at most five arguments: read them without a copy of the
         // tuple; a longer tuple matches none of their patterns.
-        let mut buffer = [Value::None; 4];
+        let mut buffer = [Value::None; 5];
         let argv: &[Value] = if tuple.len() <= buffer.len() {
             buffer[..tuple.len()].copy_from_slice(tuple);
             &buffer[..tuple.len()]
@@ -693,13 +693,18 @@ impl<'a> Vm<'a, '_> {
                 Node::Dtype(Dtype::parse(descr).map_err(|e| PickleError::malformed(offset, e))?)
             }
             Callable::NumpyFrombuffer => {
-                let [buffer, dtype, shape, order] = argv[..] else {
-                    return Err(PickleError::malformed(
-                        offset,
-                        "_frombuffer takes 4 arguments",
-                    ));
+                // numpy 2.3 on adds `axis_order` for arrays neither C nor Fortran ordered.
+                let (buffer, dtype, shape, order, axis_order) = match argv[..] {
+                    [b, d, s, o] => (b, d, s, o, Value::None),
+                    [b, d, s, o, a] => (b, d, s, o, a),
+                    _ => {
+                        return Err(PickleError::malformed(
+                            offset,
+                            "_frombuffer takes 4 or 5 arguments",
+                        ));
+                    }
                 };
-                Node::Array(self.frombuffer(buffer, dtype, shape, order, offset)?)
+                Node::Array(self.frombuffer(buffer, dtype, shape, order, axis_order, offset)?)
             }
             Callable::NumpyScalar => {
                 let (dtype, data) = match argv[..] {
@@ -1027,23 +1032,34 @@ impl<'a> Vm<'a, '_> {
         }
     }
 
-    /// `numpy.core.numeric._frombuffer(buffer, dtype, shape, order)`, protocol 5's array form.
+    /// `numpy.core.numeric._frombuffer(buffer, dtype, shape, order, axis_order=None)`,
+    /// protocol 5's array form: with order `K` and an axis order, the C-ordered `shape` is
+    /// transposed by it.
     fn frombuffer(
         &self,
         buffer: Value,
         dtype: Value,
         shape: Value,
         order: Value,
+        axis_order: Value,
         offset: usize,
     ) -> Result<NdArray, PickleError> {
         let malformed = |e: String| PickleError::malformed(offset, e);
         let dtype = self.dtype(dtype).map_err(malformed)?;
         let shape = self.shape(shape).map_err(malformed)?;
-        let fortran = self.heap.str(order) == Some("F");
+        let order = self.heap.str(order);
         let Some(Node::Bytes(bytes)) = self.heap.node(buffer) else {
             return Err(malformed("_frombuffer needs bytes".into()));
         };
-        self.decode(&dtype, shape, bytes, fortran, offset)
+        if axis_order == Value::None || order != Some("K") {
+            return self.decode(&dtype, shape, bytes, order == Some("F"), offset);
+        }
+        let axes = self.shape(axis_order).map_err(malformed)?;
+        let count = numpy::check_layout(&dtype, &shape, bytes.len()).map_err(malformed)?;
+        // Decoded, then reordered into a copy: charged twice, as a Fortran array is.
+        self.charge_array(&dtype, &shape, count, true)?;
+        let array = numpy::from_bytes(&dtype, shape, bytes, false).map_err(malformed)?;
+        numpy::transposed(array, &axes).map_err(malformed)
     }
 
     /// joblib's `NumpyArrayWrapper`: its BUILD state describes the array, whose bytes follow in

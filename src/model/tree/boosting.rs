@@ -407,7 +407,11 @@ impl Predictor for Boosting {
 
     fn methods(&self) -> Vec<Method> {
         match self.classes {
-            Some(_) => vec![Method::Predict, Method::PredictProba],
+            Some(_) => vec![
+                Method::Predict,
+                Method::PredictProba,
+                Method::DecisionFunction,
+            ],
             None => vec![Method::Predict],
         }
     }

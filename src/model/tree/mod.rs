@@ -13,6 +13,7 @@
 //! - `forest`: DecisionTree, ExtraTree, RandomForest, ExtraTrees.
 //! - `boosting`: GradientBoosting; `dummy`: its default `init_` estimators.
 //! - `hist`: HistGradientBoosting.
+//! - `isolation`: IsolationForest, its path lengths in the leaves.
 //! - `math`: numpy's and scipy's arithmetic, as they do it.
 //! - `scores`: a boosting model's raw scores as probabilities, decision values, explanations.
 //! - `shap`: exact path-dependent TreeSHAP.
@@ -25,6 +26,7 @@ pub mod boosting;
 pub mod dummy;
 pub mod forest;
 pub mod hist;
+pub mod isolation;
 pub mod math;
 pub mod nodes;
 pub mod scores;
@@ -63,6 +65,7 @@ pub fn reads(class: SkClass) -> bool {
             | HistGradientBoostingRegressor
             | DummyClassifier
             | DummyRegressor
+            | IsolationForest
     )
 }
 
@@ -90,6 +93,7 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Step, LoadErro
         }
         HistGradientBoostingClassifier | HistGradientBoostingRegressor => hist::read(state, reader),
         DummyClassifier | DummyRegressor => Ok(model(Box::new(dummy::read(state)?))),
+        IsolationForest => Ok(model(Box::new(isolation::read(state)?))),
         other => Err(state.unsupported(format!("{} is not a tree model", other.name()))),
     }
 }

@@ -1,0 +1,145 @@
+//! KernelRidge: `predict = k(X, X_fit_) @ dual_coef_`, the kernel one of `pairwise_kernels`
+//! by name (with `gamma`, `degree` and `coef0`, each taken only by the kernels that have it),
+//! a Gaussian process kernel object, or `precomputed` (the rows are the kernel's values
+//! against the training rows already). Any other callable would have to run, and is refused.
+
+use ndarray::{Array2, ArrayView2};
+
+use super::kernels::{self, Kernel as GpKernel};
+use crate::model::LoadError;
+use crate::model::estimator::{Method, Prediction, Predictor, Target};
+use crate::model::fitted;
+use crate::model::pairwise::Kernel as Pairwise;
+use crate::model::state::State;
+use crate::model::value::Value;
+
+#[derive(Clone, Debug)]
+enum Kernel {
+    Named(Pairwise),
+    Process(GpKernel),
+    Precomputed,
+}
+
+/// A fitted KernelRidge.
+#[derive(Clone, Debug)]
+pub struct Ridge {
+    kernel: Kernel,
+    x_fit: Array2<f64>,
+    /// `n_train × n_targets`.
+    dual_coef: Array2<f64>,
+    one_d: bool,
+    n_features: usize,
+}
+
+pub fn read(state: &State<'_>) -> Result<Ridge, LoadError> {
+    let x_fit = fitted::matrix(state, "X_fit_", None, None)?;
+    let (n, width) = x_fit.dim();
+    if n == 0 {
+        return Err(state.malformed("X_fit_", "holds no row"));
+    }
+    let (values, shape) = state.numbers("dual_coef_")?;
+    fitted::finite(state, "dual_coef_", &values)?;
+    let (targets, one_d) = match shape[..] {
+        [rows] if rows == n => (1, true),
+        [rows, t] if rows == n && t > 0 => (t, false),
+        _ => {
+            return Err(state.malformed(
+                "dual_coef_",
+                format!("has shape {shape:?}, expected [{n}] or [{n}, targets]"),
+            ));
+        }
+    };
+    let dual_coef = Array2::from_shape_vec((n, targets), values).expect("n × targets");
+    let value = state.get("kernel")?;
+    let (kernel, n_features) = match state.heap.str(value) {
+        Some("precomputed") => (Kernel::Precomputed, n),
+        Some(name) => {
+            let gamma = state.number("gamma")?;
+            let degree = state.number("degree")?.unwrap_or(3.0);
+            let coef0 = state.number("coef0")?.unwrap_or(1.0);
+            let kernel = Pairwise::from_name(name, gamma, degree, coef0, width)
+                .map_err(|e| state.unsupported(format!("kernel: {e}")))?;
+            (Kernel::Named(kernel), width)
+        }
+        None if matches!(
+            state.heap.node(value),
+            Some(crate::model::value::Node::Object(_))
+        ) =>
+        {
+            if state
+                .attr("kernel_params")
+                .is_some_and(|v| v != Value::None)
+            {
+                return Err(state.unsupported(
+                    "kernel_params with a kernel object: skserve calls the kernel as it is",
+                ));
+            }
+            (
+                Kernel::Process(kernels::read(state, "kernel", width)?),
+                width,
+            )
+        }
+        None => {
+            return Err(state.unsupported(
+                "kernel is neither a kernel's name nor a kernel object (a callable would have \
+                 to run)",
+            ));
+        }
+    };
+    fitted::features(state, n_features, "X_fit_")?;
+    Ok(Ridge {
+        kernel,
+        x_fit,
+        dual_coef,
+        one_d,
+        n_features,
+    })
+}
+
+impl Predictor for Ridge {
+    fn class(&self) -> &'static str {
+        "KernelRidge"
+    }
+
+    fn n_features_in(&self) -> usize {
+        self.n_features
+    }
+
+    fn target(&self) -> Target<'_> {
+        Target::Values {
+            n_outputs: self.dual_coef.ncols(),
+            one_d: self.one_d,
+        }
+    }
+
+    fn methods(&self) -> Vec<Method> {
+        vec![Method::Predict]
+    }
+
+    fn accepts_missing(&self) -> bool {
+        false
+    }
+
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
+        let k = match &self.kernel {
+            Kernel::Named(kernel) => kernel.matrix(x, self.x_fit.view()),
+            Kernel::Process(kernel) => kernel.matrix(x, self.x_fit.view()),
+            Kernel::Precomputed => x.to_owned(),
+        };
+        Prediction::Values(k.dot(&self.dual_coef))
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        let kernel = match &self.kernel {
+            Kernel::Named(k) => k.name().to_owned(),
+            Kernel::Process(k) => k.describe(),
+            Kernel::Precomputed => "precomputed".to_owned(),
+        };
+        serde_json::json!({
+            "class": "KernelRidge",
+            "n_features_in": self.n_features,
+            "n_train": self.x_fit.nrows(),
+            "kernel": kernel,
+        })
+    }
+}

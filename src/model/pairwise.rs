@@ -1,0 +1,569 @@
+//! Distances and kernels by scikit-learn's names, computed as scikit-learn computes them for
+//! dense float64 data:
+//! - [`Metric`]: the metrics of `sklearn.metrics.DistanceMetric` (what neighbour searches and
+//!   their trees use), pair by pair ([`Metric::dist`], and the reduced [`Metric::rdist`] the
+//!   trees compare), plus the names only `pairwise_distances` knows (`cosine`,
+//!   `correlation`, `sqeuclidean`);
+//! - [`pairwise_distances`]: the matrix `sklearn.metrics.pairwise_distances` gives, Euclidean
+//!   through `‖x‖² − 2 x·y + ‖y‖²` (the matrix product by `ndarray`'s `dot`, as the BLAS call
+//!   it stands for), [`nan_euclidean_distances`] for data with missing values;
+//! - [`Kernel`]: the kernels of `pairwise_kernels` (`linear`, `poly`, `rbf`, `sigmoid`,
+//!   `laplacian`, `cosine`, `chi2`, `additive_chi2`).
+//!
+//! A product of matrices is summed in another order than BLAS sums it, so values agree with
+//! scikit-learn's within rounding, not to the bit; pair-by-pair sums are in scikit-learn's
+//! order. What must not live here: reading model files or any one estimator's rules (libsvm's
+//! own kernel arithmetic is the SVMs').
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+/// A name or a parameter `pairwise` does not take.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PairwiseError {
+    #[error("{0:?} is not a metric skserve knows")]
+    UnknownMetric(String),
+    #[error("{0:?} is not a kernel skserve knows")]
+    UnknownKernel(String),
+    #[error("metric {metric}: {problem}")]
+    BadParameter {
+        metric: &'static str,
+        problem: String,
+    },
+}
+
+/// A metric's parameters as `metric_params` (or a tree's `dist_metric`) give them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricParams {
+    /// Minkowski's power.
+    pub p: Option<f64>,
+    /// Minkowski's weights, one per feature.
+    pub w: Option<Vec<f64>>,
+    /// `seuclidean`'s variances, one per feature.
+    pub v: Option<Vec<f64>>,
+    /// `mahalanobis`'s inverse covariance, features × features.
+    pub vi: Option<Array2<f64>>,
+}
+
+/// A distance between two rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Metric {
+    Euclidean,
+    SqEuclidean,
+    Manhattan,
+    Chebyshev,
+    /// `(Σ wᵢ |xᵢ − yᵢ|ᵖ)^(1/p)`; weights all 1 when `w` is `None`.
+    Minkowski {
+        p: f64,
+        w: Option<Vec<f64>>,
+    },
+    SEuclidean {
+        v: Vec<f64>,
+    },
+    Mahalanobis {
+        vi: Array2<f64>,
+    },
+    Cosine,
+    Correlation,
+    Canberra,
+    BrayCurtis,
+    Hamming,
+    /// Great-circle distance of (latitude, longitude) in radians.
+    Haversine,
+    Jaccard,
+    Dice,
+    Matching,
+    Kulsinski,
+    RogersTanimoto,
+    RussellRao,
+    SokalMichener,
+    SokalSneath,
+}
+
+/// The metrics without parameters by every name scikit-learn accepts, the canonical first.
+const PLAIN: &[(&str, Metric)] = &[
+    ("euclidean", Metric::Euclidean),
+    ("l2", Metric::Euclidean),
+    ("sqeuclidean", Metric::SqEuclidean),
+    ("manhattan", Metric::Manhattan),
+    ("cityblock", Metric::Manhattan),
+    ("l1", Metric::Manhattan),
+    ("chebyshev", Metric::Chebyshev),
+    ("infinity", Metric::Chebyshev),
+    ("cosine", Metric::Cosine),
+    ("correlation", Metric::Correlation),
+    ("canberra", Metric::Canberra),
+    ("braycurtis", Metric::BrayCurtis),
+    ("hamming", Metric::Hamming),
+    ("haversine", Metric::Haversine),
+    ("jaccard", Metric::Jaccard),
+    ("dice", Metric::Dice),
+    ("matching", Metric::Matching),
+    ("kulsinski", Metric::Kulsinski),
+    ("rogerstanimoto", Metric::RogersTanimoto),
+    ("russellrao", Metric::RussellRao),
+    ("sokalmichener", Metric::SokalMichener),
+    ("sokalsneath", Metric::SokalSneath),
+];
+
+fn bad(metric: &'static str, problem: impl Into<String>) -> PairwiseError {
+    PairwiseError::BadParameter {
+        metric,
+        problem: problem.into(),
+    }
+}
+
+impl Metric {
+    /// The metric scikit-learn means by `name` (its aliases too), for rows of `n_features`;
+    /// Minkowski's p = 1, 2 and ∞ without weights are Manhattan, Euclidean and Chebyshev, as
+    /// `DistanceMetric.get_metric` makes them.
+    pub fn from_name(
+        name: &str,
+        params: MetricParams,
+        n_features: usize,
+    ) -> Result<Self, PairwiseError> {
+        let per_feature = |metric: &'static str, what: &str, values: Option<Vec<f64>>| {
+            let values = values.ok_or_else(|| bad(metric, format!("needs {what}")))?;
+            if values.len() != n_features || values.iter().any(|v| !v.is_finite()) {
+                let problem = format!("{what} must be {n_features} finite values");
+                return Err(bad(metric, problem));
+            }
+            Ok(values)
+        };
+        if let Some((_, metric)) = PLAIN.iter().find(|(n, _)| *n == name) {
+            if *metric == Self::Haversine && n_features != 2 {
+                let problem = format!("takes 2 features (latitude, longitude), not {n_features}");
+                return Err(bad("haversine", problem));
+            }
+            return Ok(metric.clone());
+        }
+        Ok(match name {
+            "minkowski" | "p" => {
+                let p = params.p.unwrap_or(2.0);
+                if p.is_nan() || p <= 0.0 {
+                    return Err(bad("minkowski", format!("p is {p}, not a positive number")));
+                }
+                let w = match params.w {
+                    Some(w) => Some(per_feature("minkowski", "w", Some(w))?),
+                    None => None,
+                };
+                match (p, &w) {
+                    (1.0, None) => Self::Manhattan,
+                    (2.0, None) => Self::Euclidean,
+                    (p, None) if p.is_infinite() => Self::Chebyshev,
+                    (p, Some(_)) if p.is_infinite() => {
+                        return Err(bad("minkowski", "weights with p=inf"));
+                    }
+                    _ => Self::Minkowski { p, w },
+                }
+            }
+            "seuclidean" => Self::SEuclidean {
+                v: per_feature("seuclidean", "V", params.v)?,
+            },
+            "mahalanobis" => {
+                let vi = params.vi.ok_or_else(|| bad("mahalanobis", "needs VI"))?;
+                if vi.dim() != (n_features, n_features) || vi.iter().any(|v| !v.is_finite()) {
+                    let problem = format!(
+                        "VI has shape {:?}, expected {n_features} × {n_features} finite values",
+                        vi.dim()
+                    );
+                    return Err(bad("mahalanobis", problem));
+                }
+                Self::Mahalanobis { vi }
+            }
+            other => return Err(PairwiseError::UnknownMetric(other.to_owned())),
+        })
+    }
+
+    /// Its name as scikit-learn spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Minkowski { .. } => "minkowski",
+            Self::SEuclidean { .. } => "seuclidean",
+            Self::Mahalanobis { .. } => "mahalanobis",
+            plain => PLAIN
+                .iter()
+                .find(|(_, m)| m == plain)
+                .map_or("minkowski", |(name, _)| name),
+        }
+    }
+
+    /// Whether `DistanceMetric` has it (the metrics a ball tree can search by); `cosine`,
+    /// `correlation` and `sqeuclidean` are `pairwise_distances`' only.
+    pub fn in_distance_metric(&self) -> bool {
+        !matches!(self, Self::Cosine | Self::Correlation | Self::SqEuclidean)
+    }
+
+    /// Whether it reads its values as booleans (non-zero is true).
+    pub fn is_boolean(&self) -> bool {
+        matches!(
+            self,
+            Self::Jaccard
+                | Self::Dice
+                | Self::Matching
+                | Self::Kulsinski
+                | Self::RogersTanimoto
+                | Self::RussellRao
+                | Self::SokalMichener
+                | Self::SokalSneath
+        )
+    }
+
+    /// The reduced distance `DistanceMetric.rdist` compares: ranked as the distance, cheaper
+    /// (no root; for haversine the squared half-chord).
+    pub fn rdist(&self, a: &[f64], b: &[f64]) -> f64 {
+        let pairs = a.iter().zip(b);
+        match self {
+            Self::Euclidean | Self::SqEuclidean => {
+                pairs.fold(0.0, |s, (x, y)| s + (x - y) * (x - y))
+            }
+            Self::Minkowski { p, w: None } => {
+                pairs.fold(0.0, |s, (x, y)| s + (x - y).abs().powf(*p))
+            }
+            Self::Minkowski { p, w: Some(w) } => pairs
+                .zip(w)
+                .fold(0.0, |s, ((x, y), w)| s + w * (x - y).abs().powf(*p)),
+            Self::SEuclidean { v } => pairs
+                .zip(v)
+                .fold(0.0, |s, ((x, y), v)| s + (x - y) * (x - y) / v),
+            Self::Mahalanobis { vi } => {
+                let mut sum = 0.0;
+                for (i, row) in vi.rows().into_iter().enumerate() {
+                    let tmp = row
+                        .iter()
+                        .zip(a.iter().zip(b))
+                        .fold(0.0, |s, (v, (x, y))| s + v * (x - y));
+                    sum += tmp * (a[i] - b[i]);
+                }
+                sum
+            }
+            Self::Haversine => {
+                let lat = (0.5 * (a[0] - b[0])).sin();
+                let lon = (0.5 * (a[1] - b[1])).sin();
+                lat * lat + a[0].cos() * b[0].cos() * lon * lon
+            }
+            _ => self.dist(a, b),
+        }
+    }
+
+    /// The distance from a reduced distance.
+    pub fn rdist_to_dist(&self, r: f64) -> f64 {
+        match self {
+            Self::Euclidean | Self::SEuclidean { .. } | Self::Mahalanobis { .. } => r.sqrt(),
+            Self::Minkowski { p, .. } => r.powf(1.0 / p),
+            Self::Haversine => 2.0 * r.sqrt().asin(),
+            _ => r,
+        }
+    }
+
+    /// The reduced distance of a distance.
+    pub fn dist_to_rdist(&self, d: f64) -> f64 {
+        match self {
+            Self::Euclidean | Self::SEuclidean { .. } | Self::Mahalanobis { .. } => d * d,
+            Self::Minkowski { p, .. } => d.powf(*p),
+            Self::Haversine => {
+                let s = (0.5 * d).sin();
+                s * s
+            }
+            _ => d,
+        }
+    }
+
+    /// The distance between two rows, as `DistanceMetric.dist` (or, for the names only
+    /// `pairwise_distances` has, scipy's `cdist`) computes it.
+    pub fn dist(&self, a: &[f64], b: &[f64]) -> f64 {
+        let pairs = a.iter().zip(b);
+        let n = a.len() as f64;
+        match self {
+            Self::Euclidean
+            | Self::Minkowski { .. }
+            | Self::SEuclidean { .. }
+            | Self::Mahalanobis { .. }
+            | Self::Haversine => self.rdist_to_dist(self.rdist(a, b)),
+            Self::SqEuclidean => self.rdist(a, b),
+            Self::Manhattan => pairs.fold(0.0, |s, (x, y)| s + (x - y).abs()),
+            Self::Chebyshev => pairs.fold(0.0, |m: f64, (x, y)| m.max((x - y).abs())),
+            Self::Cosine => cosine(a.iter().copied(), b.iter().copied()),
+            Self::Correlation => {
+                let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+                cosine(a.iter().map(|x| x - ma), b.iter().map(|y| y - mb))
+            }
+            Self::Canberra => pairs.fold(0.0, |s, (x, y)| {
+                let denom = x.abs() + y.abs();
+                if denom > 0.0 {
+                    s + (x - y).abs() / denom
+                } else {
+                    s
+                }
+            }),
+            Self::BrayCurtis => {
+                let (num, denom) = pairs.fold((0.0, 0.0), |(n, d), (x, y)| {
+                    (n + (x - y).abs(), d + (x + y).abs())
+                });
+                if denom > 0.0 { num / denom } else { 0.0 }
+            }
+            Self::Hamming => pairs.filter(|(x, y)| x != y).count() as f64 / n,
+            _ => boolean_distance(self, a, b),
+        }
+    }
+}
+
+/// `1 − u·v / (‖u‖ ‖v‖)` within [0, 2], as scipy's `cosine`.
+fn cosine(a: impl Iterator<Item = f64>, b: impl Iterator<Item = f64>) -> f64 {
+    let (mut uv, mut uu, mut vv) = (0.0, 0.0, 0.0);
+    for (x, y) in a.zip(b) {
+        uv += x * y;
+        uu += x * x;
+        vv += y * y;
+    }
+    let similarity = (uv / (uu.sqrt() * vv.sqrt())).clamp(-1.0, 1.0);
+    1.0 - similarity
+}
+
+/// The boolean metrics of `DistanceMetric`, non-zero read as true.
+fn boolean_distance(metric: &Metric, a: &[f64], b: &[f64]) -> f64 {
+    let (mut ntt, mut neq, mut nnz) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b) {
+        let (t1, t2) = (x != 0.0, y != 0.0);
+        ntt += f64::from(u8::from(t1 && t2));
+        neq += f64::from(u8::from(t1 != t2));
+        nnz += f64::from(u8::from(t1 || t2));
+    }
+    let n = a.len() as f64;
+    match metric {
+        Metric::Jaccard if nnz == 0.0 => 0.0,
+        Metric::Jaccard => (nnz - ntt) / nnz,
+        Metric::Dice => neq / (2.0 * ntt + neq),
+        Metric::Matching => neq / n,
+        Metric::Kulsinski => (neq - ntt + n) / (neq + n),
+        Metric::RogersTanimoto | Metric::SokalMichener => 2.0 * neq / (n + neq),
+        Metric::RussellRao => (n - ntt) / n,
+        Metric::SokalSneath => neq / (0.5 * ntt + neq),
+        _ => unreachable!("every other metric is computed in Metric::dist"),
+    }
+}
+
+/// `Σ x²` of each row (`row_norms(X, squared=True)`).
+pub fn row_norms_squared(x: ArrayView2<'_, f64>) -> Array1<f64> {
+    x.rows()
+        .into_iter()
+        .map(|r| r.iter().fold(0.0, |s, v| s + v * v))
+        .collect()
+}
+
+/// `euclidean_distances(X, Y, squared)`: `−2 X·Yᵀ + ‖x‖² + ‖y‖²`, clipped at 0, then the root.
+pub fn euclidean_distances(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+    squared: bool,
+) -> Array2<f64> {
+    let (xx, yy) = (row_norms_squared(x), row_norms_squared(y));
+    let mut d = x.dot(&y.t());
+    for (mut row, &a) in d.rows_mut().into_iter().zip(&xx) {
+        for (v, &b) in row.iter_mut().zip(&yy) {
+            let s = (-2.0 * *v + a) + b;
+            *v = if squared {
+                s.max(0.0)
+            } else {
+                s.max(0.0).sqrt()
+            };
+        }
+    }
+    d
+}
+
+/// `nan_euclidean_distances(X, Y, squared)`: Euclidean over the coordinates both rows have,
+/// scaled up by `n_features / present`; NaN where two rows share no coordinate.
+pub fn nan_euclidean_distances(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+    squared: bool,
+) -> Array2<f64> {
+    let present = |m: ArrayView2<'_, f64>| m.mapv(|v| f64::from(u8::from(!v.is_nan())));
+    let zeroed = |m: ArrayView2<'_, f64>| m.mapv(|v| if v.is_nan() { 0.0 } else { v });
+    let (x0, y0) = (zeroed(x), zeroed(y));
+    let (px, py) = (present(x), present(y));
+    let mut d = euclidean_distances(x0.view(), y0.view(), true);
+    d -= &(&x0 * &x0).dot(&(1.0 - &py).t());
+    d -= &(1.0 - &px).dot(&(&y0 * &y0).t());
+    let count = px.dot(&py.t());
+    let n = x.ncols() as f64;
+    for (v, &c) in d.iter_mut().zip(&count) {
+        let clipped = v.max(0.0);
+        *v = if c == 0.0 {
+            f64::NAN
+        } else {
+            let scaled = clipped / c.max(1.0) * n;
+            if squared { scaled } else { scaled.sqrt() }
+        };
+    }
+    d
+}
+
+/// Rows scaled to unit length, a row of zeros left as it is (`normalize(X)`).
+fn normalized(x: ArrayView2<'_, f64>) -> Array2<f64> {
+    let mut out = x.to_owned();
+    for mut row in out.rows_mut() {
+        let norm = row.iter().fold(0.0, |s, v| s + v * v).sqrt();
+        let norm = if norm == 0.0 { 1.0 } else { norm };
+        row.mapv_inplace(|v| v / norm);
+    }
+    out
+}
+
+/// `cosine_similarity(X, Y)`.
+pub fn cosine_similarity(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Array2<f64> {
+    normalized(x).dot(&normalized(y).t())
+}
+
+/// `pairwise_distances(X, Y, metric)` for dense float64 rows.
+pub fn pairwise_distances(
+    metric: &Metric,
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+) -> Array2<f64> {
+    match metric {
+        Metric::Euclidean => euclidean_distances(x, y, false),
+        Metric::Cosine => cosine_similarity(x, y).mapv(|s| (1.0 - s).clamp(0.0, 2.0)),
+        _ => by_pairs(x, y, |a, b| metric.dist(a, b)),
+    }
+}
+
+/// `f` of every pair of rows, rows of `x` × rows of `y`.
+fn by_pairs(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+    f: impl Fn(&[f64], &[f64]) -> f64,
+) -> Array2<f64> {
+    let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
+    let mut out = Array2::zeros((x.nrows(), y.nrows()));
+    for (a, mut row) in x.axis_iter(Axis(0)).zip(out.rows_mut()) {
+        let a = a.to_slice().expect("standard layout");
+        for (b, o) in y.axis_iter(Axis(0)).zip(row.iter_mut()) {
+            *o = f(a, b.to_slice().expect("standard layout"));
+        }
+    }
+    out
+}
+
+/// A kernel of `pairwise_kernels`, with its parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kernel {
+    Linear,
+    /// `(γ x·y + c₀)^degree`.
+    Polynomial {
+        gamma: f64,
+        degree: f64,
+        coef0: f64,
+    },
+    /// `exp(−γ ‖x − y‖²)`.
+    Rbf {
+        gamma: f64,
+    },
+    /// `tanh(γ x·y + c₀)`.
+    Sigmoid {
+        gamma: f64,
+        coef0: f64,
+    },
+    /// `exp(−γ ‖x − y‖₁)`.
+    Laplacian {
+        gamma: f64,
+    },
+    Cosine,
+    /// `exp(γ · additive_chi2)`.
+    Chi2 {
+        gamma: f64,
+    },
+    /// `−Σ (x − y)² / (x + y)`.
+    AdditiveChi2,
+}
+
+impl Kernel {
+    /// The kernel scikit-learn means by `name`; a `gamma` of `None` is the function's default
+    /// (`1 / n_features`, or 1 for `chi2`).
+    pub fn from_name(
+        name: &str,
+        gamma: Option<f64>,
+        degree: f64,
+        coef0: f64,
+        n_features: usize,
+    ) -> Result<Self, PairwiseError> {
+        let gamma_or = |default: f64| gamma.unwrap_or(default);
+        let per_feature = 1.0 / n_features.max(1) as f64;
+        Ok(match name {
+            "linear" => Self::Linear,
+            "poly" | "polynomial" => Self::Polynomial {
+                gamma: gamma_or(per_feature),
+                degree,
+                coef0,
+            },
+            "rbf" => Self::Rbf {
+                gamma: gamma_or(per_feature),
+            },
+            "sigmoid" => Self::Sigmoid {
+                gamma: gamma_or(per_feature),
+                coef0,
+            },
+            "laplacian" => Self::Laplacian {
+                gamma: gamma_or(per_feature),
+            },
+            "cosine" => Self::Cosine,
+            "chi2" => Self::Chi2 {
+                gamma: gamma_or(1.0),
+            },
+            "additive_chi2" => Self::AdditiveChi2,
+            other => return Err(PairwiseError::UnknownKernel(other.to_owned())),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Linear => "linear",
+            Self::Polynomial { .. } => "poly",
+            Self::Rbf { .. } => "rbf",
+            Self::Sigmoid { .. } => "sigmoid",
+            Self::Laplacian { .. } => "laplacian",
+            Self::Cosine => "cosine",
+            Self::Chi2 { .. } => "chi2",
+            Self::AdditiveChi2 => "additive_chi2",
+        }
+    }
+
+    /// Whether it is defined only for non-negative values (scikit-learn refuses others).
+    pub fn needs_non_negative(&self) -> bool {
+        matches!(self, Self::Chi2 { .. } | Self::AdditiveChi2)
+    }
+
+    /// The kernel matrix, rows of `x` × rows of `y`, as `pairwise_kernels` computes it.
+    pub fn matrix(&self, x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Array2<f64> {
+        match *self {
+            Self::Linear => x.dot(&y.t()),
+            Self::Polynomial {
+                gamma,
+                degree,
+                coef0,
+            } => x.dot(&y.t()).mapv(|k| (k * gamma + coef0).powf(degree)),
+            Self::Sigmoid { gamma, coef0 } => x.dot(&y.t()).mapv(|k| (k * gamma + coef0).tanh()),
+            Self::Rbf { gamma } => euclidean_distances(x, y, true).mapv(|d| (d * -gamma).exp()),
+            Self::Laplacian { gamma } => {
+                by_pairs(x, y, |a, b| Metric::Manhattan.dist(a, b)).mapv(|d| (-gamma * d).exp())
+            }
+            Self::Cosine => cosine_similarity(x, y),
+            Self::Chi2 { gamma } => by_pairs(x, y, additive_chi2).mapv(|k| (k * gamma).exp()),
+            Self::AdditiveChi2 => by_pairs(x, y, additive_chi2),
+        }
+    }
+}
+
+/// `−Σ (x − y)² / (x + y)` over the coordinates where `x + y ≠ 0`.
+fn additive_chi2(a: &[f64], b: &[f64]) -> f64 {
+    let sum = a.iter().zip(b).fold(0.0, |s, (x, y)| {
+        let denom = x + y;
+        if denom != 0.0 {
+            let nom = x - y;
+            s + nom * nom / denom
+        } else {
+            s
+        }
+    });
+    -sum
+}
