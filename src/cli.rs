@@ -34,6 +34,39 @@ pub enum Command {
     /// Service level objectives (monitoring/slos.yaml).
     #[command(subcommand)]
     Slo(SloCommand),
+    /// Profile a model's training data: run the model over a CSV (as `predict --input` reads
+    /// it) and write the distribution of every column and of the predictions, as JSON, the
+    /// reference model health measures drift against.
+    Profile(ProfileArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ProfileArgs {
+    /// Model: a pickle or joblib file (any compression), or `gs://bucket/object`.
+    #[arg(long, env = "SKSERVE_MODEL")]
+    pub model: PathBuf,
+    /// CSV of rows like the model's training data, read as `skserve predict --input` reads
+    /// them (a header row of names when the model has them; empty or `nan` is missing); `-`
+    /// reads standard input.
+    #[arg(long, env = "SKSERVE_PROFILE_DATA")]
+    pub data: PathBuf,
+    /// Where to write the profile [default: the model's path with its extension replaced by
+    /// `.profile.json`, where `skserve serve` finds it].
+    #[arg(long, env = "SKSERVE_PROFILE_OUT")]
+    pub out: Option<PathBuf>,
+    /// Quantile bins of a numeric column (deciles by default); a column of at most 20
+    /// distinct values gets a bin per value.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=64))]
+    pub bins: u16,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// Whether model health is measured (`--health`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum HealthMode {
+    On,
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +218,18 @@ pub struct ServeArgs {
     #[arg(long, env = "SKSERVE_READY_AFTER_FIRST_SCRAPE", default_value = "off",
           value_parser = wait)]
     pub ready_after_first_scrape: Wait,
+    /// Model health: data quality and drift of every prediction against the model's reference
+    /// (docs/operating.md#model-health). `off` counts nothing.
+    #[arg(long, env = "SKSERVE_HEALTH", value_enum, default_value_t = HealthMode::On)]
+    pub health: HealthMode,
+    /// Without a profile, the first rows a model version serves become its reference; 0 uses
+    /// none (then only what the model itself knows is checked).
+    #[arg(long, env = "SKSERVE_HEALTH_REFERENCE_ROWS", default_value_t = 10_000)]
+    pub health_reference_rows: usize,
+    /// `NAME=PATH`: the reference profile of model NAME, a file or `gs://bucket/object`,
+    /// instead of `NAME.profile.json` beside the model; repeatable.
+    #[arg(long, env = "SKSERVE_PROFILE", value_delimiter = ',')]
+    pub profile: Vec<String>,
     #[command(flatten)]
     pub auth: AuthArgs,
     /// Largest request body accepted, in bytes (larger ones get 413).

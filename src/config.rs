@@ -67,6 +67,8 @@ pub struct ServeSettings {
     pub auth: AuthSettings,
     /// The SLOs measured: `--slo-config`, else the built-in `monitoring/slos.yaml`.
     pub slos: crate::slo::SloSpec,
+    /// `--health`, `--health-reference-rows`, `--profile`: model health.
+    pub health: crate::health::HealthSettings,
 }
 
 impl Default for ServeSettings {
@@ -101,6 +103,7 @@ impl Default for ServeSettings {
             gcp_project: None,
             auth: AuthSettings::default(),
             slos: crate::slo::SloSpec::embedded(crate::metrics::LATENCY_BUCKETS),
+            health: crate::health::HealthSettings::default(),
         }
     }
 }
@@ -244,6 +247,15 @@ impl ServeSettings {
         let shutdown_grace = args.shutdown_grace;
         let log_format = args.log_format;
         let workers = count_flag("--workers", args.workers, default_workers)?;
+        let served: Vec<&str> = std::iter::once(model_name.as_str())
+            .chain(models.iter().map(|(n, _)| n.as_str()))
+            .collect();
+        let health = crate::health::HealthSettings {
+            enabled: args.health == crate::cli::HealthMode::On,
+            reference_rows: args.health_reference_rows,
+            profiles: crate::health::settings::named_profiles(&args.profile, &served)
+                .map_err(|m| ConfigError::new("--profile", m))?,
+        };
         Ok(Self {
             model,
             model_name,
@@ -273,6 +285,7 @@ impl ServeSettings {
             gcp_project: env("GOOGLE_CLOUD_PROJECT").filter(|p| !p.is_empty()),
             auth,
             slos,
+            health,
         })
     }
 }

@@ -12,6 +12,8 @@
 //!   draining) and the one way a request reaches a model.
 //! - [`dashboard`]: the built-in SLO page (`/slo`), its assets compiled in.
 //! - [`server`]: the transport: accept loop, connection limits, lingering close, arrival.
+//! - [`health`]: model health: data quality and drift of every prediction against the model's
+//!   reference, as metrics, figures and the events of the model-health SLOs.
 //! - [`inference`]: the one prediction path of every protocol and the CLI: inputs, row limits,
 //!   outputs, explanations, and the observer that sees every prediction.
 //! - [`auth`]: who may call: Google ID tokens checked in-process, allow-lists, CIDR rules.
@@ -32,6 +34,7 @@ pub mod commands;
 pub mod config;
 pub mod dashboard;
 pub mod grpc;
+pub mod health;
 pub mod http;
 pub mod inference;
 pub mod metrics;

@@ -1,11 +1,12 @@
 //! The composition root: [`Application::build`] turns validated settings into a running
-//! service. It opens each model's store and makes the first load, builds the registry, the
-//! metrics, the access checks, the SLO engine and the fleet view, binds the listeners (port 0
-//! works, [`Application::port`], [`Application::admin_addr`] and [`Application::grpc_addr`]
-//! tell which), and [`Application::run_until`] serves REST, the admin routes with
-//! `--admin-listen` and gRPC with `--grpc-listen` until a shutdown future completes, with the
-//! refresh loops, the SLO sampler and the first fetch of the token issuer's keys alongside,
-//! then drains requests in flight on every listener for at most the grace period.
+//! service. It opens each model's store and makes the first load (with its profile), builds
+//! the registry, the metrics, the access checks, the SLO engine, model health and the fleet
+//! view, binds the listeners (port 0 works, [`Application::port`],
+//! [`Application::admin_addr`] and [`Application::grpc_addr`] tell which), and
+//! [`Application::run_until`] serves REST, the admin routes with `--admin-listen` and gRPC with
+//! `--grpc-listen` until a shutdown future completes, with the refresh loops, the SLO sampler,
+//! model health's ticker and the first fetch of the token issuer's keys alongside, then drains
+//! requests in flight on every listener for at most the grace period.
 //!
 //! This is the one module that knows every other; nothing imports it but the commands and the
 //! tests.
@@ -20,15 +21,17 @@ use tokio::net::TcpListener;
 use crate::auth::AccessControl;
 use crate::config::ServeSettings;
 use crate::grpc::GrpcService;
+use crate::health::Health;
+use crate::health::fleet::FleetDrift;
 use crate::http::{admin_router, count_routes_from_zero, router};
-use crate::inference::{Observer, Unobserved};
+use crate::inference::{Both, Observer, Unobserved};
 use crate::metrics::{AUTH_FAILURE_REASONS, LATENCY_BUCKETS, Metrics};
 use crate::registry::{ModelLoadError, RefreshPolicy, Refresher, Registry, load_at_start};
 use crate::server::{self, ConnectionPolicy, Protocol};
 use crate::service::{App, AppState, Limits};
 use crate::slo::fleet::{FleetView, HttpPrometheus};
-use crate::slo::{MonotonicClock, SloEngine};
-use crate::store::Store;
+use crate::slo::{Clock, MonotonicClock, SloEngine};
+use crate::store::{ProfileAt, Store};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -60,22 +63,33 @@ impl Application {
     /// Loads every model (retrying as `--require-model-at-start` says), binds the listener
     /// (`--listen` with port 0 picks a free port) and starts a refresh task per file or object.
     pub async fn build(settings: &ServeSettings) -> Result<Self, StartError> {
-        Self::build_observed(settings, Arc::new(Unobserved)).await
+        Self::build_loaded(settings, None).await
     }
 
-    /// [`Application::build`], with `observer` seeing every prediction.
+    /// [`Application::build`], with `observer` seeing every prediction (besides model health,
+    /// which `--health on` installs).
     pub async fn build_observed(
         settings: &ServeSettings,
         observer: Arc<dyn Observer>,
+    ) -> Result<Self, StartError> {
+        Self::build_loaded(settings, Some(observer)).await
+    }
+
+    async fn build_loaded(
+        settings: &ServeSettings,
+        observer: Option<Arc<dyn Observer>>,
     ) -> Result<Self, StartError> {
         let sources = std::iter::once((settings.model_name.clone(), settings.model.clone()))
             .chain(settings.extra_models.iter().cloned());
         let mut models = Vec::new();
         let mut stores = Vec::new();
         for (name, source) in sources {
-            let store = Store::open(&source, settings.storage_emulator_host.as_deref())
+            let emulator = settings.storage_emulator_host.clone();
+            let store = Store::open(&source, emulator.as_deref())
                 .await
                 .map_err(ModelLoadError::from)?;
+            // The profile is read with the model, beside it or where --profile names it.
+            let store = ProfileAt::new(store, settings.health.profile_of(&name), emulator);
             let (model, token) = load_at_start(
                 &name,
                 &store,
@@ -93,7 +107,7 @@ impl Application {
             limits: settings.load_limits,
         };
         for (name, store, token) in stores {
-            if matches!(store, Store::Embedded) {
+            if matches!(store.inner(), Store::Embedded) {
                 continue;
             }
             let state = &app.state;
@@ -111,11 +125,12 @@ impl Application {
         Ok(app)
     }
 
-    /// Builds the service for an already-loaded registry and binds its listener.
+    /// Builds the service for an already-loaded registry and binds its listener; model
+    /// health (with `--health on`) and `observer` see every prediction.
     pub async fn build_with(
         settings: &ServeSettings,
         registry: Registry,
-        observer: Arc<dyn Observer>,
+        observer: Option<Arc<dyn Observer>>,
     ) -> Result<Self, StartError> {
         let bind = |addr| server::bind(addr).map_err(|source| StartError::Bind { addr, source });
         let listener = bind(settings.listen)?;
@@ -137,11 +152,38 @@ impl Application {
             })
             .collect();
         metrics.start_auth_failures_at_zero(&possible);
-        let slo = SloEngine::new(
+        let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
+        let slo = Arc::new(SloEngine::new(
             settings.slos.clone(),
             LATENCY_BUCKETS,
-            Arc::new(MonotonicClock::new()),
-        );
+            clock.clone(),
+        ));
+        let registry = Arc::new(registry);
+        let health = settings.health.enabled.then(|| {
+            let health = Health::new(
+                registry.clone(),
+                metrics.health.clone(),
+                slo.clone(),
+                clock,
+                settings.health.reference_rows,
+            );
+            let health = match &settings.fleet {
+                Some(fleet) => health.with_fleet(FleetDrift::new(
+                    Arc::new(HttpPrometheus::for_url(&fleet.url, fleet.query_timeout)),
+                    &settings.slos.prometheus_selector,
+                    fleet.refresh_interval,
+                    fleet.query_timeout,
+                )),
+                None => health,
+            };
+            Arc::new(health)
+        });
+        let observer: Arc<dyn Observer> = match (&health, observer) {
+            (Some(health), Some(other)) => Arc::new(Both(health.clone(), other)),
+            (Some(health), None) => health.clone(),
+            (None, Some(other)) => other,
+            (None, None) => Arc::new(Unobserved),
+        };
         let limits = Limits {
             max_batch_rows: settings.max_batch_rows,
             max_body_bytes: settings.max_body_bytes,
@@ -150,14 +192,17 @@ impl Application {
             max_queue_wait: settings.max_queue_wait,
         };
         let mut app = App::new(
-            Arc::new(registry),
+            registry,
             metrics,
             Arc::new(access),
-            Arc::new(slo),
+            slo,
             limits,
             settings.gcp_project.clone(),
         )
         .with_observer(observer);
+        if let Some(health) = health {
+            app = app.with_health(health);
+        }
         if let Some(fleet) = &settings.fleet {
             let source = HttpPrometheus::for_url(&fleet.url, fleet.query_timeout);
             let view = FleetView::new(settings.slos.clone(), Arc::new(source), fleet.clone());
@@ -272,13 +317,17 @@ impl Application {
         let grace = self.shutdown_grace;
         let _stop_refreshers = self.refreshers;
         let access = self.state.access.clone();
-        let _stop_background = AbortOnDrop(vec![
+        let mut background = vec![
             signal,
             tokio::spawn(crate::slo::memory::sample_periodically(
                 self.state.slo.clone(),
             )),
             tokio::spawn(async move { access.fetch_keys_at_start().await }),
-        ]);
+        ];
+        if let Some(health) = self.state.health.clone() {
+            background.push(tokio::spawn(crate::health::run(health)));
+        }
+        let _stop_background = AbortOnDrop(background);
         let deadline = async move {
             match drain.await {
                 Ok(()) => tokio::time::sleep(grace).await,

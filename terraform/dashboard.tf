@@ -1,5 +1,5 @@
 # One dashboard: SLO compliance and budget, latency percentiles, request rate, errors, memory,
-# read from the same series as the SLOs (var.sli_source).
+# read from the same series as the SLOs (var.sli_source); and model health, from skserve's own.
 
 locals {
   slo_tiles = flatten([
@@ -121,6 +121,31 @@ locals {
     )
   }[var.sli_source]
 
+  # Model health, whatever sli_source says: the platform knows nothing of it. Each instance's
+  # drift is its own; the fleet's, from every instance's bins, is on skserve's /slo page.
+  health_tiles = [
+    {
+      title  = "Rows with a data-quality issue per second, by model"
+      filter = local.health_sli.with_issues
+      agg = {
+        alignmentPeriod    = "60s"
+        perSeriesAligner   = "ALIGN_RATE"
+        crossSeriesReducer = "REDUCE_SUM"
+        groupByFields      = ["metric.labels.model"]
+      }
+    },
+    {
+      title  = "Drift: PSI over the last hour, by model and column (largest instance)"
+      filter = "metric.type=\"prometheus.googleapis.com/skserve_feature_drift/gauge\" AND ${local.skserve_target} AND metric.labels.statistic = \"psi\" AND metric.labels.window = \"1h\""
+      agg = {
+        alignmentPeriod    = "60s"
+        perSeriesAligner   = "ALIGN_MAX"
+        crossSeriesReducer = "REDUCE_MAX"
+        groupByFields      = ["metric.labels.model", "metric.labels.feature"]
+      }
+    },
+  ]
+
   # Under sli_source = skserve the memory objective has no SLO object: its SLI and budget come
   # from the same PromQL as its alerts. The 30-day budget samples every 5 minutes, which keeps
   # the dashboard's query light; the alerts sample every scrape.
@@ -156,7 +181,7 @@ locals {
         }]
       }
     }],
-    [for t in local.metric_tiles : {
+    [for t in concat(local.metric_tiles, local.health_tiles) : {
       title = t.title
       xyChart = {
         dataSets = [{

@@ -10,6 +10,12 @@
 #   Prometheus rules. Memory is a PromQL alert policy on process_resident_memory_bytes (below).
 # - cloud_run: the platform's run.googleapis.com metrics, which include the front end that
 #   callers wait on but cannot tell routes apart.
+# The model-health SLOs (kind data_quality and drift) read skserve's own counters whatever
+# sli_source says, since the platform knows nothing of the rows a model predicts: data quality is
+# rows without an issue against all rows (skserve_input_rows_with_issues_total,
+# skserve_input_rows_total), drift the evaluation intervals a drift SLO counted good against all
+# it counted (skserve_drift_intervals_total by slo and result); an SLO naming one model selects
+# its series by their model label.
 #
 # Limits of Cloud Monitoring, handled here:
 # - An SLO goal may not exceed 0.999. An objective above that (the seed's 99.95 % availability)
@@ -81,6 +87,15 @@ locals {
   skserve_durations = "metric.type=\"prometheus.googleapis.com/skserve_http_request_duration_seconds/histogram\" AND ${local.skserve_target}"
   skserve_memory    = "metric.type=\"prometheus.googleapis.com/process_resident_memory_bytes/gauge\" AND ${local.skserve_target}"
   user_routes       = join(" AND ", [for r in local.slo_spec.exclude_routes : "metric.labels.route != \"${r}\""])
+
+  # Model health's counters (src/metrics/health.rs), as the sidecar writes them.
+  health_sli = {
+    rows        = "metric.type=\"prometheus.googleapis.com/skserve_input_rows_total/counter\" AND ${local.skserve_target}"
+    with_issues = "metric.type=\"prometheus.googleapis.com/skserve_input_rows_with_issues_total/counter\" AND ${local.skserve_target}"
+    intervals   = "metric.type=\"prometheus.googleapis.com/skserve_drift_intervals_total/counter\" AND ${local.skserve_target}"
+  }
+  # Per model-health SLO: the matcher of the one model it names, if it names one.
+  health_model = { for name, s in local.slos : name => try(" AND metric.labels.model = \"${s.model}\"", "") }
   # The codes of the Prometheus rules (src/slo/rules.rs): counted 1xx-3xx, 5xx and 429; good
   # 1xx-3xx.
   skserve_counted = "metric.labels.code = monitoring.regex.full_match(\"[1-35]..|429\")"
@@ -108,7 +123,8 @@ locals {
   }[var.sli_source]
 
   # The SLOs Cloud Monitoring holds as SLO objects: all of them from the platform's metrics;
-  # from skserve's, all but memory (a PromQL alert policy, see the top of this file).
+  # from skserve's, all but memory (a PromQL alert policy, see the top of this file). The
+  # model-health SLOs are always SLO objects, on skserve's counters.
   cloud_monitoring_slos = {
     for name, s in local.slos : name => s if var.sli_source == "cloud_run" || s.kind != "memory"
   }
@@ -172,6 +188,26 @@ resource "google_monitoring_slo" "slo" {
         good_service_filter  = local.sli.good_filter
         bad_service_filter   = local.sli.bad_filter
         total_service_filter = local.sli.total_filter
+      }
+    }
+  }
+
+  dynamic "request_based_sli" {
+    for_each = each.value.kind == "data_quality" ? [1] : []
+    content {
+      good_total_ratio {
+        bad_service_filter   = "${local.health_sli.with_issues}${local.health_model[each.key]}"
+        total_service_filter = "${local.health_sli.rows}${local.health_model[each.key]}"
+      }
+    }
+  }
+
+  dynamic "request_based_sli" {
+    for_each = each.value.kind == "drift" ? [1] : []
+    content {
+      good_total_ratio {
+        good_service_filter  = "${local.health_sli.intervals} AND metric.labels.slo = \"${each.key}\" AND metric.labels.result = \"good\"${local.health_model[each.key]}"
+        total_service_filter = "${local.health_sli.intervals} AND metric.labels.slo = \"${each.key}\"${local.health_model[each.key]}"
       }
     }
   }

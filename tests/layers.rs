@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["service"],
     &["dashboard"],
     &["server"],
+    &["health"],
     &["inference"],
     &["auth", "registry"],
     &["metrics"],

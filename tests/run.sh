@@ -80,7 +80,7 @@ finish() {
         exit 1
     fi
 }
-step "in the background: the scikit-learn venv and model matrix, KServe's SDK, the Terraform checks' tools (npm, checkov), the Pipeline, tree, estimator, family, meta-estimator and transformer matrices of scikit-learn 1.1, 1.3 and 1.9, the census of 1.9, shap's answers, skops archives, XGBoost's and LightGBM's own answers"
+step "in the background: the scikit-learn venv and model matrix, KServe's SDK, the Terraform checks' tools (npm, checkov), the Pipeline, tree, estimator, family, meta-estimator and transformer matrices of scikit-learn 1.1, 1.3 and 1.9, the census of 1.9, shap's answers, skops archives, XGBoost's and LightGBM's own answers, model health's Evidently"
 prepare matrix bash -c 'bash tests/python/ensure_matrix.sh &&
     bash tests/python/setup_venv.sh target/kserve-venv tests/python/requirements-kserve.txt kserve >&2 &&
     bash tests/terraform/ensure_tools.sh'
@@ -89,6 +89,7 @@ prepare pipelines bash -c 'bash tests/python/pipelines/ensure_pipelines.sh && ba
     bash tests/python/families/ensure_families.sh && bash tests/python/transformers/ensure_transformers.sh &&
     bash tests/python/skops/ensure_skops.sh'
 prepare gbm bash tests/python/gbm/ensure_gbm.sh  # XGBoost 1.7/2.1/3.x and LightGBM 3.3/4.x against themselves
+prepare health bash tests/python/health/ensure_health.sh  # Evidently and scipy (tests/api/health_stats.rs)
 
 if [ "${1:-}" = fuzz ]; then
     finish matrix
@@ -110,6 +111,7 @@ step "waiting for the Python side"
 finish matrix
 finish pipelines
 finish gbm
+finish health
 SKSERVE_GBM_DIR=$(sed -n 1p target/prepare-gbm.out)
 export SKSERVE_GBM_DIR
 SKSERVE_MATRIX_DIR=$(sed -n 1p target/prepare-matrix.out)

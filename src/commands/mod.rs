@@ -3,6 +3,7 @@
 
 mod inspect;
 mod predict;
+mod profile;
 mod serve;
 mod slo;
 
@@ -15,6 +16,7 @@ use crate::store::StoreError;
 
 pub use inspect::inspect;
 pub use predict::{parse_csv, predict, predict_observed};
+pub use profile::profile;
 pub use serve::serve;
 pub use slo::slo_rules;
 
@@ -60,6 +62,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Slo(crate::cli::SloCommand::Rules(args)) => {
             slo_rules(args.config.as_deref(), &mut std::io::stdout().lock())
         }
+        Command::Profile(args) => profile(
+            &args.model,
+            &args.data,
+            args.out.as_deref(),
+            usize::from(args.bins),
+            args.load.limits(),
+            &mut std::io::stderr().lock(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -62,12 +62,23 @@ fn predict_lines(
     context: &Context<'_>,
 ) -> Result<Vec<String>, String> {
     let model = loaded.model();
+    let request = inference::Request {
+        score: model.classes().is_some(),
+        ..inference::Request::new(csv_input(model, text)?)
+    };
+    let inference = inference::infer(loaded, request, context).map_err(|e| e.to_string())?;
+    Ok(lines(&inference))
+}
+
+/// A CSV's rows as the model's input: named columns under a header row (required for a model
+/// of strings), else positional numbers.
+pub(crate) fn csv_input(model: &Model, text: &str) -> Result<inference::Input<'static>, String> {
     let records = parse_records(text)?;
     let Some(first) = records.first() else {
         return Err("the input holds no rows".into());
     };
     let header = is_header(model, &first.1);
-    let input = if let Some(column) = model.input().text_column() {
+    Ok(if let Some(column) = model.input().text_column() {
         inference::Input::Frame(text_frame(model, &column.name, &records)?)
     } else if header || !model.input().all_numeric() {
         inference::Input::Frame(named_frame(model, &records)?)
@@ -76,13 +87,7 @@ fn predict_lines(
             values: numbers(&records, model.n_features())?,
             dtype: Dtype::F64,
         }
-    };
-    let request = inference::Request {
-        score: model.classes().is_some(),
-        ..inference::Request::new(input)
-    };
-    let inference = inference::infer(loaded, request, context).map_err(|e| e.to_string())?;
-    Ok(lines(&inference))
+    })
 }
 
 /// One line per row: `LABEL,SCORE` (`LABEL` alone for a classifier with no score), each
@@ -135,7 +140,7 @@ fn lines(inference: &Inference<'_>) -> Vec<String> {
     }
 }
 
-fn read_input(input: &Path) -> Result<String, CommandError> {
+pub(crate) fn read_input(input: &Path) -> Result<String, CommandError> {
     let mut bytes = Vec::new();
     let result = if input.as_os_str() == "-" {
         std::io::stdin().read_to_end(&mut bytes)

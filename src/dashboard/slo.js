@@ -115,7 +115,9 @@ function budgetChart(slo, history, source) {
 
 function sloCard(slo, fleet) {
   const threshold = slo.threshold_seconds !== null ? ` · under ${seconds(slo.threshold_seconds)}`
-    : slo.limit_bytes !== null ? ` · under ${mib(slo.limit_bytes)}` : "";
+    : slo.limit_bytes !== null ? ` · under ${mib(slo.limit_bytes)}`
+    : slo.psi_threshold !== null ? ` · every column's PSI over ${slo.drift_window} under ${slo.psi_threshold}` : "";
+  const scope = slo.model ? ` · model ${slo.model}` : "";
   const windows = slo.windows;
   const fleetWindow = w => fleet ? fleet.windows.find(f => f.window === w.window) : undefined;
   const head = el("tr", {}, el("th", {}, "window"),
@@ -171,7 +173,7 @@ function sloCard(slo, fleet) {
       el("span", {}, ...statusPills)),
     el("p", { class: "slo-desc" }, `${slo.description} Objective `,
       el("b", { "data-field": "objective", "data-value": raw(slo.objective) }, `${slo.objective_percent} %`),
-      ` over ${slo.window}${threshold}.`),
+      ` over ${slo.window}${threshold}${scope}.`),
     el("div", { class: "figures" }, ...figures),
     el("table", { class: "burn" }, el("thead", {}, head), el("tbody", {}, ...rows)),
     el("div", { class: "budget" },
@@ -315,6 +317,113 @@ function renderModels(models) {
       m.loaded_at_unix_seconds ? new Date(m.loaded_at_unix_seconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC") : "–"))));
 }
 
+// Model health: a column's drift status as the page colours it.
+const DRIFT_STATE = { drift: "bad", warn: "warn", ok: "ok", unknown: "off" };
+function stat(x) { return x === null || x === undefined ? "–" : x.toFixed(3); }
+function count(n) { return n === null || n === undefined ? "–" : n.toLocaleString("en"); }
+
+// Shares per bin as two step lines over the same bins: the reference (dashed) and the current
+// window's. The bins' labels are under the axis, every one or every few.
+function histogram(feature, figures, source) {
+  const W = 320, H = 130, L = 36, R = 6, T = 8, B = 34;
+  const bins = figures.bins || [], reference = figures.reference || [], current = figures.current || [];
+  const svg = el("svg", {
+    class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${feature}: reference and current shares`,
+    "data-field": "histogram", "data-feature": feature, "data-source": source, "data-bins": bins.length,
+  });
+  if (!bins.length) return svg;
+  const top = Math.max(0.05, ...reference, ...current);
+  const x = i => L + i / bins.length * (W - L - R);
+  const y = v => T + (1 - v / top) * (H - T - B);
+  for (const v of [0, top / 2, top]) {
+    svg.append(el("line", { class: "grid", x1: L, x2: W - R, y1: y(v), y2: y(v) }));
+    svg.append(el("text", { x: L - 4, y: y(v) + 3, "text-anchor": "end" }, `${Math.round(v * 100)} %`));
+  }
+  const every = Math.ceil(bins.length / 6);
+  bins.forEach((label, i) => {
+    if (i % every && i !== bins.length - 1) return;
+    const text = label.length > 9 ? label.slice(0, 8) + "…" : label;
+    svg.append(el("text", { x: (x(i) + x(i + 1)) / 2, y: H - B + 12 + (i / every % 2) * 10, "text-anchor": "middle" }, text));
+  });
+  const steps = shares => shares.flatMap((v, i) => [`${x(i).toFixed(1)},${y(v).toFixed(1)}`, `${x(i + 1).toFixed(1)},${y(v).toFixed(1)}`]).join(" ");
+  svg.append(el("polyline", { class: "ref", points: steps(reference) }));
+  svg.append(el("polyline", { class: "cur", points: steps(current) }));
+  return svg;
+}
+
+// One model's health: the reference in use, its data-quality SLO and issues, every column's
+// drift at 1h and 1d with its status, and the most drifted columns' and the predictions'
+// shares against the reference.
+function healthCard(model, slos) {
+  const h = model.health, ref = h.reference;
+  const worst = ["drift", "warn", "ok"].find(s => h.columns.some(c => c.status === s)
+    || (h.prediction && h.prediction.status === s)) || "unknown";
+  const where = ref.source === "profile"
+    ? [`profile ${ref.location} (${count(ref.rows)} rows, made ${ref.created})`,
+      ref.for_version === "other" ? el("span", { class: "warn", "data-field": "for-version" }, " · made for another version of the model") : ""]
+    : ref.source === "window" ? [`the first ${count(ref.rows)} rows this version served`]
+    : ref.source === "pending" ? [`filling: the first ${count(ref.rows)} rows become the reference (${count(ref.filled)} so far)`]
+    : ["none (--health-reference-rows 0): only what the model knows is checked"];
+  const error = ref.profile_error ? el("span", { class: "warn", "data-field": "profile-error" }, ` · profile refused: ${ref.profile_error}`) : "";
+  const quality = slos.find(s => s.kind === "data_quality" && (s.model === null || s.model === model.name));
+  const hour = h.rows.windows.find(w => w.window === "1h") || { rows: 0, with_issues: 0 };
+  const fleet = h.fleet && h.fleet.drift ? h.fleet.drift : null;
+  const fleetOf = feature => fleet ? fleet.columns.find(c => c.feature === feature) : undefined;
+  const windows = ["1h", "1d"];
+  const head = el("tr", {}, el("th", {}, "column"),
+    ...windows.flatMap(w => [el("th", {}, `PSI ${w}`), el("th", {}, `JS ${w}`)]),
+    ...(fleet ? [el("th", { title: `summed over ${fleet.instances} instances` }, "fleet PSI 1h")] : []),
+    el("th", {}, "issues"), el("th", {}, "status"));
+  const row = (c, what) => el("tr", { "data-feature": c.feature },
+    el("td", {}, what || c.feature),
+    ...windows.flatMap(w => {
+      const d = c.drift.find(x => x.window === w) || {};
+      return [
+        el("td", { "data-field": "health-psi", "data-feature": c.feature, "data-window": w, "data-value": raw(d.psi), title: `${count(d.rows)} rows` }, stat(d.psi)),
+        el("td", { "data-field": "health-js", "data-feature": c.feature, "data-window": w, "data-value": raw(d.jensen_shannon) }, stat(d.jensen_shannon)),
+      ];
+    }),
+    ...(fleet ? [(() => { const f = fleetOf(c.feature), d = f && f.drift.find(x => x.window === "1h");
+      return el("td", { "data-field": "fleet-psi", "data-feature": c.feature, "data-value": raw(d && d.psi) }, stat(d && d.psi)); })()] : []),
+    el("td", { "data-field": "health-issues", "data-feature": c.feature,
+      title: `missing ${c.issues.missing}, unseen ${c.issues.unseen_category}, out of range ${c.issues.out_of_range}` },
+      c.issues.missing + c.issues.unseen_category + c.issues.out_of_range),
+    el("td", { "data-field": "health-status", "data-feature": c.feature, "data-state": DRIFT_STATE[c.status] }, c.status));
+  const rows = h.columns.map(c => row(c));
+  if (h.prediction) rows.push(row(h.prediction, "predictions"));
+  const charts = h.columns.filter(c => c.bins).map(c => el("div", {},
+    el("div", { class: "label" }, `${c.feature} · ${c.status}`), histogram(c.feature, c, "column")));
+  if (h.prediction) {
+    charts.push(el("div", {}, el("div", { class: "label" }, "predicted class shares against the reference"),
+      histogram("prediction", h.prediction, "prediction")));
+  }
+  const figures = [
+    el("div", { class: "scope" }, "rows", el("small", {}, "last hour")),
+    el("div", { class: "figure" }, el("div", { class: "label" }, "rows, 1h"),
+      el("div", { class: "value", "data-field": "health-rows", "data-value": hour.rows }, count(hour.rows))),
+    el("div", { class: "figure" }, el("div", { class: "label" }, "with an issue, 1h"),
+      el("div", { class: "value", "data-field": "health-rows-with-issues", "data-value": hour.with_issues }, count(hour.with_issues)),
+      el("div", { class: "sub", "data-field": "health-issues-total", "data-missing": h.rows.issues.missing,
+        "data-unseen": h.rows.issues.unseen_category, "data-out-of-range": h.rows.issues.out_of_range },
+        `since start: ${h.rows.issues.missing} missing, ${h.rows.issues.unseen_category} unseen, ${h.rows.issues.out_of_range} out of range`)),
+    el("div", { class: "figure" }, el("div", { class: "label" }, quality ? `${quality.name} SLI, ${quality.window}` : "data quality"),
+      el("div", { class: "value " + (quality ? sliClass(quality) : ""), "data-field": "health-quality-sli", "data-value": raw(quality && quality.sli) },
+        quality ? pct(quality.sli, 3) : "–"),
+      quality ? el("div", { class: "sub" }, el("span", { class: "pill", "data-field": "health-quality-status", "data-state": quality.status }, quality.status.toUpperCase()),
+        ` objective ${quality.objective_percent} %`) : ""),
+  ];
+  return el("article", { class: "slo-card health-card", id: `health-${model.name}`, "data-model": model.name, "data-status": DRIFT_STATE[worst] },
+    el("div", { class: "slo-head" },
+      el("h2", {}, "Model health ", el("small", {}, `${model.name} · version ${h.version}`)),
+      el("span", { class: "pill", "data-field": "health-state", "data-state": DRIFT_STATE[worst] }, worst === "unknown" ? "NO DATA" : worst.toUpperCase())),
+    el("p", { class: "reference", "data-field": "reference", "data-source": ref.source, "data-value": raw(ref.id) }, "Reference: ", ...where, error),
+    el("div", { class: "figures" }, ...figures),
+    el("table", { class: "burn drift" }, el("thead", {}, head), el("tbody", {}, ...rows)),
+    el("div", { class: "histograms" }, ...charts),
+    el("div", { class: "legend" }, el("i", { class: "l-ref" }), "reference", el("i", { class: "l-cur" }),
+      `last ${h.status_window} · statuses: PSI from 0.1 warn, from ${h.psi_threshold} drift`));
+}
+
 /** The SLO window's SLI is below the objective (null before any event: not below). */
 function belowObjective(slo) {
   return slo.sli !== null && slo.sli < slo.objective;
@@ -348,6 +457,8 @@ function render(report) {
   renderCharts(report);
   renderMemory(report.memory);
   renderModels(report.models);
+  document.getElementById("health").replaceChildren(
+    ...report.models.filter(m => m.health).map(m => healthCard(m, report.slos)));
   document.body.dataset.loaded = "true";
 }
 

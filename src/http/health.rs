@@ -31,7 +31,11 @@ pub async fn ready(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`: every metric in Prometheus' text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    // The SLO gauges are as fresh as the scrape; the first scrape fixes the count before it.
+    // Model health's counts first (they feed the engine's model-health SLOs), then the SLO
+    // gauges, as fresh as the scrape; the first scrape fixes the count before it.
+    if let Some(health) = &state.health {
+        health.refresh();
+    }
     state.metrics.slo.set(&state.slo.report());
     let before = state.first_scrape.note_scrape();
     state

@@ -1,5 +1,5 @@
 //! The SLO endpoints: `GET /slo`, the dashboard (`crate::dashboard`); `GET /slo.json`, the
-//! engine's report with the build, the models served, the first scrape (whether the fleet's
+//! engine's report with the build, the models served with their health (`crate::health`), the first scrape (whether the fleet's
 //! SLOs miss some of this instance's events: `slo::first_scrape`) and, with
 //! `--fleet-prometheus`, the fleet's figures as last refreshed (never waited for:
 //! `slo::fleet`).
@@ -26,8 +26,13 @@ pub async fn dashboard() -> Response {
     no_store(Html(PAGE.as_str()).into_response())
 }
 
-/// `GET /slo.json`: every SLO's figures now, the build, and the models served.
+/// `GET /slo.json`: every SLO's figures now, the build, and the models served with their
+/// health.
 pub async fn figures(State(state): State<AppState>) -> Response {
+    if let Some(health) = &state.health {
+        health.refresh();
+    }
+    let fleet_drift = state.health.as_ref().and_then(|h| h.fleet());
     let models = state
         .registry
         .names()
@@ -41,11 +46,21 @@ pub async fn figures(State(state): State<AppState>) -> Response {
                 .get_metric_with_label_values(&[model.name()])
                 .ok()
                 .map(|gauge| gauge.get());
+            let health = state.health.as_ref().and_then(|h| h.figures(model.name()));
+            let fleet = fleet_drift.as_ref().map(|fleet| FleetDrift {
+                updated: fleet.updated,
+                error: fleet.error.clone(),
+                drift: fleet.models.get(model.name()).cloned(),
+            });
             ModelFigures {
                 name: model.name().to_owned(),
                 version: model.version().to_owned(),
                 estimator: model.model().chain().to_owned(),
                 loaded_at_unix_seconds: loaded_at,
+                health: health.map(|figures| Health {
+                    figures: (*figures).clone(),
+                    fleet,
+                }),
             }
         })
         .collect();
@@ -94,4 +109,21 @@ struct ModelFigures {
     version: String,
     estimator: String,
     loaded_at_unix_seconds: Option<f64>,
+    /// `null` with `--health off`.
+    health: Option<Health>,
+}
+
+/// A model's health, and its fleet's drift with `--fleet-prometheus`.
+#[derive(Serialize)]
+struct Health {
+    #[serde(flatten)]
+    figures: crate::health::ModelFigures,
+    fleet: Option<FleetDrift>,
+}
+
+#[derive(Serialize)]
+struct FleetDrift {
+    updated: Option<f64>,
+    error: Option<String>,
+    drift: Option<crate::health::fleet::FleetModel>,
 }

@@ -29,7 +29,7 @@ use std::borrow::Cow;
 use ndarray::Array2;
 
 pub use explain::Explanation;
-pub use observer::{Observer, Seen, SeenInput, Unobserved};
+pub use observer::{Both, Observer, Seen, SeenInput, Unobserved};
 pub use outputs::{
     EXTENSIONS, INPUT, Output, OutputData, TensorMetadata, inputs_of, label_datatype, label_text,
     labels, outputs_of,

@@ -8,6 +8,7 @@
 //! request.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::InferError;
 use crate::model::{Frame, Prediction};
@@ -49,4 +50,20 @@ pub struct Unobserved;
 
 impl Observer for Unobserved {
     fn answered(&self, _seen: &Seen<'_>) {}
+}
+
+/// Two observers, each seeing every prediction (model health, and another a test installs).
+#[derive(Debug)]
+pub struct Both(pub Arc<dyn Observer>, pub Arc<dyn Observer>);
+
+impl Observer for Both {
+    fn answered(&self, seen: &Seen<'_>) {
+        self.0.answered(seen);
+        self.1.answered(seen);
+    }
+
+    fn refused(&self, model: &LoadedModel, error: &InferError) {
+        self.0.refused(model, error);
+        self.1.refused(model, error);
+    }
 }

@@ -283,6 +283,17 @@ pub trait Transformer: fmt::Debug + Send + Sync {
     fn categories(&self, _feature: usize) -> Option<Vec<String>> {
         None
     }
+    /// The range of values an input feature took in training, where the step keeps it
+    /// (MinMaxScaler's `data_min_` and `data_max_`): model health counts a value outside it.
+    fn fitted_range(&self, _feature: usize) -> Option<(f64, f64)> {
+        None
+    }
+    /// Whether training saw a missing value in an input feature, where the step knows it (an
+    /// encoder's missing category, a MissingIndicator's `features_`): model health counts a
+    /// missing value where training had none.
+    fn fitted_missing(&self, _feature: usize) -> Option<bool> {
+        None
+    }
     fn transform(&self, data: Data) -> Result<Data, Refusal>;
     /// Whether an output mixes several inputs (a projection): its `sources` then name only
     /// one of them, and an explanation by the client's columns cannot pass through it.

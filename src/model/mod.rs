@@ -410,6 +410,18 @@ impl Model {
         &self.categories
     }
 
+    /// The range input column `column` took in training, where the first step keeps it (a
+    /// MinMaxScaler reading the column as sent).
+    pub fn fitted_range(&self, column: usize) -> Option<(f64, f64)> {
+        self.transformers.first()?.1.fitted_range(column)
+    }
+
+    /// Whether training saw a missing value in input column `column`, where the first step
+    /// knows it (an encoder, a MissingIndicator reading the column as sent).
+    pub fn fitted_missing(&self, column: usize) -> Option<bool> {
+        self.transformers.first()?.1.fitted_missing(column)
+    }
+
     /// A builder of named input for `n_rows` rows.
     pub fn frame_builder(&self, n_rows: usize) -> FrameBuilder<'_> {
         FrameBuilder::new(&self.input, &self.categories, n_rows)

@@ -8,12 +8,14 @@
 //!
 //! # Layout
 //! - [`features`]: named columns and the one-hot encoding of named instances.
+//! - [`profile`]: a model's reference profile, checked against the model.
 //! - [`refresh`]: the first load with retries, and the loop that polls a store, loads, checks
 //!   and swaps.
 //! - [`loader`]: the one thread loads run on, in turn.
 
 pub mod features;
 pub mod loader;
+pub mod profile;
 pub mod refresh;
 
 use std::collections::BTreeMap;
@@ -24,6 +26,7 @@ use arc_swap::ArcSwap;
 use crate::model::{LoadError, LoadLimits, Model};
 use crate::store::{Fetched, StoreError, content_version};
 pub use features::{EncodeError, FeatureSchema, FieldValue};
+pub use profile::{Profile, ProfileStatus};
 pub use refresh::{RefreshPolicy, Refresher, load_at_start, record_served};
 
 /// A model ready to serve, with what the HTTP layer needs to describe it.
@@ -31,8 +34,12 @@ pub use refresh::{RefreshPolicy, Refresher, load_at_start, record_served};
 pub struct LoadedModel {
     name: String,
     version: String,
+    /// The content hash of the model's bytes (its version too, when read from a file).
+    content_hash: String,
     model: Model,
     features: Option<FeatureSchema>,
+    /// Its reference profile, read with it.
+    profile: ProfileStatus,
 }
 
 /// Why a model could not be made ready to serve.
@@ -116,15 +123,20 @@ impl LoadedModel {
             None if model.is_pipeline() => None,
             None => model.feature_names(),
         };
+        let version = content_version(bytes);
         Ok(Self {
             name: name.to_owned(),
-            version: content_version(bytes),
+            content_hash: version.clone(),
+            version,
             features: names.map(FeatureSchema::new),
             model,
+            profile: ProfileStatus::Absent,
         })
     }
 
     /// Loads what a store fetched; the version is the store's (generation or content hash).
+    /// The profile read with it is checked against it; a refused one is logged, and the model
+    /// loads all the same.
     pub fn from_fetched(
         name: &str,
         fetched: &Fetched,
@@ -138,7 +150,46 @@ impl LoadedModel {
             limits,
         )?;
         loaded.version.clone_from(&fetched.version);
+        loaded.profile = ProfileStatus::of(
+            fetched.profile.as_ref(),
+            name,
+            &loaded.model,
+            &loaded.column_names(),
+            &loaded.content_hash,
+        );
         Ok(loaded)
+    }
+
+    /// With `profile` as its reference profile.
+    pub fn with_profile(mut self, profile: ProfileStatus) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// The content hash of the model's bytes, whatever its version (a Cloud Storage object's is
+    /// its generation): what a profile records of the model it was made with.
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
+    /// Its reference profile, as read with it.
+    pub fn profile(&self) -> &ProfileStatus {
+        &self.profile
+    }
+
+    /// The names of the columns it takes, as model health and profiles name them: the
+    /// `features.json` names of a bare estimator that has them, else the model's own.
+    pub fn column_names(&self) -> Vec<String> {
+        match &self.features {
+            Some(f) if f.names().len() == self.model.n_features() => f.names().to_vec(),
+            _ => self
+                .model
+                .input()
+                .columns
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
+        }
     }
 
     pub fn name(&self) -> &str {

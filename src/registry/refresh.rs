@@ -344,6 +344,7 @@ mod tests {
                 version: format!("g{token}"),
                 bytes: bytes.to_vec(),
                 features: Some(EMBEDDED_FEATURES.to_vec()),
+                profile: None,
                 file: "m.pkl".into(),
             });
         }

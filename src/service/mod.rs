@@ -1,6 +1,6 @@
 //! The state every request needs, whichever protocol brings it: the served models, the
-//! metrics, the limits and admission, the SLO engine and the fleet view, the access checks,
-//! and whether the server is draining; and the one way a request reaches a model
+//! metrics, the limits and admission, the SLO engine and the fleet view, model health, the
+//! access checks, and whether the server is draining; and the one way a request reaches a model
 //! ([`App::infer`], over `crate::inference`). REST (`crate::http`) and gRPC (`crate::grpc`)
 //! both stand on it, and neither knows the other.
 //!
@@ -25,6 +25,7 @@ use prometheus::IntCounter;
 pub use admission::{Arrival, Overload, admit, arrival};
 
 use crate::auth::AccessControl;
+use crate::health::Health;
 use crate::inference::{self, InferError, Inference, Observer, Unobserved};
 use crate::metrics::Metrics;
 use crate::registry::{LoadedModel, Registry};
@@ -84,6 +85,8 @@ pub struct App {
     rows_predicted: BTreeMap<String, IntCounter>,
     /// Sees every prediction, whichever protocol asked for it.
     observer: Arc<dyn Observer>,
+    /// Model health (`--health on`): the figures of `/slo.json`; also among the observers.
+    pub health: Option<Arc<Health>>,
 }
 
 /// A model a request named that is not served.
@@ -130,7 +133,14 @@ impl App {
             draining: AtomicBool::new(false),
             rows_predicted,
             observer: Arc::new(Unobserved),
+            health: None,
         }
+    }
+
+    /// With model health's figures on `/slo.json` (install it as an observer too).
+    pub fn with_health(mut self, health: Arc<Health>) -> Self {
+        self.health = Some(health);
+        self
     }
 
     /// With the fleet's SLOs on `/slo.json`.

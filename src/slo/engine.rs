@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::ring::Ring;
 use super::spec::{BURN_RATE_ALERTS, Indicator, SLI_WINDOWS, Severity, Slo, SloSpec, Window};
 
 /// Where the engine's time comes from.
@@ -126,56 +127,6 @@ impl Counts {
     }
 }
 
-/// A circular buffer of time buckets of `width` seconds; slots are addressed by absolute
-/// bucket number (`time / width`) modulo the length, and cleared as time moves past them.
-#[derive(Debug)]
-struct Ring<T> {
-    width: u64,
-    slots: Box<[T]>,
-    blank: T,
-    /// The absolute number of the newest bucket.
-    newest: u64,
-}
-
-impl<T: Clone> Ring<T> {
-    fn new(width: u64, span: u64, blank: T) -> Self {
-        Self {
-            width,
-            slots: vec![blank.clone(); (span / width) as usize].into_boxed_slice(),
-            blank,
-            newest: 0,
-        }
-    }
-
-    fn span(&self) -> u64 {
-        self.width * self.slots.len() as u64
-    }
-
-    /// Moves the ring to the bucket holding `now_seconds`, clearing the buckets skipped, and
-    /// returns it.
-    fn advance(&mut self, now_seconds: u64) -> &mut T {
-        let bucket = now_seconds / self.width;
-        let len = self.slots.len() as u64;
-        if bucket > self.newest {
-            let skipped = (bucket - self.newest).min(len);
-            for k in 1..=skipped {
-                self.slots[((self.newest + k) % len) as usize] = self.blank.clone();
-            }
-            self.newest = bucket;
-        }
-        &mut self.slots[(self.newest % len) as usize]
-    }
-
-    /// The `n` newest buckets, newest first (`n` at most the ring's length).
-    fn newest(&self, n: u64) -> impl Iterator<Item = (u64, &T)> {
-        let len = self.slots.len() as u64;
-        (0..n.min(len).min(self.newest + 1)).map(move |k| {
-            let bucket = self.newest - k;
-            (bucket, &self.slots[(bucket % len) as usize])
-        })
-    }
-}
-
 /// One SLO's rings.
 #[derive(Debug)]
 struct Series {
@@ -204,10 +155,10 @@ impl Series {
         let ring = self
             .rings
             .iter()
-            .find(|r| r.span() >= window.seconds() && window.seconds().is_multiple_of(r.width))
+            .find(|r| r.span() >= window.seconds() && window.seconds().is_multiple_of(r.width()))
             .unwrap_or(&self.rings[2]);
         let mut sum = Counts::default();
-        for (_, counts) in ring.newest(window.seconds() / ring.width) {
+        for (_, counts) in ring.newest(window.seconds() / ring.width()) {
             sum.add(*counts);
         }
         sum
@@ -215,7 +166,7 @@ impl Series {
 
     /// Buckets held, for the memory bound.
     fn buckets(&self) -> usize {
-        self.rings.iter().map(|r| r.slots.len()).sum()
+        self.rings.iter().map(Ring::len).sum()
     }
 }
 
@@ -375,6 +326,18 @@ impl SloEngine {
         state.last_rss_bytes = Some(rss_bytes);
     }
 
+    /// Counts events of the SLO named `slo` measured outside the engine (model health's
+    /// data-quality rows and drift intervals), as of now. Nothing for an SLO it does not have.
+    pub fn record(&self, slo: &str, counts: Counts) {
+        let Some(index) = self.spec.slos.iter().position(|s| s.name == slo) else {
+            return;
+        };
+        let now = self.clock.now().as_secs();
+        let mut state = self.lock();
+        self.move_pending(&mut state, now);
+        state.series[index].add(now, counts);
+    }
+
     /// Moves pending events into the rings and lets old buckets expire.
     pub fn tick(&self) {
         let now = self.clock.now().as_secs();
@@ -416,7 +379,8 @@ impl SloEngine {
                     good: latency[..=*threshold].iter().sum(),
                     total: answered,
                 },
-                // Memory samples arrive through `record_memory`; advance the rings only.
+                // Memory samples arrive through `record_memory`, model health's events through
+                // `record`; advance the rings only.
                 _ => Counts::default(),
             };
             series.add(now, counts);
@@ -463,16 +427,16 @@ impl SloEngine {
     fn traffic_report(&self, ring: &Ring<Traffic>, now: u64) -> Vec<TrafficPoint> {
         let started = self.started.as_secs();
         let mut points: Vec<TrafficPoint> = ring
-            .newest(ring.slots.len() as u64)
-            .filter(|(bucket, _)| (bucket + 1) * ring.width > started)
+            .newest(ring.len() as u64)
+            .filter(|(bucket, _)| (bucket + 1) * ring.width() > started)
             .map(|(bucket, minute)| {
-                let from = (bucket * ring.width).max(started);
-                let to = ((bucket + 1) * ring.width).min(now.max(from + 1));
+                let from = (bucket * ring.width()).max(started);
+                let to = ((bucket + 1) * ring.width()).min(now.max(from + 1));
                 let seconds = (to - from).max(1) as f64;
                 let answered: u64 = minute.latency.iter().sum();
                 let quantile = |q| quantile(&self.latency_edges, &minute.latency, answered, q);
                 TrafficPoint {
-                    minutes_ago: (ring.newest - bucket) as u32,
+                    minutes_ago: (ring.newest_bucket() - bucket) as u32,
                     requests_per_second: minute.requests as f64 / seconds,
                     errors_per_second: minute.errors as f64 / seconds,
                     p50_seconds: quantile(0.5),
@@ -527,7 +491,7 @@ fn budget_history(slo: &Slo, series: &Series, uptime: u64, now_seconds: u64) -> 
         .find(|r| r.span() >= covered)
         .unwrap_or(&series.rings[2]);
     // The buckets of the covered span, the oldest (partly covered) one included.
-    let wanted = (covered.div_ceil(ring.width) + 1).min(ring.slots.len() as u64);
+    let wanted = (covered.div_ceil(ring.width()) + 1).min(ring.len() as u64);
     let mut buckets: Vec<(u64, Counts)> = ring.newest(wanted).map(|(b, c)| (b, *c)).collect();
     buckets.reverse();
     let per_point = buckets.len().div_ceil(BUDGET_POINTS).max(1);
@@ -535,7 +499,7 @@ fn budget_history(slo: &Slo, series: &Series, uptime: u64, now_seconds: u64) -> 
         .chunks(per_point)
         .map(|group| {
             let (newest, _) = group[group.len() - 1];
-            let end = (newest + 1) * ring.width;
+            let end = (newest + 1) * ring.width();
             let mut counts = Counts::default();
             for (_, c) in group {
                 counts.add(*c);
@@ -640,9 +604,16 @@ pub fn evaluate(
         Status::Ok
     };
     let (threshold_seconds, limit_bytes) = match slo.indicator {
-        Indicator::Availability => (None, None),
         Indicator::Latency { threshold_seconds } => (Some(threshold_seconds), None),
         Indicator::Memory { limit_bytes } => (None, Some(limit_bytes)),
+        _ => (None, None),
+    };
+    let (psi_threshold, drift_window) = match &slo.indicator {
+        Indicator::Drift(rule) => (
+            Some(rule.psi_threshold),
+            Some(rule.drift_window.to_string()),
+        ),
+        _ => (None, None),
     };
     SloReport {
         name: slo.name.clone(),
@@ -656,6 +627,10 @@ pub fn evaluate(
         covered_seconds,
         threshold_seconds,
         limit_bytes,
+        model: slo.indicator.model().map(str::to_owned),
+        psi_threshold,
+        drift_window,
+        events: slo.indicator.events(),
         good,
         total,
         sli,
@@ -684,7 +659,7 @@ pub struct Report {
 pub struct SloReport {
     pub name: String,
     pub description: String,
-    /// `availability`, `latency` or `memory`.
+    /// `availability`, `latency`, `memory`, `data_quality` or `drift`.
     pub kind: &'static str,
     /// The share of events that must be good (`0.9995`).
     pub objective: f64,
@@ -697,6 +672,13 @@ pub struct SloReport {
     pub covered_seconds: u64,
     pub threshold_seconds: Option<f64>,
     pub limit_bytes: Option<u64>,
+    /// The one model a model-health SLO counts; `null` for every model's.
+    pub model: Option<String>,
+    /// A drift SLO's PSI threshold and the window PSI is computed over.
+    pub psi_threshold: Option<f64>,
+    pub drift_window: Option<String>,
+    /// What its events are: `requests`, `samples`, `rows` or `intervals`.
+    pub events: &'static str,
     /// Good and total events over the SLO window.
     pub good: u64,
     pub total: u64,
@@ -1251,6 +1233,42 @@ mod tests {
         assert_eq!(later.remaining, [1.0, 1.0, -1.0, -1.0, -3.0, -3.0]);
         let spent_at_last = quiet.ending_at(0.5);
         assert_eq!(spent_at_last.remaining, [1.0, 0.5]);
+    }
+
+    #[test]
+    fn drift_intervals_recorded_from_outside_burn_the_budget_and_page() {
+        let (engine, clock) = engine(
+            "  - name: drift\n    kind: drift\n    psi_threshold: 0.25\n    \
+             objective_percent: 99\n    window: 30d\n    alerts: {min_events: 30}\n",
+        );
+        // Requests are not drift events.
+        requests(&engine, 100, 100);
+        // Two clean hours, one interval a minute.
+        for _ in 0..120 {
+            engine.record("drift", Counts { good: 1, total: 1 });
+            clock.advance(60);
+        }
+        assert_eq!(engine.report().slos[0].status, Status::Ok);
+        // Then a shift: every interval bad. After ten minutes 10 of the 59 intervals in the
+        // hour's buckets are bad (a burn of 16.9x over 1h; 100x over 5m): the fast pair pages.
+        for _ in 0..10 {
+            engine.record("drift", Counts { good: 0, total: 1 });
+            clock.advance(60);
+        }
+        let report = engine.report();
+        let slo = &report.slos[0];
+        assert_eq!((slo.kind, slo.events), ("drift", "intervals"));
+        assert_eq!(slo.psi_threshold, Some(0.25));
+        assert_eq!(slo.drift_window.as_deref(), Some("1h"));
+        let fast = &slo.alerts[0].conditions[0];
+        close(fast.short_burn_rate, 100.0);
+        close(fast.long_burn_rate, 10.0 / 59.0 / 0.01);
+        assert!(fast.firing);
+        assert_eq!(slo.status, Status::Page);
+        assert_eq!((slo.good, slo.total), (120, 130));
+        // An SLO the spec lacks records nothing.
+        engine.record("nothing", Counts { good: 0, total: 5 });
+        assert_eq!(engine.report().slos[0].total, 130);
     }
 
     #[test]

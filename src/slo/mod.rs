@@ -8,6 +8,7 @@
 //!
 //! # Layout
 //! - [`spec`]: `slos.yaml` parsed and validated; the workbook's windows and alert pairs.
+//! - [`ring`]: counts over a sliding window in time buckets of fixed memory.
 //! - [`engine`]: rolling counts in fixed-size rings; SLIs, budgets, burn rates, alert states.
 //! - [`memory`]: the resident-memory sampler that also ticks the engine.
 //! - [`first_scrape`]: the first scrape of `/metrics`, the events answered before it, and the
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod first_scrape;
 pub mod fleet;
 pub mod memory;
+pub mod ring;
 pub mod rules;
 pub mod spec;
 

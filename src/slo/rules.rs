@@ -21,6 +21,11 @@ use super::spec::{BURN_RATE_ALERTS, Indicator, SLI_WINDOWS, Severity, Slo, SloSp
 const REQUESTS: &str = "skserve_http_requests_total";
 const DURATION: &str = "skserve_http_request_duration_seconds";
 const RESIDENT_MEMORY: &str = "process_resident_memory_bytes";
+/// Model health's counters (`metrics::health`): rows predicted, those with a data-quality
+/// issue, and the drift SLOs' evaluation intervals by result.
+pub const INPUT_ROWS: &str = "skserve_input_rows_total";
+pub const ROWS_WITH_ISSUES: &str = "skserve_input_rows_with_issues_total";
+pub const DRIFT_INTERVALS: &str = "skserve_drift_intervals_total";
 
 /// The rules file for `spec`.
 pub fn prometheus_rules(spec: &SloSpec) -> String {
@@ -69,6 +74,25 @@ pub fn event_queries(
             good.push("code_class!=\"4xx\"".into());
             good.push(le_matcher(threshold_seconds));
             format!("{DURATION}_bucket")
+        }
+        Indicator::DataQuality { .. } => {
+            let rows = rules.health_selector(&[]);
+            return EventQueries {
+                good: format!(
+                    "sum(increase({INPUT_ROWS}{rows}[{range}])) - \
+                     sum(increase({ROWS_WITH_ISSUES}{rows}[{range}]))"
+                ),
+                total: format!("sum(increase({INPUT_ROWS}{rows}[{range}]))"),
+            };
+        }
+        Indicator::Drift(_) => {
+            let good = rules.health_selector(&["result=\"good\"".to_owned()]);
+            return EventQueries {
+                good: format!("sum(increase({DRIFT_INTERVALS}{good}[{range}]))"),
+                total: rules
+                    .counted_requests(range)
+                    .expect("intervals are counted"),
+            };
         }
         Indicator::Memory { limit_bytes } => {
             let memory = format!("{RESIDENT_MEMORY}{}", rules.selector(&[]));
@@ -119,6 +143,20 @@ impl SloRules<'_> {
         format!("{{{}}}", all.join(","))
     }
 
+    /// The selector of a model-health SLO's series: the spec's selector, the SLO's model if it
+    /// names one, its own name for drift intervals, then `matchers`.
+    fn health_selector(&self, matchers: &[String]) -> String {
+        let mut all: Vec<String> = Vec::new();
+        if let Some(model) = self.slo.indicator.model() {
+            all.push(format!("model=\"{model}\""));
+        }
+        if matches!(self.slo.indicator, Indicator::Drift(_)) {
+            all.push(format!("slo=\"{}\"", self.slo.name));
+        }
+        all.extend(matchers.iter().cloned());
+        self.selector(&all)
+    }
+
     /// The route matcher that leaves out the excluded routes.
     fn route_matchers(&self) -> Vec<String> {
         if self.spec.exclude_routes.is_empty() {
@@ -133,11 +171,20 @@ impl SloRules<'_> {
         vec![format!("route!~\"{}\"", routes.join("|"))]
     }
 
-    /// Requests the SLO counts (for availability: every code but 4xx, plus 429; for latency:
-    /// every code class but 4xx).
+    /// The events the SLO counts over `range`: requests for availability (every code but 4xx,
+    /// plus 429) and latency (every code class but 4xx), rows for data quality, evaluated
+    /// intervals for drift; `None` for memory's samples.
     fn counted_requests(&self, range: Window) -> Option<String> {
         let mut matchers = self.route_matchers();
         match self.slo.indicator {
+            Indicator::DataQuality { .. } => Some(format!(
+                "sum(increase({INPUT_ROWS}{}[{range}]))",
+                self.health_selector(&[])
+            )),
+            Indicator::Drift(_) => Some(format!(
+                "sum(increase({DRIFT_INTERVALS}{}[{range}]))",
+                self.health_selector(&[])
+            )),
             Indicator::Availability => {
                 matchers.push("code=~\"[1-35]..|429\"".into());
                 Some(format!(
@@ -186,6 +233,18 @@ impl SloRules<'_> {
             Indicator::Memory { .. } => format!(
                 "avg_over_time(slo:sli_error:bool{}[{window}])\n",
                 self.own()
+            ),
+            Indicator::DataQuality { .. } => {
+                let rows = self.health_selector(&[]);
+                format!(
+                    "(sum(rate({ROWS_WITH_ISSUES}{rows}[{window}])))\n/\n\
+                     (sum(rate({INPUT_ROWS}{rows}[{window}])))\n"
+                )
+            }
+            Indicator::Drift(_) => format!(
+                "(sum(rate({DRIFT_INTERVALS}{}[{window}])))\n/\n(sum(rate({DRIFT_INTERVALS}{}[{window}])))\n",
+                self.health_selector(&["result=\"bad\"".to_owned()]),
+                self.health_selector(&[])
             ),
         }
     }
@@ -359,8 +418,9 @@ impl SloRules<'_> {
             if self.slo.alerts.min_events > 0 {
                 let _ = write!(
                     description,
-                    ", with at least {} requests in the long window",
-                    self.slo.alerts.min_events
+                    ", with at least {} {} in the long window",
+                    self.slo.alerts.min_events,
+                    self.slo.indicator.events()
                 );
             }
             description.push_str(". See /slo on the service.");
@@ -445,8 +505,8 @@ mod tests {
         assert_eq!(text, prometheus_rules(&embedded()));
         let parsed: serde_norway::Value = serde_norway::from_str(&text).unwrap();
         let groups = parsed["groups"].as_sequence().unwrap();
-        // Four SLOs, each with SLI recordings, meta recordings and alerts.
-        assert_eq!(groups.len(), 12);
+        // Six SLOs, each with SLI recordings, meta recordings and alerts.
+        assert_eq!(groups.len(), 18);
         let sli = groups[0]["rules"].as_sequence().unwrap();
         let names: Vec<&str> = sli.iter().map(|r| r["record"].as_str().unwrap()).collect();
         assert_eq!(
@@ -556,6 +616,47 @@ mod tests {
         // Never more often than every 10 s.
         let short = event_queries(&spec, by_name("memory"), Window::minutes(5), 720);
         assert!(short.total.ends_with("[5m:10s]))"), "{}", short.total);
+    }
+
+    #[test]
+    fn model_health_slos_read_the_health_counters() {
+        let spec = embedded();
+        let text = prometheus_rules(&spec);
+        assert!(text.contains(
+            "(sum(rate(skserve_input_rows_with_issues_total{job=\"skserve\"}[5m])))\n          \
+             /\n          (sum(rate(skserve_input_rows_total{job=\"skserve\"}[5m])))"
+        ));
+        assert!(text.contains(
+            "(sum(rate(skserve_drift_intervals_total{job=\"skserve\",slo=\"drift\",result=\"bad\"}[1h])))"
+        ));
+        assert!(text.contains("with at least 30 intervals in the long window"));
+        assert!(text.contains("with at least 200 rows in the long window"));
+        let by_name = |name: &str| spec.slos.iter().find(|s| s.name == name).unwrap();
+        let drift = event_queries(&spec, by_name("drift"), Window::hours(1), 720);
+        assert_eq!(
+            drift.good,
+            "sum(increase(skserve_drift_intervals_total{job=\"skserve\",slo=\"drift\",result=\"good\"}[1h]))"
+        );
+        assert_eq!(
+            drift.total,
+            "sum(increase(skserve_drift_intervals_total{job=\"skserve\",slo=\"drift\"}[1h]))"
+        );
+        let quality = event_queries(&spec, by_name("data-quality"), Window::days(1), 720);
+        assert_eq!(
+            quality.good,
+            "sum(increase(skserve_input_rows_total{job=\"skserve\"}[1d])) - \
+             sum(increase(skserve_input_rows_with_issues_total{job=\"skserve\"}[1d]))"
+        );
+        // One model's SLO selects its series.
+        let yaml = crate::slo::spec::EMBEDDED_SLOS_YAML.replace(
+            "kind: data_quality\n",
+            "kind: data_quality\n    model: flights\n",
+        );
+        let one = SloSpec::parse(&yaml, crate::metrics::LATENCY_BUCKETS).unwrap();
+        assert!(
+            prometheus_rules(&one)
+                .contains("skserve_input_rows_total{job=\"skserve\",model=\"flights\"}[5m]")
+        );
     }
 
     #[test]

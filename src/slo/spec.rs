@@ -214,7 +214,39 @@ pub enum Indicator {
     Latency { threshold_seconds: f64 },
     /// Resident memory sampled periodically; a sample at or above `limit_bytes` is bad.
     Memory { limit_bytes: u64 },
+    /// Rows predicted (of `model`, or of every model), good when model health found no issue
+    /// in them: no missing value where the reference has none or the model was fitted with
+    /// none, no category the model or the reference never saw, no value outside the
+    /// reference's range or a fitted scaler's.
+    DataQuality { model: Option<String> },
+    /// Evaluation intervals (one a minute per model, of `model` or of every model) with at
+    /// least `min_rows` rows in `drift_window`, good when every input column's PSI over
+    /// `drift_window` stays under `psi_threshold`.
+    Drift(DriftRule),
 }
+
+/// What a drift SLO holds every interval to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DriftRule {
+    /// The model whose intervals count; `None`: every model's.
+    pub model: Option<String>,
+    /// An interval is bad when a column's PSI reaches this.
+    pub psi_threshold: f64,
+    /// The window PSI is computed over: one of [`DRIFT_WINDOWS`].
+    pub drift_window: Window,
+    /// Intervals whose window holds fewer rows are not evaluated (PSI over a handful of rows
+    /// says nothing).
+    pub min_rows: u64,
+}
+
+/// The windows model health keeps bin counts over, and so the windows a drift SLO may use.
+pub const DRIFT_WINDOWS: [Window; 2] = [Window::hours(1), Window::days(1)];
+
+/// How often a drift SLO is evaluated, per model.
+pub const DRIFT_INTERVAL: Window = Window::minutes(1);
+
+/// The rows a drift window needs for an interval to count, unless `min_rows` says otherwise.
+pub const DEFAULT_DRIFT_MIN_ROWS: u64 = 100;
 
 impl Indicator {
     pub fn kind(&self) -> &'static str {
@@ -222,6 +254,32 @@ impl Indicator {
             Self::Availability => "availability",
             Self::Latency { .. } => "latency",
             Self::Memory { .. } => "memory",
+            Self::DataQuality { .. } => "data_quality",
+            Self::Drift(_) => "drift",
+        }
+    }
+
+    /// The model a model-health SLO is restricted to, if any.
+    pub fn model(&self) -> Option<&str> {
+        match self {
+            Self::DataQuality { model } => model.as_deref(),
+            Self::Drift(rule) => rule.model.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether `model`'s events count towards this (model-health) SLO.
+    pub fn counts_model(&self, model: &str) -> bool {
+        self.model().is_none_or(|m| m == model)
+    }
+
+    /// What its events are, for messages: requests, samples, rows, intervals.
+    pub fn events(&self) -> &'static str {
+        match self {
+            Self::Availability | Self::Latency { .. } => "requests",
+            Self::Memory { .. } => "samples",
+            Self::DataQuality { .. } => "rows",
+            Self::Drift(_) => "intervals",
         }
     }
 }
@@ -381,6 +439,10 @@ struct RawSlo {
     window: String,
     threshold_seconds: Option<f64>,
     limit_bytes: Option<u64>,
+    model: Option<String>,
+    psi_threshold: Option<f64>,
+    drift_window: Option<String>,
+    min_rows: Option<u64>,
     #[serde(default)]
     alerts: RawAlerts,
 }
@@ -428,11 +490,53 @@ impl RawSlo {
                 self.window
             ));
         }
+        let health = matches!(self.kind.as_str(), "data_quality" | "drift");
+        reject_field("model", self.model.is_some() && !health)?;
+        if let Some(model) = &self.model
+            && !is_model_name(model)
+        {
+            return Err(format!(
+                "model '{model}' must be ASCII letters, digits, '_', '-' or '.'"
+            ));
+        }
+        if self.kind != "drift" {
+            reject_field("psi_threshold", self.psi_threshold.is_some())?;
+            reject_field("drift_window", self.drift_window.is_some())?;
+            reject_field("min_rows", self.min_rows.is_some())?;
+        }
         let indicator = match self.kind.as_str() {
             "availability" => {
                 reject_field("threshold_seconds", self.threshold_seconds.is_some())?;
                 reject_field("limit_bytes", self.limit_bytes.is_some())?;
                 Indicator::Availability
+            }
+            "data_quality" => {
+                reject_field("threshold_seconds", self.threshold_seconds.is_some())?;
+                reject_field("limit_bytes", self.limit_bytes.is_some())?;
+                Indicator::DataQuality { model: self.model }
+            }
+            "drift" => {
+                reject_field("threshold_seconds", self.threshold_seconds.is_some())?;
+                reject_field("limit_bytes", self.limit_bytes.is_some())?;
+                let psi_threshold = self.psi_threshold.ok_or(
+                    "a drift SLO needs psi_threshold (0.25 is the usual \"significant shift\")",
+                )?;
+                if !(psi_threshold.is_finite() && psi_threshold > 0.0) {
+                    return Err(format!("psi_threshold {psi_threshold} must be more than 0"));
+                }
+                let text = self.drift_window.as_deref().unwrap_or("1h");
+                let drift_window = Window::parse(text).map_err(|m| format!("drift_window: {m}"))?;
+                if !DRIFT_WINDOWS.contains(&drift_window) {
+                    return Err(format!(
+                        "drift_window {text} is not one model health keeps bin counts over (1h, 1d)"
+                    ));
+                }
+                Indicator::Drift(DriftRule {
+                    model: self.model,
+                    psi_threshold,
+                    drift_window,
+                    min_rows: self.min_rows.unwrap_or(DEFAULT_DRIFT_MIN_ROWS),
+                })
             }
             "latency" => {
                 reject_field("limit_bytes", self.limit_bytes.is_some())?;
@@ -468,7 +572,8 @@ impl RawSlo {
             }
             other => {
                 return Err(format!(
-                    "kind '{other}' is not one of availability, latency, memory"
+                    "kind '{other}' is not one of availability, latency, memory, data_quality, \
+                     drift"
                 ));
             }
         };
@@ -485,6 +590,14 @@ impl RawSlo {
             },
         })
     }
+}
+
+/// A model's served name, as `--model NAME=URI` accepts it.
+fn is_model_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 fn reject_field(field: &str, present: bool) -> Result<(), String> {
@@ -531,7 +644,22 @@ mod tests {
                 ("latency-400ms", 90.0, "30d".to_owned()),
                 ("latency-50ms", 99.0, "30d".to_owned()),
                 ("memory", 99.9, "30d".to_owned()),
+                ("data-quality", 99.0, "30d".to_owned()),
+                ("drift", 99.0, "30d".to_owned()),
             ]
+        );
+        assert_eq!(
+            spec.slos[4].indicator,
+            Indicator::DataQuality { model: None }
+        );
+        assert_eq!(
+            spec.slos[5].indicator,
+            Indicator::Drift(DriftRule {
+                model: None,
+                psi_threshold: 0.25,
+                drift_window: Window::hours(1),
+                min_rows: 100,
+            })
         );
         assert_eq!(
             spec.slos[1].indicator,
@@ -547,6 +675,28 @@ mod tests {
         );
         assert!(!spec.counts_route("/metrics"));
         assert!(spec.counts_route("/v2/models/{name}/infer"));
+    }
+
+    #[test]
+    fn model_health_slos_may_name_one_model() {
+        let spec = parse(&one_slo(
+            "kind: drift\nobjective_percent: 95\npsi_threshold: 0.1\ndrift_window: 1d\n\
+             model: flights",
+        ))
+        .unwrap();
+        let indicator = &spec.slos[0].indicator;
+        assert_eq!(indicator.kind(), "drift");
+        assert!(indicator.counts_model("flights") && !indicator.counts_model("other"));
+        let Indicator::Drift(rule) = indicator else {
+            panic!("{indicator:?}")
+        };
+        assert_eq!(
+            (rule.drift_window, rule.min_rows),
+            (Window::days(1), DEFAULT_DRIFT_MIN_ROWS)
+        );
+        let every = parse(&one_slo("kind: data_quality\nobjective_percent: 99")).unwrap();
+        assert!(every.slos[0].indicator.counts_model("any"));
+        assert_eq!(every.slos[0].indicator.events(), "rows");
     }
 
     #[test]
@@ -645,6 +795,30 @@ mod tests {
             (
                 one_slo("kind: availability\nobjective_percent: 99\ncolour: red"),
                 "unknown field `colour`",
+            ),
+            (
+                one_slo("kind: drift\nobjective_percent: 99"),
+                "needs psi_threshold",
+            ),
+            (
+                one_slo("kind: drift\nobjective_percent: 99\npsi_threshold: 0.2\ndrift_window: 6h"),
+                "drift_window 6h is not one",
+            ),
+            (
+                one_slo("kind: drift\nobjective_percent: 99\npsi_threshold: -1"),
+                "must be more than 0",
+            ),
+            (
+                one_slo("kind: availability\nobjective_percent: 99\nmodel: m"),
+                "model does not apply",
+            ),
+            (
+                one_slo("kind: data_quality\nobjective_percent: 99\nmin_rows: 5"),
+                "min_rows does not apply",
+            ),
+            (
+                one_slo("kind: data_quality\nobjective_percent: 99\nmodel: a b"),
+                "model 'a b' must be",
             ),
             (
                 one_slo("kind: availability\nobjective_percent: 99").replace("30d", "1d"),

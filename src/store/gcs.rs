@@ -17,6 +17,7 @@ use google_cloud_storage::retry_policy::RetryableErrors;
 use super::{Fetched, ModelStore, StoreError};
 
 const RANGE_NOT_SATISFIABLE: u16 = 416;
+const NOT_FOUND: u16 = 404;
 
 #[derive(Clone, Debug)]
 pub struct GcsStore {
@@ -130,12 +131,51 @@ impl ModelStore for GcsStore {
             bytes.extend_from_slice(&chunk);
         }
         let generation = object.generation.to_string();
+        let sibling = super::profile::beside_object(&self.object);
+        let profile = match self.read_limited(&sibling).await {
+            Ok(None) => None,
+            read => Some(super::FetchedProfile {
+                location: format!("gs://{}/{sibling}", self.bucket),
+                bytes: read.map(Option::unwrap_or_default),
+            }),
+        };
         Ok(Fetched {
             token: generation.clone(),
             version: generation,
             bytes,
             features: None,
+            profile,
             file,
         })
+    }
+}
+
+impl GcsStore {
+    /// Reads `object` of this store's bucket, at most `profile::MAX_PROFILE_BYTES` of it;
+    /// `None` when there is no such object.
+    pub async fn read_limited(&self, object: &str) -> Result<Option<Vec<u8>>, String> {
+        let location = format!("gs://{}/{object}", self.bucket);
+        let mut response = match self
+            .client
+            .read_object(&self.bucket_path, object)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(e) if e.http_status_code() == Some(NOT_FOUND) => return Ok(None),
+            Err(e) => return Err(format!("cannot read {location}: {e}")),
+        };
+        let size = u64::try_from(response.object().size).unwrap_or(0);
+        if size > super::profile::MAX_PROFILE_BYTES {
+            return Err(super::profile::too_large(&location, size));
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        while let Some(chunk) = response.next().await {
+            bytes.extend_from_slice(&chunk.map_err(|e| format!("cannot read {location}: {e}"))?);
+            if bytes.len() as u64 > super::profile::MAX_PROFILE_BYTES {
+                return Err(super::profile::too_large(&location, bytes.len() as u64));
+            }
+        }
+        Ok(Some(bytes))
     }
 }

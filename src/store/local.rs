@@ -1,6 +1,7 @@
 //! A model in a local file. A change is noticed by the file's modification time and size (a
 //! `stat` per interval, no inotify: it also works on network and container-mounted volumes).
-//! A `features.json` beside the file names the model's columns.
+//! A `features.json` beside the file names the model's columns; `NAME.profile.json` beside it
+//! (`super::profile`) is its reference profile.
 
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -67,11 +68,13 @@ impl ModelStore for FileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(self.io(&features_path, e)),
         };
+        let profile = super::profile::read_file(&super::profile::beside(&self.path), false).await;
         Ok(Fetched {
             token,
             version: content_version(&bytes),
             bytes,
             features,
+            profile,
             file: file_name(&self.path),
         })
     }

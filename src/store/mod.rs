@@ -10,9 +10,11 @@
 //! - `source`: where a model comes from, as the command line names it.
 //! - `local`: files, changes noticed by modification time and size.
 //! - `gcs`: Cloud Storage objects through the official client, changes by generation.
+//! - `profile`: the reference profile read with a model, beside it or from a named place.
 
 mod gcs;
 mod local;
+pub mod profile;
 mod source;
 
 use std::future::Future;
@@ -21,6 +23,7 @@ use crate::model::budget::bytes;
 
 pub use gcs::GcsStore;
 pub use local::FileStore;
+pub use profile::{FetchedProfile, ProfileAt};
 pub use source::ModelSource;
 
 /// The challenge model, built into the binary so that `skserve serve` works from any folder.
@@ -41,6 +44,8 @@ pub struct Fetched {
     pub bytes: Vec<u8>,
     /// Column names (`features.json` beside a file), when there are some.
     pub features: Option<Vec<u8>>,
+    /// The reference profile beside the model (or named by `--profile`), when there is one.
+    pub profile: Option<FetchedProfile>,
     /// The model's file name, for messages.
     pub file: String,
 }
@@ -150,6 +155,7 @@ impl ModelStore for Store {
                 version: content_version(EMBEDDED_MODEL),
                 bytes: EMBEDDED_MODEL.to_vec(),
                 features: Some(EMBEDDED_FEATURES.to_vec()),
+                profile: None,
                 file: "pickle_model.pkl".into(),
             }),
             Self::File(s) => s.fetch().await,

@@ -4,6 +4,9 @@
 //! and fault-injection tests run the built binary (`helpers::spawn_binary`). Area files import
 //! only from `helpers`, never from each other.
 
+// The area tests' futures nest deeply (servers, clients and helpers in one async block).
+#![recursion_limit = "256"]
+
 mod admin;
 mod auth;
 mod budget;
@@ -15,6 +18,9 @@ mod fuzz;
 mod gbm;
 mod grpc;
 mod half_close;
+mod health;
+mod health_profiles;
+mod health_stats;
 mod helpers;
 mod keys_at_start;
 mod metrics;

@@ -516,6 +516,25 @@ fn every_slo_becomes_a_cloud_monitoring_slo_or_alert_with_its_tiers() {
         if source == "cloud_run" {
             assert_eq!(values["memory_burn_alerts"], serde_json::json!({}));
         }
+        // Model health reads skserve's counters whatever the source: every model's, as the
+        // default SLOs name none.
+        for (key, metric) in [
+            ("rows", "skserve_input_rows_total"),
+            ("with_issues", "skserve_input_rows_with_issues_total"),
+            ("intervals", "skserve_drift_intervals_total"),
+        ] {
+            let filter = values["health_sli"][key].as_str().unwrap();
+            assert!(
+                filter.contains(&format!("prometheus.googleapis.com/{metric}/counter")),
+                "{source}: {filter}"
+            );
+        }
+        for slo in slos
+            .iter()
+            .filter(|s| ["data_quality", "drift"].contains(&s["kind"].as_str().unwrap()))
+        {
+            assert_eq!(values["health_model"][slo["name"].as_str().unwrap()], "");
+        }
     }
 }
 
@@ -601,6 +620,12 @@ fn computed_filters() -> Vec<String> {
             }
         }
         for tile in values["metric_tiles"].as_array().unwrap() {
+            filters.push(tile["filter"].as_str().unwrap().to_owned());
+        }
+        for filter in values["health_sli"].as_object().unwrap().values() {
+            filters.push(filter.as_str().unwrap().to_owned());
+        }
+        for tile in values["health_tiles"].as_array().unwrap() {
             filters.push(tile["filter"].as_str().unwrap().to_owned());
         }
         filters.push(values["memory_metric"].as_str().unwrap().to_owned());

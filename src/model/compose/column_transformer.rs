@@ -180,6 +180,23 @@ impl Entry {
     }
 }
 
+impl ColumnTransformer {
+    /// What the first transformer given `feature` says of it (at its own position), if any.
+    fn first_known<T>(
+        &self,
+        feature: usize,
+        ask: impl Fn(&dyn Transformer, usize) -> Option<T>,
+    ) -> Option<T> {
+        self.entries.iter().find_map(|e| match &e.part {
+            Part::Transformer(t) => {
+                let local = e.columns.iter().position(|&c| c == feature)?;
+                ask(t.as_ref(), local)
+            }
+            Part::Passthrough => None,
+        })
+    }
+}
+
 impl Transformer for ColumnTransformer {
     fn class(&self) -> &'static str {
         "ColumnTransformer"
@@ -255,13 +272,15 @@ impl Transformer for ColumnTransformer {
     }
 
     fn categories(&self, feature: usize) -> Option<Vec<String>> {
-        self.entries.iter().find_map(|e| match &e.part {
-            Part::Transformer(t) => {
-                let local = e.columns.iter().position(|&c| c == feature)?;
-                t.categories(local)
-            }
-            Part::Passthrough => None,
-        })
+        self.first_known(feature, |t, local| t.categories(local))
+    }
+
+    fn fitted_range(&self, feature: usize) -> Option<(f64, f64)> {
+        self.first_known(feature, |t, local| t.fitted_range(local))
+    }
+
+    fn fitted_missing(&self, feature: usize) -> Option<bool> {
+        self.first_known(feature, |t, local| t.fitted_missing(local))
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {

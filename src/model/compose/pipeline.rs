@@ -181,6 +181,16 @@ impl Transformer for Chain {
         None
     }
 
+    // Only the first step reads the values as the chain's caller sent them: a later step's
+    // range, or its idea of what was missing, is about values the steps before it changed.
+    fn fitted_range(&self, feature: usize) -> Option<(f64, f64)> {
+        self.steps.first()?.1.fitted_range(feature)
+    }
+
+    fn fitted_missing(&self, feature: usize) -> Option<bool> {
+        self.steps.first()?.1.fitted_missing(feature)
+    }
+
     fn transform(&self, mut data: Data) -> Result<Data, Refusal> {
         let mut sources: Vec<usize> = (0..self.n_features_in()).collect();
         for (_, step) in &self.steps {

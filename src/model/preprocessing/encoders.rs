@@ -346,6 +346,10 @@ impl Transformer for OneHotEncoder {
         Some(self.features[feature].categories.names())
     }
 
+    fn fitted_missing(&self, feature: usize) -> Option<bool> {
+        Some(self.features.get(feature)?.categories.missing.is_some())
+    }
+
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let n_rows = data.n_rows();
         let width = *self.offsets.last().expect("offsets end with the total");
@@ -506,6 +510,10 @@ impl Transformer for OrdinalEncoder {
 
     fn categories(&self, feature: usize) -> Option<Vec<String>> {
         Some(self.features[feature].categories.names())
+    }
+
+    fn fitted_missing(&self, feature: usize) -> Option<bool> {
+        Some(self.features.get(feature)?.categories.missing.is_some())
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {

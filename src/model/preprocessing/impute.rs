@@ -80,6 +80,8 @@ pub struct MissingIndicator {
     marker: Marker,
     /// A missing value in a feature not reported is refused (`error_on_new`).
     error_on_new: bool,
+    /// `features="all"`: every feature is reported, whether training saw it missing or not.
+    all: bool,
 }
 
 impl MissingIndicator {
@@ -97,6 +99,7 @@ impl MissingIndicator {
             features,
             marker: Marker::read(state)?,
             error_on_new: !all && state.bool_or("error_on_new", true)?,
+            all,
         })
     }
 
@@ -158,6 +161,12 @@ impl Transformer for MissingIndicator {
             ColumnKind::Number
         };
         vec![Needs::Kind(kind); self.n_features]
+    }
+
+    fn fitted_missing(&self, feature: usize) -> Option<bool> {
+        // With features="all", or a marker other than the client's missing value, `features_`
+        // says nothing of missing values in training.
+        (!self.all && self.marker == Marker::Missing).then(|| self.features.contains(&feature))
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
@@ -325,6 +334,10 @@ impl Transformer for SimpleImputer {
             Statistics::Numbers(_) => ColumnKind::Number,
         };
         vec![Needs::Kind(kind); self.n()]
+    }
+
+    fn fitted_missing(&self, feature: usize) -> Option<bool> {
+        self.indicator.as_ref()?.fitted_missing(feature)
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {

@@ -34,12 +34,15 @@ pub struct Scaler {
     /// The operands are cast to the input's dtype before each operation (StandardScaler
     /// saved by 1.8 or later: `X -= xp.astype(self.mean_, X.dtype)`).
     operands_in_dtype: bool,
+    /// MinMaxScaler's `data_min_` and `data_max_`, per feature: the range training saw.
+    fitted: Option<Vec<(f64, f64)>>,
 }
 
 impl Scaler {
     pub fn read(state: &State<'_>) -> Result<Self, LoadError> {
         let mut ops = Vec::new();
         let mut clip = None;
+        let mut fitted = None;
         let n = match state.class {
             SkClass::StandardScaler => {
                 let n = width(state, &["mean_", "scale_", "var_"])?;
@@ -65,6 +68,19 @@ impl Scaler {
                 let n = width(state, &["scale_"])?;
                 ops.push((Op::Mul, state.vector("scale_", n)?));
                 ops.push((Op::Add, state.vector("min_", n)?));
+                if state.has("data_min_") && state.has("data_max_") {
+                    let (low, high) =
+                        (state.vector("data_min_", n)?, state.vector("data_max_", n)?);
+                    // A column all missing in training has NaN for both (its range is not
+                    // checked); a minimum over the maximum no fit can give.
+                    if let Some(i) = (0..n).find(|&i| low[i] > high[i]) {
+                        return Err(state.malformed(
+                            &format!("data_min_[{i}]"),
+                            format!("is {} but data_max_[{i}] is {}", low[i], high[i]),
+                        ));
+                    }
+                    fitted = Some(low.into_iter().zip(high).collect());
+                }
                 if state.bool_or("clip", false)? {
                     let range = state.items("feature_range")?;
                     let bounds: Vec<f64> = range
@@ -97,6 +113,7 @@ impl Scaler {
             clip,
             operands_in_dtype: state.class == SkClass::StandardScaler
                 && !state.saved_before((1, 8)),
+            fitted,
         })
     }
 }
@@ -154,6 +171,10 @@ impl Transformer for Scaler {
 
     fn needs(&self) -> Vec<Needs> {
         vec![Needs::Kind(ColumnKind::Number); self.n_features]
+    }
+
+    fn fitted_range(&self, feature: usize) -> Option<(f64, f64)> {
+        self.fitted.as_ref()?.get(feature).copied()
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
@@ -232,6 +253,7 @@ mod tests {
             ops: vec![(Op::Sub, vec![1.0, 0.1]), (Op::Div, vec![3.0, 7.0])],
             clip: None,
             operands_in_dtype: false,
+            fitted: None,
         }
     }
 

@@ -334,8 +334,8 @@ mod tests {
 
         let old = slo_query(&spec, None);
         let parts: Vec<&str> = old.split("\nor\n").collect();
-        // Good and total over 8 windows for each of 4 SLOs.
-        assert_eq!(parts.len(), 4 * 8 * 2);
+        // Good and total over 8 windows for each of 6 SLOs.
+        assert_eq!(parts.len(), 6 * 8 * 2);
         assert!(parts.iter().any(|p| p.contains("\"availability/5m/good\"")
             && p.contains("code=~\"[1-3]..\"")
             && p.contains("[5m]")));

@@ -435,7 +435,7 @@ mod tests {
             let report = view.report();
             assert_eq!(report.state, Freshness::Fresh);
             assert_eq!(report.instances(), Some(3));
-            assert_eq!(report.slos().len(), 4);
+            assert_eq!(report.slos().len(), 6);
             tokio::time::advance(Duration::from_millis(100)).await;
         }
         // One refresh: the two instant queries and the burn-down's.

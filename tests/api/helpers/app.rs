@@ -57,21 +57,17 @@ pub async fn spawn_app_observed(
     settings: ServeSettings,
     observer: std::sync::Arc<dyn skserve::inference::Observer>,
 ) -> TestApp {
-    start_observed(settings, observer).await.0
+    start_observed(settings, Some(observer)).await.0
 }
 
 /// Builds and runs the service on 127.0.0.1:0; clients of its serving and admin addresses.
 async fn start(settings: ServeSettings) -> (TestApp, Option<TestApp>) {
-    start_observed(
-        settings,
-        std::sync::Arc::new(skserve::inference::Unobserved),
-    )
-    .await
+    start_observed(settings, None).await
 }
 
 async fn start_observed(
     settings: ServeSettings,
-    observer: std::sync::Arc<dyn skserve::inference::Observer>,
+    observer: Option<std::sync::Arc<dyn skserve::inference::Observer>>,
 ) -> (TestApp, Option<TestApp>) {
     static LOG: Once = Once::new();
     LOG.call_once(|| {
@@ -83,9 +79,11 @@ async fn start_observed(
         listen: "127.0.0.1:0".parse().unwrap(),
         ..settings
     };
-    let app = Application::build_observed(&settings, observer)
-        .await
-        .expect("the application builds");
+    let app = match observer {
+        Some(observer) => Application::build_observed(&settings, observer).await,
+        None => Application::build(&settings).await,
+    }
+    .expect("the application builds");
     let port = app.port();
     let grpc_port = app.grpc_addr().map(|addr| addr.port());
     let admin = app.admin_addr().map(|a| TestApp::at(a.port()));

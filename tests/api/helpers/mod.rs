@@ -7,6 +7,7 @@
 //! - `browser`: headless Chromium on a page, and what it rendered.
 //! - `binary`: `spawn_binary`, the built `skserve` as a process ([`ServerProcess`]).
 //! - `data`: the seed's row, scikit-learn's answers, model files, request bodies.
+//! - `flights`: the model-health fixture, its rows in every protocol, profiles, health figures.
 //! - `wait`: polling what a server shows (versions, metrics) against a deadline.
 //! - `load`: clients sending requests back to back through a fault.
 //! - `raw`: HTTP/1.1 over a bare socket.
@@ -22,6 +23,7 @@ mod binary;
 mod browser;
 mod data;
 mod fault_proxy;
+mod flights;
 mod gcs_emulator;
 mod grpc;
 mod issuer;
@@ -39,6 +41,7 @@ pub use binary::{ServerProcess, spawn_binary, spawn_binary_within};
 pub use browser::{attribute, by_id, chromium, number, rendered};
 pub use data::*;
 pub use fault_proxy::{Fault, FaultProxy};
+pub use flights::*;
 pub use gcs_emulator::{BUCKET, GcsEmulator, OBJECT};
 pub use grpc::*;
 pub use issuer::{AUDIENCE, ISSUER, TestIssuer, TestKey, claims, now, spawn_app_with_auth};

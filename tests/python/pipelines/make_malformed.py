@@ -138,6 +138,8 @@ def cases():
          edited(scale, "mean_", lambda m: np.array([np.nan, *m[1:]]))),
         ("minmax_min_two_dimensional", "min_", "a 2-D offset",
          edited("columntransformer/num/minmaxscaler", "min_", np.zeros((2, 3)), scaler=MinMaxScaler())),
+        ("minmax_data_min_over_max", "data_min_[0]", "a fitted minimum over the maximum",
+         edited("columntransformer/num/minmaxscaler", "data_min_", lambda m: m + 1e6, scaler=MinMaxScaler())),
         ("imputer_statistics_mixed", "statistics_", "imputer statistics mixing strings and numbers",
          edited(imputer, "statistics_", np.array(["a", 1.0, 2.0], dtype=object))),
         ("imputer_indicator_feature_out_of_range", "features_", "an indicator of feature 7 of 3",

@@ -24,6 +24,14 @@
 //! - sheds by reason (3, always), auth failures by reason (14, when tokens or address ranges
 //!   are checked), and per model kept current from a file or object its refresh outcomes (3)
 //!   and failure reasons (7); rows predicted per model (1 each) are created with the model.
+//! - model health (`health`): per model its row counters, issue counters and drift gauges of
+//!   every exported column, its classes, its drift SLOs' intervals, and, once its reference
+//!   is known, the bins of every exported column.
+//!
+//! # Layout
+//! - `health`: model health's families (data quality, drift, predictions, bins).
+
+pub mod health;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -115,6 +123,8 @@ pub struct Metrics {
     pub requests_before_first_scrape: IntGauge,
     /// The SLO engine's figures, set from its report at each scrape (`slo`).
     pub slo: SloGauges,
+    /// Model health: data quality, drift, predictions (`crate::health`).
+    pub health: health::HealthMetrics,
 }
 
 /// `skserve_slo_*`: what the in-process SLO engine computes, so that Prometheus and Grafana
@@ -319,6 +329,7 @@ impl Metrics {
         )
         .expect("valid metric");
         let slo = SloGauges::new();
+        let health = health::HealthMetrics::new();
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(auth_failures.clone()),
@@ -335,6 +346,7 @@ impl Metrics {
         ]
         .into_iter()
         .chain(slo.collectors())
+        .chain(health.collectors())
         {
             registry
                 .register(collector)
@@ -369,6 +381,7 @@ impl Metrics {
             auth_failures,
             requests_before_first_scrape,
             slo,
+            health,
         }
     }
 

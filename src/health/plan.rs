@@ -1,0 +1,441 @@
+//! What model health checks and counts of each input column of one model version, decided
+//! once when the version (or its reference) is first seen: its bins, what counts as an issue,
+//! and where each count lives among the tracker's slots. The hot path only looks values up in
+//! it.
+//!
+//! What a column's checks come from: the reference (its missing share, its min–max, its
+//! categories when complete) and what the model itself knows, with or without a reference (an
+//! encoder's categories and whether it saw missing values, a MinMaxScaler's fitted range, a
+//! MissingIndicator's `features_`).
+
+use std::collections::HashMap;
+
+use crate::model::{Cell, ColumnKind, Model, Target};
+use crate::registry::profile::{BinKind, Distribution};
+
+/// The issues, in the order of their slots and of `metrics::health::ISSUES`.
+pub const MISSING: usize = 0;
+pub const UNSEEN: usize = 1;
+pub const OUT_OF_RANGE: usize = 2;
+
+/// Slots every plan has first: rows, rows with an issue.
+pub const ROWS: usize = 0;
+pub const ROWS_WITH_ISSUES: usize = 1;
+
+/// How a column's values fall into bins: its listed bins, then `other`, then `missing`.
+#[derive(Debug)]
+pub enum Binning {
+    /// Not known yet: a reference window is filling.
+    Pending,
+    /// Quantile edges: bin `i` holds `edges[i-1] <= x < edges[i]`.
+    Numeric(Box<[f64]>),
+    /// Each value its own bin (sorted).
+    Discrete(Box<[f64]>),
+    /// Each category its own bin; a known category not listed is `other`.
+    Categorical(HashMap<Box<str>, u16>),
+}
+
+/// A category known to the model or the reference but not one of the listed bins.
+const KNOWN_OTHER: u16 = u16::MAX;
+
+/// One input column.
+#[derive(Debug)]
+pub struct ColumnPlan {
+    pub name: String,
+    /// Read by no step: nothing is counted.
+    pub unused: bool,
+    /// A number below `low` or above `high` is out of range (the reference's min–max and a
+    /// fitted scaler's range together).
+    low: f64,
+    high: f64,
+    /// A missing value is an issue.
+    missing_is_issue: bool,
+    /// Strings: a category absent from the lookup is unseen (the lookup holds every category
+    /// the model or a complete reference knows).
+    check_unseen: bool,
+    /// Numbers an encoder knows, when it encodes numbers (sorted).
+    known_numbers: Option<Box<[f64]>>,
+    pub binning: Binning,
+    /// The listed bins; the column has `listed + 2` bins.
+    pub listed: usize,
+    /// The first of its three issue slots, and of its bins.
+    pub issues: usize,
+    pub bins: usize,
+}
+
+/// What a column's values are binned by, as a label for each bin.
+pub fn bin_labels(distribution: &Distribution) -> Vec<String> {
+    let mut labels: Vec<String> = match distribution.kind {
+        BinKind::Numeric => {
+            let e = &distribution.edges;
+            (0..=e.len())
+                .map(|i| match (i.checked_sub(1).map(|j| e[j]), e.get(i)) {
+                    (None, Some(hi)) => format!("< {}", short(*hi)),
+                    (Some(lo), Some(hi)) => format!("{}–{}", short(lo), short(*hi)),
+                    (Some(lo), None) => format!("≥ {}", short(lo)),
+                    (None, None) => "all".into(),
+                })
+                .collect()
+        }
+        BinKind::Discrete => distribution.values.iter().map(|v| short(*v)).collect(),
+        BinKind::Categorical => distribution.categories.clone(),
+    };
+    labels.extend(["other".into(), "missing".into()]);
+    labels
+}
+
+/// A number as a bin label shows it: at most 4 significant digits.
+fn short(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e9 {
+        return format!("{v}");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{v:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+impl ColumnPlan {
+    /// A column binned against `reference` alone, without what a model knows of it.
+    pub fn of_reference(reference: &Distribution) -> Self {
+        let kind = match reference.kind {
+            BinKind::Categorical => ColumnKind::Text,
+            _ => ColumnKind::Number,
+        };
+        column_plan(&reference.name, kind, Some(reference), None, None, None)
+    }
+
+    /// The bin a value falls in: a listed one, then `other` (`listed`), then `missing`.
+    pub fn bin(&self, cell: Cell<'_>) -> Option<usize> {
+        self.observe(cell, |_| {}).1
+    }
+
+    /// Counts one value: its issues into `issue`, and the bin it falls in (`None` while bins are
+    /// pending, or for an unused column). Returns whether it had an issue.
+    #[inline]
+    pub fn observe(&self, cell: Cell<'_>, mut issue: impl FnMut(usize)) -> (bool, Option<usize>) {
+        if self.unused {
+            return (false, None);
+        }
+        let missing_bin = self.listed + 1;
+        let other_bin = self.listed;
+        match cell {
+            Cell::Missing => {
+                if self.missing_is_issue {
+                    issue(self.issues + MISSING);
+                }
+                let bin = (!matches!(self.binning, Binning::Pending)).then_some(missing_bin);
+                (self.missing_is_issue, bin)
+            }
+            Cell::Number(v) => {
+                let mut flagged = false;
+                if v < self.low || v > self.high {
+                    issue(self.issues + OUT_OF_RANGE);
+                    flagged = true;
+                }
+                if let Some(known) = &self.known_numbers
+                    && known.binary_search_by(|k| k.total_cmp(&v)).is_err()
+                {
+                    issue(self.issues + UNSEEN);
+                    flagged = true;
+                }
+                let bin = match &self.binning {
+                    Binning::Pending => None,
+                    Binning::Numeric(edges) => Some(edges.partition_point(|&e| e <= v)),
+                    Binning::Discrete(values) => Some(
+                        values
+                            .binary_search_by(|k| k.total_cmp(&v))
+                            .unwrap_or(other_bin),
+                    ),
+                    Binning::Categorical(_) => Some(other_bin),
+                };
+                (flagged, bin)
+            }
+            Cell::Text(s) => {
+                let found = match &self.binning {
+                    Binning::Categorical(lookup) => lookup.get(s).copied(),
+                    _ => None,
+                };
+                let unseen = self.check_unseen && found.is_none();
+                if unseen {
+                    issue(self.issues + UNSEEN);
+                }
+                let bin = match (&self.binning, found) {
+                    (Binning::Pending, _) => None,
+                    (_, Some(bin)) if bin != KNOWN_OTHER => Some(usize::from(bin)),
+                    _ => Some(other_bin),
+                };
+                (unseen, bin)
+            }
+        }
+    }
+}
+
+/// How predictions fall into bins.
+#[derive(Debug)]
+pub enum PredictionPlan {
+    /// A model of several outputs, or one that only transforms: predictions are not binned.
+    None,
+    /// A classifier: a class's index is its bin.
+    Classes { labels: Vec<String> },
+    /// A regressor: its values, binned like a numeric column (`Pending` while a window fills).
+    Values(Binning),
+}
+
+/// Every column's plan, the predictions', and the slots they use.
+#[derive(Debug)]
+pub struct Plan {
+    pub columns: Vec<ColumnPlan>,
+    pub prediction: PredictionPlan,
+    /// The first slot of the prediction's bins, and their number (listed + other + missing).
+    pub prediction_bins: usize,
+    pub prediction_len: usize,
+    /// Every slot.
+    pub slots: usize,
+}
+
+impl Plan {
+    /// The plan of `model`'s columns (named `names`) against `reference` (one distribution per
+    /// input column,
+    /// and one of the predictions), or against what the model alone knows while `reference`
+    /// is `None` (a window filling: strings are binned by their encoder's categories, numbers
+    /// not yet).
+    pub fn new(
+        model: &Model,
+        names: &[String],
+        reference: Option<(&[Distribution], Option<&Distribution>)>,
+    ) -> Self {
+        let categories = model.categories();
+        let mut slot = ROWS_WITH_ISSUES + 1;
+        let mut columns = Vec::with_capacity(model.n_features());
+        for (i, input) in model.input().columns.iter().enumerate() {
+            let distribution = reference.and_then(|(columns, _)| columns.get(i));
+            let known = categories.get(i).and_then(Option::as_ref);
+            let mut plan = column_plan(
+                names.get(i).unwrap_or(&input.name),
+                input.kind,
+                distribution,
+                known,
+                model.fitted_range(i),
+                model.fitted_missing(i),
+            );
+            plan.issues = slot;
+            slot += 3;
+            columns.push(plan);
+        }
+        for plan in &mut columns {
+            plan.bins = slot;
+            if !matches!(plan.binning, Binning::Pending) && !plan.unused {
+                slot += plan.listed + 2;
+            }
+        }
+        let prediction = match model.target() {
+            _ if !model.predicts() => PredictionPlan::None,
+            Target::Classes(classes) => PredictionPlan::Classes {
+                labels: (0..classes.len())
+                    .map(|c| classes.label(c).to_string())
+                    .collect(),
+            },
+            Target::Values { n_outputs: 1, .. } => {
+                PredictionPlan::Values(match reference.and_then(|(_, p)| p) {
+                    Some(d) => binning(d, None).0,
+                    None => Binning::Pending,
+                })
+            }
+            _ => PredictionPlan::None,
+        };
+        let prediction_len = match &prediction {
+            PredictionPlan::Classes { labels } => labels.len() + 2,
+            PredictionPlan::Values(Binning::Numeric(edges)) => edges.len() + 3,
+            PredictionPlan::Values(Binning::Discrete(values)) => values.len() + 2,
+            PredictionPlan::Values(_) | PredictionPlan::None => 0,
+        };
+        Self {
+            columns,
+            prediction,
+            prediction_bins: slot,
+            prediction_len,
+            slots: slot + prediction_len,
+        }
+    }
+
+    /// Whether every column and the predictions have bins.
+    pub fn binned(&self) -> bool {
+        self.columns
+            .iter()
+            .all(|c| c.unused || !matches!(c.binning, Binning::Pending))
+            && !matches!(self.prediction, PredictionPlan::Values(Binning::Pending))
+    }
+
+    /// The bin of a prediction: a class index, or a value.
+    #[inline]
+    pub fn prediction_bin(&self, class: Option<usize>, value: f64) -> Option<usize> {
+        match (&self.prediction, class) {
+            (PredictionPlan::Classes { labels }, Some(class)) => Some(class.min(labels.len())),
+            (PredictionPlan::Values(Binning::Numeric(edges)), None) if !value.is_nan() => {
+                Some(edges.partition_point(|&e| e <= value))
+            }
+            (PredictionPlan::Values(Binning::Discrete(values)), None) if !value.is_nan() => Some(
+                values
+                    .binary_search_by(|k| k.total_cmp(&value))
+                    .unwrap_or(values.len()),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// The plan of one column.
+fn column_plan(
+    name: &str,
+    kind: ColumnKind,
+    reference: Option<&Distribution>,
+    known: Option<&Vec<String>>,
+    fitted_range: Option<(f64, f64)>,
+    fitted_missing: Option<bool>,
+) -> ColumnPlan {
+    let (mut low, mut high) = fitted_range.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+    if let Some(d) = reference
+        && let (Some(min), Some(max)) = (d.min, d.max)
+    {
+        low = low.max(min);
+        high = high.min(max);
+    }
+    let missing_is_issue =
+        fitted_missing == Some(false) || reference.is_some_and(|d| d.missing == 0.0);
+    let known_numbers = match (kind, known) {
+        (ColumnKind::Number, Some(names)) => {
+            let mut numbers: Vec<f64> = names.iter().filter_map(|n| n.parse().ok()).collect();
+            numbers.retain(|v: &f64| !v.is_nan());
+            numbers.sort_by(f64::total_cmp);
+            Some(numbers.into_boxed_slice())
+        }
+        _ => None,
+    };
+    let (binning, listed, check_unseen) = match (reference, kind) {
+        (_, ColumnKind::Unused) => (Binning::Pending, 0, false),
+        (Some(d), _) => binning(d, known.filter(|_| kind == ColumnKind::Text)),
+        (None, ColumnKind::Text) => {
+            let categories = known.cloned().unwrap_or_default();
+            let listed = categories.len().min(crate::registry::profile::MAX_BINS);
+            let lookup = categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let bin = if i < listed { i as u16 } else { KNOWN_OTHER };
+                    (c.clone().into_boxed_str(), bin)
+                })
+                .collect();
+            (Binning::Categorical(lookup), listed, known.is_some())
+        }
+        (None, _) => (Binning::Pending, 0, false),
+    };
+    ColumnPlan {
+        name: name.to_owned(),
+        unused: kind == ColumnKind::Unused,
+        low,
+        high,
+        missing_is_issue,
+        check_unseen,
+        known_numbers,
+        binning,
+        listed,
+        issues: 0,
+        bins: 0,
+    }
+}
+
+/// The binning of a reference distribution, its listed bins, and whether an unknown string is
+/// unseen (`known`: the categories the model's encoder knows, which may be more than the
+/// reference lists).
+fn binning(d: &Distribution, known: Option<&Vec<String>>) -> (Binning, usize, bool) {
+    match d.kind {
+        BinKind::Numeric => (
+            Binning::Numeric(d.edges.clone().into()),
+            d.edges.len() + 1,
+            false,
+        ),
+        BinKind::Discrete => (
+            Binning::Discrete(d.values.clone().into()),
+            d.values.len(),
+            false,
+        ),
+        BinKind::Categorical => {
+            let mut lookup: HashMap<Box<str>, u16> = d
+                .categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.clone().into_boxed_str(), i as u16))
+                .collect();
+            for category in known.into_iter().flatten() {
+                lookup
+                    .entry(category.clone().into_boxed_str())
+                    .or_insert(KNOWN_OTHER);
+            }
+            let check = known.is_some() || d.complete;
+            (Binning::Categorical(lookup), d.categories.len(), check)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::reference;
+
+    fn column(d: Option<&Distribution>, range: Option<(f64, f64)>) -> ColumnPlan {
+        column_plan("x", ColumnKind::Number, d, None, range, None)
+    }
+
+    fn observe(plan: &ColumnPlan, cell: Cell<'_>) -> (Vec<usize>, Option<usize>) {
+        let mut issues = Vec::new();
+        let (_, bin) = plan.observe(cell, |slot| issues.push(slot));
+        (issues, bin)
+    }
+
+    #[test]
+    fn numbers_fall_in_their_quantile_bin_and_out_of_range_is_counted() {
+        let values: Vec<f64> = (0..100).map(f64::from).collect();
+        let d = reference::numbers("x", &values, 4);
+        let plan = column(Some(&d), Some((-10.0, 90.0)));
+        assert_eq!(observe(&plan, Cell::Number(0.0)), (vec![], Some(0)));
+        assert_eq!(observe(&plan, Cell::Number(50.0)), (vec![], Some(2)));
+        // Above the fitted range (90), within the reference's (99): out of range all the same.
+        assert_eq!(
+            observe(&plan, Cell::Number(95.0)),
+            (vec![OUT_OF_RANGE], Some(3))
+        );
+        assert_eq!(
+            observe(&plan, Cell::Number(-1.0)),
+            (vec![OUT_OF_RANGE], Some(0))
+        );
+        // No missing value in the reference: one is an issue, in the missing bin.
+        assert_eq!(observe(&plan, Cell::Missing), (vec![MISSING], Some(5)));
+    }
+
+    #[test]
+    fn strings_unknown_to_the_encoder_are_unseen_even_without_a_reference() {
+        let known = vec!["a".to_owned(), "b".to_owned()];
+        let plan = column_plan("s", ColumnKind::Text, None, Some(&known), None, Some(true));
+        assert_eq!(observe(&plan, Cell::Text("b")), (vec![], Some(1)));
+        assert_eq!(observe(&plan, Cell::Text("z")), (vec![UNSEEN], Some(2)));
+        assert_eq!(observe(&plan, Cell::Missing), (vec![], Some(3)));
+        // A reference listing fewer categories than the encoder knows: the others are `other`
+        // but not unseen.
+        let d = reference::strings("s", [Some("a"), Some("a")]);
+        let plan = column_plan("s", ColumnKind::Text, Some(&d), Some(&known), None, None);
+        assert_eq!(observe(&plan, Cell::Text("b")), (vec![], Some(1)));
+        assert_eq!(observe(&plan, Cell::Text("z")), (vec![UNSEEN], Some(1)));
+        assert_eq!(observe(&plan, Cell::Missing), (vec![MISSING], Some(2)));
+    }
+
+    #[test]
+    fn bins_are_labelled_for_people() {
+        let values: Vec<f64> = (0..100).map(|v| f64::from(v) / 7.0).collect();
+        let d = reference::numbers("x", &values, 2);
+        assert_eq!(bin_labels(&d), ["< 7.071", "≥ 7.071", "other", "missing"]);
+    }
+}
