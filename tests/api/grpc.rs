@@ -70,7 +70,8 @@ async fn probes_and_metadata_answer_as_over_rest() {
         outputs,
         [
             ("predict", "INT64", &[-1, 1][..]),
-            ("predict_proba", "FP64", &[-1, 2][..])
+            ("predict_proba", "FP64", &[-1, 2][..]),
+            ("decision_function", "FP64", &[-1, 1][..])
         ]
     );
 
