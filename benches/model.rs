@@ -12,14 +12,23 @@
 //! Loading: the challenge model, the 100-tree forest and the HistGradientBoosting model above,
 //! and the largest file of the tree matrices (`tests/python/trees/ensure_trees.sh`).
 //!
+//! Model health's count of one request against the challenge model's profile (made by the
+//! profile maker from the challenge data), for one row and a batch of 100: what the request
+//! path pays for it (`load-tests/health.sh` measures the same end to end).
+//!
 //! `cargo bench --bench model`; `load-tests/pipelines.sh` runs both sides interleaved.
 
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use skserve::commands::parse_csv;
-use skserve::model::{Absent, Cell, ColumnKind, Frame, Model};
+use skserve::health::profile::ProfileMaker;
+use skserve::health::tracker::Tracker;
+use skserve::inference::{Context, Input, Request, Seen, SeenInput, infer};
+use skserve::model::{Absent, Cell, ColumnKind, Dtype, Frame, Model};
+use skserve::registry::{LoadedModel, ProfileStatus};
 
 fn model_benches(c: &mut Criterion) {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -196,8 +205,49 @@ fn load_benches(c: &mut Criterion) {
     }
 }
 
+fn health_benches(c: &mut Criterion) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bytes = std::fs::read(format!("{root}/model-files/pickle_model.pkl")).unwrap();
+    let loaded = LoadedModel::from_bytes("pickle_model", &bytes, "pickle_model.pkl", None).unwrap();
+    let text = std::fs::read_to_string(format!("{root}/model-files/x_test.csv")).unwrap();
+    let all = parse_csv(&text, loaded.model().n_features()).unwrap();
+    let maker = ProfileMaker::new(10);
+    let context = Context {
+        observer: &maker,
+        ..Context::unbounded()
+    };
+    let input = Input::Rows {
+        values: all.clone(),
+        dtype: Dtype::F64,
+    };
+    infer(&loaded, Request::new(input), &context).unwrap();
+    let profile = maker.profile(&loaded).unwrap();
+    let loaded = loaded.with_profile(ProfileStatus::Loaded {
+        profile: Arc::new(profile),
+        location: "x_test.csv".into(),
+        same_version: true,
+    });
+    let tracker = Tracker::new(&loaded, 0);
+    let model = loaded.model();
+    let n_features = model.n_features();
+    for n in [1, 100] {
+        let values = &all[..n * n_features];
+        let predicted = model.predict(&model.rows(values).unwrap());
+        let seen = Seen {
+            model: &loaded,
+            input: SeenInput::Rows { values, n_features },
+            predicted: Some(&predicted),
+            n_rows: n,
+        };
+        c.bench_function(&format!("health count {n} row(s)"), |b| {
+            b.iter(|| tracker.count(black_box(&seen)))
+        });
+    }
+}
+
 criterion_group!(
     benches,
+    health_benches,
     model_benches,
     pipeline_benches,
     tree_benches,

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use super::counts::Sink;
 use crate::model::{Cell, ColumnKind, Model, Target};
 use crate::registry::profile::{BinKind, Distribution};
 
@@ -37,6 +38,33 @@ pub enum Binning {
 
 /// A category known to the model or the reference but not one of the listed bins.
 const KNOWN_OTHER: u16 = u16::MAX;
+
+/// Lists this short are scanned rather than searched: every value of a batch passes here, and a
+/// scan has no data-dependent branch to mispredict, where a binary search has one per step.
+const SCANNED: usize = 32;
+
+/// The bin of `v` among increasing `edges`: how many edges are at or below it (bin `i` holds
+/// `edges[i-1] <= v < edges[i]`).
+#[inline]
+pub fn edge_bin(edges: &[f64], v: f64) -> usize {
+    if edges.len() <= SCANNED {
+        edges.iter().map(|&e| usize::from(e <= v)).sum()
+    } else {
+        edges.partition_point(|&e| e <= v)
+    }
+}
+
+/// Where `v` is among sorted `values`, in the total order of `f64::total_cmp` (in which two
+/// numbers are equal only when their bits are).
+#[inline]
+pub fn position(values: &[f64], v: f64) -> Option<usize> {
+    if values.len() <= SCANNED {
+        let bits = v.to_bits();
+        values.iter().position(|k| k.to_bits() == bits)
+    } else {
+        values.binary_search_by(|k| k.total_cmp(&v)).ok()
+    }
+}
 
 /// One input column.
 #[derive(Debug)]
@@ -113,6 +141,76 @@ impl ColumnPlan {
         self.observe(cell, |_| {}).1
     }
 
+    /// Counts a column of numbers (NaN for missing) into `sink`, and calls `flag` with each
+    /// row that has an issue: what [`Self::observe`] does value by value, with the plan's
+    /// checks chosen once for the column, since a batch passes every value through here.
+    #[inline]
+    pub fn count_numbers(
+        &self,
+        values: impl Iterator<Item = f64>,
+        sink: &mut impl Sink,
+        mut flag: impl FnMut(usize),
+    ) {
+        if self.unused {
+            return;
+        }
+        match (&self.binning, &self.known_numbers) {
+            (Binning::Numeric(edges), None) => {
+                self.count_binned(values, sink, flag, |v| edge_bin(edges, v));
+            }
+            (Binning::Discrete(known), None) => {
+                let other = self.listed;
+                self.count_binned(values, sink, flag, |v| position(known, v).unwrap_or(other));
+            }
+            _ => {
+                for (row, v) in values.enumerate() {
+                    let cell = if v.is_nan() {
+                        Cell::Missing
+                    } else {
+                        Cell::Number(v)
+                    };
+                    let (issue, bin) = self.observe(cell, |slot| sink.add(slot, 1));
+                    if issue {
+                        flag(row);
+                    }
+                    if let Some(bin) = bin {
+                        sink.add(self.bins + bin, 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Self::count_numbers`] for a column binned by `bin_of` (a present value's bin), with
+    /// no encoder's numbers to check.
+    #[inline]
+    fn count_binned(
+        &self,
+        values: impl Iterator<Item = f64>,
+        sink: &mut impl Sink,
+        mut flag: impl FnMut(usize),
+        bin_of: impl Fn(f64) -> usize,
+    ) {
+        let (low, high) = (self.low, self.high);
+        let out_of_range = self.issues + OUT_OF_RANGE;
+        let missing_bin = self.bins + self.listed + 1;
+        for (row, v) in values.enumerate() {
+            if v.is_nan() {
+                if self.missing_is_issue {
+                    sink.add(self.issues + MISSING, 1);
+                    flag(row);
+                }
+                sink.add(missing_bin, 1);
+                continue;
+            }
+            if v < low || v > high {
+                sink.add(out_of_range, 1);
+                flag(row);
+            }
+            sink.add(self.bins + bin_of(v), 1);
+        }
+    }
+
     /// Counts one value: its issues into `issue`, and the bin it falls in (`None` while bins are
     /// pending, or for an unused column). Returns whether it had an issue.
     #[inline]
@@ -137,19 +235,15 @@ impl ColumnPlan {
                     flagged = true;
                 }
                 if let Some(known) = &self.known_numbers
-                    && known.binary_search_by(|k| k.total_cmp(&v)).is_err()
+                    && position(known, v).is_none()
                 {
                     issue(self.issues + UNSEEN);
                     flagged = true;
                 }
                 let bin = match &self.binning {
                     Binning::Pending => None,
-                    Binning::Numeric(edges) => Some(edges.partition_point(|&e| e <= v)),
-                    Binning::Discrete(values) => Some(
-                        values
-                            .binary_search_by(|k| k.total_cmp(&v))
-                            .unwrap_or(other_bin),
-                    ),
+                    Binning::Numeric(edges) => Some(edge_bin(edges, v)),
+                    Binning::Discrete(values) => Some(position(values, v).unwrap_or(other_bin)),
                     Binning::Categorical(_) => Some(other_bin),
                 };
                 (flagged, bin)
@@ -276,13 +370,11 @@ impl Plan {
         match (&self.prediction, class) {
             (PredictionPlan::Classes { labels }, Some(class)) => Some(class.min(labels.len())),
             (PredictionPlan::Values(Binning::Numeric(edges)), None) if !value.is_nan() => {
-                Some(edges.partition_point(|&e| e <= value))
+                Some(edge_bin(edges, value))
             }
-            (PredictionPlan::Values(Binning::Discrete(values)), None) if !value.is_nan() => Some(
-                values
-                    .binary_search_by(|k| k.total_cmp(&value))
-                    .unwrap_or(values.len()),
-            ),
+            (PredictionPlan::Values(Binning::Discrete(values)), None) if !value.is_nan() => {
+                Some(position(values, value).unwrap_or(values.len()))
+            }
             _ => None,
         }
     }
@@ -430,6 +522,56 @@ mod tests {
         assert_eq!(observe(&plan, Cell::Text("b")), (vec![], Some(1)));
         assert_eq!(observe(&plan, Cell::Text("z")), (vec![UNSEEN], Some(1)));
         assert_eq!(observe(&plan, Cell::Missing), (vec![MISSING], Some(2)));
+    }
+
+    /// Slot counts as a sink keeps them.
+    #[derive(Default)]
+    struct Counted(std::collections::BTreeMap<usize, u64>);
+
+    impl Sink for Counted {
+        fn add(&mut self, slot: usize, n: u64) {
+            *self.0.entry(slot).or_default() += n;
+        }
+    }
+
+    #[test]
+    fn a_column_counted_at_once_counts_as_its_values_one_by_one() {
+        let numbers: Vec<f64> = (0..100).map(f64::from).collect();
+        let few = [0.0, 1.0, 1.0, 0.0, 1.0];
+        let long: Vec<f64> = (0..100).map(|v| f64::from(v % 40)).collect();
+        let plans = [
+            column(
+                Some(&reference::numbers("x", &numbers, 4)),
+                Some((-10.0, 90.0)),
+            ),
+            column(Some(&reference::numbers("x", &few, 10)), None),
+            column(Some(&reference::numbers("x", &long, 10)), None),
+            column(None, Some((0.0, 1.0))),
+        ];
+        let values = [0.0, 50.0, 95.0, -1.0, f64::NAN, 1.0, -0.0, 7.0, 39.0, 1e300];
+        for (p, mut plan) in plans.into_iter().enumerate() {
+            plan.issues = 2;
+            plan.bins = 5;
+            let (mut one_by_one, mut flags_one) = (Counted::default(), Vec::new());
+            for (row, &v) in values.iter().enumerate() {
+                let cell = if v.is_nan() {
+                    Cell::Missing
+                } else {
+                    Cell::Number(v)
+                };
+                let (issue, bin) = plan.observe(cell, |slot| one_by_one.add(slot, 1));
+                if issue {
+                    flags_one.push(row);
+                }
+                if let Some(bin) = bin {
+                    one_by_one.add(plan.bins + bin, 1);
+                }
+            }
+            let (mut at_once, mut flags) = (Counted::default(), Vec::new());
+            plan.count_numbers(values.iter().copied(), &mut at_once, |row| flags.push(row));
+            assert_eq!(at_once.0, one_by_one.0, "plan {p}");
+            assert_eq!(flags, flags_one, "plan {p}");
+        }
     }
 
     #[test]

@@ -186,51 +186,72 @@ impl Tracker {
         }
     }
 
+    /// Counts the rows of `seen` into `sink`, column by column: within a column every value
+    /// meets the same plan, so its branches are predictable; and into the window's `slots`.
     fn count_rows(&self, seen: &Seen<'_>, sink: &mut impl Sink, slots: Range<usize>) {
         let columns = &self.plan.columns;
-        let cell = |row: usize, c: usize| -> Cell<'_> {
-            match seen.input {
-                SeenInput::Rows { values, n_features } => {
-                    let v = values[row * n_features + c];
-                    if v.is_nan() {
-                        Cell::Missing
-                    } else {
-                        Cell::Number(v)
-                    }
-                }
-                SeenInput::Frame(frame) => frame.columns[c].cell(row),
-            }
-        };
+        let n_rows = seen.n_rows;
         let width = match seen.input {
             SeenInput::Rows { n_features, .. } => n_features,
             SeenInput::Frame(frame) => frame.columns.len(),
         };
         let n_columns = columns.len().min(width);
         let window = self.window.as_ref().filter(|_| !slots.is_empty());
-        for row in 0..seen.n_rows {
-            let slot = slots.start + row;
-            let kept = window.filter(|_| slot < slots.end);
-            let mut flagged = false;
-            for (c, plan) in columns[..n_columns].iter().enumerate() {
-                let value = cell(row, c);
+        // Rows `0..kept` have a slot of the window, `slots.start + row`.
+        let kept = slots.len();
+        let mut flagged = Flagged::new(n_rows);
+        for (c, plan) in columns[..n_columns].iter().enumerate() {
+            let mut observe = |row: usize, value: Cell<'_>| {
                 let (issue, bin) = plan.observe(value, |s| sink.add(s, 1));
-                flagged |= issue;
+                if issue {
+                    flagged.set(row);
+                }
                 if let Some(bin) = bin {
                     sink.add(plan.bins + bin, 1);
                 }
-                if let Some(window) = kept {
+                if let Some(window) = window
+                    && row < kept
+                {
                     let stored = match value {
                         Cell::Number(v) => v,
                         Cell::Text(_) => bin.map_or(f64::NAN, |b| b as f64),
                         Cell::Missing => f64::NAN,
                     };
-                    window.store(slot, c, stored);
+                    window.store(slots.start + row, c, stored);
+                }
+            };
+            match seen.input {
+                SeenInput::Rows { values, n_features } if window.is_none() => {
+                    let column = values[c..].iter().step_by(n_features).take(n_rows);
+                    plan.count_numbers(column.copied(), sink, |row| flagged.set(row));
+                }
+                SeenInput::Rows { values, n_features } => {
+                    let column = values[c..].iter().step_by(n_features).take(n_rows);
+                    for (row, &v) in column.enumerate() {
+                        observe(
+                            row,
+                            if v.is_nan() {
+                                Cell::Missing
+                            } else {
+                                Cell::Number(v)
+                            },
+                        );
+                    }
+                }
+                SeenInput::Frame(frame) => {
+                    let column = &frame.columns[c];
+                    for row in 0..n_rows {
+                        observe(row, column.cell(row));
+                    }
                 }
             }
-            sink.add(ROWS, 1);
-            if flagged {
-                sink.add(ROWS_WITH_ISSUES, 1);
-            }
+        }
+        sink.add(ROWS, n_rows as u64);
+        let with_issues = flagged.count();
+        if with_issues > 0 {
+            sink.add(ROWS_WITH_ISSUES, with_issues as u64);
+        }
+        for row in 0..n_rows {
             let (class, value) = match seen.predicted {
                 Some(Prediction::Classes(classes)) => (Some(classes[row]), f64::NAN),
                 Some(Prediction::Values(values)) if values.ncols() == 1 => (None, values[[row, 0]]),
@@ -239,12 +260,18 @@ impl Tracker {
             if let Some(bin) = self.plan.prediction_bin(class, value) {
                 sink.add(self.plan.prediction_bins + bin, 1);
             }
-            if let Some(window) = kept {
-                window.store(slot, columns.len(), class.map_or(value, |c| c as f64));
+            if let Some(window) = window
+                && row < kept
+            {
+                window.store(
+                    slots.start + row,
+                    columns.len(),
+                    class.map_or(value, |c| c as f64),
+                );
             }
         }
         if let Some(window) = window {
-            window.written(slots.len());
+            window.written(kept);
         }
     }
 
@@ -359,5 +386,44 @@ impl Tracker {
         self.shards.bytes()
             + slots * (1 + HOUR.1.div_ceil(HOUR.0) + DAY.1.div_ceil(DAY.0)) as usize
             + self.window.as_ref().map_or(0, Window::bytes)
+    }
+}
+
+/// Which rows of one request had an issue: on the stack for a request of up to
+/// [`Flagged::INLINE`] rows, which is nearly every request.
+struct Flagged {
+    inline: [bool; Flagged::INLINE],
+    spilled: Vec<bool>,
+}
+
+impl Flagged {
+    const INLINE: usize = 128;
+
+    fn new(rows: usize) -> Self {
+        Self {
+            inline: [false; Self::INLINE],
+            spilled: if rows > Self::INLINE {
+                vec![false; rows]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, row: usize) {
+        match self.spilled.get_mut(row) {
+            Some(flag) => *flag = true,
+            None => self.inline[row] = true,
+        }
+    }
+
+    fn count(&self) -> usize {
+        let flags = if self.spilled.is_empty() {
+            &self.inline[..]
+        } else {
+            &self.spilled[..]
+        };
+        flags.iter().filter(|&&f| f).count()
     }
 }

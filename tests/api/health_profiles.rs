@@ -2,7 +2,8 @@
 //! without them, on a reference window: another model's profile, edges that do not increase,
 //! shares that do not sum to 1, too many bins, a file too large, not JSON. A profile made for
 //! another version of the model is used, and says so in `/slo.json` and a metric label. A new
-//! version of the model brings the profile beside it. No profile ever fails a request.
+//! version of the model brings the profile beside it, from a file or a Cloud Storage object. No
+//! profile ever fails a request.
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,8 +14,8 @@ use skserve::health::HealthSettings;
 use skserve::store::ModelSource;
 
 use crate::helpers::{
-    TestApp, eventually, flights, flights_file, health, json, model_in, profile, repo, sample,
-    scratch_dir, spawn_app_with, v1_body,
+    BUCKET, GcsEmulator, OBJECT, TestApp, eventually, flights, flights_file, health, json,
+    model_in, profile, repo, sample, scratch_dir, spawn_app_with, v1_body,
 };
 
 async fn spawn(model: &Path, health: HealthSettings) -> TestApp {
@@ -180,4 +181,66 @@ async fn a_new_version_of_the_model_brings_the_profile_beside_it() {
     assert_ne!(second["reference"]["id"], first["reference"]["id"]);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&staging);
+}
+
+#[tokio::test]
+#[ignore = "full tier: needs fake-gcs-server from PyPI (tests/run.sh)"]
+async fn a_profile_beside_a_cloud_storage_object_comes_with_each_generation() {
+    let dir = scratch_dir("gcs-profile");
+    let model = model_in(&dir, "flights.pkl", "model.pkl");
+    let made = profile(&model, &flights_file("train.csv"), None);
+    let emulator = GcsEmulator::start().await;
+    let beside = "delays/model.profile.json";
+    assert!(
+        OBJECT.ends_with("/model.pkl"),
+        "the profile is named after {OBJECT}"
+    );
+    emulator.upload(beside, std::fs::read(&made).unwrap()).await;
+    emulator
+        .upload(OBJECT, std::fs::read(&model).unwrap())
+        .await;
+    let app = spawn_app_with(ServeSettings {
+        model: ModelSource::Gcs {
+            bucket: BUCKET.into(),
+            object: OBJECT.into(),
+        },
+        model_name: "flights".into(),
+        refresh_interval: Duration::from_millis(200),
+        storage_emulator_host: Some(emulator.host()),
+        ..ServeSettings::default()
+    })
+    .await;
+    serves(&app).await;
+    let first = health(&app, "flights").await;
+    let reference = &first["reference"];
+    assert_eq!(reference["source"], "profile", "{first}");
+    assert_eq!(reference["for_version"], "served", "{first}");
+    assert_eq!(reference["rows"], 2000, "{first}");
+    assert_eq!(
+        reference["location"],
+        format!("gs://{BUCKET}/{beside}"),
+        "{first}"
+    );
+
+    // A new generation and its own profile, made from half the data: the profile uploaded
+    // first, then the model.
+    let v2 = model_in(&dir, "flights_v2.pkl", "v2.pkl");
+    let train = std::fs::read_to_string(flights_file("train.csv")).unwrap();
+    let half: Vec<&str> = train.lines().take(1001).collect();
+    std::fs::write(dir.join("half.csv"), half.join("\n")).unwrap();
+    let half_profile = profile(&v2, &dir.join("half.csv"), None);
+    emulator
+        .upload(beside, std::fs::read(&half_profile).unwrap())
+        .await;
+    let generation = emulator.upload(OBJECT, std::fs::read(&v2).unwrap()).await;
+    eventually("the new generation's health", || async {
+        let h = health(&app, "flights").await;
+        h["version"] == generation.as_str() && h["reference"]["rows"] == 1000
+    })
+    .await;
+    serves(&app).await;
+    let second = health(&app, "flights").await;
+    assert_eq!(second["reference"]["for_version"], "served", "{second}");
+    assert_ne!(second["reference"]["id"], first["reference"]["id"]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
