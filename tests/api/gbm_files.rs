@@ -6,27 +6,11 @@
 //! From Cloud Storage each file is replaced by its retrained version on a new generation, and
 //! the answers become the new model's.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 
-use crate::helpers::{BUCKET, GcsEmulator, ServerProcess, TestApp, eventually, json, spawn_binary};
-
-#[path = "../common/made_by.rs"]
-mod made_by;
-
-/// The models and the libraries' answers (`tests/python/gbm/ensure_user_models.sh`; with
-/// `SKSERVE_GBM_USER_DIR` set, that directory).
-fn user_models() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        made_by::made_by(
-            "SKSERVE_GBM_USER_DIR",
-            "tests/python/gbm/ensure_user_models.sh",
-        )
-    })
-    .clone()
-}
+use crate::helpers::{
+    BUCKET, GcsEmulator, ServerProcess, TestApp, eventually, json, spawn_binary, user_models,
+};
 
 /// How close skserve's probabilities must be to the library's.
 #[derive(Clone, Copy, Debug)]
