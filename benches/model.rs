@@ -9,6 +9,11 @@
 //! and a 100-iteration HistGradientBoosting), `predict_proba` on one row and on 10,000, beside
 //! the scikit-learn figures that script prints.
 //!
+//! XGBoost and LightGBM (`tests/python/gbm/bench_gbm.py fit`: 100 trees of depth 6, 100 trees
+//! of 31 leaves, 20 columns with missing values): probabilities on one row (a new row each
+//! call) and on 10,000, beside the figures `bench_gbm.py time` prints for the libraries' own
+//! predictors, ONNX Runtime and TL2cgen (`load-tests/gbm.sh` runs both sides).
+//!
 //! Loading: the challenge model, the 100-tree forest and the HistGradientBoosting model above,
 //! and the largest file of the tree matrices (`tests/python/trees/ensure_trees.sh`).
 //!
@@ -159,6 +164,43 @@ fn tree_benches(c: &mut Criterion) {
     }
 }
 
+/// The models of `tests/python/gbm/bench_gbm.py fit`, made on demand in `target/gbm-bench`
+/// (`load-tests/gbm.sh` makes its venv).
+fn gbm_bench_dir() -> PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = PathBuf::from(root).join("target/gbm-bench");
+    if !dir.join("lgb.txt").exists() {
+        let status = std::process::Command::new(format!("{root}/target/gbm-bench-venv/bin/python"))
+            .arg(format!("{root}/tests/python/gbm/bench_gbm.py"))
+            .arg("fit")
+            .arg(&dir)
+            .status()
+            .expect("cannot run bench_gbm.py (load-tests/gbm.sh makes its venv)");
+        assert!(status.success(), "bench_gbm.py fit failed");
+    }
+    dir
+}
+
+fn gbm_benches(c: &mut Criterion) {
+    let dir = gbm_bench_dir();
+    let text = std::fs::read_to_string(dir.join("rows.csv")).unwrap();
+    for (name, file) in [("xgb", "xgb.json"), ("lgb", "lgb.txt")] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let model = Model::from_bytes(&bytes).unwrap();
+        let all = parse_csv(&text, model.n_features()).unwrap();
+        let mut rows = all.chunks_exact(model.n_features()).cycle();
+        c.bench_function(&format!("gbm {name} predict_proba 1 row"), |b| {
+            b.iter(|| {
+                let row = rows.next().expect("a cycle");
+                model.predict_proba(&model.rows(black_box(row)).unwrap())
+            })
+        });
+        c.bench_function(&format!("gbm {name} predict_proba 10000 rows"), |b| {
+            b.iter(|| model.predict_proba(&model.rows(black_box(&all)).unwrap()))
+        });
+    }
+}
+
 /// The largest model file of the tree matrices (`SKSERVE_TREES_DIR`, else `target/sk-trees`),
 /// the benchmark's own models aside.
 fn largest_matrix_model() -> PathBuf {
@@ -251,6 +293,7 @@ criterion_group!(
     model_benches,
     pipeline_benches,
     tree_benches,
+    gbm_benches,
     load_benches
 );
 criterion_main!(benches);

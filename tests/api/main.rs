@@ -16,6 +16,7 @@ mod first_scrape;
 mod fleet;
 mod fuzz;
 mod gbm;
+mod gbm_files;
 mod grpc;
 mod half_close;
 mod health;

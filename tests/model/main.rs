@@ -10,6 +10,7 @@ mod estimators;
 mod families;
 mod fuzz;
 mod gbm;
+mod gbm_budget;
 mod gbm_hostile;
 mod helpers;
 mod hostile;

@@ -18,13 +18,47 @@ use std::collections::HashMap;
 
 use super::objective::{Objective, Task};
 use super::text::{ModelText, TreeText, count, numbers};
-use crate::model::Budget;
-use crate::model::tree::nodes::{Forest, MAX_FEATURES, RawTree, SetRule, Split, check};
+use crate::model::tree::nodes::{
+    Forest, LAID_OUT_BYTES_PER_NODE, MAX_FEATURES, RawTree, SetRule, Split, check,
+};
+use crate::model::{Budget, TooLarge};
 
 /// Leaves a tree may have: real ones have hundreds.
 const MAX_LEAVES: usize = 1 << 20;
 /// Classes (or trees per iteration) a model may have.
 const MAX_OUTPUTS: usize = 1 << 16;
+
+/// What reading one leaf of a tree copies until the tree is laid out: its value, weight and
+/// count, and its split's feature, threshold, gain, decision type, children, value, weight
+/// and count, as numbers.
+const READ_BYTES_PER_LEAF: usize = 13 * 8;
+
+/// Why a booster is not read.
+#[derive(Debug)]
+pub enum Fault {
+    /// The text is not a model LightGBM would have written.
+    Malformed(String),
+    /// The model needs more memory than the loading budget has left.
+    TooLarge(TooLarge),
+}
+
+impl From<String> for Fault {
+    fn from(why: String) -> Self {
+        Fault::Malformed(why)
+    }
+}
+
+impl From<&str> for Fault {
+    fn from(why: &str) -> Self {
+        Fault::Malformed(why.to_owned())
+    }
+}
+
+impl From<TooLarge> for Fault {
+    fn from(too_large: TooLarge) -> Self {
+        Fault::TooLarge(too_large)
+    }
+}
 
 /// `kZeroThreshold`: the float 1e-35, as a double.
 pub const ZERO_THRESHOLD: f64 = 1e-35f32 as f64;
@@ -83,13 +117,13 @@ pub fn read(
     model: &ModelText<'_>,
     iterations: Option<usize>,
     budget: &Budget,
-) -> Result<Booster, String> {
+) -> Result<Booster, Fault> {
     let header = &model.header;
     let version = header.get("version").copied().unwrap_or("");
     if !matches!(version, "v2" | "v3" | "v4") {
-        return Err(format!(
-            "version is {version:?}, not a LightGBM model version (v2 to v4)"
-        ));
+        return Err(
+            format!("version is {version:?}, not a LightGBM model version (v2 to v4)").into(),
+        );
     }
     let n_classes = count(header.get("num_class").copied(), "num_class", MAX_OUTPUTS)?.max(1);
     let k = match header.get("num_tree_per_iteration") {
@@ -114,7 +148,8 @@ pub fn read(
         return Err(format!(
             "feature_names holds {} names for {n_features} features",
             feature_names.len()
-        ));
+        )
+        .into());
     }
     let infos: Vec<&str> = header
         .get("feature_infos")
@@ -125,7 +160,8 @@ pub fn read(
         return Err(format!(
             "feature_infos holds {} entries for {n_features} features",
             infos.len()
-        ));
+        )
+        .into());
     }
     let categorical = infos
         .iter()
@@ -142,21 +178,23 @@ pub fn read(
             "num_class is {n_classes} and num_tree_per_iteration {k}, which the objective {} \
              does not have",
             objective.text
-        ));
+        )
+        .into());
     }
     let n_trees = model.trees.len();
     if let Some(sizes) = header.get("tree_sizes") {
         let stated = sizes.split_ascii_whitespace().count();
         if stated != n_trees {
-            return Err(format!(
-                "tree_sizes lists {stated} trees, but the model holds {n_trees}"
-            ));
+            return Err(
+                format!("tree_sizes lists {stated} trees, but the model holds {n_trees}").into(),
+            );
         }
     }
     if !n_trees.is_multiple_of(k) {
         return Err(format!(
             "the model holds {n_trees} trees, not a whole number of iterations of {k}"
-        ));
+        )
+        .into());
     }
     let rounds = n_trees / k;
     let used = match iterations {
@@ -171,9 +209,20 @@ pub fn read(
         n_features,
     };
     for (t, tree) in model.trees[..used * k].iter().enumerate() {
+        // A tree is charged for its leaves before anything is made of them: what it keeps
+        // laid out (2 leaves - 1 nodes and a value each), and what reading it copies.
+        let leaves = count(tree.get("num_leaves"), "num_leaves", MAX_LEAVES)
+            .map_err(|e| format!("Tree={t}: {e}"))?;
+        let what = || format!("Tree={t} of {leaves} leaves");
+        budget.charge_items(
+            leaves.saturating_mul(2),
+            LAID_OUT_BYTES_PER_NODE.saturating_add(8),
+            what,
+        )?;
+        let _reading = budget.hold_items(leaves, READ_BYTES_PER_LEAF, what)?;
         builder.add(tree).map_err(|e| format!("Tree={t}: {e}"))?;
     }
-    builder.forest.finish(budget).map_err(|e| e.to_string())?;
+    builder.forest.finish(budget)?;
     let pandas_categorical = match model.pandas_categorical {
         None | Some("null") => None,
         Some(json) => Some(

@@ -45,8 +45,7 @@ pub fn load_file(bytes: &[u8], budget: &Budget) -> Result<Model, LoadError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| LoadError::Malformed(format!("{what} is not UTF-8 text ({e})")))?;
     let model = text::parse(text).map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
-    let booster = booster::read(&model, None, budget)
-        .map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
+    let booster = booster::read(&model, None, budget).map_err(|f| fault(what, f))?;
     let task = booster.objective.task;
     let class = match task {
         Task::Binary | Task::Multiclass => SkClass::LgbmClassifier,
@@ -96,8 +95,7 @@ pub fn read(state: &State<'_>) -> Result<Box<dyn Predictor>, LoadError> {
     };
     let what = format!("{}: the model of _Booster", state.label());
     let model = text::parse(text).map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
-    let booster = booster::read(&model, best, state.heap.budget())
-        .map_err(|e| LoadError::Malformed(format!("{what}: {e}")))?;
+    let booster = booster::read(&model, best, state.heap.budget()).map_err(|f| fault(&what, f))?;
     let classes = if state.class == SkClass::LgbmClassifier {
         Some(wrapper_classes(state, &booster)?)
     } else {
@@ -108,6 +106,15 @@ pub fn read(state: &State<'_>) -> Result<Box<dyn Predictor>, LoadError> {
         booster,
         classes,
     }))
+}
+
+/// An error of the model `what` (`the LightGBM model`, `LGBMClassifier: the model of
+/// _Booster`) names.
+fn fault(what: &str, fault: booster::Fault) -> LoadError {
+    match fault {
+        booster::Fault::Malformed(m) => LoadError::Malformed(format!("{what}: {m}")),
+        booster::Fault::TooLarge(too_large) => LoadError::TooLarge(too_large),
+    }
 }
 
 /// A classifier's labels (`_classes`), checked against its objective.

@@ -58,18 +58,38 @@ fn is_classifier(class: SkClass) -> bool {
     matches!(class, SkClass::XgbClassifier | SkClass::XgbRfClassifier)
 }
 
-/// The document `bytes` encode.
+/// The document `bytes` encode. Its text (UBJSON decoded, or a copy of the JSON) is held
+/// against `budget` while it is read, and the document read from it, which holds at most as
+/// much as its text, is charged for the rest of the load; the text is at most a few times the
+/// file, which is charged before.
 fn document<T: for<'a> serde::Deserialize<'a>>(
     bytes: &[u8],
     encoding: Encoding,
-) -> Result<T, String> {
+    budget: &Budget,
+) -> Result<T, Fault> {
     let text = match encoding {
         Encoding::Json => std::str::from_utf8(bytes)
-            .map_err(|e| format!("not UTF-8 text ({e})"))?
+            .map_err(|e| Fault::Malformed(format!("not UTF-8 text ({e})")))?
             .to_owned(),
-        Encoding::Ubjson => ubjson::to_json(bytes).map_err(|e| e.to_string())?,
+        Encoding::Ubjson => ubjson::to_json(bytes).map_err(|e| Fault::Malformed(e.to_string()))?,
     };
-    document::parse(&text)
+    let _text = budget
+        .hold(text.len(), || "the model's document as text".to_owned())
+        .map_err(Fault::TooLarge)?;
+    budget
+        .charge(text.len(), || "the model's document".to_owned())
+        .map_err(Fault::TooLarge)?;
+    document::parse(&text).map_err(Fault::Malformed)
+}
+
+/// The error of a document `what` names that cannot be read.
+fn unreadable(what: &str, fault: Fault) -> LoadError {
+    match fault {
+        Fault::TooLarge(too_large) => LoadError::TooLarge(too_large),
+        Fault::Malformed(e) | Fault::Unsupported(e) => {
+            LoadError::Malformed(format!("{what} cannot be read: {e}"))
+        }
+    }
 }
 
 /// An error of the model `what` (`the XGBoost model`, `XGBClassifier: _Booster`) names.
@@ -102,8 +122,7 @@ fn iterations_of(doc: &Document, what: &str) -> Result<Option<usize>, LoadError>
 /// A model file (`save_model`), served as the wrapper that saved it would serve it.
 pub fn load_file(bytes: &[u8], encoding: Encoding, budget: &Budget) -> Result<Model, LoadError> {
     let what = "the XGBoost model";
-    let doc: Document = document(bytes, encoding)
-        .map_err(|e| LoadError::Malformed(format!("{what} cannot be read: {e}")))?;
+    let doc: Document = document(bytes, encoding, budget).map_err(|f| unreadable(what, f))?;
     let settings = Settings {
         iterations: iterations_of(&doc, what)?,
     };
@@ -192,8 +211,8 @@ pub fn read(state: &State<'_>) -> Result<compose::Model, LoadError> {
         }
     };
     let what = format!("{}: the model of _Booster", state.label());
-    let snapshot: Snapshot = document(raw, encoding)
-        .map_err(|e| LoadError::Malformed(format!("{what} cannot be read: {e}")))?;
+    let snapshot: Snapshot =
+        document(raw, encoding, state.heap.budget()).map_err(|f| unreadable(&what, f))?;
     let doc = snapshot.model;
     // XGBoost 1.7 keeps `best_iteration` on the Python object too.
     let iterations = match booster_state.count("best_iteration")? {

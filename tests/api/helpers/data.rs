@@ -132,6 +132,19 @@ pub fn trees_dir() -> PathBuf {
         .clone()
 }
 
+/// The models trained as a user trains them, and their libraries' answers
+/// (`tests/python/gbm/ensure_user_models.sh`; with `SKSERVE_GBM_USER_DIR` set, that directory).
+pub fn user_models() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        made_by(
+            "SKSERVE_GBM_USER_DIR",
+            "tests/python/gbm/ensure_user_models.sh",
+        )
+    })
+    .clone()
+}
+
 /// A model of the scikit-learn 1.9 tree matrix by its id (`random_forest_two_labels`), the
 /// rows of its own threshold input (`edges_<id>.csv`, numeric columns) and scikit-learn's
 /// answers on them as float64.

@@ -3,7 +3,10 @@
 //! starts at a root, no two members sharing bytes (the trick of zip bombs that reuse one
 //! deflate stream), only stored or deflated members, unencrypted. Members are read only when
 //! the schema names them, each streamed into a buffer that stops at what remains of
-//! [`Limits::max_total_bytes`], however small the member claims to be.
+//! [`Limits::max_total_bytes`], however small the member claims to be. The directory the zip
+//! reader keeps (a record per member) is charged to the load's budget as soon as it is read:
+//! its size follows from the file's (every record takes at least 46 of its bytes), which is
+//! charged before, so reading it cannot cost more than a few times the file.
 //!
 //! What must not live here: what a member holds (`npy`, `json`, `build`).
 
@@ -34,6 +37,24 @@ impl Limits {
     };
 }
 
+/// What the zip reader keeps of one member beyond its name: its record (sizes, offsets, flags,
+/// times, extra fields) and its entry in the index by name.
+const DIRECTORY_BYTES_PER_MEMBER: usize = 320;
+
+/// Why an archive is not opened.
+#[derive(Debug)]
+pub enum Refusal {
+    Malformed(String),
+    /// Its directory needs more than the loading budget has left.
+    TooLarge(TooLarge),
+}
+
+impl From<String> for Refusal {
+    fn from(why: String) -> Self {
+        Refusal::Malformed(why)
+    }
+}
+
 /// An archive whose directory has passed the checks.
 pub struct Archive<'a> {
     zip: ZipArchive<Cursor<&'a [u8]>>,
@@ -47,23 +68,39 @@ pub struct Archive<'a> {
 }
 
 impl<'a> Archive<'a> {
-    /// Opens `bytes` and checks the directory: member count, names, overlaps, declared sizes.
-    pub fn open(bytes: &'a [u8], limits: Limits, budget: &'a Budget) -> Result<Self, String> {
+    /// Opens `bytes` and checks the directory: member count, names, overlaps, declared sizes;
+    /// the directory is charged to `budget`.
+    pub fn open(bytes: &'a [u8], limits: Limits, budget: &'a Budget) -> Result<Self, Refusal> {
         let mut zip = ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| format!("it is not a readable zip archive: {e}"))?;
         if zip.len() > limits.max_members {
-            return Err(format!(
+            return Err(Refusal::Malformed(format!(
                 "the archive holds {} members (at most {} are read)",
                 zip.len(),
                 limits.max_members
-            ));
+            )));
         }
+        // Each name is kept three times: as written, decoded, and as the index's key.
+        let names: usize = zip
+            .file_names()
+            .map(|name| name.map_or(0, |name| name.len()))
+            .sum();
+        budget
+            .charge_items(zip.len(), DIRECTORY_BYTES_PER_MEMBER, || {
+                format!("the directory of {} members", zip.len())
+            })
+            .and_then(|()| {
+                budget.charge(names.saturating_mul(3), || {
+                    "the names of the archive's members".to_owned()
+                })
+            })
+            .map_err(Refusal::TooLarge)?;
         if zip.has_duplicate_names() {
-            return Err(
+            return Err(Refusal::Malformed(
                 "the archive holds two members of the same name (which one is read is up to the \
                  reader)"
                     .into(),
-            );
+            ));
         }
         let mut declared = 0u64;
         for index in 0..zip.len() {
@@ -74,20 +111,20 @@ impl<'a> Archive<'a> {
             declared = declared.saturating_add(member.size());
         }
         if declared > limits.max_total_bytes {
-            return Err(format!(
+            return Err(Refusal::Malformed(format!(
                 "its members claim {declared} bytes uncompressed (at most {} are read)",
                 limits.max_total_bytes
-            ));
+            )));
         }
         if zip
             .has_overlapping_entries()
             .map_err(|e| format!("the archive's directory is unreadable: {e}"))?
         {
-            return Err(
+            return Err(Refusal::Malformed(
                 "members of the archive share bytes, as zip bombs do (no writer of skops archives \
                  does)"
                     .into(),
-            );
+            ));
         }
         Ok(Self {
             zip,

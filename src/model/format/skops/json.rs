@@ -1,6 +1,8 @@
 //! `schema.json` as skops writes it: JSON read into a tree that keeps every object's keys in
 //! the file's order (a dict's `key_types` are matched to its keys by position), refuses a key
 //! written twice in one object, and nests no deeper than serde_json's limit of 128 levels.
+//! Every value of the tree is charged to the load's budget before it is kept, so that a schema
+//! of many small values cannot cost more than `--max-model-bytes` allows.
 //!
 //! Also the scalars of a `JsonNode`, whose `content` is Python's `json.dumps` of one value:
 //! `NaN`, `Infinity` and integers wider than 64 bits included, and floats parsed exactly
@@ -8,10 +10,14 @@
 //!
 //! What must not live here: what a state means (`names`, `build`).
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::model::LoadError;
+use crate::model::budget::{Budget, TooLarge};
 
 /// A JSON value with its objects' keys in order.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,13 +35,25 @@ pub enum Json {
 }
 
 impl Json {
-    /// Parses `schema.json`; the reason names the line and column of a fault.
-    pub fn parse(bytes: &[u8]) -> Result<Json, String> {
-        serde_json::from_slice(bytes).map_err(|e| {
-            if e.to_string().contains("recursion limit") {
-                format!("schema.json nests deeper than 128 levels ({e})")
+    /// Parses `schema.json`, charging every value to `budget` as it is kept; a fault names the
+    /// line and column.
+    pub fn parse(bytes: &[u8], budget: &Budget) -> Result<Json, LoadError> {
+        let seed = Seed {
+            budget,
+            too_large: &Cell::new(None),
+        };
+        let mut reader = serde_json::Deserializer::from_slice(bytes);
+        let parsed = seed.deserialize(&mut reader).and_then(|json| {
+            reader.end()?;
+            Ok(json)
+        });
+        parsed.map_err(|e| {
+            if let Some(too_large) = seed.too_large.take() {
+                LoadError::TooLarge(too_large)
+            } else if e.to_string().contains("recursion limit") {
+                malformed(format!("schema.json nests deeper than 128 levels ({e})"))
             } else {
-                format!("schema.json is not valid JSON: {e}")
+                malformed(format!("schema.json is not valid JSON: {e}"))
             }
         })
     }
@@ -70,15 +88,46 @@ impl Json {
     }
 }
 
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
+fn malformed(why: String) -> LoadError {
+    LoadError::Malformed(format!("the skops archive: {why}"))
+}
+
+/// What one value of the tree costs beyond its text: its slot in its array, or its key's and
+/// its slot in its object with the key's copy in the check for repeated keys; twice over, as a
+/// growing vector may hold twice the room it uses.
+const VALUE_BYTES: usize = 2 * std::mem::size_of::<Json>();
+const FIELD_BYTES: usize =
+    2 * std::mem::size_of::<(String, Json)>() + std::mem::size_of::<String>();
+
+/// Reads one value, charging `budget` for what it keeps; the charge that did not fit is kept in
+/// `too_large` (serde's errors carry only text).
+#[derive(Clone, Copy)]
+struct Seed<'b> {
+    budget: &'b Budget,
+    too_large: &'b Cell<Option<TooLarge>>,
+}
+
+impl Seed<'_> {
+    fn charge<E: de::Error>(&self, bytes: usize, what: &str) -> Result<(), E> {
+        self.budget
+            .charge(bytes, || format!("schema.json's {what}"))
+            .map_err(|e| {
+                let told = e.to_string();
+                self.too_large.set(Some(e));
+                E::custom(told)
+            })
     }
 }
 
-struct JsonVisitor;
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = Json;
 
-impl<'de> Visitor<'de> for JsonVisitor {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
     type Value = Json;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -105,18 +154,24 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Json::Float(v))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
+        self.charge(v.len(), "strings")?;
         Ok(Json::Str(v.to_owned()))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
+        self.charge(v.len(), "strings")?;
         Ok(Json::Str(v))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+        loop {
+            self.charge(VALUE_BYTES, "arrays")?;
+            match seq.next_element_seed(self)? {
+                Some(item) => items.push(item),
+                None => break,
+            }
         }
         Ok(Json::Array(items))
     }
@@ -124,7 +179,12 @@ impl<'de> Visitor<'de> for JsonVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut fields: Vec<(String, Json)> = Vec::new();
         let mut keys = HashSet::new();
-        while let Some((key, value)) = map.next_entry::<String, Json>()? {
+        loop {
+            self.charge(FIELD_BYTES, "objects")?;
+            let Some(key) = map.next_key::<String>()? else {
+                break;
+            };
+            self.charge(key.len().saturating_mul(2), "keys")?;
             // Python keeps the last of a repeated key; a dict's key types are matched by
             // position, so a repeated key could shift them: refused.
             if !keys.insert(key.clone()) {
@@ -132,6 +192,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
                     "the key {key:?} is written twice in one object"
                 )));
             }
+            let value = map.next_value_seed(self)?;
             fields.push((key, value));
         }
         Ok(Json::Object(fields))
@@ -237,10 +298,33 @@ fn twos_complement(digits: &str, negative: bool) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LoadLimits;
+
+    fn parse(bytes: &[u8]) -> Result<Json, String> {
+        Json::parse(bytes, &Budget::default()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_schema_of_many_small_values_is_charged_to_the_budget() {
+        let text = format!("[{}0]", "0,".repeat(10_000));
+        let budget = Budget::new(LoadLimits {
+            max_model_bytes: 64 << 10,
+        });
+        let error = Json::parse(text.as_bytes(), &budget).unwrap_err();
+        assert!(matches!(error, LoadError::TooLarge(_)), "{error}");
+        assert!(
+            error.to_string().contains("schema.json's arrays"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("--max-model-bytes"), "{error}");
+        let budget = Budget::default();
+        Json::parse(text.as_bytes(), &budget).unwrap();
+        assert!(budget.held() >= 10_001 * VALUE_BYTES as u64);
+    }
 
     #[test]
     fn objects_keep_their_order_and_refuse_repeated_keys() {
-        let json = Json::parse(br#"{"b": 1, "a": [true, null], "c": {"z": 1, "y": 2}}"#).unwrap();
+        let json = parse(br#"{"b": 1, "a": [true, null], "c": {"z": 1, "y": 2}}"#).unwrap();
         let keys: Vec<&str> = json.object().unwrap().iter().map(|(k, _)| &**k).collect();
         assert_eq!(keys, ["b", "a", "c"]);
         let inner: Vec<&str> = json
@@ -252,14 +336,14 @@ mod tests {
             .map(|(k, _)| &**k)
             .collect();
         assert_eq!(inner, ["z", "y"]);
-        let error = Json::parse(br#"{"a": 1, "a": 2}"#).unwrap_err();
+        let error = parse(br#"{"a": 1, "a": 2}"#).unwrap_err();
         assert!(error.contains("written twice"), "{error}");
     }
 
     #[test]
     fn deep_nesting_is_refused_by_name() {
         let deep = "[".repeat(200) + &"]".repeat(200);
-        let error = Json::parse(deep.as_bytes()).unwrap_err();
+        let error = parse(deep.as_bytes()).unwrap_err();
         assert!(error.contains("nests deeper than 128"), "{error}");
     }
 

@@ -62,10 +62,16 @@ impl ModelFormat for Skops {
             format: Some("zip"),
             ..Audit::default()
         };
-        let Ok(mut archive) = Archive::open(bytes, Limits::DEFAULT, budget) else {
-            return audit;
+        let mut archive = match Archive::open(bytes, Limits::DEFAULT, budget) {
+            Ok(archive) => archive,
+            // Past the budget nothing is known of it but its signature (the detector's name).
+            Err(archive::Refusal::TooLarge(_)) => return Audit::default(),
+            Err(archive::Refusal::Malformed(_)) => return audit,
         };
-        let Ok(schema) = archive.schema().and_then(|s| Json::parse(&s)) else {
+        if archive.contains(archive::SCHEMA) {
+            audit.format = Some("skops");
+        }
+        let Ok(Ok(schema)) = archive.schema().map(|s| Json::parse(&s, budget)) else {
             return audit;
         };
         audit.format = Some("skops");
@@ -78,7 +84,11 @@ impl ModelFormat for Skops {
 /// Loads a skops archive within `limits`, charging what it inflates and builds to `budget`.
 pub fn load(bytes: &[u8], limits: Limits, budget: &Budget) -> Result<Model, LoadError> {
     let malformed = |why: String| LoadError::Malformed(format!("the skops archive: {why}"));
-    let mut archive = Archive::open(bytes, limits, budget).map_err(malformed)?;
+    let mut archive = match Archive::open(bytes, limits, budget) {
+        Ok(archive) => archive,
+        Err(archive::Refusal::TooLarge(too_large)) => return Err(LoadError::TooLarge(too_large)),
+        Err(archive::Refusal::Malformed(why)) => return Err(malformed(why)),
+    };
     if !archive.contains(archive::SCHEMA) {
         return Err(LoadError::Unsupported(format!(
             "the file is a zip archive without {}, so not a skops archive; skserve reads {READS}",
@@ -93,7 +103,7 @@ pub fn load(bytes: &[u8], limits: Limits, budget: &Budget) -> Result<Model, Load
                 .map_or_else(|| malformed(why), LoadError::TooLarge));
         }
     };
-    let schema = Json::parse(&schema).map_err(malformed)?;
+    let schema = Json::parse(&schema, budget)?;
     let protocol = protocol(&schema)?;
     let refused: Vec<String> = names::audit(&schema)
         .into_iter()

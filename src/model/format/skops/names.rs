@@ -380,6 +380,7 @@ mod tests {
                                "content": [{"__class__": "str", "__module__": "builtins", "__loader__": "TypeNode"},
                                            {"__class__": "str", "__module__": "builtins", "__loader__": "TypeNode"}]},
                  "trusted": ["os.system"]}"#,
+            &crate::model::Budget::default(),
         )
         .unwrap();
         let names: Vec<(String, bool)> = audit(&schema)
