@@ -11,8 +11,8 @@ use skserve::grpc::generated::inference::ModelMetadataRequest;
 use skserve::store::ModelSource;
 
 use crate::helpers::{
-    BinaryAnswer, TestApp, answered_methods, assert_answers, binary_request, decoded, flat,
-    grpc_client, json, protocol_expected, protocol_fixture, raw_infer, spawn_app_with_grpc,
+    BinaryAnswer, TestApp, answered_methods, assert_answers, binary_request, cli_predict, decoded,
+    flat, grpc_client, json, protocol_expected, protocol_fixture, raw_infer, spawn_app_with_grpc,
     v2_request,
 };
 
@@ -153,22 +153,11 @@ async fn every_entry_answers_as_scikit_learn(name: &str) {
     }
 
     // `skserve predict`: a CSV of rows, one line per row, the label first.
-    let csv = std::env::temp_dir().join(format!("skserve-families-{name}.csv"));
     let lines: Vec<String> = rows
         .iter()
         .map(|r| r.iter().map(f64::to_string).collect::<Vec<_>>().join(","))
         .collect();
-    std::fs::write(&csv, lines.join("\n")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skserve"))
-        .arg("predict")
-        .arg("--model")
-        .arg(protocol_fixture(&format!("{name}.pkl")))
-        .arg("--input")
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{name}: {out:?}");
-    let printed = String::from_utf8(out.stdout).unwrap();
+    let printed = cli_predict(name, &lines.join("\n"));
     let labels: Vec<Value> = printed
         .lines()
         .map(|l| Value::from(l.split(',').next().unwrap().parse::<f64>().unwrap()))

@@ -9,16 +9,15 @@
 use hyper::body::Bytes;
 use serde_json::{Value, json};
 use skserve::config::ServeSettings;
-use skserve::grpc::generated::inference::model_infer_request::{
-    InferInputTensor, InferRequestedOutputTensor,
-};
+use skserve::grpc::generated::inference::model_infer_request::InferInputTensor;
 use skserve::grpc::generated::inference::{InferTensorContents, ModelInferRequest};
 use skserve::store::ModelSource;
 use tonic::Code;
 
 use crate::helpers::{
-    BinaryAnswer, TestApp, answered_methods, assert_answers, binary_body, decoded, flat,
-    grpc_client, json, protocol_expected, protocol_fixture, spawn_app_with_grpc,
+    BinaryAnswer, TestApp, answered_methods, assert_answers, binary_body, cli_predict, decoded,
+    flat, grpc_client, json, protocol_expected, protocol_fixture, requested_outputs,
+    spawn_app_with_grpc,
 };
 
 /// The model `name` served alone with gRPC, the documents, and scikit-learn's answers.
@@ -53,16 +52,6 @@ fn length_prefixed(elements: &[&[u8]]) -> Vec<u8> {
     out
 }
 
-fn asked(methods: &[&str]) -> Vec<InferRequestedOutputTensor> {
-    methods
-        .iter()
-        .map(|&name| InferRequestedOutputTensor {
-            name: name.into(),
-            ..Default::default()
-        })
-        .collect()
-}
-
 /// A gRPC call of one BYTES input, in `bytes_contents` or as raw contents.
 fn grpc_text(model: &str, input: &str, documents: &[&[u8]], raw: bool) -> ModelInferRequest {
     let tensor = InferInputTensor {
@@ -81,7 +70,7 @@ fn grpc_text(model: &str, input: &str, documents: &[&[u8]], raw: bool) -> ModelI
     ModelInferRequest {
         model_name: model.into(),
         inputs: vec![tensor],
-        outputs: asked(&["predict", "predict_proba"]),
+        outputs: requested_outputs(&["predict", "predict_proba"]),
         raw_input_contents: if raw {
             vec![length_prefixed(documents).into()]
         } else {
@@ -184,7 +173,7 @@ async fn documents_answer_as_scikit_learn_on_every_entry(name: &str) {
             .into_iter()
             .chain(quoted.clone())
             .collect();
-        let printed = cli(name, &lines.join("\n"));
+        let printed = cli_predict(name, &lines.join("\n"));
         let predicted: Vec<Value> = printed
             .lines()
             .map(|l| Value::from(l.split_once(',').unwrap().0))
@@ -215,22 +204,6 @@ async fn documents_answer_as_scikit_learn_on_every_entry(name: &str) {
         assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
         assert!(refused.message().contains(&input), "{refused:?}");
     }
-}
-
-/// What `skserve predict` prints for `csv` through the model `name`.
-fn cli(name: &str, csv: &str) -> String {
-    let path = std::env::temp_dir().join(format!("skserve-text-{name}-{}.csv", csv.len()));
-    std::fs::write(&path, csv).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skserve"))
-        .arg("predict")
-        .arg("--model")
-        .arg(protocol_fixture(&format!("{name}.pkl")))
-        .arg("--input")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{name}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test]
@@ -311,7 +284,7 @@ async fn a_column_transformer_routes_a_text_column_from_named_fields() {
     for (d, s) in documents.iter().zip(&stars) {
         csv.push_str(&format!("\"{}\",{s}\n", d.replace('"', "\"\"")));
     }
-    let predicted: Vec<Value> = cli(name, &csv)
+    let predicted: Vec<Value> = cli_predict(name, &csv)
         .lines()
         .map(|l| Value::from(l.split_once(',').unwrap().0))
         .collect();

@@ -74,3 +74,19 @@ pub fn assert_answers(actual: &[Value], expected: &[Value], what: &str) {
         assert!(same, "{what}, element {i}: {a} vs scikit-learn's {e}");
     }
 }
+
+/// What `skserve predict` prints for `csv` through the protocol fixture `name`.
+pub fn cli_predict(name: &str, csv: &str) -> String {
+    let path = std::env::temp_dir().join(format!("skserve-protocols-{name}-{}.csv", csv.len()));
+    std::fs::write(&path, csv).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skserve"))
+        .arg("predict")
+        .arg("--model")
+        .arg(protocol_fixture(&format!("{name}.pkl")))
+        .arg("--input")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{name}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}

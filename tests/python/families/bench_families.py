@@ -45,6 +45,9 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
+# bench_onnx.py's one-thread session, imported where ONNX Runtime is installed.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "trees"))
+
 N_ROWS = 10_000
 
 
@@ -144,8 +147,8 @@ def timed(call, one, batch):
 
 
 def onnx_session(model, one):
-    import onnxruntime
     import skl2onnx
+    from bench_onnx import one_thread_session
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     if isinstance(one, list):
@@ -156,12 +159,7 @@ def onnx_session(model, one):
     # skl2onnx 1.20 writes tree ensembles in an ai.onnx.ml version it cannot finish.
     onnx_model = skl2onnx.convert_sklearn(model, initial_types=types, options=options,
                                           target_opset={"": 18, "ai.onnx.ml": 3})
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    return onnxruntime.InferenceSession(onnx_model.SerializeToString(), options,
-                                        providers=["CPUExecutionProvider"])
+    return one_thread_session(onnx_model)
 
 
 def main():
