@@ -39,7 +39,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import PolynomialFeatures, QuantileTransformer, StandardScaler
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from sklearn.decomposition import PCA
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
@@ -71,7 +71,6 @@ def models():
         ("bagging", BaggingClassifier(DecisionTreeClassifier(max_depth=8), n_estimators=20, random_state=0), "predict_proba", "classes", 2000),
         ("pca_logistic", make_pipeline(StandardScaler(), PCA(n_components=10), LogisticRegression(max_iter=1000)), "predict_proba", "classes", 2000),
         ("poly_ridge", make_pipeline(PolynomialFeatures(degree=2), Ridge()), "predict", "values", 2000),
-        ("quantile_logistic", make_pipeline(QuantileTransformer(n_quantiles=200), LogisticRegression(max_iter=1000)), "predict_proba", "classes", 2000),
         ("tfidf_logistic", make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=300)), "predict_proba", "documents", 20000),
     ]
 
