@@ -14,6 +14,13 @@
 //! call) and on 10,000, beside the figures `bench_gbm.py time` prints for the libraries' own
 //! predictors, ONNX Runtime and TL2cgen (`load-tests/gbm.sh` runs both sides).
 //!
+//! The families beyond linear models and trees (`tests/python/families/bench_families.py`: an
+//! SVC, k-neighbours, naive Bayes, an MLP, discriminant analysis, Bayesian ridge, an isolation
+//! forest, k-means, a Gaussian mixture, kernel ridge, a Gaussian process, stacking, bagging,
+//! transformers in Pipelines, and TF-IDF + LogisticRegression of about 50,000 terms): the
+//! output that script times, on one row (one document) and on 10,000, from the rows as
+//! numbers (the documents as a frame), as `model.predict_proba(x)` is from an array.
+//!
 //! Loading: the challenge model, the 100-tree forest and the HistGradientBoosting model above,
 //! and the largest file of the tree matrices (`tests/python/trees/ensure_trees.sh`).
 //!
@@ -32,7 +39,7 @@ use skserve::commands::parse_csv;
 use skserve::health::profile::ProfileMaker;
 use skserve::health::tracker::Tracker;
 use skserve::inference::{Context, Input, Request, Seen, SeenInput, infer};
-use skserve::model::{Absent, Cell, ColumnKind, Dtype, Frame, Model};
+use skserve::model::{Absent, Cell, ColumnKind, Dtype, Features, Frame, Method, Model};
 use skserve::registry::{LoadedModel, ProfileStatus};
 
 fn model_benches(c: &mut Criterion) {
@@ -287,6 +294,85 @@ fn health_benches(c: &mut Criterion) {
     }
 }
 
+/// The models of `tests/python/families/bench_families.py`, made on demand in
+/// `target/sk-families/bench`.
+fn family_bench_dir() -> PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = PathBuf::from(root).join("target/sk-families/bench");
+    if !dir.join("bench.json").exists() {
+        let status = std::process::Command::new(format!("{root}/target/sk1.9-venv/bin/python"))
+            .arg(format!("{root}/tests/python/families/bench_families.py"))
+            .arg(&dir)
+            .status()
+            .expect("cannot run bench_families.py (ensure_pipelines.sh makes its venv)");
+        assert!(status.success(), "bench_families.py failed");
+    }
+    dir
+}
+
+#[derive(serde::Deserialize)]
+struct FamilyBench {
+    name: String,
+    output: String,
+    input: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Documents {
+    scored: Vec<String>,
+}
+
+/// `documents` as the frame of a model of one text column.
+fn documents_frame(model: &Model, documents: &[String]) -> Frame {
+    let mut builder = model.frame_builder(documents.len());
+    for (row, document) in documents.iter().enumerate() {
+        builder.set(row, 0, Cell::Text(document)).unwrap();
+    }
+    builder.finish(Absent::Refused).unwrap()
+}
+
+fn family_benches(c: &mut Criterion) {
+    let dir = family_bench_dir();
+    let cases: Vec<FamilyBench> =
+        serde_json::from_slice(&std::fs::read(dir.join("bench.json")).unwrap()).unwrap();
+    let text = std::fs::read_to_string(dir.join("rows.csv")).unwrap();
+    let documents: Documents =
+        serde_json::from_slice(&std::fs::read(dir.join("documents.json")).unwrap()).unwrap();
+    // One document of a few sentences, as bench_families.py sends it.
+    let one_document = [documents.scored[0].clone()];
+    for case in cases {
+        let bytes = std::fs::read(dir.join(format!("{}.pkl", case.name))).unwrap();
+        let model = Model::from_bytes(&bytes).unwrap();
+        let method = Method::parse(&case.output).unwrap();
+        // predict is a label or a value; every other output a matrix of numbers.
+        let answer = |features: Features<'_>| match method {
+            Method::Predict => {
+                black_box(model.predict(&features));
+            }
+            _ => {
+                black_box(model.values(method, &features).unwrap());
+            }
+        };
+        let name = format!("families {} {}", case.name, case.output);
+        if case.input == "documents" {
+            for (n, batch) in [(1, &one_document[..]), (10_000, &documents.scored[..])] {
+                let frame = documents_frame(&model, batch);
+                c.bench_function(&format!("{name} {n} document(s)"), |b| {
+                    b.iter(|| answer(model.features(black_box(&frame)).unwrap()))
+                });
+            }
+        } else {
+            let all = parse_csv(&text, model.n_features()).unwrap();
+            let one = &all[..model.n_features()];
+            for (n, rows) in [(1, one), (10_000, &all[..])] {
+                c.bench_function(&format!("{name} {n} row(s)"), |b| {
+                    b.iter(|| answer(model.rows(black_box(rows)).unwrap()))
+                });
+            }
+        }
+    }
+}
+
 criterion_group!(
     benches,
     health_benches,
@@ -294,6 +380,7 @@ criterion_group!(
     pipeline_benches,
     tree_benches,
     gbm_benches,
+    family_benches,
     load_benches
 );
 criterion_main!(benches);

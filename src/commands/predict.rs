@@ -160,7 +160,7 @@ pub(crate) fn read_input(input: &Path) -> Result<String, CommandError> {
 
 /// Whether the first record names the model's columns: every field is a column name, or the
 /// model takes strings (and a header is then required).
-fn is_header(model: &Model, fields: &[String]) -> bool {
+fn is_header(model: &Model, fields: &[Field]) -> bool {
     if !model.input().named {
         return false;
     }
@@ -170,8 +170,30 @@ fn is_header(model: &Model, fields: &[String]) -> bool {
     names || !model.input().all_numeric() || fields.iter().any(|f| number(f).is_err())
 }
 
+/// A CSV field, and whether it was quoted: a quoted empty field in a text column is an empty
+/// document, not a missing value.
+#[derive(Debug, PartialEq)]
+struct Field {
+    text: String,
+    quoted: bool,
+}
+
+impl std::ops::Deref for Field {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq<&str> for Field {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
 /// The records of the CSV with their line numbers; blank lines are skipped.
-fn parse_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+fn parse_records(text: &str) -> Result<Vec<(usize, Vec<Field>)>, String> {
     let mut records = Vec::new();
     let mut chars = text.chars().peekable();
     let mut line = 1;
@@ -226,14 +248,16 @@ fn parse_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
     Ok(records)
 }
 
-fn finish(field: &mut String, was_quoted: &mut bool) -> String {
-    let out = if *was_quoted {
+fn finish(field: &mut String, was_quoted: &mut bool) -> Field {
+    let text = if *was_quoted {
         std::mem::take(field)
     } else {
         std::mem::take(field).trim().to_owned()
     };
-    *was_quoted = false;
-    out
+    Field {
+        text,
+        quoted: std::mem::take(was_quoted),
+    }
 }
 
 /// A field as a number: `None` for a missing value (empty, `nan`, `NaN`).
@@ -250,7 +274,7 @@ fn is_missing(field: &str) -> bool {
 }
 
 /// Headerless rows of numbers, each of `n_features` fields.
-fn numbers(records: &[(usize, Vec<String>)], n_features: usize) -> Result<Vec<f64>, String> {
+fn numbers(records: &[(usize, Vec<Field>)], n_features: usize) -> Result<Vec<f64>, String> {
     let mut values = Vec::with_capacity(records.len() * n_features);
     for (row, fields) in records {
         if fields.len() != n_features {
@@ -273,8 +297,9 @@ fn numbers(records: &[(usize, Vec<String>)], n_features: usize) -> Result<Vec<f6
     Ok(values)
 }
 
-/// Rows under a header of column names (or, for a model of strings, with one required).
-fn named_frame(model: &Model, records: &[(usize, Vec<String>)]) -> Result<Frame, String> {
+/// Rows under a header of column names (or, for a model of strings, with one required). A
+/// quoted empty field in a text column is an empty document, as in a model of one text column.
+fn named_frame(model: &Model, records: &[(usize, Vec<Field>)]) -> Result<Frame, String> {
     let (header_line, header) = &records[0];
     if !header
         .iter()
@@ -307,7 +332,7 @@ fn named_frame(model: &Model, records: &[(usize, Vec<String>)]) -> Result<Frame,
         }
         for (field, &column) in fields.iter().zip(&columns) {
             let text = model.input().columns[column].kind == crate::model::ColumnKind::Text;
-            let cell = if is_missing(field) {
+            let cell = if is_missing(field) && !(text && field.quoted) {
                 Cell::Missing
             } else if text {
                 Cell::Text(field)
@@ -331,7 +356,7 @@ fn named_frame(model: &Model, records: &[(usize, Vec<String>)]) -> Result<Frame,
 fn text_frame(
     model: &Model,
     column: &str,
-    records: &[(usize, Vec<String>)],
+    records: &[(usize, Vec<Field>)],
 ) -> Result<Frame, String> {
     let skip = usize::from(records[0].1.len() == 1 && records[0].1[0] == column);
     let rows = &records[skip..];
@@ -397,6 +422,14 @@ mod tests {
         );
         let values = parse_csv("1,nan\n,NaN\n", 2).unwrap();
         assert!(values[1].is_nan() && values[2].is_nan() && values[3].is_nan());
+    }
+
+    #[test]
+    fn a_quoted_empty_field_is_told_from_an_empty_one() {
+        let records = parse_records("\"\",,\" \"\n").unwrap();
+        let quoted: Vec<bool> = records[0].1.iter().map(|f| f.quoted).collect();
+        assert_eq!(records[0].1, ["", "", " "]);
+        assert_eq!(quoted, [true, false, true]);
     }
 
     #[test]

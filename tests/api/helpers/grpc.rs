@@ -57,7 +57,8 @@ fn input(rows: &[Vec<f64>], datatype: &str) -> InferInputTensor {
     }
 }
 
-fn outputs(names: &[&str]) -> Vec<InferRequestedOutputTensor> {
+/// The outputs a call asks for, by name.
+pub fn requested_outputs(names: &[&str]) -> Vec<InferRequestedOutputTensor> {
     names
         .iter()
         .map(|&name| InferRequestedOutputTensor {
@@ -78,7 +79,7 @@ pub fn raw_infer(
     ModelInferRequest {
         model_name: model.into(),
         inputs: vec![input(rows, datatype)],
-        outputs: outputs(asked),
+        outputs: requested_outputs(asked),
         raw_input_contents: vec![encode(datatype, &flat).into()],
         ..Default::default()
     }
@@ -95,7 +96,7 @@ pub fn typed_infer(model: &str, rows: &[Vec<f64>], asked: &[&str]) -> ModelInfer
             }),
             ..input(rows, "FP64")
         }],
-        outputs: outputs(asked),
+        outputs: requested_outputs(asked),
         ..Default::default()
     }
 }

@@ -3,6 +3,7 @@
 //! tests compare with, and the parts tests stand up around skserve.
 //!
 //! # Layout
+//! - `answers`: the protocol fixtures and scikit-learn's answers, compared with any entry's.
 //! - `app`: [`TestApp`], the client over a base URL; `spawn_app*`, the in-process harness.
 //! - `browser`: headless Chromium on a page, and what it rendered.
 //! - `binary`: `spawn_binary`, the built `skserve` as a process ([`ServerProcess`]).
@@ -18,6 +19,7 @@
 //! - `fault_proxy`: a TCP proxy that slows, stalls or cuts a dependency.
 //! - `prometheus`: a real Prometheus scraping the service.
 
+mod answers;
 mod app;
 mod binary;
 mod browser;
@@ -33,6 +35,7 @@ mod raw;
 mod tensors;
 mod wait;
 
+pub use answers::*;
 pub use app::{
     TestApp, json, spawn_app, spawn_app_observed, spawn_app_with, spawn_app_with_admin,
     spawn_app_with_grpc, spawn_app_with_model,

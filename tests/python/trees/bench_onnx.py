@@ -23,6 +23,11 @@ import skl2onnx
 def session(model, rows):
     """An ONNX Runtime session of `model` on one thread, or the converter's error."""
     onnx_model = skl2onnx.to_onnx(model, rows[:1], options={id(model): {"zipmap": False}})
+    return one_thread_session(onnx_model)
+
+
+def one_thread_session(onnx_model):
+    """An ONNX Runtime session of a converted model on one thread."""
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
