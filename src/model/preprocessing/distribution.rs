@@ -398,7 +398,7 @@ mod tests {
 
     #[test]
     fn interp_averages_repeated_quantiles_as_scikit_learn_does() {
-        let q = Quantile::new(vec![vec![0.0, 1.0, 1.0, 1.0, 2.0]], false);
+        let q = quantile(vec![vec![0.0, 1.0, 1.0, 1.0, 2.0]], false);
         // Forward interpolation gives the last reference at 1 (0.75), backward the first
         // (0.25): scikit-learn takes their mean.
         assert_eq!(q.value(0, 1.0), 0.5);
@@ -410,24 +410,21 @@ mod tests {
 
     #[test]
     fn normal_output_is_clipped_where_scikit_learn_clips_it() {
-        let q = Quantile::new(vec![vec![0.0, 1.0, 2.0]], true);
+        let q = quantile(vec![vec![0.0, 1.0, 2.0]], true);
         // scipy.stats.norm.ppf(1e-7 - np.spacing(1)), and at the median 0.
         assert_eq!(q.value(0, -5.0), -5.199_337_582_605_575);
         assert_eq!(q.value(0, 1.0), 0.0);
         assert_eq!(q.value(0, 9.0), 5.199_337_582_703_42);
     }
 
-    struct Quantile;
-
-    impl Quantile {
-        fn new(quantiles: Vec<Vec<f64>>, normal: bool) -> QuantileTransformer {
-            let n = quantiles[0].len();
-            QuantileTransformer {
-                label: "QuantileTransformer".into(),
-                normal,
-                quantiles,
-                references: (0..n).map(|i| i as f64 / (n - 1) as f64).collect(),
-            }
+    /// A transformer of evenly spaced references over `quantiles`.
+    fn quantile(quantiles: Vec<Vec<f64>>, normal: bool) -> QuantileTransformer {
+        let n = quantiles[0].len();
+        QuantileTransformer {
+            label: "QuantileTransformer".into(),
+            normal,
+            quantiles,
+            references: (0..n).map(|i| i as f64 / (n - 1) as f64).collect(),
         }
     }
 
