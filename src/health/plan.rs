@@ -508,6 +508,32 @@ mod tests {
         assert_eq!(observe(&plan, Cell::Missing), (vec![MISSING], Some(5)));
     }
 
+    /// A KBinsDiscretizer's outer bin edges are the range the model knows of each column
+    /// (`tests/python/health/make_binned_model.py`): a value beyond them is out of range
+    /// without any reference.
+    #[test]
+    fn values_outside_a_kbins_discretizers_edges_are_out_of_range() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/health/binned.pkl");
+        let model = crate::model::Model::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+        assert_eq!(model.fitted_range(0), Some((2.001, 7.975)));
+        assert_eq!(model.fitted_range(1), Some((-0.991, 0.998)));
+        let names = ["width".to_owned(), "height".to_owned()];
+        let plan = Plan::new(&model, &names, None);
+        let (width, height) = (&plan.columns[0], &plan.columns[1]);
+        assert_eq!(observe(width, Cell::Number(5.0)).0, Vec::<usize>::new());
+        assert_eq!(observe(width, Cell::Number(2.001)).0, Vec::<usize>::new());
+        assert_eq!(
+            observe(width, Cell::Number(8.5)).0,
+            vec![width.issues + OUT_OF_RANGE]
+        );
+        assert_eq!(
+            observe(height, Cell::Number(-1.2)).0,
+            vec![height.issues + OUT_OF_RANGE]
+        );
+        assert_eq!(observe(height, Cell::Number(0.0)).0, Vec::<usize>::new());
+    }
+
     #[test]
     fn strings_unknown_to_the_encoder_are_unseen_even_without_a_reference() {
         let known = vec!["a".to_owned(), "b".to_owned()];

@@ -260,6 +260,12 @@ sk_classes! {
         in ["sklearn.preprocessing._polynomial", "sklearn.preprocessing._data"],
     KBinsDiscretizer = "KBinsDiscretizer" in ["sklearn.preprocessing._discretization"],
 
+    // transformers of distributions and kernels, and the target encoder (preprocessing)
+    PowerTransformer = "PowerTransformer" in ["sklearn.preprocessing._data"],
+    QuantileTransformer = "QuantileTransformer" in ["sklearn.preprocessing._data"],
+    KernelCenterer = "KernelCenterer" in ["sklearn.preprocessing._data"],
+    TargetEncoder = "TargetEncoder" in ["sklearn.preprocessing._target_encoder"],
+
     // decomposition
     Pca = "PCA" in ["sklearn.decomposition._pca", "sklearn.decomposition.pca"],
     IncrementalPca = "IncrementalPCA" in ["sklearn.decomposition._incremental_pca"],

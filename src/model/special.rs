@@ -1,6 +1,7 @@
 //! The special functions the dense estimators need, as scipy's cephes computes them:
-//! `digamma` (BayesianGaussianMixture's expected log weights and precisions) and `erf`
-//! (GaussianProcessClassifier's probabilities), each within a few ulps of scipy's.
+//! `digamma` (BayesianGaussianMixture's expected log weights and precisions), `erf`
+//! (GaussianProcessClassifier's probabilities) and `ndtri` (QuantileTransformer's normal
+//! output, `scipy.stats.norm.ppf`), each within a few ulps of scipy's.
 //!
 //! What must not live here: any estimator's arithmetic.
 
@@ -67,6 +68,102 @@ pub fn digamma(x: f64) -> f64 {
         s.ln() - 0.5 / s - series - w
     };
     if negative { y - reflection } else { y }
+}
+
+/// The inverse of the standard normal distribution function, cephes' `ndtri` (what
+/// `scipy.stats.norm.ppf` computes): -inf at 0, inf at 1, NaN outside [0, 1].
+pub fn ndtri(y0: f64) -> f64 {
+    const S2PI: f64 = 2.5066282746310007;
+    const P0: [f64; 5] = [
+        -59.96335010141079,
+        98.00107541859997,
+        -56.67628574690703,
+        13.931260938727968,
+        -1.2391658386738125,
+    ];
+    const Q0: [f64; 8] = [
+        1.9544885833814176,
+        4.676279128988815,
+        86.36024213908905,
+        -225.46268785411937,
+        200.26021238006066,
+        -82.03722561683334,
+        15.90562251262117,
+        -1.1833162112133,
+    ];
+    const P1: [f64; 9] = [
+        4.0554489230596245,
+        31.525109459989388,
+        57.16281922464213,
+        44.08050738932008,
+        14.684956192885803,
+        2.1866330685079025,
+        -0.1402560791713545,
+        -0.03504246268278482,
+        -0.0008574567851546854,
+    ];
+    const Q1: [f64; 8] = [
+        15.779988325646675,
+        45.39076351288792,
+        41.3172038254672,
+        15.04253856929075,
+        2.504649462083094,
+        -0.14218292285478779,
+        -0.03808064076915783,
+        -0.0009332594808954574,
+    ];
+    const P2: [f64; 9] = [
+        3.2377489177694603,
+        6.915228890689842,
+        3.9388102529247444,
+        1.3330346081580755,
+        0.20148538954917908,
+        0.012371663481782003,
+        0.00030158155350823543,
+        2.6580697468673755e-06,
+        6.239745391849833e-09,
+    ];
+    const Q2: [f64; 8] = [
+        6.02427039364742,
+        3.6798356385616087,
+        1.3770209948908132,
+        0.21623699359449663,
+        0.013420400608854318,
+        0.00032801446468212774,
+        2.8924786474538068e-06,
+        6.790194080099813e-09,
+    ];
+    const EXP_M2: f64 = 0.1353352832366127;
+    if y0.is_nan() || !(0.0..=1.0).contains(&y0) {
+        return f64::NAN;
+    }
+    if y0 == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if y0 == 1.0 {
+        return f64::INFINITY;
+    }
+    let (mut y, negate) = if y0 > 1.0 - EXP_M2 {
+        (1.0 - y0, false)
+    } else {
+        (y0, true)
+    };
+    if y > EXP_M2 {
+        y -= 0.5;
+        let y2 = y * y;
+        let x = y + y * (y2 * polevl(y2, &P0) / p1evl(y2, &Q0));
+        return x * S2PI;
+    }
+    let x = (-2.0 * y.ln()).sqrt();
+    let x0 = x - x.ln() / x;
+    let z = 1.0 / x;
+    let x1 = if x < 8.0 {
+        z * polevl(z, &P1) / p1evl(z, &Q1)
+    } else {
+        z * polevl(z, &P2) / p1evl(z, &Q2)
+    };
+    let x = x0 - x1;
+    if negate { -x } else { x }
 }
 
 /// The error function, cephes' `erf` (and `erfc` beyond |x| > 1).
@@ -182,6 +279,28 @@ mod tests {
             assert!(close(digamma(x), want), "digamma({x}) = {}", digamma(x));
         }
         assert!(digamma(-2.0).is_nan());
+    }
+
+    #[test]
+    fn ndtri_at_known_points() {
+        // scipy.special.ndtri at each branch: the centre, exp(-32) < y < exp(-2), below it.
+        for (y, want) in [
+            (1e-300, -37.0470962993612),
+            (1e-20, -9.262340089798409),
+            (1e-10, -6.361340902404056),
+            (0.001, -3.090232306167813),
+            (0.135, -1.1030625561995975),
+            (0.2, -0.8416212335729142),
+            (0.5, 0.0),
+            (0.7, 0.5244005127080407),
+            (0.99, 2.3263478740408408),
+            (0.9999999, 5.199337582290661),
+        ] {
+            assert!(close(ndtri(y), want), "ndtri({y}) = {}", ndtri(y));
+        }
+        assert_eq!(ndtri(0.0), f64::NEG_INFINITY);
+        assert_eq!(ndtri(1.0), f64::INFINITY);
+        assert!(ndtri(f64::NAN).is_nan());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The text and transformer matrices against scikit-learn 1.1, 1.3 and 1.9
-//! (`tests/python/text/make_text.py`, `tests/python/transformers/make_transformers.py`):
+//! (`tests/python/text/make_text.py`, `tests/python/transformers/make_transformers.py`,
+//! `tests/python/transformers/make_preprocessing.py`):
 //! every model in every container, alone (its `transform`) and in Pipelines, on documents
 //! with accents, emoji, non-Latin scripts and an empty string, and on real numeric data.
 //! Labels identical; probabilities, decision values, predicted and transformed values within
@@ -117,6 +118,12 @@ fn scikit_learn_1_1_1_3_and_1_9_decomposition_and_row_transformers() {
     check_family(&transformer_matrices().join("dense"), 450);
 }
 
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn scikit_learn_1_1_1_3_and_1_9_power_quantile_kernel_and_target_encoders() {
+    check_family(&transformer_matrices().join("prep"), 370);
+}
+
 /// `skserve predict` takes a CSV column of quoted documents without a header (commas, quotes,
 /// emoji, an empty document) and answers scikit-learn's labels and probabilities.
 #[test]
@@ -192,6 +199,24 @@ fn every_malformed_transformer_is_refused_naming_what() {
     crate::hostile::refused_as_listed(
         &repo().join("tests/fixtures/malformed_transformers"),
         40,
+        &classes,
+    );
+}
+
+/// Real PowerTransformers, QuantileTransformers, KernelCenterers and TargetEncoders with one
+/// attribute edited (`tests/python/transformers/make_malformed_preprocessing.py`), alone and
+/// in a Pipeline: each refused at load naming the step and the attribute, with exit status 2.
+#[test]
+fn every_malformed_preprocessing_transformer_is_refused_naming_the_attribute() {
+    let classes = [
+        "PowerTransformer",
+        "QuantileTransformer",
+        "KernelCenterer",
+        "TargetEncoder",
+    ];
+    crate::hostile::refused_as_listed(
+        &repo().join("tests/fixtures/malformed_preprocessing"),
+        50,
         &classes,
     );
 }

@@ -6,6 +6,7 @@
 //! `0..n_bins_[j]` it is fitted as. Edges are checked at load: one more than the bins,
 //! sorted, none NaN (a constant feature's are `[-inf, inf]`). A missing value is refused, as
 //! scikit-learn refuses it.
+//! The outer edges are the range training saw (model health counts a value outside it).
 
 use ndarray::Array2;
 
@@ -28,6 +29,8 @@ pub struct KBinsDiscretizer {
     label: String,
     /// Each feature's inner edges (`bin_edges_[j][1:-1]`).
     inner_edges: Vec<Vec<f64>>,
+    /// Each feature's outer edges (`bin_edges_[j][0]` and `[-1]`): its range in training.
+    range: Vec<(f64, f64)>,
     encode: Encode,
     /// `dtype` when set: the output's float type whatever the input's.
     dtype: Option<Dtype>,
@@ -85,6 +88,7 @@ impl KBinsDiscretizer {
             ));
         }
         let mut inner_edges = Vec::with_capacity(n_features);
+        let mut range = Vec::with_capacity(n_features);
         for (j, (&value, &bins)) in edges.iter().zip(&n_bins).enumerate() {
             let what = format!("bin_edges_[{j}]");
             let Some((edge, shape)) = numbers_of(state.heap, value) else {
@@ -106,6 +110,7 @@ impl KBinsDiscretizer {
                 return Err(state.malformed(&what, format!("is not sorted at {}", i + 1)));
             }
             inner_edges.push(edge[1..edge.len() - 1].to_vec());
+            range.push((edge[0], edge[edge.len() - 1]));
         }
         if let Encode::OneHot { .. } = encode {
             check_encoder(state, &n_bins)?;
@@ -113,6 +118,7 @@ impl KBinsDiscretizer {
         Ok(Self {
             label: state.label(),
             inner_edges,
+            range,
             encode,
             dtype: float_dtype(state)?,
         })
@@ -202,6 +208,10 @@ impl Transformer for KBinsDiscretizer {
         vec![Needs::Kind(ColumnKind::Number); self.inner_edges.len()]
     }
 
+    fn fitted_range(&self, feature: usize) -> Option<(f64, f64)> {
+        self.range.get(feature).copied()
+    }
+
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let (x, dtype) = data.into_floats(&self.label)?;
         let dtype = self.dtype.unwrap_or(dtype);
@@ -266,6 +276,7 @@ mod tests {
         let k = KBinsDiscretizer {
             label: "KBinsDiscretizer".into(),
             inner_edges: vec![vec![1.0, 2.0], vec![]],
+            range: vec![(0.0, 3.0), (f64::NEG_INFINITY, f64::INFINITY)],
             encode: Encode::OneHot { sparse: false },
             dtype: None,
         };

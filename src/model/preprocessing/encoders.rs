@@ -53,7 +53,7 @@ fn read_features(
         .collect())
 }
 
-fn read_categories(state: &State<'_>) -> Result<Vec<Categories>, LoadError> {
+pub(super) fn read_categories(state: &State<'_>) -> Result<Vec<Categories>, LoadError> {
     let list = state.items("categories_")?;
     if list.is_empty() {
         return Err(state.malformed("categories_", "is empty"));

@@ -11,16 +11,22 @@
 //! - `rows`: Normalizer, Binarizer.
 //! - `polynomial`: PolynomialFeatures.
 //! - `discretize`: KBinsDiscretizer.
+//! - `distribution`: PowerTransformer, QuantileTransformer.
+//! - `kernel_centerer`: KernelCenterer.
+//! - `target_encoder`: TargetEncoder.
 
 pub mod categories;
 pub mod discretize;
+pub mod distribution;
 pub mod encoders;
 pub mod function;
 pub mod impute;
+pub mod kernel_centerer;
 pub mod label;
 pub mod polynomial;
 pub mod rows;
 pub mod scalers;
+pub mod target_encoder;
 pub mod ufunc;
 
 use super::LoadError;
@@ -49,6 +55,10 @@ pub fn reads(class: SkClass) -> bool {
             | LabelEncoder
             | LabelBinarizer
             | MultiLabelBinarizer
+            | PowerTransformer
+            | QuantileTransformer
+            | KernelCenterer
+            | TargetEncoder
     )
 }
 
@@ -71,6 +81,10 @@ pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Box<dyn Transform
         LabelEncoder | LabelBinarizer | MultiLabelBinarizer => {
             Box::new(label::LabelTransformer::read(state)?)
         }
+        PowerTransformer => Box::new(distribution::PowerTransformer::read(state)?),
+        QuantileTransformer => Box::new(distribution::QuantileTransformer::read(state)?),
+        KernelCenterer => Box::new(kernel_centerer::KernelCenterer::read(state)?),
+        TargetEncoder => Box::new(target_encoder::TargetEncoder::read(state)?),
         other => unreachable!("{other:?} is not a preprocessing class"),
     })
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Makes sure the text and transformer matrices exist for every scikit-learn version they
+# Makes sure the text, transformer and preprocessing matrices exist for every scikit-learn version they
 # cover, fitted in the Pipeline matrix's venvs (tests/python/pipelines/ensure_pipelines.sh
 # makes them), and prints the directory holding them.
 #
 #   tests/python/transformers/ensure_transformers.sh
-#       -> target/sk-transformers (text/sk1.1, text/sk1.3, text/sk1.9, dense/sk1.1, …)
+#       -> target/sk-transformers (text/sk1.1, text/sk1.3, text/sk1.9, dense/sk1.1, prep/sk1.1, …)
 #
 # A matrix is remade only when its generator, the text documents, the shared writer or its
 # venv changes.
@@ -13,10 +13,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 out="$repo/target/sk-transformers"
 bash "$repo/tests/python/pipelines/ensure_pipelines.sh" >/dev/null
-for family in text dense; do
+for family in text dense prep; do
     case $family in
         text) generator="$repo/tests/python/text/make_text.py" ;;
         dense) generator="$here/make_transformers.py" ;;
+        prep) generator="$here/make_preprocessing.py" ;;
     esac
     mkdir -p "$out/$family"
     for version in 1.1 1.3 1.9; do
