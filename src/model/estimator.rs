@@ -557,6 +557,18 @@ pub trait Predictor: fmt::Debug + Send + Sync {
     fn refusal(&self, _x: ArrayView2<'_, f64>) -> Option<Refusal> {
         None
     }
+    /// [`Predictor::refusal`] of sparse rows, dense a block at a time: sparse rows are
+    /// refused where the same rows dense would be.
+    fn refusal_sparse(&self, x: &Csr) -> Option<Refusal> {
+        x.dense_blocks().find_map(|rows| {
+            let start = rows.start;
+            self.refusal(x.dense_rows(rows).view())
+                .map(|refusal| Refusal {
+                    row: refusal.row + start,
+                    ..refusal
+                })
+        })
+    }
     /// Why [`Predictor::attribution`] gives nothing for it, for the refusal of an
     /// explanation; `None` leaves the general sentence.
     fn unexplained_because(&self) -> Option<String> {
