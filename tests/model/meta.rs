@@ -177,7 +177,8 @@ fn same_label(label: &serde_json::Value, want: &serde_json::Value) -> bool {
         })
 }
 
-fn compare_prediction(
+/// `predict` against scikit-learn's labels (one or several outputs) or values.
+pub(crate) fn compare_prediction(
     model: &Model,
     got: &Prediction,
     want: &serde_json::Value,
