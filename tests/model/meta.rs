@@ -258,6 +258,9 @@ fn every_malformed_meta_estimator_is_refused_naming_the_attribute() {
         "SequentialFeatureSelector",
         "FunctionTransformer",
         "numpy.sin",
+        "TunedThresholdClassifierCV",
+        "HalvingGridSearchCV",
+        "HalvingRandomSearchCV",
     ];
     crate::hostile::refused_as_listed(&repo().join("tests/fixtures/malformed_meta"), 60, &classes);
 }
