@@ -282,3 +282,61 @@ impl Transformer for FunctionTransformer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::estimator::Problem;
+    use crate::model::input::Dtype;
+    use crate::model::sparse::Csr;
+
+    fn applying(u: Ufunc) -> FunctionTransformer {
+        FunctionTransformer {
+            label: "FunctionTransformer".into(),
+            n_features: 3,
+            validate: false,
+            accept_sparse: false,
+            func: Func::Ufunc(u),
+            inverse: Func::Identity,
+        }
+    }
+
+    fn counts() -> Data {
+        Data::Sparse {
+            values: Csr::from_dense(ndarray::array![[0.0, 1.0, 4.0], [2.0, 0.0, 0.0]].view()),
+            dtype: Dtype::F64,
+        }
+    }
+
+    #[test]
+    fn a_ufunc_scipy_matrices_carry_keeps_sparse_rows_sparse() {
+        let Ok(Data::Sparse { values, dtype }) = applying(Ufunc::Sqrt).transform(counts()) else {
+            panic!("sqrt of sparse rows is not sparse");
+        };
+        assert_eq!(dtype, Dtype::F64);
+        assert_eq!(values.nnz(), 3);
+        assert_eq!(
+            values.to_dense(),
+            ndarray::array![[0.0, 1.0, 2.0], [2f64.sqrt(), 0.0, 0.0]]
+        );
+    }
+
+    #[test]
+    fn a_ufunc_scipy_matrices_lack_refuses_sparse_rows_as_scikit_learn_raises() {
+        for u in [
+            Ufunc::Log,
+            Ufunc::Exp,
+            Ufunc::Square,
+            Ufunc::Sign,
+            Ufunc::Reciprocal,
+        ] {
+            match applying(u).transform(counts()) {
+                Err(Refusal {
+                    problem: Problem::NoAnswer { reason, .. },
+                    ..
+                }) => assert!(reason.contains(&format!("numpy.{} ", u.name())), "{reason}"),
+                _ => panic!("numpy.{} of sparse rows was answered", u.name()),
+            }
+        }
+    }
+}
