@@ -39,7 +39,9 @@ from sklearn.utils._test_common.instance_generator import _construct_instances
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "estimators"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pipelines"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "meta"))
 from make_estimators import METHODS, split  # noqa: E402
+from make_meta import plain  # noqa: E402  (a NaN answer as null: IsotonicRegression's out_of_bounds="nan")
 
 warnings.simplefilter("ignore")
 
@@ -93,15 +95,6 @@ def fitted(name, model, tags, sets):
         X, scored = X @ X.T, scored @ X.T
     model.fit(X, y)
     return model, scored
-
-
-def plain(value):
-    """A JSON value of an answer, a NaN as null (IsotonicRegression's out_of_bounds="nan")."""
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value != value:
-        return None
-    return value
 
 
 def answers(model, X):
