@@ -321,9 +321,10 @@ pub fn input_names(heap: &Heap<'_>, value: Value) -> Option<Vec<String>> {
             })?;
             input_names(heap, first)
         }
-        SkClass::GridSearchCv | SkClass::RandomizedSearchCv => {
-            input_names(heap, state.attr("best_estimator_")?)
-        }
+        SkClass::GridSearchCv
+        | SkClass::RandomizedSearchCv
+        | SkClass::HalvingGridSearchCv
+        | SkClass::HalvingRandomSearchCv => input_names(heap, state.attr("best_estimator_")?),
         // A meta-estimator that does not check its input itself: its first member does.
         class if meta::reads(class) => input_names(heap, meta::first_member(&state)?),
         _ => None,

@@ -557,6 +557,18 @@ pub trait Predictor: fmt::Debug + Send + Sync {
     fn refusal(&self, _x: ArrayView2<'_, f64>) -> Option<Refusal> {
         None
     }
+    /// [`Predictor::refusal`] of sparse rows, dense a block at a time: sparse rows are
+    /// refused where the same rows dense would be.
+    fn refusal_sparse(&self, x: &Csr) -> Option<Refusal> {
+        x.dense_blocks().find_map(|rows| {
+            let start = rows.start;
+            self.refusal(x.dense_rows(rows).view())
+                .map(|refusal| Refusal {
+                    row: refusal.row + start,
+                    ..refusal
+                })
+        })
+    }
     /// Why [`Predictor::attribution`] gives nothing for it, for the refusal of an
     /// explanation; `None` leaves the general sentence.
     fn unexplained_because(&self) -> Option<String> {
@@ -611,9 +623,34 @@ mod tests {
         fn decision_function(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
             Some(x.to_owned())
         }
+        /// Refuses the first row whose sum is negative.
+        fn refusal(&self, x: ArrayView2<'_, f64>) -> Option<Refusal> {
+            let row = x.rows().into_iter().position(|r| r.sum() < 0.0)?;
+            Some(Refusal {
+                row,
+                feature: 0,
+                problem: Problem::NoAnswer {
+                    step: "RowSums".into(),
+                    reason: "a negative sum".into(),
+                },
+            })
+        }
         fn describe(&self) -> serde_json::Value {
             serde_json::Value::Null
         }
+    }
+
+    #[test]
+    fn sparse_rows_are_refused_where_the_same_rows_dense_are() {
+        let mut x = Array2::zeros((5000, 3));
+        x[[4321, 1]] = -1.0;
+        x[[4500, 2]] = -2.0;
+        let refused = RowSums.refusal_sparse(&Csr::from_dense(x.view()));
+        assert_eq!(refused, RowSums.refusal(x.view()));
+        assert_eq!(refused.map(|r| r.row), Some(4321));
+        x[[4321, 1]] = 0.0;
+        x[[4500, 2]] = 0.0;
+        assert_eq!(RowSums.refusal_sparse(&Csr::from_dense(x.view())), None);
     }
 
     #[test]

@@ -641,6 +641,9 @@ impl Model {
                     value: python_float(value),
                 });
             }
+            if let Some(refusal) = self.predictor.refusal_sparse(&values) {
+                return Err(self.input_error(refusal, &self.sources));
+            }
             return Ok(Features {
                 x: Matrix::Sparse(values),
             });

@@ -98,6 +98,10 @@ sk_classes! {
     ColumnTransformer = "ColumnTransformer" in ["sklearn.compose._column_transformer"],
     GridSearchCv = "GridSearchCV" in ["sklearn.model_selection._search"],
     RandomizedSearchCv = "RandomizedSearchCV" in ["sklearn.model_selection._search"],
+    HalvingGridSearchCv = "HalvingGridSearchCV"
+        in ["sklearn.model_selection._search_successive_halving"],
+    HalvingRandomSearchCv = "HalvingRandomSearchCV"
+        in ["sklearn.model_selection._search_successive_halving"],
 
     // tree and ensemble
     DecisionTreeClassifier = "DecisionTreeClassifier" in ["sklearn.tree._classes"],

@@ -177,7 +177,8 @@ fn same_label(label: &serde_json::Value, want: &serde_json::Value) -> bool {
         })
 }
 
-fn compare_prediction(
+/// `predict` against scikit-learn's labels (one or several outputs) or values.
+pub(crate) fn compare_prediction(
     model: &Model,
     got: &Prediction,
     want: &serde_json::Value,
@@ -257,6 +258,9 @@ fn every_malformed_meta_estimator_is_refused_naming_the_attribute() {
         "SequentialFeatureSelector",
         "FunctionTransformer",
         "numpy.sin",
+        "TunedThresholdClassifierCV",
+        "HalvingGridSearchCV",
+        "HalvingRandomSearchCV",
     ];
     crate::hostile::refused_as_listed(&repo().join("tests/fixtures/malformed_meta"), 60, &classes);
 }

@@ -193,6 +193,10 @@ fn every_malformed_transformer_is_refused_naming_what() {
         "KBinsDiscretizer",
         "NMF",
         "LatentDirichletAllocation",
+        "MiniBatchNMF",
+        "DictionaryLearning",
+        "MiniBatchDictionaryLearning",
+        "SparseCoder",
         "TfidfTransformer",
         "CountVectorizer",
     ];

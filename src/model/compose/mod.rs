@@ -1,5 +1,5 @@
 //! Composition: Pipeline, ColumnTransformer, FeatureUnion, and the searches (GridSearchCV,
-//! RandomizedSearchCV) served through their `best_estimator_`. They read their inner steps
+//! RandomizedSearchCV and their successive-halving kin) served through their `best_estimator_`. They read their inner steps
 //! through a [`StepReader`] handed down by the catalog (`super::catalog`), so that this room
 //! never names the classes of another.
 //!
@@ -7,7 +7,7 @@
 //! - `pipeline`: Pipeline's steps, flattened; a chain of transformers as one transformer.
 //! - `columns`: ColumnTransformer's column selections (names, indices, slices, masks).
 //! - `column_transformer`: ColumnTransformer.
-//! - `search`: GridSearchCV and RandomizedSearchCV.
+//! - `search`: GridSearchCV, RandomizedSearchCV, HalvingGridSearchCV, HalvingRandomSearchCV.
 //! - `transforming`: a model of transformers only, answering `transform`.
 //! - `union`: FeatureUnion.
 
@@ -75,6 +75,8 @@ pub fn reads(class: SkClass) -> bool {
             | SkClass::ColumnTransformer
             | SkClass::GridSearchCv
             | SkClass::RandomizedSearchCv
+            | SkClass::HalvingGridSearchCv
+            | SkClass::HalvingRandomSearchCv
             | SkClass::FeatureUnion
     )
 }
@@ -90,7 +92,10 @@ pub fn read(
         SkClass::ColumnTransformer => Ok(Step::Transformer(Box::new(column_transformer::read(
             state, reader, width,
         )?))),
-        SkClass::GridSearchCv | SkClass::RandomizedSearchCv => search::read(state, reader, width),
+        SkClass::GridSearchCv
+        | SkClass::RandomizedSearchCv
+        | SkClass::HalvingGridSearchCv
+        | SkClass::HalvingRandomSearchCv => search::read(state, reader, width),
         SkClass::FeatureUnion => Ok(Step::Transformer(Box::new(union::read(
             state, reader, width,
         )?))),

@@ -1,5 +1,6 @@
-//! GridSearchCV and RandomizedSearchCV, served as scikit-learn serves them: through
-//! `best_estimator_`, the estimator refitted on the best parameters. What the search was
+//! GridSearchCV and RandomizedSearchCV, and the successive-halving searches of
+//! `sklearn.experimental` (HalvingGridSearchCV, HalvingRandomSearchCV), served as scikit-learn
+//! serves them: through `best_estimator_`, the estimator refitted on the best parameters. What the search was
 //! configured with (its grid, distributions, CV splitter, scorer, `cv_results_`) is never read.
 
 use super::{Step, StepReader};

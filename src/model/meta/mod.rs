@@ -255,7 +255,10 @@ pub fn fitted_width(heap: &Heap<'_>, value: Value, depth: usize) -> Option<usize
                     .then(|| fitted_width(heap, estimator, depth + 1))?
             })
         }
-        SkClass::GridSearchCv | SkClass::RandomizedSearchCv => {
+        SkClass::GridSearchCv
+        | SkClass::RandomizedSearchCv
+        | SkClass::HalvingGridSearchCv
+        | SkClass::HalvingRandomSearchCv => {
             fitted_width(heap, state.attr("best_estimator_")?, depth + 1)
         }
         _ => first_member(&state).and_then(|m| fitted_width(heap, m, depth + 1)),

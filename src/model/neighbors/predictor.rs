@@ -4,13 +4,15 @@
 //! the neighbours' order (`predict_proba`) and predict the first largest; a radius classifier
 //! gives a row without neighbours to `outlier_label_`, and without one refuses the row as
 //! scikit-learn raises. A radius regressor answers NaN for such a row, as scikit-learn does.
+//! A classifier of several outputs (`outputs_2d_`) votes output by output; its
+//! `predict_proba` is each output's probabilities side by side.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis, Slice};
 
 use super::search::{Neighbours, Search, distance_weights};
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
-use crate::model::classes::{Classes, read_classes};
+use crate::model::classes::{Classes, read_classes, read_output_classes};
 use crate::model::estimator::{Method, Prediction, Predictor, Problem, Refusal, Target};
 use crate::model::fitted;
 use crate::model::state::{State, number_of};
@@ -26,12 +28,14 @@ enum Query {
 /// What the neighbours hold.
 #[derive(Clone, Debug, PartialEq)]
 enum Answers {
-    /// Each fitted point's class index; the class (index) a radius classifier gives a row
-    /// without neighbours, `None` when it has none.
+    /// Each output's classes; each fitted point's class index per output (fitted points ×
+    /// outputs); per output, the class (index) a radius classifier gives a row without
+    /// neighbours, `None` when it has none; `several` when `outputs_2d_` is true.
     Classes {
-        classes: Classes,
-        y: Vec<usize>,
-        outlier: Option<usize>,
+        classes: Vec<Classes>,
+        y: Array2<usize>,
+        outliers: Vec<Option<usize>>,
+        several: bool,
     },
     /// Fitted points × outputs; `one_d` when `_y` is 1-D.
     Values { y: Array2<f64>, one_d: bool },
@@ -82,22 +86,23 @@ pub fn read(state: &State<'_>) -> Result<NeighboursPredictor, LoadError> {
         SkClass::KNeighborsClassifier | SkClass::RadiusNeighborsClassifier
     );
     let answers = if classifier {
-        if state.bool_or("outputs_2d_", false)? {
-            return Err(state.unsupported(
-                "outputs_2d_ is true: a neighbours classifier of several outputs is not served",
-            ));
-        }
-        let classes = read_classes(state, "classes_")?;
-        let y = fitted::indices(state, "_y", Some(n), classes.len())?;
-        let outlier = if radius_kind {
-            outlier_label(state, &classes)?
+        let several = state.bool_or("outputs_2d_", false)?;
+        let classes = if several {
+            read_output_classes(state, "classes_")?
         } else {
-            None
+            vec![read_classes(state, "classes_")?]
+        };
+        let y = class_indices(state, n, &classes, several)?;
+        let outliers = if radius_kind {
+            outlier_labels(state, &classes)?
+        } else {
+            vec![None; classes.len()]
         };
         Answers::Classes {
             classes,
             y,
-            outlier,
+            outliers,
+            several,
         }
     } else {
         let (values, shape) = fitted::array(state, "_y", &[Some(n)])
@@ -126,27 +131,79 @@ pub fn neighbours_count(state: &State<'_>, name: &str, n: usize) -> Result<usize
     }
 }
 
-/// `outlier_label_[0]` as an index into the classes.
-fn outlier_label(state: &State<'_>, classes: &Classes) -> Result<Option<usize>, LoadError> {
+/// `_y`: each fitted point's class index per output, checked against that output's classes.
+fn class_indices(
+    state: &State<'_>,
+    n: usize,
+    classes: &[Classes],
+    several: bool,
+) -> Result<Array2<usize>, LoadError> {
+    let outputs = classes.len();
+    let dims = if several {
+        vec![Some(n), Some(outputs)]
+    } else {
+        vec![Some(n)]
+    };
+    let (values, _) = fitted::array(state, "_y", &dims)?;
+    let mut y = Array2::zeros((n, outputs));
+    for (i, (&v, o)) in values.iter().zip(y.iter_mut()).enumerate() {
+        let bound = classes[i % outputs].len();
+        if v.fract() != 0.0 || v < 0.0 || v >= bound as f64 {
+            return Err(state.malformed(
+                &format!("_y[{i}]"),
+                format!("is {v}, not an index below {bound}"),
+            ));
+        }
+        *o = v as usize;
+    }
+    Ok(y)
+}
+
+/// `outlier_label_` (one label per output) as indices into each output's classes; all `None`
+/// when the model has none.
+fn outlier_labels(state: &State<'_>, classes: &[Classes]) -> Result<Vec<Option<usize>>, LoadError> {
     let value = match state.attr("outlier_label_") {
-        None | Some(Value::None) => return Ok(None),
+        None | Some(Value::None) => return Ok(vec![None; classes.len()]),
         Some(v) => v,
     };
-    let first = match state.heap.tuple(value) {
-        Some(items) => items.first().copied().unwrap_or(Value::None),
+    let labels: Vec<Value> = match state.heap.tuple(value) {
+        Some(items) => items.to_vec(),
         None => match state.heap.array(value).map(|a| &a.elements) {
-            Some(Elements::Object(items)) => items.first().copied().unwrap_or(Value::None),
-            _ => value,
+            Some(Elements::Object(items)) => items.clone(),
+            _ => vec![value],
         },
     };
-    if first == Value::None {
+    if labels.len() != classes.len() {
+        return Err(state.malformed(
+            "outlier_label_",
+            format!(
+                "holds {} labels for {} outputs",
+                labels.len(),
+                classes.len()
+            ),
+        ));
+    }
+    labels
+        .iter()
+        .zip(classes)
+        .map(|(&label, classes)| outlier_index(state, label, classes))
+        .collect()
+}
+
+/// One output's outlier label as an index into its classes.
+fn outlier_index(
+    state: &State<'_>,
+    label: Value,
+    classes: &Classes,
+) -> Result<Option<usize>, LoadError> {
+    if label == Value::None {
         return Ok(None);
     }
     let index = (0..classes.len()).find(|&i| {
-        let label = classes.label(i);
-        match (state.heap.str(first), number_of(state.heap, first)) {
-            (Some(s), _) => label.to_json() == s,
-            (None, Some(v)) => label.to_json().as_f64() == Some(v),
+        let known = classes.label(i);
+        match (state.heap.str(label), number_of(state.heap, label)) {
+            (Some(s), _) => known.to_json() == s,
+            (None, Some(v)) => known.to_json().as_f64() == Some(v),
             _ => false,
         }
     });
@@ -174,31 +231,40 @@ impl NeighboursPredictor {
         }
     }
 
-    /// Each class's share of the weights, rows × classes.
+    /// Each class's share of the weights, rows × classes, the outputs' classes side by side.
     fn proba(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
         let Answers::Classes {
             classes,
             y,
-            outlier,
+            outliers,
+            ..
         } = &self.answers
         else {
             unreachable!("only classifiers have probabilities")
         };
         let all = self.neighbours(x);
-        let mut out = Array2::zeros((all.len(), classes.len()));
+        let width = classes.iter().map(Classes::len).sum();
+        let mut out = Array2::zeros((all.len(), width));
         for (neighbours, mut row) in all.iter().zip(out.rows_mut()) {
-            if neighbours.is_empty() {
-                if let Some(o) = outlier {
-                    row[*o] = 1.0;
+            let weights = self.weights(neighbours);
+            let mut start = 0;
+            for (k, (output, outlier)) in classes.iter().zip(outliers).enumerate() {
+                let mut block =
+                    row.slice_axis_mut(Axis(0), Slice::from(start..start + output.len()));
+                start += output.len();
+                if neighbours.is_empty() {
+                    if let Some(o) = outlier {
+                        block[*o] = 1.0;
+                    }
+                    continue;
                 }
-                continue;
+                for (&(_, i), w) in neighbours.iter().zip(&weights) {
+                    block[y[[i, k]]] += w;
+                }
+                let sum: f64 = block.sum();
+                let sum = if sum == 0.0 { 1.0 } else { sum };
+                block.mapv_inplace(|v| v / sum);
             }
-            for (&(_, i), w) in neighbours.iter().zip(self.weights(neighbours)) {
-                row[y[i]] += w;
-            }
-            let sum: f64 = row.sum();
-            let sum = if sum == 0.0 { 1.0 } else { sum };
-            row.mapv_inplace(|v| v / sum);
         }
         out
     }
@@ -253,7 +319,12 @@ impl Predictor for NeighboursPredictor {
 
     fn target(&self) -> Target<'_> {
         match &self.answers {
-            Answers::Classes { classes, .. } => Target::Classes(classes),
+            Answers::Classes {
+                classes,
+                several: false,
+                ..
+            } => Target::Classes(&classes[0]),
+            Answers::Classes { classes, .. } => Target::MultiClasses(classes),
             Answers::Values { y, one_d } => Target::Values {
                 n_outputs: y.ncols(),
                 one_d: *one_d,
@@ -284,29 +355,47 @@ impl Predictor for NeighboursPredictor {
     }
 
     fn predict_with_proba(&self, x: ArrayView2<'_, f64>) -> (Prediction, Option<Array2<f64>>) {
-        let Answers::Classes { outlier, .. } = &self.answers else {
+        let Answers::Classes {
+            classes,
+            outliers,
+            several,
+            ..
+        } = &self.answers
+        else {
             return (self.predict(x), None);
         };
         let proba = self.proba(x);
-        let labels = proba
-            .rows()
-            .into_iter()
-            .map(|row| match outlier {
-                Some(o) if row.iter().all(|&p| p == 0.0) => *o,
-                _ => first_max(row),
-            })
-            .collect();
-        (Prediction::Classes(labels), Some(proba))
+        let mut labels = Array2::zeros((proba.nrows(), classes.len()));
+        for (row, mut out) in proba.rows().into_iter().zip(labels.rows_mut()) {
+            let mut start = 0;
+            for ((output, outlier), o) in classes.iter().zip(outliers).zip(out.iter_mut()) {
+                let block = row.slice_axis(Axis(0), Slice::from(start..start + output.len()));
+                start += output.len();
+                *o = match outlier {
+                    Some(label) if block.iter().all(|&p| p == 0.0) => *label,
+                    _ => first_max(block),
+                };
+            }
+        }
+        let prediction = if *several {
+            Prediction::MultiClasses(labels)
+        } else {
+            Prediction::Classes(labels.column(0).to_vec())
+        };
+        (prediction, Some(proba))
     }
 
     /// A radius classifier without an outlier label cannot answer a row with no fitted point
     /// within its radius (scikit-learn raises).
     fn refusal(&self, x: ArrayView2<'_, f64>) -> Option<Refusal> {
-        let (Query::Within(radius), Answers::Classes { outlier: None, .. }) =
+        let (Query::Within(radius), Answers::Classes { outliers, .. }) =
             (self.query, &self.answers)
         else {
             return None;
         };
+        if outliers.iter().all(Option::is_some) {
+            return None;
+        }
         let row = self
             .search
             .within(x, radius)
@@ -339,8 +428,16 @@ impl Predictor for NeighboursPredictor {
             Query::Nearest(k) => out["n_neighbors"] = k.into(),
             Query::Within(r) => out["radius"] = r.into(),
         }
-        if let Answers::Classes { classes, .. } = &self.answers {
-            out["classes"] = classes.to_json();
+        match &self.answers {
+            Answers::Classes {
+                classes,
+                several: false,
+                ..
+            } => out["classes"] = classes[0].to_json(),
+            Answers::Classes { classes, .. } => {
+                out["classes"] = classes.iter().map(Classes::to_json).collect();
+            }
+            Answers::Values { .. } => {}
         }
         out
     }

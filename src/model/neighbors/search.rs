@@ -75,15 +75,7 @@ impl Search {
                 _ => pairwise::pairwise_distances(&self.metric, x, self.fit.view()),
             }
         } else {
-            let x = x.as_standard_layout();
-            let mut out = Array2::zeros((x.nrows(), self.fit.nrows()));
-            for (a, mut row) in x.rows().into_iter().zip(out.rows_mut()) {
-                let a = a.to_slice().expect("standard layout");
-                for (b, o) in self.fit.rows().into_iter().zip(row.iter_mut()) {
-                    *o = self.metric.dist(a, b.to_slice().expect("standard layout"));
-                }
-            }
-            out
+            self.pairs(x, |a, b| self.metric.dist(a, b))
         }
     }
 
@@ -107,22 +99,60 @@ impl Search {
             .collect()
     }
 
-    /// Each row's points within `radius` (inclusive), by index. Euclidean compares squared
-    /// distances with `radius²`, as scikit-learn does.
+    /// Each row's points within `radius` (inclusive), by index, compared as scikit-learn
+    /// compares them: a brute Euclidean search its squared distances (`‖x‖² − 2 x·y + ‖y‖²`)
+    /// with `radius²`, a tree or a `DistanceMetric` search its reduced distances with the
+    /// reduced radius, the rest their distances. A point on the boundary in exact arithmetic
+    /// is kept or left as the rounding of that comparison decides, never after a root and a
+    /// square.
     pub fn within(&self, x: ArrayView2<'_, f64>, radius: f64) -> Vec<Neighbours> {
-        let euclidean = self.metric == Metric::Euclidean;
-        let r2 = radius * radius;
-        self.distances(x)
-            .rows()
-            .into_iter()
-            .map(|row| {
-                row.iter()
-                    .copied()
-                    .zip(0..)
-                    .filter(|(d, _)| if euclidean { d * d <= r2 } else { *d <= radius })
-                    .collect()
-            })
-            .collect()
+        let keep = |reduced: Array2<f64>, bound: f64, to_dist: &dyn Fn(f64) -> f64| {
+            reduced
+                .rows()
+                .into_iter()
+                .map(|row| {
+                    row.iter()
+                        .copied()
+                        .zip(0..)
+                        .filter(|(r, _)| *r <= bound)
+                        .map(|(r, i)| (to_dist(r), i))
+                        .collect()
+                })
+                .collect()
+        };
+        if self.brute && self.metric == Metric::Euclidean {
+            let squared = pairwise::euclidean_distances(x, self.fit.view(), true);
+            return keep(squared, radius * radius, &f64::sqrt);
+        }
+        if !self.brute || self.reduced_by_brute() {
+            let metric = &self.metric;
+            let reduced = self.pairs(x, |a, b| metric.rdist(a, b));
+            return keep(reduced, metric.dist_to_rdist(radius), &|r| {
+                metric.rdist_to_dist(r)
+            });
+        }
+        keep(self.distances(x), radius, &|d| d)
+    }
+
+    /// Whether scikit-learn's brute radius search goes through its distance reductions (by
+    /// reduced distances) rather than `pairwise_distances`.
+    fn reduced_by_brute(&self) -> bool {
+        self.metric.in_distance_metric()
+            && !self.metric.is_boolean()
+            && !matches!(self.metric, Metric::Mahalanobis { .. } | Metric::Hamming)
+    }
+
+    /// `f` of every query row and fitted point, pair by pair.
+    fn pairs(&self, x: ArrayView2<'_, f64>, f: impl Fn(&[f64], &[f64]) -> f64) -> Array2<f64> {
+        let x = x.as_standard_layout();
+        let mut out = Array2::zeros((x.nrows(), self.fit.nrows()));
+        for (a, mut row) in x.rows().into_iter().zip(out.rows_mut()) {
+            let a = a.to_slice().expect("standard layout");
+            for (b, o) in self.fit.rows().into_iter().zip(row.iter_mut()) {
+                *o = f(a, b.to_slice().expect("standard layout"));
+            }
+        }
+        out
     }
 
     pub fn describe(&self) -> serde_json::Value {

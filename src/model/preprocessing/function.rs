@@ -6,7 +6,8 @@
 //! the callable's name, since serving it would mean running code from the file. With
 //! `validate=True`, or as `check_array`, its input must be numeric and is made one array.
 //! Its `inverse_func` (a ufunc or the identity) is what a TransformedTargetRegressor applies
-//! to its predictions.
+//! to its predictions. Sparse rows stay sparse through the ufuncs scipy's matrices carry
+//! (each maps 0 to 0) and are refused by the others, as scikit-learn raises on them.
 
 use ndarray::Array2;
 
@@ -31,6 +32,8 @@ pub struct FunctionTransformer {
     label: String,
     n_features: usize,
     validate: bool,
+    /// `accept_sparse`: with `validate`, whether sparse rows pass (else scikit-learn raises).
+    accept_sparse: bool,
     func: Func,
     inverse: Func,
 }
@@ -64,10 +67,15 @@ impl FunctionTransformer {
             (None, None) => return Err(state.malformed("n_features_in_", "is missing")),
         };
         state.check_n_features(n_features, "its input")?;
+        let accept_sparse = !matches!(
+            state.attr("accept_sparse"),
+            None | Some(Value::None) | Some(Value::Bool(false))
+        );
         Ok(Self {
             label: state.label(),
             n_features,
             validate,
+            accept_sparse,
             func,
             inverse,
         })
@@ -172,7 +180,19 @@ impl Transformer for FunctionTransformer {
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
-        let data = if self.validate {
+        if self.validate && !self.accept_sparse && matches!(data, Data::Sparse { .. }) {
+            return Err(Refusal {
+                row: 0,
+                feature: 0,
+                problem: crate::model::estimator::Problem::NoAnswer {
+                    step: self.label.clone(),
+                    reason: "it validates its input without accept_sparse, and scikit-learn \
+                             raises on sparse rows"
+                        .into(),
+                },
+            });
+        }
+        let data = if self.validate && !matches!(data, Data::Sparse { .. }) {
             let (values, dtype) = data.into_numbers(&self.label)?;
             Data::Numbers { values, dtype }
         } else {
@@ -182,12 +202,29 @@ impl Transformer for FunctionTransformer {
             return Ok(data);
         };
         Ok(match data {
-            // Sparse rows (a vectorizer's): the ufunc of every cell, zeros included, as numpy
-            // applies it to the dense array a FunctionTransformer would be given.
-            sparse @ Data::Sparse { .. } => {
-                let (mut values, dtype) = sparse.into_numbers(&self.label)?;
-                values.mapv_inplace(|v| u.apply(v, dtype));
-                Data::Numbers {
+            // Sparse rows (a vectorizer's) stay sparse, as numpy's ufunc on a scipy matrix
+            // leaves them: the ufunc of each stored value, for the ufuncs scipy's matrices
+            // carry as methods (each maps 0 to 0). scikit-learn raises on any other.
+            Data::Sparse { mut values, dtype } => {
+                if !u.keeps_sparse() {
+                    return Err(Refusal {
+                        row: 0,
+                        feature: 0,
+                        problem: crate::model::estimator::Problem::NoAnswer {
+                            step: self.label.clone(),
+                            reason: format!(
+                                "numpy.{} does not apply to sparse rows (scikit-learn raises); \
+                                 numpy's log1p, expm1, sqrt, arcsinh, absolute and negative do",
+                                u.name()
+                            ),
+                        },
+                    });
+                }
+                values
+                    .values_mut()
+                    .iter_mut()
+                    .for_each(|v| *v = u.apply(*v, dtype));
+                Data::Sparse {
                     values,
                     dtype: u.output(dtype),
                 }
@@ -243,5 +280,63 @@ impl Transformer for FunctionTransformer {
             "inverse_func": name(self.inverse),
             "columns": input,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::estimator::Problem;
+    use crate::model::input::Dtype;
+    use crate::model::sparse::Csr;
+
+    fn applying(u: Ufunc) -> FunctionTransformer {
+        FunctionTransformer {
+            label: "FunctionTransformer".into(),
+            n_features: 3,
+            validate: false,
+            accept_sparse: false,
+            func: Func::Ufunc(u),
+            inverse: Func::Identity,
+        }
+    }
+
+    fn counts() -> Data {
+        Data::Sparse {
+            values: Csr::from_dense(ndarray::array![[0.0, 1.0, 4.0], [2.0, 0.0, 0.0]].view()),
+            dtype: Dtype::F64,
+        }
+    }
+
+    #[test]
+    fn a_ufunc_scipy_matrices_carry_keeps_sparse_rows_sparse() {
+        let Ok(Data::Sparse { values, dtype }) = applying(Ufunc::Sqrt).transform(counts()) else {
+            panic!("sqrt of sparse rows is not sparse");
+        };
+        assert_eq!(dtype, Dtype::F64);
+        assert_eq!(values.nnz(), 3);
+        assert_eq!(
+            values.to_dense(),
+            ndarray::array![[0.0, 1.0, 2.0], [2f64.sqrt(), 0.0, 0.0]]
+        );
+    }
+
+    #[test]
+    fn a_ufunc_scipy_matrices_lack_refuses_sparse_rows_as_scikit_learn_raises() {
+        for u in [
+            Ufunc::Log,
+            Ufunc::Exp,
+            Ufunc::Square,
+            Ufunc::Sign,
+            Ufunc::Reciprocal,
+        ] {
+            match applying(u).transform(counts()) {
+                Err(Refusal {
+                    problem: Problem::NoAnswer { reason, .. },
+                    ..
+                }) => assert!(reason.contains(&format!("numpy.{} ", u.name())), "{reason}"),
+                _ => panic!("numpy.{} of sparse rows was answered", u.name()),
+            }
+        }
     }
 }

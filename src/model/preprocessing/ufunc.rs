@@ -103,6 +103,20 @@ impl Ufunc {
         )
     }
 
+    /// Whether numpy applies it to a scipy sparse matrix (a method of the matrix, applied to
+    /// its stored values, 0 mapped to 0), as scikit-learn 1.1 to 1.9 call it; the others raise.
+    pub fn keeps_sparse(self) -> bool {
+        matches!(
+            self,
+            Self::Log1p
+                | Self::Expm1
+                | Self::Sqrt
+                | Self::Arcsinh
+                | Self::Absolute
+                | Self::Negative
+        )
+    }
+
     /// The dtype of its result for input of `dtype`.
     pub fn output(self, dtype: Dtype) -> Dtype {
         match dtype {

@@ -1,6 +1,7 @@
 //! DummyClassifier and DummyRegressor, the estimators GradientBoosting fits first as its
 //! `init_` (a class prior, a mean or a quantile) and which answer the same for every row.
-//! The `stratified` and `uniform` classifiers answer at random and are not served.
+//! The `stratified` and `uniform` classifiers answer at random and are not served. A
+//! regressor's `predict_std` (`return_std=True`) is 0, as scikit-learn gives it.
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
@@ -129,7 +130,16 @@ impl Predictor for Dummy {
     fn methods(&self) -> Vec<Method> {
         match self.constant {
             Constant::Classes { .. } => vec![Method::Predict, Method::PredictProba],
-            Constant::Values(_) => vec![Method::Predict],
+            Constant::Values(_) => vec![Method::Predict, Method::PredictStd],
+        }
+    }
+
+    /// `predict(X, return_std=True)`'s deviation: 0 for every row, the answer being constant.
+    fn values(&self, method: Method, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+        match (method, &self.constant) {
+            (Method::PredictProba, _) => self.predict_proba(x),
+            (Method::PredictStd, Constant::Values(v)) => Some(Array2::zeros((x.nrows(), v.len()))),
+            _ => None,
         }
     }
 

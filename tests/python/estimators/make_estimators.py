@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 import sklearn
-from sklearn import cluster, covariance, cross_decomposition as cd, ensemble, linear_model as lm
+from sklearn import cluster, covariance, cross_decomposition as cd, dummy, ensemble, linear_model as lm
 from sklearn import gaussian_process as gp, kernel_ridge, mixture
 from sklearn.gaussian_process import kernels as K
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
@@ -162,6 +162,11 @@ def models():
             StandardScaler(), cluster.BisectingKMeans(n_clusters=5, random_state=0))))
         out.append(("bisecting_kmeans_largest", "iris", "none", lambda: cluster.BisectingKMeans(
             n_clusters=4, bisecting_strategy="largest_cluster", random_state=0)))
+    # A dummy's `predict_std` (`return_std=True`): 0 for every row. Before 1.4 a dummy records
+    # no n_features_in_, and alone it is refused for want of a width.
+    for strategy in ("mean", "median", "quantile") if VERSION >= (1, 4) else ():
+        out.append(("dummy_regressor_" + strategy, "diabetes", "y",
+                    lambda strategy=strategy: dummy.DummyRegressor(strategy=strategy, quantile=0.3)))
     if VERSION < (1, 2):
         out.append(("bayesian_ridge_normalize", "diabetes", "y", lambda: lm.BayesianRidge(normalize=True)))
     return out

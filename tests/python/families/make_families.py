@@ -92,6 +92,9 @@ def datasets():
     # Cancer, two targets for a multilabel network.
     X, y, scored, names = out["cancer"]
     out["cancer_multilabel"] = (X, np.column_stack([y, (X[:, 0] > 14).astype(int)]), scored, names)
+    # Iris with two label columns, for neighbour classifiers of several outputs.
+    X, y, scored, names = out["iris"]
+    out["iris_two_labels"] = (X, np.column_stack([y, (X[:, 0] > 5.8).astype(int)]), scored, names)
     # Iris with two thirds unlabelled (-1) for label propagation.
     X, y, scored, names = out["iris"]
     partial = y.copy()
@@ -202,6 +205,15 @@ def neighbor_models():
     yield "knn_pipeline_scaled", "wine", lambda: scaled(KNeighborsClassifier(n_neighbors=5))
     yield "radius_classifier_outlier_label", "iris", lambda: RadiusNeighborsClassifier(radius=0.8, outlier_label="most_frequent" if VERSION >= (0, 24) else 0)
     yield "radius_classifier_distance_kd", "iris", lambda: RadiusNeighborsClassifier(radius=1.5, weights="distance", algorithm="kd_tree", outlier_label=1)
+    # Radius 1 on iris's one-decimal grid: points exactly on the boundary in real arithmetic,
+    # kept or left by the rounding of the squared (reduced) distance.
+    yield "radius_classifier_boundary_brute", "iris", lambda: RadiusNeighborsClassifier(radius=1.0, algorithm="brute", outlier_label=2)
+    yield "radius_classifier_boundary_kd", "iris", lambda: RadiusNeighborsClassifier(radius=1.0, algorithm="kd_tree", outlier_label=2)
+    yield "radius_transformer_boundary", "iris", lambda: RadiusNeighborsTransformer(radius=1.0, algorithm="brute")
+    # Several outputs: each output votes on its own.
+    yield "knn_two_outputs_distance", "iris_two_labels", lambda: KNeighborsClassifier(n_neighbors=5, weights="distance")
+    yield "knn_two_outputs_ball_tree", "iris_two_labels", lambda: KNeighborsClassifier(n_neighbors=7, algorithm="ball_tree", leaf_size=4)
+    yield "radius_classifier_two_outputs", "iris_two_labels", lambda: RadiusNeighborsClassifier(radius=0.8, outlier_label=[0, 1])
     yield "radius_regressor", "diabetes", lambda: RadiusNeighborsRegressor(radius=0.12, algorithm="ball_tree", leaf_size=5)
     yield "radius_regressor_distance", "diabetes", lambda: RadiusNeighborsRegressor(radius=0.15, weights="distance")
     yield "nearest_centroid", "iris", lambda: NearestCentroid()

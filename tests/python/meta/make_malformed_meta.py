@@ -26,7 +26,9 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.model_selection import FixedThresholdClassifier
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import (FixedThresholdClassifier, HalvingGridSearchCV, HalvingRandomSearchCV,
+                                     TunedThresholdClassifierCV)
 from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.semi_supervised import SelfTrainingClassifier
@@ -143,6 +145,17 @@ def cases():
          edited(SelfTrainingClassifier(lr()).fit(X, np.where(np.arange(150) % 3 == 0, Y, -1)), "estimator_", "lr")),
         ("fixed_threshold_not_a_number", "threshold", "a threshold that is a word",
          edited(FixedThresholdClassifier(lr(), threshold=0.3).fit(X, BINARY), "threshold", "high")),
+        ("tuned_threshold_not_a_number", "best_threshold_", "a tuned threshold that is a word",
+         edited(TunedThresholdClassifierCV(lr(), cv=3).fit(X, BINARY), "best_threshold_", "high")),
+        ("tuned_threshold_estimator_coef_short", "TunedThresholdClassifierCV.estimator_ (LogisticRegression): n_features_in_", "its classifier with 3 weights on 4 features",
+         edited(TunedThresholdClassifierCV(lr(), cv=3).fit(X, BINARY), "estimator_",
+                lambda e: (setattr(e, "coef_", e.coef_[:, :3]), e)[1])),
+        ("halving_grid_best_coef_short", "HalvingGridSearchCV.best_estimator_ (LogisticRegression): n_features_in_",
+         "the best estimator with 3 weights on 4 features",
+         edited(HalvingGridSearchCV(lr(), {"C": [0.1, 1.0, 10.0]}, cv=3, random_state=0).fit(X, Y), "best_estimator_",
+                lambda e: (setattr(e, "coef_", e.coef_[:, :3]), e)[1])),
+        ("halving_random_without_best_estimator", "best_estimator_", "a halving search fitted with refit=False",
+         HalvingRandomSearchCV(lr(), {"C": [0.1, 1.0, 10.0]}, cv=3, refit=False, random_state=0).fit(X, Y)),
         ("variance_threshold_variances_short", "variances_", "variances of 2 features on 4",
          edited(fs.VarianceThreshold(0.2).fit(X), "variances_", lambda v: v[:2])),
         ("select_k_best_k_too_large", "k", "k of 9 features on 4",

@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import (
 )
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier, SGDClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "transformers"))
@@ -154,6 +154,9 @@ def models():
         ("hashing_unsigned_binary_no_norm", lambda: HashingVectorizer(n_features=64, alternate_sign=False, binary=True, norm=None), "binary", text),
         ("hashing_char_l1", lambda: HashingVectorizer(n_features=2 ** 10, analyzer="char", ngram_range=(2, 3), norm="l1"), "binary", text),
         ("count_tfidf_transformer", lambda: make_pipeline(CountVectorizer(), TfidfTransformer(sublinear_tf=True)), "binary", text),
+        # A ufunc that maps 0 to 0 keeps the counts sparse, as numpy on a scipy matrix does.
+        ("count_log1p", lambda: make_pipeline(CountVectorizer(), FunctionTransformer(np.log1p)), "binary", text),
+        ("count_sqrt_logistic", lambda: make_pipeline(CountVectorizer(), FunctionTransformer(np.sqrt), lr()), "labels", text),
         ("tfidf_logistic_binary", lambda: make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), lr()), "binary", text),
         ("tfidf_logistic_multi", lambda: make_pipeline(TfidfVectorizer(strip_accents="unicode"), lr()), "labels", text),
         ("count_tfidf_transformer_logistic", lambda: make_pipeline(CountVectorizer(), TfidfTransformer(), lr()), "labels", text),

@@ -15,7 +15,8 @@ import sys
 import warnings
 
 import numpy as np
-from sklearn.decomposition import NMF, PCA, IncrementalPCA, LatentDirichletAllocation, TruncatedSVD
+from sklearn.decomposition import (NMF, PCA, DictionaryLearning, IncrementalPCA, LatentDirichletAllocation,
+                                   MiniBatchDictionaryLearning, MiniBatchNMF, SparseCoder, TruncatedSVD)
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -138,6 +139,19 @@ def cases():
         ("lda_refused", "LatentDirichletAllocation is not served: its transform solves an optimisation",
          "LatentDirichletAllocation: transform is an optimisation",
          LatentDirichletAllocation(n_components=2, random_state=0).fit(np.abs(X))),
+        ("minibatch_nmf_refused", "MiniBatchNMF is not served: its transform solves an optimisation",
+         "MiniBatchNMF: transform is an optimisation",
+         MiniBatchNMF(n_components=2, max_iter=50, random_state=0).fit(np.abs(X))),
+        ("dictionary_learning_refused", "DictionaryLearning is not served: its transform solves an optimisation",
+         "DictionaryLearning: transform is a sparse coding solver",
+         DictionaryLearning(n_components=3, max_iter=20, random_state=0).fit(X)),
+        ("minibatch_dictionary_learning_refused",
+         "MiniBatchDictionaryLearning is not served: its transform solves an optimisation",
+         "MiniBatchDictionaryLearning: transform is a sparse coding solver",
+         MiniBatchDictionaryLearning(n_components=3, max_iter=5, random_state=0).fit(X)),
+        ("sparse_coder_refused", "SparseCoder is not served: its transform solves an optimisation",
+         "SparseCoder: transform is a sparse coding solver",
+         SparseCoder(dictionary=np.eye(5)[:3]).fit(X)),
         ("tfidf_svd_components_short", "step truncatedsvd (TruncatedSVD): n_features_in_",
          "a TruncatedSVD narrower than the vocabulary before it",
          edited(make_pipeline(TfidfVectorizer(), TruncatedSVD(n_components=2)).fit(DOCS),
