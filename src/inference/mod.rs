@@ -320,10 +320,16 @@ impl Wanted {
         outputs: &[Cow<'_, str>],
         predict_proba: bool,
     ) -> Result<Self, InferError> {
+        // A model that does not predict answers its first output (`transform`, or a
+        // density's `score_samples`).
         let default = if model.predicts() {
             Method::Predict
         } else {
-            Method::Transform
+            model
+                .methods()
+                .first()
+                .copied()
+                .unwrap_or(Method::Transform)
         };
         let mut asked = Vec::with_capacity(outputs.len() + 2);
         for name in outputs {

@@ -372,7 +372,11 @@ fn is_inert(module: &str, name: &str) -> bool {
                     .strip_prefix("__pyx_unpickle_")
                     .is_some_and(|class| CY_LOSSES.contains(&class))
         }
-        "numpy" => NUMPY_TYPES.contains(&name) || NUMPY_UFUNCS.contains(&name),
+        "numpy" => {
+            NUMPY_TYPES.contains(&name)
+                || NUMPY_UFUNCS.contains(&name)
+                || super::manifold::POOLING_FUNCS.contains(&name)
+        }
         // Where numpy 1 and the first numpy 2 releases pickle their ufuncs from.
         "numpy.core._multiarray_umath"
         | "numpy._core._multiarray_umath"

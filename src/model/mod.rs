@@ -22,7 +22,7 @@
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
 //! - `linear`, `preprocessing`, `tree`, `compose`, `meta`, `selection`, `svm`, `neighbors`, `naive_bayes`,
-//!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`,
+//!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`, `manifold`,
 //!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`: the rooms, one
 //!   family of classes each (`fitted`, `pairwise`, `projection`, `special`, `sparse` and
 //!   `scipy` are what several of them share); `xgboost` and `lightgbm`: the rooms of those
@@ -52,6 +52,7 @@ pub mod inspect;
 pub mod joblib;
 pub mod lightgbm;
 pub mod linear;
+pub mod manifold;
 pub mod meta;
 pub mod mixture;
 pub mod naive_bayes;
@@ -365,7 +366,9 @@ impl Model {
         for (_, t) in &transformers {
             chain.extend(t.chain());
         }
-        if predictor.predicts() {
+        // A model of transformers only ends in its transformers; a final estimator that
+        // answers something else without predicting (a density's `score_samples`) is named.
+        if predictor.predicts() || !predictor.methods().contains(&Method::Transform) {
             chain.push(predictor.class().to_owned());
         }
         let methods = predictor.methods();

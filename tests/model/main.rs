@@ -13,6 +13,7 @@ mod gbm;
 mod gbm_hostile;
 mod helpers;
 mod hostile;
+mod manifold;
 mod meta;
 mod pairwise;
 mod pipelines;
