@@ -339,6 +339,12 @@ impl Wanted {
                 Some(method) if model.has(method) || method == Method::PredictProba => {
                     asked.push(method);
                 }
+                Some(method) if model.withheld(method).is_some() => {
+                    let why = model.withheld(method).unwrap_or_default();
+                    return Err(InferError::Invalid(format!(
+                        "'{name}' is refused for this model: {why}"
+                    )));
+                }
                 _ => {
                     let offered: Vec<String> =
                         model.methods().iter().map(|m| format!("'{m}'")).collect();

@@ -151,6 +151,15 @@ impl From<PickleError> for LoadError {
     }
 }
 
+/// Outputs scikit-learn has that skserve refuses, each with the reason: (the last step's
+/// class, the output, why).
+pub const WITHHELD: &[(&str, Method, &str)] = &[(
+    "BernoulliRBM",
+    Method::ScoreSamples,
+    "BernoulliRBM's score_samples flips one randomly chosen unit of each row with numpy's \
+     global generator, so its answer is not a function of the row and cannot be reproduced",
+)];
+
 /// A loaded, validated model, ready to predict. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Model {
@@ -510,6 +519,16 @@ impl Model {
     /// What it answers: `predict` first unless it only transforms, then the numeric outputs.
     pub fn methods(&self) -> &[Method] {
         &self.methods
+    }
+
+    /// Why it does not answer `method`, where scikit-learn has it but skserve refuses it
+    /// (see [`WITHHELD`]).
+    pub fn withheld(&self, method: Method) -> Option<&'static str> {
+        let last = self.chain.rsplit('>').next().unwrap_or_default();
+        WITHHELD
+            .iter()
+            .find(|(class, m, _)| *class == last && *m == method)
+            .map(|(_, _, why)| *why)
     }
 
     /// Whether it answers `method`.

@@ -54,3 +54,27 @@ fn every_malformed_manifold_model_is_refused_naming_the_attribute() {
         &classes,
     );
 }
+
+/// BernoulliRBM's `score_samples` draws at random: its `transform` is served (the families
+/// matrix compares it) and `score_samples` is refused with the reason rather than offered.
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn a_bernoulli_rbm_refuses_score_samples_with_the_reason() {
+    use skserve::model::{Method, Model};
+    let dir = crate::helpers::family_matrices().join("sk1.9/models");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("bernoulli_rbm__")
+        })
+        .expect("the families matrix holds a BernoulliRBM");
+    let model = Model::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(model.has(Method::Transform));
+    assert!(!model.has(Method::ScoreSamples));
+    let why = model.withheld(Method::ScoreSamples).expect("a reason");
+    assert!(why.contains("random"), "{why}");
+}
