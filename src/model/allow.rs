@@ -213,6 +213,10 @@ pub const NUMPY_UFUNCS: &[&str] = &[
     "reciprocal",
 ];
 
+/// The numpy reductions a FeatureAgglomeration may pool with, kept as names:
+/// `manifold::agglomeration` computes each itself (`amax`, `amin`: numpy 1's names).
+pub const NUMPY_REDUCTIONS: &[&str] = &["mean", "median", "max", "amax", "min", "amin"];
+
 /// What a search was configured with and a fitted model carries along unread.
 const SEARCH_INERT: &[(&str, &[&str])] = &[
     (
@@ -375,7 +379,7 @@ fn is_inert(module: &str, name: &str) -> bool {
         "numpy" => {
             NUMPY_TYPES.contains(&name)
                 || NUMPY_UFUNCS.contains(&name)
-                || super::manifold::POOLING_FUNCS.contains(&name)
+                || NUMPY_REDUCTIONS.contains(&name)
         }
         // Where numpy 1 and the first numpy 2 releases pickle their ufuncs from.
         "numpy.core._multiarray_umath"

@@ -27,9 +27,6 @@ enum Pooling {
     Min,
 }
 
-/// numpy's names for them, as a pickle names the function (`numpy.amax` in numpy 1).
-pub const POOLING_FUNCS: &[&str] = &["mean", "median", "max", "amax", "min", "amin"];
-
 impl Pooling {
     fn of_global(global: &str) -> Option<Self> {
         match global {

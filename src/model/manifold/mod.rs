@@ -9,8 +9,6 @@ mod agglomeration;
 mod density;
 mod knn_impute;
 
-pub use agglomeration::POOLING_FUNCS;
-
 use super::LoadError;
 use super::allow::SkClass;
 use super::compose::{Model, Step};
