@@ -10,9 +10,7 @@ what it writes.
         tests/fixtures/malformed_manifold
 """
 
-import json
 import os
-import pickle
 import sys
 import warnings
 
@@ -21,6 +19,9 @@ from sklearn.cluster import FeatureAgglomeration
 from sklearn.datasets import load_iris
 from sklearn.impute import KNNImputer
 from sklearn.neighbors import BallTree, KDTree, KernelDensity
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "families"))
+from make_malformed_families import write_malformed  # noqa: E402
 
 warnings.simplefilter("ignore")
 
@@ -96,20 +97,7 @@ CASES = [
 
 
 def main():
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
-    manifest = []
-    for stem, factory, args, edit, refused, why in CASES:
-        model = factory().fit(*args)
-        edit(model)
-        for protocol in (2, 5):
-            name = "%s_p%d.pkl" % (stem, protocol)
-            with open(os.path.join(out, name), "wb") as f:
-                pickle.dump(model, f, protocol=protocol)
-            manifest.append({"file": name, "refused": refused, "why": why})
-    with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-    print("%d malformed files in %s" % (len(manifest), out))
+    write_malformed(sys.argv[1], CASES)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,12 @@ zlib-compressed in turn). It runs unchanged under scikit-learn 1.1, 1.3 and 1.9 
 """
 
 import copy
-import json
 import os
 import sys
 import warnings
 
 import numpy as np
 import pandas as pd
-import sklearn
 from sklearn.cluster import FeatureAgglomeration
 from sklearn.datasets import load_diabetes, load_iris, load_wine
 from sklearn.impute import KNNImputer
@@ -31,8 +29,8 @@ from sklearn.preprocessing import StandardScaler
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "families"))
 sys.path.insert(0, os.path.join(here, "..", "pipelines"))
-from make_families import answers, split  # noqa: E402
-from make_pipelines import FORMATS, VERSION, chain, serialise  # noqa: E402
+from make_families import split, write_families  # noqa: E402
+from make_pipelines import VERSION  # noqa: E402
 
 warnings.simplefilter("ignore")
 
@@ -197,46 +195,8 @@ def fit(model, X, y, options):
 
 
 def main():
-    outdir = sys.argv[1]
-    for sub in ("models", "inputs", "expected"):
-        os.makedirs(os.path.join(outdir, sub), exist_ok=True)
-    data = datasets()
-    written = set()
-    cases = []
-    pickles = [f for f in FORMATS if f.startswith("pickle")]
-    joblibs = [f for f in FORMATS if f.startswith("joblib")]
-    count = 0
-    for family, models in FAMILIES.items():
-        for model_id, dataset, factory, options in models():
-            X, y, scored, names = data[dataset]
-            frame = pd.DataFrame(X, columns=names)
-            scored_frame = pd.DataFrame(scored, columns=names)
-            if dataset not in written:
-                scored_frame.to_csv(os.path.join(outdir, "inputs", dataset + ".csv"), index=False,
-                                    na_rep="nan", float_format=lambda v: repr(float(v)))
-                written.add(dataset)
-            named = hasattr(factory(), "steps") or count % 3 == 0
-            model = fit(factory(), frame if named else X, y, options)
-            on = scored_frame if named else scored
-            expected = {"chain": ">".join(chain(model)), "family": family, "dataset": dataset,
-                        "methods": answers(model, on), "ties": unsettled_rows(model, on) or donor_ties(model, on)}
-            classes = getattr(model, "classes_", None)
-            expected["classes"] = None if classes is None else np.asarray(classes).tolist()
-            with open(os.path.join(outdir, "expected", model_id + ".json"), "w") as f:
-                json.dump(expected, f, allow_nan=False)
-            for fmt in (pickles[count % len(pickles)], joblibs[count % len(joblibs)]):
-                ext = FORMATS[fmt][2]
-                rel = "models/%s__%s.%s" % (model_id, fmt, ext)
-                serialise(model, fmt, os.path.join(outdir, rel))
-                cases.append({"file": rel, "model_id": model_id, "format": fmt, "family": family,
-                              "estimator": type(model).__name__, "input": "inputs/%s.csv" % dataset,
-                              "named": bool(named), "expected": "expected/%s.json" % model_id})
-            count += 1
-    manifest = {"sklearn_version": sklearn.__version__, "numpy_version": np.__version__, "cases": cases}
-    with open(os.path.join(outdir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-    print("%d models, %d files in %s (scikit-learn %s, numpy %s)" % (
-        count, len(cases), outdir, sklearn.__version__, np.__version__))
+    write_families(sys.argv[1], FAMILIES, datasets(), fit,
+                   lambda model, X: unsettled_rows(model, X) or donor_ties(model, X))
 
 
 if __name__ == "__main__":
