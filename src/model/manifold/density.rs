@@ -65,14 +65,15 @@ impl Kernel {
     /// in `d` dimensions.
     fn log_norm(self, h: f64, d: usize) -> f64 {
         let df = d as f64;
-        let log_vn = |n: usize| 0.5 * n as f64 * PI.ln() - ln_gamma_half(0.5 * n as f64 + 1.0);
-        let log_sn = |n: usize| (2.0 * PI).ln() + log_vn(n.saturating_sub(1));
+        // `logVn(n)` and `logSn(n)` of `_binary_tree.pxi`; `logSn(0)` reaches `logVn(-1)`.
+        let log_vn = |n: f64| 0.5 * n * PI.ln() - ln_gamma_half(0.5 * n + 1.0);
+        let log_sn = |n: f64| (2.0 * PI).ln() + log_vn(n - 1.0);
         let factor = match self {
             Self::Gaussian => 0.5 * df * (2.0 * PI).ln(),
-            Self::Tophat => log_vn(d),
-            Self::Epanechnikov => log_vn(d) + (2.0 / (df + 2.0)).ln(),
-            Self::Exponential => log_sn(d - 1) + ln_gamma_half(df),
-            Self::Linear => log_vn(d) - (df + 1.0).ln(),
+            Self::Tophat => log_vn(df),
+            Self::Epanechnikov => log_vn(df) + (2.0 / (df + 2.0)).ln(),
+            Self::Exponential => log_sn(df - 1.0) + ln_gamma_half(df),
+            Self::Linear => log_vn(df) - (df + 1.0).ln(),
             Self::Cosine => {
                 let mut factor = 0.0;
                 let mut tmp = 2.0 / PI;
@@ -83,7 +84,7 @@ impl Kernel {
                     tmp *= -a * b * (2.0 / PI) * (2.0 / PI);
                     k += 2;
                 }
-                factor.ln() + log_sn(d - 1)
+                factor.ln() + log_sn(df - 1.0)
             }
         };
         -factor - df * h.ln()

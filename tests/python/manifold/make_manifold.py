@@ -72,6 +72,9 @@ def datasets():
     rng = np.random.RandomState(0)
     geo = np.column_stack([rng.uniform(-1.2, 1.2, 240), rng.uniform(-3.0, 3.0, 240)])
     out["geo"] = (geo[60:], np.zeros(180, dtype=int), geo[:60], ["lat", "lon"])
+    # One feature (the kernels' norms in one dimension).
+    X, y, scored, names = out["iris"]
+    out["iris_one"] = (X[:, :1], y, scored[:, :1], names[:1])
     # Iris scaled, with rows far away (a compact kernel finds nothing there: -inf).
     X, y, scored, names = out["iris"]
     far = np.vstack([scored, scored[:3] + 50.0])
@@ -106,6 +109,8 @@ def kde_models():
                                   ("canberra", "ball_tree", {}), ("braycurtis", "ball_tree", {})):
         yield "kde_%s_%s" % (metric, algorithm), "iris", lambda m=metric, a=algorithm, k=kw: KernelDensity(
             metric=m, algorithm=a, bandwidth=0.5, kernel="epanechnikov", **k), {}
+    for kernel in ("exponential", "cosine", "linear"):
+        yield "kde_%s_one_feature" % kernel, "iris_one", lambda k=kernel: KernelDensity(kernel=k, bandwidth=0.3), {}
     yield "kde_haversine", "geo", lambda: KernelDensity(metric="haversine", algorithm="ball_tree", bandwidth=0.3), {}
     yield "kde_weighted", "wine", lambda: KernelDensity(bandwidth=40.0), {"sample_weight": True}
     yield "kde_weighted_tophat", "iris", lambda: KernelDensity(bandwidth=1.0, kernel="tophat", algorithm="ball_tree"), {"sample_weight": True}
