@@ -89,7 +89,7 @@ prepare matrix bash -c 'bash tests/python/ensure_matrix.sh &&
 prepare pipelines bash -c 'bash tests/python/pipelines/ensure_pipelines.sh && bash tests/python/trees/ensure_trees.sh &&
     bash tests/python/estimators/ensure_estimators.sh && bash tests/python/census/ensure_census.sh &&
     bash tests/python/families/ensure_families.sh && bash tests/python/transformers/ensure_transformers.sh &&
-    bash tests/python/skops/ensure_skops.sh'
+    bash tests/python/skops/ensure_skops.sh && bash tests/python/manifold/ensure_manifold.sh'
 prepare gbm bash tests/python/gbm/ensure_gbm.sh  # XGBoost 1.7/2.1/3.x and LightGBM 3.3/4.x against themselves
 prepare health bash tests/python/health/ensure_health.sh  # Evidently and scipy (tests/api/health_stats.rs)
 
@@ -124,6 +124,8 @@ SKSERVE_CENSUS_DIR=$(sed -n 4p target/prepare-pipelines.out)
 SKSERVE_FAMILIES_DIR=$(sed -n 5p target/prepare-pipelines.out)
 SKSERVE_TRANSFORMERS_DIR=$(sed -n 6p target/prepare-pipelines.out)
 SKSERVE_SKOPS_DIR=$(sed -n 7p target/prepare-pipelines.out)
+SKSERVE_MANIFOLD_DIR=$(sed -n 8p target/prepare-pipelines.out)
+export SKSERVE_MANIFOLD_DIR
 export SKSERVE_MATRIX_DIR SKSERVE_PIPELINES_DIR SKSERVE_TREES_DIR SKSERVE_ESTIMATORS_DIR SKSERVE_CENSUS_DIR \
     SKSERVE_FAMILIES_DIR SKSERVE_TRANSFORMERS_DIR SKSERVE_SKOPS_DIR
 

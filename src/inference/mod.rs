@@ -320,10 +320,16 @@ impl Wanted {
         outputs: &[Cow<'_, str>],
         predict_proba: bool,
     ) -> Result<Self, InferError> {
+        // A model that does not predict answers its first output (`transform`, or a
+        // density's `score_samples`).
         let default = if model.predicts() {
             Method::Predict
         } else {
-            Method::Transform
+            model
+                .methods()
+                .first()
+                .copied()
+                .unwrap_or(Method::Transform)
         };
         let mut asked = Vec::with_capacity(outputs.len() + 2);
         for name in outputs {
@@ -332,6 +338,12 @@ impl Wanted {
                 // model without them is a request it cannot take (422), as MLServer says it.
                 Some(method) if model.has(method) || method == Method::PredictProba => {
                     asked.push(method);
+                }
+                Some(method) if model.withheld(method).is_some() => {
+                    let why = model.withheld(method).unwrap_or_default();
+                    return Err(InferError::Invalid(format!(
+                        "'{name}' is refused for this model: {why}"
+                    )));
                 }
                 _ => {
                     let offered: Vec<String> =

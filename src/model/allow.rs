@@ -213,6 +213,10 @@ pub const NUMPY_UFUNCS: &[&str] = &[
     "reciprocal",
 ];
 
+/// The numpy reductions a FeatureAgglomeration may pool with, kept as names:
+/// `manifold::agglomeration` computes each itself (`amax`, `amin`: numpy 1's names).
+pub const NUMPY_REDUCTIONS: &[&str] = &["mean", "median", "max", "amax", "min", "amin"];
+
 /// What a search was configured with and a fitted model carries along unread.
 const SEARCH_INERT: &[(&str, &[&str])] = &[
     (
@@ -372,7 +376,11 @@ fn is_inert(module: &str, name: &str) -> bool {
                     .strip_prefix("__pyx_unpickle_")
                     .is_some_and(|class| CY_LOSSES.contains(&class))
         }
-        "numpy" => NUMPY_TYPES.contains(&name) || NUMPY_UFUNCS.contains(&name),
+        "numpy" => {
+            NUMPY_TYPES.contains(&name)
+                || NUMPY_UFUNCS.contains(&name)
+                || NUMPY_REDUCTIONS.contains(&name)
+        }
         // Where numpy 1 and the first numpy 2 releases pickle their ufuncs from.
         "numpy.core._multiarray_umath"
         | "numpy._core._multiarray_umath"

@@ -23,6 +23,7 @@ use super::discriminant_analysis;
 use super::gaussian;
 use super::lightgbm;
 use super::linear;
+use super::manifold;
 use super::meta;
 use super::mixture;
 use super::naive_bayes;
@@ -169,6 +170,11 @@ pub const ROOMS: &[Room] = &[
         name: "feature selection",
         reads: selection::reads,
         read: selection::read,
+    },
+    Room {
+        name: "imputation by neighbours, densities and feature pooling",
+        reads: manifold::reads,
+        read: |state, _, _| manifold::read(state),
     },
 ];
 

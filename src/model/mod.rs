@@ -22,7 +22,7 @@
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
 //! - `linear`, `preprocessing`, `tree`, `compose`, `meta`, `selection`, `svm`, `neighbors`, `naive_bayes`,
-//!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`,
+//!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`, `manifold`,
 //!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`: the rooms, one
 //!   family of classes each (`fitted`, `pairwise`, `projection`, `special`, `sparse` and
 //!   `scipy` are what several of them share); `xgboost` and `lightgbm`: the rooms of those
@@ -52,6 +52,7 @@ pub mod inspect;
 pub mod joblib;
 pub mod lightgbm;
 pub mod linear;
+pub mod manifold;
 pub mod meta;
 pub mod mixture;
 pub mod naive_bayes;
@@ -149,6 +150,15 @@ impl From<PickleError> for LoadError {
         }
     }
 }
+
+/// Outputs scikit-learn has that skserve refuses, each with the reason: (the last step's
+/// class, the output, why).
+pub const WITHHELD: &[(&str, Method, &str)] = &[(
+    "BernoulliRBM",
+    Method::ScoreSamples,
+    "BernoulliRBM's score_samples flips one randomly chosen unit of each row with numpy's \
+     global generator, so its answer is not a function of the row and cannot be reproduced",
+)];
 
 /// A loaded, validated model, ready to predict. Cheap to share behind an `Arc`.
 #[derive(Debug)]
@@ -365,7 +375,9 @@ impl Model {
         for (_, t) in &transformers {
             chain.extend(t.chain());
         }
-        if predictor.predicts() {
+        // A model of transformers only ends in its transformers; a final estimator that
+        // answers something else without predicting (a density's `score_samples`) is named.
+        if predictor.predicts() || !predictor.methods().contains(&Method::Transform) {
             chain.push(predictor.class().to_owned());
         }
         let methods = predictor.methods();
@@ -507,6 +519,16 @@ impl Model {
     /// What it answers: `predict` first unless it only transforms, then the numeric outputs.
     pub fn methods(&self) -> &[Method] {
         &self.methods
+    }
+
+    /// Why it does not answer `method`, where scikit-learn has it but skserve refuses it
+    /// (see [`WITHHELD`]).
+    pub fn withheld(&self, method: Method) -> Option<&'static str> {
+        let last = self.chain.rsplit('>').next().unwrap_or_default();
+        WITHHELD
+            .iter()
+            .find(|(class, m, _)| *class == last && *m == method)
+            .map(|(_, _, why)| *why)
     }
 
     /// Whether it answers `method`.

@@ -283,6 +283,12 @@ sk_classes! {
         in ["sklearn.decomposition._dict_learning"],
     SparseCoder = "SparseCoder" in ["sklearn.decomposition._dict_learning"],
 
+    // answered from the fitted rows: imputation by neighbours, densities, feature pooling
+    KnnImputer = "KNNImputer" in ["sklearn.impute._knn"],
+    KernelDensity = "KernelDensity" in ["sklearn.neighbors._kde"],
+    FeatureAgglomeration = "FeatureAgglomeration"
+        in ["sklearn.cluster._agglomerative", "sklearn.cluster.hierarchical"],
+
     // sparse matrices (scipy), as fitted estimators hold them
     CsrMatrix = "csr_matrix" in ["scipy.sparse._csr", "scipy.sparse.csr"],
     CsrArray = "csr_array" in ["scipy.sparse._csr"],

@@ -78,7 +78,16 @@ fn the_census_of_scikit_learn_is_the_docs_support_matrix() {
         let status = match verdict(&dir, entry) {
             Ok(()) => {
                 served += 1;
-                "served exactly".to_owned()
+                let withheld: Vec<String> = skserve::model::WITHHELD
+                    .iter()
+                    .filter(|(class, _, _)| *class == entry.class)
+                    .map(|(_, method, _)| format!("`{method}` refused: it draws at random"))
+                    .collect();
+                if withheld.is_empty() {
+                    "served exactly".to_owned()
+                } else {
+                    format!("served exactly; {}", withheld.join("; "))
+                }
             }
             Err(why) => why,
         };

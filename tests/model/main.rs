@@ -14,6 +14,7 @@ mod gbm_budget;
 mod gbm_hostile;
 mod helpers;
 mod hostile;
+mod manifold;
 mod meta;
 mod pairwise;
 mod pipelines;

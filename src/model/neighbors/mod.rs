@@ -12,7 +12,7 @@ mod graph;
 mod lof;
 mod predictor;
 pub mod search;
-mod tree;
+pub mod tree;
 
 use super::LoadError;
 use super::allow::SkClass;

@@ -166,35 +166,49 @@ impl Search {
 
 /// `effective_metric_` with `effective_metric_params_` (`p`, `w`, `V`, `VI`).
 fn read_metric(state: &State<'_>, n_features: usize) -> Result<Metric, LoadError> {
-    let name = match state.text("effective_metric_") {
+    metric_named(
+        state,
+        "effective_metric_",
+        "effective_metric_params_",
+        n_features,
+    )
+}
+
+/// The metric named by the attribute `name_attr`, with the parameters of `params_attr`
+/// (`p`, `w`, `V`, `VI`; none or `None` for none), for rows of `n_features`.
+pub fn metric_named(
+    state: &State<'_>,
+    name_attr: &str,
+    params_attr: &str,
+    n_features: usize,
+) -> Result<Metric, LoadError> {
+    let name = match state.text(name_attr) {
         Some(name) => name,
         None => {
-            return Err(state.unsupported(
-                "effective_metric_ is not a metric's name (a callable metric is code, which skserve never runs)",
-            ));
+            return Err(state.unsupported(format!(
+                "{name_attr} is not a metric's name (a callable metric is code, which skserve never runs)"
+            )));
         }
     };
     if name == "precomputed" {
         return Err(state.unsupported(
-            "effective_metric_ is precomputed: the model takes distances, not rows, and skserve serves rows",
+            format!("{name_attr} is precomputed: the model takes distances, not rows, and skserve serves rows"),
         ));
     }
     let mut params = MetricParams::default();
-    if let Some(value) = state.attr("effective_metric_params_")
+    if let Some(value) = state.attr(params_attr)
         && value != crate::model::value::Value::None
     {
-        let items = state.heap.str_dict(value).ok_or_else(|| {
-            state.malformed(
-                "effective_metric_params_",
-                "is not a dict of named parameters",
-            )
-        })?;
+        let items = state
+            .heap
+            .str_dict(value)
+            .ok_or_else(|| state.malformed(params_attr, "is not a dict of named parameters"))?;
         let heap = state.heap;
         for (key, value) in items {
             if value == crate::model::value::Value::None {
                 continue;
             }
-            let at = format!("effective_metric_params_[{key:?}]");
+            let at = format!("{params_attr}[{key:?}]");
             let vector = || -> Result<Vec<f64>, LoadError> {
                 numbers_of(heap, value)
                     .map(|(v, _)| v)
@@ -233,7 +247,7 @@ fn read_metric(state: &State<'_>, n_features: usize) -> Result<Metric, LoadError
                 }
                 other => {
                     return Err(state.malformed(
-                        "effective_metric_params_",
+                        params_attr,
                         format!("holds {other:?}, a parameter no metric takes"),
                     ));
                 }
@@ -241,7 +255,7 @@ fn read_metric(state: &State<'_>, n_features: usize) -> Result<Metric, LoadError
         }
     }
     Metric::from_name(name, params, n_features)
-        .map_err(|e| state.malformed("effective_metric_", e.to_string()))
+        .map_err(|e| state.malformed(name_attr, e.to_string()))
 }
 
 /// `_get_weights`: `None` for uniform weights; for distance weights `1 / d`, except that a

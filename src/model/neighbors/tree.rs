@@ -26,8 +26,19 @@ pub fn check(
     metric: &Metric,
     ball: bool,
 ) -> Result<(), LoadError> {
-    let bad = |problem: String| state.malformed("_tree", problem);
-    let value = state.get("_tree")?;
+    check_named(state, "_tree", fit, metric, ball)
+}
+
+/// Checks the tree at attribute `attr` as [`check`] checks `_tree`.
+pub fn check_named(
+    state: &State<'_>,
+    attr: &str,
+    fit: &Array2<f64>,
+    metric: &Metric,
+    ball: bool,
+) -> Result<(), LoadError> {
+    let bad = |problem: String| state.malformed(attr, problem);
+    let value = state.get(attr)?;
     let Some(Node::Object(object)) = state.heap.node(value) else {
         return Err(bad("is not a KDTree or BallTree".into()));
     };

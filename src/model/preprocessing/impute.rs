@@ -103,8 +103,13 @@ impl MissingIndicator {
         })
     }
 
+    /// How many input features it watches.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
     /// The indicator columns from the mask of missing values (rows × n_features).
-    fn columns(&self, mask: &Array2<bool>) -> Result<Array2<f64>, Refusal> {
+    pub fn columns(&self, mask: &Array2<bool>) -> Result<Array2<f64>, Refusal> {
         if self.error_on_new {
             for ((row, feature), &missing) in mask.indexed_iter() {
                 if missing && !self.features.contains(&feature) {

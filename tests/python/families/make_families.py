@@ -289,31 +289,32 @@ def neighbour_ties(model, X):
     return [int(i) for i in np.flatnonzero(dist[:, k - 1] == dist[:, k])]
 
 
-def main():
-    outdir = sys.argv[1]
+def write_families(outdir, families, data, fit, ties):
+    """Fits every model of `families` ({family: generator of (id, dataset, factory, *fit
+    options)}) on `data` with `fit(model, X, y, *options)`, and writes the matrix, each
+    case's rows that may differ given by `ties(model, X)`."""
     for sub in ("models", "inputs", "expected"):
         os.makedirs(os.path.join(outdir, sub), exist_ok=True)
-    data = datasets()
     written = set()
     cases = []
     pickles = [f for f in FORMATS if f.startswith("pickle")]
     joblibs = [f for f in FORMATS if f.startswith("joblib")]
     count = 0
-    for family, models in FAMILIES.items():
-        for model_id, dataset, factory in models():
+    for family, models in families.items():
+        for model_id, dataset, factory, *options in models():
             X, y, scored, names = data[dataset]
             frame = pd.DataFrame(X, columns=names)
             scored_frame = pd.DataFrame(scored, columns=names)
             if dataset not in written:
-                scored_frame.to_csv(os.path.join(outdir, "inputs", dataset + ".csv"), index=False,
+                scored_frame.to_csv(os.path.join(outdir, "inputs", dataset + ".csv"), index=False, na_rep="nan",
                                     float_format=lambda v: repr(float(v)))
                 written.add(dataset)
             # Pipelines and every third bare model are fitted on a DataFrame (named columns).
             named = hasattr(factory(), "steps") or count % 3 == 0
-            model = fit(factory(), frame if named else X, y)
+            model = fit(factory(), frame if named else X, y, *options)
             on = scored_frame if named else scored
             expected = {"chain": ">".join(chain(model)), "family": family, "dataset": dataset,
-                        "methods": answers(model, on), "ties": neighbour_ties(model, on)}
+                        "methods": answers(model, on), "ties": ties(model, on)}
             classes = getattr(model, "classes_", None)
             last = model.steps[-1][1] if hasattr(model, "steps") else model
             if getattr(getattr(last, "_label_binarizer", None), "y_type_", None) == "multilabel-indicator":
@@ -337,6 +338,10 @@ def main():
         json.dump(manifest, f, indent=1)
     print("%d models, %d files in %s (scikit-learn %s, numpy %s)" % (
         count, len(cases), outdir, sklearn.__version__, np.__version__))
+
+
+def main():
+    write_families(sys.argv[1], FAMILIES, datasets(), fit, neighbour_ties)
 
 
 if __name__ == "__main__":

@@ -128,11 +128,12 @@ CASES = [
 ]
 
 
-def main():
-    out = sys.argv[1]
+def write_malformed(out, cases):
+    """Fits, edits and writes each of `cases` in pickle protocols 2 and 5, with the
+    manifest."""
     os.makedirs(out, exist_ok=True)
     manifest = []
-    for stem, factory, args, edit, refused, why in CASES:
+    for stem, factory, args, edit, refused, why in cases:
         model = factory().fit(*args)
         edit(model)
         for protocol in (2, 5):
@@ -143,6 +144,10 @@ def main():
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print("%d malformed files in %s" % (len(manifest), out))
+
+
+def main():
+    write_malformed(sys.argv[1], CASES)
 
 
 if __name__ == "__main__":

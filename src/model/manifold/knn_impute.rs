@@ -1,0 +1,360 @@
+//! KNNImputer's `transform`, as scikit-learn computes it: each row with a missing value is
+//! measured against the fitted rows by `nan_euclidean` distance (`model::pairwise`); for each
+//! of its missing features, the `n_neighbors` nearest fitted rows that have the feature
+//! (fewer if fewer have it) give their values, averaged with uniform or `1 / distance` weights
+//! (a donor at distance 0 takes all the weight, a donor at NaN distance none). A row with no
+//! coordinate in common with any donor takes the feature's fitted mean. Features that were
+//! missing throughout training are dropped, or kept as 0 with `keep_empty_features`; then
+//! come the MissingIndicator's columns (`add_indicator`).
+//!
+//! Of donors equally far at the k-th place, scikit-learn keeps the ones numpy's
+//! `argpartition` leaves first; skserve keeps the lower indices. Both are valid neighbours;
+//! the answers differ only when tied donors hold different values (docs/models.md).
+//!
+//! What must not live here: the distances themselves (`model::pairwise`).
+
+use ndarray::{Array2, ArrayView1};
+
+use crate::model::LoadError;
+use crate::model::allow::SkClass;
+use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
+use crate::model::fitted;
+use crate::model::input::{ColumnKind, Dtype};
+use crate::model::pairwise::nan_euclidean_distances;
+use crate::model::preprocessing::impute::MissingIndicator;
+use crate::model::state::{State, number_of};
+use crate::model::tree::math::pairwise_sum;
+use crate::model::value::{Elements, Value};
+
+/// Most fitted rows one model may hold: every row with a missing value is measured against
+/// each.
+pub const MAX_ROWS: usize = 1 << 22;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KnnImputer {
+    label: String,
+    n_neighbors: usize,
+    distance_weights: bool,
+    /// `_fit_X`, NaN where missing.
+    fit: Array2<f64>,
+    /// Features seen in training (`_valid_mask`).
+    valid: Vec<bool>,
+    keep_empty: bool,
+    indicator: Option<MissingIndicator>,
+}
+
+fn bools(state: &State<'_>, name: &str) -> Result<Vec<bool>, LoadError> {
+    let array = state.array(name)?;
+    match &array.elements {
+        Elements::Bool(values) => Ok(values.clone()),
+        _ => Err(state.malformed(name, "is not an array of booleans")),
+    }
+}
+
+pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
+    match state.attr("missing_values") {
+        Some(Value::Float(v)) if v.is_nan() => {}
+        None | Some(Value::None) => {}
+        Some(v) => {
+            let shown = number_of(state.heap, v)
+                .map_or_else(|| "not a number".to_owned(), |n| n.to_string());
+            if !number_of(state.heap, v).is_some_and(f64::is_nan) {
+                return Err(state.unsupported(format!(
+                    "missing_values is {shown}; skserve serves KNNImputer with \
+                     missing_values=NaN, the client's missing value"
+                )));
+            }
+        }
+    }
+    match state.text("metric") {
+        Some("nan_euclidean") => {}
+        Some(other) => {
+            return Err(state.malformed("metric", format!("is {other:?}, not nan_euclidean")));
+        }
+        None => {
+            return Err(state.unsupported(
+                "metric is not nan_euclidean (a callable metric is code, which skserve never \
+                 runs)",
+            ));
+        }
+    }
+    let distance_weights = match state.text("weights") {
+        Some("uniform") => false,
+        Some("distance") => true,
+        Some(other) => {
+            return Err(
+                state.malformed("weights", format!("is {other:?}, not uniform or distance"))
+            );
+        }
+        None => {
+            return Err(state.unsupported(
+                "weights is not uniform or distance (a callable is code, which skserve never \
+                 runs)",
+            ));
+        }
+    };
+    let n_neighbors = fitted::count(state, "n_neighbors", 1)?;
+    let (values, shape) = state.numbers("_fit_X")?;
+    let [n, d] = shape[..] else {
+        return Err(state.malformed("_fit_X", format!("has shape {shape:?}, not two dimensions")));
+    };
+    if n == 0 || d == 0 {
+        return Err(state.malformed("_fit_X", format!("has shape [{n}, {d}]: no rows")));
+    }
+    if n > MAX_ROWS {
+        return Err(state.malformed(
+            "_fit_X",
+            format!("holds {n} rows, more than the {MAX_ROWS} skserve imputes from"),
+        ));
+    }
+    if let Some(i) = values.iter().position(|v| v.is_infinite()) {
+        return Err(state.malformed(
+            &format!("_fit_X[{}, {}]", i / d, i % d),
+            format!("is {}, not a number or NaN", values[i]),
+        ));
+    }
+    let fit = Array2::from_shape_vec((n, d), values).expect("the shape was checked");
+    fitted::features(state, d, "_fit_X")?;
+    let mask = bools(state, "_mask_fit_X")?;
+    if mask.len() != n * d {
+        return Err(state.malformed(
+            "_mask_fit_X",
+            format!("holds {} flags for {n} × {d} values", mask.len()),
+        ));
+    }
+    if let Some(i) = mask
+        .iter()
+        .zip(fit.iter())
+        .position(|(&m, v)| m != v.is_nan())
+    {
+        return Err(state.malformed(
+            &format!("_mask_fit_X[{}, {}]", i / d, i % d),
+            "disagrees with _fit_X about which values are missing",
+        ));
+    }
+    let valid = bools(state, "_valid_mask")?;
+    if valid.len() != d {
+        return Err(state.malformed(
+            "_valid_mask",
+            format!("holds {} flags for {d} features", valid.len()),
+        ));
+    }
+    for (j, &flag) in valid.iter().enumerate() {
+        let seen = fit.column(j).iter().any(|v| !v.is_nan());
+        if flag != seen {
+            return Err(state.malformed(
+                &format!("_valid_mask[{j}]"),
+                "disagrees with _fit_X about whether the feature was ever present",
+            ));
+        }
+    }
+    let keep_empty = state.bool_or("keep_empty_features", false)?;
+    let indicator = match state.attr("indicator_") {
+        None | Some(Value::None) => {
+            if state.bool_or("add_indicator", false)? {
+                return Err(state.malformed("indicator_", "is missing but add_indicator is set"));
+            }
+            None
+        }
+        Some(value) => {
+            let inner = State::of(state.heap, value, &state.path.join("indicator_"))?;
+            if inner.class != SkClass::MissingIndicator {
+                return Err(state.malformed(
+                    "indicator_",
+                    format!("is {}, not a MissingIndicator", inner.class.name()),
+                ));
+            }
+            let indicator = MissingIndicator::read(&inner)?;
+            if indicator.n_features() != d {
+                return Err(state.malformed(
+                    "indicator_",
+                    format!("watches {} features, not {d}", indicator.n_features()),
+                ));
+            }
+            Some(indicator)
+        }
+    };
+    Ok(KnnImputer {
+        label: state.label(),
+        n_neighbors,
+        distance_weights,
+        fit,
+        valid,
+        keep_empty,
+        indicator,
+    })
+}
+
+impl KnnImputer {
+    /// `_calc_impute`: the weighted mean of the `k` nearest donors' values. `dist` holds each
+    /// donor's distance, `values` its value.
+    fn impute(&self, dist: &[f64], values: &[f64], k: usize) -> f64 {
+        let mut order: Vec<usize> = (0..dist.len()).collect();
+        let key = |&i: &usize| (dist[i].is_nan(), dist[i]);
+        order.sort_by(|a, b| {
+            let (ka, kb) = (key(a), key(b));
+            ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(a.cmp(b))
+        });
+        order.truncate(k);
+        let donors: Vec<f64> = order.iter().map(|&i| dist[i]).collect();
+        let weights: Vec<f64> = if self.distance_weights {
+            if donors.contains(&0.0) {
+                donors
+                    .iter()
+                    .map(|&d| f64::from(u8::from(d == 0.0)))
+                    .collect()
+            } else {
+                donors
+                    .iter()
+                    .map(|&d| if d.is_nan() { 0.0 } else { 1.0 / d })
+                    .collect()
+            }
+        } else {
+            donors
+                .iter()
+                .map(|d| f64::from(u8::from(!d.is_nan())))
+                .collect()
+        };
+        let weighted: Vec<f64> = order
+            .iter()
+            .zip(&weights)
+            .map(|(&i, w)| values[i] * w)
+            .collect();
+        pairwise_sum(&weighted) / pairwise_sum(&weights)
+    }
+
+    /// The masked mean of a fitted feature (`np.ma.array(col, mask=missing).mean()`).
+    fn fitted_mean(column: ArrayView1<'_, f64>) -> f64 {
+        let filled: Vec<f64> = column
+            .iter()
+            .map(|v| if v.is_nan() { 0.0 } else { *v })
+            .collect();
+        let count = column.iter().filter(|v| !v.is_nan()).count();
+        pairwise_sum(&filled) / count as f64
+    }
+
+    fn impute_rows(&self, x: &mut Array2<f64>) {
+        let d = self.fit.ncols();
+        let rows: Vec<usize> = (0..x.nrows())
+            .filter(|&r| (0..d).any(|c| self.valid[c] && x[[r, c]].is_nan()))
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let missing = x.select(ndarray::Axis(0), &rows);
+        let distances = nan_euclidean_distances(missing.view(), self.fit.view(), false);
+        for c in (0..d).filter(|&c| self.valid[c]) {
+            let donors: Vec<usize> = (0..self.fit.nrows())
+                .filter(|&i| !self.fit[[i, c]].is_nan())
+                .collect();
+            let values: Vec<f64> = donors.iter().map(|&i| self.fit[[i, c]]).collect();
+            let k = self.n_neighbors.min(donors.len());
+            for (slot, &r) in rows.iter().enumerate() {
+                if !missing[[slot, c]].is_nan() {
+                    continue;
+                }
+                let dist: Vec<f64> = donors.iter().map(|&i| distances[[slot, i]]).collect();
+                x[[r, c]] = if dist.iter().all(|v| v.is_nan()) {
+                    Self::fitted_mean(self.fit.column(c))
+                } else {
+                    self.impute(&dist, &values, k)
+                };
+            }
+        }
+    }
+}
+
+impl Transformer for KnnImputer {
+    fn class(&self) -> &'static str {
+        SkClass::KnnImputer.name()
+    }
+
+    fn n_features_in(&self) -> usize {
+        self.fit.ncols()
+    }
+
+    fn sources(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = (0..self.fit.ncols())
+            .filter(|&c| self.keep_empty || self.valid[c])
+            .collect();
+        if let Some(indicator) = &self.indicator {
+            out.extend(indicator.sources());
+        }
+        out
+    }
+
+    fn mixes_features(&self) -> bool {
+        true
+    }
+
+    fn feature_names_out(&self, input: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = (0..self.fit.ncols())
+            .filter(|&c| self.keep_empty || self.valid[c])
+            .map(|c| input[c].clone())
+            .collect();
+        if let Some(indicator) = &self.indicator {
+            out.extend(indicator.feature_names_out(input));
+        }
+        out
+    }
+
+    fn needs(&self) -> Vec<Needs> {
+        vec![Needs::Kind(ColumnKind::Number); self.fit.ncols()]
+    }
+
+    fn fitted_missing(&self, feature: usize) -> Option<bool> {
+        Some(self.fit.column(feature).iter().any(|v| v.is_nan()))
+    }
+
+    fn transform(&self, data: Data) -> Result<Data, Refusal> {
+        let (mut x, dtype) = data.into_floats(&self.label)?;
+        if let Some(((row, feature), _)) = x.indexed_iter().find(|(_, v)| v.is_infinite()) {
+            return Err(Refusal {
+                row,
+                feature,
+                problem: Problem::NoAnswer {
+                    step: self.label.clone(),
+                    reason: "an infinite value is not a number KNNImputer takes".into(),
+                },
+            });
+        }
+        let mask = x.mapv(f64::is_nan);
+        self.impute_rows(&mut x);
+        let kept: Vec<usize> = (0..x.ncols())
+            .filter(|&c| self.keep_empty || self.valid[c])
+            .collect();
+        let mut out = x.select(ndarray::Axis(1), &kept);
+        for (k, &c) in kept.iter().enumerate() {
+            if !self.valid[c] {
+                out.column_mut(k).fill(0.0);
+            }
+        }
+        out.mapv_inplace(|v| dtype.round(v));
+        let n_rows = out.nrows();
+        let imputed = Data::Numbers { values: out, dtype };
+        Ok(match &self.indicator {
+            None => imputed,
+            Some(indicator) => Data::hstack(
+                vec![
+                    imputed,
+                    Data::Numbers {
+                        values: indicator.columns(&mask)?,
+                        dtype: Dtype::Bool,
+                    },
+                ],
+                n_rows,
+            ),
+        })
+    }
+
+    fn describe(&self, input: &[String]) -> serde_json::Value {
+        serde_json::json!({
+            "class": SkClass::KnnImputer.name(),
+            "columns": input,
+            "n_neighbors": self.n_neighbors,
+            "weights": if self.distance_weights { "distance" } else { "uniform" },
+            "n_fitted_rows": self.fit.nrows(),
+            "add_indicator": self.indicator.is_some(),
+        })
+    }
+}

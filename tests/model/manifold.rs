@@ -1,0 +1,80 @@
+//! KNNImputer, KernelDensity and FeatureAgglomeration against scikit-learn 1.1, 1.3 and 1.9
+//! (`tests/python/manifold/`): every variant the generator fits, alone and as a Pipeline's
+//! step, in pickle protocols 2 to 5 and joblib, compared output by output as the families
+//! matrix compares them (labels identical, values within 1e-9 relative). Hostile files of
+//! each class are refused naming the attribute.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use crate::families::check_family_under;
+use crate::helpers::repo;
+
+/// The matrices, one per scikit-learn version, made by
+/// `tests/python/manifold/ensure_manifold.sh` (`tests/run.sh` runs it and sets
+/// `SKSERVE_MANIFOLD_DIR`).
+fn manifold_matrices() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        crate::helpers::made_by(
+            "SKSERVE_MANIFOLD_DIR",
+            "tests/python/manifold/ensure_manifold.sh",
+        )
+    })
+    .clone()
+}
+
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn knn_imputers_match_scikit_learn_1_1_1_3_and_1_9() {
+    check_family_under(&manifold_matrices(), "knn_imputer", 40);
+}
+
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn kernel_densities_match_scikit_learn_1_1_1_3_and_1_9() {
+    check_family_under(&manifold_matrices(), "kernel_density", 100);
+}
+
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn feature_agglomerations_match_scikit_learn_1_1_1_3_and_1_9() {
+    check_family_under(&manifold_matrices(), "feature_agglomeration", 40);
+}
+
+/// Real models of every class above with one fitted attribute edited
+/// (`tests/python/manifold/make_malformed_manifold.py`): each refused at load naming the
+/// attribute, and by the CLI with exit status 2 and no panic.
+#[test]
+fn every_malformed_manifold_model_is_refused_naming_the_attribute() {
+    let classes = ["KNNImputer", "KernelDensity", "FeatureAgglomeration"];
+    crate::hostile::refused_as_listed(
+        &repo().join("tests/fixtures/malformed_manifold"),
+        30,
+        &classes,
+    );
+}
+
+/// BernoulliRBM's `score_samples` draws at random: its `transform` is served (the families
+/// matrix compares it) and `score_samples` is refused with the reason rather than offered.
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn a_bernoulli_rbm_refuses_score_samples_with_the_reason() {
+    use skserve::model::{Method, Model};
+    let dir = crate::helpers::family_matrices().join("sk1.9/models");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("bernoulli_rbm__")
+        })
+        .expect("the families matrix holds a BernoulliRBM");
+    let model = Model::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(model.has(Method::Transform));
+    assert!(!model.has(Method::ScoreSamples));
+    let why = model.withheld(Method::ScoreSamples).expect("a reason");
+    assert!(why.contains("random"), "{why}");
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Fit the matrix of KNNImputer, KernelDensity and FeatureAgglomeration with the installed
+scikit-learn, alone and as Pipeline steps, on the small real data sets it ships (with missing
+values for the imputers), and write each model next to scikit-learn's answers of every method
+it has, in the layout of tests/python/families/make_families.py (which it borrows from).
+
+    python make_manifold.py OUTDIR
+
+Each model is saved in two containers (pickle protocols 2 to 5 in turn, and joblib plain or
+zlib-compressed in turn). It runs unchanged under scikit-learn 1.1, 1.3 and 1.9 (numpy 1 and
+2); a variant a version cannot fit is left out of that version's matrix.
+"""
+
+import copy
+import os
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import FeatureAgglomeration
+from sklearn.datasets import load_diabetes, load_iris, load_wine
+from sklearn.impute import KNNImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neighbors import KernelDensity
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "families"))
+sys.path.insert(0, os.path.join(here, "..", "pipelines"))
+from make_families import split, write_families  # noqa: E402
+from make_pipelines import VERSION  # noqa: E402
+
+warnings.simplefilter("ignore")
+
+
+def holed(X, seed, fraction):
+    """X with about `fraction` of its values missing, a row missing everything but one
+    feature, and (for scored rows) a row missing everything."""
+    r = np.random.RandomState(seed)
+    # Measurements rounded to a tenth tie at every distance: a little noise makes the k
+    # nearest donors a matter of the data rather than of how ties are broken.
+    X = X + r.normal(scale=0.05, size=X.shape)
+    X[r.uniform(size=X.shape) < fraction] = np.nan
+    X[1, 1:] = np.nan
+    return X
+
+
+def datasets():
+    """name -> (X_train, y_train, X_scored, feature names)."""
+    out = {}
+    for name, loader in (("iris", load_iris), ("wine", load_wine), ("diabetes", load_diabetes)):
+        bunch = loader()
+        X, y = bunch.data.astype(np.float64), bunch.target
+        train_X, train_y, scored = split(X, y)
+        names = [str(n).replace(" ", "_").replace("(", "").replace(")", "") for n in bunch.feature_names]
+        out[name] = (train_X, train_y, scored, names)
+    X, y, scored, names = out["iris"]
+    holes = holed(scored, 2, 0.2)
+    holes[3, :] = np.nan
+    out["iris_holes"] = (holed(X, 1, 0.15), y, holes, names)
+    X, y, scored, names = out["wine"]
+    out["wine_holes"] = (holed(X, 3, 0.1), y, holed(scored, 4, 0.1), names)
+    # A feature never seen in training (all missing), present in some scored rows.
+    X, y, scored, names = out["iris_holes"]
+    empty, scored_empty = X.copy(), scored.copy()
+    empty[:, 2] = np.nan
+    scored_empty[::2, 2] = 1.5
+    out["iris_empty_feature"] = (empty, y, scored_empty, names)
+    # Latitude and longitude in radians (haversine).
+    rng = np.random.RandomState(0)
+    geo = np.column_stack([rng.uniform(-1.2, 1.2, 240), rng.uniform(-3.0, 3.0, 240)])
+    out["geo"] = (geo[60:], np.zeros(180, dtype=int), geo[:60], ["lat", "lon"])
+    # One feature (the kernels' norms in one dimension).
+    X, y, scored, names = out["iris"]
+    out["iris_one"] = (X[:, :1], y, scored[:, :1], names[:1])
+    # Iris scaled, with rows far away (a compact kernel finds nothing there: -inf).
+    X, y, scored, names = out["iris"]
+    far = np.vstack([scored, scored[:3] + 50.0])
+    out["iris_far"] = (X, y, far, names)
+    return out
+
+
+def weights(n):
+    return 1.0 + (np.arange(n) % 7) / 3.0
+
+
+def knn_imputer_models():
+    yield "knn_imputer_uniform", "iris_holes", lambda: KNNImputer(), {}
+    yield "knn_imputer_distance", "iris_holes", lambda: KNNImputer(n_neighbors=3, weights="distance"), {}
+    yield "knn_imputer_one_neighbour", "wine_holes", lambda: KNNImputer(n_neighbors=1), {}
+    yield "knn_imputer_indicator", "wine_holes", lambda: KNNImputer(n_neighbors=4, add_indicator=True), {}
+    yield "knn_imputer_more_neighbours_than_rows", "iris_holes", lambda: KNNImputer(n_neighbors=500, weights="distance"), {}
+    yield "knn_imputer_empty_feature_dropped", "iris_empty_feature", lambda: KNNImputer(n_neighbors=3), {}
+    if VERSION >= (1, 2):
+        yield "knn_imputer_empty_feature_kept", "iris_empty_feature", lambda: KNNImputer(keep_empty_features=True, add_indicator=True), {}
+    yield "knn_imputer_scaled_logistic", "iris_holes", lambda: make_pipeline(KNNImputer(n_neighbors=4), StandardScaler(), LogisticRegression(max_iter=2000)), {}
+    yield "knn_imputer_ridge", "wine_holes", lambda: make_pipeline(KNNImputer(weights="distance"), Ridge()), {}
+
+
+def kde_models():
+    for kernel in ("gaussian", "tophat", "epanechnikov", "exponential", "linear", "cosine"):
+        for algorithm in ("kd_tree", "ball_tree"):
+            yield "kde_%s_%s" % (kernel, algorithm), "iris_far", lambda k=kernel, a=algorithm: KernelDensity(
+                kernel=k, algorithm=a, bandwidth=0.8, leaf_size=5), {}
+    for metric, algorithm, kw in (("manhattan", "kd_tree", {}), ("chebyshev", "ball_tree", {}),
+                                  ("minkowski", "kd_tree", {"metric_params": {"p": 3}}),
+                                  ("canberra", "ball_tree", {}), ("braycurtis", "ball_tree", {})):
+        yield "kde_%s_%s" % (metric, algorithm), "iris", lambda m=metric, a=algorithm, k=kw: KernelDensity(
+            metric=m, algorithm=a, bandwidth=0.5, kernel="epanechnikov", **k), {}
+    for kernel in ("exponential", "cosine", "linear"):
+        yield "kde_%s_one_feature" % kernel, "iris_one", lambda k=kernel: KernelDensity(kernel=k, bandwidth=0.3), {}
+    yield "kde_haversine", "geo", lambda: KernelDensity(metric="haversine", algorithm="ball_tree", bandwidth=0.3), {}
+    yield "kde_weighted", "wine", lambda: KernelDensity(bandwidth=40.0), {"sample_weight": True}
+    yield "kde_weighted_tophat", "iris", lambda: KernelDensity(bandwidth=1.0, kernel="tophat", algorithm="ball_tree"), {"sample_weight": True}
+    yield "kde_auto_diabetes", "diabetes", lambda: KernelDensity(bandwidth=0.05), {}
+    if VERSION >= (1, 2):
+        yield "kde_scott", "wine", lambda: KernelDensity(bandwidth="scott"), {}
+        yield "kde_silverman_linear", "iris", lambda: KernelDensity(bandwidth="silverman", kernel="linear"), {}
+    yield "kde_scaled", "wine", lambda: make_pipeline(StandardScaler(), KernelDensity(bandwidth=0.7)), {}
+    yield "kde_scaled_weighted", "iris", lambda: make_pipeline(StandardScaler(), KernelDensity(bandwidth=0.4, kernel="cosine")), {"sample_weight": True}
+
+
+def agglomeration_models():
+    yield "agglomeration_mean", "wine", lambda: FeatureAgglomeration(n_clusters=4), {}
+    yield "agglomeration_median", "wine", lambda: FeatureAgglomeration(n_clusters=5, pooling_func=np.median), {}
+    yield "agglomeration_max", "iris", lambda: FeatureAgglomeration(n_clusters=2, pooling_func=np.max), {}
+    yield "agglomeration_min_average", "diabetes", lambda: FeatureAgglomeration(n_clusters=3, pooling_func=np.min, linkage="average"), {}
+    yield "agglomeration_single_cluster", "iris", lambda: FeatureAgglomeration(n_clusters=1), {}
+    yield "agglomeration_scaled_logistic", "wine", lambda: make_pipeline(StandardScaler(), FeatureAgglomeration(n_clusters=6), LogisticRegression(max_iter=2000)), {}
+    yield "agglomeration_median_ridge", "diabetes", lambda: make_pipeline(FeatureAgglomeration(n_clusters=4, pooling_func=np.median), Ridge()), {}
+
+
+FAMILIES = {"knn_imputer": knn_imputer_models, "kernel_density": kde_models,
+            "feature_agglomeration": agglomeration_models}
+
+
+def unsettled_rows(model, X):
+    """Rows where scikit-learn's own two walks of a KernelDensity's tree (breadth first and
+    depth first) give log densities more than 1e-10 apart relative: far from every fitted
+    point, the node bounds each walk adds and subtracts in log space cancel, and its answer
+    there is not settled to 1e-9 (skserve sums every point exactly; docs/models.md)."""
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    if not isinstance(last, KernelDensity):
+        return None
+    if hasattr(model, "steps"):
+        for _, step in model.steps[:-1]:
+            X = step.transform(X)
+    other = copy.deepcopy(last)
+    other.breadth_first = not last.breadth_first
+    a, b = last.score_samples(X), other.score_samples(X)
+    with np.errstate(invalid="ignore"):
+        apart = np.abs(a - b) > 1e-10 * np.abs(a)
+    return [int(i) for i in np.flatnonzero(apart & np.isfinite(a))]
+
+
+def donor_ties(model, X):
+    """Rows for which a KNNImputer's k-th and (k+1)-th donors of some missing feature are
+    equally far: which of them it keeps depends on numpy's `argpartition` (skserve keeps the
+    lower index), so the expected values there are one valid answer of several."""
+    imputer = model.steps[0][1] if hasattr(model, "steps") else model
+    if not isinstance(imputer, KNNImputer):
+        return None
+    from sklearn.metrics.pairwise import nan_euclidean_distances
+    X = np.asarray(X, dtype=np.float64)
+    dist = nan_euclidean_distances(X, imputer._fit_X)
+    tied = []
+    for row in range(len(X)):
+        for col in np.flatnonzero(np.isnan(X[row]) & imputer._valid_mask):
+            donors = np.sort(dist[row, ~imputer._mask_fit_X[:, col]])
+            k = min(imputer.n_neighbors, len(donors))
+            # Equal, or equal but for rounding (which the other's arithmetic may round the
+            # other way).
+            tie = len(donors) > k and donors[k] - donors[k - 1] <= 1e-9 * donors[k]
+            # A donor that matches the row on every shared coordinate is at distance 0 in
+            # exact arithmetic; ‖x‖² − 2 x·y + ‖y‖² leaves a residue of rounding (or 0) that
+            # depends on the BLAS summation order. Which such donors are kept, and their
+            # weights 1/d, are then that order's.
+            # With distance weights, 1/d inherits that expansion's rounding relative to d²:
+            # about eps (‖x‖² + ‖y‖²) / d², beyond 1e-10 for a donor that close.
+            scale = np.nansum(X[row] ** 2) + np.nanmax(np.nansum(imputer._fit_X ** 2, axis=1))
+            residue = (len(donors) > k and donors[k] < 1e-6) or (
+                imputer.weights == "distance" and donors[0] ** 2 < 2e-6 * scale)
+            if tie or residue:
+                tied.append(row)
+                break
+    return tied
+
+
+def fit(model, X, y, options):
+    last = model.steps[-1] if hasattr(model, "steps") else (None, model)
+    kwargs = {}
+    if options.get("sample_weight"):
+        key = "sample_weight" if last[0] is None else "%s__sample_weight" % last[0]
+        kwargs[key] = weights(len(X))
+    if isinstance(last[1], (LogisticRegression, Ridge)):
+        return model.fit(X, y, **kwargs)
+    return model.fit(X, **kwargs)
+
+
+def main():
+    write_families(sys.argv[1], FAMILIES, datasets(), fit,
+                   lambda model, X: unsettled_rows(model, X) or donor_ties(model, X))
+
+
+if __name__ == "__main__":
+    main()
