@@ -365,7 +365,9 @@ impl Model {
         for (_, t) in &transformers {
             chain.extend(t.chain());
         }
-        if predictor.predicts() {
+        // A transformer-only model's end adds nothing; a step that transforms and scores
+        // (PCA with its `score_samples`) is named.
+        if predictor.predicts() || predictor.as_transformer().is_some() {
             chain.push(predictor.class().to_owned());
         }
         let methods = predictor.methods();
