@@ -376,8 +376,12 @@ impl Model {
             chain.extend(t.chain());
         }
         // A model of transformers only ends in its transformers; a final estimator that
-        // answers something else without predicting (a density's `score_samples`) is named.
-        if predictor.predicts() || !predictor.methods().contains(&Method::Transform) {
+        // answers something else without predicting (a density's `score_samples`), or that
+        // transforms and scores (PCA with its `score_samples`), is named.
+        if predictor.predicts()
+            || !predictor.methods().contains(&Method::Transform)
+            || predictor.as_transformer().is_some()
+        {
             chain.push(predictor.class().to_owned());
         }
         let methods = predictor.methods();

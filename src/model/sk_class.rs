@@ -163,6 +163,7 @@ sk_classes! {
 
     // outlier detection
     IsolationForest = "IsolationForest" in ["sklearn.ensemble._iforest"],
+    RandomTreesEmbedding = "RandomTreesEmbedding" in ["sklearn.ensemble._forest"],
     EllipticEnvelope = "EllipticEnvelope" in ["sklearn.covariance._elliptic_envelope"],
 
     // cluster
@@ -274,6 +275,13 @@ sk_classes! {
     Pca = "PCA" in ["sklearn.decomposition._pca", "sklearn.decomposition.pca"],
     IncrementalPca = "IncrementalPCA" in ["sklearn.decomposition._incremental_pca"],
     TruncatedSvd = "TruncatedSVD" in ["sklearn.decomposition._truncated_svd"],
+    FastIca = "FastICA" in ["sklearn.decomposition._fastica"],
+    KernelPca = "KernelPCA" in ["sklearn.decomposition._kernel_pca"],
+    FactorAnalysis = "FactorAnalysis" in ["sklearn.decomposition._factor_analysis"],
+    SparsePca = "SparsePCA" in ["sklearn.decomposition._sparse_pca"],
+    MiniBatchSparsePca = "MiniBatchSparsePCA" in ["sklearn.decomposition._sparse_pca"],
+    /// Read as part of a KernelPCA (its `_centerer`), never served alone.
+    KernelCenterer = "KernelCenterer" in ["sklearn.preprocessing._data"],
     /// Refused with the reason: `transform` is an optimisation.
     Nmf = "NMF" in ["sklearn.decomposition._nmf"],
     MiniBatchNmf = "MiniBatchNMF" in ["sklearn.decomposition._nmf"],

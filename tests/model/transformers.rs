@@ -4,8 +4,10 @@
 //! every model in every container, alone (its `transform`) and in Pipelines, on documents
 //! with accents, emoji, non-Latin scripts and an empty string, and on real numeric data.
 //! Labels identical; probabilities, decision values, predicted and transformed values within
-//! 1e-9 relative; where scikit-learn refuses a row, skserve refuses it too. Hostile
-//! transformer files are refused naming the attribute.
+//! 1e-9 relative; where scikit-learn refuses a row, skserve refuses it too. The
+//! decomposition matrix (`tests/python/transformers/make_decomposition.py`) adds FastICA,
+//! KernelPCA, FactorAnalysis, SparsePCA and `score_samples`. Hostile transformer and
+//! decomposition files are refused naming the attribute.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -48,6 +50,7 @@ struct Answers {
     predict_proba: Option<serde_json::Value>,
     decision_function: Option<serde_json::Value>,
     transform: Option<serde_json::Value>,
+    score_samples: Option<serde_json::Value>,
     row_errors: Option<Vec<Option<String>>>,
 }
 
@@ -122,6 +125,14 @@ fn scikit_learn_1_1_1_3_and_1_9_decomposition_and_row_transformers() {
 #[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 fn scikit_learn_1_1_1_3_and_1_9_power_quantile_kernel_and_target_encoders() {
     check_family(&transformer_matrices().join("prep"), 370);
+}
+
+/// FastICA, KernelPCA, FactorAnalysis, SparsePCA, MiniBatchSparsePCA and PCA's
+/// `score_samples`, alone and in Pipelines (`tests/python/transformers/make_decomposition.py`).
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn scikit_learn_1_1_1_3_and_1_9_fastica_kernel_pca_factor_analysis_sparse_pca() {
+    check_family(&transformer_matrices().join("decomposition"), 500);
 }
 
 /// `skserve predict` takes a CSV column of quoted documents without a header (commas, quotes,
@@ -225,6 +236,27 @@ fn every_malformed_preprocessing_transformer_is_refused_naming_the_attribute() {
     );
 }
 
+/// Real FastICA, KernelPCA, FactorAnalysis, SparsePCA, MiniBatchSparsePCA and PCA models with
+/// one attribute edited (`tests/python/transformers/make_malformed_decomposition.py`), and a
+/// KernelPCA on a precomputed kernel: each refused at load naming the class and the
+/// attribute or the reason, with exit status 2.
+#[test]
+fn every_malformed_decomposition_is_refused_naming_what() {
+    let classes = [
+        "FastICA",
+        "KernelPCA",
+        "FactorAnalysis",
+        "SparsePCA",
+        "MiniBatchSparsePCA",
+        "PCA",
+    ];
+    crate::hostile::refused_as_listed(
+        &repo().join("tests/fixtures/malformed_decomposition"),
+        50,
+        &classes,
+    );
+}
+
 /// Checks every version's matrix under `root`: one each of 1.1, 1.3 and 1.9, at least
 /// `at_least` cases in all.
 pub fn check_family(root: &Path, at_least: usize) {
@@ -322,7 +354,17 @@ fn check_case(
                 transformed.as_ref(),
                 answers.transform.as_ref(),
                 FLOOR,
-            )
+            )?;
+            // Asked of scikit-learn only by the decomposition matrix.
+            match &answers.score_samples {
+                Some(want) => compare(
+                    "score_samples",
+                    model.values(Method::ScoreSamples, &features).as_ref(),
+                    Some(want),
+                    FLOOR,
+                ),
+                None => Ok(()),
+            }
         };
         check().map_err(|why| format!("{name}: {why}"))?;
     }

@@ -130,16 +130,19 @@ pub fn read(
                     }
                     Part::Transformer(t)
                 }
-                Step::Model(m) => match m.predictor.as_transformer() {
-                    Some(t) if t.n_features_in() == columns.len() => Part::Transformer(t),
-                    _ => {
-                        return Err(LoadError::Unsupported(format!(
-                            "step {} ({}) predicts; a ColumnTransformer holds transformers",
-                            state.path.join(name),
-                            m.predictor.class()
-                        )));
+                Step::Model(m) => {
+                    let class = m.predictor.class();
+                    match m.into_transformer() {
+                        Some(t) if t.n_features_in() == columns.len() => Part::Transformer(t),
+                        _ => {
+                            return Err(LoadError::Unsupported(format!(
+                                "step {} ({class}) predicts; a ColumnTransformer holds \
+                                 transformers",
+                                state.path.join(name),
+                            )));
+                        }
                     }
-                },
+                }
             },
         };
         let weight = weights.iter().find(|(n, _)| n == name).map(|(_, w)| *w);

@@ -58,6 +58,19 @@ impl Model {
             wrappers: Vec::new(),
         }
     }
+
+    /// The model as one transformer where its predictor also transforms (a Pipeline ending
+    /// in PCA or LinearDiscriminantAnalysis inside a ColumnTransformer): its transformers,
+    /// then the predictor's; `None` when the predictor only predicts.
+    pub fn into_transformer(self) -> Option<Box<dyn Transformer>> {
+        let last = self.predictor.as_transformer()?;
+        if self.transformers.is_empty() {
+            return Some(last);
+        }
+        let mut steps = self.transformers;
+        steps.push((self.predictor.class().to_owned(), last));
+        Some(Box::new(pipeline::Chain { steps }))
+    }
 }
 
 /// Reads any step: given to the composites so that they can read what they hold.

@@ -87,16 +87,18 @@ pub fn read(
                 Step::Drop => continue,
                 Step::Passthrough => Part::Passthrough,
                 Step::Transformer(t) => Part::Transformer(t),
-                Step::Model(m) => match m.predictor.as_transformer() {
-                    Some(t) => Part::Transformer(t),
-                    None => {
-                        return Err(LoadError::Unsupported(format!(
-                            "step {} ({}) predicts; a FeatureUnion holds transformers",
-                            state.path.join(name),
-                            m.predictor.class()
-                        )));
+                Step::Model(m) => {
+                    let class = m.predictor.class();
+                    match m.into_transformer() {
+                        Some(t) => Part::Transformer(t),
+                        None => {
+                            return Err(LoadError::Unsupported(format!(
+                                "step {} ({class}) predicts; a FeatureUnion holds transformers",
+                                state.path.join(name),
+                            )));
+                        }
                     }
-                },
+                }
             },
         };
         if let Part::Transformer(t) = &part {

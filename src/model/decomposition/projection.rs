@@ -1,11 +1,14 @@
-//! PCA, IncrementalPCA and TruncatedSVD: `transform` is a projection on fitted components.
+//! PCA, IncrementalPCA, TruncatedSVD and FastICA: `transform` is a projection on fitted
+//! components.
 //! PCA and IncrementalPCA centre first: saved before 1.4 as `(X - mean_) @ components_.T`,
 //! from 1.4 on as `X @ components_.T - mean_ @ components_.T` (the form that keeps sparse
 //! input sparse), then, whitened, divide by `sqrt(explained_variance_)` (from 1.4 on floored
 //! at the float's epsilon). TruncatedSVD is `X @ components_.T` alone, sparse rows summed in
-//! scipy's order. Every fitted array is checked for shape and finiteness at load.
+//! scipy's order. FastICA is `(X - mean_) @ components_.T` when it whitened (every `whiten`
+//! but `False`: the unmixing matrix already holds the whitening), else `X @ components_.T`.
+//! Every fitted array is checked for shape and finiteness at load.
 
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
 
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
@@ -56,6 +59,24 @@ pub fn matrix(state: &State<'_>, name: &str) -> Result<(Vec<f64>, usize, usize),
     Ok((values, rows, columns))
 }
 
+/// Whether a FastICA whitened its input, and so centres it in `transform`: `whiten` (or,
+/// in 1.1 and 1.2, `_whiten`, what `whiten="warn"` became) is `True` or a variance's name.
+fn ica_whitens(state: &State<'_>) -> Result<bool, LoadError> {
+    let name = if state.has("_whiten") {
+        "_whiten"
+    } else {
+        "whiten"
+    };
+    match state.text(name) {
+        Some("unit-variance" | "arbitrary-variance" | "warn") => Ok(true),
+        Some(other) => Err(state.malformed(
+            name,
+            format!("is {other:?}, not True, False, 'unit-variance' or 'arbitrary-variance'"),
+        )),
+        None => state.bool_or(name, true),
+    }
+}
+
 impl Projection {
     pub fn read(state: &State<'_>) -> Result<Self, LoadError> {
         if !state.has("components_") {
@@ -77,13 +98,27 @@ impl Projection {
                 format!("is {k} but components_ has {n_components} rows"),
             ));
         }
-        let pca = state.class != SkClass::TruncatedSvd;
-        let centring = match (pca, state.saved_before((1, 4))) {
-            (false, _) => Centring::None,
-            (true, true) => Centring::Before,
-            (true, false) => Centring::After,
+        let pca = matches!(state.class, SkClass::Pca | SkClass::IncrementalPca);
+        let centring = match state.class {
+            SkClass::TruncatedSvd => Centring::None,
+            SkClass::FastIca if ica_whitens(state)? => Centring::Before,
+            SkClass::FastIca => Centring::None,
+            _ if state.saved_before((1, 4)) => Centring::Before,
+            _ => Centring::After,
         };
-        let mean = if pca {
+        if state.class == SkClass::FastIca && centring == Centring::Before {
+            // Not used by transform (components_ already holds it), but part of the fit.
+            let (_, rows, columns) = matrix(state, "whitening_")?;
+            if (rows, columns) != (n_components, n_features) {
+                return Err(state.malformed(
+                    "whitening_",
+                    format!(
+                        "has shape [{rows}, {columns}], expected [{n_components}, {n_features}]"
+                    ),
+                ));
+            }
+        }
+        let mean = if centring != Centring::None {
             state.vector("mean_", n_features)?
         } else {
             Vec::new()
@@ -131,6 +166,24 @@ impl Projection {
             mean_projected,
             whiten,
         })
+    }
+
+    /// `components_` (components × features) and `mean_`, for PCA's `score_samples`.
+    pub fn components_and_mean(&self) -> (Array2<f64>, Array1<f64>) {
+        let components = Array2::from_shape_vec(
+            (self.n_components, self.n_features),
+            self.components.clone(),
+        )
+        .expect("components × features");
+        (components, Array1::from(self.mean.clone()))
+    }
+
+    pub fn n_components(&self) -> usize {
+        self.n_components
+    }
+
+    pub fn whitens(&self) -> bool {
+        self.whiten.is_some()
     }
 
     fn project_dense(&self, x: &Array2<f64>) -> Array2<f64> {

@@ -14,6 +14,7 @@
 //! - `boosting`: GradientBoosting; `dummy`: its default `init_` estimators.
 //! - `hist`: HistGradientBoosting.
 //! - `isolation`: IsolationForest, its path lengths in the leaves.
+//! - `embedding`: RandomTreesEmbedding, each leaf's one-hot column in the leaves.
 //! - `math`: numpy's and scipy's arithmetic, as they do it.
 //! - `scores`: a boosting model's raw scores as probabilities, decision values, explanations.
 //! - `shap`: exact path-dependent TreeSHAP.
@@ -24,6 +25,7 @@
 
 pub mod boosting;
 pub mod dummy;
+pub mod embedding;
 pub mod forest;
 pub mod hist;
 pub mod isolation;
@@ -66,6 +68,7 @@ pub fn reads(class: SkClass) -> bool {
             | DummyClassifier
             | DummyRegressor
             | IsolationForest
+            | RandomTreesEmbedding
     )
 }
 
@@ -94,6 +97,7 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Step, LoadErro
         HistGradientBoostingClassifier | HistGradientBoostingRegressor => hist::read(state, reader),
         DummyClassifier | DummyRegressor => Ok(model(Box::new(dummy::read(state)?))),
         IsolationForest => Ok(model(Box::new(isolation::read(state)?))),
+        RandomTreesEmbedding => Ok(Step::Transformer(Box::new(embedding::read(state)?))),
         other => Err(state.unsupported(format!("{} is not a tree model", other.name()))),
     }
 }

@@ -1,8 +1,9 @@
 """The matrix layout shared by the text and transformer generators: each model in every
 container skserve reads, its inputs as JSON (documents as they are, numbers as Python's repr
 writes them, null for a missing value), and scikit-learn's answers to each input: `predict`,
-`predict_proba`, `decision_function` and `transform` where the model has them (a sparse
-`transform` made dense), or the error scikit-learn raised, with each row's own error.
+`predict_proba`, `decision_function` and `transform` where the model has them (and
+`score_samples` where the generator asks for it), a sparse `transform` made dense, or the
+error scikit-learn raised, with each row's own error.
 
     OUTDIR/manifest.json          versions and one case per file
     OUTDIR/models/<id>__<format>.pkl|.joblib
@@ -58,10 +59,11 @@ def dense(values):
     return values.tolist()
 
 
-def answers(model, X):
-    """Every method the model has, on all of X; or the error and each row's own."""
+def answers(model, X, methods=METHODS):
+    """Every method of `methods` the model has, on all of X; or the error and each row's
+    own."""
     out = {}
-    for method in METHODS:
+    for method in methods:
         if not hasattr(model, method):
             continue
         try:
@@ -107,9 +109,9 @@ def write_input(outdir, name, data):
     return "inputs/%s.json" % name
 
 
-def write_matrix(outdir, cases, inputs, what):
+def write_matrix(outdir, cases, inputs, what, methods=METHODS):
     """`cases`: (model_id, fitted model, [input names]); `inputs`: {name: documents or
-    DataFrame}."""
+    DataFrame}; `methods`: what is asked of each model that has it."""
     for sub in ("models", "inputs", "expected"):
         os.makedirs(os.path.join(outdir, sub), exist_ok=True)
     manifest_inputs = {name: write_input(outdir, name, data) for name, data in inputs.items()}
@@ -117,7 +119,7 @@ def write_matrix(outdir, cases, inputs, what):
     for model_id, model, scored_on in cases:
         expected = {"chain": ">".join(chain(model)), "answers": {}}
         for name in scored_on:
-            expected["answers"][name] = answers(model, inputs[name])
+            expected["answers"][name] = answers(model, inputs[name], methods)
         classes = getattr(model, "classes_", None)
         expected["classes"] = None if classes is None else np.asarray(classes).tolist()
         with open(os.path.join(outdir, "expected", model_id + ".json"), "w") as f:

@@ -1,0 +1,208 @@
+//! KernelPCA: `transform` is the kernel between the rows and the fitted `X_fit_`, centred by
+//! the fitted KernelCenterer (`K − K_fit_rows_ − mean of each row of K + K_fit_all_`), times
+//! the eigenvectors scaled by `1/√eigenvalue` (0 for a zero eigenvalue), as scikit-learn
+//! does it. The kernels are `src/model/pairwise.rs`'s: linear, poly, rbf, sigmoid and
+//! cosine. A `precomputed` kernel (the client would have to send kernel rows against the
+//! training set) and a callable kernel are refused with the reason. Eigenvectors and
+//! eigenvalues are read under either of their names (`eigenvectors_`/`eigenvalues_`, or
+//! `alphas_`/`lambdas_` as saved before 1.0).
+
+use ndarray::{Array1, Array2};
+
+use crate::model::LoadError;
+use crate::model::allow::SkClass;
+use crate::model::estimator::{Data, Needs, Refusal, Transformer};
+use crate::model::fitted;
+use crate::model::input::{ColumnKind, Dtype};
+use crate::model::pairwise::Kernel;
+use crate::model::state::{Path, State};
+use crate::model::tree::math::pairwise_sum;
+
+/// The kernels KernelPCA takes by name.
+const KERNELS: &[&str] = &["linear", "poly", "rbf", "sigmoid", "cosine"];
+
+/// A fitted KernelPCA.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KernelProjection {
+    label: String,
+    kernel: Kernel,
+    /// `X_fit_`: training rows × features.
+    fitted_rows: Array2<f64>,
+    /// The centerer's `K_fit_rows_`, one per training row.
+    column_means: Array1<f64>,
+    /// The centerer's `K_fit_all_`.
+    overall_mean: f64,
+    /// The eigenvectors divided by the roots of their eigenvalues: training rows ×
+    /// components.
+    scaled: Array2<f64>,
+}
+
+pub fn read(state: &State<'_>) -> Result<KernelProjection, LoadError> {
+    let Some(name) = state.text("kernel") else {
+        return Err(
+            state.unsupported("kernel is a callable: skserve runs no function from a model file")
+        );
+    };
+    if name == "precomputed" {
+        return Err(state.unsupported(
+            "kernel='precomputed' is not served: its input is a kernel matrix against the \
+             training rows, which a client does not hold",
+        ));
+    }
+    if !KERNELS.contains(&name) {
+        return Err(state.malformed(
+            "kernel",
+            format!("is {name:?}, not one of {}", KERNELS.join(", ")),
+        ));
+    }
+    let fitted_rows = fitted::matrix(state, "X_fit_", None, None)?;
+    let (m, n) = fitted_rows.dim();
+    if m == 0 {
+        return Err(state.malformed("X_fit_", "has no rows"));
+    }
+    fitted::features(state, n, "X_fit_")?;
+    let (vectors_name, values_name) = if state.has("eigenvectors_") {
+        ("eigenvectors_", "eigenvalues_")
+    } else {
+        ("alphas_", "lambdas_")
+    };
+    let vectors = fitted::matrix(state, vectors_name, Some(m), None)?;
+    let values = fitted::vector(state, values_name, Some(vectors.ncols()))?;
+    if let Some(i) = values.iter().position(|v| *v < 0.0) {
+        return Err(state.malformed(
+            &format!("{values_name}[{i}]"),
+            format!("is {}, a negative eigenvalue", values[i]),
+        ));
+    }
+    let mut scaled = vectors;
+    for (mut column, value) in scaled.columns_mut().into_iter().zip(&values) {
+        if *value == 0.0 {
+            column.fill(0.0);
+        } else {
+            column /= value.sqrt();
+        }
+    }
+    let gamma = match state.number("gamma_")? {
+        Some(g) => Some(g),
+        None => state.number("gamma")?,
+    };
+    if let Some(g) = gamma
+        && !g.is_finite()
+    {
+        return Err(state.malformed("gamma", format!("is {g}, not a finite number")));
+    }
+    let degree = state.number("degree")?.unwrap_or(3.0);
+    let coef0 = state.number("coef0")?.unwrap_or(1.0);
+    if !degree.is_finite() || !coef0.is_finite() {
+        return Err(state.malformed("degree", "or coef0 is not a finite number"));
+    }
+    let kernel = Kernel::from_name(name, gamma, degree, coef0, n)
+        .map_err(|e| state.malformed("kernel", e))?;
+    let (column_means, overall_mean) = centerer(state, m)?;
+    Ok(KernelProjection {
+        label: state.label(),
+        kernel,
+        fitted_rows,
+        column_means,
+        overall_mean,
+        scaled,
+    })
+}
+
+/// The fitted KernelCenterer `_centerer`: `K_fit_rows_` (one per training row) and
+/// `K_fit_all_`. Its errors are the KernelPCA's, naming `_centerer` and the inner attribute.
+fn centerer(state: &State<'_>, m: usize) -> Result<(Array1<f64>, f64), LoadError> {
+    let inner = || -> Result<(Array1<f64>, f64), LoadError> {
+        let inner = State::of(state.heap, state.get("_centerer")?, &Path::default())?;
+        if inner.class != SkClass::KernelCenterer {
+            return Err(inner.unsupported("is not a KernelCenterer"));
+        }
+        let rows = fitted::vector(&inner, "K_fit_rows_", Some(m))?;
+        let all = fitted::scalar(&inner, "K_fit_all_")?;
+        Ok((rows, all))
+    };
+    inner().map_err(|e| state.malformed("_centerer", format!("is refused: {e}")))
+}
+
+impl Transformer for KernelProjection {
+    fn class(&self) -> &'static str {
+        "KernelPCA"
+    }
+
+    fn n_features_in(&self) -> usize {
+        self.fitted_rows.ncols()
+    }
+
+    fn sources(&self) -> Vec<usize> {
+        vec![0; self.scaled.ncols()]
+    }
+
+    fn feature_names_out(&self, _input: &[String]) -> Vec<String> {
+        (0..self.scaled.ncols())
+            .map(|k| format!("kernelpca{k}"))
+            .collect()
+    }
+
+    fn needs(&self) -> Vec<Needs> {
+        vec![Needs::Kind(ColumnKind::Number); self.fitted_rows.ncols()]
+    }
+
+    fn mixes_features(&self) -> bool {
+        true
+    }
+
+    fn transform(&self, data: Data) -> Result<Data, Refusal> {
+        let x = fitted::floats(data, &self.label)?;
+        let mut k = self.kernel.matrix(x.view(), self.fitted_rows.view());
+        let m = self.column_means.len() as f64;
+        for mut row in k.rows_mut() {
+            let row_mean = pairwise_sum(row.as_slice().expect("standard layout")) / m;
+            row -= &self.column_means;
+            row -= row_mean;
+            row += self.overall_mean;
+        }
+        Ok(Data::Numbers {
+            values: k.dot(&self.scaled),
+            dtype: Dtype::F64,
+        })
+    }
+
+    fn describe(&self, input: &[String]) -> serde_json::Value {
+        serde_json::json!({
+            "class": "KernelPCA",
+            "columns": input,
+            "kernel": self.kernel.name(),
+            "n_components": self.scaled.ncols(),
+            "n_fitted_rows": self.fitted_rows.nrows(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn a_linear_kernel_is_centred_and_scaled() {
+        let projection = KernelProjection {
+            label: "KernelPCA".into(),
+            kernel: Kernel::Linear,
+            fitted_rows: array![[1.0, 0.0], [-1.0, 0.0]],
+            column_means: array![0.0, 0.0],
+            overall_mean: 0.0,
+            scaled: array![[0.5], [-0.5]],
+        };
+        let out = projection
+            .transform(Data::Numbers {
+                values: array![[3.0, 7.0]],
+                dtype: Dtype::F64,
+            })
+            .unwrap();
+        let Data::Numbers { values, .. } = out else {
+            unreachable!()
+        };
+        // K = [3, −3], centred by its row mean 0: 3·0.5 + (−3)·(−0.5) = 3.
+        assert_eq!(values, array![[3.0]]);
+    }
+}
