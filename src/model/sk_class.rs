@@ -280,8 +280,6 @@ sk_classes! {
     FactorAnalysis = "FactorAnalysis" in ["sklearn.decomposition._factor_analysis"],
     SparsePca = "SparsePCA" in ["sklearn.decomposition._sparse_pca"],
     MiniBatchSparsePca = "MiniBatchSparsePCA" in ["sklearn.decomposition._sparse_pca"],
-    /// Read as part of a KernelPCA (its `_centerer`), never served alone.
-    KernelCenterer = "KernelCenterer" in ["sklearn.preprocessing._data"],
     /// Refused with the reason: `transform` is an optimisation.
     Nmf = "NMF" in ["sklearn.decomposition._nmf"],
     MiniBatchNmf = "MiniBatchNMF" in ["sklearn.decomposition._nmf"],
