@@ -14,6 +14,7 @@ use std::collections::HashSet;
 
 use super::LoadError;
 use super::allow::SkClass;
+use super::approximation;
 use super::cluster;
 use super::compose::{self, Model, Step, StepReader};
 use super::covariance;
@@ -169,6 +170,11 @@ pub const ROOMS: &[Room] = &[
         name: "feature selection",
         reads: selection::reads,
         read: selection::read,
+    },
+    Room {
+        name: "random projections and kernel approximation",
+        reads: approximation::reads,
+        read: |state, _, _| Ok(Step::Transformer(approximation::read(state)?)),
     },
 ];
 

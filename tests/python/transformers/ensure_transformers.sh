@@ -4,7 +4,8 @@
 # makes them), and prints the directory holding them.
 #
 #   tests/python/transformers/ensure_transformers.sh
-#       -> target/sk-transformers (text/sk1.1, text/sk1.3, text/sk1.9, dense/sk1.1, …)
+#       -> target/sk-transformers (text/sk1.1, text/sk1.3, text/sk1.9, dense/sk1.1, …,
+#          projection/sk1.9)
 #
 # A matrix is remade only when its generator, the text documents, the shared writer or its
 # venv changes.
@@ -13,16 +14,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 out="$repo/target/sk-transformers"
 bash "$repo/tests/python/pipelines/ensure_pipelines.sh" >/dev/null
-for family in text dense; do
+for family in text dense projection; do
     case $family in
         text) generator="$repo/tests/python/text/make_text.py" ;;
         dense) generator="$here/make_transformers.py" ;;
+        projection) generator="$here/make_projections.py" ;;
     esac
     mkdir -p "$out/$family"
     for version in 1.1 1.3 1.9; do
         venv="$repo/target/sk$version-venv"
         matrix="$out/$family/sk$version"
-        stamp=$(cat "$generator" "$repo/tests/python/text/make_text.py" "$here/matrix.py" "$venv/.skserve-requirements.sha256" | sha256sum | cut -d' ' -f1)
+        stamp=$(cat "$generator" "$repo/tests/python/text/make_text.py" "$here/make_transformers.py" "$here/matrix.py" "$venv/.skserve-requirements.sha256" | sha256sum | cut -d' ' -f1)
         if [ "$(cat "$matrix/.stamp" 2>/dev/null)" != "$stamp" ]; then
             rm -rf "$matrix"
             "$venv/bin/python" "$generator" "$matrix" >&2
