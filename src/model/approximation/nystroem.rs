@@ -3,7 +3,8 @@
 //! against the components). Its parameters are `kernel_params` with `gamma`, `degree` and
 //! `coef0` set on the estimator taking precedence, each kept only by the kernels that take it
 //! (`filter_params=True`), the kernel functions' own defaults for the rest. A callable kernel
-//! is refused by name: it would have to run.
+//! is refused by name: it would have to run. Components fitted on sparse rows (a scipy CSR
+//! matrix) are read dense.
 
 use ndarray::Array2;
 
@@ -14,6 +15,7 @@ use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
 use crate::model::input::ColumnKind;
 use crate::model::pairwise::Kernel;
+use crate::model::scipy;
 use crate::model::state::{State, number_of};
 use crate::model::value::Value;
 
@@ -98,7 +100,17 @@ impl Nystroem {
                 crate::model::state::describe(state.heap, value)
             )));
         };
-        let components = fitted::matrix(state, "components_", None, None)?;
+        // Fitted on sparse rows, the components are a scipy CSR matrix.
+        let stored = state.get("components_")?;
+        let components = if State::of(state.heap, stored, &state.path)
+            .is_ok_and(|s| scipy::is_sparse(s.class))
+        {
+            let csr = scipy::read_csr(state, "components_", stored)?;
+            fitted::finite(state, "components_.data", csr.values())?;
+            csr.to_dense()
+        } else {
+            fitted::matrix(state, "components_", None, None)?
+        };
         let (n_components, width) = components.dim();
         if n_components == 0 || width == 0 {
             return Err(state.malformed("components_", "is empty"));
