@@ -43,11 +43,8 @@ fn takes(kernel: &str, param: &str) -> bool {
 }
 
 /// The kernel's parameters as `_get_kernel_params` and `pairwise_kernels` settle them:
-/// `(gamma, degree, coef0)`, `None` where the kernel function's default applies.
-fn parameters(
-    state: &State<'_>,
-    name: &str,
-) -> Result<(Option<f64>, Option<f64>, Option<f64>), LoadError> {
+/// `[gamma, degree, coef0]`, `None` where the kernel function's default applies.
+fn parameters(state: &State<'_>, name: &str) -> Result<[Option<f64>; 3], LoadError> {
     let mut found = [None, None, None];
     const PARAMS: [&str; 3] = ["gamma", "degree", "coef0"];
     if let Some(value) = state.attr("kernel_params").filter(|v| *v != Value::None) {
@@ -82,7 +79,7 @@ fn parameters(
             return Err(state.malformed(param, format!("is {v}, not a finite number")));
         }
     }
-    Ok((found[0], found[1], found[2]))
+    Ok(found)
 }
 
 impl Nystroem {
@@ -136,7 +133,7 @@ impl Nystroem {
             fitted::features(state, width, "components_")?;
             (None, None, n_components)
         } else {
-            let (gamma, degree, coef0) = parameters(state, name)?;
+            let [gamma, degree, coef0] = parameters(state, name)?;
             let kernel = Kernel::from_name(
                 name,
                 gamma,
