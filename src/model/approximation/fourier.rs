@@ -10,7 +10,7 @@
 
 use ndarray::{Array1, Array2};
 
-use super::{Rows, check_components, no_answer, numbers, prefixed_names};
+use super::{Rows, check_components, no_answer, numbers, prefixed_names, sparse_dot};
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
@@ -78,20 +78,6 @@ impl RandomFourier {
         }
         projection
     }
-
-    fn sparse(&self, x: &Csr) -> Array2<f64> {
-        let flat = self.weights_t.as_slice().expect("standard layout");
-        let mut out = Array2::zeros((x.n_rows(), self.offset.len()));
-        let mut row = vec![0.0; self.offset.len()];
-        for i in 0..x.n_rows() {
-            x.row_dot(i, flat, &mut row);
-            out.row_mut(i)
-                .iter_mut()
-                .zip(&row)
-                .for_each(|(o, v)| *o = *v);
-        }
-        out
-    }
 }
 
 impl Transformer for RandomFourier {
@@ -121,7 +107,11 @@ impl Transformer for RandomFourier {
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let projection = match (Rows::of(data, &self.label)?, self.skewedness) {
-            (Rows::Sparse(x), None) => self.sparse(&x),
+            (Rows::Sparse(x), None) => sparse_dot(
+                &x,
+                self.weights_t.as_slice().expect("standard layout"),
+                self.offset.len(),
+            ),
             (Rows::Dense(x), None) => x.dot(&self.weights_t.t()),
             (Rows::Sparse(_), Some(_)) => {
                 return Err(no_answer(

@@ -106,6 +106,20 @@ fn numbers(values: Array2<f64>) -> Data {
     }
 }
 
+/// Sparse rows times dense weights (`n_out` rows of the input's width, flat): scipy's
+/// `csr @ dense`, each sum over the row's stored values in order. The output is dense.
+fn sparse_dot(x: &Csr, weights: &[f64], n_out: usize) -> Array2<f64> {
+    let mut out = Array2::zeros((x.n_rows(), n_out));
+    for (i, mut row) in out.rows_mut().into_iter().enumerate() {
+        x.row_dot(
+            i,
+            weights,
+            row.as_slice_mut().expect("a standard layout row"),
+        );
+    }
+    out
+}
+
 /// `classname0`, `classname1`, …: how scikit-learn names the outputs of a step whose every
 /// output mixes every input.
 fn prefixed_names(class: SkClass, n: usize) -> Vec<String> {

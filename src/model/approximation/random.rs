@@ -6,7 +6,7 @@
 
 use ndarray::Array2;
 
-use super::{Rows, check_components, numbers, prefixed_names};
+use super::{Rows, check_components, numbers, prefixed_names, sparse_dot};
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
@@ -93,16 +93,7 @@ impl RandomProjection {
             Components::Dense(components) => {
                 let flat = components.as_standard_layout();
                 let flat = flat.as_slice().expect("standard layout");
-                let mut out = Array2::zeros((x.n_rows(), self.n_components));
-                let mut row = vec![0.0; self.n_components];
-                for i in 0..x.n_rows() {
-                    x.row_dot(i, flat, &mut row);
-                    out.row_mut(i)
-                        .iter_mut()
-                        .zip(&row)
-                        .for_each(|(o, v)| *o = *v);
-                }
-                numbers(out)
+                numbers(sparse_dot(x, flat, self.n_components))
             }
             Components::ByFeature(by_feature) => {
                 let mut out = Csr::with_capacity(self.n_components, x.n_rows(), x.nnz());
