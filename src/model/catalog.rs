@@ -14,6 +14,7 @@ use std::collections::HashSet;
 
 use super::LoadError;
 use super::allow::SkClass;
+use super::approximation;
 use super::cluster;
 use super::compose::{self, Model, Step, StepReader};
 use super::covariance;
@@ -175,6 +176,11 @@ pub const ROOMS: &[Room] = &[
         name: "imputation by neighbours, densities and feature pooling",
         reads: manifold::reads,
         read: |state, _, _| manifold::read(state),
+    },
+    Room {
+        name: "random projections and kernel approximation",
+        reads: approximation::reads,
+        read: |state, _, _| Ok(Step::Transformer(approximation::read(state)?)),
     },
 ];
 

@@ -23,9 +23,9 @@
 //!   steps.
 //! - `linear`, `preprocessing`, `tree`, `compose`, `meta`, `selection`, `svm`, `neighbors`, `naive_bayes`,
 //!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`, `manifold`,
-//!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`: the rooms, one
-//!   family of classes each (`fitted`, `pairwise`, `projection`, `special`, `sparse` and
-//!   `scipy` are what several of them share); `xgboost` and `lightgbm`: the rooms of those
+//!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`, `approximation`:
+//!   the rooms, one family of classes each (`fitted`, `pairwise`, `projection`, `special`,
+//!   `sparse` and `scipy` are what several of them share); `xgboost` and `lightgbm`: the rooms of those
 //!   libraries' wrappers, which also read their own model files (through `format`).
 //! - `catalog`: which room reads which class, and the list of classes served.
 //! - `category_codes`: the categories XGBoost and LightGBM keep, as a model's first step.
@@ -33,6 +33,7 @@
 //! - `pyfmt`: numbers as Python prints them.
 
 pub mod allow;
+pub mod approximation;
 pub mod budget;
 pub mod catalog;
 pub mod category_codes;

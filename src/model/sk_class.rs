@@ -374,6 +374,15 @@ sk_classes! {
     // meta-estimators that keep them
     LabelEncoder = "LabelEncoder" in ["sklearn.preprocessing._label"],
     MultiLabelBinarizer = "MultiLabelBinarizer" in ["sklearn.preprocessing._label"],
+
+    // random projections and kernel approximation
+    GaussianRandomProjection = "GaussianRandomProjection" in ["sklearn.random_projection"],
+    SparseRandomProjection = "SparseRandomProjection" in ["sklearn.random_projection"],
+    Nystroem = "Nystroem" in ["sklearn.kernel_approximation"],
+    RbfSampler = "RBFSampler" in ["sklearn.kernel_approximation"],
+    SkewedChi2Sampler = "SkewedChi2Sampler" in ["sklearn.kernel_approximation"],
+    AdditiveChi2Sampler = "AdditiveChi2Sampler" in ["sklearn.kernel_approximation"],
+    PolynomialCountSketch = "PolynomialCountSketch" in ["sklearn.kernel_approximation"],
 }
 
 #[cfg(test)]
