@@ -177,12 +177,30 @@ fn gbm_bench_dir() -> PathBuf {
     let root = env!("CARGO_MANIFEST_DIR");
     let dir = PathBuf::from(root).join("target/gbm-bench");
     if !dir.join("lgb.txt").exists() {
+        // The venv `load-tests/gbm.sh` makes, made the same way (a no-op once it is there).
+        let made = std::process::Command::new("bash")
+            .arg(format!("{root}/tests/python/setup_venv.sh"))
+            .arg(format!("{root}/target/gbm-bench-venv"))
+            .arg(format!(
+                "{root}/tests/python/gbm/requirements-gbm-bench.txt"
+            ))
+            .arg("xgboost,lightgbm,onnxmltools,onnxruntime,treelite,tl2cgen")
+            .env(
+                "PYTHON",
+                std::env::var("PYTHON").unwrap_or_else(|_| "python3.11".into()),
+            )
+            .status()
+            .expect("cannot run tests/python/setup_venv.sh");
+        assert!(
+            made.success(),
+            "the benchmark venv of XGBoost and LightGBM failed"
+        );
         let status = std::process::Command::new(format!("{root}/target/gbm-bench-venv/bin/python"))
             .arg(format!("{root}/tests/python/gbm/bench_gbm.py"))
             .arg("fit")
             .arg(&dir)
             .status()
-            .expect("cannot run bench_gbm.py (load-tests/gbm.sh makes its venv)");
+            .expect("cannot run bench_gbm.py");
         assert!(status.success(), "bench_gbm.py fit failed");
     }
     dir
