@@ -53,7 +53,7 @@ apt_need() {
 step "Debian packages the tests drive"
 apt_need python3.11 python3.11-venv  # the Pipeline matrix's venvs (every pinned wheel exists for 3.11)
 apt_need promtool prometheus  # promtool check/test rules of monitoring/prometheus
-apt_need prometheus prometheus  # the server that scrapes two instances (tests/api/fleet.rs)
+apt_need prometheus prometheus  # the server that scrapes two instances (tests/scrape/)
 apt_need chromium chromium    # the /slo dashboard in a headless browser
 apt_need npm npm              # the google provider's schema for the Terraform check
 
@@ -90,7 +90,9 @@ prepare pipelines bash -c 'bash tests/python/pipelines/ensure_pipelines.sh && ba
     bash tests/python/estimators/ensure_estimators.sh && bash tests/python/census/ensure_census.sh &&
     bash tests/python/families/ensure_families.sh && bash tests/python/transformers/ensure_transformers.sh &&
     bash tests/python/skops/ensure_skops.sh && bash tests/python/manifold/ensure_manifold.sh'
-prepare gbm bash tests/python/gbm/ensure_gbm.sh  # XGBoost 1.7/2.1/3.x and LightGBM 3.3/4.x against themselves
+# XGBoost 1.7/2.1/3.x and LightGBM 3.3/4.x against themselves, then the models trained as a user
+# trains them (tests/api/gbm_files.rs)
+prepare gbm bash -c 'bash tests/python/gbm/ensure_gbm.sh && bash tests/python/gbm/ensure_user_models.sh'
 prepare health bash tests/python/health/ensure_health.sh  # Evidently and scipy (tests/api/health_stats.rs)
 
 if [ "${1:-}" = fuzz ]; then
@@ -115,7 +117,8 @@ finish pipelines
 finish gbm
 finish health
 SKSERVE_GBM_DIR=$(sed -n 1p target/prepare-gbm.out)
-export SKSERVE_GBM_DIR
+SKSERVE_GBM_USER_DIR=$(sed -n 2p target/prepare-gbm.out)
+export SKSERVE_GBM_DIR SKSERVE_GBM_USER_DIR
 SKSERVE_MATRIX_DIR=$(sed -n 1p target/prepare-matrix.out)
 SKSERVE_PIPELINES_DIR=$(sed -n 1p target/prepare-pipelines.out)
 SKSERVE_TREES_DIR=$(sed -n 2p target/prepare-pipelines.out)

@@ -13,8 +13,6 @@ mod budget;
 mod clients;
 mod families;
 mod faults;
-mod first_scrape;
-mod fleet;
 mod fuzz;
 mod gbm;
 mod gbm_files;

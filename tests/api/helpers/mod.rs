@@ -17,7 +17,6 @@
 //! - `issuer`: RSA test keys, a JWKS on 127.0.0.1, ID tokens.
 //! - `gcs_emulator`: the real Cloud Storage emulator on a free port.
 //! - `fault_proxy`: a TCP proxy that slows, stalls or cuts a dependency.
-//! - `prometheus`: a real Prometheus scraping the service.
 
 mod answers;
 mod app;
@@ -30,7 +29,6 @@ mod gcs_emulator;
 mod grpc;
 mod issuer;
 mod load;
-mod prometheus;
 mod raw;
 mod tensors;
 mod wait;
@@ -49,7 +47,6 @@ pub use gcs_emulator::{BUCKET, GcsEmulator, OBJECT};
 pub use grpc::*;
 pub use issuer::{AUDIENCE, ISSUER, TestIssuer, TestKey, claims, now, spawn_app_with_auth};
 pub use load::{Answer, Load};
-pub use prometheus::{Prometheus, free_port};
 pub use raw::{read_response, read_until_closed, start_request};
 pub use tensors::*;
 pub use wait::*;
@@ -62,16 +59,6 @@ pub fn slo<'a>(figures: &'a serde_json::Value, name: &str) -> &'a serde_json::Va
         .iter()
         .find(|s| s["name"] == name)
         .unwrap_or_else(|| panic!("no SLO {name} in {figures}"))
-}
-
-/// The window named `name` (`5m`, `30d`) of an SLO's figures.
-pub fn window<'a>(slo: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    slo["windows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["window"] == name)
-        .unwrap_or_else(|| panic!("no window {name} in {slo}"))
 }
 
 /// The value of one sample (`name{labels}`) in a Prometheus text exposition; 0 when absent.

@@ -7,7 +7,7 @@
 //! with Prometheus stopped, or stalled behind a proxy that never answers, the panel goes stale
 //! and says why, while `/slo.json` and predictions carry on.
 //!
-//! Prometheus' `increase` extrapolates each series' last sample to the end of the window, by
+//! Prometheus' `increase` extrapolates each series' last sample to the end of the by
 //! at most one scrape interval: over a series scraped for 30 s, counts are at most 1.7 % high,
 //! which the 3 % tolerances cover; the instances' engines count exactly.
 
@@ -19,9 +19,11 @@ use skserve::slo::SloSpec;
 use skserve::slo::fleet::FleetSettings;
 
 use crate::helpers::{
-    Fault, FaultProxy, Load, Prometheus, TestApp, attribute, by_id, chromium, free_port, number,
-    rendered, repo, slo, spawn_app_with_admin, v2_request, window, x_test,
+    Fault, FaultProxy, Load, TestApp, attribute, by_id, chromium, number, rendered, repo, slo,
+    spawn_app_with_admin, v2_request, x_test,
 };
+use crate::prometheus::{Prometheus, free_port};
+use crate::window;
 
 /// How often each instance may ask Prometheus for the fleet's figures (figures are fresh for
 /// twice this: long enough for Chromium to start and load the page).
@@ -98,6 +100,7 @@ fn together(instances: &[&Value], slo_name: &str, window_name: &str) -> (f64, f6
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full tier: needs Debian's prometheus (tests/run.sh)"]
 async fn prometheus_over_two_instances_gives_the_fleet_the_instances_figures_together() {
+    let _alone = crate::one_prometheus_at_a_time().await;
     // Arrange: Prometheus on a port chosen first, so that the instances know where to ask.
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
@@ -328,6 +331,7 @@ async fn prometheus_over_two_instances_gives_the_fleet_the_instances_figures_tog
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full tier: needs Debian's prometheus (tests/run.sh)"]
 async fn a_prometheus_that_never_answers_leaves_the_figures_stale_and_serving_untouched() {
+    let _alone = crate::one_prometheus_at_a_time().await;
     let port = free_port();
     let proxy = FaultProxy::start(port).await;
     let (app, admin) = spawn_app_with_admin(ServeSettings {

@@ -19,10 +19,9 @@ use serde_json::Value;
 use skserve::config::ServeSettings;
 use skserve::slo::SloSpec;
 
-use crate::helpers::{
-    Load, Prometheus, TestApp, free_port, sample, slo, spawn_app_with_admin, v2_request, window,
-    x_test,
-};
+use crate::helpers::{Load, TestApp, sample, slo, spawn_app_with_admin, v2_request, x_test};
+use crate::prometheus::{Prometheus, free_port};
+use crate::window;
 
 /// `--ready-after-first-scrape` of the Prometheus runs: far longer than Prometheus takes.
 const WAIT: Duration = Duration::from_secs(60);
@@ -227,6 +226,7 @@ async fn two_instances_and_a_prometheus(wait: Option<Duration>) -> Run {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "full tier: needs Debian's prometheus (tests/run.sh)"]
 async fn prometheus_counts_every_request_when_readiness_waits_for_its_first_scrape() {
+    let _alone = crate::one_prometheus_at_a_time().await;
     let with = two_instances_and_a_prometheus(Some(WAIT)).await;
     let without = two_instances_and_a_prometheus(None).await;
     for (name, run) in [("with the wait", &with), ("without", &without)] {
