@@ -408,7 +408,7 @@ fn column_plan(
         _ => None,
     };
     let (binning, listed, check_unseen) = match (reference, kind) {
-        (_, ColumnKind::Unused) => (Binning::Pending, 0, false),
+        (_, ColumnKind::Unused | ColumnKind::Mapping) => (Binning::Pending, 0, false),
         (Some(d), _) => binning(d, known.filter(|_| kind == ColumnKind::Text)),
         (None, ColumnKind::Text) => {
             let categories = known.cloned().unwrap_or_default();
@@ -427,7 +427,8 @@ fn column_plan(
     };
     ColumnPlan {
         name: name.to_owned(),
-        unused: kind == ColumnKind::Unused,
+        // A mapping's features are not columns: model health does not follow them.
+        unused: matches!(kind, ColumnKind::Unused | ColumnKind::Mapping),
         low,
         high,
         missing_is_issue,

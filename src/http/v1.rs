@@ -208,6 +208,12 @@ pub(super) fn read_instances(loaded: &LoadedModel, instances: &[Value]) -> Resul
                 Value::Number(n) => Cell::Number(n.as_f64().unwrap_or(f64::NAN)),
                 Value::Bool(b) => Cell::Number(f64::from(u8::from(*b))),
                 Value::String(s) => Cell::Text(s),
+                // Several strings of one feature, for a model of mappings.
+                Value::Array(items) if items.iter().all(Value::is_string) => {
+                    let texts = items.iter().filter_map(Value::as_str);
+                    builder.set_texts(i, column, texts)?;
+                    continue;
+                }
                 other => {
                     return Err(ApiError::Unprocessable(format!(
                         "instance {i}, column \"{name}\": {} is not a value; send a number, a \

@@ -77,6 +77,12 @@ pub(super) fn read(model: &Model, body: &[u8], expect: Expect<'_>) -> Option<Inp
             for (row, name, value) in &cells {
                 let column = builder.column(name).ok()?;
                 let cell = match value {
+                    Raw::Texts(texts) => {
+                        builder
+                            .set_texts(*row, column, texts.iter().map(AsRef::as_ref))
+                            .ok()?;
+                        continue;
+                    }
                     Raw::Missing => Cell::Missing,
                     Raw::Int(v) => Cell::Number(*v as f64),
                     Raw::Float(v) => Cell::Number(*v),
@@ -144,6 +150,8 @@ enum Raw<'de> {
     Float(f64),
     Bool(bool),
     Text(Cow<'de, str>),
+    /// A list of strings: several values of one feature of a mapping.
+    Texts(Vec<Cow<'de, str>>),
 }
 
 impl Raw<'_> {
@@ -155,6 +163,7 @@ impl Raw<'_> {
             Self::Float(v) => FieldValue::Float(*v),
             Self::Bool(v) => FieldValue::Bool(*v),
             Self::Text(s) => FieldValue::Text(s),
+            Self::Texts(_) => FieldValue::Other("a list".into()),
         }
     }
 
@@ -165,7 +174,7 @@ impl Raw<'_> {
             Self::Int(v) => Some(*v as f64),
             Self::Float(v) => Some(*v),
             Self::Bool(v) => Some(f64::from(u8::from(*v))),
-            Self::Text(_) => None,
+            Self::Text(_) | Self::Texts(_) => None,
         }
     }
 }
@@ -403,8 +412,9 @@ impl<'de> de::Deserialize<'de> for Text<'de> {
     }
 }
 
-/// One value of an instance: a number, a boolean, a string, or null (missing). A list or an
-/// object in an instance is a mistake, worded by the full reading.
+/// One value of an instance: a number, a boolean, a string, null (missing), or a list of
+/// strings (a mapping's feature of several values). Anything else in an instance is a mistake,
+/// worded by the full reading.
 struct Scalar<'de>(Raw<'de>);
 
 impl<'de> de::Deserialize<'de> for Scalar<'de> {
@@ -441,6 +451,13 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
                 Ok(Scalar(Raw::Text(Cow::Owned(v))))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut texts = Vec::new();
+                while let Some(Text(text)) = seq.next_element()? {
+                    texts.push(text);
+                }
+                Ok(Scalar(Raw::Texts(texts)))
             }
         }
         de.deserialize_any(V)

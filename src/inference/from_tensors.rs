@@ -29,6 +29,10 @@ pub(super) fn model_input(
                 max_batch_rows,
             )?))
         }
+        // Rows of named features: each input is a feature, whatever its name.
+        _ if schema.mapping_column().is_some() => {
+            Ok(ModelInput::Frame(frame(model, inputs, max_batch_rows)?))
+        }
         [one] if schema.position(&one.name).is_none() || one.shape.len() != 1 => {
             matrix(model, inputs.pop().expect("one input"), max_batch_rows)
         }

@@ -137,7 +137,8 @@ pub fn inputs_of(model: &Model) -> Vec<TensorMetadata> {
             .input()
             .columns
             .iter()
-            .filter(|c| c.kind != ColumnKind::Unused)
+            // A mapping's features are inputs of their own names, not listed here.
+            .filter(|c| !matches!(c.kind, ColumnKind::Unused | ColumnKind::Mapping))
             .map(|c| TensorMetadata {
                 name: c.name.clone(),
                 datatype: if c.kind == ColumnKind::Text {

@@ -66,7 +66,7 @@ impl Data {
             Self::Numbers { dtype, .. } | Self::Sparse { dtype, .. } => Some(*dtype),
             Self::Frame(frame) => match &frame.columns[column] {
                 Column::Numbers { dtype, .. } => Some(*dtype),
-                Column::Texts(_) => None,
+                Column::Texts(_) | Column::Mappings(_) => None,
             },
         }
     }
@@ -107,6 +107,15 @@ impl Data {
                             }
                             values.column_mut(j).fill(f64::NAN);
                             dtype = Some(dtype.map_or(Dtype::F64, |t| t.promote(Dtype::F64)));
+                        }
+                        Column::Mappings(_) => {
+                            return Err(Refusal {
+                                row: 0,
+                                feature: j,
+                                problem: Problem::Text {
+                                    step: step.to_owned(),
+                                },
+                            });
                         }
                     }
                 }

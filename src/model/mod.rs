@@ -14,7 +14,8 @@
 //! - `value`: what the VM builds (scalars, an arena of nodes, numpy arrays and dtypes).
 //! - `numpy`: decoding arrays and dtypes from their pickled form.
 //! - `state`: reading an object's fitted state; errors name the step and the attribute.
-//! - `input`: the typed input (columns of numbers or strings, missing values) and its errors.
+//! - `input`: the typed input (columns of numbers or strings, missing values) and its errors;
+//!   `mapping`: rows of named features (what DictVectorizer and FeatureHasher take).
 //! - `classes`: class labels.
 //! - `sparse`: sparse rows (what text vectorizers give) and their arithmetic; `scipy`: the
 //!   sparse matrices a fitted estimator holds.
@@ -49,6 +50,7 @@ pub mod fitted;
 pub mod format;
 pub mod gaussian;
 pub mod input;
+pub mod mapping;
 pub mod inspect;
 pub mod joblib;
 pub mod lightgbm;
@@ -88,6 +90,7 @@ pub use format::Origin;
 pub use input::{
     Absent, Cell, Column, ColumnKind, Dtype, Frame, FrameBuilder, InputError, InputSchema,
 };
+pub use mapping::{FeatureValue, Mapping};
 pub use inspect::{Inspection, inspect, inspect_within};
 pub use joblib::Container;
 pub use linear::{LinearClassifier, ProbaRule};
@@ -274,6 +277,10 @@ impl From<TooLarge> for LoadError {
 /// prints. Charged before a model of so many columns is assembled.
 pub(crate) const BYTES_PER_INPUT_COLUMN: usize = 512;
 
+/// The name `inspect` and messages give the one input of a model whose rows are mappings of
+/// named features; requests name the features themselves.
+pub const MAPPING_COLUMN: &str = "features";
+
 impl Model {
     /// Loads a model file of any format skserve reads (`format::FORMATS`), told apart by its
     /// bytes, without executing anything, within the default loading budget.
@@ -333,16 +340,19 @@ impl Model {
         let in_place =
             sources.len() == n_inputs && sources.iter().enumerate().all(|(i, &s)| i == s);
         let names = names.or_else(|| in_place.then(|| predictor.feature_names()).flatten());
-        let named = names.as_ref().is_some_and(|n| n.len() == n_inputs);
-        let input_names: Vec<String> = match names {
-            Some(names) if names.len() == n_inputs => names,
-            _ => (0..n_inputs).map(|i| format!("x{i}")).collect(),
-        };
         // What each input column must be: numbers into the estimator, back through the steps.
         let mut needs = vec![Needs::Kind(ColumnKind::Number); width];
         for (_, t) in transformers.iter().rev() {
             needs = compose::needs_before(t.as_ref(), &needs);
         }
+        // Rows of named features (a DictVectorizer first) are sent by the features' names.
+        let mapping = needs == [Needs::Kind(ColumnKind::Mapping)];
+        let named = mapping || names.as_ref().is_some_and(|n| n.len() == n_inputs);
+        let input_names: Vec<String> = match names {
+            _ if mapping => vec![MAPPING_COLUMN.to_owned()],
+            Some(names) if names.len() == n_inputs => names,
+            _ => (0..n_inputs).map(|i| format!("x{i}")).collect(),
+        };
         let columns = input_names
             .iter()
             .zip(&needs)
@@ -612,6 +622,9 @@ impl Model {
         if !self.transformers.is_empty() {
             if self.input.text_column().is_some() {
                 return Err(InputError::TextNeeded);
+            }
+            if self.input.mapping_column().is_some() {
+                return Err(InputError::MappingsNeeded);
             }
             if !self.input.all_numeric() {
                 return Err(InputError::NamedColumnsNeeded {
