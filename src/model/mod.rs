@@ -50,12 +50,12 @@ pub mod fitted;
 pub mod format;
 pub mod gaussian;
 pub mod input;
-pub mod mapping;
 pub mod inspect;
 pub mod joblib;
 pub mod lightgbm;
 pub mod linear;
 pub mod manifold;
+pub mod mapping;
 pub mod meta;
 pub mod mixture;
 pub mod naive_bayes;
@@ -90,10 +90,10 @@ pub use format::Origin;
 pub use input::{
     Absent, Cell, Column, ColumnKind, Dtype, Frame, FrameBuilder, InputError, InputSchema,
 };
-pub use mapping::{FeatureValue, Mapping};
 pub use inspect::{Inspection, inspect, inspect_within};
 pub use joblib::Container;
 pub use linear::{LinearClassifier, ProbaRule};
+pub use mapping::{FeatureValue, Mapping};
 pub use pickle::{GlobalRef, PickleError};
 pub use pyfmt::{python_float, python_float_or_int};
 

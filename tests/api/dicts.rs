@@ -63,9 +63,17 @@ async fn a_dict_vectorizer_logistic_regression_takes_named_features_on_every_ent
     .await;
     assert_eq!(status, 200, "{body}");
     let want = &answers["sparse_answers"];
-    assert_answers(&flat(&body["predictions"]), &flat(&want["predict"]), "V1 sparse");
+    assert_answers(
+        &flat(&body["predictions"]),
+        &flat(&want["predict"]),
+        "V1 sparse",
+    );
     let what = "V1 sparse probabilities";
-    assert_answers(&flat(&body["probabilities"]), &flat(&want["predict_proba"]), what);
+    assert_answers(
+        &flat(&body["probabilities"]),
+        &flat(&want["predict_proba"]),
+        what,
+    );
 
     // V2 JSON: one input per feature; a null is a feature the row does not have.
     let request = json!({
@@ -79,7 +87,11 @@ async fn a_dict_vectorizer_logistic_regression_takes_named_features_on_every_ent
     let (status, body) = json(app.infer(name, &request).await).await;
     assert_eq!(status, 200, "{body}");
     assert_answers(&flat(&body["outputs"][0]["data"]), &labels, "V2");
-    assert_answers(&flat(&body["outputs"][1]["data"]), &proba, "V2 predict_proba");
+    assert_answers(
+        &flat(&body["outputs"][1]["data"]),
+        &proba,
+        "V2 predict_proba",
+    );
     let request = json!({
         "inputs": [
             {"name": "age", "datatype": "FP64", "shape": [2], "data": [30.0, null]},
@@ -134,13 +146,22 @@ async fn a_dict_vectorizer_logistic_regression_takes_named_features_on_every_ent
     let mut client = grpc_client(&app).await;
     let reply = client.model_infer(call).await.unwrap().into_inner();
     let contents = reply.outputs[1].contents.clone().unwrap();
-    let probabilities: Vec<Value> = contents.fp64_contents.into_iter().map(Value::from).collect();
+    let probabilities: Vec<Value> = contents
+        .fp64_contents
+        .into_iter()
+        .map(Value::from)
+        .collect();
     assert_answers(&probabilities, &proba, "gRPC predict_proba");
 
     // `skserve predict`: the header names the features.
     let mut csv = String::from("age,city,income\n");
     for r in &full {
-        csv.push_str(&format!("{},{},{}\n", r["age"], r["city"].as_str().unwrap(), r["income"]));
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            r["age"],
+            r["city"].as_str().unwrap(),
+            r["income"]
+        ));
     }
     let predicted: Vec<Value> = cli_predict(name, &csv)
         .lines()
@@ -150,15 +171,26 @@ async fn a_dict_vectorizer_logistic_regression_takes_named_features_on_every_ent
 
     // Mistakes: a nested object names its feature; a row of numbers is refused.
     let (status, body) = json(
-        app.v1_predict(name, "", &json!({"instances": [{"age": 3, "city": {"name": "Rome"}}]}))
-            .await,
+        app.v1_predict(
+            name,
+            "",
+            &json!({"instances": [{"age": 3, "city": {"name": "Rome"}}]}),
+        )
+        .await,
     )
     .await;
     assert!((400..500).contains(&status), "{status} {body}");
     assert!(body["error"].as_str().unwrap().contains("city"), "{body}");
-    let (status, body) = json(app.v1_predict(name, "", &json!({"instances": [[1.0]]})).await).await;
+    let (status, body) = json(
+        app.v1_predict(name, "", &json!({"instances": [[1.0]]}))
+            .await,
+    )
+    .await;
     assert!((400..500).contains(&status), "{status} {body}");
-    assert!(body["error"].as_str().unwrap().contains("named features"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("named features"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -174,9 +206,17 @@ async fn a_feature_hasher_of_strings_takes_each_rows_strings_and_refuses_a_numbe
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_answers(&flat(&body["predictions"]), &flat(&answers["predict"]), "V1");
+    assert_answers(
+        &flat(&body["predictions"]),
+        &flat(&answers["predict"]),
+        "V1",
+    );
     let what = "V1 probabilities";
-    assert_answers(&flat(&body["probabilities"]), &flat(&answers["predict_proba"]), what);
+    assert_answers(
+        &flat(&body["probabilities"]),
+        &flat(&answers["predict_proba"]),
+        what,
+    );
 
     // V2: the first string of each row as one BYTES input, the rest (null where a row has
     // no more) as another: the same rows.
@@ -188,20 +228,34 @@ async fn a_feature_hasher_of_strings_takes_each_rows_strings_and_refuses_a_numbe
         })
         .collect();
     let (status, body) = json(
-        app.infer(name, &json!({"inputs": inputs, "outputs": [{"name": "predict_proba"}]}))
-            .await,
+        app.infer(
+            name,
+            &json!({"inputs": inputs, "outputs": [{"name": "predict_proba"}]}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 200, "{body}");
     let what = "V2 predict_proba";
-    assert_answers(&flat(&body["outputs"][0]["data"]), &flat(&answers["predict_proba"]), what);
+    assert_answers(
+        &flat(&body["outputs"][0]["data"]),
+        &flat(&answers["predict_proba"]),
+        what,
+    );
 
     let (status, body) = json(
-        app.v1_predict(name, "", &json!({"instances": [{"city": "Rome", "size": 3}]}))
-            .await,
+        app.v1_predict(
+            name,
+            "",
+            &json!({"instances": [{"city": "Rome", "size": 3}]}),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, 422, "{body}");
     let error = body["error"].as_str().unwrap();
-    assert!(error.contains("\"size\"") && error.contains("strings"), "{body}");
+    assert!(
+        error.contains("\"size\"") && error.contains("strings"),
+        "{body}"
+    );
 }

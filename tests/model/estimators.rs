@@ -133,6 +133,7 @@ pub(crate) fn check_case(dir: &Path, case: &Case) -> Result<(), String> {
         return Err(format!("outputs {offered:?} != scikit-learn's {wanted:?}"));
     }
     let input: serde_json::Value = read_json(&dir.join(&case.input));
+    let values: Vec<f64>;
     let features = match input.get("mappings") {
         // Rows of named features (the census's DictVectorizer and FeatureHasher).
         Some(mappings) => {
@@ -140,9 +141,8 @@ pub(crate) fn check_case(dir: &Path, case: &Case) -> Result<(), String> {
             model.features(&frame).map_err(|e| e.to_string())?
         }
         None => {
-            let rows: Vec<Vec<f64>> =
-                serde_json::from_value(input).map_err(|e| e.to_string())?;
-            let values: Vec<f64> = rows.iter().flatten().copied().collect();
+            let rows: Vec<Vec<f64>> = serde_json::from_value(input).map_err(|e| e.to_string())?;
+            values = rows.iter().flatten().copied().collect();
             model.rows(&values).map_err(|e| e.to_string())?
         }
     };

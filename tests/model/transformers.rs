@@ -103,7 +103,9 @@ impl Input {
                                 feature,
                                 items.iter().map(|s| s.as_str().expect("a string")),
                             )?,
-                            serde_json::Value::String(s) => builder.set(i, feature, Cell::Text(s))?,
+                            serde_json::Value::String(s) => {
+                                builder.set(i, feature, Cell::Text(s))?
+                            }
                             serde_json::Value::Null => builder.set(i, feature, Cell::Missing)?,
                             v => builder.set(
                                 i,

@@ -60,7 +60,9 @@ pub struct DictFeatures {
 
 /// `vocabulary_` and `feature_names_`: each name's column, every column of `0..len` once, and
 /// `feature_names_[vocabulary_[f]] == f`.
-fn read_vocabulary(state: &State<'_>) -> Result<(FxHashMap<Box<str>, u32>, Vec<String>), LoadError> {
+fn read_vocabulary(
+    state: &State<'_>,
+) -> Result<(FxHashMap<Box<str>, u32>, Vec<String>), LoadError> {
     let value = state.get("vocabulary_")?;
     let Some(Node::Dict(items)) = state.heap.node(value) else {
         return Err(state.malformed("vocabulary_", "is not a dict"));
@@ -145,10 +147,9 @@ impl DictFeatures {
                         state.count("n_features")?.expect("a count")
                     }
                     _ => {
-                        return Err(state.malformed(
-                            "n_features",
-                            "is not an integer from 1 to 2147483647",
-                        ));
+                        return Err(
+                            state.malformed("n_features", "is not an integer from 1 to 2147483647")
+                        );
                     }
                 };
                 Features::Hashed {
@@ -321,7 +322,8 @@ impl Transformer for DictFeatures {
         let mut out = Csr::with_capacity(self.n_features_out(), rows.len(), rows.len() * 8);
         let mut pairs = Vec::new();
         for (i, mapping) in rows.iter().enumerate() {
-            self.row(mapping, &mut pairs).map_err(|why| refusal(i, why))?;
+            self.row(mapping, &mut pairs)
+                .map_err(|why| refusal(i, why))?;
             Hasher::sum_row(&mut pairs, &mut out);
         }
         Ok(match &self.features {
@@ -398,7 +400,10 @@ mod tests {
         let row = mapping(&[
             ("age", FeatureValue::Number(41.9)),
             ("city", FeatureValue::Text("Rome".into())),
-            ("tag", FeatureValue::Texts(vec!["a".into(), "z".into(), "a".into()])),
+            (
+                "tag",
+                FeatureValue::Texts(vec!["a".into(), "z".into(), "a".into()]),
+            ),
             ("unknown", FeatureValue::Number(3.0)),
         ]);
         let mut pairs = Vec::new();
@@ -425,8 +430,11 @@ mod tests {
             .row(&mapping(&[("n", FeatureValue::Number(2.0))]), &mut pairs)
             .unwrap_err();
         assert!(err.contains("\"n\""), "{err}");
-        h.row(&mapping(&[("", FeatureValue::Text("foo".into()))]), &mut pairs)
-            .unwrap();
+        h.row(
+            &mapping(&[("", FeatureValue::Text("foo".into()))]),
+            &mut pairs,
+        )
+        .unwrap();
         assert_eq!(pairs, vec![((156_908_512 % 16) as usize, -1.0)]);
     }
 }
