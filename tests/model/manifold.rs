@@ -1,4 +1,4 @@
-//! KNNImputer, KernelDensity and FeatureAgglomeration against scikit-learn 1.1, 1.3 and 1.9
+//! KNNImputer, IterativeImputer, KernelDensity and FeatureAgglomeration against scikit-learn 1.1, 1.3 and 1.9
 //! (`tests/python/manifold/`): every variant the generator fits, alone and as a Pipeline's
 //! step, in pickle protocols 2 to 5 and joblib, compared output by output as the families
 //! matrix compares them (labels identical, values within 1e-9 relative). Hostile files of
@@ -28,6 +28,12 @@ fn manifold_matrices() -> PathBuf {
 #[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 fn knn_imputers_match_scikit_learn_1_1_1_3_and_1_9() {
     check_family_under(&manifold_matrices(), "knn_imputer", 40);
+}
+
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn iterative_imputers_match_scikit_learn_1_1_1_3_and_1_9() {
+    check_family_under(&manifold_matrices(), "iterative_imputer", 150);
 }
 
 #[test]

@@ -24,7 +24,7 @@ use crate::model::pairwise::nan_euclidean_distances;
 use crate::model::preprocessing::impute::MissingIndicator;
 use crate::model::state::{State, number_of};
 use crate::model::tree::math::pairwise_sum;
-use crate::model::value::{Elements, Value};
+use crate::model::value::Value;
 
 /// Most fitted rows one model may hold: every row with a missing value is measured against
 /// each.
@@ -41,14 +41,6 @@ pub struct KnnImputer {
     valid: Vec<bool>,
     keep_empty: bool,
     indicator: Option<MissingIndicator>,
-}
-
-fn bools(state: &State<'_>, name: &str) -> Result<Vec<bool>, LoadError> {
-    let array = state.array(name)?;
-    match &array.elements {
-        Elements::Bool(values) => Ok(values.clone()),
-        _ => Err(state.malformed(name, "is not an array of booleans")),
-    }
 }
 
 pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
@@ -115,7 +107,7 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
     }
     let fit = Array2::from_shape_vec((n, d), values).expect("the shape was checked");
     fitted::features(state, d, "_fit_X")?;
-    let mask = bools(state, "_mask_fit_X")?;
+    let mask = fitted::bools(state, "_mask_fit_X")?;
     if mask.len() != n * d {
         return Err(state.malformed(
             "_mask_fit_X",
@@ -132,7 +124,7 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
             "disagrees with _fit_X about which values are missing",
         ));
     }
-    let valid = bools(state, "_valid_mask")?;
+    let valid = fitted::bools(state, "_valid_mask")?;
     if valid.len() != d {
         return Err(state.malformed(
             "_valid_mask",
@@ -149,31 +141,7 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
         }
     }
     let keep_empty = state.bool_or("keep_empty_features", false)?;
-    let indicator = match state.attr("indicator_") {
-        None | Some(Value::None) => {
-            if state.bool_or("add_indicator", false)? {
-                return Err(state.malformed("indicator_", "is missing but add_indicator is set"));
-            }
-            None
-        }
-        Some(value) => {
-            let inner = State::of(state.heap, value, &state.path.join("indicator_"))?;
-            if inner.class != SkClass::MissingIndicator {
-                return Err(state.malformed(
-                    "indicator_",
-                    format!("is {}, not a MissingIndicator", inner.class.name()),
-                ));
-            }
-            let indicator = MissingIndicator::read(&inner)?;
-            if indicator.n_features() != d {
-                return Err(state.malformed(
-                    "indicator_",
-                    format!("watches {} features, not {d}", indicator.n_features()),
-                ));
-            }
-            Some(indicator)
-        }
-    };
+    let indicator = MissingIndicator::of_imputer(state, d)?;
     Ok(KnnImputer {
         label: state.label(),
         n_neighbors,

@@ -62,6 +62,12 @@ impl Marker {
     }
 }
 
+/// Whether the imputer at `state` takes NaN (or None), the client's missing value, as its
+/// `missing_values`.
+pub fn marks_nan(state: &State<'_>) -> Result<bool, LoadError> {
+    Ok(Marker::read(state)? == Marker::Missing)
+}
+
 /// The statistics a SimpleImputer fills with.
 #[derive(Clone, Debug, PartialEq)]
 enum Statistics {
@@ -101,6 +107,36 @@ impl MissingIndicator {
             error_on_new: !all && state.bool_or("error_on_new", true)?,
             all,
         })
+    }
+
+    /// The `indicator_` of an imputer of `n` features (its `add_indicator`), if it has one.
+    pub fn of_imputer(state: &State<'_>, n: usize) -> Result<Option<Self>, LoadError> {
+        let value = match state.attr("indicator_") {
+            None | Some(Value::None) => {
+                if state.bool_or("add_indicator", false)? {
+                    return Err(
+                        state.malformed("indicator_", "is missing but add_indicator is set")
+                    );
+                }
+                return Ok(None);
+            }
+            Some(value) => value,
+        };
+        let inner = State::of(state.heap, value, &state.path.join("indicator_"))?;
+        if inner.class != SkClass::MissingIndicator {
+            return Err(state.malformed(
+                "indicator_",
+                format!("is {}, not a MissingIndicator", inner.class.name()),
+            ));
+        }
+        let indicator = Self::read(&inner)?;
+        if indicator.n_features != n {
+            return Err(state.malformed(
+                "indicator_",
+                format!("watches {} features, not {n}", indicator.n_features),
+            ));
+        }
+        Ok(Some(indicator))
     }
 
     /// How many input features it watches.
@@ -298,6 +334,19 @@ impl SimpleImputer {
             kept,
             indicator,
         })
+    }
+
+    /// The input features its output keeps, in order (the indicator's columns follow).
+    pub fn kept(&self) -> &[usize] {
+        &self.kept
+    }
+
+    /// Whether it fills numbers where a value is NaN (or None), and adds no indicator: the
+    /// initial imputation of an IterativeImputer.
+    pub fn fills_numbers_at_nan(&self) -> bool {
+        matches!(self.statistics, Statistics::Numbers(_))
+            && self.marker == Marker::Missing
+            && self.indicator.is_none()
     }
 
     fn n(&self) -> usize {
