@@ -61,6 +61,20 @@ fn every_malformed_manifold_model_is_refused_naming_the_attribute() {
     );
 }
 
+/// Real IterativeImputers with one fitted attribute edited
+/// (`tests/python/manifold/make_malformed_iterative.py`): a step of the imputation sequence
+/// out of range, reading the wrong features or holding the wrong estimator, bounds NaN or
+/// crossed, round counts the sequence does not hold, `sample_posterior`: each refused at load
+/// naming the attribute, and by the CLI with exit status 2 and no panic.
+#[test]
+fn every_malformed_iterative_imputer_is_refused_naming_the_attribute() {
+    crate::hostile::refused_as_listed(
+        &repo().join("tests/fixtures/malformed_iterative"),
+        40,
+        &["IterativeImputer"],
+    );
+}
+
 /// BernoulliRBM's `score_samples` draws at random: its `transform` is served (the families
 /// matrix compares it) and `score_samples` is refused with the reason rather than offered.
 #[test]
