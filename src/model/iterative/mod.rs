@@ -71,7 +71,8 @@ pub fn read(state: &State<'_>, reader: &dyn StepReader) -> Result<Box<dyn Transf
         }
         0
     } else {
-        let per_round = fitted::count(state, "n_features_with_missing_", 1)?;
+        // 0 when `skip_complete` found no feature missing in training: rounds of nothing.
+        let per_round = fitted::count(state, "n_features_with_missing_", 0)?;
         if per_round > width {
             return Err(state.malformed(
                 "n_features_with_missing_",

@@ -14,7 +14,7 @@ use ndarray::{Array2, Axis};
 use crate::model::compose::Model;
 use crate::model::estimator::{Data, Needs, Prediction, Problem, Refusal, Transformer};
 use crate::model::input::{ColumnKind, Dtype};
-use crate::model::preprocessing::impute::{MissingIndicator, SimpleImputer};
+use crate::model::preprocessing::impute::{MissingIndicator, SimpleImputer, refuse_infinite};
 
 /// Each imputed feature's bounds (`_min_value`, `_max_value`), infinite where unbounded.
 #[derive(Debug)]
@@ -180,18 +180,8 @@ impl Transformer for IterativeImputer {
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let (x, dtype) = data.into_floats(&self.label)?;
-        if let Some(((row, feature), _)) = x.indexed_iter().find(|(_, v)| v.is_infinite()) {
-            return Err(Refusal {
-                row,
-                feature,
-                problem: Problem::NoAnswer {
-                    step: self.label.clone(),
-                    reason: "an infinite value is not a number IterativeImputer takes".into(),
-                },
-            });
-        }
+        refuse_infinite(&x, &self.label, self.class())?;
         let complete = x.mapv(f64::is_nan);
-        let n_rows = x.nrows();
         let initial = self.initial.transform(Data::Numbers { values: x, dtype })?;
         let (mut filled, dtype) = initial.into_floats(&self.label)?;
         let mask = self.mask(&complete);
@@ -204,19 +194,7 @@ impl Transformer for IterativeImputer {
             values: filled,
             dtype,
         };
-        Ok(match &self.indicator {
-            None => imputed,
-            Some(indicator) => Data::hstack(
-                vec![
-                    imputed,
-                    Data::Numbers {
-                        values: indicator.columns(&complete)?,
-                        dtype: Dtype::Bool,
-                    },
-                ],
-                n_rows,
-            ),
-        })
+        MissingIndicator::after(self.indicator.as_ref(), imputed, &complete)
     }
 
     fn describe(&self, input: &[String]) -> serde_json::Value {

@@ -17,11 +17,11 @@ use ndarray::{Array2, ArrayView1};
 
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
-use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
+use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
-use crate::model::input::{ColumnKind, Dtype};
+use crate::model::input::ColumnKind;
 use crate::model::pairwise::nan_euclidean_distances;
-use crate::model::preprocessing::impute::MissingIndicator;
+use crate::model::preprocessing::impute::{MissingIndicator, refuse_infinite};
 use crate::model::state::{State, number_of};
 use crate::model::tree::math::pairwise_sum;
 use crate::model::value::Value;
@@ -276,16 +276,7 @@ impl Transformer for KnnImputer {
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let (mut x, dtype) = data.into_floats(&self.label)?;
-        if let Some(((row, feature), _)) = x.indexed_iter().find(|(_, v)| v.is_infinite()) {
-            return Err(Refusal {
-                row,
-                feature,
-                problem: Problem::NoAnswer {
-                    step: self.label.clone(),
-                    reason: "an infinite value is not a number KNNImputer takes".into(),
-                },
-            });
-        }
+        refuse_infinite(&x, &self.label, self.class())?;
         let mask = x.mapv(f64::is_nan);
         self.impute_rows(&mut x);
         let kept: Vec<usize> = (0..x.ncols())
@@ -298,21 +289,8 @@ impl Transformer for KnnImputer {
             }
         }
         out.mapv_inplace(|v| dtype.round(v));
-        let n_rows = out.nrows();
         let imputed = Data::Numbers { values: out, dtype };
-        Ok(match &self.indicator {
-            None => imputed,
-            Some(indicator) => Data::hstack(
-                vec![
-                    imputed,
-                    Data::Numbers {
-                        values: indicator.columns(&mask)?,
-                        dtype: Dtype::Bool,
-                    },
-                ],
-                n_rows,
-            ),
-        })
+        MissingIndicator::after(self.indicator.as_ref(), imputed, &mask)
     }
 
     fn describe(&self, input: &[String]) -> serde_json::Value {

@@ -68,6 +68,21 @@ pub fn marks_nan(state: &State<'_>) -> Result<bool, LoadError> {
     Ok(Marker::read(state)? == Marker::Missing)
 }
 
+/// Refuses the first infinite value of `x`, as an imputer's `check_array` (NaN allowed) does.
+pub fn refuse_infinite(x: &Array2<f64>, step: &str, class: &str) -> Result<(), Refusal> {
+    match x.indexed_iter().find(|(_, v)| v.is_infinite()) {
+        Some(((row, feature), _)) => Err(Refusal {
+            row,
+            feature,
+            problem: Problem::NoAnswer {
+                step: step.to_owned(),
+                reason: format!("an infinite value is not a number {class} takes"),
+            },
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The statistics a SimpleImputer fills with.
 #[derive(Clone, Debug, PartialEq)]
 enum Statistics {
@@ -137,6 +152,31 @@ impl MissingIndicator {
             ));
         }
         Ok(Some(indicator))
+    }
+
+    /// An imputer's output, followed by the columns of its indicator (if it has one) for
+    /// `mask`, the input's missing values.
+    pub fn after(
+        indicator: Option<&Self>,
+        imputed: Data,
+        mask: &Array2<bool>,
+    ) -> Result<Data, Refusal> {
+        Ok(match indicator {
+            None => imputed,
+            Some(indicator) => {
+                let n_rows = imputed.n_rows();
+                Data::hstack(
+                    vec![
+                        imputed,
+                        Data::Numbers {
+                            values: indicator.columns(mask)?,
+                            dtype: Dtype::Bool,
+                        },
+                    ],
+                    n_rows,
+                )
+            }
+        })
     }
 
     /// How many input features it watches.

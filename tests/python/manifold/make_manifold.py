@@ -80,6 +80,9 @@ def datasets():
         scored_some[r.uniform(size=len(scored_some)) < 0.3, j] = np.nan
     scored_some[2, [0, 3, 9]] = np.nan
     out["wine_some_holes"] = (some, y, scored_some, names)
+    # Fitted on complete rows, asked to impute.
+    X, y, scored, names = out["iris"]
+    out["iris_complete_fit"] = (X, y, out["iris_holes"][2], names)
     # A batch in which every value is missing (scikit-learn answers its initial imputation).
     X, y, scored, names = out["iris_holes"]
     out["iris_all_missing"] = (X, y, np.full((3, X.shape[1]), np.nan), names)
@@ -135,6 +138,8 @@ def iterative_imputer_models():
         min_value=[4.5, 2.5, 1.0, 0.2], max_value=[7.0, 4.0, 6.0, 2.0], max_iter=4), {}
     yield "iterative_skip_complete", "wine_some_holes", imputer(skip_complete=True, max_iter=4), {}
     yield "iterative_not_skip_complete", "wine_some_holes", imputer(max_iter=2), {}
+    yield "iterative_complete_skipped", "iris_complete_fit", imputer(skip_complete=True, max_iter=3), {}
+    yield "iterative_complete_not_skipped", "iris_complete_fit", imputer(max_iter=2), {}
     yield "iterative_indicator", "wine_some_holes", imputer(add_indicator=True, max_iter=3), {}
     for order in ("ascending", "descending", "roman", "arabic", "random"):
         yield "iterative_order_%s" % order, "wine_holes", imputer(imputation_order=order, max_iter=3), {}
