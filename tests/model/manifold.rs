@@ -1,4 +1,5 @@
-//! KNNImputer, KernelDensity and FeatureAgglomeration against scikit-learn 1.1, 1.3 and 1.9
+//! KNNImputer, KernelDensity, FeatureAgglomeration, Isomap and LocallyLinearEmbedding against
+//! scikit-learn 1.1, 1.3 and 1.9
 //! (`tests/python/manifold/`): every variant the generator fits, alone and as a Pipeline's
 //! step, in pickle protocols 2 to 5 and joblib, compared output by output as the families
 //! matrix compares them (labels identical, values within 1e-9 relative). Hostile files of
@@ -42,15 +43,33 @@ fn feature_agglomerations_match_scikit_learn_1_1_1_3_and_1_9() {
     check_family_under(&manifold_matrices(), "feature_agglomeration", 40);
 }
 
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn isomaps_match_scikit_learn_1_1_1_3_and_1_9() {
+    check_family_under(&manifold_matrices(), "isomap", 100);
+}
+
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn locally_linear_embeddings_match_scikit_learn_1_1_1_3_and_1_9() {
+    check_family_under(&manifold_matrices(), "locally_linear_embedding", 80);
+}
+
 /// Real models of every class above with one fitted attribute edited
 /// (`tests/python/manifold/make_malformed_manifold.py`): each refused at load naming the
 /// attribute, and by the CLI with exit status 2 and no panic.
 #[test]
 fn every_malformed_manifold_model_is_refused_naming_the_attribute() {
-    let classes = ["KNNImputer", "KernelDensity", "FeatureAgglomeration"];
+    let classes = [
+        "KNNImputer",
+        "KernelDensity",
+        "FeatureAgglomeration",
+        "Isomap",
+        "LocallyLinearEmbedding",
+    ];
     crate::hostile::refused_as_listed(
         &repo().join("tests/fixtures/malformed_manifold"),
-        30,
+        100,
         &classes,
     );
 }

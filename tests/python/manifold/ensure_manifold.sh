@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure the matrix of KNNImputer, KernelDensity and FeatureAgglomeration exists for every
+# Makes sure the matrix of KNNImputer, KernelDensity, FeatureAgglomeration, Isomap and
+# LocallyLinearEmbedding exists for every
 # scikit-learn version it covers, fitted in the Pipeline matrix's venvs
 # (tests/python/pipelines/ensure_pipelines.sh makes them), and prints the directory holding
 # one matrix per version.
