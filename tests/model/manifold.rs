@@ -97,3 +97,38 @@ fn a_bernoulli_rbm_refuses_score_samples_with_the_reason() {
     let why = model.withheld(Method::ScoreSamples).expect("a reason");
     assert!(why.contains("random"), "{why}");
 }
+
+/// The first model file of the sk1.9 matrix made from `model_id`.
+fn manifold_model(model_id: &str) -> skserve::model::Model {
+    let dir = manifold_matrices().join("sk1.9/models");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{model_id}__"))
+        })
+        .unwrap_or_else(|| panic!("the manifold matrix holds {model_id}"));
+    skserve::model::Model::from_bytes(&std::fs::read(&file).unwrap()).unwrap()
+}
+
+/// An Isomap fitted with a radius has no geodesic distance for a row with no training row
+/// within it (scikit-learn raises on it): the row is refused naming the radius, and the rows
+/// near the data are answered.
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn an_isomap_refuses_a_row_with_no_training_row_within_its_radius() {
+    use skserve::model::Method;
+    let model = manifold_model("isomap_radius_manhattan");
+    let near = [5.1, 3.5, 1.4, 0.2];
+    let values = model
+        .values(Method::Transform, &model.rows(&near).unwrap())
+        .expect("a transform");
+    assert_eq!(values.dim(), (1, 3));
+    assert!(values.iter().all(|v| v.is_finite()), "{values}");
+    let far = [5.1, 3.5, 1.4, 0.2, 50.0, 50.0, 50.0, 50.0];
+    let why = model.rows(&far).unwrap_err().to_string();
+    assert!(why.contains("radius 1.6") && why.contains("row 2"), "{why}");
+}

@@ -24,11 +24,7 @@ pub fn held(state: &State<'_>, attr: &str, error: LoadError) -> LoadError {
 }
 
 /// The fitted estimator of class `class` at `attr`.
-pub fn inner<'h>(
-    state: &State<'h>,
-    attr: &str,
-    class: SkClass,
-) -> Result<State<'h>, LoadError> {
+pub fn inner<'h>(state: &State<'h>, attr: &str, class: SkClass) -> Result<State<'h>, LoadError> {
     let inner = State::of(state.heap, state.get(attr)?, &Path::default())
         .map_err(|e| held(state, attr, e))?;
     if inner.class != class {
@@ -52,10 +48,7 @@ pub fn neighbours<'h>(state: &State<'h>) -> Result<(Search, State<'h>), LoadErro
 pub fn neighbours_count(state: &State<'_>, name: &str, n: usize) -> Result<usize, LoadError> {
     match state.count(name)? {
         Some(k) if (1..=n).contains(&k) => Ok(k),
-        Some(k) => Err(state.malformed(
-            name,
-            format!("is {k}, but there are {n} training rows"),
-        )),
+        Some(k) => Err(state.malformed(name, format!("is {k}, but there are {n} training rows"))),
         None => Err(state.malformed(name, "is missing")),
     }
 }

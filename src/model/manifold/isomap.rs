@@ -46,8 +46,8 @@ pub fn read(state: &State<'_>) -> Result<Isomap, LoadError> {
     let query = match state.number("n_neighbors")? {
         Some(_) => {
             let k = neighbours_count(state, "n_neighbors", n)?;
-            let searched = neighbours_count(&nbrs, "n_neighbors", n)
-                .map_err(|e| held(state, "nbrs_", e))?;
+            let searched =
+                neighbours_count(&nbrs, "n_neighbors", n).map_err(|e| held(state, "nbrs_", e))?;
             if searched != k {
                 return Err(state.malformed(
                     "n_neighbors",
@@ -88,8 +88,8 @@ pub fn read(state: &State<'_>) -> Result<Isomap, LoadError> {
         ));
     }
     let kernel_state = inner(state, "kernel_pca_", SkClass::KernelPca)?;
-    let kernel =
-        kernel_pca::read_precomputed(&kernel_state, n).map_err(|e| held(state, "kernel_pca_", e))?;
+    let kernel = kernel_pca::read_precomputed(&kernel_state, n)
+        .map_err(|e| held(state, "kernel_pca_", e))?;
     embedding::embedding(state, n, Some(kernel.n_components()))?;
     Ok(Isomap {
         label: state.label(),

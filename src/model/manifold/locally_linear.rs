@@ -68,7 +68,11 @@ impl LocallyLinear {
         }
         let mut g = c.dot(&c.t());
         let trace = pairwise_sum(&g.diag().to_vec());
-        let r = if trace > 0.0 { self.reg * trace } else { self.reg };
+        let r = if trace > 0.0 {
+            self.reg * trace
+        } else {
+            self.reg
+        };
         g.diag_mut().mapv_inplace(|v| v + r);
         let w = Positive::factor(g.view())?.solve(Array2::ones((k, 1)).view());
         let w = w.column(0).to_owned();
@@ -105,7 +109,9 @@ impl Transformer for LocallyLinear {
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
-        let x = fitted::floats(data, &self.label)?.as_standard_layout().into_owned();
+        let x = fitted::floats(data, &self.label)?
+            .as_standard_layout()
+            .into_owned();
         let found = self.search.kneighbors(x.view(), self.n_neighbors);
         let mut out = Array2::zeros((x.nrows(), self.embedding.ncols()));
         for (row, (neighbours, mut out)) in found.iter().zip(out.rows_mut()).enumerate() {
