@@ -43,15 +43,12 @@ fn feature_agglomerations_match_scikit_learn_1_1_1_3_and_1_9() {
     check_family_under(&manifold_matrices(), "feature_agglomeration", 40);
 }
 
+/// Isomap (every metric, `path_method`, `eigen_solver`, search and radius variant) and
+/// LocallyLinearEmbedding (every `method`, `reg` and search), alone and before a predictor.
 #[test]
 #[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
-fn isomaps_match_scikit_learn_1_1_1_3_and_1_9() {
+fn manifold_embeddings_match_scikit_learn_1_1_1_3_and_1_9() {
     check_family_under(&manifold_matrices(), "isomap", 100);
-}
-
-#[test]
-#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
-fn locally_linear_embeddings_match_scikit_learn_1_1_1_3_and_1_9() {
     check_family_under(&manifold_matrices(), "locally_linear_embedding", 80);
 }
 
@@ -79,29 +76,20 @@ fn every_malformed_manifold_model_is_refused_naming_the_attribute() {
 #[test]
 #[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 fn a_bernoulli_rbm_refuses_score_samples_with_the_reason() {
-    use skserve::model::{Method, Model};
-    let dir = crate::helpers::family_matrices().join("sk1.9/models");
-    let file = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("bernoulli_rbm__")
-        })
-        .expect("the families matrix holds a BernoulliRBM");
-    let model = Model::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
+    use skserve::model::Method;
+    let model = model_in(
+        &crate::helpers::family_matrices().join("sk1.9/models"),
+        "bernoulli_rbm",
+    );
     assert!(model.has(Method::Transform));
     assert!(!model.has(Method::ScoreSamples));
     let why = model.withheld(Method::ScoreSamples).expect("a reason");
     assert!(why.contains("random"), "{why}");
 }
 
-/// The first model file of the sk1.9 matrix made from `model_id`.
-fn manifold_model(model_id: &str) -> skserve::model::Model {
-    let dir = manifold_matrices().join("sk1.9/models");
-    let file = std::fs::read_dir(&dir)
+/// The first model file in `dir` made from `model_id`, loaded.
+fn model_in(dir: &std::path::Path, model_id: &str) -> skserve::model::Model {
+    let file = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| {
@@ -110,7 +98,7 @@ fn manifold_model(model_id: &str) -> skserve::model::Model {
                 .to_string_lossy()
                 .starts_with(&format!("{model_id}__"))
         })
-        .unwrap_or_else(|| panic!("the manifold matrix holds {model_id}"));
+        .unwrap_or_else(|| panic!("{} holds {model_id}", dir.display()));
     skserve::model::Model::from_bytes(&std::fs::read(&file).unwrap()).unwrap()
 }
 
@@ -121,7 +109,10 @@ fn manifold_model(model_id: &str) -> skserve::model::Model {
 #[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 fn an_isomap_refuses_a_row_with_no_training_row_within_its_radius() {
     use skserve::model::Method;
-    let model = manifold_model("isomap_radius_manhattan");
+    let model = model_in(
+        &manifold_matrices().join("sk1.9/models"),
+        "isomap_radius_manhattan",
+    );
     let near = [5.1, 3.5, 1.4, 0.2];
     let values = model
         .values(Method::Transform, &model.rows(&near).unwrap())

@@ -1,7 +1,8 @@
 //! What Isomap and LocallyLinearEmbedding share: the fitted NearestNeighbors `nbrs_` that
 //! finds a new row's neighbours among the training rows (`model::neighbors`' search, with its
-//! metrics and tie rules), the `embedding_` of those rows, and the errors of the estimators
-//! they hold, said as the embedding's own (`Isomap: in nbrs_, NearestNeighbors: _fit_X …`).
+//! metrics and tie rules), the `embedding_` of those rows, the errors of the estimators they
+//! hold, said as the embedding's own (`Isomap: in nbrs_, NearestNeighbors: _fit_X …`), and
+//! the transformer around how each places a new row ([`Embedded`] over a [`Place`]).
 //!
 //! What must not live here: either estimator's `transform` (`isomap`, `locally_linear`).
 
@@ -9,7 +10,9 @@ use ndarray::Array2;
 
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
+use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
+use crate::model::input::{ColumnKind, Dtype};
 use crate::model::neighbors::search::Search;
 use crate::model::state::{Path, State};
 
@@ -85,4 +88,78 @@ pub fn embedding(
         ));
     }
     Ok(embedding)
+}
+
+/// How an embedding places new rows among its embedded training rows.
+pub trait Place: std::fmt::Debug + Send + Sync {
+    const CLASS: SkClass;
+    /// The search over the training rows (`nbrs_`).
+    fn search(&self) -> &Search;
+    fn n_components(&self) -> usize;
+    /// The embedding of the rows `x`; a row it has no answer for is refused, named `step`.
+    fn place(&self, x: &Array2<f64>, step: &str) -> Result<Array2<f64>, Refusal>;
+    /// The settings `inspect` shows besides the class, the columns and the search.
+    fn settings(&self) -> serde_json::Value;
+}
+
+/// A fitted Isomap or LocallyLinearEmbedding, as a transformer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedded<P> {
+    pub label: String,
+    pub place: P,
+}
+
+impl<P: Place> Transformer for Embedded<P> {
+    fn class(&self) -> &'static str {
+        P::CLASS.name()
+    }
+
+    fn n_features_in(&self) -> usize {
+        self.place.search().n_features()
+    }
+
+    fn sources(&self) -> Vec<usize> {
+        vec![0; self.place.n_components()]
+    }
+
+    fn mixes_features(&self) -> bool {
+        true
+    }
+
+    /// `ClassNamePrefixFeaturesOutMixin`'s names: `isomap0`, `isomap1`, …
+    fn feature_names_out(&self, _input: &[String]) -> Vec<String> {
+        let prefix = P::CLASS.name().to_lowercase();
+        (0..self.place.n_components())
+            .map(|k| format!("{prefix}{k}"))
+            .collect()
+    }
+
+    fn needs(&self) -> Vec<Needs> {
+        vec![Needs::Kind(ColumnKind::Number); self.n_features_in()]
+    }
+
+    fn transform(&self, data: Data) -> Result<Data, Refusal> {
+        let x = fitted::floats(data, &self.label)?
+            .as_standard_layout()
+            .into_owned();
+        Ok(Data::Numbers {
+            values: self.place.place(&x, &self.label)?,
+            dtype: Dtype::F64,
+        })
+    }
+
+    fn describe(&self, input: &[String]) -> serde_json::Value {
+        let mut out = serde_json::json!({
+            "class": P::CLASS.name(),
+            "columns": input,
+            "n_components": self.place.n_components(),
+            "search": self.place.search().describe(),
+        });
+        if let (Some(out), serde_json::Value::Object(settings)) =
+            (out.as_object_mut(), self.place.settings())
+        {
+            out.extend(settings);
+        }
+        out
+    }
 }

@@ -14,13 +14,12 @@
 
 use ndarray::Array2;
 
-use super::embedding::{self, held, inner, neighbours_count};
+use super::embedding::{self, Embedded, Place, held, inner, neighbours_count};
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::decomposition::kernel_pca::{self, Centred};
-use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
+use crate::model::estimator::{Problem, Refusal};
 use crate::model::fitted;
-use crate::model::input::{ColumnKind, Dtype};
 use crate::model::neighbors::search::Search;
 use crate::model::state::State;
 
@@ -32,7 +31,6 @@ enum Query {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Isomap {
-    label: String,
     search: Search,
     query: Query,
     /// `dist_matrix_`: the geodesic distances between the training rows.
@@ -40,7 +38,7 @@ pub struct Isomap {
     kernel: Centred,
 }
 
-pub fn read(state: &State<'_>) -> Result<Isomap, LoadError> {
+pub fn read(state: &State<'_>) -> Result<Embedded<Isomap>, LoadError> {
     let (search, nbrs) = embedding::neighbours(state)?;
     let n = search.n_fit();
     let query = match state.number("n_neighbors")? {
@@ -91,18 +89,20 @@ pub fn read(state: &State<'_>) -> Result<Isomap, LoadError> {
     let kernel = kernel_pca::read_precomputed(&kernel_state, n)
         .map_err(|e| held(state, "kernel_pca_", e))?;
     embedding::embedding(state, n, Some(kernel.n_components()))?;
-    Ok(Isomap {
+    Ok(Embedded {
         label: state.label(),
-        search,
-        query,
-        geodesic,
-        kernel,
+        place: Isomap {
+            search,
+            query,
+            geodesic,
+            kernel,
+        },
     })
 }
 
 impl Isomap {
     /// Each row's squared geodesic distances times −0.5, the kernel rows KernelPCA takes.
-    fn kernel_rows(&self, x: &Array2<f64>) -> Result<Array2<f64>, Refusal> {
+    fn kernel_rows(&self, x: &Array2<f64>, step: &str) -> Result<Array2<f64>, Refusal> {
         let found = match self.query {
             Query::Nearest(k) => self.search.kneighbors(x.view(), k),
             Query::Within(r) => self.search.within(x.view(), r),
@@ -117,7 +117,7 @@ impl Isomap {
                     row,
                     feature: 0,
                     problem: Problem::NoAnswer {
-                        step: self.label.clone(),
+                        step: step.to_owned(),
                         reason: format!(
                             "no training row lies within radius {r}, so the row has no \
                              geodesic distance (scikit-learn raises on it)"
@@ -139,54 +139,25 @@ impl Isomap {
     }
 }
 
-impl Transformer for Isomap {
-    fn class(&self) -> &'static str {
-        SkClass::Isomap.name()
+impl Place for Isomap {
+    const CLASS: SkClass = SkClass::Isomap;
+
+    fn search(&self) -> &Search {
+        &self.search
     }
 
-    fn n_features_in(&self) -> usize {
-        self.search.n_features()
+    fn n_components(&self) -> usize {
+        self.kernel.n_components()
     }
 
-    fn sources(&self) -> Vec<usize> {
-        vec![0; self.kernel.n_components()]
+    fn place(&self, x: &Array2<f64>, step: &str) -> Result<Array2<f64>, Refusal> {
+        Ok(self.kernel.project(self.kernel_rows(x, step)?))
     }
 
-    fn mixes_features(&self) -> bool {
-        true
-    }
-
-    fn feature_names_out(&self, _input: &[String]) -> Vec<String> {
-        (0..self.kernel.n_components())
-            .map(|k| format!("isomap{k}"))
-            .collect()
-    }
-
-    fn needs(&self) -> Vec<Needs> {
-        vec![Needs::Kind(ColumnKind::Number); self.n_features_in()]
-    }
-
-    fn transform(&self, data: Data) -> Result<Data, Refusal> {
-        let x = fitted::floats(data, &self.label)?;
-        let g = self.kernel_rows(&x)?;
-        Ok(Data::Numbers {
-            values: self.kernel.project(g),
-            dtype: Dtype::F64,
-        })
-    }
-
-    fn describe(&self, input: &[String]) -> serde_json::Value {
-        let (n_neighbors, radius) = match self.query {
-            Query::Nearest(k) => (Some(k), None),
-            Query::Within(r) => (None, Some(r)),
-        };
-        serde_json::json!({
-            "class": SkClass::Isomap.name(),
-            "columns": input,
-            "n_neighbors": n_neighbors,
-            "radius": radius,
-            "n_components": self.kernel.n_components(),
-            "search": self.search.describe(),
-        })
+    fn settings(&self) -> serde_json::Value {
+        match self.query {
+            Query::Nearest(k) => serde_json::json!({ "n_neighbors": k }),
+            Query::Within(r) => serde_json::json!({ "radius": r }),
+        }
     }
 }

@@ -15,20 +15,18 @@
 
 use ndarray::{Array1, Array2};
 
-use super::embedding::{self, neighbours_count};
+use super::embedding::{self, Embedded, Place, neighbours_count};
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::decomposition::algebra::Positive;
-use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
+use crate::model::estimator::{Problem, Refusal};
 use crate::model::fitted;
-use crate::model::input::{ColumnKind, Dtype};
 use crate::model::neighbors::search::Search;
 use crate::model::state::State;
 use crate::model::tree::math::pairwise_sum;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LocallyLinear {
-    label: String,
     search: Search,
     n_neighbors: usize,
     reg: f64,
@@ -36,7 +34,7 @@ pub struct LocallyLinear {
     embedding: Array2<f64>,
 }
 
-pub fn read(state: &State<'_>) -> Result<LocallyLinear, LoadError> {
+pub fn read(state: &State<'_>) -> Result<Embedded<LocallyLinear>, LoadError> {
     let (search, _) = embedding::neighbours(state)?;
     let n = search.n_fit();
     let n_neighbors = neighbours_count(state, "n_neighbors", n)?;
@@ -45,12 +43,14 @@ pub fn read(state: &State<'_>) -> Result<LocallyLinear, LoadError> {
         return Err(state.malformed("reg", format!("is {reg}, not a non-negative number")));
     }
     let embedding = embedding::embedding(state, n, None)?;
-    Ok(LocallyLinear {
+    Ok(Embedded {
         label: state.label(),
-        search,
-        n_neighbors,
-        reg,
-        embedding,
+        place: LocallyLinear {
+            search,
+            n_neighbors,
+            reg,
+            embedding,
+        },
     })
 }
 
@@ -81,37 +81,18 @@ impl LocallyLinear {
     }
 }
 
-impl Transformer for LocallyLinear {
-    fn class(&self) -> &'static str {
-        SkClass::LocallyLinearEmbedding.name()
+impl Place for LocallyLinear {
+    const CLASS: SkClass = SkClass::LocallyLinearEmbedding;
+
+    fn search(&self) -> &Search {
+        &self.search
     }
 
-    fn n_features_in(&self) -> usize {
-        self.search.n_features()
+    fn n_components(&self) -> usize {
+        self.embedding.ncols()
     }
 
-    fn sources(&self) -> Vec<usize> {
-        vec![0; self.embedding.ncols()]
-    }
-
-    fn mixes_features(&self) -> bool {
-        true
-    }
-
-    fn feature_names_out(&self, _input: &[String]) -> Vec<String> {
-        (0..self.embedding.ncols())
-            .map(|k| format!("locallylinearembedding{k}"))
-            .collect()
-    }
-
-    fn needs(&self) -> Vec<Needs> {
-        vec![Needs::Kind(ColumnKind::Number); self.n_features_in()]
-    }
-
-    fn transform(&self, data: Data) -> Result<Data, Refusal> {
-        let x = fitted::floats(data, &self.label)?
-            .as_standard_layout()
-            .into_owned();
+    fn place(&self, x: &Array2<f64>, step: &str) -> Result<Array2<f64>, Refusal> {
         let found = self.search.kneighbors(x.view(), self.n_neighbors);
         let mut out = Array2::zeros((x.nrows(), self.embedding.ncols()));
         for (row, (neighbours, mut out)) in found.iter().zip(out.rows_mut()).enumerate() {
@@ -123,7 +104,7 @@ impl Transformer for LocallyLinear {
                     row,
                     feature: 0,
                     problem: Problem::NoAnswer {
-                        step: self.label.clone(),
+                        step: step.to_owned(),
                         reason: "the Gram matrix of its neighbours, regularised by reg, is \
                                  not positive definite (scikit-learn raises on it)"
                             .into(),
@@ -132,20 +113,10 @@ impl Transformer for LocallyLinear {
             let local = self.embedding.select(ndarray::Axis(0), &indices);
             out.assign(&local.t().dot(&weights));
         }
-        Ok(Data::Numbers {
-            values: out,
-            dtype: Dtype::F64,
-        })
+        Ok(out)
     }
 
-    fn describe(&self, input: &[String]) -> serde_json::Value {
-        serde_json::json!({
-            "class": SkClass::LocallyLinearEmbedding.name(),
-            "columns": input,
-            "n_neighbors": self.n_neighbors,
-            "reg": self.reg,
-            "n_components": self.embedding.ncols(),
-            "search": self.search.describe(),
-        })
+    fn settings(&self) -> serde_json::Value {
+        serde_json::json!({ "n_neighbors": self.n_neighbors, "reg": self.reg })
     }
 }
