@@ -23,7 +23,7 @@
 //!   steps.
 //! - `linear`, `preprocessing`, `tree`, `compose`, `meta`, `selection`, `svm`, `neighbors`, `naive_bayes`,
 //!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`, `manifold`,
-//!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`, `approximation`:
+//!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`, `approximation`, `iterative`:
 //!   the rooms, one family of classes each (`fitted`, `pairwise`, `projection`, `special`,
 //!   `sparse` and `scipy` are what several of them share); `xgboost` and `lightgbm`: the rooms of those
 //!   libraries' wrappers, which also read their own model files (through `format`).
@@ -50,6 +50,7 @@ pub mod format;
 pub mod gaussian;
 pub mod input;
 pub mod inspect;
+pub mod iterative;
 pub mod joblib;
 pub mod lightgbm;
 pub mod linear;

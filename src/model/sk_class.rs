@@ -387,6 +387,12 @@ sk_classes! {
     SkewedChi2Sampler = "SkewedChi2Sampler" in ["sklearn.kernel_approximation"],
     AdditiveChi2Sampler = "AdditiveChi2Sampler" in ["sklearn.kernel_approximation"],
     PolynomialCountSketch = "PolynomialCountSketch" in ["sklearn.kernel_approximation"],
+
+    // iterative imputation (`sklearn.experimental.enable_iterative_imputer`)
+    IterativeImputer = "IterativeImputer" in ["sklearn.impute._iterative"],
+    /// One step of IterativeImputer's `imputation_sequence_`: a namedtuple of the feature it
+    /// imputes, the features it reads, and the fitted estimator.
+    ImputerTriplet = "_ImputerTriplet" in ["sklearn.impute._iterative"],
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! KNNImputer, KernelDensity, FeatureAgglomeration, Isomap and LocallyLinearEmbedding against
-//! scikit-learn 1.1, 1.3 and 1.9
+//! KNNImputer, IterativeImputer, KernelDensity, FeatureAgglomeration, Isomap and
+//! LocallyLinearEmbedding against scikit-learn 1.1, 1.3 and 1.9
 //! (`tests/python/manifold/`): every variant the generator fits, alone and as a Pipeline's
 //! step, in pickle protocols 2 to 5 and joblib, compared output by output as the families
 //! matrix compares them (labels identical, values within 1e-9 relative). Hostile files of
@@ -29,6 +29,12 @@ fn manifold_matrices() -> PathBuf {
 #[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 fn knn_imputers_match_scikit_learn_1_1_1_3_and_1_9() {
     check_family_under(&manifold_matrices(), "knn_imputer", 40);
+}
+
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn iterative_imputers_match_scikit_learn_1_1_1_3_and_1_9() {
+    check_family_under(&manifold_matrices(), "iterative_imputer", 150);
 }
 
 #[test]
@@ -68,6 +74,20 @@ fn every_malformed_manifold_model_is_refused_naming_the_attribute() {
         &repo().join("tests/fixtures/malformed_manifold"),
         100,
         &classes,
+    );
+}
+
+/// Real IterativeImputers with one fitted attribute edited
+/// (`tests/python/manifold/make_malformed_iterative.py`): a step of the imputation sequence
+/// out of range, reading the wrong features or holding the wrong estimator, bounds NaN or
+/// crossed, round counts the sequence does not hold, `sample_posterior`: each refused at load
+/// naming the attribute, and by the CLI with exit status 2 and no panic.
+#[test]
+fn every_malformed_iterative_imputer_is_refused_naming_the_attribute() {
+    crate::hostile::refused_as_listed(
+        &repo().join("tests/fixtures/malformed_iterative"),
+        40,
+        &["IterativeImputer"],
     );
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Fit the matrix of KNNImputer, KernelDensity, FeatureAgglomeration, Isomap and
-LocallyLinearEmbedding with the installed
+"""Fit the matrix of KNNImputer, IterativeImputer, KernelDensity, FeatureAgglomeration,
+Isomap and LocallyLinearEmbedding with the installed
 scikit-learn, alone and as Pipeline steps, on the small real data sets it ships (with missing
 values for the imputers), and write each model next to scikit-learn's answers of every method
 it has, in the layout of tests/python/families/make_families.py (which it borrows from).
@@ -21,10 +21,13 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import FeatureAgglomeration
 from sklearn.datasets import load_diabetes, load_iris, load_wine
-from sklearn.impute import KNNImputer
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, KNNImputer
+from sklearn.linear_model import BayesianRidge, LinearRegression, LogisticRegression, Ridge
 from sklearn.manifold import Isomap, LocallyLinearEmbedding
-from sklearn.neighbors import KernelDensity
+from sklearn.neighbors import KernelDensity, KNeighborsRegressor
+from sklearn.tree import DecisionTreeRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -70,6 +73,21 @@ def datasets():
     empty[:, 2] = np.nan
     scored_empty[::2, 2] = 1.5
     out["iris_empty_feature"] = (empty, y, scored_empty, names)
+    # Holes in three of wine's features only: the others are complete (skip_complete).
+    X, y, scored, names = out["wine"]
+    some, scored_some = X.copy(), scored.copy()
+    r = np.random.RandomState(5)
+    for j in (0, 3, 9):
+        some[r.uniform(size=len(some)) < 0.2, j] = np.nan
+        scored_some[r.uniform(size=len(scored_some)) < 0.3, j] = np.nan
+    scored_some[2, [0, 3, 9]] = np.nan
+    out["wine_some_holes"] = (some, y, scored_some, names)
+    # Fitted on complete rows, asked to impute.
+    X, y, scored, names = out["iris"]
+    out["iris_complete_fit"] = (X, y, out["iris_holes"][2], names)
+    # A batch in which every value is missing (scikit-learn answers its initial imputation).
+    X, y, scored, names = out["iris_holes"]
+    out["iris_all_missing"] = (X, y, np.full((3, X.shape[1]), np.nan), names)
     # Latitude and longitude in radians (haversine).
     rng = np.random.RandomState(0)
     geo = np.column_stack([rng.uniform(-1.2, 1.2, 240), rng.uniform(-3.0, 3.0, 240)])
@@ -108,6 +126,48 @@ def knn_imputer_models():
         yield "knn_imputer_empty_feature_kept", "iris_empty_feature", lambda: KNNImputer(keep_empty_features=True, add_indicator=True), {}
     yield "knn_imputer_scaled_logistic", "iris_holes", lambda: make_pipeline(KNNImputer(n_neighbors=4), StandardScaler(), LogisticRegression(max_iter=2000)), {}
     yield "knn_imputer_ridge", "wine_holes", lambda: make_pipeline(KNNImputer(weights="distance"), Ridge()), {}
+
+
+def iterative_imputer_models():
+    def imputer(**kw):
+        return lambda: IterativeImputer(random_state=0, **kw)
+    yield "iterative_default", "iris_holes", imputer(), {}
+    for max_iter in (1, 3, 10):
+        yield "iterative_bayesian_ridge_%d" % max_iter, "wine_holes", imputer(max_iter=max_iter, tol=0.0), {}
+    estimators = (("ridge", lambda: Ridge(alpha=2.0)), ("linear", LinearRegression),
+                  ("bayesian_ridge", BayesianRidge),
+                  ("knn", lambda: KNeighborsRegressor(n_neighbors=4, weights="distance")),
+                  ("tree", lambda: DecisionTreeRegressor(max_depth=4, random_state=0)),
+                  ("forest", lambda: RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0)),
+                  ("extra_trees", lambda: ExtraTreesRegressor(n_estimators=5, max_depth=4, random_state=0)),
+                  ("scaled_knn", lambda: make_pipeline(StandardScaler(), KNeighborsRegressor(n_neighbors=3))))
+    for name, estimator in estimators:
+        yield "iterative_%s" % name, "iris_holes", lambda e=estimator: IterativeImputer(
+            estimator=e(), max_iter=3, random_state=0), {}
+    yield "iterative_bounded", "iris_holes", imputer(min_value=0.5, max_value=6.0, max_iter=5), {}
+    yield "iterative_bounded_per_feature", "iris_holes", imputer(
+        min_value=[4.5, 2.5, 1.0, 0.2], max_value=[7.0, 4.0, 6.0, 2.0], max_iter=4), {}
+    yield "iterative_skip_complete", "wine_some_holes", imputer(skip_complete=True, max_iter=4), {}
+    yield "iterative_not_skip_complete", "wine_some_holes", imputer(max_iter=2), {}
+    yield "iterative_complete_skipped", "iris_complete_fit", imputer(skip_complete=True, max_iter=3), {}
+    yield "iterative_complete_not_skipped", "iris_complete_fit", imputer(max_iter=2), {}
+    yield "iterative_indicator", "wine_some_holes", imputer(add_indicator=True, max_iter=3), {}
+    for order in ("ascending", "descending", "roman", "arabic", "random"):
+        yield "iterative_order_%s" % order, "wine_holes", imputer(imputation_order=order, max_iter=3), {}
+    yield "iterative_nearest_features", "wine_holes", imputer(n_nearest_features=4, max_iter=3), {}
+    for strategy in ("median", "most_frequent", "constant"):
+        yield "iterative_initial_%s" % strategy, "iris_holes", imputer(initial_strategy=strategy, max_iter=3), {}
+    yield "iterative_no_round", "iris_holes", imputer(max_iter=0), {}
+    yield "iterative_all_missing_batch", "iris_all_missing", imputer(max_iter=3, add_indicator=True), {}
+    yield "iterative_empty_feature_dropped", "iris_empty_feature", imputer(max_iter=3), {}
+    if VERSION >= (1, 2):
+        yield "iterative_empty_feature_kept", "iris_empty_feature", imputer(
+            keep_empty_features=True, add_indicator=True, max_iter=3), {}
+    yield "iterative_logistic", "iris_holes", lambda: make_pipeline(
+        IterativeImputer(max_iter=5, random_state=0), StandardScaler(), LogisticRegression(max_iter=2000)), {}
+    yield "iterative_forest_ridge", "wine_holes", lambda: make_pipeline(
+        IterativeImputer(estimator=RandomForestRegressor(n_estimators=4, max_depth=3, random_state=0),
+                         max_iter=2, random_state=0), Ridge()), {}
 
 
 def kde_models():
@@ -178,7 +238,7 @@ def lle_models():
     yield "lle_ridge", "diabetes", lambda: make_pipeline(LocallyLinearEmbedding(n_neighbors=10, n_components=4, method="modified", eigen_solver="dense"), Ridge()), {}
 
 
-FAMILIES = {"knn_imputer": knn_imputer_models, "kernel_density": kde_models,
+FAMILIES = {"knn_imputer": knn_imputer_models, "iterative_imputer": iterative_imputer_models, "kernel_density": kde_models,
             "feature_agglomeration": agglomeration_models, "isomap": isomap_models,
             "locally_linear_embedding": lle_models}
 
