@@ -174,7 +174,7 @@ pub const ROOMS: &[Room] = &[
         read: selection::read,
     },
     Room {
-        name: "imputation by neighbours, densities and feature pooling",
+        name: "imputation by neighbours, densities, feature pooling and manifold embeddings",
         reads: manifold::reads,
         read: |state, _, _| manifold::read(state),
     },

@@ -289,11 +289,15 @@ sk_classes! {
         in ["sklearn.decomposition._dict_learning"],
     SparseCoder = "SparseCoder" in ["sklearn.decomposition._dict_learning"],
 
-    // answered from the fitted rows: imputation by neighbours, densities, feature pooling
+    // answered from the fitted rows: imputation by neighbours, densities, feature pooling,
+    // manifold embeddings
     KnnImputer = "KNNImputer" in ["sklearn.impute._knn"],
     KernelDensity = "KernelDensity" in ["sklearn.neighbors._kde"],
     FeatureAgglomeration = "FeatureAgglomeration"
         in ["sklearn.cluster._agglomerative", "sklearn.cluster.hierarchical"],
+    Isomap = "Isomap" in ["sklearn.manifold._isomap", "sklearn.manifold.isomap"],
+    LocallyLinearEmbedding = "LocallyLinearEmbedding"
+        in ["sklearn.manifold._locally_linear", "sklearn.manifold.locally_linear"],
 
     // sparse matrices (scipy), as fitted estimators hold them
     CsrMatrix = "csr_matrix" in ["scipy.sparse._csr", "scipy.sparse.csr"],
