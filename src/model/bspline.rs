@@ -88,12 +88,7 @@ impl BSpline {
                 format!("has shape {shape:?}, expected one dimension"),
             ));
         }
-        if let Some(i) = t.iter().position(|v| !v.is_finite()) {
-            return Err(owner.malformed(
-                &format!("{attr}.{name}[{i}]"),
-                format!("is {}, not a finite knot", t[i]),
-            ));
-        }
+        super::fitted::finite(owner, &format!("{attr}.{name}"), &t)?;
         if let Some(i) = t.windows(2).position(|w| w[1] < w[0]) {
             return Err(owner.malformed(
                 &format!("{attr}.{name}[{}]", i + 1),
@@ -124,12 +119,7 @@ impl BSpline {
                 ),
             ));
         }
-        if let Some(i) = c.iter().position(|v| !v.is_finite()) {
-            return Err(bad(
-                name,
-                format!("holds {}, not a finite coefficient", c[i]),
-            ));
-        }
+        super::fitted::finite(owner, &format!("{attr}.{name}"), &c)?;
         let c = Array2::from_shape_vec((shape[0], shape[1]), c).expect("the shape was checked");
 
         let extrapolate = match spline.attr("extrapolate") {
@@ -221,41 +211,34 @@ impl BSpline {
 fn de_boor(t: &[f64], x: f64, k: usize, ell: usize, m: usize, work: &mut [f64]) {
     let (h, hh) = work.split_at_mut(k + 1);
     h[0] = 1.0;
-    for j in 1..=k.saturating_sub(m) {
-        hh[..j].copy_from_slice(&h[..j]);
-        h[0] = 0.0;
-        for n in 1..=j {
-            let xb = t[ell + n];
-            let xa = t[ell + n - j];
-            if xb == xa {
-                h[n] = 0.0;
-                continue;
-            }
-            let w = hh[n - 1] / (xb - xa);
-            h[n - 1] += w * (xb - x);
-            h[n] = w * (x - xa);
-        }
-    }
-    // From `k - m + 1`, which is 0 for a derivative of a degree-0 spline: scipy then only
-    // zeroes `h[0]`.
+    // `k - m` steps of the recursion give the basis of degree `k - m`; `m` more give the
+    // `m`-th derivatives of the basis of degree `k`. From `k - m + 1`, which is 0 for a
+    // derivative of a degree-0 spline: scipy then only zeroes `h[0]`.
     if m > k {
         h[0] = 0.0;
     }
-    for j in (k + 1).saturating_sub(m).max(1)..=k {
+    for j in 1..=k {
+        let derivative = j + m > k;
         hh[..j].copy_from_slice(&h[..j]);
         h[0] = 0.0;
         for n in 1..=j {
             let xb = t[ell + n];
             let xa = t[ell + n - j];
             if xb == xa {
-                // scipy zeroes `h[m]` here, not `h[n]`; kept, so that repeated knots give
-                // its values.
-                h[m] = 0.0;
+                // scipy zeroes `h[m]` here in the derivative steps, not `h[n]`; kept, so
+                // that repeated knots give its values.
+                h[if derivative { m } else { n }] = 0.0;
                 continue;
             }
-            let w = j as f64 * hh[n - 1] / (xb - xa);
-            h[n - 1] -= w;
-            h[n] = w;
+            if derivative {
+                let w = j as f64 * hh[n - 1] / (xb - xa);
+                h[n - 1] -= w;
+                h[n] = w;
+            } else {
+                let w = hh[n - 1] / (xb - xa);
+                h[n - 1] += w * (xb - x);
+                h[n] = w * (x - xa);
+            }
         }
     }
 }
@@ -298,11 +281,12 @@ mod tests {
         let mut out = vec![0.0; 2];
         s.evaluate(1.5, 1, &mut out);
         assert_eq!(out, [-1.0, 1.0]);
+        // Beyond the base interval [1, 2], the last interval's lines continue (scipy's
+        // values).
         s.evaluate(3.0, 1, &mut out);
-        assert_eq!(out, [0.0, -0.5]);
-        // Extrapolated from the last interval.
+        assert_eq!(out, [-1.0, 1.0]);
         s.evaluate(5.0, 0, &mut out);
-        assert_eq!(out, [0.0, -0.5]);
+        assert_eq!(out, [-3.0, 4.0]);
     }
 
     #[test]
@@ -314,5 +298,13 @@ mod tests {
         assert_eq!(s.interval(5.0), Some(4));
         assert_eq!(s.interval(100.0), Some(4));
         assert_eq!(s.interval(-100.0), Some(2));
+        // scipy's values at a knot, at the last knot and far beyond it.
+        let mut out = vec![0.0; 5];
+        s.evaluate(2.0, 0, &mut out);
+        assert_eq!(out, [0.5, 0.5, 0.0, 0.0, 0.0]);
+        s.evaluate(5.0, 0, &mut out);
+        assert_eq!(out, [0.0, 0.0, 0.0, 0.5, 0.5]);
+        s.evaluate(100.0, 0, &mut out);
+        assert_eq!(out, [0.0, 0.0, 4512.5, -9119.5, 4608.0]);
     }
 }

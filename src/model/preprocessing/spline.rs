@@ -513,3 +513,18 @@ impl Transformer for SplineTransformer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remainders_take_the_divisors_sign_as_numpy_does() {
+        assert_eq!(remainder(7.5, 2.0), 1.5);
+        assert_eq!(remainder(-0.5, 2.0), 1.5);
+        assert_eq!(remainder(-4.0, 2.0), 0.0);
+        assert!(remainder(-4.0, 2.0).is_sign_positive());
+        assert_eq!(remainder(4.0, 2.0), 0.0);
+        assert!(remainder(f64::INFINITY, 2.0).is_nan());
+    }
+}

@@ -106,7 +106,7 @@ def cases():
          "coefficients flattened", edited(spline(), "bsplines_", with_spline(0, coefficients(lambda c: c.ravel().copy())))),
         ("coefficients_not_identity", "SplineTransformer: bsplines_[2].c[2, 2] is 0.5",
          "a coefficient scaled", edited(spline(), "bsplines_", with_spline(2, coefficients(scaled)))),
-        ("coefficients_nan", "SplineTransformer: bsplines_[0].c holds NaN",
+        ("coefficients_nan", "SplineTransformer: bsplines_[0].c[3] is NaN",
          "a coefficient that is not a number", edited(spline(), "bsplines_", with_spline(0, coefficients(lambda c: nan_at(c.ravel(), 3).reshape(c.shape))))),
         ("degree_negative", "SplineTransformer: bsplines_[0].k is -1",
          "a negative spline degree", edited(spline(), "bsplines_", with_spline(0, attribute("k", -1)))),
