@@ -33,13 +33,14 @@ mod v1;
 mod v1_body;
 mod v2;
 
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, Method, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
@@ -54,6 +55,25 @@ use crate::service::AppState;
 
 /// The response header naming the version of the model that answered.
 pub const MODEL_VERSION: HeaderName = HeaderName::from_static("x-model-version");
+
+/// Sets [`MODEL_VERSION`] to `version`. The header value of the version last answered with is
+/// kept per thread: a clone of it costs no allocation, and a version changes only on a refresh.
+pub fn set_model_version(headers: &mut HeaderMap, version: &str) {
+    thread_local! {
+        static LAST: RefCell<Option<(String, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    let value = LAST.with_borrow_mut(|last| match last {
+        Some((text, value)) if text == version => Some(value.clone()),
+        _ => {
+            let value = HeaderValue::from_str(version).ok()?;
+            *last = Some((version.to_owned(), value.clone()));
+            Some(value)
+        }
+    });
+    if let Some(value) = value {
+        headers.insert(MODEL_VERSION, value);
+    }
+}
 
 /// Starts the request metrics of every caller route the SLOs count at zero, so that a rate
 /// over them exists before the first request.

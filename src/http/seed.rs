@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
 use super::error::ApiError;
-use super::{Body, MODEL_VERSION, require_content_type};
+use super::{Body, require_content_type, set_model_version};
 use crate::inference;
 use crate::model::{Dtype, Label, Prediction, Target};
 use crate::service::AppState;
@@ -93,9 +93,7 @@ pub async fn predict(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Ok(version) = HeaderValue::from_str(loaded.version()) {
-        headers.insert(MODEL_VERSION, version);
-    }
+    set_model_version(headers, loaded.version());
     Ok(response)
 }
 

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::v1_body::{self, Answer, Expect, Input, Labels, Predictions, Rows};
-use super::{ApiPath, HeadersAndBody, MODEL_VERSION, parse_json};
+use super::{ApiPath, HeadersAndBody, parse_json, set_model_version};
 use crate::inference::{self, InferError};
 use crate::model::{Absent, Cell, Dtype, Method};
 use crate::registry::LoadedModel;
@@ -120,9 +120,7 @@ pub async fn predict(
     let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
 
     let mut response = body.into_response();
-    if let Ok(version) = HeaderValue::from_str(loaded.version()) {
-        response.headers_mut().insert(MODEL_VERSION, version);
-    }
+    set_model_version(response.headers_mut(), loaded.version());
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

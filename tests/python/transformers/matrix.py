@@ -71,7 +71,9 @@ def answers(model, X, methods=METHODS):
         except (ValueError, TypeError) as e:
             rows = []
             for i in range(len(X)):
-                one = X[i:i + 1] if isinstance(X, list) else X.iloc[[i]]
+                # The row twice: scikit-learn 1.9's SparsePCA gives one row back as a 1-D
+                # array, which the next step refuses whatever the row holds.
+                one = [X[i], X[i]] if isinstance(X, list) else X.iloc[[i, i]]
                 try:
                     getattr(model, method)(one)
                     rows.append(None)
