@@ -48,9 +48,8 @@ IRIS_MISSING.iloc[1, 2] = np.nan
 IRIS_MISSING.iloc[4, 0] = np.nan
 
 # The splines alone are fitted on a grid whose ranges divide evenly into their knots, so that
-# every knot, every middle and every value beyond is a short decimal: a client sends it as
-# it is, and it parses to the very float scikit-learn was given (a 17-digit decimal may parse
-# a bit away from the knot it was printed from, and a degree-0 basis jumps there).
+# every knot, every middle and every value beyond is a short decimal, as a client sends it,
+# and uniform knots fall on the very values scored (a degree-0 basis jumps there).
 GRID_COLUMNS = ["a", "b", "c", "d"]
 GRID_RANGES = [(0.0, 60.0), (-20.0, 40.0), (5.0, 65.0), (-60.0, 0.0)]
 
