@@ -17,7 +17,8 @@
 //! - `input`: the typed input (columns of numbers or strings, missing values) and its errors.
 //! - `classes`: class labels.
 //! - `sparse`: sparse rows (what text vectorizers give) and their arithmetic; `scipy`: the
-//!   sparse matrices a fitted estimator holds.
+//!   sparse matrices a fitted estimator holds; `bspline`: scipy's B-splines (a
+//!   SplineTransformer's), read and evaluated by de Boor's recursion.
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
@@ -34,6 +35,7 @@
 
 pub mod allow;
 pub mod approximation;
+pub mod bspline;
 pub mod budget;
 pub mod catalog;
 pub mod category_codes;
@@ -744,6 +746,12 @@ impl Model {
                 allowed,
             },
             Problem::NoAnswer { step, reason } => InputError::NoAnswer { row, step, reason },
+            Problem::OutOfRange { step, reason } => InputError::OutOfRange {
+                row,
+                column,
+                step,
+                reason,
+            },
         }
     }
 

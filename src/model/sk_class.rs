@@ -264,6 +264,7 @@ sk_classes! {
     PolynomialFeatures = "PolynomialFeatures"
         in ["sklearn.preprocessing._polynomial", "sklearn.preprocessing._data"],
     KBinsDiscretizer = "KBinsDiscretizer" in ["sklearn.preprocessing._discretization"],
+    SplineTransformer = "SplineTransformer" in ["sklearn.preprocessing._polynomial"],
 
     // transformers of distributions and kernels, and the target encoder (preprocessing)
     PowerTransformer = "PowerTransformer" in ["sklearn.preprocessing._data"],
@@ -302,6 +303,9 @@ sk_classes! {
     // sparse matrices (scipy), as fitted estimators hold them
     CsrMatrix = "csr_matrix" in ["scipy.sparse._csr", "scipy.sparse.csr"],
     CsrArray = "csr_array" in ["scipy.sparse._csr"],
+
+    // splines (scipy), as a fitted SplineTransformer holds them: read, never served alone
+    BSpline = "BSpline" in ["scipy.interpolate._bsplines"],
 
     // xgboost
     XgbClassifier = "XGBClassifier" in ["xgboost.sklearn"],
