@@ -59,7 +59,7 @@ impl LocallyLinear {
     /// the regularised Gram matrix is not positive definite.
     fn weights(&self, x: &[f64], neighbours: &[usize]) -> Option<Array1<f64>> {
         let k = neighbours.len();
-        let fit = &self.search.fit;
+        let fit = self.search.fit();
         let mut c = Array2::zeros((k, x.len()));
         for (mut row, &j) in c.rows_mut().into_iter().zip(neighbours) {
             for ((o, &a), &b) in row.iter_mut().zip(fit.row(j)).zip(x) {
