@@ -349,6 +349,9 @@ const SEARCH_INERT: &[(&str, &[&str])] = &[
         &["_kmeans_single_lloyd", "_kmeans_single_elkan"],
     ),
     ("sklearn.cluster._birch", &["_CFNode", "_CFSubcluster"]),
+    // The array constructor recent scipy releases (1.17 of the matrix) keep in a BSpline's
+    // `_asarray`; `crate::model::bspline` checks it is this one and never uses it.
+    ("scipy._lib.array_api_compat.numpy._aliases", &["asarray"]),
 ];
 
 /// A Python identifier as the pickler writes one: ASCII letters, digits and `_`, not starting

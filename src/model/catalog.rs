@@ -22,6 +22,7 @@ use super::cross_decomposition;
 use super::decomposition;
 use super::discriminant_analysis;
 use super::gaussian;
+use super::iterative;
 use super::lightgbm;
 use super::linear;
 use super::manifold;
@@ -173,7 +174,7 @@ pub const ROOMS: &[Room] = &[
         read: selection::read,
     },
     Room {
-        name: "imputation by neighbours, densities and feature pooling",
+        name: "imputation by neighbours, densities, feature pooling and manifold embeddings",
         reads: manifold::reads,
         read: |state, _, _| manifold::read(state),
     },
@@ -181,6 +182,11 @@ pub const ROOMS: &[Room] = &[
         name: "random projections and kernel approximation",
         reads: approximation::reads,
         read: |state, _, _| Ok(Step::Transformer(approximation::read(state)?)),
+    },
+    Room {
+        name: "iterative imputation",
+        reads: iterative::reads,
+        read: |state, reader, _| Ok(Step::Transformer(iterative::read(state, reader)?)),
     },
 ];
 

@@ -285,10 +285,12 @@ impl Qda {
     /// `_decision_function`: each class's log posterior, up to a constant.
     fn scores(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
         let mut out = Array2::zeros((x.nrows(), self.gaussians.len()));
+        let mut squares = Vec::new();
         for (c, g) in self.gaussians.iter().enumerate() {
             let projected = (&x - &g.mean).dot(&g.whiten);
             for (i, row) in projected.rows().into_iter().enumerate() {
-                let squares: Vec<f64> = row.iter().map(|v| v * v).collect();
+                squares.clear();
+                squares.extend(row.iter().map(|v| v * v));
                 let norm2 = pairwise_sum(&squares);
                 out[[i, c]] = -0.5 * (norm2 + g.log_det) + g.log_prior;
             }
@@ -309,10 +311,12 @@ impl Qda {
     /// `exp(predict_log_proba)`: the scores less their maximum, less the log of their
     /// exponentials' sum.
     fn proba(mut scores: Array2<f64>) -> Array2<f64> {
+        let mut exps = Vec::new();
         for mut row in scores.rows_mut() {
             let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             row.mapv_inplace(|v| v - max);
-            let exps: Vec<f64> = row.iter().map(|v| v.exp()).collect();
+            exps.clear();
+            exps.extend(row.iter().map(|v| v.exp()));
             let log_sum = pairwise_sum(&exps).ln();
             row.mapv_inplace(|v| (v - log_sum).exp());
         }

@@ -265,6 +265,9 @@ pub enum Problem {
     /// tokens the pattern cannot cut as Python's `re` cuts them), refused rather than
     /// approximated.
     Inexact { step: String, reason: String },
+    /// A value outside the range a step was fitted on, where it was fitted to refuse one
+    /// (`step` names it, `reason` says the value and the range), as scikit-learn raises on it.
+    OutOfRange { step: String, reason: String },
 }
 
 /// What a step needs of one of its input features.

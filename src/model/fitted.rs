@@ -13,6 +13,7 @@ use ndarray::{Array1, Array2};
 use super::LoadError;
 use super::estimator::{Data, Problem, Refusal};
 use super::state::State;
+use super::value::Elements;
 
 /// `None` in a shape: any length.
 pub type Dim = Option<usize>;
@@ -156,6 +157,14 @@ pub fn finite(state: &State<'_>, name: &str, values: &[f64]) -> Result<(), LoadE
             format!("is {}, not a finite number", values[i]),
         )),
         None => Ok(()),
+    }
+}
+
+/// An array of booleans (a mask), flattened.
+pub fn bools(state: &State<'_>, name: &str) -> Result<Vec<bool>, LoadError> {
+    match &state.array(name)?.elements {
+        Elements::Bool(values) => Ok(values.clone()),
+        _ => Err(state.malformed(name, "is not an array of booleans")),
     }
 }
 

@@ -268,6 +268,13 @@ pub enum InputError {
         "this model takes named columns ({columns}); send them by name, not as a row of numbers"
     )]
     NamedColumnsNeeded { columns: String },
+    #[error("row {row}, column \"{column}\": {step} has no answer for it: {reason}")]
+    OutOfRange {
+        row: usize,
+        column: String,
+        step: String,
+        reason: String,
+    },
     #[error("row {row}: {step} has no answer for it: {reason}")]
     NoAnswer {
         row: usize,

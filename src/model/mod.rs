@@ -18,13 +18,14 @@
 //!   `mapping`: rows of named features (what DictVectorizer and FeatureHasher take).
 //! - `classes`: class labels.
 //! - `sparse`: sparse rows (what text vectorizers give) and their arithmetic; `scipy`: the
-//!   sparse matrices a fitted estimator holds.
+//!   sparse matrices a fitted estimator holds; `bspline`: scipy's B-splines (a
+//!   SplineTransformer's), read and evaluated by de Boor's recursion.
 //! - `estimator`: the interface of every step ([`estimator::Transformer`],
 //!   [`estimator::Predictor`]), the outputs a model may give ([`Method`]) and the data between
 //!   steps.
 //! - `linear`, `preprocessing`, `tree`, `compose`, `meta`, `selection`, `svm`, `neighbors`, `naive_bayes`,
 //!   `neural_network`, `discriminant_analysis`, `semi_supervised`, `cluster`, `mixture`, `manifold`,
-//!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`, `approximation`:
+//!   `covariance`, `cross_decomposition`, `gaussian`, `text`, `decomposition`, `approximation`, `iterative`:
 //!   the rooms, one family of classes each (`fitted`, `pairwise`, `projection`, `special`,
 //!   `sparse` and `scipy` are what several of them share); `xgboost` and `lightgbm`: the rooms of those
 //!   libraries' wrappers, which also read their own model files (through `format`).
@@ -35,6 +36,7 @@
 
 pub mod allow;
 pub mod approximation;
+pub mod bspline;
 pub mod budget;
 pub mod catalog;
 pub mod category_codes;
@@ -51,6 +53,7 @@ pub mod format;
 pub mod gaussian;
 pub mod input;
 pub mod inspect;
+pub mod iterative;
 pub mod joblib;
 pub mod lightgbm;
 pub mod linear;
@@ -756,6 +759,12 @@ impl Model {
                 allowed,
             },
             Problem::NoAnswer { step, reason } => InputError::NoAnswer { row, step, reason },
+            Problem::OutOfRange { step, reason } => InputError::OutOfRange {
+                row,
+                column,
+                step,
+                reason,
+            },
         }
     }
 

@@ -356,10 +356,20 @@ pub fn euclidean_distances(
     y: ArrayView2<'_, f64>,
     squared: bool,
 ) -> Array2<f64> {
-    let (xx, yy) = (row_norms_squared(x), row_norms_squared(y));
+    euclidean_with_norms(x, y, &row_norms_squared(y), squared)
+}
+
+/// [`euclidean_distances`] with `‖y‖²` given.
+fn euclidean_with_norms(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+    yy: &Array1<f64>,
+    squared: bool,
+) -> Array2<f64> {
+    let xx = row_norms_squared(x);
     let mut d = x.dot(&y.t());
     for (mut row, &a) in d.rows_mut().into_iter().zip(&xx) {
-        for (v, &b) in row.iter_mut().zip(&yy) {
+        for (v, &b) in row.iter_mut().zip(yy) {
             let s = (-2.0 * *v + a) + b;
             *v = if squared {
                 s.max(0.0)
@@ -543,7 +553,7 @@ impl Kernel {
                 coef0,
             } => x.dot(&y.t()).mapv(|k| (k * gamma + coef0).powf(degree)),
             Self::Sigmoid { gamma, coef0 } => x.dot(&y.t()).mapv(|k| (k * gamma + coef0).tanh()),
-            Self::Rbf { gamma } => euclidean_distances(x, y, true).mapv(|d| (d * -gamma).exp()),
+            Self::Rbf { gamma } => rbf(euclidean_distances(x, y, true), gamma),
             Self::Laplacian { gamma } => {
                 by_pairs(x, y, |a, b| Metric::Manhattan.dist(a, b)).mapv(|d| (-gamma * d).exp())
             }
@@ -566,4 +576,49 @@ fn additive_chi2(a: &[f64], b: &[f64]) -> f64 {
         }
     });
     -sum
+}
+
+/// `exp(−γ d²)` of squared distances, in place.
+fn rbf(mut squared: Array2<f64>, gamma: f64) -> Array2<f64> {
+    squared.mapv_inplace(|d| (d * -gamma).exp());
+    squared
+}
+
+/// [`rbf`] with the `exp` that vectorises (within an ulp or two of numpy's, which
+/// scikit-learn's kernel matrix takes), for whole batches against many fitted rows.
+fn rbf_batch(mut squared: Array2<f64>, gamma: f64) -> Array2<f64> {
+    squared.mapv_inplace(|d| crate::model::linear::math::exp(d * -gamma));
+    squared
+}
+
+/// Rows a model keeps to measure new rows against (training rows, fitted points), with their
+/// squared norms computed once at load rather than at every prediction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FittedRows {
+    rows: Array2<f64>,
+    norms: Array1<f64>,
+}
+
+impl FittedRows {
+    pub fn new(rows: Array2<f64>) -> Self {
+        let norms = row_norms_squared(rows.view());
+        Self { rows, norms }
+    }
+
+    pub fn rows(&self) -> &Array2<f64> {
+        &self.rows
+    }
+
+    /// `euclidean_distances(X, rows, squared)`.
+    pub fn euclidean_distances(&self, x: ArrayView2<'_, f64>, squared: bool) -> Array2<f64> {
+        euclidean_with_norms(x, self.rows.view(), &self.norms, squared)
+    }
+
+    /// `kernel`'s matrix, rows of `x` × these rows.
+    pub fn kernel_matrix(&self, kernel: &Kernel, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        match *kernel {
+            Kernel::Rbf { gamma } => rbf_batch(self.euclidean_distances(x, true), gamma),
+            _ => kernel.matrix(x, self.rows.view()),
+        }
+    }
 }

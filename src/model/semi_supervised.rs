@@ -80,7 +80,7 @@ pub fn read(state: &State<'_>) -> Result<Box<dyn Predictor>, LoadError> {
                 ));
             }
             let search = Search::read(&nn)?;
-            if search.fit != x {
+            if *search.fit() != x {
                 return Err(state.malformed("nn_fit", "searches other points than X_"));
             }
             let k = match nn.count("n_neighbors")? {

@@ -264,6 +264,7 @@ sk_classes! {
     PolynomialFeatures = "PolynomialFeatures"
         in ["sklearn.preprocessing._polynomial", "sklearn.preprocessing._data"],
     KBinsDiscretizer = "KBinsDiscretizer" in ["sklearn.preprocessing._discretization"],
+    SplineTransformer = "SplineTransformer" in ["sklearn.preprocessing._polynomial"],
 
     // transformers of distributions and kernels, and the target encoder (preprocessing)
     PowerTransformer = "PowerTransformer" in ["sklearn.preprocessing._data"],
@@ -289,15 +290,22 @@ sk_classes! {
         in ["sklearn.decomposition._dict_learning"],
     SparseCoder = "SparseCoder" in ["sklearn.decomposition._dict_learning"],
 
-    // answered from the fitted rows: imputation by neighbours, densities, feature pooling
+    // answered from the fitted rows: imputation by neighbours, densities, feature pooling,
+    // manifold embeddings
     KnnImputer = "KNNImputer" in ["sklearn.impute._knn"],
     KernelDensity = "KernelDensity" in ["sklearn.neighbors._kde"],
     FeatureAgglomeration = "FeatureAgglomeration"
         in ["sklearn.cluster._agglomerative", "sklearn.cluster.hierarchical"],
+    Isomap = "Isomap" in ["sklearn.manifold._isomap", "sklearn.manifold.isomap"],
+    LocallyLinearEmbedding = "LocallyLinearEmbedding"
+        in ["sklearn.manifold._locally_linear", "sklearn.manifold.locally_linear"],
 
     // sparse matrices (scipy), as fitted estimators hold them
     CsrMatrix = "csr_matrix" in ["scipy.sparse._csr", "scipy.sparse.csr"],
     CsrArray = "csr_array" in ["scipy.sparse._csr"],
+
+    // splines (scipy), as a fitted SplineTransformer holds them: read, never served alone
+    BSpline = "BSpline" in ["scipy.interpolate._bsplines"],
 
     // xgboost
     XgbClassifier = "XGBClassifier" in ["xgboost.sklearn"],
@@ -383,6 +391,12 @@ sk_classes! {
     SkewedChi2Sampler = "SkewedChi2Sampler" in ["sklearn.kernel_approximation"],
     AdditiveChi2Sampler = "AdditiveChi2Sampler" in ["sklearn.kernel_approximation"],
     PolynomialCountSketch = "PolynomialCountSketch" in ["sklearn.kernel_approximation"],
+
+    // iterative imputation (`sklearn.experimental.enable_iterative_imputer`)
+    IterativeImputer = "IterativeImputer" in ["sklearn.impute._iterative"],
+    /// One step of IterativeImputer's `imputation_sequence_`: a namedtuple of the feature it
+    /// imputes, the features it reads, and the fitted estimator.
+    ImputerTriplet = "_ImputerTriplet" in ["sklearn.impute._iterative"],
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@
 //! 1e-9 relative; where scikit-learn refuses a row, skserve refuses it too. The
 //! decomposition matrix (`tests/python/transformers/make_decomposition.py`) adds FastICA,
 //! KernelPCA, FactorAnalysis, SparsePCA and `score_samples`; the random projection and kernel
-//! approximation matrix (`make_projections.py`) is checked the same way, and so is the matrix
-//! of DictVectorizer and FeatureHasher on rows of named features (`tests/python/text/
-//! make_dicts.py`). Hostile transformer,
-//! decomposition and projection files are refused naming the attribute.
+//! approximation matrix (`make_projections.py`), the spline matrix (`make_splines.py`) and the
+//! matrix of DictVectorizer and FeatureHasher on rows of named features
+//! (`tests/python/text/make_dicts.py`) are checked the same way. Hostile transformer,
+//! decomposition, projection, spline and dict files are refused naming the attribute.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -182,6 +182,15 @@ fn scikit_learn_1_1_1_3_and_1_9_random_projections_and_kernel_approximation() {
     check_family(&transformer_matrices().join("projection"), 850);
 }
 
+/// SplineTransformer with every extrapolation, degrees 0 to 5, knots uniform, quantile and
+/// given, alone and in Pipelines (`tests/python/transformers/make_splines.py`), on rows
+/// inside, on the knots of and beyond the fitted range.
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn scikit_learn_1_1_1_3_and_1_9_splines() {
+    check_family(&transformer_matrices().join("spline"), 780);
+}
+
 /// `skserve predict` takes a CSV column of quoted documents without a header (commas, quotes,
 /// emoji, an empty document) and answers scikit-learn's labels and probabilities.
 #[test]
@@ -280,6 +289,20 @@ fn every_malformed_preprocessing_transformer_is_refused_naming_the_attribute() {
         &repo().join("tests/fixtures/malformed_preprocessing"),
         50,
         &classes,
+    );
+}
+
+/// Real SplineTransformers with one attribute edited (`tests/python/transformers/
+/// make_malformed_splines.py`): knots out of order or not finite, coefficients of the wrong
+/// shape or not the identity, a degree negative or huge, another scipy class in `bsplines_`,
+/// alone and in a Pipeline: each refused at load naming the step and the attribute, with exit
+/// status 2.
+#[test]
+fn every_malformed_spline_is_refused_naming_the_attribute() {
+    crate::hostile::refused_as_listed(
+        &repo().join("tests/fixtures/malformed_splines"),
+        48,
+        &["SplineTransformer"],
     );
 }
 

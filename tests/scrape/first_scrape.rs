@@ -254,9 +254,12 @@ async fn prometheus_counts_every_request_when_readiness_waits_for_its_first_scra
     );
 
     // Without it, the first samples hold what came before them, and Prometheus misses it; the
-    // instances say how much (give or take the requests answered during the first scrape).
+    // instances say how much, give or take the requests answered while the first scrape was
+    // rendered: in its sample, after the instance marked itself scraped. How many that is
+    // follows how fast the instance answers (alone on 2 cores, about 12,000 a second each, and
+    // 43 such requests over both instances): a thousandth of the count, or twice the clients.
     assert!(without.before > 0.0, "{without:?}");
-    let slack = 2.0 * CLIENTS as f64;
+    let slack = (2.0 * CLIENTS as f64).max(without.before / 1000.0);
     assert!(
         (without.baselines - without.before).abs() <= slack,
         "{without:?}"

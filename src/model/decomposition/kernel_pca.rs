@@ -6,6 +6,9 @@
 //! training set) and a callable kernel are refused with the reason. Eigenvectors and
 //! eigenvalues are read under either of their names (`eigenvectors_`/`eigenvalues_`, or
 //! `alphas_`/`lambdas_` as saved before 1.0).
+//!
+//! The centring and scaling alone ([`Centred`]) is also read from the precomputed-kernel
+//! KernelPCA an Isomap keeps, which computes its kernel rows itself (`model::manifold`).
 
 use ndarray::{Array1, Array2};
 
@@ -28,6 +31,13 @@ pub struct KernelProjection {
     kernel: Kernel,
     /// `X_fit_`: training rows × features.
     fitted_rows: Array2<f64>,
+    centred: Centred,
+}
+
+/// What KernelPCA does to kernel rows against its training rows: the fitted
+/// KernelCenterer's centring, then the product with the scaled eigenvectors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Centred {
     /// The centerer's `K_fit_rows_`, one per training row.
     column_means: Array1<f64>,
     /// The centerer's `K_fit_all_`.
@@ -61,27 +71,7 @@ pub fn read(state: &State<'_>) -> Result<KernelProjection, LoadError> {
         return Err(state.malformed("X_fit_", "has no rows"));
     }
     fitted::features(state, n, "X_fit_")?;
-    let (vectors_name, values_name) = if state.has("eigenvectors_") {
-        ("eigenvectors_", "eigenvalues_")
-    } else {
-        ("alphas_", "lambdas_")
-    };
-    let vectors = fitted::matrix(state, vectors_name, Some(m), None)?;
-    let values = fitted::vector(state, values_name, Some(vectors.ncols()))?;
-    if let Some(i) = values.iter().position(|v| *v < 0.0) {
-        return Err(state.malformed(
-            &format!("{values_name}[{i}]"),
-            format!("is {}, a negative eigenvalue", values[i]),
-        ));
-    }
-    let mut scaled = vectors;
-    for (mut column, value) in scaled.columns_mut().into_iter().zip(&values) {
-        if *value == 0.0 {
-            column.fill(0.0);
-        } else {
-            column /= value.sqrt();
-        }
-    }
+    let centred = Centred::read(state, m)?;
     let gamma = match state.number("gamma_")? {
         Some(g) => Some(g),
         None => state.number("gamma")?,
@@ -98,15 +88,80 @@ pub fn read(state: &State<'_>) -> Result<KernelProjection, LoadError> {
     }
     let kernel = Kernel::from_name(name, gamma, degree, coef0, n)
         .map_err(|e| state.malformed("kernel", e))?;
-    let (column_means, overall_mean) = centerer(state, m)?;
     Ok(KernelProjection {
         label: state.label(),
         kernel,
         fitted_rows,
-        column_means,
-        overall_mean,
-        scaled,
+        centred,
     })
+}
+
+/// A KernelPCA fitted on a precomputed kernel of `m` training rows (`kernel='precomputed'`,
+/// as an Isomap fits it): its centring and scaling, for a caller that computes the kernel
+/// rows itself.
+pub fn read_precomputed(state: &State<'_>, m: usize) -> Result<Centred, LoadError> {
+    match state.text("kernel") {
+        Some("precomputed") => {}
+        Some(other) => {
+            return Err(state.malformed("kernel", format!("is {other:?}, not precomputed")));
+        }
+        None => return Err(state.malformed("kernel", "is a callable, not precomputed")),
+    }
+    // `X_fit_` is the training kernel (centred in place since 1.2): only its shape counts.
+    fitted::matrix(state, "X_fit_", Some(m), Some(m))?;
+    fitted::features(state, m, "X_fit_")?;
+    Centred::read(state, m)
+}
+
+impl Centred {
+    /// The eigenvectors and eigenvalues of a KernelPCA of `m` training rows, and its
+    /// `_centerer`.
+    fn read(state: &State<'_>, m: usize) -> Result<Self, LoadError> {
+        let (vectors_name, values_name) = if state.has("eigenvectors_") {
+            ("eigenvectors_", "eigenvalues_")
+        } else {
+            ("alphas_", "lambdas_")
+        };
+        let vectors = fitted::matrix(state, vectors_name, Some(m), None)?;
+        let values = fitted::vector(state, values_name, Some(vectors.ncols()))?;
+        if let Some(i) = values.iter().position(|v| *v < 0.0) {
+            return Err(state.malformed(
+                &format!("{values_name}[{i}]"),
+                format!("is {}, a negative eigenvalue", values[i]),
+            ));
+        }
+        let mut scaled = vectors;
+        for (mut column, value) in scaled.columns_mut().into_iter().zip(&values) {
+            if *value == 0.0 {
+                column.fill(0.0);
+            } else {
+                column /= value.sqrt();
+            }
+        }
+        let (column_means, overall_mean) = centerer(state, m)?;
+        Ok(Self {
+            column_means,
+            overall_mean,
+            scaled,
+        })
+    }
+
+    pub fn n_components(&self) -> usize {
+        self.scaled.ncols()
+    }
+
+    /// `KernelCenterer.transform` of the kernel rows `k` (rows × training rows), then their
+    /// product with the scaled eigenvectors, in scikit-learn's order of operations.
+    pub fn project(&self, mut k: Array2<f64>) -> Array2<f64> {
+        let m = self.column_means.len() as f64;
+        for mut row in k.rows_mut() {
+            let row_mean = pairwise_sum(row.as_slice().expect("standard layout")) / m;
+            row -= &self.column_means;
+            row -= row_mean;
+            row += self.overall_mean;
+        }
+        k.dot(&self.scaled)
+    }
 }
 
 /// The fitted KernelCenterer `_centerer`: `K_fit_rows_` (one per training row) and
@@ -134,11 +189,11 @@ impl Transformer for KernelProjection {
     }
 
     fn sources(&self) -> Vec<usize> {
-        vec![0; self.scaled.ncols()]
+        vec![0; self.centred.n_components()]
     }
 
     fn feature_names_out(&self, _input: &[String]) -> Vec<String> {
-        (0..self.scaled.ncols())
+        (0..self.centred.n_components())
             .map(|k| format!("kernelpca{k}"))
             .collect()
     }
@@ -153,16 +208,9 @@ impl Transformer for KernelProjection {
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let x = fitted::floats(data, &self.label)?;
-        let mut k = self.kernel.matrix(x.view(), self.fitted_rows.view());
-        let m = self.column_means.len() as f64;
-        for mut row in k.rows_mut() {
-            let row_mean = pairwise_sum(row.as_slice().expect("standard layout")) / m;
-            row -= &self.column_means;
-            row -= row_mean;
-            row += self.overall_mean;
-        }
+        let k = self.kernel.matrix(x.view(), self.fitted_rows.view());
         Ok(Data::Numbers {
-            values: k.dot(&self.scaled),
+            values: self.centred.project(k),
             dtype: Dtype::F64,
         })
     }
@@ -172,7 +220,7 @@ impl Transformer for KernelProjection {
             "class": "KernelPCA",
             "columns": input,
             "kernel": self.kernel.name(),
-            "n_components": self.scaled.ncols(),
+            "n_components": self.centred.n_components(),
             "n_fitted_rows": self.fitted_rows.nrows(),
         })
     }
@@ -189,9 +237,11 @@ mod tests {
             label: "KernelPCA".into(),
             kernel: Kernel::Linear,
             fitted_rows: array![[1.0, 0.0], [-1.0, 0.0]],
-            column_means: array![0.0, 0.0],
-            overall_mean: 0.0,
-            scaled: array![[0.5], [-0.5]],
+            centred: Centred {
+                column_means: array![0.0, 0.0],
+                overall_mean: 0.0,
+                scaled: array![[0.5], [-0.5]],
+            },
         };
         let out = projection
             .transform(Data::Numbers {

@@ -18,6 +18,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
+use crate::model::linear::math::exp;
 use crate::model::pairwise::Kernel as Pairwise;
 use crate::model::state::{Path, State, number_of, numbers_of};
 use crate::model::value::{Heap, Value};
@@ -275,48 +276,146 @@ fn scaled(x: ArrayView2<'_, f64>, length_scale: &[f64]) -> Array2<f64> {
     out
 }
 
-/// `f` of the squared distance of every pair of rows.
+/// `f` of the squared distance of every pair of rows. Four rows of `y` are taken at once, four
+/// sums side by side, each in [`squared_distance`]'s order, so that none waits on another.
 fn by_distance(x: &Array2<f64>, y: &Array2<f64>, f: impl Fn(f64) -> f64) -> Array2<f64> {
+    let d = x.ncols();
+    let ys = y.as_slice().expect("standard layout");
     let mut out = Array2::zeros((x.nrows(), y.nrows()));
-    for (i, a) in x.rows().into_iter().enumerate() {
+    if d == 0 {
+        out.mapv_inplace(|_| f(0.0));
+        return out;
+    }
+    for (a, mut o) in x.rows().into_iter().zip(out.rows_mut()) {
         let a = a.to_slice().expect("standard layout");
-        for (j, b) in y.rows().into_iter().enumerate() {
-            out[[i, j]] = f(squared_distance(a, b.to_slice().expect("standard layout")));
+        let o = o.as_slice_mut().expect("a new array is contiguous");
+        let mut blocks = ys.chunks_exact(4 * d);
+        let mut outs = o.chunks_exact_mut(4);
+        for (o, block) in (&mut outs).zip(&mut blocks) {
+            let rows: [&[f64]; 4] = std::array::from_fn(|r| &block[r * d..(r + 1) * d]);
+            let mut sums = [0.0; 4];
+            for (j, &u) in a.iter().enumerate() {
+                for (sum, row) in sums.iter_mut().zip(rows) {
+                    let t = u - row[j];
+                    *sum += t * t;
+                }
+            }
+            for (o, sum) in o.iter_mut().zip(sums) {
+                *o = f(sum);
+            }
+        }
+        for (o, b) in outs
+            .into_remainder()
+            .iter_mut()
+            .zip(blocks.remainder().chunks_exact(d))
+        {
+            *o = f(squared_distance(a, b));
         }
     }
     out
 }
 
+/// What a kernel's matrix against fixed rows can compute once, in the kernel's own shape:
+/// the rows divided by each RBF's or Matern's length scales.
+#[derive(Clone, Debug)]
+enum Prepared {
+    Nothing,
+    Rows(Array2<f64>),
+    Two(Box<Prepared>, Box<Prepared>),
+    One(Box<Prepared>),
+}
+
+/// A kernel with the training rows every prediction evaluates it against (`k(X, X_train_)`),
+/// their length-scaled copies made once at load rather than at every call.
+#[derive(Clone, Debug)]
+pub struct Against {
+    kernel: Kernel,
+    rows: Array2<f64>,
+    prepared: Prepared,
+}
+
+impl Against {
+    pub fn new(kernel: Kernel, rows: Array2<f64>) -> Self {
+        let prepared = kernel.prepare(rows.view());
+        Self {
+            kernel,
+            rows,
+            prepared,
+        }
+    }
+
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    /// The training rows.
+    pub fn rows(&self) -> &Array2<f64> {
+        &self.rows
+    }
+
+    /// `k(X, rows)`: rows of `x` × the training rows.
+    pub fn matrix(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        self.kernel
+            .matrix_prepared(x, self.rows.view(), &self.prepared)
+    }
+}
+
 impl Kernel {
+    /// What [`Kernel::matrix`] computes of `y` alone.
+    fn prepare(&self, y: ArrayView2<'_, f64>) -> Prepared {
+        match self {
+            Self::Rbf { length_scale } | Self::Matern { length_scale, .. } => {
+                Prepared::Rows(scaled(y, length_scale))
+            }
+            Self::Sum(a, b) | Self::Product(a, b) => {
+                Prepared::Two(Box::new(a.prepare(y)), Box::new(b.prepare(y)))
+            }
+            Self::Exponentiation(k, _) => Prepared::One(Box::new(k.prepare(y))),
+            _ => Prepared::Nothing,
+        }
+    }
+
     /// `k(X, Y)`: rows of `x` × rows of `y`, two different sets of rows.
     pub fn matrix(&self, x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Array2<f64> {
+        self.matrix_prepared(x, y, &self.prepare(y))
+    }
+
+    /// [`Kernel::matrix`] with what `prepare(y)` made of `y`.
+    fn matrix_prepared(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+        prepared: &Prepared,
+    ) -> Array2<f64> {
+        let scaled_y = || match prepared {
+            Prepared::Rows(rows) => rows,
+            _ => unreachable!("an RBF or Matern kernel prepares its scaled rows"),
+        };
+        let parts = || match prepared {
+            Prepared::Two(a, b) => (&**a, &**b),
+            _ => unreachable!("a sum or product prepares both of its kernels"),
+        };
         match self {
             Self::Rbf { length_scale } => {
-                by_distance(&scaled(x, length_scale), &scaled(y, length_scale), |d| {
-                    (-0.5 * d).exp()
-                })
+                by_distance(&scaled(x, length_scale), scaled_y(), |d| exp(-0.5 * d))
             }
             Self::Matern { length_scale, nu } => {
                 let nu = *nu;
-                by_distance(
-                    &scaled(x, length_scale),
-                    &scaled(y, length_scale),
-                    move |d2| {
-                        let d = d2.sqrt();
-                        match nu {
-                            Nu::Half => (-d).exp(),
-                            Nu::ThreeHalves => {
-                                let k = d * 3f64.sqrt();
-                                (1.0 + k) * (-k).exp()
-                            }
-                            Nu::FiveHalves => {
-                                let k = d * 5f64.sqrt();
-                                (1.0 + k + k * k / 3.0) * (-k).exp()
-                            }
-                            Nu::Infinite => (-(d * d) / 2.0).exp(),
+                by_distance(&scaled(x, length_scale), scaled_y(), move |d2| {
+                    let d = d2.sqrt();
+                    match nu {
+                        Nu::Half => (-d).exp(),
+                        Nu::ThreeHalves => {
+                            let k = d * 3f64.sqrt();
+                            (1.0 + k) * (-k).exp()
                         }
-                    },
-                )
+                        Nu::FiveHalves => {
+                            let k = d * 5f64.sqrt();
+                            (1.0 + k + k * k / 3.0) * (-k).exp()
+                        }
+                        Nu::Infinite => (-(d * d) / 2.0).exp(),
+                    }
+                })
             }
             Self::RationalQuadratic {
                 length_scale,
@@ -346,9 +445,20 @@ impl Kernel {
             Self::DotProduct { sigma_0 } => x.dot(&y.t()) + sigma_0 * sigma_0,
             Self::White { .. } => Array2::zeros((x.nrows(), y.nrows())),
             Self::Constant { value } => Array2::from_elem((x.nrows(), y.nrows()), *value),
-            Self::Sum(a, b) => a.matrix(x, y) + b.matrix(x, y),
-            Self::Product(a, b) => a.matrix(x, y) * b.matrix(x, y),
-            Self::Exponentiation(k, e) => k.matrix(x, y).mapv(|v| v.powf(*e)),
+            Self::Sum(a, b) => {
+                let (pa, pb) = parts();
+                a.matrix_prepared(x, y, pa) + b.matrix_prepared(x, y, pb)
+            }
+            Self::Product(a, b) => {
+                let (pa, pb) = parts();
+                a.matrix_prepared(x, y, pa) * b.matrix_prepared(x, y, pb)
+            }
+            Self::Exponentiation(k, e) => {
+                let Prepared::One(inner) = prepared else {
+                    unreachable!("an exponentiation prepares its kernel")
+                };
+                k.matrix_prepared(x, y, inner).mapv(|v| v.powf(*e))
+            }
             Self::Pairwise(kernel) => kernel.matrix(x, y),
         }
     }

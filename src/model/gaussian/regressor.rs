@@ -6,7 +6,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
-use super::kernels::{self, Kernel, solve_lower};
+use super::kernels::{self, Against, solve_lower};
 use crate::model::LoadError;
 use crate::model::estimator::{Method, Prediction, Predictor, Target};
 use crate::model::fitted;
@@ -15,8 +15,8 @@ use crate::model::state::State;
 /// A fitted GaussianProcessRegressor.
 #[derive(Clone, Debug)]
 pub struct Regressor {
-    kernel: Kernel,
-    x_train: Array2<f64>,
+    /// The fitted kernel against `X_train_`.
+    kernel: Against,
     /// `n_train × n_targets`.
     alpha: Array2<f64>,
     l: Array2<f64>,
@@ -61,8 +61,7 @@ pub fn read(state: &State<'_>) -> Result<Regressor, LoadError> {
     let mean = per_target("_y_train_mean")?;
     let std = per_target("_y_train_std")?;
     Ok(Regressor {
-        kernel: kernels::read(state, "kernel_", n_features)?,
-        x_train,
+        kernel: Against::new(kernels::read(state, "kernel_", n_features)?, x_train),
         alpha,
         l,
         mean,
@@ -77,7 +76,7 @@ impl Predictor for Regressor {
     }
 
     fn n_features_in(&self) -> usize {
-        self.x_train.ncols()
+        self.kernel.rows().ncols()
     }
 
     fn target(&self) -> Target<'_> {
@@ -92,7 +91,7 @@ impl Predictor for Regressor {
     }
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
-        let k = self.kernel.matrix(x, self.x_train.view());
+        let k = self.kernel.matrix(x);
         let mut y = k.dot(&self.alpha);
         for mut row in y.rows_mut() {
             for ((v, s), m) in row.iter_mut().zip(&self.std).zip(&self.mean) {
@@ -106,9 +105,9 @@ impl Predictor for Regressor {
         if method != Method::PredictStd {
             return None;
         }
-        let k = self.kernel.matrix(x, self.x_train.view());
-        let diag = self.kernel.diag(x);
-        let mut v = vec![0.0; self.x_train.nrows()];
+        let k = self.kernel.matrix(x);
+        let diag = self.kernel.kernel().diag(x);
+        let mut v = vec![0.0; self.kernel.rows().nrows()];
         let mut out = Array2::zeros((x.nrows(), self.std.len()));
         for (i, row) in k.axis_iter(Axis(0)).enumerate() {
             v.iter_mut().zip(row).for_each(|(a, b)| *a = *b);
@@ -125,10 +124,10 @@ impl Predictor for Regressor {
     fn describe(&self) -> serde_json::Value {
         serde_json::json!({
             "class": "GaussianProcessRegressor",
-            "n_features_in": self.x_train.ncols(),
-            "n_train": self.x_train.nrows(),
+            "n_features_in": self.kernel.rows().ncols(),
+            "n_train": self.kernel.rows().nrows(),
             "n_targets": self.alpha.ncols(),
-            "kernel": self.kernel.describe(),
+            "kernel": self.kernel.kernel().describe(),
         })
     }
 }

@@ -5,18 +5,20 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::kernels::{self, Kernel as GpKernel};
+use super::kernels::{self, Against};
 use crate::model::LoadError;
 use crate::model::estimator::{Method, Prediction, Predictor, Target};
 use crate::model::fitted;
-use crate::model::pairwise::Kernel as Pairwise;
+use crate::model::pairwise::{FittedRows, Kernel as Pairwise};
 use crate::model::state::State;
 use crate::model::value::Value;
 
 #[derive(Clone, Debug)]
 enum Kernel {
-    Named(Pairwise),
-    Process(GpKernel),
+    /// A kernel of `pairwise_kernels` against `X_fit_`.
+    Named(Pairwise, FittedRows),
+    /// A Gaussian process kernel against `X_fit_`.
+    Process(Against),
     Precomputed,
 }
 
@@ -24,7 +26,8 @@ enum Kernel {
 #[derive(Clone, Debug)]
 pub struct Ridge {
     kernel: Kernel,
-    x_fit: Array2<f64>,
+    /// Rows of `X_fit_`.
+    n_train: usize,
     /// `n_train × n_targets`.
     dual_coef: Array2<f64>,
     one_d: bool,
@@ -59,7 +62,7 @@ pub fn read(state: &State<'_>) -> Result<Ridge, LoadError> {
             let coef0 = state.number("coef0")?.unwrap_or(1.0);
             let kernel = Pairwise::from_name(name, gamma, degree, coef0, width)
                 .map_err(|e| state.unsupported(format!("kernel: {e}")))?;
-            (Kernel::Named(kernel), width)
+            (Kernel::Named(kernel, FittedRows::new(x_fit)), width)
         }
         None if matches!(
             state.heap.node(value),
@@ -74,10 +77,8 @@ pub fn read(state: &State<'_>) -> Result<Ridge, LoadError> {
                     "kernel_params with a kernel object: skserve calls the kernel as it is",
                 ));
             }
-            (
-                Kernel::Process(kernels::read(state, "kernel", width)?),
-                width,
-            )
+            let kernel = kernels::read(state, "kernel", width)?;
+            (Kernel::Process(Against::new(kernel, x_fit)), width)
         }
         None => {
             return Err(state.unsupported(
@@ -89,7 +90,7 @@ pub fn read(state: &State<'_>) -> Result<Ridge, LoadError> {
     fitted::features(state, n_features, "X_fit_")?;
     Ok(Ridge {
         kernel,
-        x_fit,
+        n_train: n,
         dual_coef,
         one_d,
         n_features,
@@ -122,8 +123,8 @@ impl Predictor for Ridge {
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         let k = match &self.kernel {
-            Kernel::Named(kernel) => kernel.matrix(x, self.x_fit.view()),
-            Kernel::Process(kernel) => kernel.matrix(x, self.x_fit.view()),
+            Kernel::Named(kernel, rows) => rows.kernel_matrix(kernel, x),
+            Kernel::Process(kernel) => kernel.matrix(x),
             Kernel::Precomputed => x.to_owned(),
         };
         Prediction::Values(k.dot(&self.dual_coef))
@@ -131,14 +132,14 @@ impl Predictor for Ridge {
 
     fn describe(&self) -> serde_json::Value {
         let kernel = match &self.kernel {
-            Kernel::Named(k) => k.name().to_owned(),
-            Kernel::Process(k) => k.describe(),
+            Kernel::Named(k, _) => k.name().to_owned(),
+            Kernel::Process(k) => k.kernel().describe(),
             Kernel::Precomputed => "precomputed".to_owned(),
         };
         serde_json::json!({
             "class": "KernelRidge",
             "n_features_in": self.n_features,
-            "n_train": self.x_fit.nrows(),
+            "n_train": self.n_train,
             "kernel": kernel,
         })
     }

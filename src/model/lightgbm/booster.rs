@@ -103,7 +103,8 @@ pub struct Booster {
     pub k: usize,
     pub forest: Forest,
     pub lanes: Vec<Lane>,
-    /// For each leaf (by its offset in [`Forest::values`]), its linear model, if linear.
+    /// For each leaf (by its offset in [`Forest::values`]), its linear model, if linear;
+    /// empty when no leaf is.
     pub linear: Vec<Option<LinearLeaf>>,
     /// Random forest mode: raw scores are the mean over iterations.
     pub average_output: bool,
@@ -240,7 +241,12 @@ pub fn read(
         k,
         forest: builder.forest,
         lanes: builder.lanes,
-        linear: builder.linear,
+        // Kept only when some leaf is linear: a prediction then need not look at every leaf.
+        linear: if builder.linear.iter().any(Option::is_some) {
+            builder.linear
+        } else {
+            Vec::new()
+        },
         average_output: header.contains_key("average_output"),
         iterations: (used, rounds),
         pandas_categorical,

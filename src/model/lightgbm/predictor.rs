@@ -48,8 +48,13 @@ impl Lgb {
         let lanes = &self.booster.lanes;
         let mut out = Vec::with_capacity(x.nrows() * lanes.len());
         for row in x.rows() {
-            let row = row.to_slice().map_or_else(|| row.to_vec(), <[f64]>::to_vec);
-            out.extend(lanes.iter().map(|lane| read(lane, &row)));
+            match row.to_slice() {
+                Some(row) => out.extend(lanes.iter().map(|lane| read(lane, row))),
+                None => {
+                    let row = row.to_vec();
+                    out.extend(lanes.iter().map(|lane| read(lane, &row)));
+                }
+            }
         }
         out
     }
@@ -63,7 +68,8 @@ impl Lgb {
         let mut out = vec![0.0; x.nrows() * k];
         let values = booster.forest.values();
         let linear = &booster.linear;
-        let has_linear = linear.iter().any(Option::is_some);
+        // The booster keeps linear leaves only when some leaf is linear.
+        let has_linear = !linear.is_empty();
         let rows: Vec<f64> = if has_linear {
             x.iter().map(|&v| zeroed(v)).collect()
         } else {
@@ -72,9 +78,18 @@ impl Lgb {
         let n = booster.n_features;
         booster.forest.for_each_row(&lanes, width, |r, leaves| {
             let o = &mut out[r * k..(r + 1) * k];
+            if !has_linear {
+                // Iteration by iteration, one tree per raw score, as below.
+                for iteration in leaves.chunks(k) {
+                    for (o, &at) in o.iter_mut().zip(iteration) {
+                        *o += values[at];
+                    }
+                }
+                return;
+            }
             for (t, &at) in leaves.iter().enumerate() {
                 let value = match linear.get(at).and_then(Option::as_ref) {
-                    Some(leaf) if has_linear => {
+                    Some(leaf) => {
                         let row = &rows[r * n..(r + 1) * n];
                         let mut sum = leaf.constant;
                         let mut missing = false;

@@ -17,14 +17,14 @@ use ndarray::{Array2, ArrayView1};
 
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
-use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
+use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
-use crate::model::input::{ColumnKind, Dtype};
+use crate::model::input::ColumnKind;
 use crate::model::pairwise::nan_euclidean_distances;
-use crate::model::preprocessing::impute::MissingIndicator;
+use crate::model::preprocessing::impute::{MissingIndicator, refuse_infinite};
 use crate::model::state::{State, number_of};
 use crate::model::tree::math::pairwise_sum;
-use crate::model::value::{Elements, Value};
+use crate::model::value::Value;
 
 /// Most fitted rows one model may hold: every row with a missing value is measured against
 /// each.
@@ -41,14 +41,6 @@ pub struct KnnImputer {
     valid: Vec<bool>,
     keep_empty: bool,
     indicator: Option<MissingIndicator>,
-}
-
-fn bools(state: &State<'_>, name: &str) -> Result<Vec<bool>, LoadError> {
-    let array = state.array(name)?;
-    match &array.elements {
-        Elements::Bool(values) => Ok(values.clone()),
-        _ => Err(state.malformed(name, "is not an array of booleans")),
-    }
 }
 
 pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
@@ -115,7 +107,7 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
     }
     let fit = Array2::from_shape_vec((n, d), values).expect("the shape was checked");
     fitted::features(state, d, "_fit_X")?;
-    let mask = bools(state, "_mask_fit_X")?;
+    let mask = fitted::bools(state, "_mask_fit_X")?;
     if mask.len() != n * d {
         return Err(state.malformed(
             "_mask_fit_X",
@@ -132,7 +124,7 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
             "disagrees with _fit_X about which values are missing",
         ));
     }
-    let valid = bools(state, "_valid_mask")?;
+    let valid = fitted::bools(state, "_valid_mask")?;
     if valid.len() != d {
         return Err(state.malformed(
             "_valid_mask",
@@ -149,31 +141,7 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
         }
     }
     let keep_empty = state.bool_or("keep_empty_features", false)?;
-    let indicator = match state.attr("indicator_") {
-        None | Some(Value::None) => {
-            if state.bool_or("add_indicator", false)? {
-                return Err(state.malformed("indicator_", "is missing but add_indicator is set"));
-            }
-            None
-        }
-        Some(value) => {
-            let inner = State::of(state.heap, value, &state.path.join("indicator_"))?;
-            if inner.class != SkClass::MissingIndicator {
-                return Err(state.malformed(
-                    "indicator_",
-                    format!("is {}, not a MissingIndicator", inner.class.name()),
-                ));
-            }
-            let indicator = MissingIndicator::read(&inner)?;
-            if indicator.n_features() != d {
-                return Err(state.malformed(
-                    "indicator_",
-                    format!("watches {} features, not {d}", indicator.n_features()),
-                ));
-            }
-            Some(indicator)
-        }
-    };
+    let indicator = MissingIndicator::of_imputer(state, d)?;
     Ok(KnnImputer {
         label: state.label(),
         n_neighbors,
@@ -308,16 +276,7 @@ impl Transformer for KnnImputer {
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let (mut x, dtype) = data.into_floats(&self.label)?;
-        if let Some(((row, feature), _)) = x.indexed_iter().find(|(_, v)| v.is_infinite()) {
-            return Err(Refusal {
-                row,
-                feature,
-                problem: Problem::NoAnswer {
-                    step: self.label.clone(),
-                    reason: "an infinite value is not a number KNNImputer takes".into(),
-                },
-            });
-        }
+        refuse_infinite(&x, &self.label, self.class())?;
         let mask = x.mapv(f64::is_nan);
         self.impute_rows(&mut x);
         let kept: Vec<usize> = (0..x.ncols())
@@ -330,21 +289,8 @@ impl Transformer for KnnImputer {
             }
         }
         out.mapv_inplace(|v| dtype.round(v));
-        let n_rows = out.nrows();
         let imputed = Data::Numbers { values: out, dtype };
-        Ok(match &self.indicator {
-            None => imputed,
-            Some(indicator) => Data::hstack(
-                vec![
-                    imputed,
-                    Data::Numbers {
-                        values: indicator.columns(&mask)?,
-                        dtype: Dtype::Bool,
-                    },
-                ],
-                n_rows,
-            ),
-        })
+        MissingIndicator::after(self.indicator.as_ref(), imputed, &mask)
     }
 
     fn describe(&self, input: &[String]) -> serde_json::Value {

@@ -15,13 +15,14 @@ use ndarray::{Array2, ArrayView2};
 use super::tree;
 use crate::model::LoadError;
 use crate::model::fitted;
-use crate::model::pairwise::{self, Metric, MetricParams};
+use crate::model::pairwise::{self, FittedRows, Metric, MetricParams};
 use crate::model::state::{State, number_of, numbers_of};
 
 /// The fitted points and how distances to them are measured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Search {
-    pub fit: Array2<f64>,
+    /// `_fit_X`, with the squared norms a brute Euclidean search takes.
+    fit: FittedRows,
     pub metric: Metric,
     /// `_fit_method` is `brute` (matrix arithmetic) rather than a tree (pair by pair).
     brute: bool,
@@ -53,26 +54,32 @@ impl Search {
             tree::check(state, &fit, &metric, method == "ball_tree")?;
         }
         Ok(Self {
-            fit,
+            fit: FittedRows::new(fit),
             metric,
             brute: method == "brute",
         })
     }
 
+    /// The fitted points, `_fit_X`.
+    pub fn fit(&self) -> &Array2<f64> {
+        self.fit.rows()
+    }
+
     pub fn n_features(&self) -> usize {
-        self.fit.ncols()
+        self.fit().ncols()
     }
 
     pub fn n_fit(&self) -> usize {
-        self.fit.nrows()
+        self.fit().nrows()
     }
 
     /// Every query row's distance to every fitted point (rows × fitted points).
     pub fn distances(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
         if self.brute {
             match self.metric {
-                Metric::SqEuclidean => pairwise::euclidean_distances(x, self.fit.view(), true),
-                _ => pairwise::pairwise_distances(&self.metric, x, self.fit.view()),
+                Metric::SqEuclidean => self.fit.euclidean_distances(x, true),
+                Metric::Euclidean => self.fit.euclidean_distances(x, false),
+                _ => pairwise::pairwise_distances(&self.metric, x, self.fit().view()),
             }
         } else {
             self.pairs(x, |a, b| self.metric.dist(a, b))
@@ -82,19 +89,32 @@ impl Search {
     /// Each row's `k` nearest points, nearest first, the lower index first among equals.
     pub fn kneighbors(&self, x: ArrayView2<'_, f64>, k: usize) -> Vec<Neighbours> {
         let k = k.min(self.n_fit());
+        let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        if self.brute && self.metric == Metric::Euclidean && k <= FEW {
+            return self
+                .fit
+                .euclidean_distances(x, true)
+                .rows()
+                .into_iter()
+                .map(|row| nearest_by_squares(row.as_slice().expect("contiguous"), k))
+                .collect();
+        }
+        let mut all: Neighbours = Vec::new();
         self.distances(x)
             .rows()
             .into_iter()
             .map(|row| {
-                let mut all: Neighbours = row.iter().copied().zip(0..).collect();
-                let by =
-                    |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                if k <= FEW {
+                    return nearest_few(row.iter().copied().zip(0..), k);
+                }
+                all.clear();
+                all.extend(row.iter().copied().zip(0..));
                 if k < all.len() {
                     all.select_nth_unstable_by(k, by);
-                    all.truncate(k);
                 }
-                all.sort_unstable_by(by);
-                all
+                let mut nearest = all[..k].to_vec();
+                nearest.sort_unstable_by(by);
+                nearest
             })
             .collect()
     }
@@ -121,7 +141,7 @@ impl Search {
                 .collect()
         };
         if self.brute && self.metric == Metric::Euclidean {
-            let squared = pairwise::euclidean_distances(x, self.fit.view(), true);
+            let squared = self.fit.euclidean_distances(x, true);
             return keep(squared, radius * radius, &f64::sqrt);
         }
         if !self.brute || self.reduced_by_brute() {
@@ -145,10 +165,10 @@ impl Search {
     /// `f` of every query row and fitted point, pair by pair.
     fn pairs(&self, x: ArrayView2<'_, f64>, f: impl Fn(&[f64], &[f64]) -> f64) -> Array2<f64> {
         let x = x.as_standard_layout();
-        let mut out = Array2::zeros((x.nrows(), self.fit.nrows()));
+        let mut out = Array2::zeros((x.nrows(), self.n_fit()));
         for (a, mut row) in x.rows().into_iter().zip(out.rows_mut()) {
             let a = a.to_slice().expect("standard layout");
-            for (b, o) in self.fit.rows().into_iter().zip(row.iter_mut()) {
+            for (b, o) in self.fit().rows().into_iter().zip(row.iter_mut()) {
                 *o = f(a, b.to_slice().expect("standard layout"));
             }
         }
@@ -162,6 +182,47 @@ impl Search {
             "search": if self.brute { "brute" } else { "brute (over a tree's points)" },
         })
     }
+}
+
+/// Up to this many neighbours are kept by insertion into a sorted list as the distances go
+/// by (most are farther than the k-th kept and cost one comparison), more by selection.
+const FEW: usize = 32;
+
+/// The `k` (at most [`FEW`]) least of `(distance, index)` pairs, nearest first, the lower
+/// index first among equal distances: the order [`Search::kneighbors`] sorts by.
+fn nearest_few(pairs: impl Iterator<Item = (f64, usize)>, k: usize) -> Neighbours {
+    let before =
+        |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).is_lt();
+    let mut kept: Neighbours = Vec::with_capacity(k + 1);
+    for pair in pairs {
+        if kept.len() == k && !kept.last().is_some_and(|last| before(&pair, last)) {
+            continue;
+        }
+        let at = kept.partition_point(|kept| before(kept, &pair));
+        kept.insert(at, pair);
+        kept.truncate(k);
+    }
+    kept
+}
+
+/// [`nearest_few`] of the distances `√s` of squared distances `squares`, without the root of
+/// every one: the `k` least squares bound the answer (its k-th distance is at most the root
+/// of the k-th least square, `t`), so only the squares whose root is at most `t` are rooted
+/// and ranked, as every distance would be. A square above the k-th has that root only when
+/// it is within an ulp or two of it.
+fn nearest_by_squares(squares: &[f64], k: usize) -> Neighbours {
+    let least = nearest_few(squares.iter().copied().zip(0..), k);
+    let Some(&(kth, _)) = least.last() else {
+        return least;
+    };
+    let t = kth.sqrt();
+    let near = kth * (1.0 + 1e-15);
+    let candidates = squares
+        .iter()
+        .zip(0..)
+        .filter(|&(&s, _)| s <= kth || (s <= near && s.sqrt().total_cmp(&t).is_le()))
+        .map(|(s, i)| (s.sqrt(), i));
+    nearest_few(candidates, k)
 }
 
 /// `effective_metric_` with `effective_metric_params_` (`p`, `w`, `V`, `VI`).

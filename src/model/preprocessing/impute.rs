@@ -62,6 +62,27 @@ impl Marker {
     }
 }
 
+/// Whether the imputer at `state` takes NaN (or None), the client's missing value, as its
+/// `missing_values`.
+pub fn marks_nan(state: &State<'_>) -> Result<bool, LoadError> {
+    Ok(Marker::read(state)? == Marker::Missing)
+}
+
+/// Refuses the first infinite value of `x`, as an imputer's `check_array` (NaN allowed) does.
+pub fn refuse_infinite(x: &Array2<f64>, step: &str, class: &str) -> Result<(), Refusal> {
+    match x.indexed_iter().find(|(_, v)| v.is_infinite()) {
+        Some(((row, feature), _)) => Err(Refusal {
+            row,
+            feature,
+            problem: Problem::NoAnswer {
+                step: step.to_owned(),
+                reason: format!("an infinite value is not a number {class} takes"),
+            },
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The statistics a SimpleImputer fills with.
 #[derive(Clone, Debug, PartialEq)]
 enum Statistics {
@@ -100,6 +121,61 @@ impl MissingIndicator {
             marker: Marker::read(state)?,
             error_on_new: !all && state.bool_or("error_on_new", true)?,
             all,
+        })
+    }
+
+    /// The `indicator_` of an imputer of `n` features (its `add_indicator`), if it has one.
+    pub fn of_imputer(state: &State<'_>, n: usize) -> Result<Option<Self>, LoadError> {
+        let value = match state.attr("indicator_") {
+            None | Some(Value::None) => {
+                if state.bool_or("add_indicator", false)? {
+                    return Err(
+                        state.malformed("indicator_", "is missing but add_indicator is set")
+                    );
+                }
+                return Ok(None);
+            }
+            Some(value) => value,
+        };
+        let inner = State::of(state.heap, value, &state.path.join("indicator_"))?;
+        if inner.class != SkClass::MissingIndicator {
+            return Err(state.malformed(
+                "indicator_",
+                format!("is {}, not a MissingIndicator", inner.class.name()),
+            ));
+        }
+        let indicator = Self::read(&inner)?;
+        if indicator.n_features != n {
+            return Err(state.malformed(
+                "indicator_",
+                format!("watches {} features, not {n}", indicator.n_features),
+            ));
+        }
+        Ok(Some(indicator))
+    }
+
+    /// An imputer's output, followed by the columns of its indicator (if it has one) for
+    /// `mask`, the input's missing values.
+    pub fn after(
+        indicator: Option<&Self>,
+        imputed: Data,
+        mask: &Array2<bool>,
+    ) -> Result<Data, Refusal> {
+        Ok(match indicator {
+            None => imputed,
+            Some(indicator) => {
+                let n_rows = imputed.n_rows();
+                Data::hstack(
+                    vec![
+                        imputed,
+                        Data::Numbers {
+                            values: indicator.columns(mask)?,
+                            dtype: Dtype::Bool,
+                        },
+                    ],
+                    n_rows,
+                )
+            }
         })
     }
 
@@ -298,6 +374,19 @@ impl SimpleImputer {
             kept,
             indicator,
         })
+    }
+
+    /// The input features its output keeps, in order (the indicator's columns follow).
+    pub fn kept(&self) -> &[usize] {
+        &self.kept
+    }
+
+    /// Whether it fills numbers where a value is NaN (or None), and adds no indicator: the
+    /// initial imputation of an IterativeImputer.
+    pub fn fills_numbers_at_nan(&self) -> bool {
+        matches!(self.statistics, Statistics::Numbers(_))
+            && self.marker == Marker::Missing
+            && self.indicator.is_none()
     }
 
     fn n(&self) -> usize {

@@ -9,7 +9,7 @@
 //! - `function`: FunctionTransformer: the identity, or a numpy ufunc (`ufunc`).
 //! - `label`: LabelEncoder and LabelBinarizer served alone (MultiLabelBinarizer refused).
 //! - `rows`: Normalizer, Binarizer.
-//! - `polynomial`: PolynomialFeatures.
+//! - `polynomial`: PolynomialFeatures; `spline`: SplineTransformer.
 //! - `discretize`: KBinsDiscretizer.
 //! - `distribution`: PowerTransformer, QuantileTransformer.
 //! - `kernel_centerer`: KernelCenterer.
@@ -26,6 +26,7 @@ pub mod label;
 pub mod polynomial;
 pub mod rows;
 pub mod scalers;
+pub mod spline;
 pub mod target_encoder;
 pub mod ufunc;
 
@@ -51,6 +52,7 @@ pub fn reads(class: SkClass) -> bool {
             | Normalizer
             | Binarizer
             | PolynomialFeatures
+            | SplineTransformer
             | KBinsDiscretizer
             | LabelEncoder
             | LabelBinarizer
@@ -77,6 +79,7 @@ pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Box<dyn Transform
         FunctionTransformer => Box::new(function::FunctionTransformer::read(state, width)?),
         Normalizer | Binarizer => Box::new(rows::RowTransformer::read(state, width)?),
         PolynomialFeatures => Box::new(polynomial::PolynomialFeatures::read(state)?),
+        SplineTransformer => Box::new(spline::SplineTransformer::read(state)?),
         KBinsDiscretizer => Box::new(discretize::KBinsDiscretizer::read(state)?),
         LabelEncoder | LabelBinarizer | MultiLabelBinarizer => {
             Box::new(label::LabelTransformer::read(state)?)

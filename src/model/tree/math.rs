@@ -97,8 +97,19 @@ pub fn logsumexp(row: &[f64]) -> f64 {
     if !max.is_finite() {
         return max;
     }
-    let exps: Vec<f64> = row.iter().map(|v| (v - max).exp()).collect();
-    pairwise_sum(&exps).ln() + max
+    // A row of a few classes (the usual case, once per predicted row) sums on the stack.
+    let mut stack = [0.0; 16];
+    let mut heap = Vec::new();
+    let exps = if row.len() <= stack.len() {
+        &mut stack[..row.len()]
+    } else {
+        heap.resize(row.len(), 0.0);
+        &mut heap[..]
+    };
+    for (e, v) in exps.iter_mut().zip(row) {
+        *e = (v - max).exp();
+    }
+    pairwise_sum(exps).ln() + max
 }
 
 #[cfg(test)]

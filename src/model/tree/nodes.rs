@@ -9,8 +9,10 @@
 //! stands (a leaf steps to itself), then those on leaves drop out; each of its steps is one
 //! comparison of integers, on a copy of the nodes made for it ([`KeyedNode`]: the threshold as
 //! a key whose integer order is its float order, the row's features keyed once per row with a
-//! missing value keyed per direction). A model with categorical splits, whose rule is a
-//! branch, takes a batch eight rows at a time through one tree while it is in cache.
+//! missing value keyed per direction). A batch goes in blocks of rows, each tree in turn
+//! taking the whole block, eight rows side by side, while the tree is in cache: a numeric
+//! forest's rows keyed once and walked the tree's depth in steps, a categorical one's (whose
+//! rule is a branch) or a deep tree's walked until they arrive.
 //!
 //! [`RawTree`] is a tree as a file describes it, in the file's node numbering; [`check`]
 //! proves it is a tree (every child in range, no node reached twice, every node reached) and
@@ -254,6 +256,9 @@ thread_local! {
 const LANES: usize = 8;
 /// Walks side by side through one row's trees.
 const ROW_LANES: usize = 8;
+/// The deepest tree a block walks its depth in steps; a deeper one, whose walks mostly stop
+/// well short of its depth, hands each lane on as its walk arrives.
+const FIXED_STEPS: usize = 24;
 /// Features of a row read without bounds checks.
 const SMALL_ROW: usize = 64;
 
@@ -290,6 +295,8 @@ pub struct Forest {
     cover: Vec<f64>,
     /// Each tree's depth.
     depths: Vec<usize>,
+    /// Each tree's depth as laid out: the steps that take any walk from its root to a leaf.
+    steps: Vec<usize>,
     /// The categories each categorical split sends left.
     pub left_categories: Vec<Bitset>,
     /// For each feature, the categories training saw (`None` for a numeric feature).
@@ -389,6 +396,15 @@ impl Forest {
         }
         self.roots.push(base as u32);
         self.depths.push(depth);
+        // Counted here rather than trusted: a block's walks take exactly this many steps.
+        let mut level = vec![0usize; order.len()];
+        for &node in order {
+            if let Some((_, left, right)) = &tree.splits[node] {
+                level[*left] = level[node] + 1;
+                level[*right] = level[node] + 1;
+            }
+        }
+        self.steps.push(level.iter().copied().max().unwrap_or(0));
         for &node in order {
             let cover = tree.cover.get(node).copied().unwrap_or(0.0);
             let mut value_at = 0;
@@ -572,9 +588,9 @@ impl Forest {
     /// Calls `f(row, leaves)` for every row of `rows` (`n_features` values each, row-major),
     /// in order, with where the values of the leaf the row reaches in each tree start in
     /// [`Forest::values`], the trees in order (the order a sum over trees must keep to stay
-    /// exact). Rows go one at a time, by masks ([`LeafMasks`]) when the forest has them, else
-    /// in waves through every tree. Only a batch of a model with categorical splits takes
-    /// each tree in turn for a block of rows, eight side by side, while the tree is in cache.
+    /// exact). Fewer than eight rows go one at a time, by masks ([`LeafMasks`]) when the
+    /// forest has them, else in waves through every tree; a batch of more takes each tree in
+    /// turn for a block of rows, eight side by side, while the tree is in cache.
     pub fn for_each_row(
         &self,
         rows: &[f64],
@@ -584,20 +600,33 @@ impl Forest {
         let n_rows = rows.len() / n_features.max(1);
         let row = |r: usize| &rows[r * n_features..(r + 1) * n_features];
         let n_trees = self.n_trees();
-        if self.categorical && n_rows >= LANES {
+        if n_rows >= LANES {
             // Blocks of up to 64 rows, fewer for large forests: the block's leaves are one
             // word per row and tree, and a few dozen rows already share each tree's visit.
             let block = (BLOCK_WORDS / n_trees.max(1)).clamp(LANES, 64);
             let mut leaves = vec![0; block.min(n_rows) * n_trees];
+            // A numeric forest's walks read the block's rows keyed once ([`KeyedNode`]).
+            let slots = if self.categorical { 0 } else { 2 * n_features };
+            let mut keys = vec![0; block.min(n_rows) * slots];
             for start in (0..n_rows).step_by(block) {
                 let rows_here = block.min(n_rows - start);
+                for (b, keys) in keys
+                    .chunks_exact_mut(slots.max(1))
+                    .take(rows_here)
+                    .enumerate()
+                {
+                    row_keys(row(start + b), keys);
+                }
                 for t in 0..n_trees {
-                    let root = self.root(t);
-                    self.walk_all(
-                        rows_here,
-                        |b| (root, row(start + b)),
-                        |b, leaf| leaves[b * n_trees + t] = self.value_at[leaf] as usize,
-                    );
+                    let mut arrived = |b: usize, leaf: usize| {
+                        leaves[b * n_trees + t] = self.value_at[leaf] as usize
+                    };
+                    if self.categorical || self.steps[t] > FIXED_STEPS {
+                        let root = self.root(t);
+                        self.walk_all(rows_here, |b| (root, row(start + b)), arrived);
+                    } else {
+                        self.walk_block(t, &keys, slots, rows_here, &mut arrived);
+                    }
                 }
                 for b in 0..rows_here {
                     f(start + b, &leaves[b * n_trees..(b + 1) * n_trees]);
@@ -638,23 +667,14 @@ impl Forest {
             let n = leaves.len();
             return self.walk_all(n, |t| (self.root(t), x), |t, leaf| leaves[t] = leaf);
         }
-        let key = |slot: usize| {
-            let v = x[slot / 2];
-            match (v.is_nan(), slot % 2 == 1) {
-                (false, _) => order_key(v),
-                (true, false) => u64::MAX,
-                (true, true) => 0,
-            }
-        };
         // A row of few features goes in a fixed array, whose reads need no bounds check.
         if x.len() <= SMALL_ROW {
             let mut keys = [0; 2 * SMALL_ROW];
-            for (slot, k) in keys[..2 * x.len()].iter_mut().enumerate() {
-                *k = key(slot);
-            }
+            row_keys(x, &mut keys[..2 * x.len()]);
             self.walk_in_waves(&keys, leaves);
         } else {
-            let keys: Vec<u64> = (0..2 * x.len()).map(key).collect();
+            let mut keys = vec![0; 2 * x.len()];
+            row_keys(x, &mut keys);
             self.walk_in_waves(keys.as_slice(), leaves);
         }
     }
@@ -694,6 +714,40 @@ impl Forest {
             walking.truncate(kept);
             still.resize(walking.len(), 0);
             steps = THEN;
+        }
+    }
+
+    /// Walks `n` keyed rows (`slots` keys each, [`row_keys`]) through tree `t`, eight side by
+    /// side, and calls `arrived(row, leaf)` for each. Every walk takes the tree's depth in
+    /// steps, without looking where it stands (a leaf steps to itself), so the eight lanes
+    /// stay in registers and neither a turn nor an arrival is a branch. A short last group
+    /// walks its last row again in the spare lanes.
+    #[inline(always)]
+    fn walk_block(
+        &self,
+        t: usize,
+        keys: &[u64],
+        slots: usize,
+        n: usize,
+        arrived: &mut impl FnMut(usize, usize),
+    ) {
+        let root = self.root(t);
+        let steps = self.steps[t];
+        for first in (0..n).step_by(LANES) {
+            let here = LANES.min(n - first);
+            // Where each lane's row's keys start.
+            let rows: [usize; LANES] = std::array::from_fn(|l| (first + l.min(here - 1)) * slots);
+            let mut at = [root; LANES];
+            for _ in 0..steps {
+                for (i, &row) in at.iter_mut().zip(&rows) {
+                    let node = &self.keyed[*i];
+                    let left = keys[row + node.slot as usize] <= node.threshold;
+                    *i = std::hint::select_unpredictable(left, *i + 1, node.next as usize);
+                }
+            }
+            for (l, &leaf) in at.iter().enumerate().take(here) {
+                arrived(first + l, leaf);
+            }
         }
     }
 
@@ -779,6 +833,21 @@ fn threshold_key(threshold: f64) -> u64 {
         0
     } else {
         order_key(threshold)
+    }
+}
+
+/// Row `x`'s features as [`KeyedNode`]s read them, into `keys` (two per feature): each
+/// value's [`order_key`], a missing one as the largest key (it goes right) and as 0 (left).
+#[inline]
+fn row_keys(x: &[f64], keys: &mut [u64]) {
+    for (&v, pair) in x.iter().zip(keys.chunks_exact_mut(2)) {
+        let (right, left) = if v.is_nan() {
+            (u64::MAX, 0)
+        } else {
+            (order_key(v), order_key(v))
+        };
+        pair[0] = right;
+        pair[1] = left;
     }
 }
 
@@ -957,6 +1026,12 @@ mod tests {
                 let (order, depth) = check(&tree).unwrap();
                 forest.push(&tree, &order, depth).unwrap();
             }
+            if !masked {
+                // Deeper than a block walks in a fixed number of steps.
+                let tree = comb_tree(&mut next, n_features, FIXED_STEPS + 6);
+                let (order, depth) = check(&tree).unwrap();
+                forest.push(&tree, &order, depth).unwrap();
+            }
             if masked {
                 forest.finish(&Budget::default()).unwrap();
                 assert!(forest.has_leaf_masks());
@@ -988,6 +1063,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A tree `depth` deep with one leaf at each level but the last (two there), its splits
+    /// random and numeric, going on left or right at random.
+    fn comb_tree(next: &mut impl FnMut() -> u64, n_features: usize, depth: usize) -> RawTree {
+        let mut tree = RawTree {
+            width: 1,
+            ..RawTree::default()
+        };
+        let mut pending = Vec::new();
+        for level in 0..=depth {
+            let node = tree.splits.len();
+            tree.splits.push(None);
+            tree.values.push((next() % 1000) as f64);
+            tree.cover.push(1.0);
+            if level < depth {
+                let leaf = node + 1;
+                tree.splits.push(None);
+                tree.values.push((next() % 1000) as f64);
+                tree.cover.push(1.0);
+                let split = Split::Numeric {
+                    feature: (next() % n_features as u64) as usize,
+                    threshold: edge_or(next(), (next() % 100) as f64 / 10.0),
+                    missing_left: next().is_multiple_of(2),
+                };
+                pending.push((node, split, leaf, next().is_multiple_of(2)));
+            }
+        }
+        // Each split's other child is the next level's first node.
+        for (node, split, leaf, on_left) in pending {
+            let on = node + 2;
+            tree.splits[node] = Some(if on_left {
+                (split, on, leaf)
+            } else {
+                (split, leaf, on)
+            });
+        }
+        tree
     }
 
     /// Random categories of the first 16 (the rows' values reach 11).

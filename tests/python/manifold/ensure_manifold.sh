@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure the matrix of KNNImputer, KernelDensity and FeatureAgglomeration exists for every
-# scikit-learn version it covers, fitted in the Pipeline matrix's venvs
-# (tests/python/pipelines/ensure_pipelines.sh makes them), and prints the directory holding
-# one matrix per version.
+# Makes sure the matrix of KNNImputer, KernelDensity, FeatureAgglomeration, Isomap and
+# LocallyLinearEmbedding exists for every scikit-learn version it covers, fitted in the
+# Pipeline matrix's venvs (tests/python/pipelines/ensure_pipelines.sh makes them), and prints
+# the directory holding one matrix per version.
 #
 #   tests/python/manifold/ensure_manifold.sh   -> target/sk-manifold (sk1.1/, sk1.3/, sk1.9/)
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write the malformed files of tests/fixtures/malformed_manifold/: each a real KNNImputer,
-KernelDensity or FeatureAgglomeration fitted by scikit-learn on a slice of iris, with one
+KernelDensity, FeatureAgglomeration, Isomap or LocallyLinearEmbedding fitted by scikit-learn on a slice of iris, with one
 fitted attribute edited (a wrong shape, a NaN or infinity, an index out of range, an unknown
 metric, kernel or weighting, a function that is not one of numpy's reductions, a huge
 declared count), and manifest.json saying what the refusal must name. Nothing here unpickles
@@ -17,8 +17,10 @@ import warnings
 import numpy as np
 from sklearn.cluster import FeatureAgglomeration
 from sklearn.datasets import load_iris
+from sklearn.decomposition import PCA
 from sklearn.impute import KNNImputer
-from sklearn.neighbors import BallTree, KDTree, KernelDensity
+from sklearn.manifold import Isomap, LocallyLinearEmbedding
+from sklearn.neighbors import BallTree, KDTree, KernelDensity, KNeighborsClassifier, NearestNeighbors
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "families"))
 from make_malformed_families import write_malformed  # noqa: E402
@@ -60,6 +62,26 @@ def indicator_features_out_of_range(m):
     m.indicator_.features_ = np.array([1, 40])
 
 
+def set_inner(attr, name, value):
+    return lambda m: setattr(getattr(m, attr), name, value)
+
+
+def set_inner_item(attr, name, index, value):
+    def edit(m):
+        inner = getattr(m, attr)
+        array = np.asarray(getattr(inner, name)).copy()
+        array.flat[index] = value
+        setattr(inner, name, array)
+    return edit
+
+
+def nbrs_of_fewer_rows(m):
+    m.nbrs_ = NearestNeighbors(n_neighbors=m.nbrs_.n_neighbors).fit(X[:-4])
+
+
+ISO = lambda: Isomap(n_neighbors=5)  # noqa: E731
+ISO_RADIUS = lambda: Isomap(n_neighbors=None, radius=1.5)  # noqa: E731
+LLE = lambda: LocallyLinearEmbedding(n_neighbors=6, eigen_solver="dense")  # noqa: E731
 KNN = lambda: KNNImputer(n_neighbors=3)  # noqa: E731
 KNN_INDICATOR = lambda: KNNImputer(add_indicator=True)  # noqa: E731
 KDE = lambda: KernelDensity(bandwidth=0.5)  # noqa: E731
@@ -92,6 +114,31 @@ CASES = [
     ("agglomeration_cluster_skipped", AGG, (X,), set_to("labels_", np.array([0, 2, 2, 0])), "labels_", "a cluster with no feature"),
     ("agglomeration_clusters_huge", AGG, (X,), set_to("n_clusters_", 10**12), "n_clusters_", "a huge declared number of clusters"),
     ("agglomeration_pooling_sum", AGG, (X,), set_to("pooling_func", np.sum), "numpy.sum", "a reduction not on the list"),
+    ("isomap_dist_matrix_wrong_shape", ISO, (X,), drop_column("dist_matrix_"), "dist_matrix_", "geodesic distances one training row short"),
+    ("isomap_dist_matrix_negative", ISO, (X,), set_item("dist_matrix_", 3, -1.0), "dist_matrix_", "a negative geodesic distance"),
+    ("isomap_dist_matrix_nan", ISO, (X,), set_item("dist_matrix_", 7, np.nan), "dist_matrix_", "a NaN geodesic distance"),
+    ("isomap_embedding_rows", ISO, (X,), drop_item("embedding_"), "embedding_", "an embedding one training row short"),
+    ("isomap_embedding_components", ISO, (X,), drop_column("embedding_"), "embedding_", "an embedding of fewer components than the KernelPCA"),
+    ("isomap_nbrs_other_size", ISO, (X,), nbrs_of_fewer_rows, "nbrs_", "a neighbour search over fewer rows than the fit"),
+    ("isomap_nbrs_not_nearest_neighbors", ISO, (X,), lambda m: setattr(m, "nbrs_", KNeighborsClassifier().fit(X, np.arange(len(X)) % 3)), "nbrs_", "a classifier where the search should be"),
+    ("isomap_nbrs_unknown_metric", ISO, (X,), set_inner("nbrs_", "effective_metric_", "wasserstein"), "effective_metric_", "a metric scikit-learn does not have"),
+    ("isomap_nbrs_fit_x_nan", ISO, (X,), set_inner_item("nbrs_", "_fit_X", 5, np.nan), "_fit_X", "a NaN training row"),
+    ("isomap_n_neighbors_disagrees", ISO, (X,), set_to("n_neighbors", 7), "n_neighbors", "a neighbour count the search does not use"),
+    ("isomap_kernel_pca_rbf", ISO, (X,), set_inner("kernel_pca_", "kernel", "rbf"), "kernel_pca_", "a KernelPCA of another kernel"),
+    ("isomap_kernel_pca_not_kernel_pca", ISO, (X,), lambda m: setattr(m, "kernel_pca_", PCA(n_components=2).fit(X)), "kernel_pca_", "a PCA where the KernelPCA should be"),
+    ("isomap_kernel_pca_negative_eigenvalue", ISO, (X,), set_inner_item("kernel_pca_", "eigenvalues_", 0, -1.0), "eigenvalues_", "a negative eigenvalue"),
+    ("isomap_radius_negative", ISO_RADIUS, (X,), set_to("radius", -1.5), "radius", "a negative radius"),
+    ("isomap_radius_disagrees", ISO_RADIUS, (X,), set_to("radius", 2.5), "radius", "a radius the search does not use"),
+    ("isomap_features_in_huge", ISO, (X,), set_to("n_features_in_", 10**12), "n_features_in_", "a huge declared number of features"),
+    ("lle_reg_negative", LLE, (X,), set_to("reg", -1e-3), "reg", "a negative regularisation"),
+    ("lle_reg_nan", LLE, (X,), set_to("reg", float("nan")), "reg", "a NaN regularisation"),
+    ("lle_embedding_rows", LLE, (X,), drop_item("embedding_"), "embedding_", "an embedding one training row short"),
+    ("lle_embedding_nan", LLE, (X,), set_item("embedding_", 4, np.nan), "embedding_", "a NaN in the embedding"),
+    ("lle_n_components_disagrees", LLE, (X,), set_to("n_components", 5), "n_components", "more components than the embedding holds"),
+    ("lle_n_neighbors_too_many", LLE, (X,), set_to("n_neighbors", 1000), "n_neighbors", "more neighbours than training rows"),
+    ("lle_nbrs_other_size", LLE, (X,), nbrs_of_fewer_rows, "nbrs_", "a neighbour search over fewer rows than the embedding"),
+    ("lle_nbrs_not_nearest_neighbors", LLE, (X,), lambda m: setattr(m, "nbrs_", KNeighborsClassifier().fit(X, np.arange(len(X)) % 3)), "nbrs_", "a classifier where the search should be"),
+    ("lle_nbrs_tree_of_other_points", lambda: LocallyLinearEmbedding(n_neighbors=6, eigen_solver="dense", neighbors_algorithm="kd_tree"), (X,), lambda m: setattr(m.nbrs_, "_tree", KDTree(X[::-1].copy())), "_tree", "a tree over other points"),
     ("agglomeration_pooling_ufunc", AGG, (X,), set_to("pooling_func", np.log), "pooling_func", "a ufunc that is not a reduction"),
 ]
 

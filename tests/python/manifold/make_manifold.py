@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fit the matrix of KNNImputer, KernelDensity and FeatureAgglomeration with the installed
+"""Fit the matrix of KNNImputer, IterativeImputer, KernelDensity, FeatureAgglomeration,
+Isomap and LocallyLinearEmbedding with the installed
 scikit-learn, alone and as Pipeline steps, on the small real data sets it ships (with missing
 values for the imputers), and write each model next to scikit-learn's answers of every method
 it has, in the layout of tests/python/families/make_families.py (which it borrows from).
@@ -20,9 +21,13 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import FeatureAgglomeration
 from sklearn.datasets import load_diabetes, load_iris, load_wine
-from sklearn.impute import KNNImputer
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.neighbors import KernelDensity
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, KNNImputer
+from sklearn.linear_model import BayesianRidge, LinearRegression, LogisticRegression, Ridge
+from sklearn.manifold import Isomap, LocallyLinearEmbedding
+from sklearn.neighbors import KernelDensity, KNeighborsRegressor
+from sklearn.tree import DecisionTreeRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -68,6 +73,21 @@ def datasets():
     empty[:, 2] = np.nan
     scored_empty[::2, 2] = 1.5
     out["iris_empty_feature"] = (empty, y, scored_empty, names)
+    # Holes in three of wine's features only: the others are complete (skip_complete).
+    X, y, scored, names = out["wine"]
+    some, scored_some = X.copy(), scored.copy()
+    r = np.random.RandomState(5)
+    for j in (0, 3, 9):
+        some[r.uniform(size=len(some)) < 0.2, j] = np.nan
+        scored_some[r.uniform(size=len(scored_some)) < 0.3, j] = np.nan
+    scored_some[2, [0, 3, 9]] = np.nan
+    out["wine_some_holes"] = (some, y, scored_some, names)
+    # Fitted on complete rows, asked to impute.
+    X, y, scored, names = out["iris"]
+    out["iris_complete_fit"] = (X, y, out["iris_holes"][2], names)
+    # A batch in which every value is missing (scikit-learn answers its initial imputation).
+    X, y, scored, names = out["iris_holes"]
+    out["iris_all_missing"] = (X, y, np.full((3, X.shape[1]), np.nan), names)
     # Latitude and longitude in radians (haversine).
     rng = np.random.RandomState(0)
     geo = np.column_stack([rng.uniform(-1.2, 1.2, 240), rng.uniform(-3.0, 3.0, 240)])
@@ -79,6 +99,15 @@ def datasets():
     X, y, scored, names = out["iris"]
     far = np.vstack([scored, scored[:3] + 50.0])
     out["iris_far"] = (X, y, far, names)
+    # Iris with a little noise: measurements rounded to a tenth tie at every distance.
+    X, y, scored, names = out["iris"]
+    r = np.random.RandomState(5)
+    out["iris_noisy"] = (X + r.normal(scale=0.05, size=X.shape), y,
+                         scored + r.normal(scale=0.05, size=scored.shape), names)
+    # Wine standardised by the training rows' statistics.
+    X, y, scored, names = out["wine"]
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    out["wine_scaled"] = ((X - mean) / std, y, (scored - mean) / std, names)
     return out
 
 
@@ -97,6 +126,48 @@ def knn_imputer_models():
         yield "knn_imputer_empty_feature_kept", "iris_empty_feature", lambda: KNNImputer(keep_empty_features=True, add_indicator=True), {}
     yield "knn_imputer_scaled_logistic", "iris_holes", lambda: make_pipeline(KNNImputer(n_neighbors=4), StandardScaler(), LogisticRegression(max_iter=2000)), {}
     yield "knn_imputer_ridge", "wine_holes", lambda: make_pipeline(KNNImputer(weights="distance"), Ridge()), {}
+
+
+def iterative_imputer_models():
+    def imputer(**kw):
+        return lambda: IterativeImputer(random_state=0, **kw)
+    yield "iterative_default", "iris_holes", imputer(), {}
+    for max_iter in (1, 3, 10):
+        yield "iterative_bayesian_ridge_%d" % max_iter, "wine_holes", imputer(max_iter=max_iter, tol=0.0), {}
+    estimators = (("ridge", lambda: Ridge(alpha=2.0)), ("linear", LinearRegression),
+                  ("bayesian_ridge", BayesianRidge),
+                  ("knn", lambda: KNeighborsRegressor(n_neighbors=4, weights="distance")),
+                  ("tree", lambda: DecisionTreeRegressor(max_depth=4, random_state=0)),
+                  ("forest", lambda: RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0)),
+                  ("extra_trees", lambda: ExtraTreesRegressor(n_estimators=5, max_depth=4, random_state=0)),
+                  ("scaled_knn", lambda: make_pipeline(StandardScaler(), KNeighborsRegressor(n_neighbors=3))))
+    for name, estimator in estimators:
+        yield "iterative_%s" % name, "iris_holes", lambda e=estimator: IterativeImputer(
+            estimator=e(), max_iter=3, random_state=0), {}
+    yield "iterative_bounded", "iris_holes", imputer(min_value=0.5, max_value=6.0, max_iter=5), {}
+    yield "iterative_bounded_per_feature", "iris_holes", imputer(
+        min_value=[4.5, 2.5, 1.0, 0.2], max_value=[7.0, 4.0, 6.0, 2.0], max_iter=4), {}
+    yield "iterative_skip_complete", "wine_some_holes", imputer(skip_complete=True, max_iter=4), {}
+    yield "iterative_not_skip_complete", "wine_some_holes", imputer(max_iter=2), {}
+    yield "iterative_complete_skipped", "iris_complete_fit", imputer(skip_complete=True, max_iter=3), {}
+    yield "iterative_complete_not_skipped", "iris_complete_fit", imputer(max_iter=2), {}
+    yield "iterative_indicator", "wine_some_holes", imputer(add_indicator=True, max_iter=3), {}
+    for order in ("ascending", "descending", "roman", "arabic", "random"):
+        yield "iterative_order_%s" % order, "wine_holes", imputer(imputation_order=order, max_iter=3), {}
+    yield "iterative_nearest_features", "wine_holes", imputer(n_nearest_features=4, max_iter=3), {}
+    for strategy in ("median", "most_frequent", "constant"):
+        yield "iterative_initial_%s" % strategy, "iris_holes", imputer(initial_strategy=strategy, max_iter=3), {}
+    yield "iterative_no_round", "iris_holes", imputer(max_iter=0), {}
+    yield "iterative_all_missing_batch", "iris_all_missing", imputer(max_iter=3, add_indicator=True), {}
+    yield "iterative_empty_feature_dropped", "iris_empty_feature", imputer(max_iter=3), {}
+    if VERSION >= (1, 2):
+        yield "iterative_empty_feature_kept", "iris_empty_feature", imputer(
+            keep_empty_features=True, add_indicator=True, max_iter=3), {}
+    yield "iterative_logistic", "iris_holes", lambda: make_pipeline(
+        IterativeImputer(max_iter=5, random_state=0), StandardScaler(), LogisticRegression(max_iter=2000)), {}
+    yield "iterative_forest_ridge", "wine_holes", lambda: make_pipeline(
+        IterativeImputer(estimator=RandomForestRegressor(n_estimators=4, max_depth=3, random_state=0),
+                         max_iter=2, random_state=0), Ridge()), {}
 
 
 def kde_models():
@@ -132,8 +203,44 @@ def agglomeration_models():
     yield "agglomeration_median_ridge", "diabetes", lambda: make_pipeline(FeatureAgglomeration(n_clusters=4, pooling_func=np.median), Ridge()), {}
 
 
-FAMILIES = {"knn_imputer": knn_imputer_models, "kernel_density": kde_models,
-            "feature_agglomeration": agglomeration_models}
+def isomap_models():
+    yield "isomap_default", "iris_noisy", lambda: Isomap(), {}
+    yield "isomap_wine_three", "wine", lambda: Isomap(n_neighbors=8, n_components=3, eigen_solver="dense"), {}
+    yield "isomap_diabetes_four", "diabetes", lambda: Isomap(n_neighbors=6, n_components=4), {}
+    for metric, kw in (("manhattan", {}), ("chebyshev", {}), ("cosine", {}), ("canberra", {}),
+                       ("minkowski", {"p": 3}), ("minkowski", {"p": 1.5})):
+        suffix = "" if "p" not in kw else "_p%s" % str(kw["p"]).replace(".", "_")
+        yield "isomap_%s%s" % (metric, suffix), "iris_noisy", lambda m=metric, k=kw: Isomap(n_neighbors=7, metric=m, **k), {}
+    for path in ("FW", "D"):
+        yield "isomap_path_%s" % path, "wine_scaled", lambda p=path: Isomap(n_neighbors=6, path_method=p), {}
+    yield "isomap_arpack", "wine_scaled", lambda: Isomap(n_neighbors=10, n_components=3, eigen_solver="arpack", tol=1e-10), {}
+    for algorithm in ("kd_tree", "ball_tree", "brute"):
+        yield "isomap_%s" % algorithm, "diabetes", lambda a=algorithm: Isomap(n_neighbors=9, neighbors_algorithm=a), {}
+    yield "isomap_radius", "wine_scaled", lambda: Isomap(n_neighbors=None, radius=3.5), {}
+    yield "isomap_radius_manhattan", "iris_noisy", lambda: Isomap(n_neighbors=None, radius=1.6, metric="manhattan", n_components=3), {}
+    yield "isomap_scaled_logistic", "wine", lambda: make_pipeline(StandardScaler(), Isomap(n_neighbors=8, n_components=4), LogisticRegression(max_iter=2000)), {}
+    yield "isomap_ridge", "diabetes", lambda: make_pipeline(Isomap(n_neighbors=12, n_components=5), Ridge()), {}
+
+
+def lle_models():
+    yield "lle_default", "iris_noisy", lambda: LocallyLinearEmbedding(random_state=0), {}
+    yield "lle_wine_three", "wine_scaled", lambda: LocallyLinearEmbedding(n_neighbors=10, n_components=3, eigen_solver="dense"), {}
+    for method in ("hessian", "modified", "ltsa"):
+        yield "lle_%s" % method, "wine_scaled", lambda m=method: LocallyLinearEmbedding(n_neighbors=12, method=m, eigen_solver="dense"), {}
+        yield "lle_%s_diabetes" % method, "diabetes", lambda m=method: LocallyLinearEmbedding(n_neighbors=10, method=m, eigen_solver="dense"), {}
+    yield "lle_arpack", "diabetes", lambda: LocallyLinearEmbedding(n_neighbors=8, eigen_solver="arpack", random_state=0), {}
+    for reg in (1e-2, 0.5):
+        yield "lle_reg_%s" % str(reg).replace(".", "_"), "iris_noisy", lambda r=reg: LocallyLinearEmbedding(n_neighbors=7, reg=r, eigen_solver="dense"), {}
+    for algorithm in ("kd_tree", "ball_tree"):
+        yield "lle_%s" % algorithm, "diabetes", lambda a=algorithm: LocallyLinearEmbedding(n_neighbors=6, neighbors_algorithm=a, eigen_solver="dense"), {}
+    yield "lle_more_neighbours_than_features", "iris_noisy", lambda: LocallyLinearEmbedding(n_neighbors=15, eigen_solver="dense"), {}
+    yield "lle_scaled_logistic", "wine", lambda: make_pipeline(StandardScaler(), LocallyLinearEmbedding(n_neighbors=9, n_components=3, eigen_solver="dense"), LogisticRegression(max_iter=2000)), {}
+    yield "lle_ridge", "diabetes", lambda: make_pipeline(LocallyLinearEmbedding(n_neighbors=10, n_components=4, method="modified", eigen_solver="dense"), Ridge()), {}
+
+
+FAMILIES = {"knn_imputer": knn_imputer_models, "iterative_imputer": iterative_imputer_models, "kernel_density": kde_models,
+            "feature_agglomeration": agglomeration_models, "isomap": isomap_models,
+            "locally_linear_embedding": lle_models}
 
 
 def unsettled_rows(model, X):
@@ -188,6 +295,29 @@ def donor_ties(model, X):
     return tied
 
 
+def embedding_ties(model, X):
+    """Rows whose k-th and (k+1)-th neighbours among an Isomap's or LocallyLinearEmbedding's
+    training rows are equally far (to 1e-12, which the other's arithmetic may round the
+    other way), or, for a radius search, that have a training row on the radius: which rows
+    a search keeps there is its order's (docs/models.md)."""
+    steps = [step for _, step in model.steps] if hasattr(model, "steps") else [model]
+    at = [i for i, step in enumerate(steps) if isinstance(step, (Isomap, LocallyLinearEmbedding))]
+    if not at:
+        return None
+    for step in steps[:at[0]]:
+        X = step.transform(X)
+    last = steps[at[0]]
+    nbrs = last.nbrs_
+    if getattr(last, "n_neighbors", None) is None:
+        dist, _ = nbrs.radius_neighbors(X, radius=last.radius * 1.01)
+        return [i for i, d in enumerate(dist) if np.any(np.abs(d - last.radius) <= 1e-12 * last.radius)]
+    k = last.n_neighbors
+    dist, _ = nbrs.kneighbors(X, n_neighbors=min(k + 1, nbrs.n_samples_fit_))
+    if dist.shape[1] <= k:
+        return []
+    return [int(i) for i in np.flatnonzero(dist[:, k] - dist[:, k - 1] <= 1e-12 * dist[:, k])]
+
+
 def fit(model, X, y, options):
     last = model.steps[-1] if hasattr(model, "steps") else (None, model)
     kwargs = {}
@@ -201,7 +331,7 @@ def fit(model, X, y, options):
 
 def main():
     write_families(sys.argv[1], FAMILIES, datasets(), fit,
-                   lambda model, X: unsettled_rows(model, X) or donor_ties(model, X))
+                   lambda model, X: unsettled_rows(model, X) or donor_ties(model, X) or embedding_ties(model, X))
 
 
 if __name__ == "__main__":

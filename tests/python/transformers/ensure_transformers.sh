@@ -5,7 +5,7 @@
 #
 #   tests/python/transformers/ensure_transformers.sh
 #       -> target/sk-transformers (text/sk1.1, text/sk1.3, text/sk1.9, dicts/sk1.1, dense/sk1.1, prep/sk1.1, …,
-#          decomposition/sk1.1, …, projection/sk1.9)
+#          decomposition/sk1.1, …, projection/sk1.9, spline/sk1.1, …)
 #
 # A matrix is remade only when its generator, the text documents, the shared writer or its
 # venv changes.
@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 out="$repo/target/sk-transformers"
 bash "$repo/tests/python/pipelines/ensure_pipelines.sh" >/dev/null
-for family in text dicts dense prep decomposition projection; do
+for family in text dicts dense prep decomposition projection spline; do
     case $family in
         text) generator="$repo/tests/python/text/make_text.py" ;;
         dicts) generator="$repo/tests/python/text/make_dicts.py" ;;
@@ -22,6 +22,7 @@ for family in text dicts dense prep decomposition projection; do
         prep) generator="$here/make_preprocessing.py" ;;
         decomposition) generator="$here/make_decomposition.py" ;;
         projection) generator="$here/make_projections.py" ;;
+        spline) generator="$here/make_splines.py" ;;
     esac
     mkdir -p "$out/$family"
     for version in 1.1 1.3 1.9; do
