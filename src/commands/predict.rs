@@ -332,12 +332,12 @@ fn named_frame(model: &Model, records: &[(usize, Vec<Field>)]) -> Result<Frame, 
             ));
         }
         for (field, &column) in fields.iter().zip(&columns) {
-            // A mapping's features (numbered after the columns) take numbers or strings.
-            let text = model
-                .input()
-                .columns
-                .get(column)
-                .is_some_and(|c| c.kind == crate::model::ColumnKind::Text);
+            // A mapping's features (numbered after the columns) take numbers or strings; a
+            // quoted field is a string (`"42"`, `""`).
+            let text = match model.input().columns.get(column) {
+                Some(c) => c.kind == crate::model::ColumnKind::Text,
+                None => field.quoted,
+            };
             let cell = if is_missing(field) && !(text && field.quoted) {
                 Cell::Missing
             } else if text {

@@ -295,6 +295,11 @@ pub trait Transformer: fmt::Debug + Send + Sync {
     fn categories(&self, _feature: usize) -> Option<Vec<String>> {
         None
     }
+    /// For a step of rows of named features ([`ColumnKind::Mapping`]): the features a request
+    /// may name, each with what it takes (V2 metadata lists them).
+    fn named_features(&self) -> Option<Vec<(String, ColumnKind)>> {
+        None
+    }
     /// The range of values an input feature took in training, where the step keeps it
     /// (MinMaxScaler's `data_min_` and `data_max_`): model health counts a value outside it.
     fn fitted_range(&self, _feature: usize) -> Option<(f64, f64)> {

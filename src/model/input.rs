@@ -514,6 +514,26 @@ impl<'s> FrameBuilder<'s> {
         }
     }
 
+    /// Sets row `row` of a model of rows of named features to a bare list of strings, no
+    /// feature named (FeatureHasher with `input_type='string'` takes it).
+    pub fn set_unnamed<'a>(
+        &mut self,
+        row: usize,
+        texts: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), InputError> {
+        match &mut self.mappings {
+            Some((_, features)) => {
+                features.set_unnamed(row, texts);
+                Ok(())
+            }
+            None => Err(InputError::NotANumber {
+                row: row + 1,
+                column: self.schema.names(),
+                value: "a list of strings".into(),
+            }),
+        }
+    }
+
     /// Sets a whole numeric column at once (a V2 tensor), with the type the client declared.
     pub fn set_numbers(
         &mut self,

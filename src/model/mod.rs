@@ -435,6 +435,13 @@ impl Model {
         &self.input
     }
 
+    /// For a model of rows of named features: the features a request may name, each with what
+    /// it takes (`Transformer::named_features`); `None` for any other model.
+    pub fn named_features(&self) -> Option<Vec<(String, ColumnKind)>> {
+        self.input.mapping_column()?;
+        self.transformers.first()?.1.named_features()
+    }
+
     /// The categories each input column takes, where an encoder knows them (for messages).
     pub fn categories(&self) -> &[Option<Vec<String>>] {
         &self.categories

@@ -188,17 +188,28 @@ impl DictFeatures {
         }
     }
 
-    /// `value` as numpy's `dtype(value)` holds it, or why it cannot.
-    fn cast(&self, value: f64) -> Result<f64, String> {
+    /// `value` as numpy's `dtype(value)` holds it, or why it cannot; `None` is Python's `None`
+    /// (`numpy.float64(None)` is NaN, `numpy.bool_(None)` False, `numpy.int64(None)` raises).
+    fn cast(&self, value: Option<f64>) -> Result<f64, String> {
+        let Some(value) = value else {
+            return match self.dtype {
+                Dtype::F64 | Dtype::F32 => Ok(f64::NAN),
+                Dtype::Bool => Ok(0.0),
+                Dtype::Int => Err("null does not fit the model's int64 dtype".into()),
+            };
+        };
         Ok(match self.dtype {
             Dtype::F64 => value,
             Dtype::F32 => value as f32 as f64,
             Dtype::Bool => f64::from(u8::from(value != 0.0)),
             Dtype::Int => {
                 let v = value.trunc();
-                // numpy.int64 of a float beyond its range overflows.
+                // numpy.int64 of NaN or of a float beyond its range raises.
                 if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&v) {
-                    return Err(format!("{value} does not fit the model's int64 dtype"));
+                    return Err(format!(
+                        "{} does not fit the model's int64 dtype",
+                        crate::model::python_float_or_int(value)
+                    ));
                 }
                 v
             }
@@ -214,40 +225,61 @@ impl DictFeatures {
             } => {
                 let mut name = String::new();
                 for (key, value) in mapping {
-                    let mut one = |name: &str, v: f64| -> Result<(), String> {
+                    let mut one = |name: &str, v: Option<f64>| -> Result<(), String> {
                         if let Some(&c) = columns.get(name) {
-                            pairs.push((c as usize, self.cast(v)?));
+                            let v = self
+                                .cast(v)
+                                .map_err(|why| format!("feature {key:?}: {why}"))?;
+                            pairs.push((c as usize, v));
                         }
                         Ok(())
                     };
                     match value {
-                        FeatureValue::Number(v) => one(key, *v)?,
+                        // `None` is looked up under the feature's own name, as a number is.
+                        FeatureValue::Missing => one(key, None)?,
+                        FeatureValue::Number(v) => one(key, Some(*v))?,
                         FeatureValue::Text(s) => {
                             name.clear();
                             name.extend([&**key, separator.as_str(), &**s]);
-                            one(&name, 1.0)?;
+                            one(&name, Some(1.0))?;
                         }
                         FeatureValue::Texts(list) => {
                             for s in list {
                                 name.clear();
                                 name.extend([&**key, separator.as_str(), &**s]);
-                                one(&name, 1.0)?;
+                                one(&name, Some(1.0))?;
                             }
+                        }
+                        FeatureValue::Unnamed(_) => {
+                            return Err("a row of strings names no feature; DictVectorizer takes \
+                                        each row as an object of named features"
+                                .into());
                         }
                     }
                 }
             }
             Features::Hashed { hasher, input_type } => {
                 let mut one = |name: &str, v: f64| {
+                    // NaN is hashed, as scikit-learn hashes it; only zeros are left out.
                     if v != 0.0 {
                         let (column, sign) = hasher.place(name);
                         pairs.push((column, self.dtype.round(v * sign)));
                     }
                 };
+                let null = |key: &str| {
+                    format!(
+                        "feature {key:?} is null; FeatureHasher takes no missing values \
+                         (scikit-learn raises on None): leave the feature out of the row"
+                    )
+                };
                 for (key, value) in mapping {
                     match (input_type, value) {
+                        (_, FeatureValue::Missing) => return Err(null(key)),
                         (InputType::String, FeatureValue::Text(s)) => one(s, 1.0),
-                        (InputType::String, FeatureValue::Texts(list)) => {
+                        (
+                            InputType::String,
+                            FeatureValue::Texts(list) | FeatureValue::Unnamed(list),
+                        ) => {
                             list.iter().for_each(|s| one(s, 1.0));
                         }
                         (InputType::String, FeatureValue::Number(_)) => {
@@ -258,15 +290,16 @@ impl DictFeatures {
                         }
                         (_, FeatureValue::Number(v)) => one(key, *v),
                         (_, FeatureValue::Text(s)) => one(&format!("{key}={s}"), 1.0),
-                        (_, FeatureValue::Texts(_)) => {
+                        (_, FeatureValue::Texts(_) | FeatureValue::Unnamed(_)) => {
+                            let what = if key.is_empty() {
+                                "a row of strings names no feature".to_owned()
+                            } else {
+                                format!("feature {key:?} is a list")
+                            };
                             return Err(format!(
-                                "feature {key:?} is a list; input_type='{}' takes a number or \
-                                 a string per feature",
-                                if *input_type == InputType::Dict {
-                                    "dict"
-                                } else {
-                                    "pair"
-                                }
+                                "{what}; input_type='{}' takes a number or a string per named \
+                                 feature",
+                                input_type.name()
                             ));
                         }
                     }
@@ -274,6 +307,45 @@ impl DictFeatures {
             }
         }
         Ok(())
+    }
+
+    /// The features a request may name, each with what it takes (for V2 metadata): the
+    /// vocabulary's names before the separator (a number, or strings), the strings of a
+    /// FeatureHasher of strings under one input of any name, nothing for a hasher of named
+    /// features (any name is hashed).
+    fn features_by_name(&self) -> Vec<(String, ColumnKind)> {
+        match &self.features {
+            Features::Vocabulary {
+                names, separator, ..
+            } => {
+                let mut seen = rustc_hash::FxHashSet::default();
+                names
+                    .iter()
+                    .map(|name| match name.split_once(separator.as_str()) {
+                        Some((feature, _)) if !separator.is_empty() => {
+                            (feature.to_owned(), ColumnKind::Text)
+                        }
+                        _ => (name.clone(), ColumnKind::Number),
+                    })
+                    .filter(|(name, _)| seen.insert(name.clone()))
+                    .collect()
+            }
+            Features::Hashed {
+                input_type: InputType::String,
+                ..
+            } => vec![(crate::model::MAPPING_COLUMN.to_owned(), ColumnKind::Text)],
+            Features::Hashed { .. } => Vec::new(),
+        }
+    }
+}
+
+impl InputType {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Dict => "dict",
+            Self::Pair => "pair",
+            Self::String => "string",
+        }
     }
 }
 
@@ -301,6 +373,10 @@ impl Transformer for DictFeatures {
 
     fn needs(&self) -> Vec<Needs> {
         vec![Needs::Kind(ColumnKind::Mapping)]
+    }
+
+    fn named_features(&self) -> Option<Vec<(String, ColumnKind)>> {
+        Some(self.features_by_name())
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
@@ -409,6 +485,77 @@ mod tests {
         let mut pairs = Vec::new();
         v.row(&row, &mut pairs).unwrap();
         assert_eq!(pairs, vec![(0, 41.0), (2, 1.0), (3, 1.0), (3, 1.0)]);
+    }
+
+    #[test]
+    fn a_null_is_pythons_none_as_numpy_casts_it_and_a_bare_row_needs_names() {
+        let row = mapping(&[
+            ("age", FeatureValue::Missing),
+            ("city", FeatureValue::Missing),
+        ]);
+        let mut pairs = Vec::new();
+        vectorizer(Dtype::F64).row(&row, &mut pairs).unwrap();
+        // "city" alone is not in the vocabulary: its None is left out, as scikit-learn does.
+        assert!(
+            matches!(pairs.as_slice(), [(0, v)] if v.is_nan()),
+            "{pairs:?}"
+        );
+        vectorizer(Dtype::Bool).row(&row, &mut pairs).unwrap();
+        assert_eq!(pairs, vec![(0, 0.0)]);
+        let err = vectorizer(Dtype::Int).row(&row, &mut pairs).unwrap_err();
+        assert!(err.contains("\"age\"") && err.contains("int64"), "{err}");
+        let nan = mapping(&[("age", FeatureValue::Number(f64::NAN))]);
+        let err = vectorizer(Dtype::Int).row(&nan, &mut pairs).unwrap_err();
+        assert!(err.contains("nan"), "{err}");
+        let bare = mapping(&[("", FeatureValue::Unnamed(vec!["a".into()]))]);
+        let err = vectorizer(Dtype::F64).row(&bare, &mut pairs).unwrap_err();
+        assert!(err.contains("names no feature"), "{err}");
+    }
+
+    #[test]
+    fn a_hasher_refuses_a_null_and_hashes_nan_as_scikit_learn_does() {
+        let hasher = |input_type| DictFeatures {
+            class: SkClass::FeatureHasher,
+            label: "FeatureHasher".into(),
+            features: Features::Hashed {
+                hasher: Hasher {
+                    n_features: 16,
+                    alternate_sign: true,
+                },
+                input_type,
+            },
+            dtype: Dtype::F64,
+        };
+        let mut pairs = Vec::new();
+        let null = mapping(&[("city", FeatureValue::Missing)]);
+        for input_type in [InputType::Dict, InputType::Pair, InputType::String] {
+            let err = hasher(input_type).row(&null, &mut pairs).unwrap_err();
+            assert!(err.contains("\"city\" is null"), "{err}");
+        }
+        let nan = mapping(&[("x", FeatureValue::Number(f64::NAN))]);
+        hasher(InputType::Dict).row(&nan, &mut pairs).unwrap();
+        assert!(
+            matches!(pairs.as_slice(), [(_, v)] if v.is_nan()),
+            "{pairs:?}"
+        );
+        let bare = mapping(&[("", FeatureValue::Unnamed(vec!["foo".into(), "foo".into()]))]);
+        hasher(InputType::String).row(&bare, &mut pairs).unwrap();
+        let foo = ((156_908_512 % 16) as usize, -1.0);
+        assert_eq!(pairs, vec![foo, foo]);
+        let err = hasher(InputType::Dict).row(&bare, &mut pairs).unwrap_err();
+        assert!(err.contains("names no feature"), "{err}");
+    }
+
+    #[test]
+    fn v2_metadata_names_the_vocabularys_features_before_the_separator() {
+        assert_eq!(
+            vectorizer(Dtype::F64).features_by_name(),
+            vec![
+                ("age".to_owned(), ColumnKind::Number),
+                ("city".to_owned(), ColumnKind::Text),
+                ("tag".to_owned(), ColumnKind::Text),
+            ]
+        );
     }
 
     #[test]

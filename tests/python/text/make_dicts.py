@@ -2,8 +2,10 @@
 """Fit the DictVectorizer and FeatureHasher matrix with the installed scikit-learn: each alone
 (its `transform`) and first in a Pipeline before a served predictor, in every container,
 scored on rows of named features with numbers, strings, lists of strings (DictVectorizer),
-unknown features and accented, emoji and empty names (tests/python/transformers/matrix.py
-has the layout; an input of mappings is written as {"mappings": [...]}).
+unknown features and accented, emoji and empty names, and on rows holding None, which
+DictVectorizer makes NaN (refused by the predictors after it) and FeatureHasher refuses
+(tests/python/transformers/matrix.py has the layout; an input of mappings is written as
+{"mappings": [...]}).
 
     python make_dicts.py OUTDIR
 """
@@ -50,6 +52,15 @@ SCORED = rows(20, 1) + [
     {"age": 47.25, "income": 1e6, "city": "", "tags": []},
 ]
 
+# None where a client sends null: NaN at the feature's own column when DictVectorizer knows
+# that name ("age", "income"), nothing when it does not ("city" alone).
+NULLS = [
+    {"age": None, "city": "Rome"},
+    {"city": None, "age": 30.0},
+    {"income": None, "tags": ["sale"]},
+    {"age": 41.0, "tags": ["sale", "sale"]},
+]
+
 
 def scalar(rows):
     """The rows without lists: what FeatureHasher takes (a number or a string per feature)."""
@@ -70,13 +81,13 @@ def models():
         ("dict_dense_unsorted_sep", lambda: DictVectorizer(sparse=False, sort=False, separator="::"), "rows", ["rows"]),
         ("dict_float32", lambda: DictVectorizer(dtype=np.float32), "rows", ["rows"]),
         ("dict_int64", lambda: DictVectorizer(dtype=np.int64), "rows", ["rows"]),
-        ("dict_logistic", lambda: make_pipeline(DictVectorizer(), lr()), "rows", ["rows"]),
-        ("dict_dense_logistic", lambda: make_pipeline(DictVectorizer(sparse=False), lr()), "rows", ["rows"]),
-        ("dict_maxabs_sgd", lambda: make_pipeline(DictVectorizer(), MaxAbsScaler(), SGDClassifier(loss=sgd_loss, random_state=0)), "rows", ["rows"]),
-        ("hasher_dict", lambda: FeatureHasher(n_features=64), "scalar", ["scalar"]),
+        ("dict_logistic", lambda: make_pipeline(DictVectorizer(), lr()), "rows", ["rows", "nulls"]),
+        ("dict_dense_logistic", lambda: make_pipeline(DictVectorizer(sparse=False), lr()), "rows", ["rows", "nulls"]),
+        ("dict_maxabs_sgd", lambda: make_pipeline(DictVectorizer(), MaxAbsScaler(), SGDClassifier(loss=sgd_loss, random_state=0)), "rows", ["rows", "nulls"]),
+        ("hasher_dict", lambda: FeatureHasher(n_features=64), "scalar", ["scalar", "scalar_nulls"]),
         ("hasher_pair_unsigned_float32", lambda: FeatureHasher(n_features=2 ** 12, input_type="pair", alternate_sign=False, dtype=np.float32), "pairs", ["pairs"]),
         ("hasher_string", lambda: FeatureHasher(n_features=32, input_type="string"), "tokens", ["tokens"]),
-        ("hasher_dict_sgd", lambda: make_pipeline(FeatureHasher(n_features=2 ** 10), SGDClassifier(loss=sgd_loss, random_state=0)), "scalar", ["scalar"]),
+        ("hasher_dict_sgd", lambda: make_pipeline(FeatureHasher(n_features=2 ** 10), SGDClassifier(loss=sgd_loss, random_state=0)), "scalar", ["scalar", "scalar_nulls"]),
         ("hasher_string_multinomial_nb", lambda: make_pipeline(FeatureHasher(n_features=2 ** 8, input_type="string", alternate_sign=False), MultinomialNB()), "tokens", ["tokens"]),
     ]
 
@@ -85,7 +96,8 @@ def main():
     train = {"rows": TRAIN, "scalar": scalar(TRAIN), "tokens": tokens(TRAIN),
              "pairs": [list(r.items()) for r in scalar(TRAIN)]}
     inputs = {"rows": SCORED, "scalar": scalar(SCORED), "tokens": tokens(SCORED),
-              "pairs": [list(r.items()) for r in scalar(SCORED)]}
+              "pairs": [list(r.items()) for r in scalar(SCORED)],
+              "nulls": NULLS, "scalar_nulls": scalar(NULLS)}
     cases = []
     for model_id, factory, fit_on, scored_on in models():
         model = factory()
