@@ -91,17 +91,8 @@ fn frame(
     inputs: Vec<InputTensor<'_>>,
     max_batch_rows: usize,
 ) -> Result<crate::model::Frame, InferError> {
-    let counts = inputs
-        .iter()
-        .map(InputTensor::check_size)
-        .collect::<Result<Vec<usize>, _>>()?;
-    let n_rows = counts[0];
-    if n_rows > max_batch_rows {
-        return Err(InferError::TooManyRows {
-            rows: n_rows,
-            limit: max_batch_rows,
-        });
-    }
+    let counts = sizes(&inputs)?;
+    let n_rows = within(counts[0], max_batch_rows)?;
     let mut builder = model.frame_builder(n_rows);
     for (input, n) in inputs.into_iter().zip(counts) {
         let column = builder.column(&input.name)?;
@@ -142,20 +133,9 @@ fn features(
     inputs: Vec<InputTensor<'_>>,
     max_batch_rows: usize,
 ) -> Result<crate::model::Frame, InferError> {
-    let counts = inputs
-        .iter()
-        .map(InputTensor::check_size)
-        .collect::<Result<Vec<usize>, _>>()?;
-    let n_rows = match inputs[0].shape.first() {
-        Some(&rows) => usize::try_from(rows).unwrap_or(0),
-        None => 0,
-    };
-    if n_rows > max_batch_rows {
-        return Err(InferError::TooManyRows {
-            rows: n_rows,
-            limit: max_batch_rows,
-        });
-    }
+    let counts = sizes(&inputs)?;
+    let rows = inputs[0].shape.first().copied().unwrap_or(0);
+    let n_rows = within(usize::try_from(rows).unwrap_or(0), max_batch_rows)?;
     let mut builder = model.frame_builder(n_rows);
     for (input, n) in inputs.into_iter().zip(counts) {
         let feature = builder.column(&input.name)?;
@@ -222,6 +202,22 @@ fn features(
         }
     }
     Ok(builder.finish(Absent::Refused)?)
+}
+
+/// Each input's element count, every one checked against its data before any is decoded.
+fn sizes(inputs: &[InputTensor<'_>]) -> Result<Vec<usize>, InferError> {
+    inputs.iter().map(InputTensor::check_size).collect()
+}
+
+/// `n_rows`, or the refusal of a request of more rows than the limit.
+fn within(n_rows: usize, max_batch_rows: usize) -> Result<usize, InferError> {
+    if n_rows > max_batch_rows {
+        return Err(InferError::TooManyRows {
+            rows: n_rows,
+            limit: max_batch_rows,
+        });
+    }
+    Ok(n_rows)
 }
 
 /// One BYTES tensor of documents (`[N]` or `[N, 1]`) as a model's one text column.

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::mapping::{Mapping, MappingRows};
+use super::mapping::{FeatureValue, Mapping, MappingRows};
 
 /// The numeric type of a column, as numpy would hold it. Only float32 changes arithmetic
 /// (steps that keep float32 round every result to it); the others decide how columns combine.
@@ -438,7 +438,7 @@ impl<'s> FrameBuilder<'s> {
     /// Sets row `row` (from 0) of column `index`.
     pub fn set(&mut self, row: usize, index: usize, cell: Cell<'_>) -> Result<(), InputError> {
         if let Some((features, feature)) = self.feature(index) {
-            return features.set(row, feature, cell);
+            return set_feature(features, row, feature, cell);
         }
         let column = &self.schema.columns[index];
         match (column.kind, cell) {
@@ -550,9 +550,9 @@ impl<'s> FrameBuilder<'s> {
                     expected: n_rows,
                 });
             }
-            features.claim(feature)?;
+            claim_feature(features, feature)?;
             for (row, v) in values.into_iter().enumerate() {
-                features.set(row, feature, Cell::Number(dtype.round(v)))?;
+                set_feature(features, row, feature, Cell::Number(dtype.round(v)))?;
             }
             return Ok(());
         }
@@ -601,7 +601,7 @@ impl<'s> FrameBuilder<'s> {
     /// Marks a column as given (V2 inputs and CSV headers refuse a column given twice).
     pub fn claim(&mut self, index: usize) -> Result<(), InputError> {
         if let Some((features, feature)) = self.feature(index) {
-            return features.claim(feature);
+            return claim_feature(features, feature);
         }
         if self.schema.columns[index].kind == ColumnKind::Mapping {
             return Ok(());
@@ -637,7 +637,7 @@ impl<'s> FrameBuilder<'s> {
                 Some(column) => column,
                 // A row that names none of the features is a row without them.
                 None if info.kind == ColumnKind::Mapping => match mappings.take() {
-                    Some((_, features)) => features.finish(),
+                    Some((_, features)) => Column::Mappings(features.finish()),
                     None => Column::Mappings(vec![Mapping::new(); self.n_rows]),
                 },
                 None if absent == Absent::Refused && info.kind != ColumnKind::Unused => {
@@ -669,6 +669,40 @@ pub fn quoted_list(items: &[String]) -> String {
         out.push(format!("… ({} in all)", items.len()));
     }
     out.join(", ")
+}
+
+/// Sets a feature of a row of named features to `cell` as the client sent it: a missing value
+/// is Python's `None`, NaN stays NaN; an infinite number is refused, as in any column.
+fn set_feature(
+    features: &mut MappingRows,
+    row: usize,
+    feature: usize,
+    cell: Cell<'_>,
+) -> Result<(), InputError> {
+    let value = match cell {
+        Cell::Missing => FeatureValue::Missing,
+        Cell::Number(v) if v.is_infinite() => {
+            return Err(InputError::NotFiniteIn {
+                row: row + 1,
+                column: features.name(feature).to_owned(),
+                value: cell.describe(),
+            });
+        }
+        Cell::Number(v) => FeatureValue::Number(v),
+        Cell::Text(s) => FeatureValue::Text(Arc::from(s)),
+    };
+    features.set(row, feature, value);
+    Ok(())
+}
+
+/// Marks a feature as given whole (a V2 input, a CSV header); a second of its name is refused.
+fn claim_feature(features: &mut MappingRows, feature: usize) -> Result<(), InputError> {
+    if features.claim(feature) {
+        return Ok(());
+    }
+    Err(InputError::DuplicateColumn {
+        column: features.name(feature).to_owned(),
+    })
 }
 
 #[cfg(test)]

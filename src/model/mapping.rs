@@ -1,7 +1,7 @@
 //! Rows of named features, what DictVectorizer and FeatureHasher take: each row a mapping of
 //! feature names to a number, a string, or a list of strings, or (FeatureHasher with
 //! `input_type='string'`) a bare list of strings. A model whose input is such a mapping has one
-//! input column of kind [`ColumnKind::Mapping`]; every name a request gives (a V1 object's keys,
+//! input column of kind `ColumnKind::Mapping`; every name a request gives (a V1 object's keys,
 //! V2 inputs, a CSV header) is then a feature of that column, not a column of its own.
 //!
 //! A feature's value is kept as the client gave it, for the vectorizer to read as
@@ -10,14 +10,13 @@
 //! Python's `json.loads` keeps the last of a repeated key. [`MappingRows`] collects them for
 //! `FrameBuilder`.
 //!
-//! What must not live here: any protocol's syntax, and what a vectorizer makes of a feature
+//! What must not live here: any protocol's syntax, the checks of a value as a client sent it
+//! (`crate::model::input`, which builds these rows), and what a vectorizer makes of a feature
 //! (`crate::model::text::dict`).
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-
-use super::input::{Cell, Column, InputError};
 
 /// One feature's value in a row.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,21 +78,8 @@ impl MappingRows {
     }
 
     /// Sets feature `feature` of row `row` (from 0), replacing a value it has in that row.
-    pub fn set(&mut self, row: usize, feature: usize, cell: Cell<'_>) -> Result<(), InputError> {
-        let value = match cell {
-            Cell::Missing => FeatureValue::Missing,
-            Cell::Number(v) if v.is_infinite() => {
-                return Err(InputError::NotFiniteIn {
-                    row: row + 1,
-                    column: self.names[feature].to_string(),
-                    value: cell.describe(),
-                });
-            }
-            Cell::Number(v) => FeatureValue::Number(v),
-            Cell::Text(s) => FeatureValue::Text(Arc::from(s)),
-        };
+    pub fn set(&mut self, row: usize, feature: usize, value: FeatureValue) {
         self.put(row, feature, value);
-        Ok(())
     }
 
     /// Sets feature `feature` of row `row` to several strings (a JSON list).
@@ -124,19 +110,15 @@ impl MappingRows {
         }
     }
 
-    /// Marks a feature as given whole; a second input of its name is refused.
-    pub fn claim(&mut self, feature: usize) -> Result<(), InputError> {
-        if std::mem::replace(&mut self.claimed[feature], true) {
-            return Err(InputError::DuplicateColumn {
-                column: self.names[feature].to_string(),
-            });
-        }
-        Ok(())
+    /// Marks a feature as given whole: `false` when it already was (a second input of its name,
+    /// which the caller refuses).
+    pub fn claim(&mut self, feature: usize) -> bool {
+        !std::mem::replace(&mut self.claimed[feature], true)
     }
 
-    /// The column of mappings.
-    pub fn finish(self) -> Column {
-        Column::Mappings(self.rows)
+    /// Each row's features.
+    pub fn finish(self) -> Vec<Mapping> {
+        self.rows
     }
 }
 
@@ -145,23 +127,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn features_are_numbered_once_missing_values_kept_and_the_last_of_a_name_counts() {
+    fn features_are_numbered_once_and_the_last_of_a_name_in_a_row_counts() {
         let mut rows = MappingRows::new(2);
         let city = rows.feature("city");
         let temp = rows.feature("temp");
         assert_eq!(rows.feature("city"), city);
-        rows.set(0, city, Cell::Text("Paris")).unwrap();
-        rows.set(0, temp, Cell::Number(21.5)).unwrap();
-        rows.set(0, city, Cell::Text("Rome")).unwrap();
-        rows.set(1, city, Cell::Missing).unwrap();
-        rows.set(1, temp, Cell::Number(f64::NAN)).unwrap();
-        let err = rows.set(1, temp, Cell::Number(f64::INFINITY)).unwrap_err();
-        assert!(err.to_string().contains("\"temp\""), "{err}");
-        rows.claim(temp).unwrap();
-        assert!(rows.claim(temp).is_err());
-        let Column::Mappings(rows) = rows.finish() else {
-            panic!("a column of mappings");
-        };
+        rows.set(0, city, FeatureValue::Text("Paris".into()));
+        rows.set(0, temp, FeatureValue::Number(21.5));
+        rows.set(0, city, FeatureValue::Text("Rome".into()));
+        rows.set(1, city, FeatureValue::Missing);
+        rows.set_unnamed(1, ["a", "b"]);
+        assert!(rows.claim(temp));
+        assert!(!rows.claim(temp));
+        let rows = rows.finish();
         assert_eq!(
             rows[0],
             vec![
@@ -169,7 +147,15 @@ mod tests {
                 (Arc::from("temp"), FeatureValue::Number(21.5)),
             ]
         );
-        assert_eq!(rows[1][0].1, FeatureValue::Missing);
-        assert!(matches!(rows[1][1].1, FeatureValue::Number(v) if v.is_nan()));
+        assert_eq!(
+            rows[1],
+            vec![
+                (Arc::from("city"), FeatureValue::Missing),
+                (
+                    Arc::from(""),
+                    FeatureValue::Unnamed(vec!["a".into(), "b".into()])
+                ),
+            ]
+        );
     }
 }

@@ -13,12 +13,14 @@ use hyper::body::Bytes;
 use serde_json::{Map, Value, json};
 use skserve::config::ServeSettings;
 use skserve::grpc::generated::inference::model_infer_request::InferInputTensor;
-use skserve::grpc::generated::inference::{InferTensorContents, ModelInferRequest};
+use skserve::grpc::generated::inference::{
+    InferTensorContents, ModelInferRequest, ModelInferResponse,
+};
 use skserve::store::ModelSource;
 
 use crate::helpers::{
     TestApp, assert_answers, binary_body, cli_predict, encode, flat, grpc_client, json,
-    protocol_expected, protocol_fixture, requested_outputs, spawn_app_with_grpc,
+    length_prefixed, protocol_expected, protocol_fixture, requested_outputs, spawn_app_with_grpc,
 };
 
 async fn serve(name: &str) -> (TestApp, Value) {
@@ -44,14 +46,22 @@ fn column(rows: &[Map<String, Value>], feature: &str) -> Vec<Value> {
     rows.iter().map(|r| r[feature].clone()).collect()
 }
 
-/// BYTES elements as the binary extension lays them out: a 4-byte length before each.
-fn encode_strings<'a>(strings: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for s in strings {
-        out.extend((s.len() as u32).to_le_bytes());
-        out.extend(s.as_bytes());
-    }
-    out
+/// The numbers of output `output` of a gRPC reply.
+fn fp64_output(reply: &ModelInferResponse, output: usize) -> Vec<Value> {
+    let contents = reply.outputs[output].contents.clone().unwrap();
+    contents
+        .fp64_contents
+        .into_iter()
+        .map(Value::from)
+        .collect()
+}
+
+/// The labels `skserve predict` prints for `csv` (the first field of each line).
+fn cli_labels(name: &str, csv: &str) -> Vec<Value> {
+    cli_predict(name, csv)
+        .lines()
+        .map(|l| Value::from(l.split_once(',').unwrap().0))
+        .collect()
 }
 
 /// A V2 request of binary inputs `(name, datatype, shape, bytes)`, answered in JSON; the JSON
@@ -213,7 +223,7 @@ async fn a_dict_vectorizer_logistic_regression_takes_named_features_on_every_ent
                 "city",
                 "BYTES",
                 vec![n],
-                encode_strings(cities.iter().copied()),
+                length_prefixed(cities.iter().copied()),
             ),
             (
                 "income",
@@ -260,13 +270,7 @@ async fn a_dict_vectorizer_logistic_regression_takes_named_features_on_every_ent
     };
     let mut client = grpc_client(&app).await;
     let reply = client.model_infer(call).await.unwrap().into_inner();
-    let contents = reply.outputs[1].contents.clone().unwrap();
-    let probabilities: Vec<Value> = contents
-        .fp64_contents
-        .into_iter()
-        .map(Value::from)
-        .collect();
-    assert_answers(&probabilities, &proba, "gRPC predict_proba");
+    assert_answers(&fp64_output(&reply, 1), &proba, "gRPC predict_proba");
 
     // `skserve predict`: the header names the features.
     let mut csv = String::from("age,city,income\n");
@@ -278,11 +282,7 @@ async fn a_dict_vectorizer_logistic_regression_takes_named_features_on_every_ent
             r["income"]
         ));
     }
-    let predicted: Vec<Value> = cli_predict(name, &csv)
-        .lines()
-        .map(|l| Value::from(l.split_once(',').unwrap().0))
-        .collect();
-    assert_answers(&predicted, &labels, "CLI");
+    assert_answers(&cli_labels(name, &csv), &labels, "CLI");
 
     // Mistakes: a nested object names its feature; a row of numbers is refused.
     let (status, body) = json(
@@ -418,7 +418,7 @@ async fn a_feature_hasher_of_strings_takes_each_rows_strings_on_every_entry() {
             "words",
             "BYTES",
             vec![n, 2],
-            encode_strings(strings.iter().copied()),
+            length_prefixed(strings.iter().copied()),
         )],
         &["predict_proba"],
     );
@@ -442,24 +442,14 @@ async fn a_feature_hasher_of_strings_takes_each_rows_strings_on_every_entry() {
     };
     let mut client = grpc_client(&app).await;
     let reply = client.model_infer(call).await.unwrap().into_inner();
-    let contents = reply.outputs[0].contents.clone().unwrap();
-    let probabilities: Vec<Value> = contents
-        .fp64_contents
-        .into_iter()
-        .map(Value::from)
-        .collect();
-    assert_answers(&probabilities, &want, "gRPC");
+    assert_answers(&fp64_output(&reply, 0), &want, "gRPC");
 
     // `skserve predict`: each row's strings, under any header.
     let mut csv = String::from("first,second\n");
     for pair in &pairs {
         csv.push_str(&format!("{},{}\n", pair[0], pair[1]));
     }
-    let predicted: Vec<Value> = cli_predict(name, &csv)
-        .lines()
-        .map(|l| Value::from(l.split_once(',').unwrap().0))
-        .collect();
-    assert_answers(&predicted, &labels, "CLI");
+    assert_answers(&cli_labels(name, &csv), &labels, "CLI");
 
     // Mistakes, each a 4xx naming what is wrong.
     for (instances, named) in [

@@ -463,6 +463,21 @@ mod tests {
         }
     }
 
+    fn hasher(input_type: InputType) -> DictFeatures {
+        DictFeatures {
+            class: SkClass::FeatureHasher,
+            label: "FeatureHasher".into(),
+            features: Features::Hashed {
+                hasher: Hasher {
+                    n_features: 16,
+                    alternate_sign: true,
+                },
+                input_type,
+            },
+            dtype: Dtype::F64,
+        }
+    }
+
     fn mapping(items: &[(&str, FeatureValue)]) -> Mapping {
         items
             .iter()
@@ -514,18 +529,6 @@ mod tests {
 
     #[test]
     fn a_hasher_refuses_a_null_and_hashes_nan_as_scikit_learn_does() {
-        let hasher = |input_type| DictFeatures {
-            class: SkClass::FeatureHasher,
-            label: "FeatureHasher".into(),
-            features: Features::Hashed {
-                hasher: Hasher {
-                    n_features: 16,
-                    alternate_sign: true,
-                },
-                input_type,
-            },
-            dtype: Dtype::F64,
-        };
         let mut pairs = Vec::new();
         let null = mapping(&[("city", FeatureValue::Missing)]);
         for input_type in [InputType::Dict, InputType::Pair, InputType::String] {
@@ -560,18 +563,7 @@ mod tests {
 
     #[test]
     fn a_hasher_of_strings_refuses_a_number_naming_the_feature() {
-        let h = DictFeatures {
-            class: SkClass::FeatureHasher,
-            label: "FeatureHasher".into(),
-            features: Features::Hashed {
-                hasher: Hasher {
-                    n_features: 16,
-                    alternate_sign: true,
-                },
-                input_type: InputType::String,
-            },
-            dtype: Dtype::F64,
-        };
+        let h = hasher(InputType::String);
         let mut pairs = Vec::new();
         let err = h
             .row(&mapping(&[("n", FeatureValue::Number(2.0))]), &mut pairs)
