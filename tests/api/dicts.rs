@@ -46,6 +46,15 @@ fn column(rows: &[Map<String, Value>], feature: &str) -> Vec<Value> {
     rows.iter().map(|r| r[feature].clone()).collect()
 }
 
+/// `POST /v1/models/{name}:predict?proba=true` of `instances`: the status and the JSON body.
+async fn v1_proba(app: &TestApp, name: &str, instances: &impl serde::Serialize) -> (u16, Value) {
+    json(
+        app.v1_predict(name, "?proba=true", &json!({ "instances": instances }))
+            .await,
+    )
+    .await
+}
+
 /// The numbers of output `output` of a gRPC reply.
 fn fp64_output(reply: &ModelInferResponse, output: usize) -> Vec<Value> {
     let contents = reply.outputs[output].contents.clone().unwrap();
@@ -97,20 +106,12 @@ async fn a_dict_vectorizer_logistic_regression_takes_named_features_on_every_ent
     let n = full.len();
 
     // V1: objects; then objects leaving features out, with lists of strings.
-    let (status, body) = json(
-        app.v1_predict(name, "?proba=true", &json!({ "instances": full }))
-            .await,
-    )
-    .await;
+    let (status, body) = v1_proba(&app, name, &full).await;
     assert_eq!(status, 200, "{body}");
     assert_answers(&flat(&body["predictions"]), &labels, "V1");
     assert_answers(&flat(&body["probabilities"]), &proba, "V1 probabilities");
     let sparse = rows(&expected, "sparse_rows");
-    let (status, body) = json(
-        app.v1_predict(name, "?proba=true", &json!({ "instances": sparse }))
-            .await,
-    )
-    .await;
+    let (status, body) = v1_proba(&app, name, &sparse).await;
     assert_eq!(status, 200, "{body}");
     let want = &answers["sparse_answers"];
     assert_answers(
@@ -315,11 +316,7 @@ async fn a_null_feature_is_pythons_none_which_dict_vectorizer_makes_nan() {
     let answers = &expected["models"][name]["answers"];
     let proba = flat(&answers["predict_proba"]);
     let nulls = rows(&expected, "null_rows");
-    let (status, body) = json(
-        app.v1_predict(name, "?proba=true", &json!({ "instances": nulls }))
-            .await,
-    )
-    .await;
+    let (status, body) = v1_proba(&app, name, &nulls).await;
     assert_eq!(status, 200, "{body}");
     assert_answers(&flat(&body["probabilities"]), &proba, "V1 nulls");
 
@@ -363,11 +360,7 @@ async fn a_feature_hasher_of_strings_takes_each_rows_strings_on_every_entry() {
     // V1: an object per row (its keys are not hashed), or a bare list of strings.
     let tokens = string_rows(&expected, "tokens");
     let instances: Vec<Value> = tokens.iter().map(|t| json!({ "tokens": t })).collect();
-    let (status, body) = json(
-        app.v1_predict(name, "?proba=true", &json!({ "instances": instances }))
-            .await,
-    )
-    .await;
+    let (status, body) = v1_proba(&app, name, &instances).await;
     assert_eq!(status, 200, "{body}");
     assert_answers(
         &flat(&body["predictions"]),
@@ -381,11 +374,7 @@ async fn a_feature_hasher_of_strings_takes_each_rows_strings_on_every_entry() {
         what,
     );
     let lists = string_rows(&expected, "token_lists");
-    let (status, body) = json(
-        app.v1_predict(name, "?proba=true", &json!({ "instances": lists }))
-            .await,
-    )
-    .await;
+    let (status, body) = v1_proba(&app, name, &lists).await;
     assert_eq!(status, 200, "{body}");
     let what = "V1 lists";
     let want = flat(&model["list_answers"]["predict_proba"]);

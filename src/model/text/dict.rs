@@ -36,10 +36,13 @@ enum InputType {
     String,
 }
 
+/// Each name of a vocabulary with its column.
+type Columns = FxHashMap<Box<str>, u32>;
+
 #[derive(Clone, Debug)]
 enum Features {
     Vocabulary {
-        columns: FxHashMap<Box<str>, u32>,
+        columns: Columns,
         names: Vec<String>,
         separator: String,
         sparse: bool,
@@ -60,9 +63,7 @@ pub struct DictFeatures {
 
 /// `vocabulary_` and `feature_names_`: each name's column, every column of `0..len` once, and
 /// `feature_names_[vocabulary_[f]] == f`.
-fn read_vocabulary(
-    state: &State<'_>,
-) -> Result<(FxHashMap<Box<str>, u32>, Vec<String>), LoadError> {
+fn read_vocabulary(state: &State<'_>) -> Result<(Columns, Vec<String>), LoadError> {
     let value = state.get("vocabulary_")?;
     let Some(Node::Dict(items)) = state.heap.node(value) else {
         return Err(state.malformed("vocabulary_", "is not a dict"));
