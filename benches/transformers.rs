@@ -25,7 +25,9 @@ fn bench_dir() -> PathBuf {
     );
     if !dir.join("bench.json").exists() {
         let status = std::process::Command::new(format!("{root}/target/sk1.9-venv/bin/python"))
-            .arg(format!("{root}/tests/python/transformers/bench_transformers.py"))
+            .arg(format!(
+                "{root}/tests/python/transformers/bench_transformers.py"
+            ))
             .arg(&dir)
             .status()
             .expect("cannot run bench_transformers.py (ensure_pipelines.sh makes its venv)");

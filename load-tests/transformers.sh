@@ -89,8 +89,10 @@ def show(t):
     return "%.2f µs" % (t * 1e6) if t < 1e-3 else "%.2f ms" % (t * 1e3)
 def ratio(model, engine, rows):
     ours, theirs = best.get((model, "skserve", rows)), best.get((model, engine, rows))
-    return "%.0f×" % (theirs / ours) if ours and theirs and theirs / ours >= 10 else \
-        "%.2f×" % (theirs / ours) if ours and theirs else "—"
+    if not (ours and theirs):
+        return "—"
+    r = theirs / ours
+    return "%.0f×" % r if r >= 10 else "%.2f×" % r if r >= 0.1 else "%.2g×" % r
 print("| Pipeline (+ LogisticRegression) | skserve, 1 row | scikit-learn ÷ skserve | ONNX Runtime ÷ skserve | skserve, 10,000 rows | scikit-learn ÷ skserve | ONNX Runtime ÷ skserve |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for model in order:
