@@ -161,6 +161,17 @@ def fitted(outdir):
     return out
 
 
+def onnx_call(model, one):
+    """ONNX Runtime's run of the converted Pipeline on float32 rows, or why skl2onnx cannot
+    convert it (the exception's type and first line)."""
+    try:
+        sess = onnx_session(model, one)
+    except Exception as error:  # the converter's exception types vary by model
+        return None, "%s: %s" % (type(error).__name__, str(error).splitlines()[0][:140])
+    feed = sess.get_inputs()[0].name
+    return (lambda rows: sess.run(None, {feed: rows})), None
+
+
 def main():
     outdir = sys.argv[1]
     onnx = "--onnx" in sys.argv[2:]
@@ -178,25 +189,18 @@ def main():
         print("scikit-learn %s, numpy %s" % (sklearn.__version__, np.__version__))
     with threadpool_limits(limits=1):
         for name, model, _, rows in cases:
-            one = rows[:1]
             if onnx:
-                try:
-                    sess = onnx_session(model, one)
-                except Exception as error:  # the converter's exception types vary by model
-                    print("onnxruntime %s: skl2onnx cannot convert it: %s: %s"
-                          % (name, type(error).__name__, str(error).splitlines()[0][:140]))
+                call, why = onnx_call(model, rows[:1])
+                if why:
+                    print("onnxruntime %s: skl2onnx cannot convert it: %s" % (name, why))
                     continue
-                feed = sess.get_inputs()[0].name
-                t1, tb = timed(lambda b: sess.run(None, {feed: b}), one.astype(np.float32),
-                               rows.astype(np.float32))
-                engine = "onnxruntime"
+                rows, engine = rows.astype(np.float32), "onnxruntime"
             else:
-                t1, tb = timed(model.predict_proba, one, rows)
-                engine = "scikit-learn"
+                call, engine = model.predict_proba, "scikit-learn"
+            t1, tb = timed(call, rows[:1], rows)
             print("%s %s predict_proba: 1 row %.1f us, 10000 rows %.2f ms"
                   % (engine, name, t1 * 1e6, tb * 1e3))
             sys.stdout.flush()
-
 
 if __name__ == "__main__":
     main()
