@@ -198,6 +198,10 @@ pub struct QuantileTransformer {
     /// Per feature, its quantiles (a column of `quantiles_`).
     quantiles: Vec<Vec<f64>>,
     references: Vec<f64>,
+    /// The same knots mirrored (negated, in reverse order), for the second of the two
+    /// interpolations `_transform_col` averages: made once here rather than for every value.
+    mirrored_quantiles: Vec<Vec<f64>>,
+    mirrored_references: Vec<f64>,
 }
 
 impl QuantileTransformer {
@@ -245,12 +249,19 @@ impl QuantileTransformer {
             }
             quantiles.push(column);
         }
-        Ok(Self {
-            label: state.label(),
+        Ok(Self::new(state.label(), normal, quantiles, references))
+    }
+
+    fn new(label: String, normal: bool, quantiles: Vec<Vec<f64>>, references: Vec<f64>) -> Self {
+        let mirrored = |knots: &[f64]| knots.iter().rev().map(|k| -k).collect::<Vec<f64>>();
+        Self {
+            label,
             normal,
+            mirrored_quantiles: quantiles.iter().map(|q| mirrored(q)).collect(),
+            mirrored_references: mirrored(&references),
             quantiles,
             references,
-        })
+        }
     }
 
     /// `_transform_col` forward of one value of feature `j`.
@@ -270,15 +281,8 @@ impl QuantileTransformer {
         } else if at_high {
             1.0
         } else {
-            0.5 * (interp(
-                x,
-                quantiles.iter().copied(),
-                self.references.iter().copied(),
-            ) - interp(
-                -x,
-                quantiles.iter().rev().map(|q| -q),
-                self.references.iter().rev().map(|r| -r),
-            ))
+            0.5 * (interp(x, quantiles, &self.references)
+                - interp(-x, &self.mirrored_quantiles[j], &self.mirrored_references))
         };
         if self.normal {
             let spacing = f64::EPSILON;
@@ -292,13 +296,7 @@ impl QuantileTransformer {
 
 /// `np.interp(x, xp, fp)` for one finite `x`: the last knot at or below it, the slope to the
 /// next, the end values outside, and numpy's fallbacks where the slope is not finite.
-fn interp(
-    x: f64,
-    xp: impl Iterator<Item = f64> + Clone,
-    fp: impl Iterator<Item = f64> + Clone,
-) -> f64 {
-    let xp: Vec<f64> = xp.collect();
-    let fp: Vec<f64> = fp.collect();
+fn interp(x: f64, xp: &[f64], fp: &[f64]) -> f64 {
     let n = xp.len();
     if x < xp[0] {
         return fp[0];
@@ -420,12 +418,12 @@ mod tests {
     /// A transformer of evenly spaced references over `quantiles`.
     fn quantile(quantiles: Vec<Vec<f64>>, normal: bool) -> QuantileTransformer {
         let n = quantiles[0].len();
-        QuantileTransformer {
-            label: "QuantileTransformer".into(),
+        QuantileTransformer::new(
+            "QuantileTransformer".into(),
             normal,
             quantiles,
-            references: (0..n).map(|i| i as f64 / (n - 1) as f64).collect(),
-        }
+            (0..n).map(|i| i as f64 / (n - 1) as f64).collect(),
+        )
     }
 
     #[test]
