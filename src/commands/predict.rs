@@ -301,9 +301,10 @@ fn numbers(records: &[(usize, Vec<Field>)], n_features: usize) -> Result<Vec<f64
 /// quoted empty field in a text column is an empty document, as in a model of one text column.
 fn named_frame(model: &Model, records: &[(usize, Vec<Field>)]) -> Result<Frame, String> {
     let (header_line, header) = &records[0];
-    if !header
-        .iter()
-        .any(|f| model.input().position(f.trim()).is_some())
+    if model.input().mapping_column().is_none()
+        && !header
+            .iter()
+            .any(|f| model.input().position(f.trim()).is_some())
     {
         return Err(format!(
             "row {header_line}: this model takes named columns; the first row must be a header \
@@ -331,7 +332,12 @@ fn named_frame(model: &Model, records: &[(usize, Vec<Field>)]) -> Result<Frame, 
             ));
         }
         for (field, &column) in fields.iter().zip(&columns) {
-            let text = model.input().columns[column].kind == crate::model::ColumnKind::Text;
+            // A mapping's features (numbered after the columns) take numbers or strings; a
+            // quoted field is a string (`"42"`, `""`).
+            let text = match model.input().columns.get(column) {
+                Some(c) => c.kind == crate::model::ColumnKind::Text,
+                None => field.quoted,
+            };
             let cell = if is_missing(field) && !(text && field.quoted) {
                 Cell::Missing
             } else if text {

@@ -18,7 +18,7 @@
 //! - `stats`: PSI and Jensen–Shannon from shares and counts.
 //! - `reference`: bins and shares made from values (profiles and reference windows).
 //! - `plan`: each column's bins and checks, and the slots of its counts.
-//! - `counts`: counters sharded per thread, and a batch's tally.
+//! - `counts`: counters sharded per thread, each claimed for one request's counting.
 //! - `window`: the first rows of a version, filling without a lock.
 //! - `tracker`: one version's counts, rings and reference.
 //! - `series`: the Prometheus counters a tracker's counts go to.

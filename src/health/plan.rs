@@ -191,23 +191,64 @@ impl ColumnPlan {
         mut flag: impl FnMut(usize),
         bin_of: impl Fn(f64) -> usize,
     ) {
-        let (low, high) = (self.low, self.high);
-        let out_of_range = self.issues + OUT_OF_RANGE;
-        let missing_bin = self.bins + self.listed + 1;
         for (row, v) in values.enumerate() {
-            if v.is_nan() {
-                if self.missing_is_issue {
-                    sink.add(self.issues + MISSING, 1);
-                    flag(row);
-                }
-                sink.add(missing_bin, 1);
-                continue;
-            }
-            if v < low || v > high {
-                sink.add(out_of_range, 1);
+            if self.count_binned_number(v, sink, &bin_of) {
                 flag(row);
             }
-            sink.add(self.bins + bin_of(v), 1);
+        }
+    }
+
+    /// One number (`NaN` missing) of a column binned by `bin_of`; whether it had an issue.
+    #[inline]
+    fn count_binned_number(
+        &self,
+        v: f64,
+        sink: &mut impl Sink,
+        bin_of: impl Fn(f64) -> usize,
+    ) -> bool {
+        if v.is_nan() {
+            if self.missing_is_issue {
+                sink.add(self.issues + MISSING, 1);
+            }
+            sink.add(self.bins + self.listed + 1, 1);
+            return self.missing_is_issue;
+        }
+        let out_of_range = v < self.low || v > self.high;
+        if out_of_range {
+            sink.add(self.issues + OUT_OF_RANGE, 1);
+        }
+        sink.add(self.bins + bin_of(v), 1);
+        out_of_range
+    }
+
+    /// One number (`NaN` missing) of this column, counted as [`Self::count_numbers`] counts
+    /// each of a column's; whether it had an issue. For a request of one row, where a
+    /// column's loop would be set up for a single value.
+    #[inline]
+    pub fn count_number(&self, v: f64, sink: &mut impl Sink) -> bool {
+        if self.unused {
+            return false;
+        }
+        match (&self.binning, &self.known_numbers) {
+            (Binning::Numeric(edges), None) => {
+                self.count_binned_number(v, sink, |v| edge_bin(edges, v))
+            }
+            (Binning::Discrete(known), None) => {
+                let other = self.listed;
+                self.count_binned_number(v, sink, |v| position(known, v).unwrap_or(other))
+            }
+            _ => {
+                let cell = if v.is_nan() {
+                    Cell::Missing
+                } else {
+                    Cell::Number(v)
+                };
+                let (issue, bin) = self.observe(cell, |slot| sink.add(slot, 1));
+                if let Some(bin) = bin {
+                    sink.add(self.bins + bin, 1);
+                }
+                issue
+            }
         }
     }
 
@@ -408,7 +449,7 @@ fn column_plan(
         _ => None,
     };
     let (binning, listed, check_unseen) = match (reference, kind) {
-        (_, ColumnKind::Unused) => (Binning::Pending, 0, false),
+        (_, ColumnKind::Unused | ColumnKind::Mapping) => (Binning::Pending, 0, false),
         (Some(d), _) => binning(d, known.filter(|_| kind == ColumnKind::Text)),
         (None, ColumnKind::Text) => {
             let categories = known.cloned().unwrap_or_default();
@@ -427,7 +468,8 @@ fn column_plan(
     };
     ColumnPlan {
         name: name.to_owned(),
-        unused: kind == ColumnKind::Unused,
+        // A mapping's features are not columns: model health does not follow them.
+        unused: matches!(kind, ColumnKind::Unused | ColumnKind::Mapping),
         low,
         high,
         missing_is_issue,
@@ -561,7 +603,7 @@ mod tests {
     }
 
     #[test]
-    fn a_column_counted_at_once_counts_as_its_values_one_by_one() {
+    fn a_column_counted_at_once_or_value_by_value_counts_as_its_values_one_by_one() {
         let numbers: Vec<f64> = (0..100).map(f64::from).collect();
         let few = [0.0, 1.0, 1.0, 0.0, 1.0];
         let long: Vec<f64> = (0..100).map(|v| f64::from(v % 40)).collect();
@@ -597,6 +639,15 @@ mod tests {
             plan.count_numbers(values.iter().copied(), &mut at_once, |row| flags.push(row));
             assert_eq!(at_once.0, one_by_one.0, "plan {p}");
             assert_eq!(flags, flags_one, "plan {p}");
+            // A one-row request's path: each value alone.
+            let (mut alone, mut flags_alone) = (Counted::default(), Vec::new());
+            for (row, &v) in values.iter().enumerate() {
+                if plan.count_number(v, &mut alone) {
+                    flags_alone.push(row);
+                }
+            }
+            assert_eq!(alone.0, one_by_one.0, "plan {p}");
+            assert_eq!(flags_alone, flags_one, "plan {p}");
         }
     }
 

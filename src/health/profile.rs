@@ -125,12 +125,14 @@ impl Observer for ProfileMaker {
                 (Values::Numbers(out), SeenInput::Frame(frame)) => match &frame.columns[c] {
                     Column::Numbers { values, .. } => out.extend(values),
                     Column::Texts(texts) => out.extend(texts.iter().map(|_| f64::NAN)),
+                    Column::Mappings(rows) => out.extend(rows.iter().map(|_| f64::NAN)),
                 },
                 (Values::Texts(out), SeenInput::Frame(frame)) => match &frame.columns[c] {
                     Column::Texts(texts) => {
                         out.extend(texts.iter().map(|t| t.as_deref().map(str::to_owned)));
                     }
                     Column::Numbers { values, .. } => out.extend(values.iter().map(|_| None)),
+                    Column::Mappings(rows) => out.extend(rows.iter().map(|_| None)),
                 },
                 (Values::Texts(out), SeenInput::Rows { .. }) => {
                     out.extend((0..seen.n_rows).map(|_| None));

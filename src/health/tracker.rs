@@ -15,7 +15,7 @@
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use super::counts::{Shards, Sink, Tally};
+use super::counts::{Shards, Sink};
 use super::plan::{Binning, Plan, PredictionPlan, ROWS, ROWS_WITH_ISSUES};
 use super::reference;
 use super::window::Window;
@@ -169,7 +169,8 @@ impl Tracker {
         }
     }
 
-    /// Counts one answered request. Lock-free: atomic additions to this thread's shard.
+    /// Counts one answered request, into this thread's shard (see [`Shards`]): no lock, and one
+    /// locked instruction whatever the number of rows.
     #[inline]
     pub fn count(&self, seen: &Seen<'_>) {
         let rows = seen.n_rows;
@@ -177,13 +178,7 @@ impl Tracker {
             return;
         }
         let slots = self.window.as_ref().map_or(0..0, |w| w.claim(rows));
-        if rows == 1 {
-            self.count_rows(seen, &mut self.shards.local(), slots);
-        } else {
-            let mut tally = Tally::new(self.shards.slots());
-            self.count_rows(seen, &mut tally, slots);
-            tally.flush(self.shards.local());
-        }
+        self.count_rows(seen, &mut self.shards.claim(), slots);
     }
 
     /// Counts the rows of `seen` into `sink`, column by column: within a column every value
@@ -200,48 +195,61 @@ impl Tracker {
         // Rows `0..kept` have a slot of the window, `slots.start + row`.
         let kept = slots.len();
         let mut flagged = Flagged::new(n_rows);
-        for (c, plan) in columns[..n_columns].iter().enumerate() {
-            let mut observe = |row: usize, value: Cell<'_>| {
-                let (issue, bin) = plan.observe(value, |s| sink.add(s, 1));
-                if issue {
-                    flagged.set(row);
+        let one_row = match seen.input {
+            SeenInput::Rows { values, .. } if n_rows == 1 && window.is_none() => Some(values),
+            _ => None,
+        };
+        if let Some(row) = one_row {
+            // The usual request, one row: each column's plan meets its one value directly.
+            for (plan, &v) in columns[..n_columns].iter().zip(row) {
+                if plan.count_number(v, sink) {
+                    flagged.set(0);
                 }
-                if let Some(bin) = bin {
-                    sink.add(plan.bins + bin, 1);
-                }
-                if let Some(window) = window
-                    && row < kept
-                {
-                    let stored = match value {
-                        Cell::Number(v) => v,
-                        Cell::Text(_) => bin.map_or(f64::NAN, |b| b as f64),
-                        Cell::Missing => f64::NAN,
-                    };
-                    window.store(slots.start + row, c, stored);
-                }
-            };
-            match seen.input {
-                SeenInput::Rows { values, n_features } if window.is_none() => {
-                    let column = values[c..].iter().step_by(n_features).take(n_rows);
-                    plan.count_numbers(column.copied(), sink, |row| flagged.set(row));
-                }
-                SeenInput::Rows { values, n_features } => {
-                    let column = values[c..].iter().step_by(n_features).take(n_rows);
-                    for (row, &v) in column.enumerate() {
-                        observe(
-                            row,
-                            if v.is_nan() {
-                                Cell::Missing
-                            } else {
-                                Cell::Number(v)
-                            },
-                        );
+            }
+        } else {
+            for (c, plan) in columns[..n_columns].iter().enumerate() {
+                let mut observe = |row: usize, value: Cell<'_>| {
+                    let (issue, bin) = plan.observe(value, |s| sink.add(s, 1));
+                    if issue {
+                        flagged.set(row);
                     }
-                }
-                SeenInput::Frame(frame) => {
-                    let column = &frame.columns[c];
-                    for row in 0..n_rows {
-                        observe(row, column.cell(row));
+                    if let Some(bin) = bin {
+                        sink.add(plan.bins + bin, 1);
+                    }
+                    if let Some(window) = window
+                        && row < kept
+                    {
+                        let stored = match value {
+                            Cell::Number(v) => v,
+                            Cell::Text(_) => bin.map_or(f64::NAN, |b| b as f64),
+                            Cell::Missing => f64::NAN,
+                        };
+                        window.store(slots.start + row, c, stored);
+                    }
+                };
+                match seen.input {
+                    SeenInput::Rows { values, n_features } if window.is_none() => {
+                        let column = values[c..].iter().step_by(n_features).take(n_rows);
+                        plan.count_numbers(column.copied(), sink, |row| flagged.set(row));
+                    }
+                    SeenInput::Rows { values, n_features } => {
+                        let column = values[c..].iter().step_by(n_features).take(n_rows);
+                        for (row, &v) in column.enumerate() {
+                            observe(
+                                row,
+                                if v.is_nan() {
+                                    Cell::Missing
+                                } else {
+                                    Cell::Number(v)
+                                },
+                            );
+                        }
+                    }
+                    SeenInput::Frame(frame) => {
+                        let column = &frame.columns[c];
+                        for row in 0..n_rows {
+                            observe(row, column.cell(row));
+                        }
                     }
                 }
             }
@@ -394,6 +402,7 @@ impl Tracker {
 struct Flagged {
     inline: [bool; Flagged::INLINE],
     spilled: Vec<bool>,
+    rows: usize,
 }
 
 impl Flagged {
@@ -407,6 +416,7 @@ impl Flagged {
             } else {
                 Vec::new()
             },
+            rows,
         }
     }
 
@@ -420,7 +430,7 @@ impl Flagged {
 
     fn count(&self) -> usize {
         let flags = if self.spilled.is_empty() {
-            &self.inline[..]
+            &self.inline[..self.rows]
         } else {
             &self.spilled[..]
         };

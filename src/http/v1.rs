@@ -183,21 +183,36 @@ pub(super) fn read_instances(loaded: &LoadedModel, instances: &[Value]) -> Resul
     if let Some(column) = model.input().text_column() {
         return read_documents(loaded, &column.name, instances);
     }
+    // Rows of named features: objects of features, or bare lists of strings.
+    let mapping = model.input().mapping_column().is_some();
     let objects = instances.iter().filter(|i| i.is_object()).count();
-    if objects == 0 || loaded.features().is_some() {
-        return encode_instances(loaded, instances).map(Input::Rows);
-    }
-    if !model.input().named {
+    if !mapping && (objects == 0 || loaded.features().is_some() || !model.input().named) {
         return encode_instances(loaded, instances).map(Input::Rows);
     }
     let mut builder = model.frame_builder(instances.len());
     for (i, instance) in instances.iter().enumerate() {
-        let Value::Object(fields) = instance else {
-            return Err(ApiError::Unprocessable(format!(
-                "instance {i} is {}; send every instance as an object of the model's columns ({})",
-                kind(instance),
-                model.input().described()
-            )));
+        let fields = match instance {
+            Value::Object(fields) => fields,
+            Value::Array(items) if mapping && items.iter().all(Value::is_string) => {
+                builder.set_unnamed(i, items.iter().filter_map(Value::as_str))?;
+                continue;
+            }
+            _ if mapping => {
+                return Err(ApiError::Unprocessable(format!(
+                    "instance {i} is {}; this model takes rows of named features: send each \
+                     instance as an object of features ({{\"city\": \"Rome\", \"age\": 30}}), \
+                     or, to a FeatureHasher of strings, a list of strings ([\"a\", \"b\"])",
+                    kind(instance)
+                )));
+            }
+            _ => {
+                return Err(ApiError::Unprocessable(format!(
+                    "instance {i} is {}; send every instance as an object of the model's \
+                     columns ({})",
+                    kind(instance),
+                    model.input().described()
+                )));
+            }
         };
         for (name, value) in fields {
             let column = builder.column(name)?;
@@ -206,6 +221,12 @@ pub(super) fn read_instances(loaded: &LoadedModel, instances: &[Value]) -> Resul
                 Value::Number(n) => Cell::Number(n.as_f64().unwrap_or(f64::NAN)),
                 Value::Bool(b) => Cell::Number(f64::from(u8::from(*b))),
                 Value::String(s) => Cell::Text(s),
+                // Several strings of one feature, for a model of mappings.
+                Value::Array(items) if items.iter().all(Value::is_string) => {
+                    let texts = items.iter().filter_map(Value::as_str);
+                    builder.set_texts(i, column, texts)?;
+                    continue;
+                }
                 other => {
                     return Err(ApiError::Unprocessable(format!(
                         "instance {i}, column \"{name}\": {} is not a value; send a number, a \

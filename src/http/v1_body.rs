@@ -38,6 +38,8 @@ pub(super) enum Expect<'m> {
     Rows,
     /// Documents, each a string (or an object naming the model's one text column).
     Text(&'m str),
+    /// Rows of named features: objects of features, or bare lists of strings.
+    Mappings,
 }
 
 impl<'m> Expect<'m> {
@@ -45,6 +47,9 @@ impl<'m> Expect<'m> {
     pub(super) fn of(loaded: &'m LoadedModel) -> Self {
         if let Some(column) = loaded.model().input().text_column() {
             return Self::Text(&column.name);
+        }
+        if loaded.model().input().mapping_column().is_some() {
+            return Self::Mappings;
         }
         match loaded.features() {
             Some(schema) => Self::Encoded(schema),
@@ -75,8 +80,21 @@ pub(super) fn read(model: &Model, body: &[u8], expect: Expect<'_>) -> Option<Inp
         Parsed::Named { cells, n_rows } => {
             let mut builder = model.frame_builder(n_rows);
             for (row, name, value) in &cells {
+                if let Raw::Row(texts) = value {
+                    builder
+                        .set_unnamed(*row, texts.iter().map(AsRef::as_ref))
+                        .ok()?;
+                    continue;
+                }
                 let column = builder.column(name).ok()?;
                 let cell = match value {
+                    Raw::Row(_) => continue,
+                    Raw::Texts(texts) => {
+                        builder
+                            .set_texts(*row, column, texts.iter().map(AsRef::as_ref))
+                            .ok()?;
+                        continue;
+                    }
                     Raw::Missing => Cell::Missing,
                     Raw::Int(v) => Cell::Number(*v as f64),
                     Raw::Float(v) => Cell::Number(*v),
@@ -144,6 +162,10 @@ enum Raw<'de> {
     Float(f64),
     Bool(bool),
     Text(Cow<'de, str>),
+    /// A list of strings: several values of one feature of a mapping.
+    Texts(Vec<Cow<'de, str>>),
+    /// A whole instance that is a list of strings: a row of strings naming no feature.
+    Row(Vec<Cow<'de, str>>),
 }
 
 impl Raw<'_> {
@@ -155,6 +177,7 @@ impl Raw<'_> {
             Self::Float(v) => FieldValue::Float(*v),
             Self::Bool(v) => FieldValue::Bool(*v),
             Self::Text(s) => FieldValue::Text(s),
+            Self::Texts(_) | Self::Row(_) => FieldValue::Other("a list".into()),
         }
     }
 
@@ -165,7 +188,7 @@ impl Raw<'_> {
             Self::Int(v) => Some(*v as f64),
             Self::Float(v) => Some(*v),
             Self::Bool(v) => Some(f64::from(u8::from(*v))),
-            Self::Text(_) => None,
+            Self::Text(_) | Self::Texts(_) | Self::Row(_) => None,
         }
     }
 }
@@ -257,7 +280,10 @@ impl<'de> Visitor<'de> for Instances<'_> {
             (_, _) if mixed => return Err(give_up()),
             (Expect::Text(_), Shape::Rows) => return Err(give_up()),
             (_, Shape::Rows) => Parsed::Rows(sink.rows),
-            (Expect::Columns | Expect::Text(_), Shape::Objects(_) | Shape::Text) => Parsed::Named {
+            (
+                Expect::Columns | Expect::Mappings | Expect::Text(_),
+                Shape::Objects(_) | Shape::Text,
+            ) => Parsed::Named {
                 cells: sink.cells,
                 n_rows: sink.n_rows,
             },
@@ -316,6 +342,16 @@ impl<'de> Visitor<'de> for Instance<'_, 'de, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let sink = self.0;
+        if matches!(sink.expect, Expect::Mappings) {
+            let mut texts = Vec::new();
+            while let Some(Text(text)) = seq.next_element()? {
+                texts.push(text);
+            }
+            sink.cells
+                .push((sink.n_rows, Cow::Borrowed(""), Raw::Row(texts)));
+            sink.instances.push(Shape::Objects(1));
+            return Ok(());
+        }
         let mut n = 0;
         while let Some(Scalar(value)) = seq.next_element::<Scalar>()? {
             sink.rows.push(value.number().ok_or_else(give_up)?);
@@ -403,8 +439,9 @@ impl<'de> de::Deserialize<'de> for Text<'de> {
     }
 }
 
-/// One value of an instance: a number, a boolean, a string, or null (missing). A list or an
-/// object in an instance is a mistake, worded by the full reading.
+/// One value of an instance: a number, a boolean, a string, null (missing), or a list of
+/// strings (a mapping's feature of several values). Anything else in an instance is a mistake,
+/// worded by the full reading.
 struct Scalar<'de>(Raw<'de>);
 
 impl<'de> de::Deserialize<'de> for Scalar<'de> {
@@ -441,6 +478,13 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
                 Ok(Scalar(Raw::Text(Cow::Owned(v))))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut texts = Vec::new();
+                while let Some(Text(text)) = seq.next_element()? {
+                    texts.push(text);
+                }
+                Ok(Scalar(Raw::Texts(texts)))
             }
         }
         de.deserialize_any(V)

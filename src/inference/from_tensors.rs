@@ -1,7 +1,8 @@
 //! V2 tensors into the model's input: one tensor of rows (`[N, n_features]`, or
 //! `[n_features]` for one row), or, for a model that names its columns, one tensor per column
 //! (`[N]` or `[N, 1]`, BYTES for strings), built into the model's own typed input
-//! (`crate::model::Frame`). Every size is checked against its shape, and the rows against the
+//! (`crate::model::Frame`); for a model of rows of named features, one tensor per feature, a
+//! BYTES tensor `[N, k]` giving each row k strings. Every size is checked against its shape, and the rows against the
 //! limit, before any data is decoded.
 
 use super::tensor::{self, Datatype, Element, InputTensor, TensorData};
@@ -28,6 +29,10 @@ pub(super) fn model_input(
                 inputs.pop().expect("one input"),
                 max_batch_rows,
             )?))
+        }
+        // Rows of named features: each input is a feature, whatever its name.
+        _ if schema.mapping_column().is_some() => {
+            Ok(ModelInput::Frame(features(model, inputs, max_batch_rows)?))
         }
         [one] if schema.position(&one.name).is_none() || one.shape.len() != 1 => {
             matrix(model, inputs.pop().expect("one input"), max_batch_rows)
@@ -86,17 +91,8 @@ fn frame(
     inputs: Vec<InputTensor<'_>>,
     max_batch_rows: usize,
 ) -> Result<crate::model::Frame, InferError> {
-    let counts = inputs
-        .iter()
-        .map(InputTensor::check_size)
-        .collect::<Result<Vec<usize>, _>>()?;
-    let n_rows = counts[0];
-    if n_rows > max_batch_rows {
-        return Err(InferError::TooManyRows {
-            rows: n_rows,
-            limit: max_batch_rows,
-        });
-    }
+    let counts = sizes(&inputs)?;
+    let n_rows = within(counts[0], max_batch_rows)?;
     let mut builder = model.frame_builder(n_rows);
     for (input, n) in inputs.into_iter().zip(counts) {
         let column = builder.column(&input.name)?;
@@ -128,6 +124,100 @@ fn frame(
         }
     }
     Ok(builder.finish(Absent::Refused)?)
+}
+
+/// One tensor per feature of a model of rows of named features: numbers (`[N]` or `[N, 1]`)
+/// in a numeric datatype, strings as BYTES, `[N, k]` for k strings to a row (a list).
+fn features(
+    model: &Model,
+    inputs: Vec<InputTensor<'_>>,
+    max_batch_rows: usize,
+) -> Result<crate::model::Frame, InferError> {
+    let counts = sizes(&inputs)?;
+    let rows = inputs[0].shape.first().copied().unwrap_or(0);
+    let n_rows = within(usize::try_from(rows).unwrap_or(0), max_batch_rows)?;
+    let mut builder = model.frame_builder(n_rows);
+    for (input, n) in inputs.into_iter().zip(counts) {
+        let feature = builder.column(&input.name)?;
+        let strings = input.datatype == Datatype::Bytes;
+        let width = match input.shape.as_slice() {
+            [rows] | [rows, 1] if usize::try_from(*rows) == Ok(n_rows) => Some(1),
+            [rows, k] if strings && *k > 1 && usize::try_from(*rows) == Ok(n_rows) => {
+                usize::try_from(*k).ok()
+            }
+            _ => None,
+        };
+        let Some(width) = width else {
+            return Err(InferError::Invalid(format!(
+                "input '{}' has shape {:?}; a feature's input has shape [N] or [N, 1] with N \
+                 the rows of the first input ({n_rows}), or [N, k] of BYTES for k strings to \
+                 a row",
+                input.name, input.shape
+            )));
+        };
+        if !strings {
+            let dtype = dtype_of(input.datatype);
+            builder.set_numbers(feature, input.into_column_values()?, dtype)?;
+            continue;
+        }
+        builder.claim(feature)?;
+        if width == 1 {
+            set_cells(&mut builder, feature, &input)?;
+            continue;
+        }
+        let name = &input.name;
+        let raw;
+        let elements: Vec<Option<&[u8]>> = match &input.data {
+            TensorData::Strings(values) => values.iter().map(|b| Some(b.as_ref())).collect(),
+            TensorData::Elements(elements) => elements
+                .iter()
+                .map(|e| match e {
+                    Element::Text(bytes) => Some(bytes.as_ref()),
+                    Element::Number(_) | Element::Missing => None,
+                })
+                .collect(),
+            TensorData::Raw(bytes) => {
+                raw = tensor::raw_strings(name, bytes, n)?;
+                raw.iter().map(|b| Some(*b)).collect()
+            }
+            TensorData::Numbers(_) => vec![None; n],
+        };
+        for (row, chunk) in elements.chunks(width).enumerate() {
+            let mut texts = Vec::with_capacity(width);
+            for (k, element) in chunk.iter().enumerate() {
+                let at = row * width + k;
+                let bytes = element.ok_or_else(|| {
+                    InferError::Invalid(format!(
+                        "input '{name}': element {at} is not a string; each row of a [N, k] \
+                         input is k strings (send rows of different lengths over V1)"
+                    ))
+                })?;
+                texts.push(std::str::from_utf8(bytes).map_err(|_| {
+                    InferError::Invalid(format!(
+                        "input '{name}': BYTES element {at} is not UTF-8 text"
+                    ))
+                })?);
+            }
+            builder.set_texts(row, feature, texts)?;
+        }
+    }
+    Ok(builder.finish(Absent::Refused)?)
+}
+
+/// Each input's element count, every one checked against its data before any is decoded.
+fn sizes(inputs: &[InputTensor<'_>]) -> Result<Vec<usize>, InferError> {
+    inputs.iter().map(InputTensor::check_size).collect()
+}
+
+/// `n_rows`, or the refusal of a request of more rows than the limit.
+fn within(n_rows: usize, max_batch_rows: usize) -> Result<usize, InferError> {
+    if n_rows > max_batch_rows {
+        return Err(InferError::TooManyRows {
+            rows: n_rows,
+            limit: max_batch_rows,
+        });
+    }
+    Ok(n_rows)
 }
 
 /// One BYTES tensor of documents (`[N]` or `[N, 1]`) as a model's one text column.

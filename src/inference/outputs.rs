@@ -118,9 +118,26 @@ pub struct TensorMetadata {
     pub shape: [i64; 2],
 }
 
-/// The model's input tensors: one of BYTES for a model of one text column, one per column for
-/// a Pipeline that names its columns (BYTES where it takes strings), else one of rows.
+/// The model's input tensors: one of BYTES for a model of one text column, one per known
+/// feature for a model of rows of named features, one per column for a Pipeline that names
+/// its columns (BYTES where it takes strings), else one of rows.
 pub fn inputs_of(model: &Model) -> Vec<TensorMetadata> {
+    // Rows of named features: each feature the model knows, as an input of its own that a
+    // request may leave out; strings may come several to a row (`[N, k]`).
+    if let Some(features) = model.named_features() {
+        return features
+            .into_iter()
+            .map(|(name, kind)| TensorMetadata {
+                name,
+                datatype: if kind == ColumnKind::Text {
+                    Datatype::Bytes
+                } else {
+                    Datatype::Fp64
+                },
+                shape: [-1, if kind == ColumnKind::Text { -1 } else { 1 }],
+            })
+            .collect();
+    }
     if let Some(column) = model.input().text_column() {
         return vec![TensorMetadata {
             name: if model.input().named {
@@ -137,7 +154,7 @@ pub fn inputs_of(model: &Model) -> Vec<TensorMetadata> {
             .input()
             .columns
             .iter()
-            .filter(|c| c.kind != ColumnKind::Unused)
+            .filter(|c| !matches!(c.kind, ColumnKind::Unused | ColumnKind::Mapping))
             .map(|c| TensorMetadata {
                 name: c.name.clone(),
                 datatype: if c.kind == ColumnKind::Text {

@@ -66,7 +66,7 @@ impl Data {
             Self::Numbers { dtype, .. } | Self::Sparse { dtype, .. } => Some(*dtype),
             Self::Frame(frame) => match &frame.columns[column] {
                 Column::Numbers { dtype, .. } => Some(*dtype),
-                Column::Texts(_) => None,
+                Column::Texts(_) | Column::Mappings(_) => None,
             },
         }
     }
@@ -107,6 +107,15 @@ impl Data {
                             }
                             values.column_mut(j).fill(f64::NAN);
                             dtype = Some(dtype.map_or(Dtype::F64, |t| t.promote(Dtype::F64)));
+                        }
+                        Column::Mappings(_) => {
+                            return Err(Refusal {
+                                row: 0,
+                                feature: j,
+                                problem: Problem::Text {
+                                    step: step.to_owned(),
+                                },
+                            });
                         }
                     }
                 }
@@ -284,6 +293,11 @@ pub trait Transformer: fmt::Debug + Send + Sync {
     fn needs(&self) -> Vec<Needs>;
     /// The categories an input feature takes, for messages and `inspect`.
     fn categories(&self, _feature: usize) -> Option<Vec<String>> {
+        None
+    }
+    /// For a step of rows of named features ([`ColumnKind::Mapping`]): the features a request
+    /// may name, each with what it takes (V2 metadata lists them).
+    fn named_features(&self) -> Option<Vec<(String, ColumnKind)>> {
         None
     }
     /// The range of values an input feature took in training, where the step keeps it

@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use super::mapping::{FeatureValue, Mapping, MappingRows};
+
 /// The numeric type of a column, as numpy would hold it. Only float32 changes arithmetic
 /// (steps that keep float32 round every result to it); the others decide how columns combine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -60,6 +62,9 @@ pub enum Column {
     Numbers { values: Vec<f64>, dtype: Dtype },
     /// Strings, `None` where a value is missing.
     Texts(Vec<Option<Arc<str>>>),
+    /// One mapping of feature names to values per row (a DictVectorizer's or FeatureHasher's
+    /// input), the features each row names.
+    Mappings(Vec<Mapping>),
 }
 
 impl Column {
@@ -67,6 +72,7 @@ impl Column {
         match self {
             Self::Numbers { values, .. } => values.len(),
             Self::Texts(values) => values.len(),
+            Self::Mappings(rows) => rows.len(),
         }
     }
 
@@ -80,6 +86,8 @@ impl Column {
             Self::Numbers { values, .. } if values[row].is_nan() => Cell::Missing,
             Self::Numbers { values, .. } => Cell::Number(values[row]),
             Self::Texts(values) => values[row].as_deref().map_or(Cell::Missing, Cell::Text),
+            // A mapping is no one value: encoders and imputers never read one.
+            Self::Mappings(_) => Cell::Missing,
         }
     }
 }
@@ -148,6 +156,9 @@ pub enum ColumnKind {
     Text,
     /// Read by no step (dropped by a ColumnTransformer): anything, or nothing.
     Unused,
+    /// Each row a mapping of feature names to values (DictVectorizer, FeatureHasher): a
+    /// request's named fields are the features, not columns of the model.
+    Mapping,
 }
 
 impl ColumnKind {
@@ -156,6 +167,7 @@ impl ColumnKind {
             Self::Number => "numbers",
             Self::Text => "strings",
             Self::Unused => "anything (the model does not use it)",
+            Self::Mapping => "a mapping of feature names to numbers or strings",
         }
     }
 }
@@ -271,6 +283,11 @@ pub enum InputError {
     },
     #[error("this model takes text, one document per row; send strings, not numbers")]
     TextNeeded,
+    #[error(
+        "this model takes rows of named features (a mapping of feature names to numbers or \
+         strings per row); send each row's features by name, not as a row of numbers"
+    )]
+    MappingsNeeded,
 }
 
 /// Whether a column a request does not name is a missing value in every row (V1 objects, as
@@ -290,6 +307,8 @@ pub struct FrameBuilder<'s> {
     columns: Vec<Option<Column>>,
     /// Categories per column for messages (`one of "a", "b"`), when the model knows them.
     categories: &'s [Option<Vec<String>>],
+    /// The features of a model whose rows are mappings, numbered after its columns.
+    mappings: Option<(usize, MappingRows)>,
 }
 
 impl InputSchema {
@@ -329,7 +348,17 @@ impl InputSchema {
 
     /// Every column is a number (or unused): a row of numbers can stand for a named row.
     pub fn all_numeric(&self) -> bool {
-        self.columns.iter().all(|c| c.kind != ColumnKind::Text)
+        self.columns
+            .iter()
+            .all(|c| matches!(c.kind, ColumnKind::Number | ColumnKind::Unused))
+    }
+
+    /// The column of mappings of a model whose rows are mappings of features
+    /// (`crate::model::mapping`): every name a request gives is one of its features.
+    pub fn mapping_column(&self) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.kind == ColumnKind::Mapping)
     }
 
     /// The column names joined for a message.
@@ -363,11 +392,18 @@ impl<'s> FrameBuilder<'s> {
             n_rows,
             columns: vec![None; schema.len()],
             categories,
+            mappings: schema
+                .mapping_column()
+                .map(|at| (at, MappingRows::new(n_rows))),
         }
     }
 
-    /// The index of a named column, or the error naming what the model takes.
-    pub fn column(&self, name: &str) -> Result<usize, InputError> {
+    /// The index of a named column, or the error naming what the model takes. For a model
+    /// whose rows are mappings, every name is a feature, numbered after the columns.
+    pub fn column(&mut self, name: &str) -> Result<usize, InputError> {
+        if let Some((_, features)) = &mut self.mappings {
+            return Ok(self.schema.len() + features.feature(name));
+        }
         self.schema
             .position(name)
             .ok_or_else(|| InputError::UnknownColumn {
@@ -390,11 +426,25 @@ impl<'s> FrameBuilder<'s> {
         })
     }
 
+    /// The features of a mapping, when `index` is one.
+    fn feature(&mut self, index: usize) -> Option<(&mut MappingRows, usize)> {
+        let n = self.schema.len();
+        match &mut self.mappings {
+            Some((_, features)) if index >= n => Some((features, index - n)),
+            _ => None,
+        }
+    }
+
     /// Sets row `row` (from 0) of column `index`.
     pub fn set(&mut self, row: usize, index: usize, cell: Cell<'_>) -> Result<(), InputError> {
+        if let Some((features, feature)) = self.feature(index) {
+            return set_feature(features, row, feature, cell);
+        }
         let column = &self.schema.columns[index];
         match (column.kind, cell) {
             (ColumnKind::Unused, _) => Ok(()),
+            // The mapping's features are set by name; the column itself takes nothing.
+            (ColumnKind::Mapping, _) => Ok(()),
             (ColumnKind::Number, Cell::Number(v)) if !v.is_finite() && !v.is_nan() => {
                 Err(InputError::NotFiniteIn {
                     row: row + 1,
@@ -436,6 +486,54 @@ impl<'s> FrameBuilder<'s> {
         }
     }
 
+    /// Sets feature `index` of a mapping in row `row` to several strings (a JSON list).
+    pub fn set_texts<'a>(
+        &mut self,
+        row: usize,
+        index: usize,
+        texts: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), InputError> {
+        match self.feature(index) {
+            Some((features, feature)) => {
+                features.set_texts(row, feature, texts);
+                Ok(())
+            }
+            None => {
+                let column = &self.schema.columns[index];
+                let (row, column, value) = (row + 1, column.name.clone(), "a list".to_owned());
+                Err(match self.schema.columns[index].kind {
+                    ColumnKind::Text => InputError::NotAString {
+                        row,
+                        column,
+                        value,
+                        allowed: String::new(),
+                    },
+                    _ => InputError::NotANumber { row, column, value },
+                })
+            }
+        }
+    }
+
+    /// Sets row `row` of a model of rows of named features to a bare list of strings, no
+    /// feature named (FeatureHasher with `input_type='string'` takes it).
+    pub fn set_unnamed<'a>(
+        &mut self,
+        row: usize,
+        texts: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), InputError> {
+        match &mut self.mappings {
+            Some((_, features)) => {
+                features.set_unnamed(row, texts);
+                Ok(())
+            }
+            None => Err(InputError::NotANumber {
+                row: row + 1,
+                column: self.schema.names(),
+                value: "a list of strings".into(),
+            }),
+        }
+    }
+
     /// Sets a whole numeric column at once (a V2 tensor), with the type the client declared.
     pub fn set_numbers(
         &mut self,
@@ -443,6 +541,21 @@ impl<'s> FrameBuilder<'s> {
         values: Vec<f64>,
         dtype: Dtype,
     ) -> Result<(), InputError> {
+        let n_rows = self.n_rows;
+        if let Some((features, feature)) = self.feature(index) {
+            if values.len() != n_rows {
+                return Err(InputError::ColumnLength {
+                    column: features.name(feature).to_owned(),
+                    got: values.len(),
+                    expected: n_rows,
+                });
+            }
+            claim_feature(features, feature)?;
+            for (row, v) in values.into_iter().enumerate() {
+                set_feature(features, row, feature, Cell::Number(dtype.round(v)))?;
+            }
+            return Ok(());
+        }
         let column = &self.schema.columns[index];
         if values.len() != self.n_rows {
             return Err(InputError::ColumnLength {
@@ -457,7 +570,7 @@ impl<'s> FrameBuilder<'s> {
             });
         }
         match column.kind {
-            ColumnKind::Unused => {}
+            ColumnKind::Unused | ColumnKind::Mapping => {}
             ColumnKind::Text => {
                 let value = values.iter().find(|v| !v.is_nan()).copied();
                 if let Some(v) = value {
@@ -487,6 +600,12 @@ impl<'s> FrameBuilder<'s> {
 
     /// Marks a column as given (V2 inputs and CSV headers refuse a column given twice).
     pub fn claim(&mut self, index: usize) -> Result<(), InputError> {
+        if let Some((features, feature)) = self.feature(index) {
+            return claim_feature(features, feature);
+        }
+        if self.schema.columns[index].kind == ColumnKind::Mapping {
+            return Ok(());
+        }
         if self.columns[index].is_some() {
             return Err(InputError::DuplicateColumn {
                 column: self.schema.columns[index].name.clone(),
@@ -510,11 +629,17 @@ impl<'s> FrameBuilder<'s> {
             return Err(InputError::Empty);
         }
         let mut columns = Vec::with_capacity(self.columns.len());
+        let mut mappings = self.mappings.take();
         for index in 0..self.columns.len() {
             let info = &self.schema.columns[index];
             let text = info.kind == ColumnKind::Text;
             let column = match self.columns[index].take() {
                 Some(column) => column,
+                // A row that names none of the features is a row without them.
+                None if info.kind == ColumnKind::Mapping => match mappings.take() {
+                    Some((_, features)) => Column::Mappings(features.finish()),
+                    None => Column::Mappings(vec![Mapping::new(); self.n_rows]),
+                },
                 None if absent == Absent::Refused && info.kind != ColumnKind::Unused => {
                     return Err(InputError::MissingColumn {
                         column: info.name.clone(),
@@ -544,6 +669,40 @@ pub fn quoted_list(items: &[String]) -> String {
         out.push(format!("… ({} in all)", items.len()));
     }
     out.join(", ")
+}
+
+/// Sets a feature of a row of named features to `cell` as the client sent it: a missing value
+/// is Python's `None`, NaN stays NaN; an infinite number is refused, as in any column.
+fn set_feature(
+    features: &mut MappingRows,
+    row: usize,
+    feature: usize,
+    cell: Cell<'_>,
+) -> Result<(), InputError> {
+    let value = match cell {
+        Cell::Missing => FeatureValue::Missing,
+        Cell::Number(v) if v.is_infinite() => {
+            return Err(InputError::NotFiniteIn {
+                row: row + 1,
+                column: features.name(feature).to_owned(),
+                value: cell.describe(),
+            });
+        }
+        Cell::Number(v) => FeatureValue::Number(v),
+        Cell::Text(s) => FeatureValue::Text(Arc::from(s)),
+    };
+    features.set(row, feature, value);
+    Ok(())
+}
+
+/// Marks a feature as given whole (a V2 input, a CSV header); a second of its name is refused.
+fn claim_feature(features: &mut MappingRows, feature: usize) -> Result<(), InputError> {
+    if features.claim(feature) {
+        return Ok(());
+    }
+    Err(InputError::DuplicateColumn {
+        column: features.name(feature).to_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@
 //! - `value`: what the VM builds (scalars, an arena of nodes, numpy arrays and dtypes).
 //! - `numpy`: decoding arrays and dtypes from their pickled form.
 //! - `state`: reading an object's fitted state; errors name the step and the attribute.
-//! - `input`: the typed input (columns of numbers or strings, missing values) and its errors.
+//! - `input`: the typed input (columns of numbers or strings, missing values) and its errors;
+//!   `mapping`: rows of named features (what DictVectorizer and FeatureHasher take).
 //! - `classes`: class labels.
 //! - `sparse`: sparse rows (what text vectorizers give) and their arithmetic; `scipy`: the
 //!   sparse matrices a fitted estimator holds; `bspline`: scipy's B-splines (a
@@ -58,6 +59,7 @@ pub mod joblib;
 pub mod lightgbm;
 pub mod linear;
 pub mod manifold;
+pub mod mapping;
 pub mod meta;
 pub mod mixture;
 pub mod naive_bayes;
@@ -96,6 +98,7 @@ pub use input::{
 pub use inspect::{Inspection, inspect, inspect_within};
 pub use joblib::Container;
 pub use linear::{LinearClassifier, ProbaRule};
+pub use mapping::{FeatureValue, Mapping};
 pub use pickle::{GlobalRef, PickleError};
 pub use pyfmt::{python_float, python_float_or_int};
 
@@ -279,6 +282,10 @@ impl From<TooLarge> for LoadError {
 /// prints. Charged before a model of so many columns is assembled.
 pub(crate) const BYTES_PER_INPUT_COLUMN: usize = 512;
 
+/// The name `inspect` and messages give the one input of a model whose rows are mappings of
+/// named features; requests name the features themselves.
+pub const MAPPING_COLUMN: &str = "features";
+
 impl Model {
     /// Loads a model file of any format skserve reads (`format::FORMATS`), told apart by its
     /// bytes, without executing anything, within the default loading budget.
@@ -338,16 +345,19 @@ impl Model {
         let in_place =
             sources.len() == n_inputs && sources.iter().enumerate().all(|(i, &s)| i == s);
         let names = names.or_else(|| in_place.then(|| predictor.feature_names()).flatten());
-        let named = names.as_ref().is_some_and(|n| n.len() == n_inputs);
-        let input_names: Vec<String> = match names {
-            Some(names) if names.len() == n_inputs => names,
-            _ => (0..n_inputs).map(|i| format!("x{i}")).collect(),
-        };
         // What each input column must be: numbers into the estimator, back through the steps.
         let mut needs = vec![Needs::Kind(ColumnKind::Number); width];
         for (_, t) in transformers.iter().rev() {
             needs = compose::needs_before(t.as_ref(), &needs);
         }
+        // Rows of named features (a DictVectorizer first) are sent by the features' names.
+        let mapping = needs == [Needs::Kind(ColumnKind::Mapping)];
+        let named = mapping || names.as_ref().is_some_and(|n| n.len() == n_inputs);
+        let input_names: Vec<String> = match names {
+            _ if mapping => vec![MAPPING_COLUMN.to_owned()],
+            Some(names) if names.len() == n_inputs => names,
+            _ => (0..n_inputs).map(|i| format!("x{i}")).collect(),
+        };
         let columns = input_names
             .iter()
             .zip(&needs)
@@ -425,6 +435,13 @@ impl Model {
     /// The columns the model takes.
     pub fn input(&self) -> &InputSchema {
         &self.input
+    }
+
+    /// For a model of rows of named features: the features a request may name, each with what
+    /// it takes (`Transformer::named_features`); `None` for any other model.
+    pub fn named_features(&self) -> Option<Vec<(String, ColumnKind)>> {
+        self.input.mapping_column()?;
+        self.transformers.first()?.1.named_features()
     }
 
     /// The categories each input column takes, where an encoder knows them (for messages).
@@ -617,6 +634,9 @@ impl Model {
         if !self.transformers.is_empty() {
             if self.input.text_column().is_some() {
                 return Err(InputError::TextNeeded);
+            }
+            if self.input.mapping_column().is_some() {
+                return Err(InputError::MappingsNeeded);
             }
             if !self.input.all_numeric() {
                 return Err(InputError::NamedColumnsNeeded {

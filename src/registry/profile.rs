@@ -252,7 +252,7 @@ impl Profile {
             let fits = match input.kind {
                 ColumnKind::Text => column.kind == BinKind::Categorical,
                 ColumnKind::Number => column.kind != BinKind::Categorical,
-                ColumnKind::Unused => true,
+                ColumnKind::Unused | ColumnKind::Mapping => true,
             };
             if !fits {
                 return error(format!(

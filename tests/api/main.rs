@@ -11,6 +11,7 @@ mod admin;
 mod auth;
 mod budget;
 mod clients;
+mod dicts;
 mod families;
 mod faults;
 mod fuzz;

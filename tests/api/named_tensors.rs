@@ -14,7 +14,7 @@ use skserve::store::ModelSource;
 
 use crate::helpers::{
     BinaryAnswer, TestApp, binary_body, challenge_pipeline, f64s, grpc_client, i64s, json,
-    named_rows, pipeline_expected, spawn_app_with_grpc,
+    length_prefixed, named_rows, pipeline_expected, spawn_app_with_grpc,
 };
 
 const MODEL: &str = "challenge_pipeline";
@@ -28,17 +28,6 @@ async fn spawn() -> TestApp {
         ..ServeSettings::default()
     })
     .await
-}
-
-/// Strings as the binary forms carry BYTES elements: a 4-byte little-endian length, then the
-/// UTF-8.
-fn length_prefixed<'a>(strings: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for s in strings {
-        out.extend((s.len() as u32).to_le_bytes());
-        out.extend(s.as_bytes());
-    }
-    out
 }
 
 /// Each column of `rows` in its binary form: BYTES for the text columns, INT64 for MES.

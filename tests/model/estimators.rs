@@ -89,6 +89,27 @@ fn check_matrix(dir: &Path, failures: &mut Vec<String>) -> (String, usize) {
 }
 
 /// Loads `case`'s file, checks it offers exactly scikit-learn's outputs, and compares each.
+/// Rows of named features as a client sends them: a JSON object per row, each value a number
+/// or a string.
+fn mappings_frame(
+    model: &Model,
+    mappings: &serde_json::Value,
+) -> Result<skserve::model::Frame, skserve::model::InputError> {
+    let rows = mappings.as_array().expect("a list of rows");
+    let mut builder = model.frame_builder(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        for (name, value) in row.as_object().expect("an object per row") {
+            let feature = builder.column(name)?;
+            let cell = match value {
+                serde_json::Value::String(s) => skserve::model::Cell::Text(s),
+                v => skserve::model::Cell::Number(v.as_f64().expect("a number")),
+            };
+            builder.set(i, feature, cell)?;
+        }
+    }
+    builder.finish(skserve::model::Absent::Missing)
+}
+
 pub(crate) fn check_case(dir: &Path, case: &Case) -> Result<(), String> {
     let bytes = std::fs::read(dir.join(&case.file)).map_err(|e| e.to_string())?;
     let model = Model::from_bytes(&bytes).map_err(|e| e.explain(&case.file))?;
@@ -111,9 +132,20 @@ pub(crate) fn check_case(dir: &Path, case: &Case) -> Result<(), String> {
     if offered != wanted {
         return Err(format!("outputs {offered:?} != scikit-learn's {wanted:?}"));
     }
-    let rows: Vec<Vec<f64>> = read_json(&dir.join(&case.input));
-    let values: Vec<f64> = rows.iter().flatten().copied().collect();
-    let features = model.rows(&values).map_err(|e| e.to_string())?;
+    let input: serde_json::Value = read_json(&dir.join(&case.input));
+    let values: Vec<f64>;
+    let features = match input.get("mappings") {
+        // Rows of named features (the census's DictVectorizer and FeatureHasher).
+        Some(mappings) => {
+            let frame = mappings_frame(&model, mappings).map_err(|e| e.to_string())?;
+            model.features(&frame).map_err(|e| e.to_string())?
+        }
+        None => {
+            let rows: Vec<Vec<f64>> = serde_json::from_value(input).map_err(|e| e.to_string())?;
+            values = rows.iter().flatten().copied().collect();
+            model.rows(&values).map_err(|e| e.to_string())?
+        }
+    };
     for (name, want) in &expected.outputs {
         let method = Method::parse(name).ok_or_else(|| format!("unknown output {name}"))?;
         if model.withheld(method).is_some() {

@@ -7,9 +7,10 @@
 //! 1e-9 relative; where scikit-learn refuses a row, skserve refuses it too. The
 //! decomposition matrix (`tests/python/transformers/make_decomposition.py`) adds FastICA,
 //! KernelPCA, FactorAnalysis, SparsePCA and `score_samples`; the random projection and kernel
-//! approximation matrix (`make_projections.py`) and the spline matrix (`make_splines.py`) are
-//! checked the same way. Hostile transformer, decomposition, projection and spline files are
-//! refused naming the attribute.
+//! approximation matrix (`make_projections.py`), the spline matrix (`make_splines.py`) and the
+//! matrix of DictVectorizer and FeatureHasher on rows of named features
+//! (`tests/python/text/make_dicts.py`) are checked the same way. Hostile transformer,
+//! decomposition, projection, spline and dict files are refused naming the attribute.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -63,6 +64,10 @@ enum Input {
     Documents {
         documents: Vec<String>,
     },
+    /// Rows of named features, each the object a client sends.
+    Mappings {
+        mappings: Vec<serde_json::Map<String, serde_json::Value>>,
+    },
     Rows {
         columns: Vec<String>,
         rows: Vec<Vec<serde_json::Value>>,
@@ -73,6 +78,7 @@ impl Input {
     fn len(&self) -> usize {
         match self {
             Self::Documents { documents } => documents.len(),
+            Self::Mappings { mappings } => mappings.len(),
             Self::Rows { rows, .. } => rows.len(),
         }
     }
@@ -85,6 +91,29 @@ impl Input {
             Self::Documents { documents } => {
                 for (i, &row) in rows.iter().enumerate() {
                     builder.set(i, 0, Cell::Text(&documents[row]))?;
+                }
+            }
+            Self::Mappings { mappings } => {
+                for (i, &row) in rows.iter().enumerate() {
+                    for (name, value) in &mappings[row] {
+                        let feature = builder.column(name)?;
+                        match value {
+                            serde_json::Value::Array(items) => builder.set_texts(
+                                i,
+                                feature,
+                                items.iter().map(|s| s.as_str().expect("a string")),
+                            )?,
+                            serde_json::Value::String(s) => {
+                                builder.set(i, feature, Cell::Text(s))?
+                            }
+                            serde_json::Value::Null => builder.set(i, feature, Cell::Missing)?,
+                            v => builder.set(
+                                i,
+                                feature,
+                                Cell::Number(v.as_f64().expect("a number")),
+                            )?,
+                        }
+                    }
                 }
             }
             Self::Rows {
@@ -115,6 +144,14 @@ impl Input {
 #[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
 fn scikit_learn_1_1_1_3_and_1_9_text() {
     check_family(&transformer_matrices().join("text"), 500);
+}
+
+/// DictVectorizer and FeatureHasher, alone and before LogisticRegression, SGDClassifier and
+/// MultinomialNB (`tests/python/text/make_dicts.py`).
+#[test]
+#[ignore = "full tier: needs Python and scikit-learn from PyPI (tests/run.sh)"]
+fn scikit_learn_1_1_1_3_and_1_9_dict_vectorizer_and_feature_hasher() {
+    check_family(&transformer_matrices().join("dicts"), 200);
 }
 
 #[test]
@@ -287,6 +324,18 @@ fn every_malformed_decomposition_is_refused_naming_what() {
         &repo().join("tests/fixtures/malformed_decomposition"),
         50,
         &classes,
+    );
+}
+
+/// Real DictVectorizers and FeatureHashers with one attribute edited (`tests/python/
+/// transformers/make_malformed_dicts.py`), alone and first in a Pipeline: each refused at load
+/// naming the step and the attribute, with exit status 2.
+#[test]
+fn every_malformed_dict_vectorizer_and_feature_hasher_is_refused_naming_the_attribute() {
+    crate::hostile::refused_as_listed(
+        &repo().join("tests/fixtures/malformed_dicts"),
+        30,
+        &["DictVectorizer", "FeatureHasher"],
     );
 }
 

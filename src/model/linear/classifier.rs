@@ -233,11 +233,19 @@ impl Predictor for Classifier {
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
         let w = &self.weights;
-        let mut decision = vec![0.0; w.n_outputs];
+        // Most models have a handful of outputs: their scratch row lives on the stack.
+        let mut on_stack = [0.0; 8];
+        let mut on_heap = Vec::new();
+        let decision = if w.n_outputs <= on_stack.len() {
+            &mut on_stack[..w.n_outputs]
+        } else {
+            on_heap.resize(w.n_outputs, 0.0);
+            &mut on_heap[..]
+        };
         let mut out = Vec::with_capacity(x.nrows());
         for_each_row(x, |_, row| {
-            w.decision_row(row, &mut decision);
-            out.push(w.class_index(&decision));
+            w.decision_row(row, decision);
+            out.push(w.class_index(decision));
         });
         Prediction::Classes(out)
     }

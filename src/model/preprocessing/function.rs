@@ -245,6 +245,15 @@ impl Transformer for FunctionTransformer {
                             values: values.into_iter().map(|v| u.apply(v, dtype)).collect(),
                             dtype: u.output(dtype),
                         },
+                        Column::Mappings(_) => {
+                            return Err(Refusal {
+                                row: 0,
+                                feature: j,
+                                problem: crate::model::estimator::Problem::Text {
+                                    step: self.label.clone(),
+                                },
+                            });
+                        }
                         Column::Texts(texts) => {
                             let row = texts.iter().position(Option::is_some).unwrap_or(0);
                             return Err(Refusal {

@@ -1,5 +1,6 @@
 //! Text: the vectorizers of `sklearn.feature_extraction` (CountVectorizer, TfidfVectorizer,
-//! HashingVectorizer) and TfidfTransformer, read from their fitted state. Each vectorizer
+//! HashingVectorizer, DictVectorizer, FeatureHasher) and TfidfTransformer, read from their
+//! fitted state. Each vectorizer
 //! takes one column of documents and gives sparse rows; tokens are cut exactly as
 //! scikit-learn cuts them, or the model (or, for a token pattern with word boundaries, the
 //! document) is refused with the reason.
@@ -12,9 +13,11 @@
 //! - `hashing`: MurmurHash3 and the hashing trick.
 //! - `tfidf`: TF-IDF weighting, and TfidfTransformer.
 //! - `vectorizer`: CountVectorizer, TfidfVectorizer, HashingVectorizer.
+//! - `dict`: DictVectorizer and FeatureHasher, on rows of named features.
 
 pub mod analyzer;
 pub mod chars;
+pub mod dict;
 pub mod hashing;
 pub mod pattern;
 pub mod stop_words;
@@ -32,7 +35,12 @@ pub fn reads(class: SkClass) -> bool {
     use SkClass::*;
     matches!(
         class,
-        CountVectorizer | TfidfVectorizer | HashingVectorizer | TfidfTransformer
+        CountVectorizer
+            | TfidfVectorizer
+            | HashingVectorizer
+            | TfidfTransformer
+            | DictVectorizer
+            | FeatureHasher
     )
 }
 
@@ -41,6 +49,9 @@ pub fn reads(class: SkClass) -> bool {
 pub fn read(state: &State<'_>, width: Option<usize>) -> Result<Box<dyn Transformer>, LoadError> {
     Ok(match state.class {
         SkClass::TfidfTransformer => Box::new(tfidf::TfidfTransformer::read(state, width)?),
+        SkClass::DictVectorizer | SkClass::FeatureHasher => {
+            Box::new(dict::DictFeatures::read(state)?)
+        }
         _ => Box::new(vectorizer::Vectorizer::read(state)?),
     })
 }

@@ -409,6 +409,15 @@ impl Transformer for Vectorizer {
         let docs = match data {
             Data::Frame(frame) => match frame.columns.into_iter().next() {
                 Some(Column::Texts(docs)) => docs,
+                Some(Column::Mappings(_)) => {
+                    return Err(Refusal {
+                        row: 0,
+                        feature: 0,
+                        problem: Problem::Missing {
+                            step: format!("{} (it takes documents, not mappings)", self.label),
+                        },
+                    });
+                }
                 Some(Column::Numbers { values, .. }) => {
                     // A column of nothing but missing values arrives as numbers.
                     return Err(Refusal {

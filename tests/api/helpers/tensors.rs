@@ -53,6 +53,17 @@ fn half(v: f64) -> u16 {
     }
 }
 
+/// Strings as the binary forms carry BYTES elements: a 4-byte little-endian length, then the
+/// UTF-8.
+pub fn length_prefixed<'a>(strings: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for s in strings {
+        out.extend((s.len() as u32).to_le_bytes());
+        out.extend(s.as_bytes());
+    }
+    out
+}
+
 /// A V2 request body: `request` as JSON, then `binary`; the JSON's length for the header.
 pub fn binary_body(request: &Value, binary: &[u8]) -> (Vec<u8>, usize) {
     let mut body = serde_json::to_vec(request).unwrap();

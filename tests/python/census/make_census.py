@@ -12,7 +12,9 @@ fitted on iris (classifiers, clusters, transformers and outlier detectors) or di
 (regressors), two targets where the class takes only several. A class is counted when it
 has `predict`, `predict_proba`, `decision_function`, `score_samples` or `transform`; one that
 only fits (`fit_predict`, `fit_transform`) is listed apart, and so is one whose input is not
-rows of numbers (text, dicts, labels), with the reason.
+rows of numbers (text, labels, images), with the reason. A class that takes rows of named
+features (DictVectorizer, FeatureHasher) is fitted on iris's rows as mappings (each column by
+name, and a string feature), its input written as {"mappings": [...]}.
 
 Layout:
 
@@ -64,9 +66,16 @@ def not_rows(tags):
         return "it transforms labels, not rows"
     if inp.three_d_array:
         return "its input is images, not rows"
-    if inp.dict or (inp.string and not inp.two_d_array):
-        return "its input is text or dicts, not rows of numbers"
+    if inp.string and not inp.two_d_array and not inp.dict:
+        return "its input is text, not rows of numbers"
     return None
+
+
+def as_mappings(X):
+    """Rows of numbers as rows of named features (DictVectorizer's and FeatureHasher's input):
+    each column by name, and a string feature made of the first."""
+    return [dict({"x%d" % j: float(v) for j, v in enumerate(row)}, kind="wide" if row[0] > 5.5 else "narrow")
+            for row in X]
 
 
 def fitted(name, model, tags, sets):
@@ -97,6 +106,8 @@ def fitted(name, model, tags, sets):
     # A random component (Nystroem's, a sketch's hashes) drawn the same on every run, as
     # scikit-learn's own common tests draw it, so that the census is the same each time.
     set_random_state(model, 0)
+    if tags.input_tags.dict:
+        X, scored = as_mappings(X), as_mappings(scored)
     model.fit(X, y)
     return model, scored
 
@@ -165,7 +176,7 @@ def main():
         with open(os.path.join(outdir, entry["file"]), "wb") as f:
             pickle.dump(model, f, protocol=5)
         with open(os.path.join(outdir, entry["input"]), "w") as f:
-            json.dump(scored.tolist(), f)
+            json.dump({"mappings": scored} if isinstance(scored, list) else scored.tolist(), f)
         with open(os.path.join(outdir, entry["expected"]), "w") as f:
             f.write(expected)
     manifest = {

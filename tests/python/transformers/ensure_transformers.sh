@@ -4,7 +4,7 @@
 # makes them), and prints the directory holding them.
 #
 #   tests/python/transformers/ensure_transformers.sh
-#       -> target/sk-transformers (text/sk1.1, text/sk1.3, text/sk1.9, dense/sk1.1, prep/sk1.1, …,
+#       -> target/sk-transformers (text/sk1.1, text/sk1.3, text/sk1.9, dicts/sk1.1, dense/sk1.1, prep/sk1.1, …,
 #          decomposition/sk1.1, …, projection/sk1.9, spline/sk1.1, …)
 #
 # A matrix is remade only when its generator, the text documents, the shared writer or its
@@ -14,9 +14,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 out="$repo/target/sk-transformers"
 bash "$repo/tests/python/pipelines/ensure_pipelines.sh" >/dev/null
-for family in text dense prep decomposition projection spline; do
+for family in text dicts dense prep decomposition projection spline; do
     case $family in
         text) generator="$repo/tests/python/text/make_text.py" ;;
+        dicts) generator="$repo/tests/python/text/make_dicts.py" ;;
         dense) generator="$here/make_transformers.py" ;;
         prep) generator="$here/make_preprocessing.py" ;;
         decomposition) generator="$here/make_decomposition.py" ;;

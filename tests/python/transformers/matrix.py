@@ -7,7 +7,8 @@ error scikit-learn raised, with each row's own error.
 
     OUTDIR/manifest.json          versions and one case per file
     OUTDIR/models/<id>__<format>.pkl|.joblib
-    OUTDIR/inputs/<name>.json     {"columns": [...], "rows": [[...], ...]} or {"documents": [...]}
+    OUTDIR/inputs/<name>.json     {"columns": [...], "rows": [[...], ...]}, {"documents": [...]}
+                                  or {"mappings": [{feature: value, ...}, ...]}
     OUTDIR/expected/<id>.json     {"chain", "classes", "answers": {input: {method: values}}}
 """
 
@@ -97,8 +98,17 @@ def finite_or_none(v):
 
 
 def write_input(outdir, name, data):
-    """Documents (a list of str) or a DataFrame, as JSON."""
-    if isinstance(data, list):
+    """Documents (a list of str), rows of named features (a list of dicts, of lists of
+    strings, or of (name, value) pairs: each written as the object a client sends, a row of
+    strings as {"tokens": [...]}) or a DataFrame, as JSON."""
+    if isinstance(data, list) and data and not isinstance(data[0], str):
+        payload = {"mappings": [
+            row if isinstance(row, dict)
+            else {"tokens": row} if row and all(isinstance(s, str) for s in row)
+            else dict(row)
+            for row in data
+        ]}
+    elif isinstance(data, list):
         payload = {"documents": data}
     else:
         payload = {
