@@ -17,6 +17,7 @@ use super::estimator::{Attribution, Method, Prediction, Predictor, Target, Trans
 use super::fitted;
 use super::linear::{Classifier, LinearClassifier, ProbaRule};
 use super::projection::Projection;
+use super::simd::{exp_scaled_in_place, product, wide};
 use super::state::State;
 use super::tree::math::{argmax, pairwise_sum};
 
@@ -287,13 +288,21 @@ impl Qda {
         let mut out = Array2::zeros((x.nrows(), self.gaussians.len()));
         let mut squares = Vec::new();
         for (c, g) in self.gaussians.iter().enumerate() {
-            let projected = (&x - &g.mean).dot(&g.whiten);
-            for (i, row) in projected.rows().into_iter().enumerate() {
-                squares.clear();
-                squares.extend(row.iter().map(|v| v * v));
-                let norm2 = pairwise_sum(&squares);
-                out[[i, c]] = -0.5 * (norm2 + g.log_det) + g.log_prior;
-            }
+            let projected = product((&x - &g.mean).view(), g.whiten.view());
+            squares.resize(projected.ncols(), 0.0);
+            let mut column = out.column_mut(c);
+            wide(
+                #[inline(always)]
+                || {
+                    for (row, o) in projected.rows().into_iter().zip(column.iter_mut()) {
+                        for (s, v) in squares.iter_mut().zip(row) {
+                            *s = v * v;
+                        }
+                        let norm2 = pairwise_sum(&squares);
+                        *o = -0.5 * (norm2 + g.log_det) + g.log_prior;
+                    }
+                },
+            );
         }
         out
     }
@@ -310,16 +319,24 @@ impl Qda {
 
     /// `exp(predict_log_proba)`: the scores less their maximum, less the log of their
     /// exponentials' sum.
+    /// The exponentials of the whole matrix are taken at once (wide), not one call each.
     fn proba(mut scores: Array2<f64>) -> Array2<f64> {
-        let mut exps = Vec::new();
-        for mut row in scores.rows_mut() {
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            row.mapv_inplace(|v| v - max);
-            exps.clear();
-            exps.extend(row.iter().map(|v| v.exp()));
-            let log_sum = pairwise_sum(&exps).ln();
-            row.mapv_inplace(|v| (v - log_sum).exp());
+        let k = scores.ncols();
+        if k == 0 || scores.nrows() == 0 {
+            return scores;
         }
+        let flat = scores.as_slice_mut().expect("the scores are a new array");
+        for row in flat.chunks_exact_mut(k) {
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            row.iter_mut().for_each(|v| *v -= max);
+        }
+        let mut exps = flat.to_vec();
+        exp_scaled_in_place(&mut exps, 1.0);
+        for (row, exps) in flat.chunks_exact_mut(k).zip(exps.chunks_exact(k)) {
+            let log_sum = pairwise_sum(exps).ln();
+            row.iter_mut().for_each(|v| *v -= log_sum);
+        }
+        exp_scaled_in_place(flat, 1.0);
         scores
     }
 }

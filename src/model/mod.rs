@@ -33,6 +33,7 @@
 //! - `category_codes`: the categories XGBoost and LightGBM keep, as a model's first step.
 //! - `inspect`: what `skserve inspect` reports of a file.
 //! - `pyfmt`: numbers as Python prints them.
+//! - `simd`: hot loops run with the processor's widest vector instructions, chosen at run time.
 
 pub mod allow;
 pub mod approximation;
@@ -73,6 +74,7 @@ pub mod pyfmt;
 pub mod scipy;
 pub mod selection;
 pub mod semi_supervised;
+pub mod simd;
 pub mod sk_class;
 pub mod sparse;
 pub mod special;

@@ -13,8 +13,9 @@ use super::allow::SkClass;
 use super::classes::{Classes, read_classes};
 use super::estimator::{Method, Prediction, Predictor, Problem, Refusal, Target};
 use super::fitted;
+use super::simd::{exp_scaled_in_place, wide};
 use super::state::State;
-use super::tree::math::{argmax, logsumexp, pairwise_sum};
+use super::tree::math::{argmax, pairwise_sum};
 use super::value::Node;
 
 /// Whether `class` is one this room reads.
@@ -225,22 +226,32 @@ impl NaiveBayes {
                 log_prior,
                 norm,
             } => {
+                let x = x.as_standard_layout();
+                let d = self.n_features;
                 let mut out = Array2::zeros((x.nrows(), k));
-                let mut terms = vec![0.0; self.n_features];
-                for (row, mut o) in x.rows().into_iter().zip(out.rows_mut()) {
-                    for c in 0..k {
-                        for ((t, (&v, &m)), &s) in terms
-                            .iter_mut()
-                            .zip(row.iter().zip(theta.row(c)))
-                            .zip(var.row(c))
-                        {
-                            let d = v - m;
-                            *t = d * d / s;
+                let mut terms = vec![0.0; d];
+                let flat = out.as_slice_mut().expect("a new array is contiguous");
+                let (theta, var) = (
+                    theta.as_slice().expect("standard layout"),
+                    var.as_slice().expect("standard layout"),
+                );
+                wide(
+                    #[inline(always)]
+                    || {
+                        let rows = x.as_slice().expect("standard layout").chunks_exact(d);
+                        for (row, o) in rows.zip(flat.chunks_exact_mut(k)) {
+                            for (c, o) in o.iter_mut().enumerate() {
+                                let (m, s) = (&theta[c * d..][..d], &var[c * d..][..d]);
+                                for (((t, &v), &m), &s) in terms.iter_mut().zip(row).zip(m).zip(s) {
+                                    let d = v - m;
+                                    *t = d * d / s;
+                                }
+                                let n_ij = norm[c] - 0.5 * pairwise_sum(&terms);
+                                *o = log_prior[c] + n_ij;
+                            }
                         }
-                        let n_ij = norm[c] - 0.5 * pairwise_sum(&terms);
-                        o[c] = log_prior[c] + n_ij;
-                    }
-                }
+                    },
+                );
                 out
             }
             Likelihood::Linear {
@@ -284,11 +295,42 @@ impl NaiveBayes {
         )
     }
 
-    fn proba(mut jll: Array2<f64>) -> Array2<f64> {
-        for mut row in jll.rows_mut() {
-            let lse = logsumexp(row.as_slice().expect("contiguous"));
-            row.mapv_inplace(|v| (v - lse).exp());
+    /// `exp(jll − logsumexp(jll))` of each row, the exponentials of the whole matrix taken
+    /// at once (wide) rather than one call each.
+    fn proba(jll: Array2<f64>) -> Array2<f64> {
+        let mut jll = if jll.is_standard_layout() {
+            jll
+        } else {
+            jll.as_standard_layout().into_owned()
+        };
+        let k = jll.ncols();
+        if k == 0 || jll.nrows() == 0 {
+            return jll;
         }
+        let flat = jll.as_slice_mut().expect("a new array is contiguous");
+        let maxima: Vec<f64> = flat
+            .chunks_exact(k)
+            .map(|row| row.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+            .collect();
+        let mut shifted = flat.to_vec();
+        for (row, &max) in shifted.chunks_exact_mut(k).zip(&maxima) {
+            row.iter_mut().for_each(|v| *v -= max);
+        }
+        exp_scaled_in_place(&mut shifted, 1.0);
+        for ((row, exps), &max) in flat
+            .chunks_exact_mut(k)
+            .zip(shifted.chunks_exact(k))
+            .zip(&maxima)
+        {
+            // scipy's logsumexp, which is the maximum itself when that is not finite.
+            let lse = if max.is_finite() {
+                pairwise_sum(exps).ln() + max
+            } else {
+                max
+            };
+            row.iter_mut().for_each(|v| *v -= lse);
+        }
+        exp_scaled_in_place(flat, 1.0);
         jll
     }
 }

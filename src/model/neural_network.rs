@@ -17,6 +17,7 @@ use super::classes::{Classes, read_classes};
 use super::estimator::{Method, Prediction, Predictor, Target};
 use super::fitted;
 use super::projection::Projection;
+use super::simd::{exp_scaled_in_place, product, wide};
 use super::state::State;
 use super::tree::math::{argmax, expit, pairwise_sum};
 use super::value::Node;
@@ -59,12 +60,21 @@ impl Activation {
             Self::Logistic => a.mapv_inplace(expit),
             Self::Tanh => a.mapv_inplace(f64::tanh),
             Self::Relu => a.mapv_inplace(|v| v.max(0.0)),
+            // The exponentials of the whole matrix at once (wide), not one call each.
             Self::Softmax => {
-                for mut row in a.rows_mut() {
+                let k = a.ncols();
+                if k == 0 {
+                    return;
+                }
+                let flat = a.as_slice_mut().expect("a layer's product is a new array");
+                for row in flat.chunks_exact_mut(k) {
                     let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    row.mapv_inplace(|v| (v - max).exp());
-                    let sum = pairwise_sum(row.as_slice().expect("contiguous"));
-                    row.mapv_inplace(|v| v / sum);
+                    row.iter_mut().for_each(|v| *v -= max);
+                }
+                exp_scaled_in_place(flat, 1.0);
+                for row in flat.chunks_exact_mut(k) {
+                    let sum = pairwise_sum(row);
+                    row.iter_mut().for_each(|v| *v /= sum);
                 }
             }
         }
@@ -245,9 +255,17 @@ impl Mlp {
         let mut a = x.to_owned();
         let last = self.layers.len() - 1;
         for (i, (w, b)) in self.layers.iter().enumerate() {
-            a = a.dot(w);
-            for mut row in a.rows_mut() {
-                row.iter_mut().zip(b).for_each(|(v, b)| *v += b);
+            a = product(a.view(), w.view());
+            if !b.is_empty() {
+                let flat = a.as_slice_mut().expect("a layer's product is a new array");
+                wide(
+                    #[inline(always)]
+                    || {
+                        for row in flat.chunks_exact_mut(b.len()) {
+                            row.iter_mut().zip(b).for_each(|(v, b)| *v += b);
+                        }
+                    },
+                );
             }
             if i != last {
                 self.hidden.apply(&mut a);

@@ -20,6 +20,7 @@ use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::linear::math::exp;
 use crate::model::pairwise::Kernel as Pairwise;
+use crate::model::simd::wide;
 use crate::model::state::{Path, State, number_of, numbers_of};
 use crate::model::value::{Heap, Value};
 
@@ -276,42 +277,61 @@ fn scaled(x: ArrayView2<'_, f64>, length_scale: &[f64]) -> Array2<f64> {
     out
 }
 
-/// `f` of the squared distance of every pair of rows. Four rows of `y` are taken at once, four
-/// sums side by side, each in [`squared_distance`]'s order, so that none waits on another.
+/// `f` of the squared distance of every pair of rows. The rows of `y` are laid out eight at a
+/// time feature by feature, so that eight sums go side by side in vector registers, each
+/// term for term in [`squared_distance`]'s order (the same values to the bit), and the loop
+/// runs [`wide`].
 fn by_distance(x: &Array2<f64>, y: &Array2<f64>, f: impl Fn(f64) -> f64) -> Array2<f64> {
-    let d = x.ncols();
+    const LANES: usize = 8;
+    let (d, n) = (x.ncols(), y.nrows());
     let ys = y.as_slice().expect("standard layout");
-    let mut out = Array2::zeros((x.nrows(), y.nrows()));
-    if d == 0 {
+    let mut out = Array2::zeros((x.nrows(), n));
+    if d == 0 || n == 0 {
         out.mapv_inplace(|_| f(0.0));
         return out;
     }
-    for (a, mut o) in x.rows().into_iter().zip(out.rows_mut()) {
-        let a = a.to_slice().expect("standard layout");
-        let o = o.as_slice_mut().expect("a new array is contiguous");
-        let mut blocks = ys.chunks_exact(4 * d);
-        let mut outs = o.chunks_exact_mut(4);
-        for (o, block) in (&mut outs).zip(&mut blocks) {
-            let rows: [&[f64]; 4] = std::array::from_fn(|r| &block[r * d..(r + 1) * d]);
-            let mut sums = [0.0; 4];
-            for (j, &u) in a.iter().enumerate() {
-                for (sum, row) in sums.iter_mut().zip(rows) {
-                    let t = u - row[j];
-                    *sum += t * t;
-                }
-            }
-            for (o, sum) in o.iter_mut().zip(sums) {
-                *o = f(sum);
-            }
-        }
-        for (o, b) in outs
-            .into_remainder()
-            .iter_mut()
-            .zip(blocks.remainder().chunks_exact(d))
+    let full = n / LANES;
+    // blocks[b][j * LANES + r] is feature j of row b · LANES + r.
+    let mut blocks = vec![0.0; full * LANES * d];
+    for (b, block) in blocks.chunks_exact_mut(LANES * d).enumerate() {
+        for (r, row) in ys[b * LANES * d..(b + 1) * LANES * d]
+            .chunks_exact(d)
+            .enumerate()
         {
-            *o = f(squared_distance(a, b));
+            for (j, &v) in row.iter().enumerate() {
+                block[j * LANES + r] = v;
+            }
         }
     }
+    let rest = &ys[full * LANES * d..];
+    let flat = out.as_slice_mut().expect("a new array is contiguous");
+    wide(
+        #[inline(always)]
+        || {
+            for (a, o) in x.rows().into_iter().zip(flat.chunks_exact_mut(n)) {
+                let a = a.to_slice().expect("standard layout");
+                let (o_blocks, o_rest) = o.split_at_mut(full * LANES);
+                for (o, block) in o_blocks
+                    .chunks_exact_mut(LANES)
+                    .zip(blocks.chunks_exact(LANES * d))
+                {
+                    let mut sums = [0.0; LANES];
+                    for (&u, column) in a.iter().zip(block.chunks_exact(LANES)) {
+                        for (sum, &v) in sums.iter_mut().zip(column) {
+                            let t = u - v;
+                            *sum += t * t;
+                        }
+                    }
+                    for (o, sum) in o.iter_mut().zip(sums) {
+                        *o = f(sum);
+                    }
+                }
+                for (o, b) in o_rest.iter_mut().zip(rest.chunks_exact(d)) {
+                    *o = f(squared_distance(a, b));
+                }
+            }
+        },
+    );
     out
 }
 

@@ -3,13 +3,13 @@
 //! a Gaussian process kernel object, or `precomputed` (the rows are the kernel's values
 //! against the training rows already). Any other callable would have to run, and is refused.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis};
 
 use super::kernels::{self, Against};
 use crate::model::LoadError;
 use crate::model::estimator::{Method, Prediction, Predictor, Target};
 use crate::model::fitted;
-use crate::model::pairwise::{FittedRows, Kernel as Pairwise};
+use crate::model::pairwise::{FittedRows, Kernel as Pairwise, ROWS_AT_ONCE};
 use crate::model::state::State;
 use crate::model::value::Value;
 
@@ -121,13 +121,22 @@ impl Predictor for Ridge {
         false
     }
 
+    /// Rows [`ROWS_AT_ONCE`] at a time: each block's kernel values are multiplied by the
+    /// dual coefficients while they are in cache.
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
-        let k = match &self.kernel {
-            Kernel::Named(kernel, rows) => rows.kernel_matrix(kernel, x),
-            Kernel::Process(kernel) => kernel.matrix(x),
-            Kernel::Precomputed => x.to_owned(),
-        };
-        Prediction::Values(k.dot(&self.dual_coef))
+        let mut out = Array2::zeros((x.nrows(), self.dual_coef.ncols()));
+        for (rows, mut values) in x
+            .axis_chunks_iter(Axis(0), ROWS_AT_ONCE)
+            .zip(out.axis_chunks_iter_mut(Axis(0), ROWS_AT_ONCE))
+        {
+            let k = match &self.kernel {
+                Kernel::Named(kernel, fitted) => fitted.kernel_matrix(kernel, rows),
+                Kernel::Process(kernel) => kernel.matrix(rows),
+                Kernel::Precomputed => rows.to_owned(),
+            };
+            values.assign(&k.dot(&self.dual_coef));
+        }
+        Prediction::Values(out)
     }
 
     fn describe(&self) -> serde_json::Value {

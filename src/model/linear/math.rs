@@ -3,7 +3,7 @@
 
 /// The dot product in eight independent lanes, so the additions do not wait on each other
 /// and the compiler can keep them in vector registers.
-#[inline]
+#[inline(always)]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     const LANES: usize = 8;
     let mut lanes = [0.0f64; LANES];
@@ -30,7 +30,7 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// `predict_proba`). Range reduction `x = n·ln2 + r`, |r| ≤ ln2/2, a degree-13 Taylor
 /// polynomial (truncation error below 1e-17), and `2^n` applied in two halves so that results
 /// down to the smallest subnormal are right.
-#[inline]
+#[inline(always)]
 pub fn exp(x: f64) -> f64 {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     // ln 2 split (as fdlibm does) so that `n · LN2_HI` is exact.

@@ -10,12 +10,12 @@
 //! keeps them; a tree keeps the ones its walk meets first, so where the k-th and the next
 //! point are equally far the neighbours kept may differ from scikit-learn's (docs/models.md).
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis};
 
 use super::tree;
 use crate::model::LoadError;
 use crate::model::fitted;
-use crate::model::pairwise::{self, FittedRows, Metric, MetricParams};
+use crate::model::pairwise::{self, FittedRows, Metric, MetricParams, ROWS_AT_ONCE};
 use crate::model::state::{State, number_of, numbers_of};
 
 /// The fitted points and how distances to them are measured.
@@ -87,36 +87,44 @@ impl Search {
     }
 
     /// Each row's `k` nearest points, nearest first, the lower index first among equals.
+    /// Rows are taken [`ROWS_AT_ONCE`] at a time, each block's distances ranked while they are
+    /// in cache.
     pub fn kneighbors(&self, x: ArrayView2<'_, f64>, k: usize) -> Vec<Neighbours> {
         let k = k.min(self.n_fit());
+        let mut out = Vec::with_capacity(x.nrows());
+        for rows in x.axis_chunks_iter(Axis(0), ROWS_AT_ONCE) {
+            self.kneighbors_of(rows, k, &mut out);
+        }
+        out
+    }
+
+    /// [`Search::kneighbors`] of a block of rows, appended to `out`.
+    fn kneighbors_of(&self, x: ArrayView2<'_, f64>, k: usize, out: &mut Vec<Neighbours>) {
         let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         if self.brute && self.metric == Metric::Euclidean && k <= FEW {
-            return self
-                .fit
-                .euclidean_distances(x, true)
-                .rows()
-                .into_iter()
-                .map(|row| nearest_by_squares(row.as_slice().expect("contiguous"), k))
-                .collect();
+            let squares = self.fit.euclidean_distances(x, true);
+            out.extend(
+                squares
+                    .rows()
+                    .into_iter()
+                    .map(|row| nearest_by_squares(row.as_slice().expect("contiguous"), k)),
+            );
+            return;
         }
         let mut all: Neighbours = Vec::new();
-        self.distances(x)
-            .rows()
-            .into_iter()
-            .map(|row| {
-                if k <= FEW {
-                    return nearest_few(row.iter().copied().zip(0..), k);
-                }
-                all.clear();
-                all.extend(row.iter().copied().zip(0..));
-                if k < all.len() {
-                    all.select_nth_unstable_by(k, by);
-                }
-                let mut nearest = all[..k].to_vec();
-                nearest.sort_unstable_by(by);
-                nearest
-            })
-            .collect()
+        out.extend(self.distances(x).rows().into_iter().map(|row| {
+            if k <= FEW {
+                return nearest_few_of(row.as_slice().expect("contiguous"), k);
+            }
+            all.clear();
+            all.extend(row.iter().copied().zip(0..));
+            if k < all.len() {
+                all.select_nth_unstable_by(k, by);
+            }
+            let mut nearest = all[..k].to_vec();
+            nearest.sort_unstable_by(by);
+            nearest
+        }));
     }
 
     /// Each row's points within `radius` (inclusive), by index, compared as scikit-learn
@@ -191,9 +199,15 @@ const FEW: usize = 32;
 /// The `k` (at most [`FEW`]) least of `(distance, index)` pairs, nearest first, the lower
 /// index first among equal distances: the order [`Search::kneighbors`] sorts by.
 fn nearest_few(pairs: impl Iterator<Item = (f64, usize)>, k: usize) -> Neighbours {
+    let mut kept: Neighbours = Vec::with_capacity(k + 1);
+    keep_nearest(&mut kept, pairs, k);
+    kept
+}
+
+/// [`nearest_few`] into `kept` (the `k` least so far, in order).
+fn keep_nearest(kept: &mut Neighbours, pairs: impl Iterator<Item = (f64, usize)>, k: usize) {
     let before =
         |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).is_lt();
-    let mut kept: Neighbours = Vec::with_capacity(k + 1);
     for pair in pairs {
         if kept.len() == k && !kept.last().is_some_and(|last| before(&pair, last)) {
             continue;
@@ -201,6 +215,26 @@ fn nearest_few(pairs: impl Iterator<Item = (f64, usize)>, k: usize) -> Neighbour
         let at = kept.partition_point(|kept| before(kept, &pair));
         kept.insert(at, pair);
         kept.truncate(k);
+    }
+}
+
+/// [`nearest_few`] of `values` by their index, eight at a time: once `k` are kept, a block
+/// whose every value is beyond the k-th (most blocks) is passed over after one comparison of
+/// each, without a branch per value; the others are ranked one by one. A value equal to the
+/// k-th, or NaN, is never passed over, so the answer is [`nearest_few`]'s.
+fn nearest_few_of(values: &[f64], k: usize) -> Neighbours {
+    const BLOCK: usize = 8;
+    let head = k.min(values.len());
+    let mut kept = nearest_few(values[..head].iter().copied().zip(0..), k);
+    for (b, block) in values[head..].chunks(BLOCK).enumerate() {
+        if let Some(&(bound, _)) = kept.last()
+            && kept.len() == k
+            && block.iter().fold(true, |beyond, &v| beyond & (v > bound))
+        {
+            continue;
+        }
+        let start = head + b * BLOCK;
+        keep_nearest(&mut kept, block.iter().copied().zip(start..), k);
     }
     kept
 }
@@ -211,7 +245,7 @@ fn nearest_few(pairs: impl Iterator<Item = (f64, usize)>, k: usize) -> Neighbour
 /// and ranked, as every distance would be. A square above the k-th has that root only when
 /// it is within an ulp or two of it.
 fn nearest_by_squares(squares: &[f64], k: usize) -> Neighbours {
-    let least = nearest_few(squares.iter().copied().zip(0..), k);
+    let least = nearest_few_of(squares, k);
     let Some(&(kth, _)) = least.last() else {
         return least;
     };

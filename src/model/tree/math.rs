@@ -17,9 +17,30 @@ pub fn f32_rows(x: ArrayView2<'_, f64>) -> Vec<f64> {
 }
 
 /// numpy's `sum` of a contiguous run: a plain loop under 8 values, eight accumulators up to
-/// 128, halves beyond (`pairwise_sum` in numpy's loops).
+/// 128, halves beyond (`pairwise_sum` in numpy's loops). Inlined, so that a short sum inside
+/// a loop of `model::simd::wide` is compiled wide with it.
+#[inline(always)]
 pub fn pairwise_sum(a: &[f64]) -> f64 {
-    const BLOCK: usize = 128;
+    if a.len() <= PAIRWISE_BLOCK {
+        block_sum(a)
+    } else {
+        halves_sum(a)
+    }
+}
+
+/// numpy's block of `pairwise_sum`, summed without halving.
+const PAIRWISE_BLOCK: usize = 128;
+
+/// [`pairwise_sum`] of more than a block: the sums of two halves.
+fn halves_sum(a: &[f64]) -> f64 {
+    let mut half = a.len() / 2;
+    half -= half % 8;
+    pairwise_sum(&a[..half]) + pairwise_sum(&a[half..])
+}
+
+/// [`pairwise_sum`] of at most a block.
+#[inline(always)]
+fn block_sum(a: &[f64]) -> f64 {
     let n = a.len();
     if n < 8 {
         let mut sum = 0.0;
@@ -27,7 +48,7 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
             sum += v;
         }
         sum
-    } else if n <= BLOCK {
+    } else {
         let mut r = [0.0; 8];
         r.copy_from_slice(&a[..8]);
         let mut i = 8;
@@ -42,10 +63,6 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
             sum += v;
         }
         sum
-    } else {
-        let mut half = n / 2;
-        half -= half % 8;
-        pairwise_sum(&a[..half]) + pairwise_sum(&a[half..])
     }
 }
 
