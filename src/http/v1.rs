@@ -222,7 +222,9 @@ pub(super) fn read_instances(loaded: &LoadedModel, instances: &[Value]) -> Resul
                 Value::Bool(b) => Cell::Number(f64::from(u8::from(*b))),
                 Value::String(s) => Cell::Text(s),
                 // Several strings of one feature, for a model of mappings.
-                Value::Array(items) if items.iter().all(Value::is_string) => {
+                Value::Array(items)
+                    if builder.takes_lists(column) && items.iter().all(Value::is_string) =>
+                {
                     let texts = items.iter().filter_map(Value::as_str);
                     builder.set_texts(i, column, texts)?;
                     continue;

@@ -435,6 +435,11 @@ impl<'s> FrameBuilder<'s> {
         }
     }
 
+    /// Whether column `index` takes a list of strings: a feature of a model of mappings.
+    pub fn takes_lists(&self, index: usize) -> bool {
+        matches!(&self.mappings, Some(_) if index >= self.schema.len())
+    }
+
     /// Sets row `row` (from 0) of column `index`.
     pub fn set(&mut self, row: usize, index: usize, cell: Cell<'_>) -> Result<(), InputError> {
         if let Some((features, feature)) = self.feature(index) {
