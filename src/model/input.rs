@@ -437,7 +437,7 @@ impl<'s> FrameBuilder<'s> {
 
     /// Whether column `index` takes a list of strings: a feature of a model of mappings.
     pub fn takes_lists(&self, index: usize) -> bool {
-        matches!(&self.mappings, Some(_) if index >= self.schema.len())
+        self.mappings.is_some() && index >= self.schema.len()
     }
 
     /// Sets row `row` (from 0) of column `index`.
