@@ -60,6 +60,21 @@ impl Data {
         }
     }
 
+    /// The first value (row by row) that [`Data::cell`] reads as missing, as (row, feature).
+    pub fn first_missing(&self) -> Option<(usize, usize)> {
+        if let Self::Numbers { values, .. } = self
+            && let Some(flat) = values.as_slice()
+            && flat.iter().fold(true, |ok, v| ok & !v.is_nan())
+        {
+            return None;
+        }
+        (0..self.n_rows()).find_map(|row| {
+            (0..self.n_columns())
+                .find(|&feature| matches!(self.cell(row, feature), Cell::Missing))
+                .map(|feature| (row, feature))
+        })
+    }
+
     /// The numeric type of a column (`None` for strings).
     pub fn dtype_of(&self, column: usize) -> Option<Dtype> {
         match self {
@@ -133,10 +148,18 @@ impl Data {
     /// The columns at `indices`, in that order (a ColumnTransformer's selection).
     pub fn select(&self, indices: &[usize]) -> Data {
         match self {
-            Self::Numbers { values, dtype } => Self::Numbers {
-                values: values.select(Axis(1), indices),
-                dtype: *dtype,
-            },
+            Self::Numbers { values, dtype } => {
+                // Row by row, so that the result is row-major as the steps after read it.
+                let mut out = Vec::with_capacity(values.nrows() * indices.len());
+                for row in values.rows() {
+                    out.extend(indices.iter().map(|&i| row[i]));
+                }
+                Self::Numbers {
+                    values: Array2::from_shape_vec((values.nrows(), indices.len()), out)
+                        .expect("one value per row and index"),
+                    dtype: *dtype,
+                }
+            }
             Self::Frame(frame) => Self::Frame(Frame {
                 n_rows: frame.n_rows,
                 columns: indices.iter().map(|&i| frame.columns[i].clone()).collect(),
@@ -222,6 +245,26 @@ impl Data {
         }
         Self::Frame(Frame { n_rows, columns })
     }
+}
+
+/// Whether every value is finite and at most `limit` in magnitude (NaN fails): a branch-free
+/// pass that vectorises, for the common case where nothing is wrong.
+pub fn all_within(values: &[f64], limit: f64) -> bool {
+    values
+        .chunks(64)
+        .all(|chunk| chunk.iter().fold(true, |ok, v| ok & (v.abs() <= limit)))
+}
+
+/// The first value of `x` (row by row) that is NaN or infinite, as (row, feature).
+pub fn first_not_finite(x: ArrayView2<'_, f64>) -> Option<(usize, usize)> {
+    if let Some(values) = x.as_slice()
+        && all_within(values, f64::MAX)
+    {
+        return None;
+    }
+    x.indexed_iter()
+        .find(|(_, v)| !v.is_finite())
+        .map(|(at, _)| at)
 }
 
 /// `a`'s rows then `b`'s.

@@ -11,7 +11,7 @@
 use ndarray::{Array1, Array2};
 
 use super::LoadError;
-use super::estimator::{Data, Problem, Refusal};
+use super::estimator::{Data, Problem, Refusal, first_not_finite};
 use super::state::State;
 use super::value::Elements;
 
@@ -183,7 +183,7 @@ pub fn count(state: &State<'_>, name: &str, min: usize) -> Result<usize, LoadErr
 /// `ensure_all_finite=True` does) at its row and feature.
 pub fn floats(data: Data, step: &str) -> Result<Array2<f64>, Refusal> {
     let (x, _) = data.into_floats(step)?;
-    if let Some(((row, feature), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+    if let Some((row, feature)) = first_not_finite(x.view()) {
         return Err(Refusal {
             row,
             feature,

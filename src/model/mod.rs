@@ -102,7 +102,7 @@ pub use mapping::{FeatureValue, Mapping};
 pub use pickle::{GlobalRef, PickleError};
 pub use pyfmt::{python_float, python_float_or_int};
 
-use estimator::{Data, Needs, Predictor, Problem, Refusal, Transformer};
+use estimator::{Data, Needs, Predictor, Problem, Refusal, Transformer, all_within};
 
 /// Why a model file could not be loaded. Every variant is a property of the file, never of
 /// the machine: the caller decides how to report it.
@@ -621,9 +621,7 @@ impl Model {
         } else {
             f64::MAX
         };
-        let all_finite = values
-            .chunks(64)
-            .all(|chunk| chunk.iter().fold(true, |ok, v| ok & (v.abs() <= limit)));
+        let all_finite = all_within(values, limit);
         if !all_finite && let Some(i) = values.iter().position(|v| v.is_infinite()) {
             return Err(InputError::NotFinite {
                 row: i / n_features + 1,
@@ -643,8 +641,14 @@ impl Model {
                     columns: self.input.described(),
                 });
             }
-            let frame = Frame::from_rows(values, n_features, dtype);
-            return self.features(&frame);
+            // Every column numeric: the steps take the rows as one matrix, as a Pipeline takes
+            // an array, with no frame of columns in between.
+            let x = ArrayView2::from_shape((values.len() / n_features, n_features), values)
+                .expect("the length is a multiple of the width");
+            return self.transformed(Data::Numbers {
+                values: x.to_owned(),
+                dtype,
+            });
         }
         let x = ArrayView2::from_shape((values.len() / n_features, n_features), values)
             .expect("the length is a multiple of the width");
@@ -677,13 +681,16 @@ impl Model {
                 expected: self.n_features(),
             });
         }
-        let mut data = Data::Frame(frame.clone());
-        let mut sources: Vec<usize> = (0..self.n_features()).collect();
-        for (_, t) in &self.transformers {
+        self.transformed(Data::Frame(frame.clone()))
+    }
+
+    /// Runs the steps before the final estimator on `data`, as wide as the model's input, and
+    /// validates what the estimator is given.
+    fn transformed<'a>(&self, mut data: Data) -> Result<Features<'a>, InputError> {
+        for (k, (_, t)) in self.transformers.iter().enumerate() {
             data = t
                 .transform(data)
-                .map_err(|refusal| self.input_error(refusal, &sources))?;
-            sources = t.sources().iter().map(|&s| sources[s]).collect();
+                .map_err(|refusal| self.input_error(refusal, &self.sources_before(k)))?;
         }
         if let Data::Sparse { values, .. } = data {
             if let Some((row, feature, value)) = values.first_not_finite() {
@@ -712,10 +719,31 @@ impl Model {
         })
     }
 
+    /// For each input of transformer `k`, the input column it comes from (worked out only
+    /// for a refusal, so that the rows that pass pay nothing for it).
+    fn sources_before(&self, k: usize) -> Vec<usize> {
+        let mut sources: Vec<usize> = (0..self.n_features()).collect();
+        for (_, t) in &self.transformers[..k] {
+            sources = t.sources().iter().map(|&s| sources[s]).collect();
+        }
+        sources
+    }
+
     /// Refuses missing and infinite values the final estimator cannot take (and, for one
     /// reading float32, values beyond its range), naming the input column they came from.
     fn check_missing(&self, x: ArrayView2<'_, f64>) -> Result<(), InputError> {
         let float32 = self.predictor.float32_input();
+        let limit = if float32 {
+            f64::from(f32::MAX)
+        } else {
+            f64::MAX
+        };
+        // A branch-free pass that vectorises; the search below only when it fails.
+        if let Some(values) = x.as_slice()
+            && all_within(values, limit)
+        {
+            return Ok(());
+        }
         for ((row, feature), &v) in x.indexed_iter() {
             let too_large = float32 && v.is_finite() && v.abs() > f64::from(f32::MAX);
             if v.is_finite() && !too_large {

@@ -134,6 +134,17 @@ pub struct Chain {
     pub steps: Vec<(String, Box<dyn Transformer>)>,
 }
 
+impl Chain {
+    /// For each output of the first `k` steps, the chain's input it comes from.
+    fn sources_through(&self, k: usize) -> Vec<usize> {
+        let mut sources: Vec<usize> = (0..self.n_features_in()).collect();
+        for (_, step) in &self.steps[..k] {
+            sources = step.sources().iter().map(|&s| sources[s]).collect();
+        }
+        sources
+    }
+}
+
 impl Transformer for Chain {
     fn class(&self) -> &'static str {
         "Pipeline"
@@ -144,11 +155,7 @@ impl Transformer for Chain {
     }
 
     fn sources(&self) -> Vec<usize> {
-        let mut sources: Vec<usize> = (0..self.n_features_in()).collect();
-        for (_, step) in &self.steps {
-            sources = step.sources().iter().map(|&s| sources[s]).collect();
-        }
-        sources
+        self.sources_through(self.steps.len())
     }
 
     fn feature_names_out(&self, input: &[String]) -> Vec<String> {
@@ -192,14 +199,13 @@ impl Transformer for Chain {
     }
 
     fn transform(&self, mut data: Data) -> Result<Data, Refusal> {
-        let mut sources: Vec<usize> = (0..self.n_features_in()).collect();
-        for (_, step) in &self.steps {
+        for (k, (_, step)) in self.steps.iter().enumerate() {
             data = step.transform(data).map_err(|mut refusal| {
-                // Say which of the chain's own inputs the refused value came from.
-                refusal.feature = sources[refusal.feature];
+                // Say which of the chain's own inputs the refused value came from (worked
+                // out only here, so that the rows that pass pay nothing for it).
+                refusal.feature = self.sources_through(k)[refusal.feature];
                 refusal
             })?;
-            sources = step.sources().iter().map(|&s| sources[s]).collect();
         }
         Ok(data)
     }

@@ -10,7 +10,7 @@ use ndarray::Array2;
 
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
-use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
+use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer, first_not_finite};
 use crate::model::input::{ColumnKind, Dtype};
 use crate::model::sparse::{Csr, Norm};
 use crate::model::state::State;
@@ -172,9 +172,7 @@ impl Transformer for RowTransformer {
             Data::Sparse { values, dtype } => self.sparse(values, dtype),
             data => {
                 let (values, dtype) = data.into_numbers(&self.label)?;
-                if let Some(((row, feature), _)) =
-                    values.indexed_iter().find(|(_, v)| !v.is_finite())
-                {
+                if let Some((row, feature)) = first_not_finite(values.view()) {
                     return Err(self.missing(row, feature));
                 }
                 Ok(self.dense(values, dtype))

@@ -9,7 +9,7 @@ use ndarray::{Array2, ArrayView2};
 use crate::model::estimator::{
     Attribution, Data, Method, Needs, Prediction, Predictor, Problem, Refusal, Target, Transformer,
 };
-use crate::model::input::{Cell, ColumnKind};
+use crate::model::input::ColumnKind;
 use crate::model::state::State;
 
 #[derive(Clone, Debug)]
@@ -59,20 +59,16 @@ impl Transformer for Selector {
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
-        if !self.allow_nan {
-            for row in 0..data.n_rows() {
-                for feature in 0..data.n_columns() {
-                    if matches!(data.cell(row, feature), Cell::Missing) {
-                        return Err(Refusal {
-                            row,
-                            feature,
-                            problem: Problem::Missing {
-                                step: self.label.clone(),
-                            },
-                        });
-                    }
-                }
-            }
+        if !self.allow_nan
+            && let Some((row, feature)) = data.first_missing()
+        {
+            return Err(Refusal {
+                row,
+                feature,
+                problem: Problem::Missing {
+                    step: self.label.clone(),
+                },
+            });
         }
         Ok(data.select(&self.keep))
     }

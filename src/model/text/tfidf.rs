@@ -154,7 +154,7 @@ impl Transformer for TfidfTransformer {
             Data::Sparse { values, dtype } => (values, dtype),
             dense => {
                 let (x, dtype): (Array2<f64>, Dtype) = dense.into_numbers(&self.label)?;
-                if let Some(((row, feature), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+                if let Some((row, feature)) = crate::model::estimator::first_not_finite(x.view()) {
                     return Err(Refusal {
                         row,
                         feature,
