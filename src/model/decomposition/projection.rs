@@ -8,12 +8,13 @@
 //! but `False`: the unmixing matrix already holds the whitening), else `X @ components_.T`.
 //! Every fitted array is checked for shape and finiteness at load.
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
-use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
+use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer, first_not_finite};
 use crate::model::input::{ColumnKind, Dtype};
+use crate::model::simd::product;
 use crate::model::sparse::Csr;
 use crate::model::state::State;
 
@@ -186,24 +187,17 @@ impl Projection {
         self.whiten.is_some()
     }
 
+    /// The rows times `components_.T` as one product (matrixmultiply's GEMM for a batch, a
+    /// wide loop for a few rows), after taking out the mean where it goes first.
     fn project_dense(&self, x: &Array2<f64>) -> Array2<f64> {
-        let mut out = Array2::zeros((x.nrows(), self.n_components));
-        let mut centred = vec![0.0; self.n_features];
-        for (row, mut o) in x.rows().into_iter().zip(out.rows_mut()) {
-            for (c, v) in centred.iter_mut().zip(row) {
-                *c = *v;
-            }
-            if self.centring == Centring::Before {
-                centred
-                    .iter_mut()
-                    .zip(&self.mean)
-                    .for_each(|(c, m)| *c -= m);
-            }
-            for (k, component) in self.components.chunks_exact(self.n_features).enumerate() {
-                o[k] = centred.iter().zip(component).map(|(a, b)| a * b).sum();
-            }
+        let components =
+            ArrayView2::from_shape((self.n_components, self.n_features), &self.components)
+                .expect("components_ is n_components × n_features");
+        if self.centring == Centring::Before {
+            let mean = ArrayView1::from(&self.mean[..]);
+            return product((x - &mean).view(), components.t());
         }
-        out
+        product(x.view(), components.t())
     }
 
     fn project_sparse(&self, x: &Csr) -> Array2<f64> {
@@ -266,11 +260,7 @@ impl Transformer for Projection {
             }
             data => {
                 let (x, _) = data.into_floats(&self.label)?;
-                let at = x
-                    .indexed_iter()
-                    .find(|(_, v)| !v.is_finite())
-                    .map(|(at, _)| at);
-                self.refuse_not_finite(at)?;
+                self.refuse_not_finite(first_not_finite(x.view()))?;
                 self.project_dense(&x)
             }
         };

@@ -8,8 +8,6 @@
 //! scikit-learn refuses it.
 //! The outer edges are the range training saw (model health counts a value outside it).
 
-use ndarray::Array2;
-
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
@@ -215,31 +213,35 @@ impl Transformer for KBinsDiscretizer {
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let (x, dtype) = data.into_floats(&self.label)?;
         let dtype = self.dtype.unwrap_or(dtype);
-        let mut bins = Array2::<usize>::zeros(x.dim());
-        for ((row, feature), v) in x.indexed_iter() {
-            let v = dtype.round(*v);
-            if !v.is_finite() {
-                return Err(Refusal {
-                    row,
-                    feature,
-                    problem: Problem::Missing {
-                        step: self.label.clone(),
-                    },
-                });
+        // Each value's bin, as a float: the ordinal encoding itself (bin counts are small
+        // integers, exact in a float).
+        let mut bins = x;
+        for (row, mut values) in bins.rows_mut().into_iter().enumerate() {
+            for (feature, (v, edges)) in values.iter_mut().zip(&self.inner_edges).enumerate() {
+                let rounded = dtype.round(*v);
+                if !rounded.is_finite() {
+                    return Err(Refusal {
+                        row,
+                        feature,
+                        problem: Problem::Missing {
+                            step: self.label.clone(),
+                        },
+                    });
+                }
+                *v = edges.partition_point(|e| *e <= rounded) as f64;
             }
-            bins[[row, feature]] = self.inner_edges[feature].partition_point(|e| *e <= v);
         }
         Ok(match self.encode {
             Encode::Ordinal => Data::Numbers {
-                values: bins.mapv(|b| b as f64),
+                values: bins,
                 dtype,
             },
             Encode::OneHot { sparse } => {
-                let mut out = Csr::with_capacity(self.n_out(), x.nrows(), x.len());
+                let mut out = Csr::with_capacity(self.n_out(), bins.nrows(), bins.len());
                 for row in bins.rows() {
                     let mut offset = 0;
                     for (b, edges) in row.iter().zip(&self.inner_edges) {
-                        out.push(offset + b, 1.0);
+                        out.push(offset + *b as usize, 1.0);
                         offset += edges.len() + 1;
                     }
                     out.end_row();

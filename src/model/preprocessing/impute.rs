@@ -70,6 +70,11 @@ pub fn marks_nan(state: &State<'_>) -> Result<bool, LoadError> {
 
 /// Refuses the first infinite value of `x`, as an imputer's `check_array` (NaN allowed) does.
 pub fn refuse_infinite(x: &Array2<f64>, step: &str, class: &str) -> Result<(), Refusal> {
+    if let Some(values) = x.as_slice()
+        && values.iter().fold(true, |ok, v| ok & !v.is_infinite())
+    {
+        return Ok(());
+    }
     match x.indexed_iter().find(|(_, v)| v.is_infinite()) {
         Some(((row, feature), _)) => Err(Refusal {
             row,
@@ -187,8 +192,12 @@ impl MissingIndicator {
     /// The indicator columns from the mask of missing values (rows × n_features).
     pub fn columns(&self, mask: &Array2<bool>) -> Result<Array2<f64>, Refusal> {
         if self.error_on_new {
+            let mut watched = vec![false; mask.ncols()];
+            for &f in &self.features {
+                watched[f] = true;
+            }
             for ((row, feature), &missing) in mask.indexed_iter() {
-                if missing && !self.features.contains(&feature) {
+                if missing && !watched[feature] {
                     return Err(Refusal {
                         row,
                         feature,
@@ -200,9 +209,9 @@ impl MissingIndicator {
             }
         }
         let mut out = Array2::zeros((mask.nrows(), self.features.len()));
-        for (k, &f) in self.features.iter().enumerate() {
-            for row in 0..mask.nrows() {
-                out[[row, k]] = f64::from(u8::from(mask[[row, f]]));
+        for (mut o, missing) in out.rows_mut().into_iter().zip(mask.rows()) {
+            for (o, &f) in o.iter_mut().zip(&self.features) {
+                *o = f64::from(u8::from(missing[f]));
             }
         }
         Ok(out)
@@ -450,15 +459,16 @@ impl Transformer for SimpleImputer {
                 } else {
                     data.into_numbers(&self.label)?
                 };
+                let fills: Vec<f64> = self.kept.iter().map(|&f| dtype.round(stats[f])).collect();
                 let mut out = Array2::zeros((n_rows, self.kept.len()));
-                for (k, &f) in self.kept.iter().enumerate() {
-                    let fill = dtype.round(stats[f]);
-                    for row in 0..n_rows {
-                        out[[row, k]] = if mask[[row, f]] {
-                            fill
-                        } else {
-                            values[[row, f]]
-                        };
+                for ((mut o, x), missing) in out
+                    .rows_mut()
+                    .into_iter()
+                    .zip(values.rows())
+                    .zip(mask.rows())
+                {
+                    for ((o, &f), &fill) in o.iter_mut().zip(&self.kept).zip(&fills) {
+                        *o = if missing[f] { fill } else { x[f] };
                     }
                 }
                 Data::Numbers { values: out, dtype }

@@ -10,7 +10,7 @@ use ndarray::Array2;
 
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
-use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer};
+use crate::model::estimator::{Data, Needs, Problem, Refusal, Transformer, first_not_finite};
 use crate::model::input::{ColumnKind, Dtype};
 use crate::model::state::State;
 
@@ -127,19 +127,15 @@ impl PolynomialFeatures {
         })
     }
 
-    /// One row's full expansion into `out` (`n_out_full` long), as scikit-learn fills `XP`,
-    /// each product rounded to `dtype` as numpy rounds it.
-    fn expand(&self, x: &[f64], out: &mut [f64], dtype: Dtype) {
+    /// How scikit-learn fills `XP` past the first degree, the same for every row: each block
+    /// is the columns `source..source + len` times feature `f`, written from `dest` on.
+    fn plan(&self) -> Vec<Block> {
         let n = self.n_features;
-        let mut current = 0;
-        if self.include_bias {
-            out[0] = 1.0;
-            current = 1;
-        }
+        let mut blocks = Vec::new();
+        let mut current = usize::from(self.include_bias);
         if self.max_degree == 0 {
-            return;
+            return blocks;
         }
-        out[current..current + n].copy_from_slice(x);
         let mut index: Vec<usize> = (current..current + n).collect();
         current += n;
         index.push(current);
@@ -155,16 +151,41 @@ impl PolynomialFeatures {
                 if end <= start {
                     break;
                 }
-                let next = current + end - start;
-                for k in 0..end - start {
-                    out[current + k] = dtype.round(out[start + k] * x[f]);
-                }
-                current = next;
+                blocks.push(Block {
+                    source: start,
+                    len: end - start,
+                    feature: f,
+                    dest: current,
+                });
+                current += end - start;
             }
             next_index.push(current);
             // A `break` leaves fewer than n + 1 entries; later degrees stop at the same place.
             next_index.resize(n + 1, current);
             index = next_index;
+        }
+        blocks
+    }
+
+    /// One row's full expansion into `out` (`n_out_full` long) by `plan`, as scikit-learn
+    /// fills `XP`, each product rounded to `dtype` as numpy rounds it.
+    fn expand(&self, plan: &[Block], x: &[f64], out: &mut [f64], dtype: Dtype) {
+        let n = self.n_features;
+        let current = usize::from(self.include_bias);
+        if self.include_bias {
+            out[0] = 1.0;
+        }
+        if self.max_degree == 0 {
+            return;
+        }
+        out[current..current + n].copy_from_slice(x);
+        for block in plan {
+            let (done, rest) = out.split_at_mut(block.dest);
+            let factor = x[block.feature];
+            let sources = &done[block.source..block.source + block.len];
+            for (o, v) in rest[..block.len].iter_mut().zip(sources) {
+                *o = dtype.round(v * factor);
+            }
         }
     }
 
@@ -264,7 +285,7 @@ impl Transformer for PolynomialFeatures {
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let (x, dtype) = data.into_floats(&self.label)?;
-        if let Some(((row, feature), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        if let Some((row, feature)) = first_not_finite(x.view()) {
             return Err(Refusal {
                 row,
                 feature,
@@ -273,17 +294,20 @@ impl Transformer for PolynomialFeatures {
                 },
             });
         }
+        let x = x.as_standard_layout();
+        let plan = self.plan();
         let mut values = Array2::zeros((x.nrows(), self.n_output));
-        let mut full = vec![0.0; self.n_out_full];
         // With a minimum degree, the bias (if any) and then the last columns of the full
-        // expansion.
+        // expansion; without, the expansion is the output row itself.
         let skip = self.n_out_full - self.n_output;
+        let mut full = vec![0.0; if skip == 0 { 0 } else { self.n_out_full }];
         for (row, mut o) in x.rows().into_iter().zip(values.rows_mut()) {
-            let row: Vec<f64> = row.to_vec();
-            self.expand(&row, &mut full, dtype);
+            let row = row.to_slice().expect("standard layout");
             if skip == 0 {
-                o.iter_mut().zip(&full).for_each(|(o, v)| *o = *v);
+                let o = o.into_slice().expect("a new array is contiguous");
+                self.expand(&plan, row, o, dtype);
             } else {
+                self.expand(&plan, row, &mut full, dtype);
                 let bias = usize::from(self.include_bias);
                 for j in 0..bias {
                     o[j] = 1.0;
@@ -306,6 +330,15 @@ impl Transformer for PolynomialFeatures {
             "n_output_features": self.n_output,
         })
     }
+}
+
+/// One step of [`PolynomialFeatures::plan`].
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    source: usize,
+    len: usize,
+    feature: usize,
+    dest: usize,
 }
 
 #[cfg(test)]

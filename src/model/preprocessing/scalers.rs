@@ -10,7 +10,8 @@ use ndarray::Array2;
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
-use crate::model::input::ColumnKind;
+use crate::model::input::{ColumnKind, Dtype};
+use crate::model::simd::wide;
 use crate::model::state::State;
 
 /// One in-place operation on every value of a feature.
@@ -140,6 +141,18 @@ fn width(state: &State<'_>, attrs: &[&str]) -> Result<usize, LoadError> {
     Err(state.malformed(attrs[0], "is missing or not a 1-D array"))
 }
 
+/// `row[j] op= operand[j]` for every feature `j`.
+#[inline(always)]
+fn apply(op: Op, row: &mut [f64], operand: &[f64]) {
+    let pairs = row.iter_mut().zip(operand);
+    match op {
+        Op::Sub => pairs.for_each(|(x, w)| *x -= w),
+        Op::Div => pairs.for_each(|(x, w)| *x /= w),
+        Op::Mul => pairs.for_each(|(x, w)| *x *= w),
+        Op::Add => pairs.for_each(|(x, w)| *x += w),
+    }
+}
+
 /// A divisor: finite and never zero (scikit-learn stores 1 for a constant feature).
 fn nonzero(state: &State<'_>, attr: &str, n: usize) -> Result<Vec<f64>, LoadError> {
     let values = state.vector(attr, n)?;
@@ -178,34 +191,55 @@ impl Transformer for Scaler {
     }
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
-        let (mut values, dtype): (Array2<f64>, _) = data.into_floats(&self.label)?;
-        for mut row in values.rows_mut() {
-            for (j, x) in row.iter_mut().enumerate() {
-                let mut v = *x;
-                for (op, operand) in &self.ops {
-                    let w = if self.operands_in_dtype {
-                        dtype.round(operand[j])
-                    } else {
-                        operand[j]
-                    };
-                    v = dtype.round(match op {
-                        Op::Sub => v - w,
-                        Op::Div => v / w,
-                        Op::Mul => v * w,
-                        Op::Add => v + w,
-                    });
-                }
-                if let Some((low, high)) = self.clip {
-                    // np.clip keeps NaN.
-                    if v < low {
-                        v = dtype.round(low);
-                    } else if v > high {
-                        v = dtype.round(high);
+        let (values, dtype): (Array2<f64>, _) = data.into_floats(&self.label)?;
+        let mut values = if values.is_standard_layout() {
+            values
+        } else {
+            values.as_standard_layout().into_owned()
+        };
+        let float32 = dtype == Dtype::F32;
+        // float32 operands where they are cast first (made only then, so that a float64 row
+        // allocates nothing here).
+        let rounded: Vec<(Op, Vec<f64>)> = if self.operands_in_dtype && float32 {
+            self.ops
+                .iter()
+                .map(|(op, operand)| (*op, operand.iter().map(|&w| dtype.round(w)).collect()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let ops = if rounded.is_empty() {
+            &self.ops
+        } else {
+            &rounded
+        };
+        let flat = values.as_slice_mut().expect("standard layout");
+        // One operation at a time over a whole row, as numpy's in-place operations go over
+        // the array: each value sees the same operations in the same order as one by one,
+        // and the loops vectorise.
+        wide(
+            #[inline(always)]
+            || {
+                for row in flat.chunks_exact_mut(self.n_features.max(1)) {
+                    for (op, operand) in ops {
+                        apply(*op, row, operand);
+                        if float32 {
+                            row.iter_mut().for_each(|x| *x = *x as f32 as f64);
+                        }
+                    }
+                    if let Some((low, high)) = self.clip {
+                        // np.clip keeps NaN.
+                        for x in row.iter_mut() {
+                            if *x < low {
+                                *x = dtype.round(low);
+                            } else if *x > high {
+                                *x = dtype.round(high);
+                            }
+                        }
                     }
                 }
-                *x = v;
-            }
-        }
+            },
+        );
         Ok(Data::Numbers { values, dtype })
     }
 
@@ -242,7 +276,6 @@ impl Transformer for Scaler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::input::Dtype;
     use ndarray::array;
 
     fn standard() -> Scaler {
