@@ -11,21 +11,8 @@
 
 use ndarray::{Array2, ArrayView2};
 
+pub use crate::model::linear::math::wide;
 use crate::model::linear::math::{dot, exp};
-
-/// `f()`, compiled for the widest instructions this processor has.
-#[inline(always)]
-pub fn wide<R>(f: impl FnOnce() -> R) -> R {
-    struct Op<F>(F);
-    impl<R, F: FnOnce() -> R> pulp::WithSimd for Op<F> {
-        type Output = R;
-        #[inline(always)]
-        fn with_simd<S: pulp::Simd>(self, _: S) -> R {
-            (self.0)()
-        }
-    }
-    pulp::Arch::new().dispatch(Op(f))
-}
 
 /// `exp(v · scale)` of every value in place, wide: the exponential of a kernel matrix.
 pub fn exp_scaled_in_place(values: &mut [f64], scale: f64) {

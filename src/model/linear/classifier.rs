@@ -8,10 +8,10 @@
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
-use super::math::{dot, exp};
+use super::math::{dot, exp, wide};
 use crate::model::allow::SkClass;
 use crate::model::classes::Classes;
-use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
+use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Refusal, Target};
 use crate::model::sparse::Csr;
 
 /// How `predict_proba` is derived from the decision values, or that there is none.
@@ -44,7 +44,7 @@ pub struct LinearClassifier {
 
 impl LinearClassifier {
     /// Decision values of one row into `out` (`n_outputs` long).
-    #[inline]
+    #[inline(always)]
     pub fn decision_row(&self, row: &[f64], out: &mut [f64]) {
         for ((o, weights), b) in out
             .iter_mut()
@@ -133,11 +133,33 @@ impl LinearClassifier {
     /// common binary case runs as one vectorised loop.
     pub fn proba_rows(&self, decision: &[f64], out: &mut [f64]) {
         if self.n_outputs == 1 && self.proba == ProbaRule::OneVsRest {
-            for (pair, &d) in out.chunks_exact_mut(2).zip(decision) {
-                let p = expit(d);
-                pair[0] = 1.0 - p;
-                pair[1] = p;
-            }
+            wide(
+                #[inline(always)]
+                || {
+                    for (pair, &d) in out.chunks_exact_mut(2).zip(decision) {
+                        let p = expit(d);
+                        pair[0] = 1.0 - p;
+                        pair[1] = p;
+                    }
+                },
+            );
+            return;
+        }
+        if self.n_outputs > 1 && self.proba == ProbaRule::Multinomial {
+            // softmax of every row, each step over the whole block so that `exp` runs as
+            // one vectorised loop: the same operations on each value as `softmax`.
+            let k = self.n_outputs;
+            wide(
+                #[inline(always)]
+                || {
+                    for (d, o) in decision.chunks_exact(k).zip(out.chunks_exact_mut(k)) {
+                        let max = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        o.iter_mut().zip(d).for_each(|(o, &d)| *o = d - max);
+                    }
+                    out.iter_mut().for_each(|o| *o = exp(*o));
+                    out.chunks_exact_mut(k).for_each(normalise);
+                },
+            );
             return;
         }
         for (d, o) in decision
@@ -150,13 +172,13 @@ impl LinearClassifier {
 }
 
 /// scipy's `expit`, the same formula (`1 / (1 + exp(-x))`).
-#[inline]
+#[inline(always)]
 fn expit(x: f64) -> f64 {
     1.0 / (1.0 + exp(-x))
 }
 
 /// In-place row normalisation, as `prob /= prob.sum(axis=1)`.
-#[inline]
+#[inline(always)]
 fn normalise(row: &mut [f64]) {
     let sum: f64 = row.iter().sum();
     row.iter_mut().for_each(|p| *p /= sum);
@@ -192,6 +214,7 @@ pub struct Classifier {
 }
 
 /// Calls `f` with each row of `x` as a slice, copying only rows that are not contiguous.
+#[inline(always)]
 pub(super) fn for_each_row(x: ArrayView2<'_, f64>, mut f: impl FnMut(usize, &[f64])) {
     let mut buffer = Vec::new();
     for (i, row) in x.rows().into_iter().enumerate() {
@@ -243,10 +266,15 @@ impl Predictor for Classifier {
             &mut on_heap[..]
         };
         let mut out = Vec::with_capacity(x.nrows());
-        for_each_row(x, |_, row| {
-            w.decision_row(row, decision);
-            out.push(w.class_index(decision));
-        });
+        wide(
+            #[inline(always)]
+            || {
+                for_each_row(x, |_, row| {
+                    w.decision_row(row, decision);
+                    out.push(w.class_index(decision));
+                })
+            },
+        );
         Prediction::Classes(out)
     }
 
@@ -254,9 +282,14 @@ impl Predictor for Classifier {
         let w = &self.weights;
         let mut out = Array2::zeros((x.nrows(), w.n_outputs));
         let flat = out.as_slice_mut().expect("a new array is contiguous");
-        for_each_row(x, |i, row| {
-            w.decision_row(row, &mut flat[i * w.n_outputs..(i + 1) * w.n_outputs]);
-        });
+        wide(
+            #[inline(always)]
+            || {
+                for_each_row(x, |i, row| {
+                    w.decision_row(row, &mut flat[i * w.n_outputs..(i + 1) * w.n_outputs]);
+                })
+            },
+        );
         Some(out)
     }
 
@@ -285,15 +318,19 @@ impl Predictor for Classifier {
         }
         // The labels come from the decisions, not the probabilities: two decisions far out in
         // the tail can round to the same probability, and `predict` still tells them apart.
-        let mut decision = vec![0.0; w.n_outputs];
-        let mut labels = Vec::with_capacity(x.nrows());
+        let Some(decision) = self.decision_function(x) else {
+            return (self.predict(x), None);
+        };
+        let flat = decision.as_slice().expect("a new array is contiguous");
+        let labels = flat
+            .chunks_exact(w.n_outputs)
+            .map(|d| w.class_index(d))
+            .collect();
         let mut proba = Array2::zeros((x.nrows(), w.n_classes));
-        let flat = proba.as_slice_mut().expect("a new array is contiguous");
-        for_each_row(x, |i, row| {
-            w.decision_row(row, &mut decision);
-            labels.push(w.class_index(&decision));
-            w.proba_row(&decision, &mut flat[i * w.n_classes..(i + 1) * w.n_classes]);
-        });
+        w.proba_rows(
+            flat,
+            proba.as_slice_mut().expect("a new array is contiguous"),
+        );
         (Prediction::Classes(labels), Some(proba))
     }
 
@@ -329,6 +366,12 @@ impl Predictor for Classifier {
     fn predict_with_proba_sparse(&self, x: &Csr) -> (Prediction, Option<Array2<f64>>) {
         let proba = self.values_sparse(Method::PredictProba, x);
         (self.predict_sparse(x), proba)
+    }
+
+    /// A linear model takes every finite value: sparse rows (a vectorizer's, tens of
+    /// thousands of columns wide) are never made dense to be checked.
+    fn refusal_sparse(&self, _x: &Csr) -> Option<Refusal> {
+        None
     }
 
     fn attribution(

@@ -1,5 +1,24 @@
-//! The arithmetic every linear model shares: a dot product arranged for vector registers and an
-//! `exp` that vectorises, both within an ulp or two of what numpy computes.
+//! The arithmetic every linear model shares: a dot product arranged for vector registers, an
+//! `exp` that vectorises, both within an ulp or two of what numpy computes, and [`wide`], which
+//! runs a loop compiled for the widest vector instructions the processor has (`model::simd`
+//! says more).
+
+/// `f()`, compiled for the widest instructions this processor has (AVX2 where there is one),
+/// chosen at run time as faer's and matrixmultiply's kernels choose theirs. Only what is
+/// inlined into `f` (`#[inline(always)]`) is compiled wide; no multiply and add is fused, so
+/// the results are the same to the bit.
+#[inline(always)]
+pub fn wide<R>(f: impl FnOnce() -> R) -> R {
+    struct Op<F>(F);
+    impl<R, F: FnOnce() -> R> pulp::WithSimd for Op<F> {
+        type Output = R;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) -> R {
+            (self.0)()
+        }
+    }
+    pulp::Arch::new().dispatch(Op(f))
+}
 
 /// The dot product in eight independent lanes, so the additions do not wait on each other
 /// and the compiler can keep them in vector registers.

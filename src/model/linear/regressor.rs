@@ -7,9 +7,9 @@
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use super::classifier::for_each_row;
-use super::math::{dot, exp};
+use super::math::{dot, exp, wide};
 use crate::model::allow::SkClass;
-use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Target};
+use crate::model::estimator::{Attribution, Method, Prediction, Predictor, Refusal, Target};
 use crate::model::sparse::Csr;
 
 /// The inverse link turning the linear predictor into the predicted value.
@@ -37,7 +37,7 @@ pub struct Regressor {
 }
 
 impl Regressor {
-    #[inline]
+    #[inline(always)]
     fn value(&self, linear: f64) -> f64 {
         match self.link {
             Link::Identity => linear,
@@ -70,11 +70,16 @@ impl Predictor for Regressor {
         let mut out = Array2::zeros((x.nrows(), self.n_outputs));
         let n = self.n_outputs;
         let flat = out.as_slice_mut().expect("a new array is contiguous");
-        for_each_row(x, |i, row| {
-            for (k, weights) in self.coef.chunks_exact(self.n_features).enumerate() {
-                flat[i * n + k] = self.value(dot(row, weights) + self.intercept[k]);
-            }
-        });
+        wide(
+            #[inline(always)]
+            || {
+                for_each_row(x, |i, row| {
+                    for (k, weights) in self.coef.chunks_exact(self.n_features).enumerate() {
+                        flat[i * n + k] = self.value(dot(row, weights) + self.intercept[k]);
+                    }
+                })
+            },
+        );
         Prediction::Values(out)
     }
 
@@ -89,6 +94,12 @@ impl Predictor for Regressor {
             }
         }
         Prediction::Values(out)
+    }
+
+    /// A linear model takes every finite value: sparse rows are never made dense to be
+    /// checked.
+    fn refusal_sparse(&self, _x: &Csr) -> Option<Refusal> {
+        None
     }
 
     fn attribution(
