@@ -1,7 +1,9 @@
 //! The special functions the dense estimators need, as scipy's cephes computes them:
 //! `digamma` (BayesianGaussianMixture's expected log weights and precisions), `erf`
 //! (GaussianProcessClassifier's probabilities) and `ndtri` (QuantileTransformer's normal
-//! output, `scipy.stats.norm.ppf`), each within a few ulps of scipy's.
+//! output, `scipy.stats.norm.ppf`), each within a few ulps of scipy's; and `log1p`
+//! (FunctionTransformer's `numpy.log1p`) as fdlibm computes it, written so that a loop over an
+//! array vectorises.
 //!
 //! What must not live here: any estimator's arithmetic.
 
@@ -257,9 +259,90 @@ pub fn erfc(a: f64) -> f64 {
     if y == 0.0 { under } else { y }
 }
 
+/// `ln(1 + x)`: fdlibm's `log1p` (musl's and glibc's, which `f64::ln_1p` calls) step for
+/// step, its branches made selections so that a loop over an array vectorises where libm's
+/// is a call per value. `1 + x` is taken to `2^k · m`, `m` within [√2/2, √2), with the
+/// rounding error of `1 + x` carried as `c`, and `ln m` is fdlibm's polynomial in
+/// `s = (m - 1) / (m + 1)`.
+#[inline(always)]
+pub fn log1p(x: f64) -> f64 {
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+    const LG1: f64 = f64::from_bits(0x3fe5_5555_5555_5593);
+    const LG2: f64 = f64::from_bits(0x3fd9_9999_9997_fa04);
+    const LG3: f64 = f64::from_bits(0x3fd2_4924_9422_9359);
+    const LG4: f64 = f64::from_bits(0x3fcc_71c5_1d8e_78af);
+    const LG5: f64 = f64::from_bits(0x3fc7_4664_96cb_03de);
+    const LG6: f64 = f64::from_bits(0x3fc3_9a09_d078_c69f);
+    const LG7: f64 = f64::from_bits(0x3fc2_f112_df3e_5244);
+    let hx = (x.to_bits() >> 32) as u32;
+    // 1 + x within [√2/2, √2): no reduction, and f is x itself.
+    let near = hx < 0x3fda_827a || (0x8000_0000..=0xbfd2_bec4).contains(&hx);
+    let u = 1.0 + x;
+    let hu = ((u.to_bits() >> 32) as u32).wrapping_add(0x3ff0_0000 - 0x3fe6_a09e);
+    let k_far = (hu >> 20) as i32 - 0x3ff;
+    // The rounding error of 1 + x, relative to it (none worth carrying past 2^54).
+    let error = if k_far >= 2 {
+        1.0 - (u - x)
+    } else {
+        x - (u - 1.0)
+    };
+    let c_far = if k_far < 54 { error / u } else { 0.0 };
+    let m = f64::from_bits(
+        (u64::from((hu & 0x000f_ffff) + 0x3fe6_a09e) << 32) | (u.to_bits() & 0xffff_ffff),
+    );
+    let (k, c, f) = if near {
+        (0, 0.0, x)
+    } else {
+        (k_far, c_far, m - 1.0)
+    };
+    let hfsq = 0.5 * f * f;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (LG2 + w * (LG4 + w * LG6));
+    let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+    let r = t2 + t1;
+    let dk = f64::from(k);
+    let y = s * (hfsq + r) + (dk * LN2_LO + c) - hfsq + f + dk * LN2_HI;
+    if x.is_nan() || hx << 1 < 0x3ca0_0000 << 1 || x == f64::INFINITY {
+        // NaN, |x| below 2^-53, and +∞ are their own answers.
+        x
+    } else if hx >= 0xbff0_0000 {
+        // x ≤ -1: -∞ at -1, NaN below.
+        if x == -1.0 {
+            f64::NEG_INFINITY
+        } else {
+            f64::NAN
+        }
+    } else {
+        y
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log1p_is_libms_within_an_ulp() {
+        for i in 1..100_000 {
+            let t = f64::from(i) / 100_000.0;
+            // Across (-1, 0), (0, 3), and magnitudes from 1e-30 to 1e270 of either sign.
+            let magnitude = 10f64.powf(t * 300.0 - 30.0);
+            for v in [t - 1.0, 3.0 * t, magnitude, -magnitude.min(0.999)] {
+                let (ours, libm) = (log1p(v), v.ln_1p());
+                let ulps = (ours.to_bits() as i64 - libm.to_bits() as i64).abs();
+                assert!(ulps <= 1, "log1p({v}) = {ours}, libm {libm}");
+            }
+        }
+        for v in [0.0, -0.0, 5e-324, f64::MAX, f64::INFINITY] {
+            assert_eq!(log1p(v).to_bits(), v.ln_1p().to_bits(), "log1p({v})");
+        }
+        assert_eq!(log1p(-1.0), f64::NEG_INFINITY);
+        assert!(log1p(-1.5).is_nan() && log1p(f64::NAN).is_nan());
+        assert!(log1p(f64::NEG_INFINITY).is_nan());
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-14 * b.abs().max(1.0)

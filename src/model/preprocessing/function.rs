@@ -220,17 +220,17 @@ impl Transformer for FunctionTransformer {
                         },
                     });
                 }
-                values
-                    .values_mut()
-                    .iter_mut()
-                    .for_each(|v| *v = u.apply(*v, dtype));
+                u.apply_all(values.values_mut(), dtype);
                 Data::Sparse {
                     values,
                     dtype: u.output(dtype),
                 }
             }
             Data::Numbers { mut values, dtype } => {
-                values.mapv_inplace(|v| u.apply(v, dtype));
+                match values.as_slice_memory_order_mut() {
+                    Some(flat) => u.apply_all(flat, dtype),
+                    None => values.mapv_inplace(|v| u.apply(v, dtype)),
+                }
                 Data::Numbers {
                     values,
                     dtype: u.output(dtype),
@@ -241,8 +241,11 @@ impl Transformer for FunctionTransformer {
                 let mut columns = Vec::with_capacity(frame.columns.len());
                 for (j, column) in frame.columns.into_iter().enumerate() {
                     columns.push(match column {
-                        Column::Numbers { values, dtype } => Column::Numbers {
-                            values: values.into_iter().map(|v| u.apply(v, dtype)).collect(),
+                        Column::Numbers { mut values, dtype } => Column::Numbers {
+                            values: {
+                                u.apply_all(&mut values, dtype);
+                                values
+                            },
                             dtype: u.output(dtype),
                         },
                         Column::Mappings(_) => {
