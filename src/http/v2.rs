@@ -12,8 +12,8 @@
 //! `parameters`.
 //!
 //! This file reads and writes the JSON; what a request means and what the model answers is
-//! `crate::inference`'s, shared with gRPC. JSON tensor data is read straight into one
-//! `Vec<f64>` while the JSON is parsed (strings and nulls, where a column has them, beside it).
+//! `crate::inference`'s, shared with gRPC. JSON tensor data is read into one `Vec<f64>`
+//! (strings and nulls, where a column has them, beside it) by `v2_data`.
 
 use std::borrow::Cow;
 use std::hash::{BuildHasher, RandomState};
