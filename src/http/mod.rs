@@ -32,6 +32,7 @@ mod slo;
 mod v1;
 mod v1_body;
 mod v2;
+mod v2_data;
 
 use std::cell::RefCell;
 use std::sync::LazyLock;

@@ -12,11 +12,10 @@
 //! `parameters`.
 //!
 //! This file reads and writes the JSON; what a request means and what the model answers is
-//! `crate::inference`'s, shared with gRPC. JSON tensor data is read straight into one
-//! `Vec<f64>` while the JSON is parsed (strings and nulls, where a column has them, beside it).
+//! `crate::inference`'s, shared with gRPC. JSON tensor data is read into one `Vec<f64>`
+//! (strings and nulls, where a column has them, beside it) by `v2_data`.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::io;
 use std::sync::OnceLock;
@@ -26,17 +25,18 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, Deserializer};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::binary::{self, Sections};
 use super::error::ApiError;
+use super::v2_data;
 use super::{ApiPath, HeadersAndBody, parse_json, set_model_version};
 use crate::inference::{
-    self, Datatype, Element as TensorElement, Explanation, InputTensor, OutputData, TensorData,
-    TensorMetadata,
+    self, Datatype, Explanation, InputTensor, OutputData, TensorData, TensorMetadata,
 };
 use crate::model::Label;
 use crate::registry::LoadedModel;
@@ -278,8 +278,9 @@ struct RequestInput<'a> {
     shape: Vec<i64>,
     #[serde(borrow)]
     datatype: Cow<'a, str>,
+    /// Read by `v2_data` once the request is known to be well formed.
     #[serde(default, borrow)]
-    data: Option<ElementData<'a>>,
+    data: Option<&'a RawValue>,
     #[serde(default)]
     parameters: InputParameters,
 }
@@ -303,7 +304,9 @@ impl<'a> RequestInput<'a> {
                 )));
             }
             (None, Some(size)) => TensorData::Raw(sections.take(&name, size)?),
-            (Some(data), None) => data.into_tensor_data(),
+            (Some(data), None) => v2_data::read(data.get())
+                .map_err(|e| ApiError::BadRequest(format!("input '{name}': \"data\" {e}")))?
+                .into_tensor_data(),
             (None, None) => {
                 return Err(ApiError::BadRequest(format!(
                     "input '{name}' has no \"data\" (nor parameters.binary_data_size for \
@@ -317,121 +320,6 @@ impl<'a> RequestInput<'a> {
             shape: self.shape,
             data,
         })
-    }
-}
-
-/// Tensor data, flat or nested lists, flattened row-major: numbers and booleans as numbers;
-/// strings and nulls (a BYTES column, a missing value) beside them by position, with `NaN`
-/// holding their place among the numbers.
-#[derive(Default)]
-struct ElementData<'a> {
-    numbers: Vec<f64>,
-    others: Vec<(usize, Other<'a>)>,
-}
-
-enum Other<'a> {
-    Text(Cow<'a, [u8]>),
-    Null,
-}
-
-impl<'a> ElementData<'a> {
-    /// Numbers alone, or every element in order when there are strings or nulls (which of
-    /// those an input may hold is `crate::inference`'s to say).
-    fn into_tensor_data(self) -> TensorData<'a> {
-        if self.others.is_empty() {
-            return TensorData::Numbers(self.numbers);
-        }
-        let mut elements: Vec<TensorElement<'a>> = self
-            .numbers
-            .into_iter()
-            .map(TensorElement::Number)
-            .collect();
-        for (at, other) in self.others {
-            elements[at] = match other {
-                Other::Text(text) => TensorElement::Text(text),
-                Other::Null => TensorElement::Missing,
-            };
-        }
-        TensorData::Elements(elements)
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for ElementData<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut data = ElementData::default();
-        Element { out: &mut data }.deserialize(deserializer)?;
-        Ok(data)
-    }
-}
-
-/// One element of tensor data: a number, a boolean, a string, null or a nested list.
-struct Element<'v, 'a> {
-    out: &'v mut ElementData<'a>,
-}
-
-impl<'a> Element<'_, 'a> {
-    fn other(self, other: Other<'a>) {
-        self.out.others.push((self.out.numbers.len(), other));
-        self.out.numbers.push(f64::NAN);
-    }
-}
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for Element<'_, 'a> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de: 'a, 'a> Visitor<'de> for Element<'_, 'a> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("numbers, booleans, strings or nulls, in a list or nested lists")
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        self.out.numbers.push(v);
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.out.numbers.push(v as f64);
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.out.numbers.push(v as f64);
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        self.out.numbers.push(f64::from(u8::from(v)));
-        Ok(())
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
-        self.other(Other::Text(Cow::Borrowed(v.as_bytes())));
-        Ok(())
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.other(Other::Text(Cow::Owned(v.as_bytes().to_vec())));
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.other(Other::Null);
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        match seq.size_hint() {
-            Some(n) => self.out.numbers.reserve(n),
-            // JSON does not say how long a list is: room for a row of a typical width at once
-            // rather than growing through 4, 8, 16, 32, 64 (a reallocation each).
-            None if self.out.numbers.capacity() == 0 => self.out.numbers.reserve(64),
-            None => {}
-        }
-        while seq
-            .next_element_seed(Element {
-                out: &mut *self.out,
-            })?
-            .is_some()
-        {}
-        Ok(())
     }
 }
 
@@ -534,39 +422,5 @@ impl Serialize for JsonData<'_> {
                 seq.end()
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every number reads as the double Python reads from the same text: the shortest text that
-    /// round-trips (what `json.dumps` and numpy's `tolist` write), at magnitudes features have.
-    #[test]
-    fn tensor_data_reads_every_float_as_python_does() {
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let values: Vec<f64> = (0..20_000)
-            .map(|i| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let mantissa = (state >> 11) as f64 / (1u64 << 53) as f64;
-                mantissa * 10f64.powi(i % 13 - 6)
-            })
-            .collect();
-        let text = serde_json::to_string(&values).unwrap();
-        let data: ElementData<'_> = serde_json::from_str(&text).unwrap();
-        let wrong = values
-            .iter()
-            .zip(&data.numbers)
-            .filter(|(sent, read)| sent.to_bits() != read.to_bits())
-            .count();
-        assert_eq!(
-            wrong,
-            0,
-            "{wrong} of {} numbers read otherwise",
-            values.len()
-        );
     }
 }

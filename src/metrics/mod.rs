@@ -34,13 +34,13 @@
 pub mod health;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus::{
     Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use rustc_hash::FxHashMap;
 
 /// Latency buckets, in seconds. 0.05 and 0.4 are the latency SLO thresholds (a fast answer and
 /// an acceptable one); the finer buckets below 5 ms show the service's own time, the coarse
@@ -421,8 +421,10 @@ impl Metrics {
     /// shared lock.
     pub fn observe_http(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
         thread_local! {
-            static HANDLES: RefCell<HashMap<HandleKey, RouteHandles>> =
-                RefCell::new(HashMap::new());
+            // Fx rather than SipHash: the key is a few words, hashed on every request, and
+            // only this thread's own requests choose it.
+            static HANDLES: RefCell<FxHashMap<HandleKey, RouteHandles>> =
+                RefCell::new(FxHashMap::default());
         }
         let key = HandleKey {
             metrics: self.id,
