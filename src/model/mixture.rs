@@ -17,6 +17,7 @@ use super::compose::{Model, Step};
 use super::estimator::{Method, Prediction, Predictor, Target};
 use super::fitted;
 use super::pairwise::row_norms_squared;
+use super::simd;
 use super::special::digamma;
 use super::state::State;
 
@@ -55,6 +56,50 @@ pub struct Mixture {
     bayes: Option<Array1<f64>>,
     log_weights: Array1<f64>,
     components: Classes,
+    /// A full or tied mixture's factors side by side, made once at load.
+    factored: Option<Factored>,
+}
+
+/// The precision factors of a full (or the one of a tied) mixture joined into one matrix, so
+/// that one product gives every component's `X · prec_chol`, and each component's
+/// `means_[c] · prec_chol`, which does not depend on the rows.
+#[derive(Clone, Debug)]
+struct Factored {
+    /// `n × (k · n)` (full) or `n × n` (tied).
+    joined: Array2<f64>,
+    /// `k × n`.
+    shifts: Array2<f64>,
+    tied: bool,
+}
+
+impl Factored {
+    fn of(precisions: &Precisions, means: &Array2<f64>) -> Option<Self> {
+        let (k, n) = means.dim();
+        let (factors, tied): (Vec<&Array2<f64>>, bool) = match precisions {
+            Precisions::Full(factors) => (factors.iter().collect(), false),
+            Precisions::Tied(factor) => (vec![factor; k], true),
+            _ => return None,
+        };
+        let mut shifts = Array2::zeros((k, n));
+        for (mut row, (mean, factor)) in shifts
+            .rows_mut()
+            .into_iter()
+            .zip(means.rows().into_iter().zip(&factors))
+        {
+            row.assign(&mean.dot(*factor));
+        }
+        let joined = if tied {
+            factors[0].clone()
+        } else {
+            let views: Vec<_> = factors.iter().map(|f| f.view()).collect();
+            ndarray::concatenate(Axis(1), &views).expect("factors of one shape")
+        };
+        Some(Self {
+            joined,
+            shifts,
+            tied,
+        })
+    }
 }
 
 pub fn read(state: &State<'_>) -> Result<Step, LoadError> {
@@ -112,12 +157,13 @@ pub fn read(state: &State<'_>) -> Result<Step, LoadError> {
         transformers: Vec::new(),
         predictor: Box::new(Mixture {
             class: state.class,
-            means,
-            precisions,
             log_det,
             bayes,
             log_weights,
             components: Classes::Int((0..k as i64).collect()),
+            factored: Factored::of(&precisions, &means),
+            means,
+            precisions,
         }),
         wrappers: Vec::new(),
     }))
@@ -236,18 +282,29 @@ impl Mixture {
     fn squared(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
         let (k, _) = self.means.dim();
         let mut out = Array2::zeros((x.nrows(), k));
-        let mut by_factor = |c: usize, factor: &Array2<f64>| {
-            let y = x.dot(factor) - self.means.row(c).dot(factor).insert_axis(Axis(0));
-            for (o, row) in out.column_mut(c).iter_mut().zip(y.rows()) {
-                *o = row.iter().map(|v| v * v).sum();
-            }
-        };
         match &self.precisions {
-            Precisions::Full(factors) => factors
-                .iter()
-                .enumerate()
-                .for_each(|(c, f)| by_factor(c, f)),
-            Precisions::Tied(f) => (0..k).for_each(|c| by_factor(c, f)),
+            Precisions::Full(_) | Precisions::Tied(_) => {
+                let f = self
+                    .factored
+                    .as_ref()
+                    .expect("made at load for full and tied");
+                let n = self.means.ncols();
+                let y = simd::product(x, f.joined.view());
+                for (row, mut o) in y.rows().into_iter().zip(out.rows_mut()) {
+                    let row = row.as_slice().expect("a new array is contiguous");
+                    for (c, (o, shift)) in o.iter_mut().zip(f.shifts.rows()).enumerate() {
+                        let at = if f.tied { 0 } else { c * n };
+                        *o = row[at..at + n]
+                            .iter()
+                            .zip(shift)
+                            .map(|(v, m)| {
+                                let y = v - m;
+                                y * y
+                            })
+                            .sum();
+                    }
+                }
+            }
             Precisions::Diag(p) => {
                 let precisions = p.mapv(|v| v * v);
                 let first = (&self.means * &self.means * &precisions).sum_axis(Axis(1));

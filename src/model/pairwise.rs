@@ -356,18 +356,19 @@ pub fn euclidean_distances(
     y: ArrayView2<'_, f64>,
     squared: bool,
 ) -> Array2<f64> {
-    euclidean_with_norms(x, y, &row_norms_squared(y), squared)
+    euclidean_with_norms(x, y.t(), &row_norms_squared(y), squared)
 }
 
-/// [`euclidean_distances`] with `‖y‖²` given.
+/// [`euclidean_distances`] with `‖y‖²` given, and `y` as `yt`, its transpose (features ×
+/// rows, in any layout).
 fn euclidean_with_norms(
     x: ArrayView2<'_, f64>,
-    y: ArrayView2<'_, f64>,
+    yt: ArrayView2<'_, f64>,
     yy: &Array1<f64>,
     squared: bool,
 ) -> Array2<f64> {
     let xx = row_norms_squared(x);
-    let mut d = crate::model::simd::product(x, y.t());
+    let mut d = crate::model::simd::product(x, yt);
     let width = d.ncols();
     if width == 0 {
         return d;
@@ -398,25 +399,69 @@ pub fn nan_euclidean_distances(
     y: ArrayView2<'_, f64>,
     squared: bool,
 ) -> Array2<f64> {
-    let present = |m: ArrayView2<'_, f64>| m.mapv(|v| f64::from(u8::from(!v.is_nan())));
-    let zeroed = |m: ArrayView2<'_, f64>| m.mapv(|v| if v.is_nan() { 0.0 } else { v });
-    let (x0, y0) = (zeroed(x), zeroed(y));
-    let (px, py) = (present(x), present(y));
-    let mut d = euclidean_distances(x0.view(), y0.view(), true);
-    d -= &(&x0 * &x0).dot(&(1.0 - &py).t());
-    d -= &(1.0 - &px).dot(&(&y0 * &y0).t());
-    let count = px.dot(&py.t());
-    let n = x.ncols() as f64;
-    for (v, &c) in d.iter_mut().zip(&count) {
-        let clipped = v.max(0.0);
-        *v = if c == 0.0 {
-            f64::NAN
-        } else {
-            let scaled = clipped / c.max(1.0) * n;
-            if squared { scaled } else { scaled.sqrt() }
-        };
+    NanFittedRows::new(y).distances(x, squared)
+}
+
+/// Rows with missing values (NaN) a model measures new rows against by `nan_euclidean`
+/// distance, with what depends on them alone made once at load: their values with NaN made
+/// 0, those values squared, and where they are missing, each transposed (features × rows,
+/// the layout both a batch's GEMM and one row's wide passes read well), and their squared
+/// norms. Three copies of the rows' size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NanFittedRows {
+    zeroed_t: Array2<f64>,
+    squares_t: Array2<f64>,
+    absent_t: Array2<f64>,
+    norms: Array1<f64>,
+}
+
+/// 1 where `v` is missing, 0 where it is present.
+fn absent(v: f64) -> f64 {
+    f64::from(u8::from(v.is_nan()))
+}
+
+fn zeroed(v: f64) -> f64 {
+    if v.is_nan() { 0.0 } else { v }
+}
+
+impl NanFittedRows {
+    pub fn new(y: ArrayView2<'_, f64>) -> Self {
+        let zeroed_t = y.t().mapv(zeroed).as_standard_layout().into_owned();
+        Self {
+            squares_t: zeroed_t.mapv(|v| v * v),
+            absent_t: y.t().mapv(absent).as_standard_layout().into_owned(),
+            norms: row_norms_squared(zeroed_t.t()),
+            zeroed_t,
+        }
     }
-    d
+
+    /// `nan_euclidean_distances(X, rows, squared)`: `‖x₀ − y₀‖² − x₀²·(1 − p_y) − (1 − p_x)·y₀²`
+    /// as scikit-learn subtracts them, divided by the coordinates both have (`Σ p_x − p_x ·
+    /// (1 − p_y)`: counts, exact in any order) and scaled by the number of features.
+    pub fn distances(&self, x: ArrayView2<'_, f64>, squared: bool) -> Array2<f64> {
+        use crate::model::simd::product;
+        let x0 = x.mapv(zeroed);
+        let px = x.mapv(|v| 1.0 - absent(v));
+        let mut d = euclidean_with_norms(x0.view(), self.zeroed_t.view(), &self.norms, true);
+        d -= &product((&x0 * &x0).view(), self.absent_t.view());
+        d -= &product(x.mapv(absent).view(), self.squares_t.view());
+        let missed = product(px.view(), self.absent_t.view());
+        let n = x.ncols() as f64;
+        for ((mut row, missed), px) in d.rows_mut().into_iter().zip(missed.rows()).zip(px.rows()) {
+            let present = px.sum();
+            for (v, m) in row.iter_mut().zip(missed) {
+                let c = present - m;
+                let clipped = v.max(0.0);
+                *v = if c == 0.0 {
+                    f64::NAN
+                } else {
+                    let scaled = clipped / c.max(1.0) * n;
+                    if squared { scaled } else { scaled.sqrt() }
+                };
+            }
+        }
+        d
+    }
 }
 
 /// Rows scaled to unit length, a row of zeros left as it is (`normalize(X)`).
@@ -610,16 +655,37 @@ pub const ROWS_AT_ONCE: usize = 64;
 
 /// Rows a model keeps to measure new rows against (training rows, fitted points), with their
 /// squared norms computed once at load rather than at every prediction.
+///
+/// They are kept twice: as rows, and feature by feature (their transpose, row-major), the
+/// layout in which one new row's products with all of them are a few wide passes over
+/// contiguous memory (`Σⱼ xⱼ · columnⱼ`) rather than one short dot product per fitted row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FittedRows {
     rows: Array2<f64>,
+    /// `rows` transposed, in standard layout: features × rows.
+    by_feature: Array2<f64>,
     norms: Array1<f64>,
 }
 
 impl FittedRows {
     pub fn new(rows: Array2<f64>) -> Self {
         let norms = row_norms_squared(rows.view());
-        Self { rows, norms }
+        let by_feature = rows.t().as_standard_layout().into_owned();
+        Self {
+            rows,
+            by_feature,
+            norms,
+        }
+    }
+
+    /// The rows transposed, in the layout that suits the number of query rows: a batch's
+    /// product goes to the GEMM as it always did, a few rows' read the copy by feature.
+    fn transposed(&self, n_rows: usize) -> ArrayView2<'_, f64> {
+        if n_rows <= crate::model::simd::FEW_ROWS {
+            self.by_feature.view()
+        } else {
+            self.rows.t()
+        }
     }
 
     pub fn rows(&self) -> &Array2<f64> {
@@ -628,7 +694,7 @@ impl FittedRows {
 
     /// `euclidean_distances(X, rows, squared)`.
     pub fn euclidean_distances(&self, x: ArrayView2<'_, f64>, squared: bool) -> Array2<f64> {
-        euclidean_with_norms(x, self.rows.view(), &self.norms, squared)
+        euclidean_with_norms(x, self.transposed(x.nrows()), &self.norms, squared)
     }
 
     /// `kernel`'s matrix, rows of `x` × these rows.

@@ -6,8 +6,8 @@
 //! with or without it.
 //!
 //! Only loops whose work is arithmetic over slices belong here (kernel and distance matrices,
-//! per-class likelihoods); a function called from the closure is compiled wide only if it is
-//! inlined into it (`#[inline(always)]`).
+//! per-class likelihoods, random Fourier features' cosines); a function called from the
+//! closure is compiled wide only if it is inlined into it (`#[inline(always)]`).
 
 use ndarray::{Array2, ArrayView2};
 
@@ -26,9 +26,106 @@ pub fn exp_scaled_in_place(values: &mut [f64], scale: f64) {
     );
 }
 
+/// Beyond this magnitude [`cos`]'s one-step reduction by π/2 loses digits: libm takes over.
+const COS_REDUCED_BELOW: f64 = 1_048_576.0;
+
+/// `cos(x)` as fdlibm (and musl) compute it, written so that a loop of it vectorises: `x`
+/// reduced by the nearest multiple `n` of π/2 (π/2 in three parts, the remainder as a head and
+/// a tail), then fdlibm's polynomials of `cos` and `sin` on the remainder, the quadrant
+/// choosing which and its sign. Within an ulp of libm's cosine for `|x| < 2²⁰`, near its
+/// zeros too; the caller sends larger or non-finite values to libm.
+#[inline(always)]
+pub fn cos(x: f64) -> f64 {
+    // fdlibm's constants, by their bits: 2/π, π/2 in three parts, and the polynomials'
+    // coefficients (k_cos.c, k_sin.c).
+    const INV_PIO2: f64 = f64::from_bits(0x3fe4_5f30_6dc9_c883);
+    const PIO2_1: f64 = f64::from_bits(0x3ff9_21fb_5440_0000);
+    const PIO2_2: f64 = f64::from_bits(0x3dd0_b461_1a60_0000);
+    const PIO2_2T: f64 = f64::from_bits(0x3ba3_198a_2e03_7073);
+    const C: [f64; 6] = [
+        f64::from_bits(0x3fa5_5555_5555_554c),
+        f64::from_bits(0xbf56_c16c_16c1_5177),
+        f64::from_bits(0x3efa_01a0_19cb_1590),
+        f64::from_bits(0xbe92_7e4f_809c_52ad),
+        f64::from_bits(0x3e21_ee9e_bdb4_b1c4),
+        f64::from_bits(0xbda8_fae9_be88_38d4),
+    ];
+    const S: [f64; 6] = [
+        f64::from_bits(0xbfc5_5555_5555_5549),
+        f64::from_bits(0x3f81_1111_1110_f8a6),
+        f64::from_bits(0xbf2a_01a0_19c1_61d5),
+        f64::from_bits(0x3ec7_1de3_57b1_fe7d),
+        f64::from_bits(0xbe5a_e5e6_8a2b_9ceb),
+        f64::from_bits(0x3de5_d93a_5acf_d57c),
+    ];
+    const SHIFTER: f64 = 6_755_399_441_055_744.0;
+    let shifted = x * INV_PIO2 + SHIFTER;
+    let n = shifted - SHIFTER;
+    let quadrant = shifted.to_bits();
+    // fdlibm's first two rounds of the reduction, both always (fdlibm takes the second only
+    // where the first cancels digits: near a zero of the cosine), good to about 118 bits.
+    let t = x - n * PIO2_1;
+    let w = n * PIO2_2;
+    let r = t - w;
+    let w = n * PIO2_2T - ((t - r) - w);
+    let head = r - w;
+    let tail = (r - head) - w;
+    let z = head * head;
+    let zz = z * z;
+    // __kernel_cos.
+    let rc = z * (C[0] + z * (C[1] + z * C[2])) + zz * zz * (C[3] + z * (C[4] + z * C[5]));
+    let hz = 0.5 * z;
+    let one_minus = 1.0 - hz;
+    let c = one_minus + (((1.0 - one_minus) - hz) + (z * rc - head * tail));
+    // __kernel_sin.
+    let rs = S[1] + z * (S[2] + z * S[3]) + z * zz * (S[4] + z * S[5]);
+    let v = z * head;
+    let s = head - ((z * (0.5 * tail - v * rs) - tail) - v * S[0]);
+    // Quadrant 0: cos, 1: −sin, 2: −cos, 3: sin.
+    let value = if quadrant & 1 == 0 { c } else { s };
+    if (quadrant + 1) & 2 == 0 {
+        value
+    } else {
+        -value
+    }
+}
+
+/// `cos(v + offsetⱼ) · scale` of every row of `values` (rows of `offsets.len()`), in place,
+/// wide: random Fourier features. Values whose argument is beyond [`cos`]'s range (or not
+/// finite) send the whole call to libm's `cos`.
+pub fn cos_shifted_in_place(values: &mut [f64], offsets: &[f64], scale: f64) {
+    if offsets.is_empty() {
+        return;
+    }
+    let width = offsets.len();
+    let far = values.chunks_exact(width).any(|row| {
+        row.iter()
+            .zip(offsets)
+            .any(|(v, o)| (v + o).is_nan() || (v + o).abs() >= COS_REDUCED_BELOW)
+    });
+    if far {
+        for row in values.chunks_exact_mut(width) {
+            for (v, o) in row.iter_mut().zip(offsets) {
+                *v = (*v + o).cos() * scale;
+            }
+        }
+        return;
+    }
+    wide(
+        #[inline(always)]
+        || {
+            for row in values.chunks_exact_mut(width) {
+                for (v, o) in row.iter_mut().zip(offsets) {
+                    *v = cos(*v + o) * scale;
+                }
+            }
+        },
+    );
+}
+
 /// Up to this many rows, [`product`] adds up rows of the right-hand matrix rather than call
 /// the GEMM.
-const FEW_ROWS: usize = 4;
+pub const FEW_ROWS: usize = 4;
 
 /// `x · w`. A batch goes to matrixmultiply's GEMM (ndarray's `dot`); a few rows are added
 /// up wide, which spares the GEMM's packing of all of `w` at every call (most of the time of
@@ -43,9 +140,14 @@ pub fn product(x: ArrayView2<'_, f64>, w: ArrayView2<'_, f64>) -> Array2<f64> {
     let m = w.ncols();
     let x = x.as_standard_layout();
     let few = x.nrows() <= FEW_ROWS && m > 0 && x.ncols() > 0;
-    let (rows, columns) = (w.as_slice(), w.t().to_slice());
+    let (mut rows, columns) = (w.as_slice(), w.t().to_slice());
     if !few || (rows.is_none() && columns.is_none()) {
         return x.dot(&w);
+    }
+    // Fewer outputs than a vector's lanes (one target, a few classes): a dot product per
+    // output, in eight lanes, rather than a chain of additions into one or two sums.
+    if columns.is_some() && m < 4 {
+        rows = None;
     }
     let mut out = Array2::zeros((x.nrows(), m));
     let flat = out.as_slice_mut().expect("a new array is contiguous");
@@ -101,6 +203,30 @@ mod tests {
         let first = no_features.slice_axis(Axis(0), Slice::from(0..1));
         let empty = product(first, w.slice_axis(Axis(0), Slice::from(0..0)));
         assert_eq!(empty, Array2::<f64>::zeros((1, 5)));
+    }
+
+    #[test]
+    fn cos_is_within_an_ulp_of_libm() {
+        let mut values: Vec<f64> = (0..20_000).map(|i| f64::from(i) * 0.0137 - 130.0).collect();
+        values.extend([0.0, -0.0, 1e-300, 1000.5, -77_777.7]);
+        // Next to zeros of the cosine, where a reduction by π/2 cancels digits.
+        values.extend((1..200).map(|k| f64::from(k) * std::f64::consts::FRAC_PI_2 - 0.25));
+        let offsets = [0.25, 0.0];
+        let expected: Vec<f64> = values
+            .iter()
+            .zip(offsets.iter().cycle())
+            .map(|(v, o)| (v + o).cos() * 0.5)
+            .collect();
+        cos_shifted_in_place(&mut values, &offsets, 0.5);
+        for (a, b) in values.iter().zip(&expected) {
+            assert!(
+                (a - b).abs() <= 2.0 * f64::EPSILON * b.abs().max(1e-300),
+                "{a} vs {b}"
+            );
+        }
+        let mut far = vec![3e6, 1.0];
+        cos_shifted_in_place(&mut far, &[0.0, 0.0], 1.0);
+        assert_eq!(far, vec![3e6f64.cos(), 1f64.cos()]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
 use crate::model::input::{ColumnKind, Dtype};
+use crate::model::simd;
 use crate::model::sparse::Csr;
 use crate::model::state::State;
 
@@ -25,6 +26,8 @@ pub struct RandomFourier {
     label: String,
     /// `random_weights_ᵀ`: components × features, as sparse rows meet it.
     weights_t: Array2<f64>,
+    /// `random_weights_`: features × components, as a few dense rows meet it.
+    weights: Array2<f64>,
     offset: Array1<f64>,
     /// SkewedChi2Sampler's `skewedness`.
     skewedness: Option<f64>,
@@ -63,7 +66,8 @@ impl RandomFourier {
         Ok(Self {
             class: state.class,
             label: state.label(),
-            weights_t: weights.reversed_axes().as_standard_layout().into_owned(),
+            weights_t: weights.t().as_standard_layout().into_owned(),
+            weights,
             offset,
             skewedness,
             scale,
@@ -71,11 +75,11 @@ impl RandomFourier {
     }
 
     fn project(&self, mut projection: Array2<f64>) -> Array2<f64> {
-        for mut row in projection.rows_mut() {
-            row.iter_mut()
-                .zip(&self.offset)
-                .for_each(|(v, o)| *v = (*v + o).cos() * self.scale);
-        }
+        let offsets = self.offset.as_slice().expect("a new array is contiguous");
+        let values = projection
+            .as_slice_mut()
+            .expect("a new array is contiguous");
+        simd::cos_shifted_in_place(values, offsets, self.scale);
         projection
     }
 }
@@ -112,7 +116,7 @@ impl Transformer for RandomFourier {
                 self.weights_t.as_slice().expect("standard layout"),
                 self.offset.len(),
             ),
-            (Rows::Dense(x), None) => x.dot(&self.weights_t.t()),
+            (Rows::Dense(x), None) => simd::product(x.view(), self.weights.view()),
             (Rows::Sparse(_), Some(_)) => {
                 return Err(no_answer(
                     0,
@@ -134,7 +138,7 @@ impl Transformer for RandomFourier {
                     ));
                 }
                 x.mapv_inplace(|v| (v + skewedness).ln());
-                x.dot(&self.weights_t.t())
+                simd::product(x.view(), self.weights.view())
             }
         };
         Ok(numbers(self.project(projection)))

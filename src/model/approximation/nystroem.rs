@@ -6,7 +6,7 @@
 //! is refused by name: it would have to run. Components fitted on sparse rows (a scipy CSR
 //! matrix) are read dense.
 
-use ndarray::Array2;
+use ndarray::{Array2, Axis};
 
 use super::{Rows, no_answer, numbers, prefixed_names};
 use crate::model::LoadError;
@@ -14,8 +14,9 @@ use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
 use crate::model::input::ColumnKind;
-use crate::model::pairwise::Kernel;
+use crate::model::pairwise::{FittedRows, Kernel, ROWS_AT_ONCE};
 use crate::model::scipy;
+use crate::model::simd;
 use crate::model::state::{State, number_of};
 use crate::model::value::Value;
 
@@ -24,8 +25,9 @@ pub struct Nystroem {
     label: String,
     /// `None`: `precomputed`.
     kernel: Option<Kernel>,
-    /// The components' rows (`None` for `precomputed`, whose input is the kernel itself).
-    components: Option<Array2<f64>>,
+    /// The components' rows (`None` for `precomputed`, whose input is the kernel itself),
+    /// with their norms.
+    components: Option<FittedRows>,
     /// `normalization_.T`: components × outputs.
     normalization_t: Array2<f64>,
     n_features: usize,
@@ -154,7 +156,7 @@ impl Nystroem {
                 ));
             }
             fitted::features(state, width, "components_")?;
-            (Some(kernel), Some(components), width)
+            (Some(kernel), Some(FittedRows::new(components)), width)
         };
         Ok(Self {
             label: state.label(),
@@ -166,9 +168,10 @@ impl Nystroem {
         })
     }
 
-    fn kernel_rows(&self, x: Array2<f64>) -> Result<Array2<f64>, Refusal> {
+    /// The kernel rows of `x` against the components, times `normalization_.T`.
+    fn embedded(&self, x: Array2<f64>) -> Result<Array2<f64>, Refusal> {
         let (Some(kernel), Some(components)) = (&self.kernel, &self.components) else {
-            return Ok(x);
+            return Ok(simd::product(x.view(), self.normalization_t.view()));
         };
         if kernel.needs_non_negative()
             && let Some(((row, feature), _)) = x.indexed_iter().find(|(_, v)| **v < 0.0)
@@ -180,7 +183,17 @@ impl Nystroem {
                 "the chi2 kernels take no negative values (X contains negative values)",
             ));
         }
-        Ok(kernel.matrix(x.view(), components.view()))
+        // A block of rows at a time: its kernel rows stay in cache between the kernel and
+        // the product with the normalization.
+        let mut out = Array2::zeros((x.nrows(), self.normalization_t.ncols()));
+        for (rows, mut o) in x
+            .axis_chunks_iter(Axis(0), ROWS_AT_ONCE)
+            .zip(out.axis_chunks_iter_mut(Axis(0), ROWS_AT_ONCE))
+        {
+            let k = components.kernel_matrix(kernel, rows);
+            o.assign(&simd::product(k.view(), self.normalization_t.view()));
+        }
+        Ok(out)
     }
 }
 
@@ -224,8 +237,7 @@ impl Transformer for Nystroem {
                 x.to_dense()
             }
         };
-        let embedded = self.kernel_rows(x)?;
-        Ok(numbers(embedded.dot(&self.normalization_t)))
+        Ok(numbers(self.embedded(x)?))
     }
 
     fn describe(&self, input: &[String]) -> serde_json::Value {
@@ -248,7 +260,7 @@ mod tests {
         let nystroem = Nystroem {
             label: "Nystroem".into(),
             kernel: Some(Kernel::Linear),
-            components: Some(array![[1.0, 0.0], [0.0, 2.0]]),
+            components: Some(FittedRows::new(array![[1.0, 0.0], [0.0, 2.0]])),
             normalization_t: array![[1.0, 0.0], [0.0, 0.5]],
             n_features: 2,
             n_components: 2,

@@ -10,14 +10,15 @@
 //! The centring and scaling alone ([`Centred`]) is also read from the precomputed-kernel
 //! KernelPCA an Isomap keeps, which computes its kernel rows itself (`model::manifold`).
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, Axis};
 
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
 use crate::model::input::{ColumnKind, Dtype};
-use crate::model::pairwise::Kernel;
+use crate::model::pairwise::{FittedRows, Kernel, ROWS_AT_ONCE};
+use crate::model::simd;
 use crate::model::state::{Path, State};
 use crate::model::tree::math::pairwise_sum;
 
@@ -29,8 +30,8 @@ const KERNELS: &[&str] = &["linear", "poly", "rbf", "sigmoid", "cosine"];
 pub struct KernelProjection {
     label: String,
     kernel: Kernel,
-    /// `X_fit_`: training rows × features.
-    fitted_rows: Array2<f64>,
+    /// `X_fit_`: training rows × features, with their norms.
+    fitted_rows: FittedRows,
     centred: Centred,
 }
 
@@ -91,7 +92,7 @@ pub fn read(state: &State<'_>) -> Result<KernelProjection, LoadError> {
     Ok(KernelProjection {
         label: state.label(),
         kernel,
-        fitted_rows,
+        fitted_rows: FittedRows::new(fitted_rows),
         centred,
     })
 }
@@ -160,7 +161,7 @@ impl Centred {
             row -= row_mean;
             row += self.overall_mean;
         }
-        k.dot(&self.scaled)
+        simd::product(k.view(), self.scaled.view())
     }
 }
 
@@ -185,7 +186,7 @@ impl Transformer for KernelProjection {
     }
 
     fn n_features_in(&self) -> usize {
-        self.fitted_rows.ncols()
+        self.fitted_rows.rows().ncols()
     }
 
     fn sources(&self) -> Vec<usize> {
@@ -199,7 +200,7 @@ impl Transformer for KernelProjection {
     }
 
     fn needs(&self) -> Vec<Needs> {
-        vec![Needs::Kind(ColumnKind::Number); self.fitted_rows.ncols()]
+        vec![Needs::Kind(ColumnKind::Number); self.fitted_rows.rows().ncols()]
     }
 
     fn mixes_features(&self) -> bool {
@@ -208,9 +209,18 @@ impl Transformer for KernelProjection {
 
     fn transform(&self, data: Data) -> Result<Data, Refusal> {
         let x = fitted::floats(data, &self.label)?;
-        let k = self.kernel.matrix(x.view(), self.fitted_rows.view());
+        // A block of rows at a time: its kernel rows (against every training row) stay in
+        // cache between the kernel, the centring and the product that read them.
+        let mut values = Array2::zeros((x.nrows(), self.centred.n_components()));
+        for (rows, mut out) in x
+            .axis_chunks_iter(Axis(0), ROWS_AT_ONCE)
+            .zip(values.axis_chunks_iter_mut(Axis(0), ROWS_AT_ONCE))
+        {
+            let k = self.fitted_rows.kernel_matrix(&self.kernel, rows);
+            out.assign(&self.centred.project(k));
+        }
         Ok(Data::Numbers {
-            values: self.centred.project(k),
+            values,
             dtype: Dtype::F64,
         })
     }
@@ -221,7 +231,7 @@ impl Transformer for KernelProjection {
             "columns": input,
             "kernel": self.kernel.name(),
             "n_components": self.centred.n_components(),
-            "n_fitted_rows": self.fitted_rows.nrows(),
+            "n_fitted_rows": self.fitted_rows.rows().nrows(),
         })
     }
 }
@@ -236,7 +246,7 @@ mod tests {
         let projection = KernelProjection {
             label: "KernelPCA".into(),
             kernel: Kernel::Linear,
-            fitted_rows: array![[1.0, 0.0], [-1.0, 0.0]],
+            fitted_rows: FittedRows::new(array![[1.0, 0.0], [-1.0, 0.0]]),
             centred: Centred {
                 column_means: array![0.0, 0.0],
                 overall_mean: 0.0,

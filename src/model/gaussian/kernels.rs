@@ -277,70 +277,103 @@ fn scaled(x: ArrayView2<'_, f64>, length_scale: &[f64]) -> Array2<f64> {
     out
 }
 
-/// `f` of the squared distance of every pair of rows. The rows of `y` are laid out eight at a
-/// time feature by feature, so that eight sums go side by side in vector registers, each
-/// term for term in [`squared_distance`]'s order (the same values to the bit), and the loop
-/// runs [`wide`].
-fn by_distance(x: &Array2<f64>, y: &Array2<f64>, f: impl Fn(f64) -> f64) -> Array2<f64> {
-    const LANES: usize = 8;
-    let (d, n) = (x.ncols(), y.nrows());
-    let ys = y.as_slice().expect("standard layout");
-    let mut out = Array2::zeros((x.nrows(), n));
-    if d == 0 || n == 0 {
-        out.mapv_inplace(|_| f(0.0));
-        return out;
-    }
-    let full = n / LANES;
-    // blocks[b][j * LANES + r] is feature j of row b · LANES + r.
-    let mut blocks = vec![0.0; full * LANES * d];
-    for (b, block) in blocks.chunks_exact_mut(LANES * d).enumerate() {
-        for (r, row) in ys[b * LANES * d..(b + 1) * LANES * d]
-            .chunks_exact(d)
-            .enumerate()
-        {
-            for (j, &v) in row.iter().enumerate() {
-                block[j * LANES + r] = v;
+/// Fixed rows laid out for [`Blocked::by_distance`]: eight at a time feature by feature, so
+/// that eight sums go side by side in vector registers, each term for term in
+/// [`squared_distance`]'s order (the same values to the bit). Made once for the training rows
+/// a model keeps, rather than at every call.
+#[derive(Clone, Debug)]
+struct Blocked {
+    /// `blocks[b][j * LANES + r]` is feature `j` of row `b · LANES + r`.
+    blocks: Vec<f64>,
+    /// The rows after the last full block, row-major.
+    rest: Vec<f64>,
+    /// Features and rows.
+    d: usize,
+    n: usize,
+}
+
+/// Rows side by side in a [`Blocked`].
+const LANES: usize = 8;
+
+impl Blocked {
+    fn new(y: ArrayView2<'_, f64>) -> Self {
+        let y = y.as_standard_layout();
+        let (n, d) = y.dim();
+        let ys = y.as_slice().expect("standard layout");
+        let full = n / LANES;
+        let mut blocks = vec![0.0; full * LANES * d];
+        if d > 0 {
+            for (b, block) in blocks.chunks_exact_mut(LANES * d).enumerate() {
+                for (r, row) in ys[b * LANES * d..(b + 1) * LANES * d]
+                    .chunks_exact(d)
+                    .enumerate()
+                {
+                    for (j, &v) in row.iter().enumerate() {
+                        block[j * LANES + r] = v;
+                    }
+                }
             }
         }
+        Self {
+            blocks,
+            rest: ys[full * LANES * d..].to_vec(),
+            d,
+            n,
+        }
     }
-    let rest = &ys[full * LANES * d..];
-    let flat = out.as_slice_mut().expect("a new array is contiguous");
-    wide(
-        #[inline(always)]
-        || {
-            for (a, o) in x.rows().into_iter().zip(flat.chunks_exact_mut(n)) {
-                let a = a.to_slice().expect("standard layout");
-                let (o_blocks, o_rest) = o.split_at_mut(full * LANES);
-                for (o, block) in o_blocks
-                    .chunks_exact_mut(LANES)
-                    .zip(blocks.chunks_exact(LANES * d))
-                {
-                    let mut sums = [0.0; LANES];
-                    for (&u, column) in a.iter().zip(block.chunks_exact(LANES)) {
-                        for (sum, &v) in sums.iter_mut().zip(column) {
-                            let t = u - v;
-                            *sum += t * t;
+
+    /// `f` of the squared distance of every row of `x` to every one of these rows; the loop
+    /// runs [`wide`].
+    fn by_distance(&self, x: ArrayView2<'_, f64>, f: impl Fn(f64) -> f64) -> Array2<f64> {
+        let (d, n) = (self.d, self.n);
+        let x = x.as_standard_layout();
+        let mut out = Array2::zeros((x.nrows(), n));
+        if d == 0 || n == 0 {
+            out.mapv_inplace(|_| f(0.0));
+            return out;
+        }
+        let full = n / LANES;
+        let flat = out.as_slice_mut().expect("a new array is contiguous");
+        let xs = x.as_slice().expect("standard layout");
+        wide(
+            #[inline(always)]
+            || {
+                for (a, o) in xs.chunks_exact(d).zip(flat.chunks_exact_mut(n)) {
+                    let (o_blocks, o_rest) = o.split_at_mut(full * LANES);
+                    for (o, block) in o_blocks
+                        .chunks_exact_mut(LANES)
+                        .zip(self.blocks.chunks_exact(LANES * d))
+                    {
+                        let mut sums = [0.0; LANES];
+                        for (&u, column) in a.iter().zip(block.chunks_exact(LANES)) {
+                            for (sum, &v) in sums.iter_mut().zip(column) {
+                                let t = u - v;
+                                *sum += t * t;
+                            }
                         }
+                        o.copy_from_slice(&sums);
                     }
-                    for (o, sum) in o.iter_mut().zip(sums) {
-                        *o = f(sum);
+                    for (o, b) in o_rest.iter_mut().zip(self.rest.chunks_exact(d)) {
+                        *o = squared_distance(a, b);
                     }
                 }
-                for (o, b) in o_rest.iter_mut().zip(rest.chunks_exact(d)) {
-                    *o = f(squared_distance(a, b));
+                // `f` over the finished block in a pass of its own, which vectorises where
+                // `f` does (the RBF's `exp`), rather than lane by lane amid the sums.
+                for v in flat.iter_mut() {
+                    *v = f(*v);
                 }
-            }
-        },
-    );
-    out
+            },
+        );
+        out
+    }
 }
 
 /// What a kernel's matrix against fixed rows can compute once, in the kernel's own shape:
-/// the rows divided by each RBF's or Matern's length scales.
+/// the rows (divided by each RBF's or Matern's length scales) laid out for the distances.
 #[derive(Clone, Debug)]
 enum Prepared {
     Nothing,
-    Rows(Array2<f64>),
+    Rows(Blocked),
     Two(Box<Prepared>, Box<Prepared>),
     One(Box<Prepared>),
 }
@@ -385,7 +418,10 @@ impl Kernel {
     fn prepare(&self, y: ArrayView2<'_, f64>) -> Prepared {
         match self {
             Self::Rbf { length_scale } | Self::Matern { length_scale, .. } => {
-                Prepared::Rows(scaled(y, length_scale))
+                Prepared::Rows(Blocked::new(scaled(y, length_scale).view()))
+            }
+            Self::RationalQuadratic { .. } | Self::ExpSineSquared { .. } => {
+                Prepared::Rows(Blocked::new(y))
             }
             Self::Sum(a, b) | Self::Product(a, b) => {
                 Prepared::Two(Box::new(a.prepare(y)), Box::new(b.prepare(y)))
@@ -409,7 +445,7 @@ impl Kernel {
     ) -> Array2<f64> {
         let scaled_y = || match prepared {
             Prepared::Rows(rows) => rows,
-            _ => unreachable!("an RBF or Matern kernel prepares its scaled rows"),
+            _ => unreachable!("a kernel of distances prepares its rows"),
         };
         let parts = || match prepared {
             Prepared::Two(a, b) => (&**a, &**b),
@@ -417,11 +453,11 @@ impl Kernel {
         };
         match self {
             Self::Rbf { length_scale } => {
-                by_distance(&scaled(x, length_scale), scaled_y(), |d| exp(-0.5 * d))
+                scaled_y().by_distance(scaled(x, length_scale).view(), |d| exp(-0.5 * d))
             }
             Self::Matern { length_scale, nu } => {
                 let nu = *nu;
-                by_distance(&scaled(x, length_scale), scaled_y(), move |d2| {
+                scaled_y().by_distance(scaled(x, length_scale).view(), move |d2| {
                     let d = d2.sqrt();
                     match nu {
                         Nu::Half => (-d).exp(),
@@ -442,22 +478,14 @@ impl Kernel {
                 alpha,
             } => {
                 let (l, a) = (*length_scale, *alpha);
-                let (x, y) = (
-                    x.as_standard_layout().into_owned(),
-                    y.as_standard_layout().into_owned(),
-                );
-                by_distance(&x, &y, |d| (1.0 + d / (2.0 * a * (l * l))).powf(-a))
+                scaled_y().by_distance(x, |d| (1.0 + d / (2.0 * a * (l * l))).powf(-a))
             }
             Self::ExpSineSquared {
                 length_scale,
                 periodicity,
             } => {
                 let (l, p) = (*length_scale, *periodicity);
-                let (x, y) = (
-                    x.as_standard_layout().into_owned(),
-                    y.as_standard_layout().into_owned(),
-                );
-                by_distance(&x, &y, |d2| {
+                scaled_y().by_distance(x, |d2| {
                     let s = (std::f64::consts::PI / p * d2.sqrt()).sin() / l;
                     (-2.0 * (s * s)).exp()
                 })
@@ -465,6 +493,14 @@ impl Kernel {
             Self::DotProduct { sigma_0 } => x.dot(&y.t()) + sigma_0 * sigma_0,
             Self::White { .. } => Array2::zeros((x.nrows(), y.nrows())),
             Self::Constant { value } => Array2::from_elem((x.nrows(), y.nrows()), *value),
+            // A WhiteKernel is 0 between different rows: the sum is the other kernel's
+            // matrix, without a matrix of zeros made and added.
+            Self::Sum(a, b) if matches!(**b, Self::White { .. }) => {
+                a.matrix_prepared(x, y, parts().0)
+            }
+            Self::Sum(a, b) if matches!(**a, Self::White { .. }) => {
+                b.matrix_prepared(x, y, parts().1)
+            }
             Self::Sum(a, b) => {
                 let (pa, pb) = parts();
                 a.matrix_prepared(x, y, pa) + b.matrix_prepared(x, y, pb)

@@ -10,6 +10,8 @@ use super::kernels::{self, Against, solve_lower};
 use crate::model::LoadError;
 use crate::model::estimator::{Method, Prediction, Predictor, Target};
 use crate::model::fitted;
+use crate::model::pairwise::ROWS_AT_ONCE;
+use crate::model::simd;
 use crate::model::state::State;
 
 /// A fitted GaussianProcessRegressor.
@@ -91,8 +93,16 @@ impl Predictor for Regressor {
     }
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Prediction {
-        let k = self.kernel.matrix(x);
-        let mut y = k.dot(&self.alpha);
+        // A block of rows at a time: its kernel rows stay in cache between the kernel and the
+        // product with `alpha_` that reads them.
+        let mut y = Array2::zeros((x.nrows(), self.alpha.ncols()));
+        for (rows, mut out) in x
+            .axis_chunks_iter(Axis(0), ROWS_AT_ONCE)
+            .zip(y.axis_chunks_iter_mut(Axis(0), ROWS_AT_ONCE))
+        {
+            let k = self.kernel.matrix(rows);
+            out.assign(&simd::product(k.view(), self.alpha.view()));
+        }
         for mut row in y.rows_mut() {
             for ((v, s), m) in row.iter_mut().zip(&self.std).zip(&self.mean) {
                 *v = s * *v + m;

@@ -10,6 +10,7 @@ use crate::model::LoadError;
 use crate::model::estimator::{Method, Prediction, Predictor, Target};
 use crate::model::fitted;
 use crate::model::pairwise::{FittedRows, Kernel as Pairwise, ROWS_AT_ONCE};
+use crate::model::simd;
 use crate::model::state::State;
 use crate::model::value::Value;
 
@@ -134,7 +135,7 @@ impl Predictor for Ridge {
                 Kernel::Process(kernel) => kernel.matrix(rows),
                 Kernel::Precomputed => rows.to_owned(),
             };
-            values.assign(&k.dot(&self.dual_coef));
+            values.assign(&simd::product(k.view(), self.dual_coef.view()));
         }
         Prediction::Values(out)
     }

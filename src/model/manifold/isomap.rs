@@ -12,7 +12,7 @@
 //! What must not live here: the neighbour search (`model::neighbors`), the kernel's
 //! centring (`model::decomposition::kernel_pca`).
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2, Axis};
 
 use super::embedding::{self, Embedded, Place, held, inner, neighbours_count};
 use crate::model::LoadError;
@@ -21,6 +21,8 @@ use crate::model::decomposition::kernel_pca::{self, Centred};
 use crate::model::estimator::{Problem, Refusal};
 use crate::model::fitted;
 use crate::model::neighbors::search::Search;
+use crate::model::pairwise::ROWS_AT_ONCE;
+use crate::model::simd::wide;
 use crate::model::state::State;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -102,10 +104,16 @@ pub fn read(state: &State<'_>) -> Result<Embedded<Isomap>, LoadError> {
 
 impl Isomap {
     /// Each row's squared geodesic distances times −0.5, the kernel rows KernelPCA takes.
-    fn kernel_rows(&self, x: &Array2<f64>, step: &str) -> Result<Array2<f64>, Refusal> {
+    /// `first` is the index of `x`'s first row in the request, for a refusal's row.
+    fn kernel_rows(
+        &self,
+        x: ArrayView2<'_, f64>,
+        first: usize,
+        step: &str,
+    ) -> Result<Array2<f64>, Refusal> {
         let found = match self.query {
-            Query::Nearest(k) => self.search.kneighbors(x.view(), k),
-            Query::Within(r) => self.search.within(x.view(), r),
+            Query::Nearest(k) => self.search.kneighbors(x, k),
+            Query::Within(r) => self.search.within(x, r),
         };
         let mut g = Array2::from_elem((x.nrows(), self.search.n_fit()), f64::INFINITY);
         for (row, (neighbours, mut out)) in found.iter().zip(g.rows_mut()).enumerate() {
@@ -114,7 +122,7 @@ impl Isomap {
                     unreachable!("a k-nearest search finds at least one row")
                 };
                 return Err(Refusal {
-                    row,
+                    row: first + row,
                     feature: 0,
                     problem: Problem::NoAnswer {
                         step: step.to_owned(),
@@ -125,13 +133,21 @@ impl Isomap {
                     },
                 });
             }
+            let out = out.as_slice_mut().expect("a new array is contiguous");
             for &(d, j) in neighbours {
-                for (o, &path) in out.iter_mut().zip(self.geodesic.row(j)) {
-                    let through = path + d;
-                    if through < *o {
-                        *o = through;
-                    }
-                }
+                let paths = self.geodesic.row(j);
+                let paths = paths.as_slice().expect("a fitted matrix is contiguous");
+                wide(
+                    #[inline(always)]
+                    || {
+                        for (o, &path) in out.iter_mut().zip(paths) {
+                            let through = path + d;
+                            if through < *o {
+                                *o = through;
+                            }
+                        }
+                    },
+                );
             }
         }
         g.mapv_inplace(|v| v * v * -0.5);
@@ -151,7 +167,18 @@ impl Place for Isomap {
     }
 
     fn place(&self, x: &Array2<f64>, step: &str) -> Result<Array2<f64>, Refusal> {
-        Ok(self.kernel.project(self.kernel_rows(x, step)?))
+        // A block of rows at a time: its geodesic rows (against every training row) stay in
+        // cache between the search, the centring and the product that read them.
+        let mut out = Array2::zeros((x.nrows(), self.kernel.n_components()));
+        for (b, (rows, mut o)) in x
+            .axis_chunks_iter(Axis(0), ROWS_AT_ONCE)
+            .zip(out.axis_chunks_iter_mut(Axis(0), ROWS_AT_ONCE))
+            .enumerate()
+        {
+            let k = self.kernel_rows(rows, b * ROWS_AT_ONCE, step)?;
+            o.assign(&self.kernel.project(k));
+        }
+        Ok(out)
     }
 
     fn settings(&self) -> serde_json::Value {

@@ -20,7 +20,7 @@ use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
 use crate::model::input::ColumnKind;
-use crate::model::pairwise::nan_euclidean_distances;
+use crate::model::pairwise::NanFittedRows;
 use crate::model::preprocessing::impute::{MissingIndicator, refuse_infinite};
 use crate::model::state::{State, number_of};
 use crate::model::tree::math::pairwise_sum;
@@ -37,6 +37,10 @@ pub struct KnnImputer {
     distance_weights: bool,
     /// `_fit_X`, NaN where missing.
     fit: Array2<f64>,
+    /// `_fit_X` as distances to it are measured, made once at load.
+    measured: NanFittedRows,
+    /// Each feature's fitted mean, which a row without donors takes.
+    means: Vec<f64>,
     /// Features seen in training (`_valid_mask`).
     valid: Vec<bool>,
     keep_empty: bool,
@@ -146,6 +150,12 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
         label: state.label(),
         n_neighbors,
         distance_weights,
+        measured: NanFittedRows::new(fit.view()),
+        means: fit
+            .columns()
+            .into_iter()
+            .map(KnnImputer::fitted_mean)
+            .collect(),
         fit,
         valid,
         keep_empty,
@@ -216,7 +226,7 @@ impl KnnImputer {
             return;
         }
         let missing = x.select(ndarray::Axis(0), &rows);
-        let distances = nan_euclidean_distances(missing.view(), self.fit.view(), false);
+        let distances = self.measured.distances(missing.view(), false);
         for c in (0..d).filter(|&c| self.valid[c]) {
             if missing.column(c).iter().all(|v| !v.is_nan()) {
                 continue;
@@ -232,7 +242,7 @@ impl KnnImputer {
                 }
                 let dist: Vec<f64> = donors.iter().map(|&i| distances[[slot, i]]).collect();
                 x[[r, c]] = if dist.iter().all(|v| v.is_nan()) {
-                    Self::fitted_mean(self.fit.column(c))
+                    self.means[c]
                 } else {
                     self.impute(&dist, &values, k)
                 };

@@ -40,12 +40,24 @@ impl Route {
     pub fn view<'a>(&self, x: ArrayView2<'a, f64>) -> CowArray<'a, f64, Ix2> {
         match self {
             Self::All => CowArray::from(x),
-            Self::Columns(columns) => CowArray::from(x.select(Axis(1), columns)),
+            Self::Columns(columns) => CowArray::from(gather(x, columns)),
             Self::Range(start, end) => {
                 CowArray::from(x.slice_axis_move(Axis(1), Slice::from(*start..*end)))
             }
         }
     }
+}
+
+/// `x[:, columns]`, row by row: each row's values read where they lie and written in order
+/// (a copy column by column writes every row at a stride).
+fn gather(x: ArrayView2<'_, f64>, columns: &[usize]) -> Array2<f64> {
+    let mut out = Array2::zeros((x.nrows(), columns.len()));
+    for (row, mut o) in x.rows().into_iter().zip(out.rows_mut()) {
+        for (o, &c) in o.iter_mut().zip(columns) {
+            *o = row[c];
+        }
+    }
+    out
 }
 
 /// One estimator of a meta-estimator, given the meta-estimator's input.
