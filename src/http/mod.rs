@@ -16,6 +16,7 @@
 //! # Layout
 //! - `seed`: the seed's form API (`POST /`), byte for byte.
 //! - `v2`: the V2 (Open Inference) protocol over REST.
+//! - `v2_request`, `v2_data`: V2's inference request read from its JSON, and its tensor data.
 //! - `binary`: V2's binary tensor data extension (bodies of JSON, then raw tensors).
 //! - `v1`: KServe V1 with named features.
 //! - `health`: liveness, readiness, `/metrics`.
@@ -33,6 +34,7 @@ mod v1;
 mod v1_body;
 mod v2;
 mod v2_data;
+mod v2_request;
 
 use std::cell::RefCell;
 use std::sync::LazyLock;

@@ -15,7 +15,6 @@
 //! `crate::inference`'s, shared with gRPC. JSON tensor data is read into one `Vec<f64>`
 //! (strings and nulls, where a column has them, beside it) by `v2_data`.
 
-use std::borrow::Cow;
 use std::hash::{BuildHasher, RandomState};
 use std::io;
 use std::sync::OnceLock;
@@ -25,19 +24,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde::de::{self, Deserializer};
+use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::binary::{self, Sections};
+use super::binary;
 use super::error::ApiError;
-use super::v2_data;
+use super::v2_request::{self, InferenceRequest};
 use super::{ApiPath, HeadersAndBody, parse_json, set_model_version};
-use crate::inference::{
-    self, Datatype, Explanation, InputTensor, OutputData, TensorData, TensorMetadata,
-};
+use crate::inference::{self, Datatype, Explanation, OutputData, TensorMetadata};
 use crate::model::Label;
 use crate::registry::LoadedModel;
 use crate::service::AppState;
@@ -156,8 +151,10 @@ fn run_inference(
         json,
         binary: mut sections,
     } = binary::split(headers, body)?;
-    let request: InferenceRequest<'_> =
-        parse_json(headers, json, "an inference request {\"inputs\": [...]}")?;
+    let request: InferenceRequest<'_> = match v2_request::read(json) {
+        Some(request) => request,
+        None => parse_json(headers, json, "an inference request {\"inputs\": [...]}")?,
+    };
     let parameters = request.parameters;
     let binary_for = |name: &str| {
         request
@@ -232,116 +229,6 @@ fn splitmix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-#[derive(Deserialize)]
-struct InferenceRequest<'a> {
-    #[serde(default, borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(default)]
-    parameters: RequestParameters,
-    #[serde(borrow)]
-    inputs: Vec<RequestInput<'a>>,
-    #[serde(default, borrow)]
-    outputs: Vec<RequestOutput<'a>>,
-}
-
-#[derive(Default, Deserialize)]
-struct RequestParameters {
-    #[serde(default, deserialize_with = "flag")]
-    explain: bool,
-    #[serde(default, deserialize_with = "flag")]
-    predict_proba: bool,
-    /// Every output binary unless it says otherwise (the binary extension).
-    #[serde(default, deserialize_with = "flag")]
-    binary_data_output: bool,
-}
-
-#[derive(Deserialize)]
-struct RequestOutput<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(default)]
-    parameters: RequestedOutputParameters,
-}
-
-#[derive(Default, Deserialize)]
-struct RequestedOutputParameters {
-    #[serde(default, deserialize_with = "optional_flag")]
-    binary_data: Option<bool>,
-}
-
-#[derive(Deserialize)]
-struct RequestInput<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    shape: Vec<i64>,
-    #[serde(borrow)]
-    datatype: Cow<'a, str>,
-    /// Read by `v2_data` once the request is known to be well formed.
-    #[serde(default, borrow)]
-    data: Option<&'a RawValue>,
-    #[serde(default)]
-    parameters: InputParameters,
-}
-
-#[derive(Default, Deserialize)]
-struct InputParameters {
-    /// Bytes of this input's binary data after the JSON (the binary extension).
-    #[serde(default)]
-    binary_data_size: Option<u64>,
-}
-
-impl<'a> RequestInput<'a> {
-    /// The tensor, its data from JSON or from the binary data after it.
-    fn into_tensor(self, sections: &mut Sections<'a>) -> Result<InputTensor<'a>, ApiError> {
-        let datatype = Datatype::parse(&self.name, &self.datatype)?;
-        let name = self.name;
-        let data = match (self.data, self.parameters.binary_data_size) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::BadRequest(format!(
-                    "input '{name}' has both \"data\" and parameters.binary_data_size; send one"
-                )));
-            }
-            (None, Some(size)) => TensorData::Raw(sections.take(&name, size)?),
-            (Some(data), None) => v2_data::read(data.get())
-                .map_err(|e| ApiError::BadRequest(format!("input '{name}': \"data\" {e}")))?
-                .into_tensor_data(),
-            (None, None) => {
-                return Err(ApiError::BadRequest(format!(
-                    "input '{name}' has no \"data\" (nor parameters.binary_data_size for \
-                     binary data after the JSON)"
-                )));
-            }
-        };
-        Ok(InputTensor {
-            name,
-            datatype,
-            shape: self.shape,
-            data,
-        })
-    }
-}
-
-fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Flag {
-        Bool(bool),
-        Text(String),
-    }
-    match Flag::deserialize(deserializer)? {
-        Flag::Bool(b) => Ok(b),
-        Flag::Text(t) if t.eq_ignore_ascii_case("true") => Ok(true),
-        Flag::Text(t) if t.eq_ignore_ascii_case("false") => Ok(false),
-        Flag::Text(t) => Err(de::Error::custom(format_args!(
-            "expected true or false, found {t:?}"
-        ))),
-    }
-}
-
-fn optional_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
-    flag(deserializer).map(Some)
 }
 
 /// Writes the inference response's JSON into `json` (in the order and shape of the V2

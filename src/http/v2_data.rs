@@ -2,11 +2,13 @@
 //! flattened row-major into one `Vec<f64>`, with strings and nulls (a BYTES column, a missing
 //! value) beside it by position.
 //!
-//! serde_json checks the request and hands each input's `data` over as raw JSON text
-//! (`RawValue`); [`read`] reads that text byte by byte. Through serde's visitor a one-row
-//! request's 37 numbers cost about 200 instructions each (a `deserialize_any` dispatch, a
-//! sequence step and serde_json's number parser per element), a fifth of all the server did for
-//! the request; read from the checked text they cost a tenth of that.
+//! [`scan`] reads the data byte by byte, checking its grammar as it goes: `v2_request` reads
+//! the usual request's data with it straight from the body, and [`read`] the raw JSON text
+//! (`RawValue`) serde_json hands over when it read the request. Through serde's visitor a
+//! one-row request's 37 numbers cost about 200 instructions each (a `deserialize_any`
+//! dispatch, a sequence step and serde_json's number parser per element), a fifth of all the
+//! server did for the request; read here they cost a tenth of that. What a request means is
+//! not decided here.
 
 use std::borrow::Cow;
 
@@ -18,84 +20,150 @@ pub(super) const MAX_DEPTH: usize = 32;
 
 /// Tensor data as read: the numbers, with `NaN` holding the place of each string or null, and
 /// those beside them by position.
+#[derive(Debug)]
 pub(super) struct ElementData<'a> {
     numbers: Vec<f64>,
     others: Vec<(usize, Other<'a>)>,
 }
 
+#[derive(Debug)]
 enum Other<'a> {
     Text(Cow<'a, [u8]>),
     Null,
 }
 
-/// Reads `json`, one JSON value that serde_json has already checked (so every token is well
-/// formed): each number the double serde_json reads from the same text (the nearest, ties to
-/// even), `true` 1 and `false` 0, strings and nulls by position. An object, lists nested deeper
-/// than [`MAX_DEPTH`] or a number beyond a double's range is refused, in words.
+/// Why data was not read.
+#[derive(Debug)]
+pub(super) enum Unread {
+    /// The text is not well-formed JSON (serde_json, reading it, says how).
+    Malformed,
+    /// Well-formed, but not tensor data, in words.
+    Refused(String),
+}
+
+/// Reads `json`, one JSON value that serde_json has already checked: see [`scan`].
 pub(super) fn read(json: &str) -> Result<ElementData<'_>, String> {
-    let bytes = json.as_bytes();
+    match scan(json.as_bytes(), 0) {
+        Ok((data, _)) => Ok(data),
+        Err(Unread::Refused(words)) => Err(words),
+        Err(Unread::Malformed) => Err("is not well-formed JSON".to_string()),
+    }
+}
+
+/// Reads the one JSON value at `bytes[start..]` and says where it ends, checking its grammar
+/// as it goes (so it also reads a body serde_json has not seen): each number the double
+/// serde_json reads from the same text (the nearest, ties to even), `true` 1 and `false` 0,
+/// strings and nulls by position. An object, lists nested deeper than [`MAX_DEPTH`] or a
+/// number beyond a double's range is refused, in words.
+pub(super) fn scan(bytes: &[u8], start: usize) -> Result<(ElementData<'_>, usize), Unread> {
     let mut data = ElementData {
         // Room for a row of a typical width at once rather than growing through 4, 8, 16, 32.
         numbers: Vec::with_capacity(64),
         others: Vec::new(),
     };
     let mut depth = 0usize;
-    let mut at = 0;
-    while let Some(&byte) = bytes.get(at) {
+    let mut at = start;
+    // Whether a value comes next (else a `,` or a `]`), and whether a `]` may (right after `[`).
+    let mut wants_value = true;
+    let mut may_close = false;
+    loop {
+        let byte = *bytes.get(at).ok_or(Unread::Malformed)?;
         match byte {
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                at += 1;
+                continue;
+            }
+            b'[' if wants_value => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Unread::Refused(format!(
+                        "nests lists more than {MAX_DEPTH} deep"
+                    )));
+                }
+                may_close = true;
+                at += 1;
+                continue;
+            }
+            b',' if depth > 0 && !wants_value => {
+                wants_value = true;
+                may_close = false;
+                at += 1;
+                continue;
+            }
+            b']' if depth > 0 && (!wants_value || may_close) => {
+                depth -= 1;
+                at += 1;
+            }
+            _ if !wants_value => return Err(Unread::Malformed),
             b'0'..=b'9' | b'-' => {
                 let (value, end) = number(bytes, at)?;
                 data.numbers.push(value);
                 at = end;
-                continue;
             }
-            b'[' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(format!("nests lists more than {MAX_DEPTH} deep"));
-                }
-            }
-            b']' => depth = depth.saturating_sub(1),
-            b',' | b' ' | b'\t' | b'\n' | b'\r' => {}
             b't' => {
+                at = literal(bytes, at, b"true")?;
                 data.numbers.push(1.0);
-                at += "true".len() - 1;
             }
             b'f' => {
+                at = literal(bytes, at, b"false")?;
                 data.numbers.push(0.0);
-                at += "false".len() - 1;
             }
             b'n' => {
+                at = literal(bytes, at, b"null")?;
                 data.other(Other::Null);
-                at += "null".len() - 1;
             }
             b'"' => {
-                let (text, end) = string(json, at)?;
+                let (text, end) = string(bytes, at)?;
                 data.other(Other::Text(text));
                 at = end;
-                continue;
             }
-            _ => {
-                return Err(
+            b'{' => {
+                return Err(Unread::Refused(
                     "holds an object; send numbers, booleans, strings or nulls, in a list or \
                      nested lists"
                         .to_string(),
-                );
+                ));
             }
+            _ => return Err(Unread::Malformed),
         }
+        // A value or a list has ended.
+        if depth == 0 {
+            return Ok((data, at));
+        }
+        wants_value = false;
+        may_close = false;
+    }
+}
+
+/// Where `word` (`true`, `false` or `null`) at `bytes[start..]` ends.
+fn literal(bytes: &[u8], start: usize, word: &[u8]) -> Result<usize, Unread> {
+    let end = start + word.len();
+    match bytes.get(start..end) {
+        Some(text) if text == word => Ok(end),
+        _ => Err(Unread::Malformed),
+    }
+}
+
+/// Where the digits from `bytes[start..]` end; at least one.
+fn digits(bytes: &[u8], start: usize) -> Result<usize, Unread> {
+    let mut at = start;
+    while let Some(b'0'..=b'9') = bytes.get(at) {
         at += 1;
     }
-    Ok(data)
+    if at == start {
+        return Err(Unread::Malformed);
+    }
+    Ok(at)
 }
 
 /// The double of the JSON number at `bytes[start..]`, and where the number ends. Up to 15
 /// digits without a fraction or exponent is an integer a double holds exactly (serde_json reads
 /// it through its integer path), read as the digits go by; anything else is Rust's correctly
 /// rounded parse of the whole number, which is serde_json's with `float_roundtrip`.
-fn number(bytes: &[u8], start: usize) -> Result<(f64, usize), String> {
+fn number(bytes: &[u8], start: usize) -> Result<(f64, usize), Unread> {
     let negative = bytes[start] == b'-';
-    let digits = start + usize::from(negative);
-    let mut at = digits;
+    let first = start + usize::from(negative);
+    let mut at = first;
     let mut magnitude = 0u64;
     while let Some(&digit @ b'0'..=b'9') = bytes.get(at) {
         magnitude = magnitude
@@ -103,48 +171,73 @@ fn number(bytes: &[u8], start: usize) -> Result<(f64, usize), String> {
             .wrapping_add(u64::from(digit - b'0'));
         at += 1;
     }
-    if at - digits <= 15 && !matches!(bytes.get(at), Some(b'.' | b'e' | b'E')) {
+    let n_digits = at - first;
+    // JSON has no `-`, `.5` nor `012`.
+    if n_digits == 0 || (n_digits > 1 && bytes[first] == b'0') {
+        return Err(Unread::Malformed);
+    }
+    let mut integer = true;
+    if bytes.get(at) == Some(&b'.') {
+        at = digits(bytes, at + 1)?;
+        integer = false;
+    }
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = bytes.get(at) {
+            at += 1;
+        }
+        at = digits(bytes, at)?;
+        integer = false;
+    }
+    if integer && n_digits <= 15 {
         // `-0` is negative zero, as serde_json reads it.
         let value = magnitude as f64;
         return Ok((if negative { -value } else { value }, at));
-    }
-    while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = bytes.get(at) {
-        at += 1;
     }
     // ASCII digits, signs and exponents only: always UTF-8, and a well-formed number.
     let text = std::str::from_utf8(&bytes[start..at]).unwrap_or_default();
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() => Ok((value, at)),
         // serde_json's own words for it.
-        _ => Err(format!("holds {text}: number out of range")),
+        _ => Err(Unread::Refused(format!(
+            "holds {text}: number out of range"
+        ))),
     }
 }
 
-/// The JSON string at `json[start..]` (its opening quote), and where it ends: borrowed from the
-/// body unless it has escapes, which serde_json decodes.
-fn string(json: &str, start: usize) -> Result<(Cow<'_, [u8]>, usize), String> {
-    let bytes = json.as_bytes();
+/// The JSON string at `bytes[start..]` (its opening quote), and where it ends: borrowed from
+/// the body unless it has escapes, which serde_json decodes.
+fn string(bytes: &[u8], start: usize) -> Result<(Cow<'_, [u8]>, usize), Unread> {
     let mut at = start + 1;
     let mut escaped = false;
-    while let Some(&byte) = bytes.get(at) {
-        match byte {
+    let mut ascii = true;
+    loop {
+        match *bytes.get(at).ok_or(Unread::Malformed)? {
             b'"' => break,
             b'\\' => {
                 escaped = true;
+                at += 2;
+            }
+            // JSON strings hold no control characters.
+            0..=0x1f => return Err(Unread::Malformed),
+            0x80.. => {
+                ascii = false;
                 at += 1;
             }
-            _ => {}
+            _ => at += 1,
         }
-        at += 1;
     }
     let end = at + 1;
     if !escaped {
-        return Ok((Cow::Borrowed(&bytes[start + 1..at]), end));
+        let text = &bytes[start + 1..at];
+        if !ascii && std::str::from_utf8(text).is_err() {
+            return Err(Unread::Malformed);
+        }
+        return Ok((Cow::Borrowed(text), end));
     }
-    let quoted = json.get(start..end).unwrap_or_default();
-    serde_json::from_str::<String>(quoted)
+    serde_json::from_slice::<String>(&bytes[start..end])
         .map(|text| (Cow::Owned(text.into_bytes()), end))
-        .map_err(|e| format!("holds a string that does not read: {e}"))
+        .map_err(|e| Unread::Refused(format!("holds a string that does not read: {e}")))
 }
 
 impl<'a> ElementData<'a> {
