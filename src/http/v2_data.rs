@@ -63,42 +63,30 @@ pub(super) fn scan(bytes: &[u8], start: usize) -> Result<(ElementData<'_>, usize
     };
     let mut depth = 0usize;
     let mut at = start;
-    // Whether a value comes next (else a `,` or a `]`), and whether a `]` may (right after `[`).
-    let mut wants_value = true;
-    let mut may_close = false;
+    // Two states and no flags, so that a list of numbers goes round a short loop: at a value,
+    // then after one (a `,`, a `]` or the end).
     loop {
-        let byte = *bytes.get(at).ok_or(Unread::Malformed)?;
-        match byte {
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                at += 1;
-                continue;
+        at = skip_whitespace(bytes, at);
+        match *bytes.get(at).ok_or(Unread::Malformed)? {
+            b'0'..=b'9' | b'-' => {
+                let (value, end) = number(bytes, at)?;
+                data.numbers.push(value);
+                at = end;
             }
-            b'[' if wants_value => {
+            b'[' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(Unread::Refused(format!(
                         "nests lists more than {MAX_DEPTH} deep"
                     )));
                 }
-                may_close = true;
-                at += 1;
-                continue;
-            }
-            b',' if depth > 0 && !wants_value => {
-                wants_value = true;
-                may_close = false;
-                at += 1;
-                continue;
-            }
-            b']' if depth > 0 && (!wants_value || may_close) => {
+                at = skip_whitespace(bytes, at + 1);
+                if bytes.get(at) != Some(&b']') {
+                    continue;
+                }
+                // An empty list is a value.
                 depth -= 1;
                 at += 1;
-            }
-            _ if !wants_value => return Err(Unread::Malformed),
-            b'0'..=b'9' | b'-' => {
-                let (value, end) = number(bytes, at)?;
-                data.numbers.push(value);
-                at = end;
             }
             b't' => {
                 at = literal(bytes, at, b"true")?;
@@ -126,13 +114,34 @@ pub(super) fn scan(bytes: &[u8], start: usize) -> Result<(ElementData<'_>, usize
             }
             _ => return Err(Unread::Malformed),
         }
-        // A value or a list has ended.
-        if depth == 0 {
-            return Ok((data, at));
+        // After a value: the lists it ends, then the next value's `,`, or the end.
+        loop {
+            if depth == 0 {
+                return Ok((data, at));
+            }
+            at = skip_whitespace(bytes, at);
+            match bytes.get(at) {
+                Some(b',') => {
+                    at += 1;
+                    break;
+                }
+                Some(b']') => {
+                    depth -= 1;
+                    at += 1;
+                }
+                _ => return Err(Unread::Malformed),
+            }
         }
-        wants_value = false;
-        may_close = false;
     }
+}
+
+/// Where the JSON whitespace from `bytes[at..]` ends.
+#[inline]
+fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
+        at += 1;
+    }
+    at
 }
 
 /// Where `word` (`true`, `false` or `null`) at `bytes[start..]` ends.

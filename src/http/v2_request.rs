@@ -157,7 +157,13 @@ fn optional_flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bo
 /// and `outputs` (`name`, `parameters.binary_data` as a boolean), each key once, every name
 /// without escapes.
 pub(super) fn read(json: &[u8]) -> Option<InferenceRequest<'_>> {
-    let mut cursor = Cursor { bytes: json, at: 0 };
+    // Checked once here rather than string by string.
+    let text = std::str::from_utf8(json).ok()?;
+    let mut cursor = Cursor {
+        bytes: json,
+        text,
+        at: 0,
+    };
     let request = cursor.request()?;
     cursor.skip_whitespace();
     (cursor.at == json.len()).then_some(request)
@@ -166,6 +172,8 @@ pub(super) fn read(json: &[u8]) -> Option<InferenceRequest<'_>> {
 /// A position in the body being read.
 struct Cursor<'a> {
     bytes: &'a [u8],
+    /// The same bytes, known to be UTF-8.
+    text: &'a str,
     at: usize,
 }
 
@@ -359,7 +367,7 @@ impl<'a> Cursor<'a> {
         let end = start + length;
         (self.bytes[end] == b'"').then_some(())?;
         self.at = end + 1;
-        std::str::from_utf8(&self.bytes[start..end]).ok()
+        self.text.get(start..end)
     }
 
     /// A JSON integer (no fraction, no exponent) an `i64` holds.
