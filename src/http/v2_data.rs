@@ -68,11 +68,16 @@ pub(super) fn scan(bytes: &[u8], start: usize) -> Result<(ElementData<'_>, usize
     loop {
         at = skip_whitespace(bytes, at);
         match *bytes.get(at).ok_or(Unread::Malformed)? {
-            b'0'..=b'9' | b'-' => {
+            b'0'..=b'9' | b'-' => loop {
+                // A run of numbers in a list, the usual data, goes round this loop alone.
                 let (value, end) = number(bytes, at)?;
                 data.numbers.push(value);
                 at = end;
-            }
+                match (bytes.get(at), bytes.get(at + 1)) {
+                    (Some(b','), Some(b'0'..=b'9' | b'-')) if depth > 0 => at += 1,
+                    _ => break,
+                }
+            },
             b'[' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -199,8 +204,9 @@ fn number(bytes: &[u8], start: usize) -> Result<(f64, usize), Unread> {
         integer = false;
     }
     if integer && n_digits <= 15 {
-        // `-0` is negative zero, as serde_json reads it.
-        let value = magnitude as f64;
+        // `-0` is negative zero, as serde_json reads it. Fifteen digits fit an `i64`, whose
+        // conversion is one instruction (a `u64`'s is five).
+        let value = magnitude as i64 as f64;
         return Ok((if negative { -value } else { value }, at));
     }
     // ASCII digits, signs and exponents only: always UTF-8, and a well-formed number.
