@@ -203,15 +203,11 @@ impl<'a> Cursor<'a> {
                 }
                 "inputs" => {
                     first_time(&mut seen, 2)?;
-                    let mut list = Vec::with_capacity(1);
-                    cursor.list(|cursor| Some(list.push(cursor.input()?)))?;
-                    inputs = Some(list);
+                    inputs = Some(cursor.items(1, Self::input)?);
                 }
                 "outputs" => {
                     first_time(&mut seen, 3)?;
-                    let mut list = Vec::new();
-                    cursor.list(|cursor| Some(list.push(cursor.output()?)))?;
-                    outputs = Some(list);
+                    outputs = Some(cursor.items(0, Self::output)?);
                 }
                 _ => return None,
             }
@@ -254,9 +250,7 @@ impl<'a> Cursor<'a> {
                 }
                 "shape" => {
                     first_time(&mut seen, 1)?;
-                    let mut dims = Vec::with_capacity(2);
-                    cursor.list(|cursor| Some(dims.push(cursor.integer()?)))?;
-                    shape = Some(dims);
+                    shape = Some(cursor.items(2, Self::integer)?);
                 }
                 "datatype" => {
                     first_time(&mut seen, 2)?;
@@ -273,13 +267,8 @@ impl<'a> Cursor<'a> {
                 }
                 "parameters" => {
                     first_time(&mut seen, 4)?;
-                    let mut seen_size = 0;
-                    cursor.object(|cursor, key| {
-                        (key == "binary_data_size").then_some(())?;
-                        first_time(&mut seen_size, 0)?;
-                        let size = cursor.integer()?;
-                        parameters.binary_data_size = Some(u64::try_from(size).ok()?);
-                        Some(())
+                    parameters.binary_data_size = cursor.only("binary_data_size", |cursor| {
+                        u64::try_from(cursor.integer()?).ok()
                     })?;
                 }
                 _ => return None,
@@ -307,13 +296,7 @@ impl<'a> Cursor<'a> {
                 }
                 "parameters" => {
                     first_time(&mut seen, 1)?;
-                    let mut seen_binary = 0;
-                    cursor.object(|cursor, key| {
-                        (key == "binary_data").then_some(())?;
-                        first_time(&mut seen_binary, 0)?;
-                        parameters.binary_data = Some(cursor.boolean()?);
-                        Some(())
-                    })?;
+                    parameters.binary_data = cursor.only("binary_data", Self::boolean)?;
                 }
                 _ => return None,
             }
@@ -413,16 +396,37 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A list, each of its items read by `item`; `None` when `item` is.
-    fn list(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+    /// An object of at most one key, `name`, its value read by `value`.
+    fn only<T>(
+        &mut self,
+        name: &str,
+        mut value: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Option<T>> {
+        let mut found = None;
+        self.object(|cursor, key| {
+            (key == name && found.is_none()).then_some(())?;
+            found = Some(value(cursor)?);
+            Some(())
+        })?;
+        Some(found)
+    }
+
+    /// A list, each of its items read by `item` (room for `capacity` at first); `None` when
+    /// `item` is.
+    fn items<T>(
+        &mut self,
+        capacity: usize,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut items = Vec::with_capacity(capacity);
         self.eat(b'[').then_some(())?;
         if self.eat(b']') {
-            return Some(());
+            return Some(items);
         }
         loop {
-            item(self)?;
+            items.push(item(self)?);
             if self.eat(b']') {
-                return Some(());
+                return Some(items);
             }
             self.eat(b',').then_some(())?;
         }
