@@ -177,39 +177,17 @@ struct Cursor<'a> {
     at: usize,
 }
 
-/// Marks `key` seen in `seen`; `None` when it was already (serde refuses a repeated field).
-fn first_time(seen: &mut u8, key: u8) -> Option<()> {
-    let bit = 1 << key;
-    (*seen & bit == 0).then(|| *seen |= bit)
-}
-
 impl<'a> Cursor<'a> {
     fn request(&mut self) -> Option<InferenceRequest<'a>> {
         let (mut id, mut parameters, mut inputs, mut outputs) = (None, None, None, None);
-        let mut seen = 0;
-        self.object(|cursor, key| {
-            match key {
-                "id" => {
-                    first_time(&mut seen, 0)?;
-                    id = if cursor.literal(b"null") {
-                        None
-                    } else {
-                        Some(Cow::Borrowed(cursor.text()?))
-                    };
-                }
-                "parameters" => {
-                    first_time(&mut seen, 1)?;
-                    parameters = Some(cursor.request_parameters()?);
-                }
-                "inputs" => {
-                    first_time(&mut seen, 2)?;
-                    inputs = Some(cursor.items(1, Self::input)?);
-                }
-                "outputs" => {
-                    first_time(&mut seen, 3)?;
-                    outputs = Some(cursor.items(0, Self::output)?);
-                }
-                _ => return None,
+        let keys = ["id", "parameters", "inputs", "outputs"];
+        self.fields(&keys, |cursor, field| {
+            match field {
+                0 if cursor.literal(b"null") => id = None,
+                0 => id = Some(Cow::Borrowed(cursor.text()?)),
+                1 => parameters = Some(cursor.request_parameters()?),
+                2 => inputs = Some(cursor.items(1, Self::input)?),
+                _ => outputs = Some(cursor.items(0, Self::output)?),
             }
             Some(())
         })?;
@@ -223,16 +201,14 @@ impl<'a> Cursor<'a> {
 
     fn request_parameters(&mut self) -> Option<RequestParameters> {
         let mut parameters = RequestParameters::default();
-        let mut seen = 0;
-        self.object(|cursor, key| {
-            let (bit, flag) = match key {
-                "explain" => (0, &mut parameters.explain),
-                "predict_proba" => (1, &mut parameters.predict_proba),
-                "binary_data_output" => (2, &mut parameters.binary_data_output),
-                _ => return None,
-            };
-            first_time(&mut seen, bit)?;
-            *flag = cursor.boolean()?;
+        let keys = ["explain", "predict_proba", "binary_data_output"];
+        self.fields(&keys, |cursor, field| {
+            let flag = cursor.boolean()?;
+            match field {
+                0 => parameters.explain = flag,
+                1 => parameters.predict_proba = flag,
+                _ => parameters.binary_data_output = flag,
+            }
             Some(())
         })?;
         Some(parameters)
@@ -241,23 +217,13 @@ impl<'a> Cursor<'a> {
     fn input(&mut self) -> Option<RequestInput<'a>> {
         let (mut name, mut shape, mut datatype, mut data) = (None, None, None, None);
         let mut parameters = InputParameters::default();
-        let mut seen = 0;
-        self.object(|cursor, key| {
-            match key {
-                "name" => {
-                    first_time(&mut seen, 0)?;
-                    name = Some(cursor.text()?);
-                }
-                "shape" => {
-                    first_time(&mut seen, 1)?;
-                    shape = Some(cursor.items(2, Self::integer)?);
-                }
-                "datatype" => {
-                    first_time(&mut seen, 2)?;
-                    datatype = Some(cursor.text()?);
-                }
-                "data" => {
-                    first_time(&mut seen, 3)?;
+        let keys = ["name", "shape", "datatype", "data", "parameters"];
+        self.fields(&keys, |cursor, field| {
+            match field {
+                0 => name = Some(cursor.text()?),
+                1 => shape = Some(cursor.items(2, Self::integer)?),
+                2 => datatype = Some(cursor.text()?),
+                3 => {
                     // `null` is no data to serde: left to it.
                     cursor.skip_whitespace();
                     (cursor.bytes.get(cursor.at) != Some(&b'n')).then_some(())?;
@@ -265,13 +231,11 @@ impl<'a> Cursor<'a> {
                     cursor.at = end;
                     data = Some(Data::Read(elements));
                 }
-                "parameters" => {
-                    first_time(&mut seen, 4)?;
+                _ => {
                     parameters.binary_data_size = cursor.only("binary_data_size", |cursor| {
                         u64::try_from(cursor.integer()?).ok()
                     })?;
                 }
-                _ => return None,
             }
             Some(())
         })?;
@@ -287,18 +251,10 @@ impl<'a> Cursor<'a> {
     fn output(&mut self) -> Option<RequestOutput<'a>> {
         let mut name = None;
         let mut parameters = RequestedOutputParameters::default();
-        let mut seen = 0;
-        self.object(|cursor, key| {
-            match key {
-                "name" => {
-                    first_time(&mut seen, 0)?;
-                    name = Some(cursor.text()?);
-                }
-                "parameters" => {
-                    first_time(&mut seen, 1)?;
-                    parameters.binary_data = cursor.only("binary_data", Self::boolean)?;
-                }
-                _ => return None,
+        self.fields(&["name", "parameters"], |cursor, field| {
+            match field {
+                0 => name = Some(cursor.text()?),
+                _ => parameters.binary_data = cursor.only("binary_data", Self::boolean)?,
             }
             Some(())
         })?;
@@ -396,6 +352,23 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// An object of some of `keys`, each once (serde refuses a repeated field, and a key not
+    /// listed is left to it), each value read by `field` given its key's place in `keys`.
+    fn fields(
+        &mut self,
+        keys: &[&str],
+        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        let mut seen = 0u32;
+        self.object(|cursor, key| {
+            let index = keys.iter().position(|k| *k == key)?;
+            let bit = 1 << index;
+            (seen & bit == 0).then_some(())?;
+            seen |= bit;
+            field(cursor, index)
+        })
+    }
+
     /// An object of at most one key, `name`, its value read by `value`.
     fn only<T>(
         &mut self,
@@ -403,8 +376,7 @@ impl<'a> Cursor<'a> {
         mut value: impl FnMut(&mut Self) -> Option<T>,
     ) -> Option<Option<T>> {
         let mut found = None;
-        self.object(|cursor, key| {
-            (key == name && found.is_none()).then_some(())?;
+        self.fields(&[name], |cursor, _| {
             found = Some(value(cursor)?);
             Some(())
         })?;
