@@ -20,28 +20,44 @@ pub fn wide<R>(f: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(Op(f))
 }
 
-/// The dot product in eight independent lanes, so the additions do not wait on each other
+/// Independent sums of a dot product: the additions do not wait on each other, and the
+/// compiler keeps them in vector registers.
+const LANES: usize = 8;
+
+/// The dot product in [`LANES`] independent lanes, so the additions do not wait on each other
 /// and the compiler can keep them in vector registers.
 #[inline(always)]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    const LANES: usize = 8;
-    let mut lanes = [0.0f64; LANES];
+    dots::<1>(a, [b])[0]
+}
+
+/// [`dot`] of `a` with each of `N` slices at once (the same values to the bit): `N` times
+/// [`LANES`] chains of additions side by side, `a` read once for all of them.
+#[inline(always)]
+pub fn dots<const N: usize>(a: &[f64], b: [&[f64]; N]) -> [f64; N] {
     let split = a.len() - a.len() % LANES;
     let (a_body, a_tail) = a.split_at(split);
-    let (b_body, b_tail) = b.split_at(split);
-    for (x, y) in a_body.chunks_exact(LANES).zip(b_body.chunks_exact(LANES)) {
-        for lane in 0..LANES {
-            lanes[lane] += x[lane] * y[lane];
+    let mut lanes = [[0.0f64; LANES]; N];
+    for (c, x) in a_body.chunks_exact(LANES).enumerate() {
+        for (lanes, b) in lanes.iter_mut().zip(&b) {
+            let y = &b[c * LANES..(c + 1) * LANES];
+            for lane in 0..LANES {
+                lanes[lane] += x[lane] * y[lane];
+            }
         }
     }
-    let tail: f64 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
-    let quads = [
-        lanes[0] + lanes[4],
-        lanes[1] + lanes[5],
-        lanes[2] + lanes[6],
-        lanes[3] + lanes[7],
-    ];
-    (quads[0] + quads[1]) + (quads[2] + quads[3]) + tail
+    let mut out = [0.0; N];
+    for ((o, lanes), b) in out.iter_mut().zip(&lanes).zip(&b) {
+        let tail: f64 = a_tail.iter().zip(&b[split..]).map(|(x, y)| x * y).sum();
+        let quads = [
+            lanes[0] + lanes[4],
+            lanes[1] + lanes[5],
+            lanes[2] + lanes[6],
+            lanes[3] + lanes[7],
+        ];
+        *o = (quads[0] + quads[1]) + (quads[2] + quads[3]) + tail;
+    }
+    out
 }
 
 /// `exp` to within an ulp or two of libm's, written without calls or branches so that loops

@@ -9,10 +9,13 @@
 //! here; beyond that its vector kernel groups terms in its own way, so values then agree
 //! within rounding rather than to the bit. The RBF's exponential is the vectorising one of
 //! the linear models (within an ulp or two of libm's), and each row's kernel values are
-//! computed wide (`model::simd`).
+//! computed wide, many support vectors side by side (`model::simd::Interleaved`), each sum
+//! still added in `k_function`'s order.
+
+use ndarray::ArrayView2;
 
 use crate::model::linear::math::exp;
-use crate::model::simd::wide;
+use crate::model::simd::{Interleaved, wide};
 
 /// A kernel with libsvm's parameters.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -84,24 +87,22 @@ impl SvmKernel {
         }
     }
 
-    /// `k` of `x` with four rows of `y` at once: four sums, each term for term as `k` adds
-    /// it, side by side so that none waits on another.
+    /// [`SvmKernel::of_sum`] of every sum in place, the kernel chosen once for the whole
+    /// slice so that the loop vectorises.
     #[inline(always)]
-    fn k4(&self, x: &[f64], y: [&[f64]; 4], out: &mut [f64]) {
-        let mut sums = [0.0; 4];
-        let rbf = matches!(self, Self::Rbf { .. });
-        for (j, &v) in x.iter().enumerate() {
-            for (sum, y) in sums.iter_mut().zip(y) {
-                *sum += if rbf {
-                    let d = v - y[j];
-                    d * d
-                } else {
-                    v * y[j]
-                };
+    fn of_sums(&self, sums: &mut [f64]) {
+        match *self {
+            Self::Linear => {}
+            Self::Rbf { gamma } => {
+                for s in sums.iter_mut() {
+                    *s = exp(-gamma * *s);
+                }
             }
-        }
-        for (o, sum) in out.iter_mut().zip(sums) {
-            *o = self.of_sum(sum);
+            _ => {
+                for s in sums.iter_mut() {
+                    *s = self.of_sum(*s);
+                }
+            }
         }
     }
 }
@@ -109,6 +110,9 @@ impl SvmKernel {
 /// The support vectors and coefficients of a fitted libsvm model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LibsvmModel {
+    /// `support_vectors` interleaved for one row's kernel values (a second copy of them, made
+    /// by [`LibsvmModel::new`]).
+    interleaved: Interleaved,
     pub kernel: SvmKernel,
     pub n_features: usize,
     /// `support_vectors_`, row-major, grouped by class for a classifier.
@@ -122,32 +126,52 @@ pub struct LibsvmModel {
 }
 
 impl LibsvmModel {
+    /// The model of these fitted arrays, with the support vectors' interleaved copy (as many
+    /// bytes again as `support_vectors`, plus at most [`INTERLEAVED`](crate::model::simd::INTERLEAVED) − 1 rows of padding:
+    /// [`Interleaved::bytes`], which a reader charges first).
+    pub fn new(
+        kernel: SvmKernel,
+        n_features: usize,
+        support_vectors: Vec<f64>,
+        dual_coef: Vec<f64>,
+        rho: Vec<f64>,
+        n_support: Vec<usize>,
+    ) -> Self {
+        Self {
+            interleaved: Interleaved::new(
+                ArrayView2::from_shape(
+                    (support_vectors.len() / n_features.max(1), n_features),
+                    &support_vectors,
+                )
+                .expect("whole rows of n_features"),
+            ),
+            kernel,
+            n_features,
+            support_vectors,
+            dual_coef,
+            rho,
+            n_support,
+        }
+    }
+
     pub fn n_support_vectors(&self) -> usize {
         self.support_vectors.len() / self.n_features.max(1)
     }
 
-    /// The kernel of `x` with every support vector, into `out`, [`wide`].
+    /// The kernel of `x` with every support vector, into `out`, [`wide`]: the sums `k` adds up
+    /// ([`INTERLEAVED`](crate::model::simd::INTERLEAVED) support vectors side by side, each summed in libsvm's order), then the
+    /// kernel of each sum.
     pub fn kernel_values(&self, x: &[f64], out: &mut [f64]) {
-        let d = self.n_features.max(1);
         let x = &x[..self.n_features];
+        let out = &mut out[..self.interleaved.n_rows()];
         wide(
             #[inline(always)]
             || {
-                let mut blocks = self.support_vectors.chunks_exact(4 * d);
-                let mut outs = out.chunks_exact_mut(4);
-                for (o, block) in (&mut outs).zip(&mut blocks) {
-                    let (a, rest) = block.split_at(d);
-                    let (b, rest) = rest.split_at(d);
-                    let (c, e) = rest.split_at(d);
-                    self.kernel.k4(x, [a, b, c, e], o);
+                match self.kernel {
+                    SvmKernel::Rbf { .. } => self.interleaved.squared_distances(x, out),
+                    _ => self.interleaved.dots(x, out),
                 }
-                for (o, sv) in outs
-                    .into_remainder()
-                    .iter_mut()
-                    .zip(blocks.remainder().chunks_exact(d))
-                {
-                    *o = self.kernel.k(x, sv);
-                }
+                self.kernel.of_sums(out);
             },
         );
     }
@@ -347,15 +371,51 @@ mod tests {
     }
 
     #[test]
+    fn kernel_values_are_k_function_pair_by_pair_to_the_bit() {
+        let (n, d) = (45, 7);
+        let support_vectors: Vec<f64> = (0..n * d)
+            .map(|i| ((i * 37) % 29) as f64 * 0.11 - 1.4)
+            .collect();
+        let x: Vec<f64> = (0..d).map(|j| j as f64 * 0.23 - 0.7).collect();
+        for kernel in [
+            SvmKernel::Linear,
+            SvmKernel::Rbf { gamma: 0.3 },
+            SvmKernel::Poly {
+                gamma: 0.5,
+                degree: 3,
+                coef0: 1.0,
+            },
+            SvmKernel::Sigmoid {
+                gamma: 0.1,
+                coef0: -0.5,
+            },
+        ] {
+            let model = LibsvmModel::new(
+                kernel.clone(),
+                d,
+                support_vectors.clone(),
+                vec![0.0; n],
+                vec![0.0],
+                vec![],
+            );
+            let mut values = vec![f64::NAN; n];
+            model.kernel_values(&x, &mut values);
+            for (value, sv) in values.iter().zip(support_vectors.chunks_exact(d)) {
+                assert_eq!(value.to_bits(), kernel.k(&x, sv).to_bits(), "{kernel:?}");
+            }
+        }
+    }
+
+    #[test]
     fn votes_go_to_the_first_of_a_tie() {
-        let model = LibsvmModel {
-            kernel: SvmKernel::Linear,
-            n_features: 1,
-            support_vectors: vec![1.0, 1.0, 1.0],
-            dual_coef: vec![0.0; 6],
-            rho: vec![-1.0, 1.0, -1.0],
-            n_support: vec![1, 1, 1],
-        };
+        let model = LibsvmModel::new(
+            SvmKernel::Linear,
+            1,
+            vec![1.0, 1.0, 1.0],
+            vec![0.0; 6],
+            vec![-1.0, 1.0, -1.0],
+            vec![1, 1, 1],
+        );
         // Pair (0,1): +1 → 0; (0,2): −1 → 2; (1,2): +1 → 1: one vote each, class 0 wins.
         let mut out = [0.0; 3];
         assert_eq!(model.pairwise(&[1.0, 1.0, 1.0], &mut out), 0);
