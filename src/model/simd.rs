@@ -1,9 +1,9 @@
 //! Hot loops run with the processor's vector instructions: the binary is built for the
 //! baseline x86-64 (two doubles per instruction, no FMA), and [`wide`] runs a loop compiled
-//! again for AVX2 where the processor has it (four doubles), chosen at run time as faer's and
-//! matrixmultiply's kernels choose theirs. The arithmetic is the same instruction for
-//! instruction, only wider: no multiply and add is fused, so results are the same to the bit
-//! with or without it.
+//! again for AVX-512 (eight doubles) or AVX2 (four), whichever the processor has, chosen at
+//! run time as faer's and matrixmultiply's kernels choose theirs. The arithmetic is the same
+//! instruction for instruction, only wider: no multiply and add is fused, so results are the
+//! same to the bit on every processor.
 //!
 //! Only loops whose work is arithmetic over slices belong here (kernel and distance matrices,
 //! per-class likelihoods, random Fourier features' cosines); a function called from the
@@ -313,6 +313,56 @@ fn add_columns<const WIDTH: usize>(
         start += WIDTH;
     }
     start
+}
+
+/// How many sums [`sums_side_by_side`] adds at once.
+pub const SIDE_BY_SIDE: usize = 4;
+
+/// Two runs of the terms of a sum: factors and the values they multiply.
+pub type Runs<'a> = [(&'a [f64], &'a [f64]); 2];
+
+/// `Σ a · b` over each of `G` sequences of runs, every sum term by term in order (as a plain
+/// loop adds it, the same values to the bit), the `G` sums side by side while all of them
+/// have terms left, so that each addition does not wait on the one before (one sum alone is
+/// a chain of dependent additions, one per term: a thousand for an SVM's pair of classes);
+/// the rest of the longer ones one by one.
+pub fn sums_side_by_side<const G: usize>(runs: [Runs<'_>; G]) -> [f64; G] {
+    let mut sums = [0.0; G];
+    let (mut run, mut at) = ([0usize; G], [0usize; G]);
+    loop {
+        for g in 0..G {
+            while run[g] < 2 && at[g] == runs[g][run[g]].0.len() {
+                (run[g], at[g]) = (run[g] + 1, 0);
+            }
+        }
+        if run.contains(&2) {
+            break;
+        }
+        let step = (0..G)
+            .map(|g| runs[g][run[g]].0.len() - at[g])
+            .min()
+            .expect("G > 0");
+        let coefs: [&[f64]; G] = std::array::from_fn(|g| &runs[g][run[g]].0[at[g]..][..step]);
+        let values: [&[f64]; G] = std::array::from_fn(|g| &runs[g][run[g]].1[at[g]..][..step]);
+        for t in 0..step {
+            for g in 0..G {
+                sums[g] += coefs[g][t] * values[g][t];
+            }
+        }
+        for a in at.iter_mut() {
+            *a += step;
+        }
+    }
+    for g in 0..G {
+        while run[g] < 2 {
+            let (coefs, values) = runs[g][run[g]];
+            for (c, v) in coefs[at[g]..].iter().zip(&values[at[g]..]) {
+                sums[g] += c * v;
+            }
+            (run[g], at[g]) = (run[g] + 1, 0);
+        }
+    }
+    sums
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 use ndarray::ArrayView2;
 
 use crate::model::linear::math::exp;
-use crate::model::simd::{Interleaved, wide};
+use crate::model::simd::{Interleaved, SIDE_BY_SIDE, sums_side_by_side, wide};
 
 /// A kernel with libsvm's parameters.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -195,28 +195,41 @@ impl LibsvmModel {
         for i in 1..n_class {
             start[i] = start[i - 1] + self.n_support[i - 1];
         }
-        let mut votes = vec![0usize; n_class];
-        let mut p = 0;
+        // Each pair's two runs of terms: class i's support vectors with the coefficients of
+        // row j − 1, then class j's with those of row i.
+        let mut pairs = Vec::with_capacity(out.len());
         for i in 0..n_class {
             for j in i + 1..n_class {
-                let coef1 = &self.dual_coef[(j - 1) * l..j * l];
-                let coef2 = &self.dual_coef[i * l..(i + 1) * l];
                 let (si, sj) = (start[i], start[j]);
-                let mut sum = 0.0;
-                for k in si..si + self.n_support[i] {
-                    sum += coef1[k] * kernel_values[k];
-                }
-                for k in sj..sj + self.n_support[j] {
-                    sum += coef2[k] * kernel_values[k];
-                }
-                sum -= self.rho[p];
+                let (ei, ej) = (si + self.n_support[i], sj + self.n_support[j]);
+                let first = &self.dual_coef[(j - 1) * l..j * l];
+                let second = &self.dual_coef[i * l..(i + 1) * l];
+                let runs = [
+                    (&first[si..ei], &kernel_values[si..ei]),
+                    (&second[sj..ej], &kernel_values[sj..ej]),
+                ];
+                pairs.push((i, j, runs));
+            }
+        }
+        let mut votes = vec![0usize; n_class];
+        for (g, group) in pairs.chunks(SIDE_BY_SIDE).enumerate() {
+            let runs = |k: usize| group[k].2;
+            let mut sums = [0.0; SIDE_BY_SIDE];
+            match group.len() {
+                1 => sums[..1].copy_from_slice(&sums_side_by_side::<1>(std::array::from_fn(runs))),
+                2 => sums[..2].copy_from_slice(&sums_side_by_side::<2>(std::array::from_fn(runs))),
+                3 => sums[..3].copy_from_slice(&sums_side_by_side::<3>(std::array::from_fn(runs))),
+                _ => sums = sums_side_by_side::<SIDE_BY_SIDE>(std::array::from_fn(runs)),
+            }
+            for (k, (&(i, j, _), sum)) in group.iter().zip(sums).enumerate() {
+                let p = g * SIDE_BY_SIDE + k;
+                let sum = sum - self.rho[p];
                 out[p] = sum;
                 if sum > 0.0 {
                     votes[i] += 1;
                 } else {
                     votes[j] += 1;
                 }
-                p += 1;
             }
         }
         let mut best = 0;
@@ -402,6 +415,48 @@ mod tests {
             model.kernel_values(&x, &mut values);
             for (value, sv) in values.iter().zip(support_vectors.chunks_exact(d)) {
                 assert_eq!(value.to_bits(), kernel.k(&x, sv).to_bits(), "{kernel:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn pairs_side_by_side_sum_as_libsvm_does() {
+        // Five classes of uneven sizes (one empty): ten pairs, in groups of four, four, two.
+        let n_support = vec![3, 17, 0, 9, 26];
+        let l: usize = n_support.iter().sum();
+        let n_class = n_support.len();
+        let dual_coef: Vec<f64> = (0..(n_class - 1) * l)
+            .map(|i| ((i * 13) % 19) as f64 * 0.21 - 1.9)
+            .collect();
+        let rho: Vec<f64> = (0..10).map(|p| p as f64 * 0.01 - 0.04).collect();
+        let kernel: Vec<f64> = (0..l).map(|k| ((k * 7) % 11) as f64 * 0.093).collect();
+        let model = LibsvmModel::new(
+            SvmKernel::Linear,
+            1,
+            vec![0.0; l],
+            dual_coef.clone(),
+            rho.clone(),
+            n_support.clone(),
+        );
+        let mut out = vec![f64::NAN; 10];
+        model.pairwise(&kernel, &mut out);
+        let start: Vec<usize> = (0..n_class).map(|i| n_support[..i].iter().sum()).collect();
+        let mut p = 0;
+        for i in 0..n_class {
+            for j in i + 1..n_class {
+                let mut sum = 0.0;
+                for k in start[i]..start[i] + n_support[i] {
+                    sum += dual_coef[(j - 1) * l + k] * kernel[k];
+                }
+                for k in start[j]..start[j] + n_support[j] {
+                    sum += dual_coef[i * l + k] * kernel[k];
+                }
+                assert_eq!(
+                    out[p].to_bits(),
+                    (sum - rho[p]).to_bits(),
+                    "pair ({i}, {j})"
+                );
+                p += 1;
             }
         }
     }
