@@ -194,3 +194,12 @@ pub fn floats(data: Data, step: &str) -> Result<Array2<f64>, Refusal> {
     }
     Ok(x)
 }
+
+/// Charges a copy a model derives from its fitted arrays at load (`what`: `support_vectors_
+/// interleaved`), a layout its predictions read faster, to the loading budget.
+pub fn charge_derived(state: &State<'_>, what: &str, bytes: usize) -> Result<(), LoadError> {
+    Ok(state
+        .heap
+        .budget()
+        .charge(bytes, || format!("{}: {what}", state.label()))?)
+}

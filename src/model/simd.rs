@@ -1,9 +1,9 @@
 //! Hot loops run with the processor's vector instructions: the binary is built for the
 //! baseline x86-64 (two doubles per instruction, no FMA), and [`wide`] runs a loop compiled
-//! again for AVX2 where the processor has it (four doubles), chosen at run time as faer's and
-//! matrixmultiply's kernels choose theirs. The arithmetic is the same instruction for
-//! instruction, only wider: no multiply and add is fused, so results are the same to the bit
-//! with or without it.
+//! again for AVX-512 (eight doubles) or AVX2 (four), whichever the processor has, chosen at
+//! run time as faer's and matrixmultiply's kernels choose theirs. The arithmetic is the same
+//! instruction for instruction, only wider: no multiply and add is fused, so results are the
+//! same to the bit on every processor.
 //!
 //! Only loops whose work is arithmetic over slices belong here (kernel and distance matrices,
 //! per-class likelihoods, random Fourier features' cosines); a function called from the
@@ -12,7 +12,7 @@
 use ndarray::{Array2, ArrayView2};
 
 pub use crate::model::linear::math::wide;
-use crate::model::linear::math::{dot, exp};
+use crate::model::linear::math::{dot, dots, exp};
 
 /// `exp(v · scale)` of every value in place, wide: the exponential of a kernel matrix.
 pub fn exp_scaled_in_place(values: &mut [f64], scale: f64) {
@@ -158,13 +158,18 @@ pub fn product(x: ArrayView2<'_, f64>, w: ArrayView2<'_, f64>) -> Array2<f64> {
         || {
             for (row, o) in xs.chunks_exact(k).zip(flat.chunks_exact_mut(m)) {
                 if let Some(ws) = rows {
-                    for (&xi, wi) in row.iter().zip(ws.chunks_exact(m)) {
-                        for (o, &v) in o.iter_mut().zip(wi) {
-                            *o += xi * v;
-                        }
-                    }
+                    add_rows(row, ws, m, o);
                 } else if let Some(ws) = columns {
-                    for (o, column) in o.iter_mut().zip(ws.chunks_exact(k)) {
+                    let mut fours = ws.chunks_exact(4 * k);
+                    let mut outs = o.chunks_exact_mut(4);
+                    for (o, four) in (&mut outs).zip(&mut fours) {
+                        let (a, rest) = four.split_at(k);
+                        let (b, rest) = rest.split_at(k);
+                        let (c, d) = rest.split_at(k);
+                        o.copy_from_slice(&dots(row, [a, b, c, d]));
+                    }
+                    let rest = fours.remainder().chunks_exact(k);
+                    for (o, column) in outs.into_remainder().iter_mut().zip(rest) {
                         *o = dot(row, column);
                     }
                 }
@@ -172,6 +177,192 @@ pub fn product(x: ArrayView2<'_, f64>, w: ArrayView2<'_, f64>) -> Array2<f64> {
         },
     );
     out
+}
+
+/// Fitted rows side by side in an [`Interleaved`] copy: one query row's sums with this many of
+/// them go in vector registers at once (eight AVX2 registers, four AVX-512 ones), enough
+/// independent chains of additions that none waits on the one before.
+pub const INTERLEAVED: usize = 32;
+
+/// Fixed rows (support vectors, training rows) laid out for one query row's sums against all
+/// of them: [`INTERLEAVED`] rows at a time, feature by feature, so that each feature's values
+/// of a group are one contiguous load and the lanes run across rows. Each row's sum is still
+/// added term by term in feature order, so every value is the one a pair-by-pair loop gives,
+/// to the bit. The last group is padded with zero rows (fewer than [`INTERLEAVED`]), whose
+/// sums are never written out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Interleaved {
+    /// `groups[g · d · INTERLEAVED + j · INTERLEAVED + r]` is feature `j` of row
+    /// `g · INTERLEAVED + r`.
+    groups: Vec<f64>,
+    d: usize,
+    n: usize,
+}
+
+impl Interleaved {
+    /// The bytes a copy of `n` rows of `d` features takes (to charge before making it).
+    pub fn bytes(n: usize, d: usize) -> usize {
+        n.div_ceil(INTERLEAVED)
+            .saturating_mul(INTERLEAVED)
+            .saturating_mul(d)
+            .saturating_mul(std::mem::size_of::<f64>())
+    }
+
+    /// `rows` (rows × features) interleaved.
+    pub fn new(rows: ArrayView2<'_, f64>) -> Self {
+        let (n, d) = rows.dim();
+        let rows = rows.as_standard_layout();
+        let rows = rows.as_slice().expect("standard layout");
+        let mut groups = vec![0.0; n.div_ceil(INTERLEAVED) * INTERLEAVED * d];
+        if d > 0 {
+            for (group, rows) in groups
+                .chunks_exact_mut(INTERLEAVED * d)
+                .zip(rows.chunks(INTERLEAVED * d))
+            {
+                for (r, row) in rows.chunks_exact(d).enumerate() {
+                    for (j, &v) in row.iter().enumerate() {
+                        group[j * INTERLEAVED + r] = v;
+                    }
+                }
+            }
+        }
+        Self { groups, d, n }
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.n
+    }
+
+    /// `Σⱼ (xⱼ − yⱼ)²` of `x` with every row `y`, into `out` (one per row), in feature order.
+    /// Compiled wide only inside a [`wide`] closure.
+    #[inline(always)]
+    pub fn squared_distances(&self, x: &[f64], out: &mut [f64]) {
+        self.sums(x, out, |u, v| {
+            let t = u - v;
+            t * t
+        });
+    }
+
+    /// `Σⱼ xⱼ yⱼ` of `x` with every row `y`, into `out`, in feature order. Compiled wide only
+    /// inside a [`wide`] closure.
+    #[inline(always)]
+    pub fn dots(&self, x: &[f64], out: &mut [f64]) {
+        self.sums(x, out, |u, v| u * v);
+    }
+
+    #[inline(always)]
+    fn sums(&self, x: &[f64], out: &mut [f64], term: impl Fn(f64, f64) -> f64) {
+        let d = self.d;
+        let out = &mut out[..self.n];
+        if d == 0 {
+            out.fill(0.0);
+            return;
+        }
+        let x = &x[..d];
+        for (group, o) in self
+            .groups
+            .chunks_exact(INTERLEAVED * d)
+            .zip(out.chunks_mut(INTERLEAVED))
+        {
+            let mut sums = [0.0; INTERLEAVED];
+            for (&u, column) in x.iter().zip(group.chunks_exact(INTERLEAVED)) {
+                for (sum, &v) in sums.iter_mut().zip(column) {
+                    *sum += term(u, v);
+                }
+            }
+            o.copy_from_slice(&sums[..o.len()]);
+        }
+    }
+}
+
+/// `o = Σᵢ xᵢ wᵢ` over the rows `wᵢ` of a row-major `w`, `o.len()` wide: [`INTERLEAVED`]
+/// (then eight) outputs at a time summed in registers over all of `x`, rather than every
+/// output stored and loaded again at every row of `w`; each output is still added up in row
+/// order, so the values are the same to the bit. Compiled wide only inside a [`wide`] closure.
+#[inline(always)]
+fn add_rows(x: &[f64], w: &[f64], m: usize, o: &mut [f64]) {
+    let mut start = 0;
+    start = add_columns::<INTERLEAVED>(x, w, m, start, o);
+    start = add_columns::<8>(x, w, m, start, o);
+    for (&xi, wi) in x.iter().zip(w.chunks_exact(m)) {
+        for (o, &v) in o[start..].iter_mut().zip(&wi[start..]) {
+            *o += xi * v;
+        }
+    }
+}
+
+/// [`add_rows`] of the outputs from `start` on, `WIDTH` at a time while `WIDTH` remain;
+/// returns where it stopped.
+#[inline(always)]
+fn add_columns<const WIDTH: usize>(
+    x: &[f64],
+    w: &[f64],
+    m: usize,
+    mut start: usize,
+    o: &mut [f64],
+) -> usize {
+    while start + WIDTH <= m {
+        let mut sums = [0.0; WIDTH];
+        for (&xi, wi) in x.iter().zip(w.chunks_exact(m)) {
+            let wi: &[f64; WIDTH] = wi[start..start + WIDTH].try_into().expect("WIDTH columns");
+            for (s, &v) in sums.iter_mut().zip(wi) {
+                *s += xi * v;
+            }
+        }
+        o[start..start + WIDTH].copy_from_slice(&sums);
+        start += WIDTH;
+    }
+    start
+}
+
+/// How many sums [`sums_side_by_side`] adds at once.
+pub const SIDE_BY_SIDE: usize = 4;
+
+/// Two runs of the terms of a sum: factors and the values they multiply.
+pub type Runs<'a> = [(&'a [f64], &'a [f64]); 2];
+
+/// `Σ a · b` over each of `G` sequences of runs, every sum term by term in order (as a plain
+/// loop adds it, the same values to the bit), the `G` sums side by side while all of them
+/// have terms left, so that each addition does not wait on the one before (one sum alone is
+/// a chain of dependent additions, one per term: a thousand for an SVM's pair of classes);
+/// the rest of the longer ones one by one.
+pub fn sums_side_by_side<const G: usize>(runs: [Runs<'_>; G]) -> [f64; G] {
+    let mut sums = [0.0; G];
+    let (mut run, mut at) = ([0usize; G], [0usize; G]);
+    loop {
+        for g in 0..G {
+            while run[g] < 2 && at[g] == runs[g][run[g]].0.len() {
+                (run[g], at[g]) = (run[g] + 1, 0);
+            }
+        }
+        if run.contains(&2) {
+            break;
+        }
+        let step = (0..G)
+            .map(|g| runs[g][run[g]].0.len() - at[g])
+            .min()
+            .expect("G > 0");
+        let coefs: [&[f64]; G] = std::array::from_fn(|g| &runs[g][run[g]].0[at[g]..][..step]);
+        let values: [&[f64]; G] = std::array::from_fn(|g| &runs[g][run[g]].1[at[g]..][..step]);
+        for t in 0..step {
+            for g in 0..G {
+                sums[g] += coefs[g][t] * values[g][t];
+            }
+        }
+        for a in at.iter_mut() {
+            *a += step;
+        }
+    }
+    for g in 0..G {
+        while run[g] < 2 {
+            let (coefs, values) = runs[g][run[g]];
+            for (c, v) in coefs[at[g]..].iter().zip(&values[at[g]..]) {
+                sums[g] += c * v;
+            }
+            (run[g], at[g]) = (run[g] + 1, 0);
+        }
+    }
+    sums
 }
 
 #[cfg(test)]
@@ -203,6 +394,55 @@ mod tests {
         let first = no_features.slice_axis(Axis(0), Slice::from(0..1));
         let empty = product(first, w.slice_axis(Axis(0), Slice::from(0..0)));
         assert_eq!(empty, Array2::<f64>::zeros((1, 5)));
+    }
+
+    #[test]
+    fn interleaved_sums_are_the_pairwise_sums_to_the_bit() {
+        for (n, d) in [(1, 1), (31, 3), (32, 20), (77, 7), (100, 33)] {
+            let rows = Array2::from_shape_fn((n, d), |(i, j)| {
+                ((i * 31 + j * 17) % 23) as f64 * 0.37 - 3.1
+            });
+            let x: Vec<f64> = (0..d).map(|j| j as f64 * 0.29 - 1.3).collect();
+            let interleaved = Interleaved::new(rows.view());
+            let (mut distances, mut dots) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+            wide(|| {
+                interleaved.squared_distances(&x, &mut distances);
+                interleaved.dots(&x, &mut dots);
+            });
+            for (i, row) in rows.rows().into_iter().enumerate() {
+                let distance = row
+                    .iter()
+                    .zip(&x)
+                    .fold(0.0, |s, (a, b)| s + (b - a) * (b - a));
+                let dot = row.iter().zip(&x).fold(0.0, |s, (a, b)| s + b * a);
+                assert_eq!(
+                    distances[i].to_bits(),
+                    distance.to_bits(),
+                    "row {i} of {n} × {d}"
+                );
+                assert_eq!(dots[i].to_bits(), dot.to_bits(), "row {i} of {n} × {d}");
+            }
+            assert!(Interleaved::bytes(n, d) >= n * d * 8);
+        }
+    }
+
+    #[test]
+    fn one_row_sums_each_output_in_row_order() {
+        for m in [4, 5, 8, 13, 32, 45, 77] {
+            let w = Array2::from_shape_fn((19, m), |(i, j)| {
+                ((i * 7 + j * 3) % 11) as f64 * 0.173 - 0.9
+            });
+            let x = Array2::from_shape_fn((1, 19), |(_, j)| j as f64 * 0.41 - 2.0);
+            let one = product(x.view(), w.view());
+            for j in 0..m {
+                let expected = (0..19).fold(0.0, |s, i| s + x[[0, i]] * w[[i, j]]);
+                assert_eq!(
+                    one[[0, j]].to_bits(),
+                    expected.to_bits(),
+                    "output {j} of {m}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -43,9 +43,11 @@ pub struct Centred {
     column_means: Array1<f64>,
     /// The centerer's `K_fit_all_`.
     overall_mean: f64,
-    /// The eigenvectors divided by the roots of their eigenvalues: training rows ×
-    /// components.
-    scaled: Array2<f64>,
+    /// The eigenvectors divided by the roots of their eigenvalues, transposed: components ×
+    /// training rows, so that one row's projection reads each component's values
+    /// contiguously (several long dot products side by side, rather than a few outputs
+    /// added up over thousands of training rows, one addition waiting on the last).
+    scaled_t: Array2<f64>,
 }
 
 pub fn read(state: &State<'_>) -> Result<KernelProjection, LoadError> {
@@ -143,12 +145,12 @@ impl Centred {
         Ok(Self {
             column_means,
             overall_mean,
-            scaled,
+            scaled_t: scaled.t().as_standard_layout().into_owned(),
         })
     }
 
     pub fn n_components(&self) -> usize {
-        self.scaled.ncols()
+        self.scaled_t.nrows()
     }
 
     /// `KernelCenterer.transform` of the kernel rows `k` (rows × training rows), then their
@@ -161,7 +163,7 @@ impl Centred {
             row -= row_mean;
             row += self.overall_mean;
         }
-        simd::product(k.view(), self.scaled.view())
+        simd::product(k.view(), self.scaled_t.t())
     }
 }
 
@@ -250,7 +252,7 @@ mod tests {
             centred: Centred {
                 column_means: array![0.0, 0.0],
                 overall_mean: 0.0,
-                scaled: array![[0.5], [-0.5]],
+                scaled_t: array![[0.5, -0.5]],
             },
         };
         let out = projection

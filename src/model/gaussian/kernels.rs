@@ -20,7 +20,7 @@ use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::linear::math::exp;
 use crate::model::pairwise::Kernel as Pairwise;
-use crate::model::simd::wide;
+use crate::model::simd::{Interleaved, wide};
 use crate::model::state::{Path, State, number_of, numbers_of};
 use crate::model::value::{Heap, Value};
 
@@ -258,14 +258,6 @@ fn pairwise_kernel(
     Ok(Kernel::Pairwise(kernel))
 }
 
-/// `Σ (u − v)²` in order, as scipy's `cdist(metric="sqeuclidean")` sums it.
-fn squared_distance(u: &[f64], v: &[f64]) -> f64 {
-    u.iter().zip(v).fold(0.0, |s, (a, b)| {
-        let d = a - b;
-        s + d * d
-    })
-}
-
 /// Rows divided by their length scales.
 fn scaled(x: ArrayView2<'_, f64>, length_scale: &[f64]) -> Array2<f64> {
     let mut out = x.as_standard_layout().into_owned();
@@ -277,84 +269,37 @@ fn scaled(x: ArrayView2<'_, f64>, length_scale: &[f64]) -> Array2<f64> {
     out
 }
 
-/// Fixed rows laid out for [`Blocked::by_distance`]: eight at a time feature by feature, so
-/// that eight sums go side by side in vector registers, each term for term in
-/// [`squared_distance`]'s order (the same values to the bit). Made once for the training rows
-/// a model keeps, rather than at every call.
+/// Fixed rows laid out for [`Blocked::by_distance`] ([`Interleaved`]: many sums side by side
+/// in vector registers, each `Σ (u − v)²` summed in order as scipy's `cdist(metric="sqeuclidean")`
+/// sums it, the same values to the bit). Made once for the training rows a model keeps, rather than at every call.
 #[derive(Clone, Debug)]
-struct Blocked {
-    /// `blocks[b][j * LANES + r]` is feature `j` of row `b · LANES + r`.
-    blocks: Vec<f64>,
-    /// The rows after the last full block, row-major.
-    rest: Vec<f64>,
-    /// Features and rows.
-    d: usize,
-    n: usize,
-}
-
-/// Rows side by side in a [`Blocked`].
-const LANES: usize = 8;
+struct Blocked(Interleaved);
 
 impl Blocked {
     fn new(y: ArrayView2<'_, f64>) -> Self {
-        let y = y.as_standard_layout();
-        let (n, d) = y.dim();
-        let ys = y.as_slice().expect("standard layout");
-        let full = n / LANES;
-        let mut blocks = vec![0.0; full * LANES * d];
-        if d > 0 {
-            for (b, block) in blocks.chunks_exact_mut(LANES * d).enumerate() {
-                for (r, row) in ys[b * LANES * d..(b + 1) * LANES * d]
-                    .chunks_exact(d)
-                    .enumerate()
-                {
-                    for (j, &v) in row.iter().enumerate() {
-                        block[j * LANES + r] = v;
-                    }
-                }
-            }
-        }
-        Self {
-            blocks,
-            rest: ys[full * LANES * d..].to_vec(),
-            d,
-            n,
-        }
+        Self(Interleaved::new(y))
     }
 
     /// `f` of the squared distance of every row of `x` to every one of these rows; the loop
     /// runs [`wide`].
     fn by_distance(&self, x: ArrayView2<'_, f64>, f: impl Fn(f64) -> f64) -> Array2<f64> {
-        let (d, n) = (self.d, self.n);
+        let n = self.0.n_rows();
         let x = x.as_standard_layout();
         let mut out = Array2::zeros((x.nrows(), n));
-        if d == 0 || n == 0 {
-            out.mapv_inplace(|_| f(0.0));
+        if n == 0 {
             return out;
         }
-        let full = n / LANES;
+        let d = x.ncols();
         let flat = out.as_slice_mut().expect("a new array is contiguous");
         let xs = x.as_slice().expect("standard layout");
         wide(
             #[inline(always)]
             || {
-                for (a, o) in xs.chunks_exact(d).zip(flat.chunks_exact_mut(n)) {
-                    let (o_blocks, o_rest) = o.split_at_mut(full * LANES);
-                    for (o, block) in o_blocks
-                        .chunks_exact_mut(LANES)
-                        .zip(self.blocks.chunks_exact(LANES * d))
-                    {
-                        let mut sums = [0.0; LANES];
-                        for (&u, column) in a.iter().zip(block.chunks_exact(LANES)) {
-                            for (sum, &v) in sums.iter_mut().zip(column) {
-                                let t = u - v;
-                                *sum += t * t;
-                            }
-                        }
-                        o.copy_from_slice(&sums);
-                    }
-                    for (o, b) in o_rest.iter_mut().zip(self.rest.chunks_exact(d)) {
-                        *o = squared_distance(a, b);
+                if d == 0 {
+                    flat.fill(0.0);
+                } else {
+                    for (a, o) in xs.chunks_exact(d).zip(flat.chunks_exact_mut(n)) {
+                        self.0.squared_distances(a, o);
                     }
                 }
                 // `f` over the finished block in a pass of its own, which vectorises where
@@ -388,6 +333,18 @@ pub struct Against {
 }
 
 impl Against {
+    /// `kernel` against `rows`, what it prepares of them charged to `state`'s load first.
+    pub fn read(state: &State<'_>, kernel: Kernel, rows: Array2<f64>) -> Result<Self, LoadError> {
+        let (n, d) = rows.dim();
+        let bytes = kernel.prepared_bytes(n, d);
+        crate::model::fitted::charge_derived(
+            state,
+            "its training rows laid out for the kernel",
+            bytes,
+        )?;
+        Ok(Self::new(kernel, rows))
+    }
+
     pub fn new(kernel: Kernel, rows: Array2<f64>) -> Self {
         let prepared = kernel.prepare(rows.view());
         Self {
@@ -414,6 +371,21 @@ impl Against {
 }
 
 impl Kernel {
+    /// The bytes [`Kernel::prepare`] keeps of `n` rows of `d` features.
+    fn prepared_bytes(&self, n: usize, d: usize) -> usize {
+        match self {
+            Self::Rbf { .. }
+            | Self::Matern { .. }
+            | Self::RationalQuadratic { .. }
+            | Self::ExpSineSquared { .. } => Interleaved::bytes(n, d),
+            Self::Sum(a, b) | Self::Product(a, b) => a
+                .prepared_bytes(n, d)
+                .saturating_add(b.prepared_bytes(n, d)),
+            Self::Exponentiation(k, _) => k.prepared_bytes(n, d),
+            _ => 0,
+        }
+    }
+
     /// What [`Kernel::matrix`] computes of `y` alone.
     fn prepare(&self, y: ArrayView2<'_, f64>) -> Prepared {
         match self {

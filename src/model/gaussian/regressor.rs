@@ -63,7 +63,7 @@ pub fn read(state: &State<'_>) -> Result<Regressor, LoadError> {
     let mean = per_target("_y_train_mean")?;
     let std = per_target("_y_train_std")?;
     Ok(Regressor {
-        kernel: Against::new(kernels::read(state, "kernel_", n_features)?, x_train),
+        kernel: Against::read(state, kernels::read(state, "kernel_", n_features)?, x_train)?,
         alpha,
         l,
         mean,

@@ -79,7 +79,7 @@ pub fn read(state: &State<'_>) -> Result<Ridge, LoadError> {
                 ));
             }
             let kernel = kernels::read(state, "kernel", width)?;
-            (Kernel::Process(Against::new(kernel, x_fit)), width)
+            (Kernel::Process(Against::read(state, kernel, x_fit)?), width)
         }
         None => {
             return Err(state.unsupported(

@@ -3,7 +3,7 @@
 //! runs a loop compiled for the widest vector instructions the processor has (`model::simd`
 //! says more).
 
-/// `f()`, compiled for the widest instructions this processor has (AVX2 where there is one),
+/// `f()`, compiled for the widest instructions this processor has (AVX-512 or AVX2),
 /// chosen at run time as faer's and matrixmultiply's kernels choose theirs. Only what is
 /// inlined into `f` (`#[inline(always)]`) is compiled wide; no multiply and add is fused, so
 /// the results are the same to the bit.
@@ -20,28 +20,50 @@ pub fn wide<R>(f: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(Op(f))
 }
 
-/// The dot product in eight independent lanes, so the additions do not wait on each other
+/// Independent sums of a dot product: the additions do not wait on each other, and the
+/// compiler keeps them in vector registers.
+const LANES: usize = 8;
+
+/// The dot product in [`LANES`] independent lanes, so the additions do not wait on each other
 /// and the compiler can keep them in vector registers.
 #[inline(always)]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    const LANES: usize = 8;
-    let mut lanes = [0.0f64; LANES];
+    dots::<1>(a, [b])[0]
+}
+
+/// [`dot`] of `a` with each of `N` slices at once (the same values to the bit): `N` times
+/// [`LANES`] chains of additions side by side, `a` read once for all of them. Each slice's
+/// lanes are two halves of four, added half to half at the end (lane `l` to lane `l + 4`),
+/// each half one vector register of AVX2.
+#[inline(always)]
+pub fn dots<const N: usize>(a: &[f64], b: [&[f64]; N]) -> [f64; N] {
+    const HALF: usize = LANES / 2;
     let split = a.len() - a.len() % LANES;
     let (a_body, a_tail) = a.split_at(split);
-    let (b_body, b_tail) = b.split_at(split);
-    for (x, y) in a_body.chunks_exact(LANES).zip(b_body.chunks_exact(LANES)) {
-        for lane in 0..LANES {
-            lanes[lane] += x[lane] * y[lane];
+    let mut low = [[0.0f64; HALF]; N];
+    let mut high = [[0.0f64; HALF]; N];
+    for (c, x) in a_body.chunks_exact(LANES).enumerate() {
+        for ((low, high), b) in low.iter_mut().zip(high.iter_mut()).zip(&b) {
+            let y = &b[c * LANES..(c + 1) * LANES];
+            for lane in 0..HALF {
+                low[lane] += x[lane] * y[lane];
+                high[lane] += x[HALF + lane] * y[HALF + lane];
+            }
         }
     }
-    let tail: f64 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
-    let quads = [
-        lanes[0] + lanes[4],
-        lanes[1] + lanes[5],
-        lanes[2] + lanes[6],
-        lanes[3] + lanes[7],
-    ];
-    (quads[0] + quads[1]) + (quads[2] + quads[3]) + tail
+    // Out of the optimiser's sight: otherwise it pairs lanes for the sums below (0 with 4, 1
+    // with 5, ...) and runs the loop above two doubles at a time with shuffles.
+    let (low, high) = std::hint::black_box((low, high));
+    let mut out = [0.0; N];
+    for (((o, low), high), b) in out.iter_mut().zip(&low).zip(&high).zip(&b) {
+        let tail: f64 = a_tail.iter().zip(&b[split..]).map(|(x, y)| x * y).sum();
+        let mut quads = [0.0; HALF];
+        for ((q, l), h) in quads.iter_mut().zip(low).zip(high) {
+            *q = l + h;
+        }
+        *o = (quads[0] + quads[1]) + (quads[2] + quads[3]) + tail;
+    }
+    out
 }
 
 /// `exp` to within an ulp or two of libm's, written without calls or branches so that loops
@@ -82,7 +104,10 @@ pub fn exp(x: f64) -> f64 {
     ] {
         p = p * r + 1.0 / divisor;
     }
-    let half = k >> 1;
+    // ⌊k / 2⌋, as `k >> 1` gives it, rounded by the shifter (k/2 − 1/4 is never a tie):
+    // AVX2 has no arithmetic shift of 64-bit lanes, and a loop with one ran scalar there.
+    let half =
+        (((n * 0.5 - 0.25) + SHIFTER).to_bits() as i64).wrapping_sub(SHIFTER.to_bits() as i64);
     let low = f64::from_bits(((half + 1023) as u64) << 52);
     let high = f64::from_bits(((k - half + 1023) as u64) << 52);
     let y = p * low * high;

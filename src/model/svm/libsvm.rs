@@ -9,10 +9,13 @@
 //! here; beyond that its vector kernel groups terms in its own way, so values then agree
 //! within rounding rather than to the bit. The RBF's exponential is the vectorising one of
 //! the linear models (within an ulp or two of libm's), and each row's kernel values are
-//! computed wide (`model::simd`).
+//! computed wide, many support vectors side by side (`model::simd::Interleaved`), each sum
+//! still added in `k_function`'s order.
+
+use ndarray::ArrayView2;
 
 use crate::model::linear::math::exp;
-use crate::model::simd::wide;
+use crate::model::simd::{Interleaved, SIDE_BY_SIDE, sums_side_by_side, wide};
 
 /// A kernel with libsvm's parameters.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -84,24 +87,22 @@ impl SvmKernel {
         }
     }
 
-    /// `k` of `x` with four rows of `y` at once: four sums, each term for term as `k` adds
-    /// it, side by side so that none waits on another.
+    /// [`SvmKernel::of_sum`] of every sum in place, the kernel chosen once for the whole
+    /// slice so that the loop vectorises.
     #[inline(always)]
-    fn k4(&self, x: &[f64], y: [&[f64]; 4], out: &mut [f64]) {
-        let mut sums = [0.0; 4];
-        let rbf = matches!(self, Self::Rbf { .. });
-        for (j, &v) in x.iter().enumerate() {
-            for (sum, y) in sums.iter_mut().zip(y) {
-                *sum += if rbf {
-                    let d = v - y[j];
-                    d * d
-                } else {
-                    v * y[j]
-                };
+    fn of_sums(&self, sums: &mut [f64]) {
+        match *self {
+            Self::Linear => {}
+            Self::Rbf { gamma } => {
+                for s in sums.iter_mut() {
+                    *s = exp(-gamma * *s);
+                }
             }
-        }
-        for (o, sum) in out.iter_mut().zip(sums) {
-            *o = self.of_sum(sum);
+            _ => {
+                for s in sums.iter_mut() {
+                    *s = self.of_sum(*s);
+                }
+            }
         }
     }
 }
@@ -109,6 +110,9 @@ impl SvmKernel {
 /// The support vectors and coefficients of a fitted libsvm model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LibsvmModel {
+    /// `support_vectors` interleaved for one row's kernel values (a second copy of them, made
+    /// by [`LibsvmModel::new`]).
+    interleaved: Interleaved,
     pub kernel: SvmKernel,
     pub n_features: usize,
     /// `support_vectors_`, row-major, grouped by class for a classifier.
@@ -122,32 +126,52 @@ pub struct LibsvmModel {
 }
 
 impl LibsvmModel {
+    /// The model of these fitted arrays, with the support vectors' interleaved copy (as many
+    /// bytes again as `support_vectors`, plus at most [`INTERLEAVED`](crate::model::simd::INTERLEAVED) − 1 rows of padding:
+    /// [`Interleaved::bytes`], which a reader charges first).
+    pub fn new(
+        kernel: SvmKernel,
+        n_features: usize,
+        support_vectors: Vec<f64>,
+        dual_coef: Vec<f64>,
+        rho: Vec<f64>,
+        n_support: Vec<usize>,
+    ) -> Self {
+        Self {
+            interleaved: Interleaved::new(
+                ArrayView2::from_shape(
+                    (support_vectors.len() / n_features.max(1), n_features),
+                    &support_vectors,
+                )
+                .expect("whole rows of n_features"),
+            ),
+            kernel,
+            n_features,
+            support_vectors,
+            dual_coef,
+            rho,
+            n_support,
+        }
+    }
+
     pub fn n_support_vectors(&self) -> usize {
         self.support_vectors.len() / self.n_features.max(1)
     }
 
-    /// The kernel of `x` with every support vector, into `out`, [`wide`].
+    /// The kernel of `x` with every support vector, into `out`, [`wide`]: the sums `k` adds up
+    /// ([`INTERLEAVED`](crate::model::simd::INTERLEAVED) support vectors side by side, each summed in libsvm's order), then the
+    /// kernel of each sum.
     pub fn kernel_values(&self, x: &[f64], out: &mut [f64]) {
-        let d = self.n_features.max(1);
         let x = &x[..self.n_features];
+        let out = &mut out[..self.interleaved.n_rows()];
         wide(
             #[inline(always)]
             || {
-                let mut blocks = self.support_vectors.chunks_exact(4 * d);
-                let mut outs = out.chunks_exact_mut(4);
-                for (o, block) in (&mut outs).zip(&mut blocks) {
-                    let (a, rest) = block.split_at(d);
-                    let (b, rest) = rest.split_at(d);
-                    let (c, e) = rest.split_at(d);
-                    self.kernel.k4(x, [a, b, c, e], o);
+                match self.kernel {
+                    SvmKernel::Rbf { .. } => self.interleaved.squared_distances(x, out),
+                    _ => self.interleaved.dots(x, out),
                 }
-                for (o, sv) in outs
-                    .into_remainder()
-                    .iter_mut()
-                    .zip(blocks.remainder().chunks_exact(d))
-                {
-                    *o = self.kernel.k(x, sv);
-                }
+                self.kernel.of_sums(out);
             },
         );
     }
@@ -171,28 +195,41 @@ impl LibsvmModel {
         for i in 1..n_class {
             start[i] = start[i - 1] + self.n_support[i - 1];
         }
-        let mut votes = vec![0usize; n_class];
-        let mut p = 0;
+        // Each pair's two runs of terms: class i's support vectors with the coefficients of
+        // row j − 1, then class j's with those of row i.
+        let mut pairs = Vec::with_capacity(out.len());
         for i in 0..n_class {
             for j in i + 1..n_class {
-                let coef1 = &self.dual_coef[(j - 1) * l..j * l];
-                let coef2 = &self.dual_coef[i * l..(i + 1) * l];
                 let (si, sj) = (start[i], start[j]);
-                let mut sum = 0.0;
-                for k in si..si + self.n_support[i] {
-                    sum += coef1[k] * kernel_values[k];
-                }
-                for k in sj..sj + self.n_support[j] {
-                    sum += coef2[k] * kernel_values[k];
-                }
-                sum -= self.rho[p];
+                let (ei, ej) = (si + self.n_support[i], sj + self.n_support[j]);
+                let first = &self.dual_coef[(j - 1) * l..j * l];
+                let second = &self.dual_coef[i * l..(i + 1) * l];
+                let runs = [
+                    (&first[si..ei], &kernel_values[si..ei]),
+                    (&second[sj..ej], &kernel_values[sj..ej]),
+                ];
+                pairs.push((i, j, runs));
+            }
+        }
+        let mut votes = vec![0usize; n_class];
+        for (g, group) in pairs.chunks(SIDE_BY_SIDE).enumerate() {
+            let runs = |k: usize| group[k].2;
+            let mut sums = [0.0; SIDE_BY_SIDE];
+            match group.len() {
+                1 => sums[..1].copy_from_slice(&sums_side_by_side::<1>(std::array::from_fn(runs))),
+                2 => sums[..2].copy_from_slice(&sums_side_by_side::<2>(std::array::from_fn(runs))),
+                3 => sums[..3].copy_from_slice(&sums_side_by_side::<3>(std::array::from_fn(runs))),
+                _ => sums = sums_side_by_side::<SIDE_BY_SIDE>(std::array::from_fn(runs)),
+            }
+            for (k, (&(i, j, _), sum)) in group.iter().zip(sums).enumerate() {
+                let p = g * SIDE_BY_SIDE + k;
+                let sum = sum - self.rho[p];
                 out[p] = sum;
                 if sum > 0.0 {
                     votes[i] += 1;
                 } else {
                     votes[j] += 1;
                 }
-                p += 1;
             }
         }
         let mut best = 0;
@@ -347,15 +384,93 @@ mod tests {
     }
 
     #[test]
+    fn kernel_values_are_k_function_pair_by_pair_to_the_bit() {
+        let (n, d) = (45, 7);
+        let support_vectors: Vec<f64> = (0..n * d)
+            .map(|i| ((i * 37) % 29) as f64 * 0.11 - 1.4)
+            .collect();
+        let x: Vec<f64> = (0..d).map(|j| j as f64 * 0.23 - 0.7).collect();
+        for kernel in [
+            SvmKernel::Linear,
+            SvmKernel::Rbf { gamma: 0.3 },
+            SvmKernel::Poly {
+                gamma: 0.5,
+                degree: 3,
+                coef0: 1.0,
+            },
+            SvmKernel::Sigmoid {
+                gamma: 0.1,
+                coef0: -0.5,
+            },
+        ] {
+            let model = LibsvmModel::new(
+                kernel.clone(),
+                d,
+                support_vectors.clone(),
+                vec![0.0; n],
+                vec![0.0],
+                vec![],
+            );
+            let mut values = vec![f64::NAN; n];
+            model.kernel_values(&x, &mut values);
+            for (value, sv) in values.iter().zip(support_vectors.chunks_exact(d)) {
+                assert_eq!(value.to_bits(), kernel.k(&x, sv).to_bits(), "{kernel:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn pairs_side_by_side_sum_as_libsvm_does() {
+        // Five classes of uneven sizes (one empty): ten pairs, in groups of four, four, two.
+        let n_support = vec![3, 17, 0, 9, 26];
+        let l: usize = n_support.iter().sum();
+        let n_class = n_support.len();
+        let dual_coef: Vec<f64> = (0..(n_class - 1) * l)
+            .map(|i| ((i * 13) % 19) as f64 * 0.21 - 1.9)
+            .collect();
+        let rho: Vec<f64> = (0..10).map(|p| p as f64 * 0.01 - 0.04).collect();
+        let kernel: Vec<f64> = (0..l).map(|k| ((k * 7) % 11) as f64 * 0.093).collect();
+        let model = LibsvmModel::new(
+            SvmKernel::Linear,
+            1,
+            vec![0.0; l],
+            dual_coef.clone(),
+            rho.clone(),
+            n_support.clone(),
+        );
+        let mut out = vec![f64::NAN; 10];
+        model.pairwise(&kernel, &mut out);
+        let start: Vec<usize> = (0..n_class).map(|i| n_support[..i].iter().sum()).collect();
+        let mut p = 0;
+        for i in 0..n_class {
+            for j in i + 1..n_class {
+                let mut sum = 0.0;
+                for k in start[i]..start[i] + n_support[i] {
+                    sum += dual_coef[(j - 1) * l + k] * kernel[k];
+                }
+                for k in start[j]..start[j] + n_support[j] {
+                    sum += dual_coef[i * l + k] * kernel[k];
+                }
+                assert_eq!(
+                    out[p].to_bits(),
+                    (sum - rho[p]).to_bits(),
+                    "pair ({i}, {j})"
+                );
+                p += 1;
+            }
+        }
+    }
+
+    #[test]
     fn votes_go_to_the_first_of_a_tie() {
-        let model = LibsvmModel {
-            kernel: SvmKernel::Linear,
-            n_features: 1,
-            support_vectors: vec![1.0, 1.0, 1.0],
-            dual_coef: vec![0.0; 6],
-            rho: vec![-1.0, 1.0, -1.0],
-            n_support: vec![1, 1, 1],
-        };
+        let model = LibsvmModel::new(
+            SvmKernel::Linear,
+            1,
+            vec![1.0, 1.0, 1.0],
+            vec![0.0; 6],
+            vec![-1.0, 1.0, -1.0],
+            vec![1, 1, 1],
+        );
         // Pair (0,1): +1 → 0; (0,2): −1 → 2; (1,2): +1 → 1: one vote each, class 0 wins.
         let mut out = [0.0; 3];
         assert_eq!(model.pairwise(&[1.0, 1.0, 1.0], &mut out), 0);

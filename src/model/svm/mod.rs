@@ -19,6 +19,7 @@ use super::allow::SkClass;
 use super::classes::{Classes, read_classes};
 use super::estimator::Predictor;
 use super::fitted::{self, Dim};
+use super::simd::Interleaved;
 use super::state::State;
 pub use libsvm::{LibsvmModel, SvmKernel};
 pub use predictor::{Svm, SvmKind};
@@ -53,6 +54,8 @@ fn read_svm(state: &State<'_>) -> Result<Svm, LoadError> {
     let (n_sv, n_features) = support_vectors.dim();
     fitted::features(state, n_features, "support_vectors_")?;
     check_shape_fit(state, n_sv, n_features)?;
+    let interleaved = Interleaved::bytes(n_sv, n_features);
+    fitted::charge_derived(state, "support_vectors_ interleaved", interleaved)?;
     let classifier = matches!(kind, SvmKind::Svc | SvmKind::NuSvc);
     let classes = if classifier {
         let classes = read_classes(state, "classes_")?;
@@ -102,15 +105,15 @@ fn read_svm(state: &State<'_>) -> Result<Svm, LoadError> {
     Ok(Svm {
         class: state.class,
         kind,
-        model: LibsvmModel {
+        model: LibsvmModel::new(
             kernel,
             n_features,
-            support_vectors: support_vectors.into_iter().collect(),
-            dual_coef: dual_coef.into_iter().collect(),
+            support_vectors.into_iter().collect(),
+            dual_coef.into_iter().collect(),
             // `set_model`: rho = −intercept.
-            rho: intercept.iter().map(|b| -b).collect(),
+            intercept.iter().map(|b| -b).collect(),
             n_support,
-        },
+        ),
         classes: classes.unwrap_or(Classes::Int(vec![-1, 1])),
         probability: (probability && classifier).then_some((prob_a, prob_b)),
         ovo: decision_shape == "ovo",
