@@ -14,7 +14,7 @@
 //!
 //! What must not live here: other metrics, radius searches, what the neighbours answer.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
 
 use super::search::{FEW, Neighbours, keep_nearest, nearest_few};
 use crate::model::pairwise::row_norms_squared;
@@ -190,27 +190,28 @@ impl Nearest {
     }
 }
 
-/// The squared Euclidean distances the search ranks, rows of `x` × the points (for tests).
-#[cfg(test)]
-fn squares_matrix(lanes: &Interleaved, x: ArrayView2<'_, f64>) -> Array2<f64> {
-    let x = x.as_standard_layout();
-    let xx = row_norms_squared(x.view());
-    let blocks = lanes.norms.len() / LANES;
-    let mut out = Array2::zeros((x.nrows(), lanes.n));
-    for ((row, &xx), mut o) in x.rows().into_iter().zip(&xx).zip(out.rows_mut()) {
-        let row = row.to_slice().expect("standard layout");
-        let all: Vec<f64> = (0..blocks)
-            .flat_map(|b| lanes.squares(row, xx, b))
-            .collect();
-        o.assign(&ndarray::ArrayView1::from(&all[..lanes.n]));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use ndarray::Array2;
+
     use super::*;
     use crate::model::pairwise::FittedRows;
+
+    /// The squared Euclidean distances the search ranks, rows of `x` × the points (for tests).
+    fn squares_matrix(lanes: &Interleaved, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        let x = x.as_standard_layout();
+        let xx = row_norms_squared(x.view());
+        let blocks = lanes.norms.len() / LANES;
+        let mut out = Array2::zeros((x.nrows(), lanes.n));
+        for ((row, &xx), mut o) in x.rows().into_iter().zip(&xx).zip(out.rows_mut()) {
+            let row = row.to_slice().expect("standard layout");
+            let all: Vec<f64> = (0..blocks)
+                .flat_map(|b| lanes.squares(row, xx, b))
+                .collect();
+            o.assign(&ndarray::ArrayView1::from(&all[..lanes.n]));
+        }
+        out
+    }
 
     fn points(n: usize, d: usize, seed: u64) -> Array2<f64> {
         let mut state = seed;
