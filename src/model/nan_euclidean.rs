@@ -26,8 +26,9 @@ pub fn nan_euclidean_distances(
 /// Rows with missing values (NaN) a model measures new rows against by `nan_euclidean`
 /// distance, with what depends on them alone made once at load: their values with NaN made
 /// 0, those values squared, and where they are missing, each transposed (features × rows,
-/// the layout both a batch's GEMM and one row's wide passes read well), and their squared
-/// norms. Three copies of the rows' size.
+/// the layout both a batch's GEMM and one row's wide passes read well), their squared norms,
+/// and each row's missing features. Three copies of the rows' size, and an index per missing
+/// value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NanFittedRows {
     zeroed_t: Array2<f64>,
@@ -74,11 +75,6 @@ impl NanFittedRows {
         }
     }
 
-    /// The missing values it keeps (for the loading budget to charge).
-    pub fn n_missing(&self) -> usize {
-        self.missing.len()
-    }
-
     /// `nan_euclidean_distances(X, rows, squared)`: `‖x₀ − y₀‖² − x₀²·(1 − p_y) − (1 − p_x)·y₀²`
     /// as scikit-learn subtracts them, divided by the coordinates both have (`Σ p_x − p_x ·
     /// (1 − p_y)`: counts, exact in any order) and scaled by the number of features.
@@ -93,11 +89,8 @@ impl NanFittedRows {
         let x0 = x.mapv(zeroed);
         let px = x.mapv(|v| 1.0 - absent(v));
         let mut d = euclidean_with_norms(x0.view(), self.zeroed_t.view(), &self.norms, true);
-        let missed = if self.sparse_for(x0.view()) {
-            self.subtract_missing(x, x0.view(), px.view(), &mut d)
-        } else {
-            self.subtract_products(x, x0.view(), px.view(), &mut d)
-        };
+        let by_coordinates = self.sparse_for(x0.view());
+        let missed = self.subtract_missing(x, x0.view(), px.view(), &mut d, by_coordinates);
         let n = x.ncols() as f64;
         for ((mut row, missed), px) in d.rows_mut().into_iter().zip(missed.rows()).zip(px.rows()) {
             let present = px.sum();
@@ -117,7 +110,7 @@ impl NanFittedRows {
 }
 
 impl NanFittedRows {
-    /// Whether the rows `x0` (NaN made 0) take [`NanFittedRows::subtract_missing`].
+    /// Whether the rows `x0` (NaN made 0) take the sums over missing coordinates alone.
     fn sparse_for(&self, x0: ArrayView2<'_, f64>) -> bool {
         x0.nrows() <= FEW_ROWS
             && self.missing_at.len() > FEW_ROWS
@@ -126,31 +119,22 @@ impl NanFittedRows {
     }
 
     /// What [`NanFittedRows::distances`] subtracts for the coordinates missing on either side,
-    /// by matrix products, and the count of coordinates the row has and the fitted row lacks
-    /// (rows × fitted rows).
-    fn subtract_products(
-        &self,
-        x: ArrayView2<'_, f64>,
-        x0: ArrayView2<'_, f64>,
-        px: ArrayView2<'_, f64>,
-        d: &mut Array2<f64>,
-    ) -> Array2<f64> {
-        use crate::model::simd::product;
-        *d -= &product((&x0 * &x0).view(), self.absent_t.view());
-        *d -= &product(x.mapv(absent).view(), self.squares_t.view());
-        product(px, self.absent_t.view())
-    }
-
-    /// What [`NanFittedRows::distances`] subtracts for the coordinates missing on either side,
-    /// by sums over those coordinates alone, and the count of coordinates the row has and the
-    /// fitted row lacks (rows × fitted rows).
+    /// and the count of coordinates the row has and the fitted row lacks (rows × fitted rows):
+    /// by matrix products, or `by_coordinates`, by sums over those coordinates alone.
     fn subtract_missing(
         &self,
         x: ArrayView2<'_, f64>,
         x0: ArrayView2<'_, f64>,
         px: ArrayView2<'_, f64>,
         d: &mut Array2<f64>,
+        by_coordinates: bool,
     ) -> Array2<f64> {
+        if !by_coordinates {
+            use crate::model::simd::product;
+            *d -= &product((&x0 * &x0).view(), self.absent_t.view());
+            *d -= &product(x.mapv(absent).view(), self.squares_t.view());
+            return product(px, self.absent_t.view());
+        }
         let n = self.missing_at.len() - 1;
         let mut missed = Array2::zeros((x.nrows(), n));
         let mut lacking = vec![0.0; n];
@@ -208,8 +192,8 @@ mod tests {
             assert!(rows.sparse_for(x0.view()));
             let start = euclidean_with_norms(x0.view(), rows.zeroed_t.view(), &rows.norms, true);
             let (mut sparse, mut dense) = (start.clone(), start);
-            let counted = rows.subtract_missing(one, x0.view(), px.view(), &mut sparse);
-            let multiplied = rows.subtract_products(one, x0.view(), px.view(), &mut dense);
+            let counted = rows.subtract_missing(one, x0.view(), px.view(), &mut sparse, true);
+            let multiplied = rows.subtract_missing(one, x0.view(), px.view(), &mut dense, false);
             assert_eq!(counted, multiplied);
             let bits = |a: &Array2<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&sparse), bits(&dense));
