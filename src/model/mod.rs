@@ -63,7 +63,6 @@ pub mod mapping;
 pub mod meta;
 pub mod mixture;
 pub mod naive_bayes;
-pub mod nan_euclidean;
 pub mod neighbors;
 pub mod neural_network;
 pub mod numpy;

@@ -6,7 +6,7 @@
 //!   `correlation`, `sqeuclidean`);
 //! - [`pairwise_distances`]: the matrix `sklearn.metrics.pairwise_distances` gives, Euclidean
 //!   through `‖x‖² − 2 x·y + ‖y‖²` (the matrix product by `ndarray`'s `dot`, as the BLAS call
-//!   it stands for); the distance of rows with missing values is `model::nan_euclidean`'s;
+//!   it stands for), [`nan_euclidean_distances`] for data with missing values;
 //! - [`Kernel`]: the kernels of `pairwise_kernels` (`linear`, `poly`, `rbf`, `sigmoid`,
 //!   `laplacian`, `cosine`, `chi2`, `additive_chi2`).
 //!
@@ -361,7 +361,7 @@ pub fn euclidean_distances(
 
 /// [`euclidean_distances`] with `‖y‖²` given, and `y` as `yt`, its transpose (features ×
 /// rows, in any layout).
-pub(super) fn euclidean_with_norms(
+fn euclidean_with_norms(
     x: ArrayView2<'_, f64>,
     yt: ArrayView2<'_, f64>,
     yy: &Array1<f64>,
@@ -390,6 +390,78 @@ pub(super) fn euclidean_with_norms(
         },
     );
     d
+}
+
+/// `nan_euclidean_distances(X, Y, squared)`: Euclidean over the coordinates both rows have,
+/// scaled up by `n_features / present`; NaN where two rows share no coordinate.
+pub fn nan_euclidean_distances(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+    squared: bool,
+) -> Array2<f64> {
+    NanFittedRows::new(y).distances(x, squared)
+}
+
+/// Rows with missing values (NaN) a model measures new rows against by `nan_euclidean`
+/// distance, with what depends on them alone made once at load: their values with NaN made
+/// 0, those values squared, and where they are missing, each transposed (features × rows,
+/// the layout both a batch's GEMM and one row's wide passes read well), and their squared
+/// norms. Three copies of the rows' size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NanFittedRows {
+    zeroed_t: Array2<f64>,
+    squares_t: Array2<f64>,
+    absent_t: Array2<f64>,
+    norms: Array1<f64>,
+}
+
+/// 1 where `v` is missing, 0 where it is present.
+fn absent(v: f64) -> f64 {
+    f64::from(u8::from(v.is_nan()))
+}
+
+fn zeroed(v: f64) -> f64 {
+    if v.is_nan() { 0.0 } else { v }
+}
+
+impl NanFittedRows {
+    pub fn new(y: ArrayView2<'_, f64>) -> Self {
+        let zeroed_t = y.t().mapv(zeroed).as_standard_layout().into_owned();
+        Self {
+            squares_t: zeroed_t.mapv(|v| v * v),
+            absent_t: y.t().mapv(absent).as_standard_layout().into_owned(),
+            norms: row_norms_squared(zeroed_t.t()),
+            zeroed_t,
+        }
+    }
+
+    /// `nan_euclidean_distances(X, rows, squared)`: `‖x₀ − y₀‖² − x₀²·(1 − p_y) − (1 − p_x)·y₀²`
+    /// as scikit-learn subtracts them, divided by the coordinates both have (`Σ p_x − p_x ·
+    /// (1 − p_y)`: counts, exact in any order) and scaled by the number of features.
+    pub fn distances(&self, x: ArrayView2<'_, f64>, squared: bool) -> Array2<f64> {
+        use crate::model::simd::product;
+        let x0 = x.mapv(zeroed);
+        let px = x.mapv(|v| 1.0 - absent(v));
+        let mut d = euclidean_with_norms(x0.view(), self.zeroed_t.view(), &self.norms, true);
+        d -= &product((&x0 * &x0).view(), self.absent_t.view());
+        d -= &product(x.mapv(absent).view(), self.squares_t.view());
+        let missed = product(px.view(), self.absent_t.view());
+        let n = x.ncols() as f64;
+        for ((mut row, missed), px) in d.rows_mut().into_iter().zip(missed.rows()).zip(px.rows()) {
+            let present = px.sum();
+            for (v, m) in row.iter_mut().zip(missed) {
+                let c = present - m;
+                let clipped = v.max(0.0);
+                *v = if c == 0.0 {
+                    f64::NAN
+                } else {
+                    let scaled = clipped / c.max(1.0) * n;
+                    if squared { scaled } else { scaled.sqrt() }
+                };
+            }
+        }
+        d
+    }
 }
 
 /// Rows scaled to unit length, a row of zeros left as it is (`normalize(X)`).

@@ -3,8 +3,9 @@
 //! `pairwise_kernels`): every metric and kernel by name, within 1e-12 relative.
 
 use ndarray::{Array2, array};
-use skserve::model::nan_euclidean::nan_euclidean_distances;
-use skserve::model::pairwise::{Kernel, Metric, MetricParams, PairwiseError, pairwise_distances};
+use skserve::model::pairwise::{
+    Kernel, Metric, MetricParams, PairwiseError, nan_euclidean_distances, pairwise_distances,
+};
 
 fn x() -> Array2<f64> {
     array![

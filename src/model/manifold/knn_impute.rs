@@ -20,8 +20,8 @@ use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
 use crate::model::input::ColumnKind;
-use crate::model::nan_euclidean::NanFittedRows;
 use crate::model::neighbors::search::{FEW, nearest_few_of};
+use crate::model::pairwise::NanFittedRows;
 use crate::model::preprocessing::impute::{MissingIndicator, refuse_infinite};
 use crate::model::state::{State, number_of};
 use crate::model::tree::math::pairwise_sum;
@@ -168,16 +168,14 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
     }
     let keep_empty = state.bool_or("keep_empty_features", false)?;
     let indicator = MissingIndicator::of_imputer(state, d)?;
-    // Beyond the copies of `_fit_X` it always kept: each feature's donors (an index and a
-    // value per present value) and each row's missing features (an index per missing value,
-    // an offset per row).
+    // Beyond the copies of `_fit_X` it always kept: each feature's donors, an index and a
+    // value per present value.
     let present = fit.iter().filter(|v| !v.is_nan()).count();
-    let kept = 2 * present + (n * d - present) + n + 1;
     state
         .heap
         .budget()
-        .charge_items(kept, size_of::<f64>(), || {
-            format!("_fit_X's donors and missing values, {kept} indices and values")
+        .charge_items(present, 2 * size_of::<f64>(), || {
+            format!("_fit_X's {present} values as donors, feature by feature")
         })?;
     Ok(KnnImputer {
         label: state.label(),
