@@ -12,13 +12,44 @@
 //! order (lower index first among equal distances) and their distances are those of
 //! `nearest_by_squares` over that matrix (see [`Nearest::finish`]).
 //!
+//! The ranking every search of the room shares lives here too: [`Neighbours`], and the `k`
+//! least by insertion ([`nearest_few`], up to [`FEW`]).
+//!
 //! What must not live here: other metrics, radius searches, what the neighbours answer.
 
 use ndarray::ArrayView2;
 
-use super::search::{FEW, Neighbours, keep_nearest, nearest_few};
 use crate::model::pairwise::row_norms_squared;
 use crate::model::simd::wide;
+
+/// A row's neighbours: (distance, index into the fitted points).
+pub type Neighbours = Vec<(f64, usize)>;
+
+/// Up to this many neighbours are kept by insertion into a sorted list as the distances go
+/// by (most are farther than the k-th kept and cost one comparison), more by selection.
+pub const FEW: usize = 32;
+
+/// The `k` (at most [`FEW`]) least of `(distance, index)` pairs, nearest first, the lower
+/// index first among equal distances: the order [`Search::kneighbors`] sorts by.
+pub fn nearest_few(pairs: impl Iterator<Item = (f64, usize)>, k: usize) -> Neighbours {
+    let mut kept: Neighbours = Vec::with_capacity(k + 1);
+    keep_nearest(&mut kept, pairs, k);
+    kept
+}
+
+/// [`nearest_few`] into `kept` (the `k` least so far, in order).
+pub fn keep_nearest(kept: &mut Neighbours, pairs: impl Iterator<Item = (f64, usize)>, k: usize) {
+    let before =
+        |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).is_lt();
+    for pair in pairs {
+        if kept.len() == k && !kept.last().is_some_and(|last| before(&pair, last)) {
+            continue;
+        }
+        let at = kept.partition_point(|kept| before(kept, &pair));
+        kept.insert(at, pair);
+        kept.truncate(k);
+    }
+}
 
 /// Fitted points per block: eight vectors of four doubles (AVX2), enough independent sums
 /// that the additions of one feature do not wait on the previous feature's.

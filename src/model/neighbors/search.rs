@@ -13,7 +13,8 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
-use super::brute::Interleaved;
+pub use super::brute::{FEW, Neighbours};
+use super::brute::{Interleaved, keep_nearest, nearest_few};
 use super::tree;
 use crate::model::LoadError;
 use crate::model::fitted;
@@ -30,11 +31,8 @@ pub struct Search {
     brute: bool,
     /// For a brute Euclidean search, `_fit_X` in blocks for the one-pass search of a few
     /// neighbours.
-    lanes: Option<Interleaved>,
+    lanes: Option<Box<Interleaved>>,
 }
-
-/// A row's neighbours: (distance, index into the fitted points).
-pub type Neighbours = Vec<(f64, usize)>;
 
 impl Search {
     /// Reads `_fit_X`, `_fit_method`, `effective_metric_` and `effective_metric_params_`, and
@@ -67,7 +65,7 @@ impl Search {
                 .charge_items(values, size_of::<f64>(), || {
                     format!("_fit_X's {n} points in blocks, {values} values")
                 })?;
-            Some(Interleaved::new(fit.view()))
+            Some(Box::new(Interleaved::new(fit.view())))
         } else {
             None
         };
@@ -205,36 +203,6 @@ impl Search {
             "n_samples_fit": self.n_fit(),
             "search": if self.brute { "brute" } else { "brute (over a tree's points)" },
         })
-    }
-}
-
-/// Up to this many neighbours are kept by insertion into a sorted list as the distances go
-/// by (most are farther than the k-th kept and cost one comparison), more by selection.
-pub const FEW: usize = 32;
-
-/// The `k` (at most [`FEW`]) least of `(distance, index)` pairs, nearest first, the lower
-/// index first among equal distances: the order [`Search::kneighbors`] sorts by.
-pub(super) fn nearest_few(pairs: impl Iterator<Item = (f64, usize)>, k: usize) -> Neighbours {
-    let mut kept: Neighbours = Vec::with_capacity(k + 1);
-    keep_nearest(&mut kept, pairs, k);
-    kept
-}
-
-/// [`nearest_few`] into `kept` (the `k` least so far, in order).
-pub(super) fn keep_nearest(
-    kept: &mut Neighbours,
-    pairs: impl Iterator<Item = (f64, usize)>,
-    k: usize,
-) {
-    let before =
-        |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).is_lt();
-    for pair in pairs {
-        if kept.len() == k && !kept.last().is_some_and(|last| before(&pair, last)) {
-            continue;
-        }
-        let at = kept.partition_point(|kept| before(kept, &pair));
-        kept.insert(at, pair);
-        kept.truncate(k);
     }
 }
 
