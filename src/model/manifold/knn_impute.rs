@@ -20,6 +20,7 @@ use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
 use crate::model::input::ColumnKind;
+use crate::model::neighbors::search::{FEW, nearest_few_of};
 use crate::model::pairwise::NanFittedRows;
 use crate::model::preprocessing::impute::{MissingIndicator, refuse_infinite};
 use crate::model::state::{State, number_of};
@@ -41,10 +42,31 @@ pub struct KnnImputer {
     measured: NanFittedRows,
     /// Each feature's fitted mean, which a row without donors takes.
     means: Vec<f64>,
+    /// Each feature's donors (the fitted rows that have it), made once at load.
+    donors: Vec<Donors>,
     /// Features seen in training (`_valid_mask`).
     valid: Vec<bool>,
     keep_empty: bool,
     indicator: Option<MissingIndicator>,
+}
+
+/// The fitted rows that have a feature, by index, and their values of it.
+#[derive(Clone, Debug, PartialEq)]
+struct Donors {
+    rows: Vec<usize>,
+    values: Vec<f64>,
+}
+
+impl Donors {
+    fn of(column: ArrayView1<'_, f64>) -> Self {
+        let (rows, values) = column
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !v.is_nan())
+            .map(|(i, &v)| (i, v))
+            .unzip();
+        Self { rows, values }
+    }
 }
 
 pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
@@ -146,6 +168,15 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
     }
     let keep_empty = state.bool_or("keep_empty_features", false)?;
     let indicator = MissingIndicator::of_imputer(state, d)?;
+    // Beyond the copies of `_fit_X` it always kept: each feature's donors, an index and a
+    // value per present value.
+    let present = fit.iter().filter(|v| !v.is_nan()).count();
+    state
+        .heap
+        .budget()
+        .charge_items(present, 2 * size_of::<f64>(), || {
+            format!("_fit_X's {present} values as donors, feature by feature")
+        })?;
     Ok(KnnImputer {
         label: state.label(),
         n_neighbors,
@@ -156,6 +187,7 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
             .into_iter()
             .map(KnnImputer::fitted_mean)
             .collect(),
+        donors: fit.columns().into_iter().map(Donors::of).collect(),
         fit,
         valid,
         keep_empty,
@@ -165,21 +197,24 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
 
 impl KnnImputer {
     /// `_calc_impute`: the weighted mean of the `k` nearest donors' values. `dist` holds each
-    /// donor's distance, `values` its value.
+    /// donor's distance (NaN, positive, where it shares no coordinate with the row), `values`
+    /// its value.
     fn impute(&self, dist: &[f64], values: &[f64], k: usize) -> f64 {
-        let mut order: Vec<usize> = (0..dist.len()).collect();
-        let key = |&i: &usize| (dist[i].is_nan(), dist[i]);
-        // A strict order (ties by donor index), so the k first found by selection, then
-        // sorted, are those of a full stable sort, at a fraction of its cost.
-        let nearer = |a: &usize, b: &usize| {
-            let (ka, kb) = (key(a), key(b));
-            ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(a.cmp(b))
+        // A strict order: by distance, NaN last (a positive NaN is above infinity in the total
+        // order), ties by donor index; so the k first found by insertion or selection, then
+        // sorted, are those of a full stable sort.
+        let order: Vec<usize> = if k <= FEW {
+            nearest_few_of(dist, k).iter().map(|&(_, i)| i).collect()
+        } else {
+            let mut order: Vec<usize> = (0..dist.len()).collect();
+            let nearer = |a: &usize, b: &usize| dist[*a].total_cmp(&dist[*b]).then(a.cmp(b));
+            if k < order.len() {
+                order.select_nth_unstable_by(k, nearer);
+                order.truncate(k);
+            }
+            order.sort_unstable_by(nearer);
+            order
         };
-        if k < order.len() {
-            order.select_nth_unstable_by(k, nearer);
-            order.truncate(k);
-        }
-        order.sort_unstable_by(nearer);
         let donors: Vec<f64> = order.iter().map(|&i| dist[i]).collect();
         let weights: Vec<f64> = if self.distance_weights {
             if donors.contains(&0.0) {
@@ -227,24 +262,28 @@ impl KnnImputer {
         }
         let missing = x.select(ndarray::Axis(0), &rows);
         let distances = self.measured.distances(missing.view(), false);
+        let mut dist = Vec::new();
         for c in (0..d).filter(|&c| self.valid[c]) {
             if missing.column(c).iter().all(|v| !v.is_nan()) {
                 continue;
             }
-            let donors: Vec<usize> = (0..self.fit.nrows())
-                .filter(|&i| !self.fit[[i, c]].is_nan())
-                .collect();
-            let values: Vec<f64> = donors.iter().map(|&i| self.fit[[i, c]]).collect();
-            let k = self.n_neighbors.min(donors.len());
+            let donors = &self.donors[c];
+            let k = self.n_neighbors.min(donors.rows.len());
             for (slot, &r) in rows.iter().enumerate() {
                 if !missing[[slot, c]].is_nan() {
                     continue;
                 }
-                let dist: Vec<f64> = donors.iter().map(|&i| distances[[slot, i]]).collect();
+                let row = distances.row(slot);
+                let row = row.as_slice().expect("a new array is contiguous");
+                dist.clear();
+                dist.extend(donors.rows.iter().map(|&i| {
+                    let d = row[i];
+                    if d.is_nan() { f64::NAN } else { d }
+                }));
                 x[[r, c]] = if dist.iter().all(|v| v.is_nan()) {
                     self.means[c]
                 } else {
-                    self.impute(&dist, &values, k)
+                    self.impute(&dist, &donors.values, k)
                 };
             }
         }

@@ -2,11 +2,13 @@
 //! (`predictor.rs`), NearestCentroid (`centroid.rs`), LocalOutlierFactor with `novelty=True`
 //! (`lof.rs`), the neighbour-graph transformers (`graph.rs`) and
 //! NeighborhoodComponentsAnalysis (a linear projection). Every search is brute force over the
-//! fitted points by the estimator's effective metric (`search.rs`); a pickled KDTree or
+//! fitted points by the estimator's effective metric (`search.rs`; a few Euclidean neighbours in
+//! one pass, `brute.rs`); a pickled KDTree or
 //! BallTree is checked against those points, never followed (`tree.rs`).
 //!
 //! What must not live here: the distances themselves (`model::pairwise`).
 
+mod brute;
 mod centroid;
 mod graph;
 mod lof;

@@ -2,7 +2,8 @@
 //! points `_fit_X`, by the estimator's effective metric, with the arithmetic scikit-learn used
 //! for the way it was fitted:
 //! - `brute`: the matrix scikit-learn's brute search computes (Euclidean through
-//!   `‖x‖² − 2 x·y + ‖y‖²`, cosine through normalised rows, the others pair by pair);
+//!   `‖x‖² − 2 x·y + ‖y‖²`, cosine through normalised rows, the others pair by pair); the k
+//!   nearest by Euclidean distance, for a small k, without the matrix (`brute.rs`);
 //! - `kd_tree` and `ball_tree`: each pair's distance by the metric, as the trees compute it.
 //!   The tree itself is only checked (`tree.rs`).
 //!
@@ -12,6 +13,8 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
+pub use super::brute::{FEW, Neighbours};
+use super::brute::{Interleaved, keep_nearest, nearest_few};
 use super::tree;
 use crate::model::LoadError;
 use crate::model::fitted;
@@ -26,10 +29,10 @@ pub struct Search {
     pub metric: Metric,
     /// `_fit_method` is `brute` (matrix arithmetic) rather than a tree (pair by pair).
     brute: bool,
+    /// For a brute Euclidean search, `_fit_X` in blocks for the one-pass search of a few
+    /// neighbours.
+    lanes: Option<Box<Interleaved>>,
 }
-
-/// A row's neighbours: (distance, index into the fitted points).
-pub type Neighbours = Vec<(f64, usize)>;
 
 impl Search {
     /// Reads `_fit_X`, `_fit_method`, `effective_metric_` and `effective_metric_params_`, and
@@ -53,10 +56,24 @@ impl Search {
         if method != "brute" {
             tree::check(state, &fit, &metric, method == "ball_tree")?;
         }
+        let brute = method == "brute";
+        let lanes = if brute && metric == Metric::Euclidean {
+            let values = Interleaved::values_for(n, d);
+            state
+                .heap
+                .budget()
+                .charge_items(values, size_of::<f64>(), || {
+                    format!("_fit_X's {n} points in blocks, {values} values")
+                })?;
+            Some(Box::new(Interleaved::new(fit.view())))
+        } else {
+            None
+        };
         Ok(Self {
             fit: FittedRows::new(fit),
             metric,
-            brute: method == "brute",
+            brute,
+            lanes,
         })
     }
 
@@ -86,12 +103,19 @@ impl Search {
         }
     }
 
-    /// Each row's `k` nearest points, nearest first, the lower index first among equals.
-    /// Rows are taken [`ROWS_AT_ONCE`] at a time, each block's distances ranked while they are
-    /// in cache.
+    /// Each row's `k` nearest points, nearest first, the lower index first among equals. A
+    /// brute Euclidean search of up to [`FEW`] goes in one pass over the fitted points per row
+    /// (`brute.rs`); the others take rows [`ROWS_AT_ONCE`] at a time, each block's distances
+    /// ranked while they are in cache.
     pub fn kneighbors(&self, x: ArrayView2<'_, f64>, k: usize) -> Vec<Neighbours> {
         let k = k.min(self.n_fit());
         let mut out = Vec::with_capacity(x.nrows());
+        if let Some(lanes) = &self.lanes
+            && (1..=FEW).contains(&k)
+        {
+            lanes.kneighbors(x, k, &mut out);
+            return out;
+        }
         for rows in x.axis_chunks_iter(Axis(0), ROWS_AT_ONCE) {
             self.kneighbors_of(rows, k, &mut out);
         }
@@ -101,16 +125,6 @@ impl Search {
     /// [`Search::kneighbors`] of a block of rows, appended to `out`.
     fn kneighbors_of(&self, x: ArrayView2<'_, f64>, k: usize, out: &mut Vec<Neighbours>) {
         let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        if self.brute && self.metric == Metric::Euclidean && k <= FEW {
-            let squares = self.fit.euclidean_distances(x, true);
-            out.extend(
-                squares
-                    .rows()
-                    .into_iter()
-                    .map(|row| nearest_by_squares(row.as_slice().expect("contiguous"), k)),
-            );
-            return;
-        }
         let mut all: Neighbours = Vec::new();
         out.extend(self.distances(x).rows().into_iter().map(|row| {
             if k <= FEW {
@@ -192,37 +206,11 @@ impl Search {
     }
 }
 
-/// Up to this many neighbours are kept by insertion into a sorted list as the distances go
-/// by (most are farther than the k-th kept and cost one comparison), more by selection.
-const FEW: usize = 32;
-
-/// The `k` (at most [`FEW`]) least of `(distance, index)` pairs, nearest first, the lower
-/// index first among equal distances: the order [`Search::kneighbors`] sorts by.
-fn nearest_few(pairs: impl Iterator<Item = (f64, usize)>, k: usize) -> Neighbours {
-    let mut kept: Neighbours = Vec::with_capacity(k + 1);
-    keep_nearest(&mut kept, pairs, k);
-    kept
-}
-
-/// [`nearest_few`] into `kept` (the `k` least so far, in order).
-fn keep_nearest(kept: &mut Neighbours, pairs: impl Iterator<Item = (f64, usize)>, k: usize) {
-    let before =
-        |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).is_lt();
-    for pair in pairs {
-        if kept.len() == k && !kept.last().is_some_and(|last| before(&pair, last)) {
-            continue;
-        }
-        let at = kept.partition_point(|kept| before(kept, &pair));
-        kept.insert(at, pair);
-        kept.truncate(k);
-    }
-}
-
 /// [`nearest_few`] of `values` by their index, eight at a time: once `k` are kept, a block
 /// whose every value is beyond the k-th (most blocks) is passed over after one comparison of
 /// each, without a branch per value; the others are ranked one by one. A value equal to the
 /// k-th, or NaN, is never passed over, so the answer is [`nearest_few`]'s.
-fn nearest_few_of(values: &[f64], k: usize) -> Neighbours {
+pub fn nearest_few_of(values: &[f64], k: usize) -> Neighbours {
     const BLOCK: usize = 8;
     let head = k.min(values.len());
     let mut kept = nearest_few(values[..head].iter().copied().zip(0..), k);
@@ -237,26 +225,6 @@ fn nearest_few_of(values: &[f64], k: usize) -> Neighbours {
         keep_nearest(&mut kept, block.iter().copied().zip(start..), k);
     }
     kept
-}
-
-/// [`nearest_few`] of the distances `√s` of squared distances `squares`, without the root of
-/// every one: the `k` least squares bound the answer (its k-th distance is at most the root
-/// of the k-th least square, `t`), so only the squares whose root is at most `t` are rooted
-/// and ranked, as every distance would be. A square above the k-th has that root only when
-/// it is within an ulp or two of it.
-fn nearest_by_squares(squares: &[f64], k: usize) -> Neighbours {
-    let least = nearest_few_of(squares, k);
-    let Some(&(kth, _)) = least.last() else {
-        return least;
-    };
-    let t = kth.sqrt();
-    let near = kth * (1.0 + 1e-15);
-    let candidates = squares
-        .iter()
-        .zip(0..)
-        .filter(|&(&s, _)| s <= kth || (s <= near && s.sqrt().total_cmp(&t).is_le()))
-        .map(|(s, i)| (s.sqrt(), i));
-    nearest_few(candidates, k)
 }
 
 /// `effective_metric_` with `effective_metric_params_` (`p`, `w`, `V`, `VI`).
