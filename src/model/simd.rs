@@ -233,6 +233,18 @@ impl Interleaved {
         self.n
     }
 
+    /// Groups of [`INTERLEAVED`] rows there are (the last padded).
+    pub fn n_groups(&self) -> usize {
+        self.n.div_ceil(INTERLEAVED)
+    }
+
+    /// Group `g`: feature `j` of its row `r` at `j · INTERLEAVED + r`.
+    #[inline(always)]
+    pub fn group(&self, g: usize) -> &[f64] {
+        let size = INTERLEAVED * self.d;
+        &self.groups[g * size..(g + 1) * size]
+    }
+
     /// `Σⱼ (xⱼ − yⱼ)²` of `x` with every row `y`, into `out` (one per row), in feature order.
     /// Compiled wide only inside a [`wide`] closure.
     #[inline(always)]

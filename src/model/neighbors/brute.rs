@@ -1,6 +1,7 @@
 //! The brute Euclidean search for a few nearest points (`k` ≤ [`FEW`]), one pass over the
 //! fitted points per query row and no distance matrix: the fitted points are copied at load
-//! into blocks of [`LANES`] points laid out feature by feature ([`Interleaved`]), so that a
+//! into blocks of [`LANES`] points laid out feature by feature ([`Blocks`], the
+//! [`simd::Interleaved`] copy with the points' squared norms), so that a
 //! row's products with a block are contiguous loads into independent sums; each block's
 //! squared distances are compared at once with the k-th kept, and a block whose every point is
 //! farther (nearly all of them) costs nothing more. A batch is measured tile by tile, a tile of
@@ -20,7 +21,7 @@
 use ndarray::ArrayView2;
 
 use crate::model::pairwise::row_norms_squared;
-use crate::model::simd::wide;
+use crate::model::simd::{self, wide};
 
 /// A row's neighbours: (distance, index into the fitted points).
 pub type Neighbours = Vec<(f64, usize)>;
@@ -51,9 +52,9 @@ pub fn keep_nearest(kept: &mut Neighbours, pairs: impl Iterator<Item = (f64, usi
     }
 }
 
-/// Fitted points per block: eight vectors of four doubles (AVX2), enough independent sums
-/// that the additions of one feature do not wait on the previous feature's.
-const LANES: usize = 32;
+/// Fitted points per block: enough independent sums that the additions of one feature do
+/// not wait on the previous feature's.
+const LANES: usize = simd::INTERLEAVED;
 
 /// Bytes of fitted points a tile holds: a tile stays in the first-level cache (32 KiB) while
 /// a group of rows is measured against it.
@@ -68,39 +69,28 @@ const ROOT_MARGIN: f64 = 1.0 + 1e-15;
 
 /// Fitted points in blocks of [`LANES`], feature by feature, with their squared norms.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Interleaved {
-    n: usize,
+pub struct Blocks {
+    points: simd::Interleaved,
     d: usize,
-    /// Block `b`'s feature `j` for its [`LANES`] points at `(b · d + j) · LANES`; the last
-    /// block padded with zeros.
-    values: Vec<f64>,
     /// `‖y‖²` of each point, padded with zeros to whole blocks.
     norms: Vec<f64>,
 }
 
-impl Interleaved {
-    /// The values it holds for `n` points of `d` features (padded to whole blocks), for the
-    /// loading budget to charge before [`Interleaved::new`] makes them.
-    pub fn values_for(n: usize, d: usize) -> usize {
-        n.div_ceil(LANES) * LANES * (d + 1)
+impl Blocks {
+    /// The bytes it holds for `n` points of `d` features (padded to whole blocks), for the
+    /// loading budget to charge before [`Blocks::new`] makes them.
+    pub fn bytes(n: usize, d: usize) -> usize {
+        let norms = n.div_ceil(LANES).saturating_mul(LANES);
+        simd::Interleaved::bytes(n, d).saturating_add(norms.saturating_mul(size_of::<f64>()))
     }
 
     pub fn new(rows: ArrayView2<'_, f64>) -> Self {
-        let (n, d) = rows.dim();
-        let blocks = n.div_ceil(LANES);
-        let mut values = vec![0.0; blocks * d * LANES];
-        for (i, row) in rows.rows().into_iter().enumerate() {
-            let (b, lane) = (i / LANES, i % LANES);
-            for (j, &v) in row.iter().enumerate() {
-                values[(b * d + j) * LANES + lane] = v;
-            }
-        }
+        let points = simd::Interleaved::new(rows);
         let mut norms = row_norms_squared(rows).to_vec();
-        norms.resize(blocks * LANES, 0.0);
+        norms.resize(points.n_groups() * LANES, 0.0);
         Self {
-            n,
-            d,
-            values,
+            points,
+            d: rows.ncols(),
             norms,
         }
     }
@@ -108,13 +98,13 @@ impl Interleaved {
     /// Each row's `k` nearest points (`k` ≤ [`FEW`], at most the points there are), nearest
     /// first, the lower index first among equal distances, appended to `out`.
     pub fn kneighbors(&self, x: ArrayView2<'_, f64>, k: usize, out: &mut Vec<Neighbours>) {
-        debug_assert!(k >= 1 && k <= FEW.min(self.n));
+        debug_assert!(k >= 1 && k <= FEW.min(self.points.n_rows()));
         let x = x.as_standard_layout();
         let d = self.d;
         let xs = x.as_slice().expect("standard layout");
         let xx = row_norms_squared(x.view());
         let xx = xx.as_slice().expect("a new array is contiguous");
-        let blocks = self.norms.len() / LANES;
+        let (n, blocks) = (self.points.n_rows(), self.points.n_groups());
         let per_tile = (TILE_BYTES / (d * LANES * size_of::<f64>())).max(1);
         wide(
             #[inline(always)]
@@ -128,7 +118,7 @@ impl Interleaved {
                             for b in tile.clone() {
                                 let squares = self.squares(row, xx, b);
                                 let first = b * LANES;
-                                nearest.offer(&squares, first, (self.n - first).min(LANES));
+                                nearest.offer(&squares, first, (n - first).min(LANES));
                             }
                         }
                     }
@@ -141,8 +131,7 @@ impl Interleaved {
     /// The squared distances of `x` (whose `‖x‖²` is `xx`) to the points of block `b`.
     #[inline(always)]
     fn squares(&self, x: &[f64], xx: f64, b: usize) -> [f64; LANES] {
-        let size = self.d * LANES;
-        let block = &self.values[b * size..(b + 1) * size];
+        let block = self.points.group(b);
         let norms: &[f64; LANES] = self.norms[b * LANES..(b + 1) * LANES]
             .try_into()
             .expect("whole blocks");
@@ -229,17 +218,17 @@ mod tests {
     use crate::model::pairwise::FittedRows;
 
     /// The squared Euclidean distances the search ranks, rows of `x` × the points (for tests).
-    fn squares_matrix(lanes: &Interleaved, x: ArrayView2<'_, f64>) -> Array2<f64> {
+    fn squares_matrix(lanes: &Blocks, x: ArrayView2<'_, f64>) -> Array2<f64> {
         let x = x.as_standard_layout();
         let xx = row_norms_squared(x.view());
-        let blocks = lanes.norms.len() / LANES;
-        let mut out = Array2::zeros((x.nrows(), lanes.n));
+        let (n, blocks) = (lanes.points.n_rows(), lanes.points.n_groups());
+        let mut out = Array2::zeros((x.nrows(), n));
         for ((row, &xx), mut o) in x.rows().into_iter().zip(&xx).zip(out.rows_mut()) {
             let row = row.to_slice().expect("standard layout");
             let all: Vec<f64> = (0..blocks)
                 .flat_map(|b| lanes.squares(row, xx, b))
                 .collect();
-            o.assign(&ndarray::ArrayView1::from(&all[..lanes.n]));
+            o.assign(&ndarray::ArrayView1::from(&all[..n]));
         }
         out
     }
@@ -259,7 +248,7 @@ mod tests {
         for (n, d) in [(1, 1), (31, 3), (32, 20), (33, 7), (200, 50)] {
             let fit = points(n, d, 7);
             let x = points(3, d, 11);
-            let lanes = Interleaved::new(fit.view());
+            let lanes = Blocks::new(fit.view());
             let rows = FittedRows::new(fit.clone());
             for i in 0..x.nrows() {
                 let one = x.row(i).insert_axis(ndarray::Axis(0));
@@ -278,7 +267,7 @@ mod tests {
         let copy = fit.row(250).to_owned();
         fit.row_mut(17).assign(&copy);
         let x = points(80, 4, 5).mapv(f64::round);
-        let lanes = Interleaved::new(fit.view());
+        let lanes = Blocks::new(fit.view());
         for k in [1, 5, 32] {
             let mut found = Vec::new();
             lanes.kneighbors(x.view(), k, &mut found);

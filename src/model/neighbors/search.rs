@@ -13,8 +13,8 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
+use super::brute::{Blocks, keep_nearest, nearest_few};
 pub use super::brute::{FEW, Neighbours};
-use super::brute::{Interleaved, keep_nearest, nearest_few};
 use super::tree;
 use crate::model::LoadError;
 use crate::model::fitted;
@@ -31,7 +31,7 @@ pub struct Search {
     brute: bool,
     /// For a brute Euclidean search, `_fit_X` in blocks for the one-pass search of a few
     /// neighbours.
-    lanes: Option<Box<Interleaved>>,
+    lanes: Option<Box<Blocks>>,
 }
 
 impl Search {
@@ -58,14 +58,11 @@ impl Search {
         }
         let brute = method == "brute";
         let lanes = if brute && metric == Metric::Euclidean {
-            let values = Interleaved::values_for(n, d);
-            state
-                .heap
-                .budget()
-                .charge_items(values, size_of::<f64>(), || {
-                    format!("_fit_X's {n} points in blocks, {values} values")
-                })?;
-            Some(Box::new(Interleaved::new(fit.view())))
+            let bytes = Blocks::bytes(n, d);
+            state.heap.budget().charge(bytes, || {
+                format!("_fit_X's {n} points in blocks, {bytes} bytes")
+            })?;
+            Some(Box::new(Blocks::new(fit.view())))
         } else {
             None
         };
