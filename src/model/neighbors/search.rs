@@ -58,10 +58,7 @@ impl Search {
         }
         let brute = method == "brute";
         let lanes = if brute && metric == Metric::Euclidean {
-            let bytes = Blocks::bytes(n, d);
-            state.heap.budget().charge(bytes, || {
-                format!("_fit_X's {n} points in blocks, {bytes} bytes")
-            })?;
+            fitted::charge_derived(state, "_fit_X in blocks", Blocks::bytes(n, d))?;
             Some(Box::new(Blocks::new(fit.view())))
         } else {
             None
