@@ -270,8 +270,9 @@ fn scaled(x: ArrayView2<'_, f64>, length_scale: &[f64]) -> Array2<f64> {
 }
 
 /// Fixed rows laid out for [`Blocked::by_distance`] ([`Interleaved`]: many sums side by side
-/// in vector registers, each `Σ (u − v)²` summed in order as scipy's `cdist(metric="sqeuclidean")`
-/// sums it, the same values to the bit). Made once for the training rows a model keeps, rather than at every call.
+/// in vector registers, each `Σ (u − v)²` summed in order as scipy's
+/// `cdist(metric="sqeuclidean")` sums it, the same values to the bit). Made once for the
+/// training rows a model keeps, rather than at every call.
 #[derive(Clone, Debug)]
 struct Blocked(Interleaved);
 

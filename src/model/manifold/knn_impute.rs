@@ -171,12 +171,11 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
     // Beyond the copies of `_fit_X` it always kept: each feature's donors, an index and a
     // value per present value.
     let present = fit.iter().filter(|v| !v.is_nan()).count();
-    state
-        .heap
-        .budget()
-        .charge_items(present, 2 * size_of::<f64>(), || {
-            format!("_fit_X's {present} values as donors, feature by feature")
-        })?;
+    fitted::charge_derived(
+        state,
+        "_fit_X's present values as donors, feature by feature",
+        present.saturating_mul(2 * size_of::<f64>()),
+    )?;
     Ok(KnnImputer {
         label: state.label(),
         n_neighbors,
