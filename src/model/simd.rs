@@ -185,43 +185,43 @@ pub fn product(x: ArrayView2<'_, f64>, w: ArrayView2<'_, f64>) -> Array2<f64> {
 pub const INTERLEAVED: usize = 32;
 
 /// Fixed rows (support vectors, training rows) laid out for one query row's sums against all
-/// of them: [`INTERLEAVED`] rows at a time, feature by feature, so that each feature's values
-/// of a group are one contiguous load and the lanes run across rows. Each row's sum is still
-/// added term by term in feature order, so every value is the one a pair-by-pair loop gives,
-/// to the bit. The last group is padded with zero rows (fewer than [`INTERLEAVED`]), whose
-/// sums are never written out.
+/// of them: `WIDTH` rows at a time ([`INTERLEAVED`] doubles unless said otherwise), feature by
+/// feature, so that each feature's values of a group are one contiguous load and the lanes run
+/// across rows. Each row's sum is still added term by term in feature order, so every value is
+/// the one a pair-by-pair loop gives, to the bit. The last group is padded with zero rows
+/// (fewer than `WIDTH`), whose sums are never written out. A float32 copy (`T = f32`) is the
+/// same layout for a first pass that only has to be near.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Interleaved {
-    /// `groups[g · d · INTERLEAVED + j · INTERLEAVED + r]` is feature `j` of row
-    /// `g · INTERLEAVED + r`.
-    groups: Vec<f64>,
+pub struct Interleaved<T = f64, const WIDTH: usize = INTERLEAVED> {
+    /// `groups[g · d · WIDTH + j · WIDTH + r]` is feature `j` of row `g · WIDTH + r`.
+    groups: Vec<T>,
     d: usize,
     n: usize,
 }
 
-impl Interleaved {
+impl<T: Copy + Default, const WIDTH: usize> Interleaved<T, WIDTH> {
     /// The bytes a copy of `n` rows of `d` features takes (to charge before making it).
     pub fn bytes(n: usize, d: usize) -> usize {
-        n.div_ceil(INTERLEAVED)
-            .saturating_mul(INTERLEAVED)
+        n.div_ceil(WIDTH)
+            .saturating_mul(WIDTH)
             .saturating_mul(d)
-            .saturating_mul(std::mem::size_of::<f64>())
+            .saturating_mul(std::mem::size_of::<T>())
     }
 
-    /// `rows` (rows × features) interleaved.
-    pub fn new(rows: ArrayView2<'_, f64>) -> Self {
+    /// `rows` (rows × features) interleaved, each value made by `value`.
+    pub fn of(rows: ArrayView2<'_, f64>, value: impl Fn(f64) -> T) -> Self {
         let (n, d) = rows.dim();
         let rows = rows.as_standard_layout();
         let rows = rows.as_slice().expect("standard layout");
-        let mut groups = vec![0.0; n.div_ceil(INTERLEAVED) * INTERLEAVED * d];
+        let mut groups = vec![T::default(); n.div_ceil(WIDTH) * WIDTH * d];
         if d > 0 {
             for (group, rows) in groups
-                .chunks_exact_mut(INTERLEAVED * d)
-                .zip(rows.chunks(INTERLEAVED * d))
+                .chunks_exact_mut(WIDTH * d)
+                .zip(rows.chunks(WIDTH * d))
             {
                 for (r, row) in rows.chunks_exact(d).enumerate() {
                     for (j, &v) in row.iter().enumerate() {
-                        group[j * INTERLEAVED + r] = v;
+                        group[j * WIDTH + r] = value(v);
                     }
                 }
             }
@@ -233,16 +233,23 @@ impl Interleaved {
         self.n
     }
 
-    /// Groups of [`INTERLEAVED`] rows there are (the last padded).
+    /// Groups of `WIDTH` rows there are (the last padded).
     pub fn n_groups(&self) -> usize {
-        self.n.div_ceil(INTERLEAVED)
+        self.n.div_ceil(WIDTH)
     }
 
-    /// Group `g`: feature `j` of its row `r` at `j · INTERLEAVED + r`.
+    /// Group `g`: feature `j` of its row `r` at `j · WIDTH + r`.
     #[inline(always)]
-    pub fn group(&self, g: usize) -> &[f64] {
-        let size = INTERLEAVED * self.d;
+    pub fn group(&self, g: usize) -> &[T] {
+        let size = WIDTH * self.d;
         &self.groups[g * size..(g + 1) * size]
+    }
+}
+
+impl Interleaved {
+    /// `rows` (rows × features) interleaved as they are.
+    pub fn new(rows: ArrayView2<'_, f64>) -> Self {
+        Self::of(rows, |v| v)
     }
 
     /// `Σⱼ (xⱼ − yⱼ)²` of `x` with every row `y`, into `out` (one per row), in feature order.
@@ -434,7 +441,7 @@ mod tests {
                 );
                 assert_eq!(dots[i].to_bits(), dot.to_bits(), "row {i} of {n} × {d}");
             }
-            assert!(Interleaved::bytes(n, d) >= n * d * 8);
+            assert!(Interleaved::<f64>::bytes(n, d) >= n * d * 8);
         }
     }
 

@@ -378,7 +378,7 @@ impl Kernel {
             Self::Rbf { .. }
             | Self::Matern { .. }
             | Self::RationalQuadratic { .. }
-            | Self::ExpSineSquared { .. } => Interleaved::bytes(n, d),
+            | Self::ExpSineSquared { .. } => Interleaved::<f64>::bytes(n, d),
             Self::Sum(a, b) | Self::Product(a, b) => a
                 .prepared_bytes(n, d)
                 .saturating_add(b.prepared_bytes(n, d)),

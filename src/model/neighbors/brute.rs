@@ -13,6 +13,24 @@
 //! order (lower index first among equal distances) and their distances are those of
 //! `nearest_by_squares` over that matrix (see [`Nearest::finish`]).
 //!
+//! A row goes first through a float32 copy of the points ([`Rough`], twice the lanes per
+//! instruction), which only has to find the points that could be among the k nearest; the
+//! exact arithmetic above then measures those alone, so the answer is the same to the bit.
+//! The bound that makes this safe: with `u = 2⁻²⁴`, `d ≤ 2¹⁶` features and
+//! `M = ‖x‖² + 2 Σ|xⱼ yⱼ| + ‖y‖² ≤ (‖x‖ + ‖y‖)²`, the float32 square `s₃₂` (of `x` and `y`
+//! rounded to float32, in the same formula) and the float64 one `s₆₄` differ by at most
+//! `(1.01 d + 7) u M`: each of the three sums is within `γ_d` of its exact value relative to
+//! the sum of its terms' magnitudes in either precision, the two additions after them add
+//! `2u`, and rounding the inputs moves the exact square by `(2u + u²) M`; products below
+//! float32's normal range add an absolute error of at most `2⁻¹⁵⁰` each. The pass takes
+//! `e = (2d + 16) u M · 1.001 + 2⁻¹²⁰` for a block (`M` from its point farthest from the
+//! origin), twice as much and more, which also covers the rounding of the bound's own
+//! float32 arithmetic. The k least `s₃₂ + e` bound the k-th `s₆₄` from above (`t`), and a
+//! point is kept while `s₃₂ ≤ t (1 + 2⁻¹⁸) + e`: every point whose `s₆₄` is within
+//! [`ROOT_MARGIN`] of the k-th passes. A value float32 would hold beyond its relative
+//! rounding (subnormal), or one past `2⁴⁹` (where sums could overflow), keeps a model or a
+//! row on the exact pass alone.
+//!
 //! The ranking every search of the room shares lives here too: [`Neighbours`], and the `k`
 //! least by insertion ([`nearest_few`], up to [`FEW`]).
 //!
@@ -67,6 +85,24 @@ const GROUP: usize = 64;
 /// (an ulp or two of it).
 const ROOT_MARGIN: f64 = 1.0 + 1e-15;
 
+/// Fitted points per block of the float32 pass: as many registers of sums as [`LANES`] takes
+/// in float64.
+const ROUGH_LANES: usize = 2 * LANES;
+
+/// The smallest and largest magnitudes (besides zero) the float32 pass takes: float32 holds
+/// them to a relative half ulp, and the sums of their products stay far from overflow.
+const ROUGH_RANGE: std::ops::RangeInclusive<f64> =
+    1.0 / (1u128 << 125) as f64..=(1u64 << 49) as f64;
+
+/// The float32 pass's allowance for products below float32's normal range (an absolute
+/// error of at most 2⁻¹⁵⁰ each, far fewer than 2³⁰ of them).
+const ROUGH_FLOOR: f32 = 1.0 / (1u128 << 120) as f32;
+
+/// Whether the float32 pass takes `v` (zero, or a magnitude in [`ROUGH_RANGE`]).
+fn rough_takes(v: f64) -> bool {
+    v == 0.0 || ROUGH_RANGE.contains(&v.abs())
+}
+
 /// Fitted points in blocks of [`LANES`], feature by feature, with their squared norms.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Blocks {
@@ -74,6 +110,21 @@ pub struct Blocks {
     d: usize,
     /// `‖y‖²` of each point, padded with zeros to whole blocks.
     norms: Vec<f64>,
+    /// The float32 first pass, unless a fitted value is beyond what it takes.
+    rough: Option<Rough>,
+}
+
+/// The fitted points rounded to float32 for the first pass, in blocks of [`ROUGH_LANES`].
+#[derive(Clone, Debug, PartialEq)]
+struct Rough {
+    points: simd::Interleaved<f32, ROUGH_LANES>,
+    /// `‖ỹ‖²` of each rounded point, summed in float32 feature after feature, padded with
+    /// zeros.
+    norms: Vec<f32>,
+    /// Each block's largest `‖y‖`, rounded up.
+    reach: Vec<f32>,
+    /// `(2d + 16) u · 1.001`: the bound's factor of `M`.
+    slack: f32,
 }
 
 impl Blocks {
@@ -81,17 +132,26 @@ impl Blocks {
     /// loading budget to charge before [`Blocks::new`] makes them.
     pub fn bytes(n: usize, d: usize) -> usize {
         let norms = n.div_ceil(LANES).saturating_mul(LANES);
-        simd::Interleaved::bytes(n, d).saturating_add(norms.saturating_mul(size_of::<f64>()))
+        let rough_norms = n.div_ceil(ROUGH_LANES).saturating_mul(ROUGH_LANES + 1);
+        simd::Interleaved::<f64>::bytes(n, d)
+            .saturating_add(norms.saturating_mul(size_of::<f64>()))
+            .saturating_add(simd::Interleaved::<f32, ROUGH_LANES>::bytes(n, d))
+            .saturating_add(rough_norms.saturating_mul(size_of::<f32>()))
     }
 
     pub fn new(rows: ArrayView2<'_, f64>) -> Self {
         let points = simd::Interleaved::new(rows);
         let mut norms = row_norms_squared(rows).to_vec();
+        let d = rows.ncols();
+        let rough = (d > 0 && d <= 1 << 16 && rows.iter().all(|&v| rough_takes(v)))
+            .then(|| Rough::new(rows, &norms))
+            .flatten();
         norms.resize(points.n_groups() * LANES, 0.0);
         Self {
             points,
-            d: rows.ncols(),
+            d,
             norms,
+            rough,
         }
     }
 
@@ -104,48 +164,251 @@ impl Blocks {
         let xs = x.as_slice().expect("standard layout");
         let xx = row_norms_squared(x.view());
         let xx = xx.as_slice().expect("a new array is contiguous");
-        let (n, blocks) = (self.points.n_rows(), self.points.n_groups());
-        let per_tile = (TILE_BYTES / (d * LANES * size_of::<f64>())).max(1);
+        let n = self.points.n_rows();
+        // Tiles of whole float32 blocks (two float64 blocks each), as many as fit in
+        // TILE_BYTES of the copy most rows read.
+        let spans = n.div_ceil(ROUGH_LANES);
+        let value_bytes = if self.rough.is_some() {
+            size_of::<f32>()
+        } else {
+            size_of::<f64>()
+        };
+        let per_tile = (TILE_BYTES / (d * ROUGH_LANES * value_bytes)).max(1);
         wide(
             #[inline(always)]
             || {
                 for (rows, xx) in xs.chunks(GROUP * d).zip(xx.chunks(GROUP)) {
-                    let mut nearest: Vec<Nearest> = xx.iter().map(|_| Nearest::new(k)).collect();
-                    for tile in (0..blocks).step_by(per_tile) {
-                        let tile = tile..(tile + per_tile).min(blocks);
-                        for ((row, &xx), nearest) in rows.chunks_exact(d).zip(xx).zip(&mut nearest)
+                    let mut searches: Vec<RowSearch> = rows
+                        .chunks_exact(d)
+                        .zip(xx)
+                        .map(|(row, &xx)| {
+                            match self.rough.as_ref().and_then(|r| r.start(row, xx, k)) {
+                                Some(search) => RowSearch::Rough(search),
+                                None => RowSearch::Exact(Nearest::new(k)),
+                            }
+                        })
+                        .collect();
+                    for tile in (0..spans).step_by(per_tile) {
+                        let tile = tile..(tile + per_tile).min(spans);
+                        for ((row, &xx), search) in rows.chunks_exact(d).zip(xx).zip(&mut searches)
                         {
-                            for b in tile.clone() {
-                                let squares = self.squares(row, xx, b);
-                                let first = b * LANES;
-                                nearest.offer(&squares, first, (n - first).min(LANES));
+                            match search {
+                                RowSearch::Rough(search) => {
+                                    for b in tile.clone() {
+                                        search.offer(b, n);
+                                    }
+                                }
+                                RowSearch::Exact(nearest) => {
+                                    let blocks =
+                                        tile.start * 2..(tile.end * 2).min(self.points.n_groups());
+                                    for b in blocks {
+                                        let squares = self.squares(row, xx, b);
+                                        let first = b * LANES;
+                                        nearest.offer(&squares, first, (n - first).min(LANES));
+                                    }
+                                }
                             }
                         }
                     }
-                    out.extend(nearest.into_iter().map(Nearest::finish));
+                    for ((row, &xx), search) in rows.chunks_exact(d).zip(xx).zip(searches) {
+                        out.push(match search {
+                            RowSearch::Exact(nearest) => nearest.finish(),
+                            RowSearch::Rough(search) => search.finish(self, row, xx),
+                        });
+                    }
                 }
             },
         );
     }
 
+    /// The squared distance of `x` (whose `‖x‖²` is `xx`) to point `i`, as [`Blocks::squares`]
+    /// computes it in point `i`'s lane, to the bit.
+    #[inline(always)]
+    fn square(&self, x: &[f64], xx: f64, i: usize) -> f64 {
+        let (b, r) = (i / LANES, i % LANES);
+        let block = self.points.group(b);
+        let mut sum = 0.0;
+        for (&xj, column) in x.iter().zip(block.chunks_exact(LANES)) {
+            sum += xj * column[r];
+        }
+        ((-2.0 * sum + xx) + self.norms[i]).max(0.0)
+    }
+
     /// The squared distances of `x` (whose `‖x‖²` is `xx`) to the points of block `b`.
     #[inline(always)]
     fn squares(&self, x: &[f64], xx: f64, b: usize) -> [f64; LANES] {
-        let block = self.points.group(b);
-        let norms: &[f64; LANES] = self.norms[b * LANES..(b + 1) * LANES]
-            .try_into()
-            .expect("whole blocks");
-        let mut sums = [0.0; LANES];
-        for (&xj, column) in x.iter().zip(block.chunks_exact(LANES)) {
-            let column: &[f64; LANES] = column.try_into().expect("whole blocks");
-            for (s, &y) in sums.iter_mut().zip(column) {
-                *s += xj * y;
+        block_squares(self.points.group(b), &self.norms[b * LANES..], x, xx)
+    }
+}
+
+impl Rough {
+    /// The float32 copy of `rows`, whose squared norms are `norms`; `None` when a point is
+    /// farther from the origin than the pass takes.
+    fn new(rows: ArrayView2<'_, f64>, norms: &[f64]) -> Option<Self> {
+        let points = simd::Interleaved::<f32, ROUGH_LANES>::of(rows, |v| v as f32);
+        let padded = points.n_groups() * ROUGH_LANES;
+        let mut rough_norms: Vec<f32> = rows
+            .rows()
+            .into_iter()
+            .map(|row| row.iter().fold(0.0f32, |s, &v| s + (v as f32) * (v as f32)))
+            .collect();
+        rough_norms.resize(padded, 0.0);
+        let mut reach = Vec::with_capacity(points.n_groups());
+        for block in norms.chunks(ROUGH_LANES) {
+            let farthest = block.iter().fold(0.0f64, |m, &yy| m.max(yy)).sqrt();
+            if farthest > *ROUGH_RANGE.end() {
+                return None;
+            }
+            // Rounded up: a float64 root is within an ulp, its float32 rounding within half
+            // of float32's.
+            reach.push((farthest * (1.0 + 1e-6)) as f32);
+        }
+        let d = rows.ncols() as f32;
+        Some(Self {
+            points,
+            norms: rough_norms,
+            reach,
+            slack: (2.0 * d + 16.0) * f32::EPSILON / 2.0 * 1.001,
+        })
+    }
+
+    /// The float32 pass of one row (`xx`: its float64 `‖x‖²`), or `None` when the row holds
+    /// a value the pass does not take.
+    fn start(&self, x: &[f64], xx: f64, k: usize) -> Option<RoughNearest<'_>> {
+        let reach = xx.sqrt();
+        if reach.is_nan() || reach > *ROUGH_RANGE.end() || !x.iter().all(|&v| rough_takes(v)) {
+            return None;
+        }
+        let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let xx = x.iter().fold(0.0f32, |s, &v| s + v * v);
+        Some(RoughNearest {
+            rough: self,
+            k,
+            x,
+            xx,
+            reach: (reach * (1.0 + 1e-6)) as f32,
+            upper: Vec::with_capacity(k + 1),
+            limit: f32::INFINITY,
+            met: Vec::with_capacity(4 * k),
+        })
+    }
+
+    /// The float32 squared distances of `x` (its rounded `‖x̃‖²` `xx`) to block `b`'s points.
+    #[inline(always)]
+    fn squares(&self, x: &[f32], xx: f32, b: usize) -> [f32; ROUGH_LANES] {
+        block_squares(self.points.group(b), &self.norms[b * ROUGH_LANES..], x, xx)
+    }
+}
+
+/// What the blocks hold: float64 for the exact pass, float32 for the first.
+trait Value: Copy + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
+    const ZERO: Self;
+    const MINUS_TWO: Self;
+    fn clipped(self) -> Self;
+}
+
+macro_rules! value {
+    ($($t:ty),*) => {$(
+        impl Value for $t {
+            const ZERO: Self = 0.0;
+            const MINUS_TWO: Self = -2.0;
+            #[inline(always)]
+            fn clipped(self) -> Self {
+                self.max(0.0)
             }
         }
-        for (s, &yy) in sums.iter_mut().zip(norms) {
-            *s = ((-2.0 * *s + xx) + yy).max(0.0);
+    )*};
+}
+
+value!(f64, f32);
+
+/// `max((−2 x·y + ‖x‖²) + ‖y‖², 0)` of `x` (whose `‖x‖²` is `xx`) with each of the `W`
+/// points of an interleaved `block` (their `‖y‖²` first in `norms`), each `x·y` summed feature
+/// after feature from 0.
+#[inline(always)]
+fn block_squares<T: Value, const W: usize>(block: &[T], norms: &[T], x: &[T], xx: T) -> [T; W] {
+    let norms: &[T; W] = norms[..W].try_into().expect("whole blocks");
+    let mut sums = [T::ZERO; W];
+    for (&xj, column) in x.iter().zip(block.chunks_exact(W)) {
+        let column: &[T; W] = column.try_into().expect("whole blocks");
+        for (s, &y) in sums.iter_mut().zip(column) {
+            *s = *s + xj * y;
         }
-        sums
+    }
+    for (s, &yy) in sums.iter_mut().zip(norms) {
+        *s = ((T::MINUS_TWO * *s + xx) + yy).clipped();
+    }
+    sums
+}
+
+/// A row's search: the float32 pass then the exact squares of what it kept, or the exact
+/// pass alone.
+enum RowSearch<'a> {
+    Rough(RoughNearest<'a>),
+    Exact(Nearest),
+}
+
+/// One row's float32 pass as the blocks go by.
+struct RoughNearest<'a> {
+    rough: &'a Rough,
+    k: usize,
+    /// The row rounded to float32, and its `‖x̃‖²` summed in float32.
+    x: Vec<f32>,
+    xx: f32,
+    /// `‖x‖`, rounded up.
+    reach: f32,
+    /// The `k` least upper bounds `s₃₂ + e` met so far, in order.
+    upper: Vec<f32>,
+    /// `t (1 + 2⁻¹⁸)` of the k-th upper bound `t` (infinite until `k` are met).
+    limit: f32,
+    /// `(s₃₂, e, index)` of every point within the limit when it was met.
+    met: Vec<(f32, f32, usize)>,
+}
+
+impl RoughNearest<'_> {
+    /// Block `b` of the float32 copy (of `n` points in all).
+    #[inline(always)]
+    fn offer(&mut self, b: usize, n: usize) {
+        let rough = self.rough;
+        let m = self.reach + rough.reach[b];
+        let e = rough.slack * m * m + ROUGH_FLOOR;
+        let squares = rough.squares(&self.x, self.xx, b);
+        let bound = self.limit + e;
+        if squares.iter().fold(true, |beyond, &s| beyond & (s > bound)) {
+            return;
+        }
+        let first = b * ROUGH_LANES;
+        let count = (n - first).min(ROUGH_LANES);
+        for (i, &s) in (first..).zip(&squares[..count]) {
+            if s > self.limit + e {
+                continue;
+            }
+            self.met.push((s, e, i));
+            let upper = s + e;
+            if self.upper.len() < self.k || upper < self.upper[self.k - 1] {
+                let at = self.upper.partition_point(|&u| u <= upper);
+                self.upper.insert(at, upper);
+                self.upper.truncate(self.k);
+                if self.upper.len() == self.k {
+                    self.limit = self.upper[self.k - 1] * (1.0 + 1.0 / (1 << 18) as f32);
+                }
+            }
+        }
+    }
+
+    /// The exact squares of the points still within the final limit, ranked as the exact
+    /// pass ranks them (`x`: the row, `xx`: its float64 `‖x‖²`).
+    fn finish(self, blocks: &Blocks, x: &[f64], xx: f64) -> Neighbours {
+        let limit = self.limit;
+        let mut nearest = Nearest::new(self.k);
+        nearest.met.extend(
+            self.met
+                .into_iter()
+                .filter(|&(s, e, _)| s <= limit + e)
+                .map(|(_, _, i)| (blocks.square(x, xx, i), i)),
+        );
+        keep_nearest(&mut nearest.kept, nearest.met.iter().copied(), self.k);
+        nearest.finish()
     }
 }
 
@@ -258,6 +521,65 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The neighbours of `x`'s rows with the float32 pass and by the exact pass alone, to
+    /// the bit.
+    fn assert_the_float32_pass_changes_nothing(fit: &Array2<f64>, x: &Array2<f64>) {
+        let blocks = Blocks::new(fit.view());
+        assert!(blocks.rough.is_some());
+        let exact = Blocks {
+            rough: None,
+            ..blocks.clone()
+        };
+        let bits = |found: &[Neighbours]| -> Vec<Vec<(u64, usize)>> {
+            found
+                .iter()
+                .map(|row| row.iter().map(|(d, i)| (d.to_bits(), *i)).collect())
+                .collect()
+        };
+        for k in [1, 2, 5, 17, 32] {
+            let (mut rough_found, mut exact_found) = (Vec::new(), Vec::new());
+            blocks.kneighbors(x.view(), k, &mut rough_found);
+            exact.kneighbors(x.view(), k, &mut exact_found);
+            assert_eq!(bits(&rough_found), bits(&exact_found), "k = {k}");
+        }
+    }
+
+    #[test]
+    fn the_float32_pass_keeps_every_neighbour_the_exact_pass_finds() {
+        // Points an ulp or two from others, exact copies, and queries on fitted points.
+        let mut fit = points(500, 6, 13);
+        for i in 0..100 {
+            let mut near = fit.row(i).to_owned();
+            near[i % 6] = f64::from_bits(near[i % 6].to_bits() + (i as u64 % 3));
+            fit.row_mut(400 + i).assign(&near);
+        }
+        let mut x = points(70, 6, 17);
+        for i in 0..10 {
+            x.row_mut(i).assign(&fit.row(i * 7));
+        }
+        // Beyond the float32 pass: these rows take the exact pass alone.
+        x[[11, 2]] = 1e-300;
+        x[[12, 0]] = 1e30;
+        assert_the_float32_pass_changes_nothing(&fit, &x);
+        // Far from the origin, where float32 rounds away every difference between points.
+        let far = fit.mapv(|v| v + 1e6);
+        assert_the_float32_pass_changes_nothing(&far, &x.mapv(|v| v + 1e6));
+        // Integer points, full of equal distances.
+        let integers = points(300, 4, 3).mapv(f64::round);
+        assert_the_float32_pass_changes_nothing(&integers, &points(80, 4, 5).mapv(f64::round));
+    }
+
+    #[test]
+    fn fitted_values_beyond_the_float32_pass_leave_it_out() {
+        let mut fit = points(40, 3, 1);
+        fit[[5, 1]] = 1e-200;
+        assert!(Blocks::new(fit.view()).rough.is_none());
+        fit[[5, 1]] = 3e20;
+        assert!(Blocks::new(fit.view()).rough.is_none());
+        fit[[5, 1]] = 0.0;
+        assert!(Blocks::new(fit.view()).rough.is_some());
     }
 
     #[test]

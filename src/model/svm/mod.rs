@@ -54,7 +54,7 @@ fn read_svm(state: &State<'_>) -> Result<Svm, LoadError> {
     let (n_sv, n_features) = support_vectors.dim();
     fitted::features(state, n_features, "support_vectors_")?;
     check_shape_fit(state, n_sv, n_features)?;
-    let interleaved = Interleaved::bytes(n_sv, n_features);
+    let interleaved = Interleaved::<f64>::bytes(n_sv, n_features);
     fitted::charge_derived(state, "support_vectors_ interleaved", interleaved)?;
     let classifier = matches!(kind, SvmKind::Svc | SvmKind::NuSvc);
     let classes = if classifier {
