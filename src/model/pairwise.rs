@@ -406,13 +406,18 @@ pub fn nan_euclidean_distances(
 /// distance, with what depends on them alone made once at load: their values with NaN made
 /// 0, those values squared, and where they are missing, each transposed (features × rows,
 /// the layout both a batch's GEMM and one row's wide passes read well), and their squared
-/// norms. Three copies of the rows' size.
+/// norms (three copies of the rows' size); and, for a few rows at a time, each feature's
+/// list of the rows that miss it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NanFittedRows {
     zeroed_t: Array2<f64>,
     squares_t: Array2<f64>,
     absent_t: Array2<f64>,
     norms: Array1<f64>,
+    /// For each feature, the rows that miss it, in order.
+    missing_by_feature: Vec<Vec<usize>>,
+    /// Every square in `squares_t` is finite, so that `0 · y₀²` is 0.
+    squares_finite: bool,
 }
 
 /// 1 where `v` is missing, 0 where it is present.
@@ -425,12 +430,28 @@ fn zeroed(v: f64) -> f64 {
 }
 
 impl NanFittedRows {
+    /// The bytes [`NanFittedRows::new`] makes of `y` beyond the three copies of its size: the
+    /// lists of the rows that miss each feature.
+    pub fn lists_bytes(y: ArrayView2<'_, f64>) -> usize {
+        let missing = y.iter().filter(|v| v.is_nan()).count();
+        missing
+            .saturating_add(3 * y.ncols())
+            .saturating_mul(size_of::<usize>())
+    }
+
     pub fn new(y: ArrayView2<'_, f64>) -> Self {
         let zeroed_t = y.t().mapv(zeroed).as_standard_layout().into_owned();
+        let squares_t = zeroed_t.mapv(|v| v * v);
         Self {
-            squares_t: zeroed_t.mapv(|v| v * v),
+            squares_finite: squares_t.iter().all(|v| v.is_finite()),
+            squares_t,
             absent_t: y.t().mapv(absent).as_standard_layout().into_owned(),
             norms: row_norms_squared(zeroed_t.t()),
+            missing_by_feature: y
+                .columns()
+                .into_iter()
+                .map(|column| (0..column.len()).filter(|&i| column[i].is_nan()).collect())
+                .collect(),
             zeroed_t,
         }
     }
@@ -439,28 +460,76 @@ impl NanFittedRows {
     /// as scikit-learn subtracts them, divided by the coordinates both have (`Σ p_x − p_x ·
     /// (1 − p_y)`: counts, exact in any order) and scaled by the number of features.
     pub fn distances(&self, x: ArrayView2<'_, f64>, squared: bool) -> Array2<f64> {
-        use crate::model::simd::product;
+        use crate::model::simd::{FEW_ROWS, product, wide};
         let x0 = x.mapv(zeroed);
         let px = x.mapv(|v| 1.0 - absent(v));
         let mut d = euclidean_with_norms(x0.view(), self.zeroed_t.view(), &self.norms, true);
-        d -= &product((&x0 * &x0).view(), self.absent_t.view());
-        d -= &product(x.mapv(absent).view(), self.squares_t.view());
-        let missed = product(px.view(), self.absent_t.view());
+        let few =
+            x.nrows() <= FEW_ROWS && self.squares_finite && x0.iter().all(|v| (v * v).is_finite());
+        let missed = if few {
+            self.subtract_few(x, &mut d)
+        } else {
+            d -= &product((&x0 * &x0).view(), self.absent_t.view());
+            d -= &product(x.mapv(absent).view(), self.squares_t.view());
+            product(px.view(), self.absent_t.view())
+        };
         let n = x.ncols() as f64;
         for ((mut row, missed), px) in d.rows_mut().into_iter().zip(missed.rows()).zip(px.rows()) {
             let present = px.sum();
-            for (v, m) in row.iter_mut().zip(missed) {
-                let c = present - m;
-                let clipped = v.max(0.0);
-                *v = if c == 0.0 {
-                    f64::NAN
-                } else {
-                    let scaled = clipped / c.max(1.0) * n;
-                    if squared { scaled } else { scaled.sqrt() }
-                };
-            }
+            let row = row.as_slice_mut().expect("a new array is contiguous");
+            let missed = missed.as_slice().expect("a new array is contiguous");
+            wide(
+                #[inline(always)]
+                || {
+                    for (v, m) in row.iter_mut().zip(missed) {
+                        let c = present - m;
+                        let scaled = v.max(0.0) / c.max(1.0) * n;
+                        let value = if squared { scaled } else { scaled.sqrt() };
+                        *v = if c == 0.0 { f64::NAN } else { value };
+                    }
+                },
+            );
         }
         d
+    }
+
+    /// For a few rows, `d −= x₀² · absent_t`, then `d −= absent(x) · squares_t`, returning
+    /// `present(x) · absent_t` (the coordinates a row has and a fitted row misses), each sum
+    /// as [`crate::model::simd::product`] adds a few rows' (term by term in feature order,
+    /// from 0) but without its terms that are 0: where `0 · v` is 0 (`v` finite, which the
+    /// caller checked) and a sum starts at +0, adding 0 leaves it as it is, to the bit.
+    fn subtract_few(&self, x: ArrayView2<'_, f64>, d: &mut Array2<f64>) -> Array2<f64> {
+        let n = self.norms.len();
+        let mut missed = Array2::zeros((x.nrows(), n));
+        let mut sums = Array1::zeros(n);
+        for ((x, mut d), mut missed) in x
+            .rows()
+            .into_iter()
+            .zip(d.rows_mut())
+            .zip(missed.rows_mut())
+        {
+            sums.fill(0.0);
+            for (&v, rows) in x.iter().zip(&self.missing_by_feature) {
+                let square = zeroed(v) * zeroed(v);
+                for &i in rows {
+                    sums[i] += square;
+                }
+            }
+            d -= &sums;
+            sums.fill(0.0);
+            for (j, _) in x.iter().enumerate().filter(|(_, v)| v.is_nan()) {
+                sums += &self.squares_t.row(j);
+            }
+            d -= &sums;
+            for (&v, rows) in x.iter().zip(&self.missing_by_feature) {
+                if !v.is_nan() {
+                    for &i in rows {
+                        missed[i] += 1.0;
+                    }
+                }
+            }
+        }
+        missed
     }
 }
 
@@ -702,6 +771,41 @@ impl FittedRows {
         match *kernel {
             Kernel::Rbf { gamma } => rbf_batch(self.euclidean_distances(x, true), gamma),
             _ => kernel.matrix(x, self.rows.view()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_few_rows_nan_distances_are_the_products_to_the_bit() {
+        let value = |i: usize, j: usize, seed: usize| {
+            let h = (i * 7919 + j * 104_729 + seed * 1_299_709) % 1013;
+            if h % 9 == 0 {
+                f64::NAN
+            } else {
+                h as f64 * 0.0137 - 6.9
+            }
+        };
+        let y = Array2::from_shape_fn((300, 11), |(i, j)| value(i, j, 1));
+        let fitted = NanFittedRows::new(y.view());
+        let by_products = NanFittedRows {
+            squares_finite: false,
+            ..fitted.clone()
+        };
+        for rows in 1..=crate::model::simd::FEW_ROWS {
+            let mut x = Array2::from_shape_fn((rows, 11), |(i, j)| value(i, j, 2));
+            x[[0, 3]] = f64::NAN;
+            x[[rows - 1, 0]] = 0.0;
+            for squared in [false, true] {
+                let bits = |d: Array2<f64>| d.mapv(f64::to_bits);
+                assert_eq!(
+                    bits(fitted.distances(x.view(), squared)),
+                    bits(by_products.distances(x.view(), squared)),
+                );
+            }
         }
     }
 }

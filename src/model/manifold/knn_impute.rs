@@ -176,6 +176,11 @@ pub fn read(state: &State<'_>) -> Result<KnnImputer, LoadError> {
         "_fit_X's present values as donors, feature by feature",
         present.saturating_mul(2 * size_of::<f64>()),
     )?;
+    fitted::charge_derived(
+        state,
+        "_fit_X's missing values, feature by feature",
+        NanFittedRows::lists_bytes(fit.view()),
+    )?;
     Ok(KnnImputer {
         label: state.label(),
         n_neighbors,
