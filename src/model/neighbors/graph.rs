@@ -1,10 +1,10 @@
 //! KNeighborsTransformer and RadiusNeighborsTransformer: each row's neighbour graph over the
-//! fitted points, dense (one column per fitted point): the distance to each neighbour
-//! (`mode="distance"`, where the k-nearest one takes `n_neighbors + 1` neighbours as
-//! scikit-learn does) or 1 (`connectivity`), 0 elsewhere. The matrix scikit-learn returns is
-//! sparse; its explicit zeros read as the zeros of the dense rows.
-
-use ndarray::Array2;
+//! fitted points, sparse as scikit-learn returns it (one column per fitted point): the
+//! distance to each neighbour (`mode="distance"`, where the k-nearest one takes
+//! `n_neighbors + 1` neighbours as scikit-learn does) or 1 (`connectivity`), nothing stored
+//! elsewhere. A neighbour at distance 0 is stored, an explicit zero, as scikit-learn stores
+//! it. Each row's neighbours are stored by column, where scikit-learn stores them nearest
+//! first: a product with the row adds the same terms in another order.
 
 use super::predictor::neighbours_count;
 use super::search::Search;
@@ -13,6 +13,7 @@ use crate::model::allow::SkClass;
 use crate::model::estimator::{Data, Needs, Refusal, Transformer};
 use crate::model::fitted;
 use crate::model::input::{ColumnKind, Dtype};
+use crate::model::sparse::Csr;
 use crate::model::state::State;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,13 +100,19 @@ impl Transformer for NeighboursGraph {
             Query::Nearest(k) => self.search.kneighbors(x.view(), k),
             Query::Within(r) => self.search.within(x.view(), r),
         };
-        let mut values = Array2::zeros((x.nrows(), self.search.n_fit()));
-        for (neighbours, mut row) in all.iter().zip(values.rows_mut()) {
-            for &(d, i) in neighbours {
-                row[i] = if self.distance { d } else { 1.0 };
+        let stored = all.iter().map(Vec::len).sum();
+        let mut values = Csr::with_capacity(self.search.n_fit(), all.len(), stored);
+        let mut by_column = Vec::new();
+        for neighbours in &all {
+            by_column.clear();
+            by_column.extend(neighbours.iter().map(|&(d, i)| (i, d)));
+            by_column.sort_unstable_by_key(|&(i, _)| i);
+            for &(i, d) in &by_column {
+                values.push(i, if self.distance { d } else { 1.0 });
             }
+            values.end_row();
         }
-        Ok(Data::Numbers {
+        Ok(Data::Sparse {
             values,
             dtype: Dtype::F64,
         })
