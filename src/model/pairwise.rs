@@ -17,6 +17,9 @@
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
+use crate::model::linear::math::exp;
+use crate::model::simd::{FEW_ROWS, Interleaved, wide};
+
 /// A name or a parameter `pairwise` does not take.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum PairwiseError {
@@ -725,36 +728,33 @@ pub const ROWS_AT_ONCE: usize = 64;
 /// Rows a model keeps to measure new rows against (training rows, fitted points), with their
 /// squared norms computed once at load rather than at every prediction.
 ///
-/// They are kept twice: as rows, and feature by feature (their transpose, row-major), the
-/// layout in which one new row's products with all of them are a few wide passes over
-/// contiguous memory (`Σⱼ xⱼ · columnⱼ`) rather than one short dot product per fitted row.
+/// They are kept twice: as rows, for a batch's GEMM, and [`Interleaved`] (side by side,
+/// feature by feature), the layout in which one new row's products with all of them are
+/// many independent sums in vector registers, each still added in feature order, so that a
+/// few rows' values are those a product of them by the rows' transpose gives, to the bit.
+/// The second copy's bytes ([`FittedRows::derived_bytes`]) are the loader's to charge.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FittedRows {
     rows: Array2<f64>,
-    /// `rows` transposed, in standard layout: features × rows.
-    by_feature: Array2<f64>,
+    interleaved: Interleaved,
     norms: Array1<f64>,
 }
 
 impl FittedRows {
     pub fn new(rows: Array2<f64>) -> Self {
         let norms = row_norms_squared(rows.view());
-        let by_feature = rows.t().as_standard_layout().into_owned();
+        let interleaved = Interleaved::new(rows.view());
         Self {
             rows,
-            by_feature,
+            interleaved,
             norms,
         }
     }
 
-    /// The rows transposed, in the layout that suits the number of query rows: a batch's
-    /// product goes to the GEMM as it always did, a few rows' read the copy by feature.
-    fn transposed(&self, n_rows: usize) -> ArrayView2<'_, f64> {
-        if n_rows <= crate::model::simd::FEW_ROWS {
-            self.by_feature.view()
-        } else {
-            self.rows.t()
-        }
+    /// The bytes [`FittedRows::new`] derives from `n` rows of `d` features beyond the rows
+    /// themselves (the interleaved copy and the norms), to charge before making them.
+    pub fn derived_bytes(n: usize, d: usize) -> usize {
+        Interleaved::bytes(n, d).saturating_add(n.saturating_mul(size_of::<f64>()))
     }
 
     pub fn rows(&self) -> &Array2<f64> {
@@ -763,14 +763,118 @@ impl FittedRows {
 
     /// `euclidean_distances(X, rows, squared)`.
     pub fn euclidean_distances(&self, x: ArrayView2<'_, f64>, squared: bool) -> Array2<f64> {
-        euclidean_with_norms(x, self.transposed(x.nrows()), &self.norms, squared)
+        if x.nrows() > FEW_ROWS {
+            return euclidean_with_norms(x, self.rows.t(), &self.norms, squared);
+        }
+        self.by_row(x, |row, out| self.distances_of_row(row, squared, out))
     }
 
     /// `kernel`'s matrix, rows of `x` × these rows.
     pub fn kernel_matrix(&self, kernel: &Kernel, x: ArrayView2<'_, f64>) -> Array2<f64> {
         match *kernel {
+            Kernel::Rbf { gamma } if x.nrows() <= FEW_ROWS => {
+                self.by_row(x, |row, out| self.rbf_of_row(row, gamma, out))
+            }
             Kernel::Rbf { gamma } => rbf_batch(self.euclidean_distances(x, true), gamma),
             _ => kernel.matrix(x, self.rows.view()),
+        }
+    }
+
+    /// A matrix of one row per row of `x` (few of them), each filled by `fill`.
+    fn by_row(&self, x: ArrayView2<'_, f64>, fill: impl Fn(&[f64], &mut [f64])) -> Array2<f64> {
+        let n = self.rows.nrows();
+        let x = x.as_standard_layout();
+        let mut out = Array2::zeros((x.nrows(), n));
+        for (row, mut o) in x.rows().into_iter().zip(out.rows_mut()) {
+            fill(
+                row.as_slice().expect("standard layout"),
+                o.as_slice_mut().expect("a new array is contiguous"),
+            );
+        }
+        out
+    }
+
+    /// The squared distances of the row `x` to each of these rows into `out` (`max((−2 x·y +
+    /// ‖x‖²) + ‖y‖², 0)`, as a batch computes them), then `exp(−γ d²)` of each.
+    fn rbf_of_row(&self, x: &[f64], gamma: f64, out: &mut [f64]) {
+        wide(
+            #[inline(always)]
+            || {
+                self.squared_of_row(x, out);
+                for v in out.iter_mut() {
+                    *v = exp(*v * -gamma);
+                }
+            },
+        );
+    }
+
+    /// `euclidean_distances` of the row `x` to each of these rows, into `out`.
+    fn distances_of_row(&self, x: &[f64], squared: bool, out: &mut [f64]) {
+        wide(
+            #[inline(always)]
+            || {
+                self.squared_of_row(x, out);
+                if !squared {
+                    for v in out.iter_mut() {
+                        *v = v.sqrt();
+                    }
+                }
+            },
+        );
+    }
+
+    /// The squared distances of the row `x` to each of these rows, into `out`, in the
+    /// arithmetic of [`euclidean_with_norms`]. Compiled wide only inside a [`wide`] closure.
+    #[inline(always)]
+    fn squared_of_row(&self, x: &[f64], out: &mut [f64]) {
+        let xx = x.iter().fold(0.0, |s, v| s + v * v);
+        self.interleaved.dots(x, out);
+        for (v, &yy) in out.iter_mut().zip(&self.norms) {
+            *v = ((-2.0 * *v + xx) + yy).max(0.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Axis;
+
+    use super::*;
+
+    #[test]
+    fn a_few_rows_measure_as_the_product_by_the_transpose_does_to_the_bit() {
+        for (n, d) in [(1, 1), (3, 2), (45, 7), (70, 20)] {
+            let rows = Array2::from_shape_fn((n, d), |(i, j)| {
+                ((i * 31 + j * 17) % 23) as f64 * 0.37 - 3.1
+            });
+            let x = Array2::from_shape_fn((3, d), |(i, j)| (i * d + j) as f64 * 0.29 - 1.3);
+            let fitted = FittedRows::new(rows.clone());
+            let transposed = rows.t().as_standard_layout().into_owned();
+            let norms = row_norms_squared(rows.view());
+            for squared in [true, false] {
+                let expected = euclidean_with_norms(x.view(), transposed.view(), &norms, squared);
+                let few = fitted.euclidean_distances(x.view(), squared);
+                assert_eq!(few, expected, "{n} × {d}, squared {squared}");
+            }
+            let kernel = Kernel::Rbf { gamma: 0.2 };
+            let matrix = fitted.kernel_matrix(&kernel, x.view());
+            let squared = euclidean_with_norms(x.view(), transposed.view(), &norms, true);
+            assert_eq!(matrix, rbf_batch(squared, 0.2));
+        }
+    }
+
+    #[test]
+    fn a_few_rows_agree_with_a_batch() {
+        let rows = Array2::from_shape_fn((50, 6), |(i, j)| ((i * 7 + j * 3) % 13) as f64 * 0.4);
+        let x = Array2::from_shape_fn((9, 6), |(i, j)| (i + j) as f64 * 0.3 - 1.0);
+        let fitted = FittedRows::new(rows);
+        let kernel = Kernel::Rbf { gamma: 0.1 };
+        let batch = fitted.kernel_matrix(&kernel, x.view());
+        for i in 0..x.nrows() {
+            let one = fitted.kernel_matrix(&kernel, x.row(i).insert_axis(Axis(0)));
+            for (a, b) in one.iter().zip(batch.row(i)) {
+                assert!((a - b).abs() <= 1e-12, "{a} vs {b}");
+            }
         }
     }
 }

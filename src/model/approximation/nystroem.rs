@@ -156,6 +156,8 @@ impl Nystroem {
                 ));
             }
             fitted::features(state, width, "components_")?;
+            let bytes = FittedRows::derived_bytes(components.nrows(), width);
+            fitted::charge_derived(state, "components_ interleaved", bytes)?;
             (Some(kernel), Some(FittedRows::new(components)), width)
         };
         Ok(Self {

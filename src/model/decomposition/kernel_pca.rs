@@ -75,6 +75,7 @@ pub fn read(state: &State<'_>) -> Result<KernelProjection, LoadError> {
     }
     fitted::features(state, n, "X_fit_")?;
     let centred = Centred::read(state, m)?;
+    fitted::charge_derived(state, "X_fit_ interleaved", FittedRows::derived_bytes(m, n))?;
     let gamma = match state.number("gamma_")? {
         Some(g) => Some(g),
         None => state.number("gamma")?,

@@ -12,7 +12,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
-use super::kernels::{self, Kernel, solve_lower};
+use super::kernels::{self, Against, solve_lower};
 use crate::model::LoadError;
 use crate::model::allow::SkClass;
 use crate::model::classes::{Classes, read_classes};
@@ -33,8 +33,8 @@ const COEFS: [f64; 5] = [
 /// One binary Laplace approximation.
 #[derive(Clone, Debug)]
 struct Laplace {
-    kernel: Kernel,
-    x_train: Array2<f64>,
+    /// The fitted kernel against `X_train_`, its training rows laid out for it at load.
+    kernel: Against,
     /// `y_train_ − pi_`.
     residual: Array1<f64>,
     w_sr: Array1<f64>,
@@ -126,9 +126,9 @@ fn laplace(state: &State<'_>, n_features: usize) -> Result<Laplace, LoadError> {
     let w_sr = fitted::vector(state, "W_sr_", Some(n))?;
     let l = fitted::matrix(state, "L_", Some(n), Some(n))?;
     kernels::check_lower(state, "L_", &l, n)?;
+    let kernel = kernels::read(state, "kernel_", n_features)?;
     Ok(Laplace {
-        kernel: kernels::read(state, "kernel_", n_features)?,
-        x_train,
+        kernel: Against::read(state, kernel, x_train)?,
         residual: y - pi,
         w_sr,
         l,
@@ -138,7 +138,7 @@ fn laplace(state: &State<'_>, n_features: usize) -> Result<Laplace, LoadError> {
 impl Laplace {
     /// `k(X, X_train_)`: rows × training rows.
     fn cross(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
-        self.kernel.matrix(x, self.x_train.view())
+        self.kernel.matrix(x)
     }
 
     fn latent_mean(&self, k: &Array2<f64>) -> Array1<f64> {
@@ -149,8 +149,8 @@ impl Laplace {
     fn positive(&self, x: ArrayView2<'_, f64>) -> Array1<f64> {
         let k = self.cross(x);
         let mean = self.latent_mean(&k);
-        let diag = self.kernel.diag(x);
-        let mut v = vec![0.0; self.x_train.nrows()];
+        let diag = self.kernel.kernel().diag(x);
+        let mut v = vec![0.0; self.kernel.rows().nrows()];
         let coefs_sum = COEFS.iter().fold(0.0, |s, c| s + c);
         let mut out = Array1::zeros(x.nrows());
         for (i, row) in k.axis_iter(Axis(0)).enumerate() {
@@ -263,7 +263,7 @@ impl Predictor for Classifier {
             "n_features_in": self.n_features,
             "classes": self.classes.to_json(),
             "multi_class": scheme,
-            "kernels": models.iter().map(|m| m.kernel.describe()).collect::<Vec<_>>(),
+            "kernels": models.iter().map(|m| m.kernel.kernel().describe()).collect::<Vec<_>>(),
         })
     }
 }

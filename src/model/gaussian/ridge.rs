@@ -63,6 +63,8 @@ pub fn read(state: &State<'_>) -> Result<Ridge, LoadError> {
             let coef0 = state.number("coef0")?.unwrap_or(1.0);
             let kernel = Pairwise::from_name(name, gamma, degree, coef0, width)
                 .map_err(|e| state.unsupported(format!("kernel: {e}")))?;
+            let bytes = FittedRows::derived_bytes(n, width);
+            fitted::charge_derived(state, "X_fit_ interleaved", bytes)?;
             (Kernel::Named(kernel, FittedRows::new(x_fit)), width)
         }
         None if matches!(

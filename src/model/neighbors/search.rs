@@ -57,6 +57,7 @@ impl Search {
             tree::check(state, &fit, &metric, method == "ball_tree")?;
         }
         let brute = method == "brute";
+        fitted::charge_derived(state, "_fit_X interleaved", FittedRows::derived_bytes(n, d))?;
         let lanes = if brute && metric == Metric::Euclidean {
             fitted::charge_derived(state, "_fit_X in blocks", Blocks::bytes(n, d))?;
             Some(Box::new(Blocks::new(fit.view())))
