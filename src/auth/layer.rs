@@ -3,28 +3,38 @@
 //! goes straight to the route; only a new token waits for verification.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
+use axum::http::Extensions;
 use axum::response::Response;
 use tower::{Layer, Service};
 
 use super::{AccessControl, Decision};
 
+/// Where a request's extensions say it came from: the transport, which sits above this layer,
+/// records the peer its own way.
+pub type PeerOf = fn(&Extensions) -> Option<IpAddr>;
+
 /// Wraps routes with [`RequireAuth`].
 #[derive(Clone, Debug)]
 pub struct AuthLayer {
     access: Arc<AccessControl>,
+    peer_of: PeerOf,
     /// Paths answered without the checks (the health probes).
     open: &'static [&'static str],
 }
 
 impl AuthLayer {
-    pub fn new(access: Arc<AccessControl>) -> Self {
-        Self { access, open: &[] }
+    pub fn new(access: Arc<AccessControl>, peer_of: PeerOf) -> Self {
+        Self {
+            access,
+            peer_of,
+            open: &[],
+        }
     }
 
     /// The same checks, except for requests to exactly these paths, whatever their method.
@@ -40,6 +50,7 @@ impl<S> Layer<S> for AuthLayer {
         RequireAuth {
             inner,
             access: self.access.clone(),
+            peer_of: self.peer_of,
             open: self.open,
         }
     }
@@ -49,6 +60,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct RequireAuth<S> {
     inner: S,
     access: Arc<AccessControl>,
+    peer_of: PeerOf,
     open: &'static [&'static str],
 }
 
@@ -69,10 +81,7 @@ where
         if self.open.contains(&request.uri().path()) {
             return Box::pin(self.inner.call(request));
         }
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
+        let peer = (self.peer_of)(request.extensions());
         match self.access.decide(peer, request.headers()) {
             Decision::Allow => Box::pin(self.inner.call(request)),
             Decision::Deny(error) => {

@@ -9,12 +9,10 @@
 //! never shed: probes carry no token, and a shed probe would get a busy instance restarted.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::ConnectInfo;
 use axum::http::{Request as HttpRequest, Response as HttpResponse};
 use hyper::body::Incoming;
 use tonic::body::Body;
@@ -26,6 +24,7 @@ use super::generated::inference::grpc_inference_service_server::GrpcInferenceSer
 use super::service::{HealthService, InferenceService};
 use super::status::{of_unreadable_request, outcome, rest_equivalent};
 use crate::auth::{AuthError, TokenError};
+use crate::server::Arrived;
 use crate::service::{AppState, Arrival, admit, arrival};
 use crate::telemetry::ACCESS_TARGET;
 
@@ -159,8 +158,8 @@ impl Service<HttpRequest<Incoming>> for GrpcService {
         let deadline = start + timeout(&request, state.limits.request_timeout);
         let peer = request
             .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
+            .get::<Arrived>()
+            .map(|arrived| arrived.peer.ip());
         let health = request.uri().path().starts_with("/grpc.health.v1.Health/");
         let (mut inference_calls, mut health_checks) =
             (self.inference.clone(), self.health.clone());

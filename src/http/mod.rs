@@ -54,6 +54,7 @@ pub use observe::{Observe, ObserveLayer};
 pub use seed::{numpy_str_one, parse_python_list};
 
 use crate::auth::{AuthLayer, RequireAuth};
+use crate::server::Arrived;
 use crate::service::AppState;
 
 /// The response header naming the version of the model that answered.
@@ -171,10 +172,15 @@ pub fn router(state: AppState) -> Observe<RequireAuth<Router>> {
         .route("/v1/models/{target}", get(v1::status).post(v1::predict))
         .merge(operator_routes())
         .merge(probes());
-    let checked = AuthLayer::new(state.access.clone())
+    let checked = AuthLayer::new(state.access.clone(), peer_of)
         .open_to_all(PROBES)
         .layer(finish(routes, state.clone()));
     ObserveLayer { state }.layer(checked)
+}
+
+/// The address a request came from, as the transport recorded it.
+fn peer_of(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    extensions.get::<Arrived>().map(|arrived| arrived.peer.ip())
 }
 
 /// The admin listener's routes: the operators' and the probes, without access checks. Only

@@ -4,14 +4,13 @@
 //! service is cloned per request; access-log details are gathered only when that log is on.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::BoxError;
 use axum::body::{Bytes, HttpBody};
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http;
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +18,7 @@ use tower::{Layer, Service};
 
 use super::ROUTES;
 use super::error::ApiError;
+use crate::server::Arrived;
 use crate::service::{AppState, Arrival, admit, arrival};
 use crate::slo::Outcome;
 use crate::telemetry::{ACCESS_TARGET, trace_link};
@@ -211,8 +211,8 @@ impl AccessDetails {
             .map(|v| v.trim().to_owned());
         let peer = request
             .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+            .get::<Arrived>()
+            .map(|arrived| arrived.peer.ip().to_string());
         Self {
             url: request.uri().clone(),
             user_agent: text(header::USER_AGENT.as_str()).map(str::to_owned),
@@ -235,8 +235,8 @@ mod tests {
     use crate::auth::{AccessControl, AuthSettings};
     use crate::metrics::{LATENCY_BUCKETS, Metrics};
     use crate::registry::{LoadedModel, Registry};
-    use crate::server::standing_queue::INTERVAL as STANDING_INTERVAL;
     use crate::server::{Arrived, PastConnectionLimit};
+    use crate::server::standing_queue::INTERVAL as STANDING_INTERVAL;
     use crate::service::{App, AppState, Limits};
     use crate::slo::{MonotonicClock, SloEngine, SloSpec};
     use crate::store::{EMBEDDED_FEATURES, EMBEDDED_MODEL};
@@ -276,7 +276,10 @@ mod tests {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(format!("x={:?}", [0; 37])))
             .unwrap();
-        request.extensions_mut().insert(Arrived(arrived));
+        request.extensions_mut().insert(Arrived {
+            peer: ([127, 0, 0, 1], 40_000).into(),
+            at: arrived,
+        });
         request
     }
 
@@ -348,9 +351,10 @@ mod tests {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::new(body))
             .unwrap();
-        request
-            .extensions_mut()
-            .insert(Arrived(Instant::now() - Duration::from_secs(5)));
+        request.extensions_mut().insert(Arrived {
+            peer: ([127, 0, 0, 1], 40_000).into(),
+            at: Instant::now() - Duration::from_secs(5),
+        });
         let before = tokio::time::Instant::now();
 
         let (status, body) = answer(&state, request).await;

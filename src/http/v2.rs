@@ -245,11 +245,11 @@ fn write_response<'a>(
     outputs: impl Iterator<Item = (bool, inference::Output<'a>)>,
 ) -> io::Result<()> {
     json.extend_from_slice(b"{\"model_name\":");
-    serde_json::to_writer(&mut *json, loaded.name())?;
+    write_str(json, loaded.name())?;
     json.extend_from_slice(b",\"model_version\":");
-    serde_json::to_writer(&mut *json, loaded.version())?;
+    write_str(json, loaded.version())?;
     json.extend_from_slice(b",\"id\":");
-    serde_json::to_writer(&mut *json, id)?;
+    write_str(json, id)?;
     json.extend_from_slice(b",\"parameters\":{");
     if let Some(explanations) = explanations {
         json.extend_from_slice(b"\"explanations\":");
@@ -261,14 +261,14 @@ fn write_response<'a>(
             json.push(b',');
         }
         json.extend_from_slice(b"{\"name\":");
-        serde_json::to_writer(&mut *json, output.name)?;
+        write_str(json, output.name)?;
         let [rows, columns] = output.shape;
         json.extend_from_slice(b",\"shape\":[");
         serde_json::to_writer(&mut *json, &rows)?;
         json.push(b',');
         serde_json::to_writer(&mut *json, &columns)?;
         json.extend_from_slice(b"],\"datatype\":");
-        serde_json::to_writer(&mut *json, output.datatype.name())?;
+        write_str(json, output.datatype.name())?;
         // MLServer's NumpyCodec marks its outputs with `{"content_type": "np"}`; a binary
         // output also says how many bytes of the binary data are its own.
         json.extend_from_slice(b",\"parameters\":{\"content_type\":\"np\"");
@@ -285,6 +285,23 @@ fn write_response<'a>(
     }
     json.extend_from_slice(b"]}");
     Ok(())
+}
+
+/// `text` as a JSON string: copied between quotes when it is printable ASCII with nothing to
+/// escape (names, versions, ids and datatypes nearly always are), else written by serde_json.
+fn write_str(json: &mut Vec<u8>, text: &str) -> io::Result<()> {
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        json.reserve(text.len() + 2);
+        json.push(b'"');
+        json.extend_from_slice(text.as_bytes());
+        json.push(b'"');
+        Ok(())
+    } else {
+        Ok(serde_json::to_writer(json, text)?)
+    }
 }
 
 /// An output's elements as JSON.
@@ -308,6 +325,32 @@ impl Serialize for JsonData<'_> {
                 }
                 seq.end()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Copied or escaped, every string comes out as serde_json writes it.
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "pickle_model",
+            "0123abcdef",
+            "a b~c",
+            "quote\"",
+            "back\\slash",
+            "tab\there",
+            "\u{7f}",
+            "été",
+            "\u{1}",
+        ] {
+            let mut written = Vec::new();
+            write_str(&mut written, text).unwrap();
+            assert_eq!(written, serde_json::to_vec(text).unwrap(), "{text:?}");
         }
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! It serves any `tower::Service` of HTTP requests and knows nothing of routes, models or
 //! protocols: those are `crate::http`'s. What the service learns from the transport arrives as
-//! request extensions: `ConnectInfo<SocketAddr>` (the peer), [`Arrived`] and
+//! request extensions: [`Arrived`] (the peer, and when the request arrived) and
 //! [`PastConnectionLimit`].
 //!
 //! # Layout

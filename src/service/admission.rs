@@ -51,7 +51,7 @@ pub fn arrival(app: &App, extensions: &Extensions) -> Arrival {
     let handler_start = Instant::now();
     let arrived = extensions
         .get::<Arrived>()
-        .map_or(handler_start, |arrived| arrived.0);
+        .map_or(handler_start, |arrived| arrived.at);
     let queue_wait = handler_start.saturating_duration_since(arrived);
     app.metrics.queue_wait.observe(queue_wait.as_secs_f64());
     Arrival {
