@@ -754,7 +754,7 @@ impl FittedRows {
     /// The bytes [`FittedRows::new`] derives from `n` rows of `d` features beyond the rows
     /// themselves (the interleaved copy and the norms), to charge before making them.
     pub fn derived_bytes(n: usize, d: usize) -> usize {
-        Interleaved::bytes(n, d).saturating_add(n.saturating_mul(size_of::<f64>()))
+        Interleaved::<f64>::bytes(n, d).saturating_add(n.saturating_mul(size_of::<f64>()))
     }
 
     pub fn rows(&self) -> &Array2<f64> {
@@ -877,11 +877,6 @@ mod tests {
             }
         }
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn a_few_rows_nan_distances_are_the_products_to_the_bit() {
