@@ -235,8 +235,8 @@ mod tests {
     use crate::auth::{AccessControl, AuthSettings};
     use crate::metrics::{LATENCY_BUCKETS, Metrics};
     use crate::registry::{LoadedModel, Registry};
-    use crate::server::{Arrived, PastConnectionLimit};
     use crate::server::standing_queue::INTERVAL as STANDING_INTERVAL;
+    use crate::server::{Arrived, PastConnectionLimit};
     use crate::service::{App, AppState, Limits};
     use crate::slo::{MonotonicClock, SloEngine, SloSpec};
     use crate::store::{EMBEDDED_FEATURES, EMBEDDED_MODEL};

@@ -882,7 +882,7 @@ mod tests {
     fn a_few_rows_nan_distances_are_the_products_to_the_bit() {
         let value = |i: usize, j: usize, seed: usize| {
             let h = (i * 7919 + j * 104_729 + seed * 1_299_709) % 1013;
-            if h % 9 == 0 {
+            if h.is_multiple_of(9) {
                 f64::NAN
             } else {
                 h as f64 * 0.0137 - 6.9
