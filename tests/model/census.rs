@@ -152,7 +152,12 @@ fn verdict(dir: &Path, entry: &Entry) -> Result<(), String> {
         let why = why
             .strip_prefix(&format!("cannot load {file}: "))
             .map(|w| format!("refused: {w}"))
-            .unwrap_or_else(|| format!("differs: {why}"));
+            // Where the first difference is, not the two values: their last digits move with
+            // the BLAS a model was fitted with, and the table is checked word for word.
+            .unwrap_or_else(|| {
+                let at = why.split_once(": ").map_or(why.as_str(), |(at, _)| at);
+                format!("differs: {at}")
+            });
         cell(&why)
     })
 }
