@@ -67,11 +67,11 @@ pub struct RequireAuth<S> {
 impl<S> Service<Request> for RequireAuth<S>
 where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
+    S::Future: Send + Unpin + 'static,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Checked<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -79,27 +79,49 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         if self.open.contains(&request.uri().path()) {
-            return Box::pin(self.inner.call(request));
+            return Checked::Now(self.inner.call(request));
         }
         let peer = (self.peer_of)(request.extensions());
         match self.access.decide(peer, request.headers()) {
-            Decision::Allow => Box::pin(self.inner.call(request)),
+            Decision::Allow => Checked::Now(self.inner.call(request)),
             Decision::Deny(error) => {
                 let response = self.access.refuse(error);
-                Box::pin(async move { Ok(response) })
+                Checked::Later(Box::pin(async move { Ok(response) }))
             }
             Decision::Verify(token, digest) => {
                 // The service that was polled ready goes into the future; a clone stays.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
                 let access = self.access.clone();
-                Box::pin(async move {
+                Checked::Later(Box::pin(async move {
                     match access.verify(&token, digest).await {
                         Ok(()) => inner.call(request).await,
                         Err(error) => Ok(access.refuse(error)),
                     }
-                })
+                }))
             }
+        }
+    }
+}
+
+/// [`RequireAuth`]'s answer: the route's own future when the request was decided at once
+/// (no allocation of its own on the common path), a boxed one when it waits for a token's
+/// verification or is refused.
+pub enum Checked<F> {
+    Now(F),
+    Later(Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>),
+}
+
+impl<F> Future for Checked<F>
+where
+    F: Future<Output = Result<Response, Infallible>> + Unpin,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Self::Now(route) => Pin::new(route).poll(cx),
+            Self::Later(boxed) => boxed.as_mut().poll(cx),
         }
     }
 }

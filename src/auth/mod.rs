@@ -32,7 +32,7 @@ use prometheus::IntCounterVec;
 pub use allow::{AllowList, Refusal};
 pub use cidr::Cidr;
 pub use keys::{GOOGLE_JWKS_URL, HttpJwks, JwksSource, KeyStore};
-pub use layer::{AuthLayer, RequireAuth};
+pub use layer::{AuthLayer, Checked, RequireAuth};
 pub use token::{Caller, GOOGLE_ISSUERS, TokenError, TokenRules, Verifier};
 
 /// Validated authentication and authorization settings.

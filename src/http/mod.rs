@@ -18,6 +18,7 @@
 //! - `v2`: the V2 (Open Inference) protocol over REST.
 //! - `v2_request`, `v2_data`: V2's inference request read from its JSON, and its tensor data.
 //! - `binary`: V2's binary tensor data extension (bodies of JSON, then raw tensors).
+//! - `json_text`: where a JSON string's plain run ends, a word at a time.
 //! - `v1`: KServe V1 with named features.
 //! - `health`: liveness, readiness, `/metrics`.
 //! - `slo`: the SLO dashboard (`/slo`) and its figures (`/slo.json`).
@@ -27,6 +28,7 @@
 mod binary;
 mod error;
 mod health;
+mod json_text;
 mod observe;
 mod seed;
 mod slo;
@@ -37,17 +39,21 @@ mod v2_data;
 mod v2_request;
 
 use std::cell::RefCell;
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::LazyLock;
+use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
-use tower::Layer;
+use tower::{Layer, Service};
 
 pub use error::ApiError;
 pub use observe::{Observe, ObserveLayer};
@@ -136,8 +142,15 @@ impl RouteTemplates {
         Self(templates)
     }
 
-    /// The template `path` matches, or `unmatched`.
+    /// The template `path` matches, or `unmatched`. The two paths of nearly every request
+    /// are known without the matcher.
     pub fn of(&self, path: &str) -> &'static str {
+        if path == "/" {
+            return "/";
+        }
+        if v2_infer_name(path).is_some() {
+            return "/v2/models/{name}/infer";
+        }
         self.0
             .at(path)
             .map_or("unmatched", |matched| *matched.value)
@@ -149,7 +162,7 @@ impl RouteTemplates {
 /// load balancers probe without a token), and outside them the one middleware every request
 /// passes, so that refusals are counted and logged like any answer. The layers wrap the whole
 /// router, not each route: axum would clone and box each layer of a route for every request.
-pub fn router(state: AppState) -> Observe<RequireAuth<Router>> {
+pub fn router(state: AppState) -> Observe<RequireAuth<Routes>> {
     let routes = Router::new()
         .route("/", post(seed::predict))
         .route("/v2", get(v2::server_metadata))
@@ -172,10 +185,99 @@ pub fn router(state: AppState) -> Observe<RequireAuth<Router>> {
         .route("/v1/models/{target}", get(v1::status).post(v1::predict))
         .merge(operator_routes())
         .merge(probes());
+    let routes = Routes {
+        router: finish(routes, state.clone()),
+        state: state.clone(),
+    };
     let checked = AuthLayer::new(state.access.clone(), peer_of)
         .open_to_all(PROBES)
-        .layer(finish(routes, state.clone()));
+        .layer(routes);
     ObserveLayer { state }.layer(checked)
+}
+
+/// The router, with the two requests that carry nearly all the traffic (the seed's form and
+/// V2's inference by model name) answered by their handlers directly. The router would match
+/// the path a second time (`observe` has matched its template), copy the model's name into a
+/// list of parameters, and box its own future, on every request. Any other request, and
+/// these two whenever the name holds a percent-escape to decode, take the router: the same
+/// handlers' steps either way (a test sends both ways the same requests).
+#[derive(Clone)]
+pub struct Routes {
+    router: Router,
+    state: AppState,
+}
+
+/// A request [`Routes`] answers without the router.
+#[derive(Debug, PartialEq)]
+enum Hot {
+    /// `POST /`.
+    Seed,
+    /// `POST /v2/models/{name}/infer`, the name needing no decoding ([`v2_infer_name`]).
+    V2Infer,
+}
+
+impl Hot {
+    fn of(method: &Method, path: &str) -> Option<Hot> {
+        if method != Method::POST {
+            return None;
+        }
+        if path == "/" {
+            return Some(Hot::Seed);
+        }
+        v2_infer_name(path).map(|_| Hot::V2Infer)
+    }
+}
+
+/// The model's name in a path `/v2/models/{name}/infer` that needs no decoding.
+fn v2_infer_name(path: &str) -> Option<&str> {
+    let name = path.strip_prefix("/v2/models/")?.strip_suffix("/infer")?;
+    (!name.is_empty() && !name.bytes().any(|b| b == b'/' || b == b'%')).then_some(name)
+}
+
+impl Service<Request> for Routes {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RoutesFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The router is always ready, and so are the handlers.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> RoutesFuture {
+        match Hot::of(request.method(), request.uri().path()) {
+            Some(Hot::Seed) => {
+                let state = self.state.clone();
+                RoutesFuture::Handler(Box::pin(async move {
+                    seed::predict(State(state), request).await.into_response()
+                }))
+            }
+            Some(Hot::V2Infer) => {
+                let state = self.state.clone();
+                RoutesFuture::Handler(Box::pin(async move {
+                    v2::infer_named(state, request).await.into_response()
+                }))
+            }
+            None => RoutesFuture::Router(Box::pin(self.router.call(request))),
+        }
+    }
+}
+
+/// [`Routes`]' answer: a handler's, or the router's.
+pub enum RoutesFuture {
+    Handler(Pin<Box<dyn Future<Output = Response> + Send>>),
+    Router(Pin<Box<axum::routing::future::RouteFuture<Infallible>>>),
+}
+
+impl Future for RoutesFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Self::Handler(handler) => handler.as_mut().poll(cx).map(Ok),
+            Self::Router(router) => router.as_mut().poll(cx),
+        }
+    }
 }
 
 /// The address a request came from, as the transport recorded it.

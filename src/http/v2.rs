@@ -21,17 +21,17 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
-use super::binary;
 use super::error::ApiError;
 use super::v2_request::{self, InferenceRequest};
-use super::{ApiPath, HeadersAndBody, parse_json, set_model_version};
+use super::{ApiPath, HeadersAndBody, parse_json, read_body, set_model_version, v2_infer_name};
+use super::{binary, json_text};
 use crate::inference::{self, Datatype, Explanation, OutputData, TensorMetadata};
 use crate::model::Label;
 use crate::registry::LoadedModel;
@@ -129,6 +129,18 @@ pub async fn infer(
 ) -> Result<Response, ApiError> {
     let loaded = state.model(&name)?;
     run_inference(&state, &loaded, &headers, &body)
+}
+
+/// `POST /v2/models/{name}/infer` for [`Routes`](super::Routes), which found a name in the
+/// path that needs no decoding, without the router: the same steps as [`infer`].
+#[tracing::instrument(level = "debug", skip_all, fields(model))]
+pub async fn infer_named(state: AppState, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let body = read_body(&parts.headers, body, state.limits.max_body_bytes).await?;
+    let name = v2_infer_name(parts.uri.path()).unwrap_or_default();
+    tracing::Span::current().record("model", name);
+    let loaded = state.model(name)?;
+    run_inference(&state, &loaded, &parts.headers, &body)
 }
 
 /// `POST /v2/models/{name}/versions/{version}/infer`.
@@ -287,13 +299,11 @@ fn write_response<'a>(
     Ok(())
 }
 
-/// `text` as a JSON string: copied between quotes when it is printable ASCII with nothing to
-/// escape (names, versions, ids and datatypes nearly always are), else written by serde_json.
+/// `text` as a JSON string: copied between quotes when nothing in it needs an escape (names,
+/// versions, ids and datatypes nearly always), else written by serde_json, which escapes
+/// exactly the bytes that end a plain run (`json_text`).
 fn write_str(json: &mut Vec<u8>, text: &str) -> io::Result<()> {
-    if text
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-    {
+    if json_text::plain_end(text.as_bytes()).is_none() {
         json.reserve(text.len() + 2);
         json.push(b'"');
         json.extend_from_slice(text.as_bytes());

@@ -300,6 +300,7 @@ impl<'a> Cursor<'a> {
     fn text(&mut self) -> Option<&'a str> {
         self.eat(b'"').then_some(())?;
         let start = self.at;
+        // Byte by byte: keys and datatypes are a few bytes long, too short for a word scan.
         let length = self.bytes[start..]
             .iter()
             .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;

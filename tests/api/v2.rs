@@ -291,3 +291,62 @@ async fn explain_parameter_returns_contributions_that_add_up() {
         assert!(contributions[0]["feature"].as_str().unwrap().contains('_'));
     }
 }
+
+/// `POST /v2/models/{name}/infer` is answered without the router when the name needs no
+/// decoding (`http::Routes`), and by the router when it holds a percent-escape: the same
+/// bodies, good and bad, get the same answers both ways.
+#[tokio::test]
+async fn inference_answers_the_same_with_or_without_the_router() {
+    let app = spawn_app().await;
+    let good = serde_json::to_string(&v2_request(&x_test(3))).unwrap();
+    let bodies: Vec<(Option<&str>, String)> = vec![
+        (Some("application/json"), good.clone()),
+        (None, good.clone()),
+        (Some("application/json"), String::new()),
+        (Some("application/json"), "{\"inputs\": [".to_owned()),
+        (Some("application/json"), "{\"inputs\": []}".to_owned()),
+        (
+            Some("application/json"),
+            json!({"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP64", "data": [1, 2, 3]}]})
+                .to_string(),
+        ),
+        (
+            Some("application/json"),
+            json!({"inputs": [{"name": "x", "shape": [1, 37], "datatype": "BYTES", "data": ["a"]}]})
+                .to_string(),
+        ),
+        (Some("text/plain"), "x=[0,1]".to_owned()),
+    ];
+    for (direct, routed) in [
+        (
+            "/v2/models/pickle_model/infer",
+            "/v2/models/pickle%5Fmodel/infer",
+        ),
+        ("/v2/models/nope/infer", "/v2/models/n%6Fpe/infer"),
+    ] {
+        for (content_type, body) in &bodies {
+            let answer = |path: &'static str| {
+                let app = &app;
+                let body = body.clone();
+                async move {
+                    let response = app.send("POST", path, *content_type, body).await;
+                    let status = response.status().as_u16();
+                    (status, response.text().await.unwrap())
+                }
+            };
+            let (direct_answer, routed_answer) = (answer(direct).await, answer(routed).await);
+            if *body == good {
+                let found = direct.contains("pickle_model");
+                assert_eq!(
+                    direct_answer.0,
+                    if found { 200 } else { 404 },
+                    "{direct_answer:?}"
+                );
+            }
+            assert_eq!(
+                direct_answer, routed_answer,
+                "{direct} and {routed} with {content_type:?} {body:?}"
+            );
+        }
+    }
+}

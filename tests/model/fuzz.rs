@@ -126,13 +126,20 @@ fn the_tree_seeds_load_so_their_mutations_reach_the_tree_checks() {
     assert_eq!(malformed, 54, "the malformed tree fixtures are seeds too");
 }
 
-#[test]
-fn every_truncation_and_bit_flip_of_every_fixture_is_handled() {
-    if in_limited_child("fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled") {
+/// The sweep of truncations and bit flips is this many tests, each over every `SHARDS`-th
+/// seed, so that the harness runs them side by side: as one test it was the suite's longest
+/// by far (nine minutes of one core on a 2-core machine, the other core idle once the rest
+/// of its binary had finished).
+const SHARDS: usize = 4;
+
+/// Every truncation and bit flip of the seeds of shard `shard` (of [`SHARDS`]), in a child of
+/// its own (`test` is the calling test's name).
+fn truncations_and_bit_flips(test: &str, shard: usize) {
+    if in_limited_child(test) {
         return;
     }
     let mut inputs = 0usize;
-    for (path, bytes) in seeds() {
+    for (path, bytes) in seeds().into_iter().skip(shard).step_by(SHARDS) {
         for len in cut_points(bytes.len()) {
             // A truncated file must never load: its STOP is gone.
             assert!(
@@ -151,7 +158,39 @@ fn every_truncation_and_bit_flip_of_every_fixture_is_handled() {
             inputs += 1;
         }
     }
-    eprintln!("truncations and bit flips: {inputs} inputs, no panic");
+    eprintln!("truncations and bit flips of shard {shard}: {inputs} inputs, no panic");
+}
+
+#[test]
+fn every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_0() {
+    truncations_and_bit_flips(
+        "fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_0",
+        0,
+    );
+}
+
+#[test]
+fn every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_1() {
+    truncations_and_bit_flips(
+        "fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_1",
+        1,
+    );
+}
+
+#[test]
+fn every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_2() {
+    truncations_and_bit_flips(
+        "fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_2",
+        2,
+    );
+}
+
+#[test]
+fn every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_3() {
+    truncations_and_bit_flips(
+        "fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_3",
+        3,
+    );
 }
 
 /// Every position of a small file; for a large one the first and last 1,024 and 2,048 spread
