@@ -156,10 +156,7 @@ impl Service<HttpRequest<Incoming>> for GrpcService {
             }
         };
         let deadline = start + timeout(&request, state.limits.request_timeout);
-        let peer = request
-            .extensions()
-            .get::<Arrived>()
-            .map(|arrived| arrived.peer.ip());
+        let peer = Arrived::of(request.extensions()).map(|arrived| arrived.peer.ip());
         let health = request.uri().path().starts_with("/grpc.health.v1.Health/");
         let (mut inference_calls, mut health_checks) =
             (self.inference.clone(), self.health.clone());

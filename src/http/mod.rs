@@ -282,7 +282,7 @@ impl Future for RoutesFuture {
 
 /// The address a request came from, as the transport recorded it.
 fn peer_of(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
-    extensions.get::<Arrived>().map(|arrived| arrived.peer.ip())
+    Arrived::of(extensions).map(|arrived| arrived.peer.ip())
 }
 
 /// The admin listener's routes: the operators' and the probes, without access checks. Only

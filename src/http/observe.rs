@@ -209,10 +209,7 @@ impl AccessDetails {
         let forwarded = text("x-forwarded-for")
             .and_then(|v| v.split(',').next())
             .map(|v| v.trim().to_owned());
-        let peer = request
-            .extensions()
-            .get::<Arrived>()
-            .map(|arrived| arrived.peer.ip().to_string());
+        let peer = Arrived::of(request.extensions()).map(|arrived| arrived.peer.ip().to_string());
         Self {
             url: request.uri().clone(),
             user_agent: text(header::USER_AGENT.as_str()).map(str::to_owned),

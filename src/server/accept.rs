@@ -16,6 +16,7 @@
 //! and its close lingers ([`LingeringClose`]), so that an answer sent before the whole request
 //! was read still reaches the client.
 
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::body::{Body, Incoming};
+use hyper::http::Extensions;
 use hyper::server::conn::{http1, http2};
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -57,13 +59,45 @@ pub enum Protocol {
     Http2,
 }
 
-/// A request extension: who sent the request, and when it reached the server (see `arrival`).
-/// One extension rather than two, since each costs a request an allocation and a hash-table
-/// insertion.
+/// Who sent a request, and when it reached the server (see `arrival`). The transport does not
+/// put it in the request's extensions, which would cost every request two allocations (the
+/// value and the map) and a hash-table insertion: it makes it the thread's current arrival
+/// while the service's `call` takes the request ([`Arrived::during`]), and the layers read it
+/// there, in `call` and not in the future `call` returns ([`Arrived::of`]). A request made
+/// outside the transport (as tests make them) may carry one as an extension instead.
 #[derive(Clone, Copy, Debug)]
 pub struct Arrived {
     pub peer: SocketAddr,
     pub at: Instant,
+}
+
+thread_local! {
+    /// The arrival of the request whose service `call` runs on this thread, if any.
+    static CURRENT: Cell<Option<Arrived>> = const { Cell::new(None) };
+}
+
+impl Arrived {
+    /// The arrival of the request being handed to a service on this thread, else the one in
+    /// its `extensions`.
+    pub fn of(extensions: &Extensions) -> Option<Arrived> {
+        CURRENT
+            .get()
+            .or_else(|| extensions.get::<Arrived>().copied())
+    }
+
+    /// Runs `call` (a service's `call`, which takes the request and returns its answer's
+    /// future) with this as the current arrival, and then the one before again, even if
+    /// `call` panics.
+    pub fn during<R>(self, call: impl FnOnce() -> R) -> R {
+        struct Restore(Option<Arrived>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT.set(self.0);
+            }
+        }
+        let _restore = Restore(CURRENT.replace(Some(self)));
+        call()
+    }
 }
 
 /// A request extension on connections accepted past `--max-connections`.
@@ -304,15 +338,14 @@ impl<S> Connection<S> {
             matches!(http, Builder::Http2 { once: true, .. }).then(|| Arc::new(Notify::new()));
         let answered_in_service = answered.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            let extensions = request.extensions_mut();
-            extensions.insert(Arrived {
+            if let Some(past_limit) = past_limit {
+                request.extensions_mut().insert(past_limit);
+            }
+            let arrived = Arrived {
                 peer,
                 at: arrivals.latest(),
-            });
-            if let Some(past_limit) = past_limit {
-                extensions.insert(past_limit);
-            }
-            let answering = service.clone().call(request);
+            };
+            let answering = arrived.during(|| service.clone().call(request));
             let answered = answered_in_service.clone();
             async move {
                 let response = answering.await;
@@ -388,4 +421,40 @@ async fn pause_after_accept_error(e: io::Error) {
     }
     tracing::error!(error = %e, "cannot accept connections; pausing for 100 ms");
     tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arrived(port: u16) -> Arrived {
+        Arrived {
+            peer: SocketAddr::from(([127, 0, 0, 1], port)),
+            at: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn an_arrival_is_current_only_while_the_call_takes_its_request() {
+        let empty = Extensions::new();
+        assert!(Arrived::of(&empty).is_none());
+        let seen = arrived(1).during(|| {
+            let inner = arrived(2).during(|| Arrived::of(&empty).map(|a| a.peer.port()));
+            (inner, Arrived::of(&empty).map(|a| a.peer.port()))
+        });
+        assert_eq!(seen, (Some(2), Some(1)));
+        assert!(Arrived::of(&empty).is_none());
+
+        // A call that panics leaves no arrival behind.
+        let panicked = std::panic::catch_unwind(|| arrived(3).during(|| panic!("in the call")));
+        assert!(panicked.is_err());
+        assert!(Arrived::of(&empty).is_none());
+
+        // Outside the transport, the request's own extension.
+        let mut extensions = Extensions::new();
+        extensions.insert(arrived(4));
+        assert_eq!(Arrived::of(&extensions).map(|a| a.peer.port()), Some(4));
+        let port = arrived(5).during(|| Arrived::of(&extensions).map(|a| a.peer.port()));
+        assert_eq!(port, Some(5));
+    }
 }

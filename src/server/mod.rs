@@ -5,9 +5,9 @@
 //! API and gRPC are served by the same code, each on a listener of its own.
 //!
 //! It serves any `tower::Service` of HTTP requests and knows nothing of routes, models or
-//! protocols: those are `crate::http`'s. What the service learns from the transport arrives as
-//! request extensions: [`Arrived`] (the peer, and when the request arrived) and
-//! [`PastConnectionLimit`].
+//! protocols: those are `crate::http`'s. What the service learns from the transport:
+//! [`Arrived`] (the peer, and when the request arrived), current while the service's `call`
+//! takes the request, and [`PastConnectionLimit`], a request extension.
 //!
 //! # Layout
 //! - `accept`: the accept loop, [`serve`] and [`bind`]; one task per connection.

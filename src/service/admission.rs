@@ -49,9 +49,7 @@ pub struct Arrival {
 /// `skserve_http_queue_wait_seconds`.
 pub fn arrival(app: &App, extensions: &Extensions) -> Arrival {
     let handler_start = Instant::now();
-    let arrived = extensions
-        .get::<Arrived>()
-        .map_or(handler_start, |arrived| arrived.at);
+    let arrived = Arrived::of(extensions).map_or(handler_start, |arrived| arrived.at);
     let queue_wait = handler_start.saturating_duration_since(arrived);
     app.metrics.queue_wait.observe(queue_wait.as_secs_f64());
     Arrival {
