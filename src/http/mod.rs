@@ -18,17 +18,16 @@
 //! - `v2`: the V2 (Open Inference) protocol over REST.
 //! - `v2_request`, `v2_data`: V2's inference request read from its JSON, and its tensor data.
 //! - `binary`: V2's binary tensor data extension (bodies of JSON, then raw tensors).
-//! - `json_text`: where a JSON string's plain run ends, a word at a time.
 //! - `v1`: KServe V1 with named features.
 //! - `health`: liveness, readiness, `/metrics`.
 //! - `slo`: the SLO dashboard (`/slo`) and its figures (`/slo.json`).
 //! - `observe`: the middleware of shedding, timeouts, metrics, SLO events and access logs.
 //! - `error`: [`ApiError`], the JSON error answer.
+//! - `word_scan`: scans of request and answer text, a machine word at a time.
 
 mod binary;
 mod error;
 mod health;
-mod json_text;
 mod observe;
 mod seed;
 mod slo;
@@ -37,6 +36,7 @@ mod v1_body;
 mod v2;
 mod v2_data;
 mod v2_request;
+mod word_scan;
 
 use std::cell::RefCell;
 use std::convert::Infallible;

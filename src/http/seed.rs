@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
 use super::error::ApiError;
-use super::{Body, require_content_type, set_model_version};
+use super::{Body, require_content_type, set_model_version, word_scan};
 use crate::inference;
 use crate::model::{Dtype, Label, Prediction, Target};
 use crate::service::AppState;
@@ -103,7 +103,7 @@ fn parse_form(body: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     body.split(|&b| b == b'&')
         .filter(|pair| !pair.is_empty())
         .filter_map(|pair| {
-            let plain = !pair.iter().any(|&b| b == b'%' || b == b'+');
+            let plain = !word_scan::contains_either(pair, b'%', b'+');
             if plain && let Ok(text) = std::str::from_utf8(pair) {
                 let (name, value) = text.split_once('=').unwrap_or((text, ""));
                 return Some((Cow::Borrowed(name), Cow::Borrowed(value)));
@@ -143,9 +143,7 @@ fn render(prediction: &str, fields: &mut Vec<(Cow<'_, str>, Cow<'_, str>)>) -> S
 /// A string as Python's `json.dumps` writes it with `ensure_ascii=True` (Flask's default).
 fn push_python_json_str(out: &mut String, s: &str) {
     out.push('"');
-    if s.bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
-    {
+    if word_scan::python_plain(s.as_bytes()) {
         out.push_str(s);
         out.push('"');
         return;

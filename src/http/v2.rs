@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::v2_request::{self, InferenceRequest};
 use super::{ApiPath, HeadersAndBody, parse_json, read_body, set_model_version, v2_infer_name};
-use super::{binary, json_text};
+use super::{binary, word_scan};
 use crate::inference::{self, Datatype, Explanation, OutputData, TensorMetadata};
 use crate::model::Label;
 use crate::registry::LoadedModel;
@@ -301,9 +301,9 @@ fn write_response<'a>(
 
 /// `text` as a JSON string: copied between quotes when nothing in it needs an escape (names,
 /// versions, ids and datatypes nearly always), else written by serde_json, which escapes
-/// exactly the bytes that end a plain run (`json_text`).
+/// exactly the bytes that end a plain run (`word_scan`).
 fn write_str(json: &mut Vec<u8>, text: &str) -> io::Result<()> {
-    if json_text::plain_end(text.as_bytes()).is_none() {
+    if word_scan::plain_end(text.as_bytes()).is_none() {
         json.reserve(text.len() + 2);
         json.push(b'"');
         json.extend_from_slice(text.as_bytes());
