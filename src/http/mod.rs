@@ -23,7 +23,7 @@
 //! - `slo`: the SLO dashboard (`/slo`) and its figures (`/slo.json`).
 //! - `observe`: the middleware of shedding, timeouts, metrics, SLO events and access logs.
 //! - `error`: [`ApiError`], the JSON error answer.
-//! - `word_scan`: scans of request and answer text, a machine word at a time.
+//! - `word_scan`: whether an answer's string needs escapes, a machine word at a time.
 
 mod binary;
 mod error;
@@ -40,6 +40,7 @@ mod word_scan;
 
 use std::cell::RefCell;
 use std::convert::Infallible;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::LazyLock;
 use std::task::{Context, Poll};
@@ -142,14 +143,11 @@ impl RouteTemplates {
         Self(templates)
     }
 
-    /// The template `path` matches, or `unmatched`. The two paths of nearly every request
-    /// are known without the matcher.
+    /// The template `path` matches, or `unmatched`. The paths of nearly every request
+    /// ([`Hot`]) are known without the matcher.
     pub fn of(&self, path: &str) -> &'static str {
-        if path == "/" {
-            return "/";
-        }
-        if v2_infer_name(path).is_some() {
-            return "/v2/models/{name}/infer";
+        if let Some(hot) = Hot::of(path) {
+            return hot.template();
         }
         self.0
             .at(path)
@@ -207,32 +205,36 @@ pub struct Routes {
     state: AppState,
 }
 
-/// A request [`Routes`] answers without the router.
+/// A path [`Routes`] answers without the router when it is POSTed.
 #[derive(Debug, PartialEq)]
 enum Hot {
-    /// `POST /`.
+    /// `/`.
     Seed,
-    /// `POST /v2/models/{name}/infer`, the name needing no decoding ([`v2_infer_name`]).
-    V2Infer,
+    /// `/v2/models/{name}/infer`, the name (at these bytes of the path) needing no decoding.
+    V2Infer(Range<usize>),
 }
 
 impl Hot {
-    fn of(method: &Method, path: &str) -> Option<Hot> {
-        if method != Method::POST {
-            return None;
-        }
+    fn of(path: &str) -> Option<Hot> {
         if path == "/" {
             return Some(Hot::Seed);
         }
-        v2_infer_name(path).map(|_| Hot::V2Infer)
+        let name = path.strip_prefix(V2_INFER.0)?.strip_suffix(V2_INFER.1)?;
+        let plain = !name.is_empty() && !name.bytes().any(|b| b == b'/' || b == b'%');
+        plain.then(|| Hot::V2Infer(V2_INFER.0.len()..path.len() - V2_INFER.1.len()))
+    }
+
+    /// The route template of [`CALLER_ROUTES`] this path is routed by.
+    fn template(&self) -> &'static str {
+        match self {
+            Hot::Seed => "/",
+            Hot::V2Infer(_) => "/v2/models/{name}/infer",
+        }
     }
 }
 
-/// The model's name in a path `/v2/models/{name}/infer` that needs no decoding.
-fn v2_infer_name(path: &str) -> Option<&str> {
-    let name = path.strip_prefix("/v2/models/")?.strip_suffix("/infer")?;
-    (!name.is_empty() && !name.bytes().any(|b| b == b'/' || b == b'%')).then_some(name)
-}
+/// What comes before and after the model's name in V2's inference path.
+const V2_INFER: (&str, &str) = ("/v2/models/", "/infer");
 
 impl Service<Request> for Routes {
     type Response = Response;
@@ -245,17 +247,20 @@ impl Service<Request> for Routes {
     }
 
     fn call(&mut self, request: Request) -> RoutesFuture {
-        match Hot::of(request.method(), request.uri().path()) {
+        let hot = Hot::of(request.uri().path()).filter(|_| request.method() == Method::POST);
+        match hot {
             Some(Hot::Seed) => {
                 let state = self.state.clone();
                 RoutesFuture::Handler(Box::pin(async move {
                     seed::predict(State(state), request).await.into_response()
                 }))
             }
-            Some(Hot::V2Infer) => {
+            Some(Hot::V2Infer(name_at)) => {
                 let state = self.state.clone();
                 RoutesFuture::Handler(Box::pin(async move {
-                    v2::infer_named(state, request).await.into_response()
+                    v2::infer_named(state, request, name_at)
+                        .await
+                        .into_response()
                 }))
             }
             None => RoutesFuture::Router(Box::pin(self.router.call(request))),
@@ -473,4 +478,38 @@ fn parse_json<'a, T: serde::Deserialize<'a>>(
         };
         ApiError::BadRequest(format!("{kind}: {e}{hint}"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hot_paths_are_the_templates_the_matcher_finds() {
+        let matcher = &ROUTES.0;
+        for path in [
+            "/",
+            "/v2/models/pickle_model/infer",
+            "/v2/models/a.b-c/infer",
+        ] {
+            let hot = Hot::of(path).unwrap_or_else(|| panic!("{path} is hot"));
+            assert_eq!(hot.template(), *matcher.at(path).unwrap().value, "{path}");
+        }
+        assert_eq!(
+            Hot::of("/v2/models/pickle_model/infer"),
+            Some(Hot::V2Infer(11..23))
+        );
+        // Escapes to decode, another route, or no name: the router's.
+        for path in [
+            "/v2/models/pickle%5Fmodel/infer",
+            "/v2/models/a/versions/1/infer",
+            "/v2/models//infer",
+            "/v2/models/infer",
+            "/v2/models/a/infer/",
+            "/v2/models/a",
+            "/v1/models/a",
+        ] {
+            assert_eq!(Hot::of(path), None, "{path}");
+        }
+    }
 }

@@ -103,7 +103,7 @@ fn parse_form(body: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     body.split(|&b| b == b'&')
         .filter(|pair| !pair.is_empty())
         .filter_map(|pair| {
-            let plain = !word_scan::contains_either(pair, b'%', b'+');
+            let plain = memchr::memchr2(b'%', b'+', pair).is_none();
             if plain && let Ok(text) = std::str::from_utf8(pair) {
                 let (name, value) = text.split_once('=').unwrap_or((text, ""));
                 return Some((Cow::Borrowed(name), Cow::Borrowed(value)));

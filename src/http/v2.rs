@@ -17,6 +17,7 @@
 
 use std::hash::{BuildHasher, RandomState};
 use std::io;
+use std::ops::Range;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -30,7 +31,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::v2_request::{self, InferenceRequest};
-use super::{ApiPath, HeadersAndBody, parse_json, read_body, set_model_version, v2_infer_name};
+use super::{ApiPath, HeadersAndBody, parse_json, read_body, set_model_version};
 use super::{binary, word_scan};
 use crate::inference::{self, Datatype, Explanation, OutputData, TensorMetadata};
 use crate::model::Label;
@@ -131,13 +132,18 @@ pub async fn infer(
     run_inference(&state, &loaded, &headers, &body)
 }
 
-/// `POST /v2/models/{name}/infer` for [`Routes`](super::Routes), which found a name in the
-/// path that needs no decoding, without the router: the same steps as [`infer`].
+/// `POST /v2/models/{name}/infer` for [`Routes`](super::Routes), which found the name at
+/// `name_at` in the path, needing no decoding, without the router: the same steps as
+/// [`infer`].
 #[tracing::instrument(level = "debug", skip_all, fields(model))]
-pub async fn infer_named(state: AppState, request: Request) -> Result<Response, ApiError> {
+pub async fn infer_named(
+    state: AppState,
+    request: Request,
+    name_at: Range<usize>,
+) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let body = read_body(&parts.headers, body, state.limits.max_body_bytes).await?;
-    let name = v2_infer_name(parts.uri.path()).unwrap_or_default();
+    let name = &parts.uri.path()[name_at];
     tracing::Span::current().record("model", name);
     let loaded = state.model(name)?;
     run_inference(&state, &loaded, &parts.headers, &body)
@@ -301,9 +307,9 @@ fn write_response<'a>(
 
 /// `text` as a JSON string: copied between quotes when nothing in it needs an escape (names,
 /// versions, ids and datatypes nearly always), else written by serde_json, which escapes
-/// exactly the bytes that end a plain run (`word_scan`).
+/// exactly the bytes `word_scan::json_plain` looks for.
 fn write_str(json: &mut Vec<u8>, text: &str) -> io::Result<()> {
-    if word_scan::plain_end(text.as_bytes()).is_none() {
+    if word_scan::json_plain(text.as_bytes()) {
         json.reserve(text.len() + 2);
         json.push(b'"');
         json.extend_from_slice(text.as_bytes());

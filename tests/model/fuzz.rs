@@ -161,37 +161,22 @@ fn truncations_and_bit_flips(test: &str, shard: usize) {
     eprintln!("truncations and bit flips of shard {shard}: {inputs} inputs, no panic");
 }
 
-#[test]
-fn every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_0() {
-    truncations_and_bit_flips(
-        "fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_0",
-        0,
-    );
+/// The tests of the shards, each named once: the child runs the test of that name.
+macro_rules! truncation_shards {
+    ($($name:ident: $shard:expr),*) => {$(
+        #[test]
+        fn $name() {
+            truncations_and_bit_flips(concat!("fuzz::", stringify!($name)), $shard);
+        }
+    )*};
 }
 
-#[test]
-fn every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_1() {
-    truncations_and_bit_flips(
-        "fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_1",
-        1,
-    );
-}
-
-#[test]
-fn every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_2() {
-    truncations_and_bit_flips(
-        "fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_2",
-        2,
-    );
-}
-
-#[test]
-fn every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_3() {
-    truncations_and_bit_flips(
-        "fuzz::every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_3",
-        3,
-    );
-}
+truncation_shards!(
+    every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_0: 0,
+    every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_1: 1,
+    every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_2: 2,
+    every_truncation_and_bit_flip_of_every_fixture_is_handled_shard_3: 3
+);
 
 /// Every position of a small file; for a large one the first and last 1,024 and 2,048 spread
 /// between (each load is linear in the file, so every position of a large file is quadratic).
